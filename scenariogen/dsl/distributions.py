@@ -1,0 +1,250 @@
+"""Parameter distributions and the parameter space of a scenario family.
+
+Every randomised field of a spec refers, through a :class:`Value`, to one
+:class:`Parameter`. The :class:`ParameterSpace` orders them into the columns of
+theta (B x d), samples them, maps uniforms through inverse CDFs (for quasi-MC),
+and gives log p(theta) for importance weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+from scipy import stats
+
+# ---------------------------------------------------------------- distributions
+
+
+@dataclass(frozen=True)
+class Uniform:
+    """Uniform on [low, high]."""
+
+    low: float
+    high: float
+
+    def bounds(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        inside = (x >= self.low) & (x <= self.high)
+        width = self.high - self.low
+        if width == 0.0:
+            return np.where(x == self.low, 0.0, -np.inf)
+        return np.where(inside, -math.log(width), -np.inf)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.low + u * (self.high - self.low)
+
+
+@dataclass(frozen=True)
+class Normal:
+    """Normal(mean, std), optionally truncated to [low, high] (either may be None)."""
+
+    mean: float
+    std: float
+    low: float | None = None
+    high: float | None = None
+
+    def _frozen(self):
+        a = -np.inf if self.low is None else (self.low - self.mean) / self.std
+        b = np.inf if self.high is None else (self.high - self.mean) / self.std
+        return stats.truncnorm(a, b, loc=self.mean, scale=self.std)
+
+    def bounds(self) -> tuple[float, float]:
+        lo = -math.inf if self.low is None else self.low
+        hi = math.inf if self.high is None else self.high
+        return (lo, hi)
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        return self._frozen().logpdf(x)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self._frozen().ppf(u)
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """Log-normal: log(X) ~ Normal(mu, sigma); ``median`` = exp(mu)."""
+
+    mu: float
+    sigma: float
+
+    def bounds(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu)).logpdf(x)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu)).ppf(u)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of ``values`` with probabilities ``weights`` (normalised; equal if not given)."""
+
+    values: tuple[float, ...]
+    weights: tuple[float, ...]
+
+    def bounds(self) -> tuple[float, float]:
+        return (min(self.values), max(self.values))
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        out = np.full(x.shape, -np.inf)
+        for v, w in zip(self.values, self.weights):
+            out = np.where(x == v, np.logaddexp(out, math.log(w)) if w > 0 else out, out)
+        return out
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        cdf = np.cumsum(self.weights)
+        cdf[-1] = 1.0
+        idx = np.searchsorted(cdf, np.asarray(u), side="right")
+        idx = np.minimum(idx, len(self.values) - 1)
+        return np.asarray(self.values, dtype=float)[idx]
+
+
+@dataclass(frozen=True)
+class Poisson:
+    """Poisson(lam) for counts, optionally capped at ``high`` (mass above folded into high)."""
+
+    lam: float
+    high: int | None = None
+
+    def bounds(self) -> tuple[float, float]:
+        return (0.0, math.inf if self.high is None else float(self.high))
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        lp = stats.poisson(self.lam).logpmf(x)
+        if self.high is not None:
+            tail = stats.poisson(self.lam).logsf(self.high - 1)
+            lp = np.where(x == self.high, tail, np.where(x > self.high, -np.inf, lp))
+        return np.where(np.floor(x) == x, lp, -np.inf)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        k = stats.poisson(self.lam).ppf(u)
+        if self.high is not None:
+            k = np.minimum(k, self.high)
+        return np.asarray(k, dtype=float)
+
+
+Distribution = Union[Uniform, Normal, LogNormal, Choice, Poisson]
+
+# ------------------------------------------------------------------------ values
+
+
+@dataclass(frozen=True)
+class Const:
+    """A fixed number."""
+
+    value: float
+
+    def resolve(self, row: np.ndarray | None = None, space: "ParameterSpace | None" = None) -> float:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The value of parameter ``name`` (a column of theta)."""
+
+    name: str
+
+    def resolve(self, row: np.ndarray, space: "ParameterSpace") -> float:
+        return float(row[space.index(self.name)])
+
+
+Value = Union[Const, Ref]
+
+
+# --------------------------------------------------------------- parameter space
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One dimension of theta: its name (a ``params`` name or the key path where it
+    was declared), its distribution, and whether it takes integer values."""
+
+    name: str
+    dist: Distribution
+    discrete: bool = False
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self.dist.bounds()
+
+
+@dataclass(frozen=True)
+class ParameterSpace:
+    """The ordered parameters of a spec: theta has one column per parameter."""
+
+    parameters: tuple[Parameter, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def dim(self) -> int:
+        return len(self.parameters)
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    def index(self, name: str) -> int:
+        for i, p in enumerate(self.parameters):
+            if p.name == name:
+                return i
+        raise KeyError(name)
+
+    def bounds(self) -> np.ndarray:
+        """(d, 2) array of [low, high] per parameter (inf where unbounded)."""
+        return np.array([p.bounds for p in self.parameters], dtype=float).reshape(-1, 2)
+
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms u (n x d, in (0, 1)) through each inverse CDF to theta (n x d)."""
+        u = np.atleast_2d(np.asarray(u, dtype=float))
+        out = np.empty_like(u)
+        for j, p in enumerate(self.parameters):
+            out[:, j] = p.dist.ppf(u[:, j])
+        return out
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw theta (n x d) from p(theta) with the given generator."""
+        u = rng.random((n, self.dim))
+        # keep u strictly inside (0, 1) so inverse CDFs stay finite
+        np.clip(u, 1e-16, 1.0 - 1e-16, out=u)
+        return self.from_unit(u)
+
+    def logpdf(self, theta: np.ndarray) -> np.ndarray:
+        """log p(theta) per row (n,); -inf outside the support."""
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        out = np.zeros(theta.shape[0])
+        for j, p in enumerate(self.parameters):
+            out = out + p.dist.logpdf(theta[:, j])
+        return out
+
+
+def lognormal_from_mean_std(mean: float, std: float) -> LogNormal:
+    """The log-normal with the given mean and standard deviation (of X itself)."""
+    sigma2 = math.log1p((std / mean) ** 2)
+    return LogNormal(mu=math.log(mean) - 0.5 * sigma2, sigma=math.sqrt(sigma2))
+
+
+__all__ = [
+    "Uniform",
+    "Normal",
+    "LogNormal",
+    "Choice",
+    "Poisson",
+    "Distribution",
+    "Const",
+    "Ref",
+    "Value",
+    "Parameter",
+    "ParameterSpace",
+    "lognormal_from_mean_std",
+]

@@ -1,0 +1,330 @@
+"""Frozen dataclasses that a parsed scenario becomes (the ``ScenarioSpec``).
+
+Nothing downstream of the DSL sees raw YAML. Every numeric field that the
+author may randomise holds a :class:`~scenariogen.dsl.distributions.Value`:
+either a constant or a reference to one parameter of the spec's parameter
+space, so a row of theta resolves every field of one concrete scenario.
+
+Units: metres, seconds, metres per second, radians (fields ending in ``_deg``
+are degrees, as authored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .distributions import Const, ParameterSpace, Value
+
+# --------------------------------------------------------------------------- road
+
+
+@dataclass(frozen=True)
+class PolylineLaneSpec:
+    """One lane given explicitly: centreline points (m), width (m) and successor lane ids."""
+
+    id: str
+    points: tuple[tuple[float, float], ...]
+    width: float = 3.5
+    successors: tuple[str, ...] = ()
+    left: str | None = None
+    right: str | None = None
+
+
+@dataclass(frozen=True)
+class RoadSpec:
+    """Which road to build and its dimensions.
+
+    ``type`` is one of ``straight``, ``curve``, ``merge``, ``intersection``,
+    ``lanes``. Only the fields of that builder are meaningful; the others keep
+    their defaults. Lane ids follow the builder's naming (see ``docs/dsl.md``).
+    """
+
+    type: str
+    lanes: int = 1  # lanes per direction / per arm
+    lane_width: float = 3.5  # m
+    length: float = 200.0  # m; straight length, merge main length, arm length
+    radius: float = 100.0  # m, curve radius of the centreline of lane 0
+    angle_deg: float = 90.0  # deg, curve angle (positive turns left)
+    ramp_length: float = 150.0  # m, merge on-ramp length before it joins
+    merge_start: float = 100.0  # m, s on the main road where the ramp joins
+    merge_length: float = 80.0  # m, length of the acceleration lane that ends
+    ramp_angle_deg: float = 10.0  # deg, angle of the ramp to the main road
+    turn_radius: float = 8.0  # m, intersection corner radius (inner edge)
+    polylines: tuple[PolylineLaneSpec, ...] = ()
+
+
+# ------------------------------------------------------------------------ actors
+
+KINDS = ("car", "truck", "bus", "motorcycle", "bicycle", "pedestrian")
+
+# Default (length, width) in metres for each kind.
+DEFAULT_SIZE: dict[str, tuple[float, float]] = {
+    "car": (4.6, 1.9),
+    "truck": (10.0, 2.5),
+    "bus": (12.0, 2.55),
+    "motorcycle": (2.2, 0.8),
+    "bicycle": (1.8, 0.6),
+    "pedestrian": (0.5, 0.5),
+}
+
+
+@dataclass(frozen=True)
+class LanePlacement:
+    """Place on ``lane`` at arc length ``s`` (m) with lateral ``offset`` (m, left positive).
+
+    When ``relative_to`` names an actor, ``s`` is an offset (m) from that
+    actor's arc length, measured along the lane graph (positive ahead).
+    """
+
+    lane: str
+    s: Value
+    offset: Value = Const(0.0)
+    relative_to: str | None = None
+
+
+@dataclass(frozen=True)
+class PosePlacement:
+    """Place at world ``x``, ``y`` (m) with ``heading_deg`` (degrees, counter-clockwise from +x)."""
+
+    x: Value
+    y: Value
+    heading_deg: Value = Const(0.0)
+
+
+@dataclass(frozen=True)
+class IDMParams:
+    """Intelligent Driver Model (Treiber et al. 2000) parameters."""
+
+    desired_speed: Value = Const(30.0)  # m/s
+    time_headway: Value = Const(1.5)  # s
+    min_gap: Value = Const(2.0)  # m
+    max_accel: Value = Const(1.5)  # m/s^2
+    comfort_decel: Value = Const(2.0)  # m/s^2 (positive)
+    delta: float = 4.0  # acceleration exponent
+    reaction_time: Value = Const(0.0)  # s
+
+
+@dataclass(frozen=True)
+class MobilParams:
+    """MOBIL lane-change model (Kesting et al. 2007) parameters."""
+
+    politeness: Value = Const(0.3)
+    threshold: Value = Const(0.2)  # m/s^2 advantage needed
+    safe_decel: Value = Const(4.0)  # m/s^2, largest braking imposed on the new follower
+    duration: Value = Const(3.0)  # s, time a lane change takes
+
+
+@dataclass(frozen=True)
+class BehaviorSpec:
+    """Longitudinal model and optional lane-change model of one actor.
+
+    ``model``: ``idm`` (car following), ``keep_lane`` (IDM, never changes lane),
+    ``constant_speed`` (ignores others), ``stop`` (brakes to standstill at
+    ``stop_decel``).
+    """
+
+    model: str = "idm"
+    idm: IDMParams = IDMParams()
+    mobil: MobilParams | None = None
+    stop_decel: Value = Const(3.0)  # m/s^2
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """When a manoeuvre starts: at ``time`` (s), or when the distance (m) or
+    time gap (s) to actor ``other`` first falls below ``below``."""
+
+    kind: str  # "time" | "distance" | "time_gap"
+    value: Value  # time (s) for kind "time", the threshold otherwise
+    other: str | None = None
+
+
+@dataclass(frozen=True)
+class ManeuverSpec:
+    """A scripted manoeuvre.
+
+    ``type``: ``lane_change`` (to lane ``to`` over ``duration`` s; a cut-in is a
+    lane change in front of another actor), ``hard_brake`` (``decel`` m/s^2 for
+    ``duration`` s, or to standstill when duration is 0), ``stop`` (comfortable
+    stop at ``decel``), ``cross`` (walk or ride along ``path`` at ``speed`` m/s;
+    the path's points are offsets in metres from the actor's initial position,
+    along the world axes, so a randomised start moves the whole path).
+    """
+
+    type: str
+    start: Trigger
+    to: str | None = None
+    duration: Value = Const(0.0)
+    decel: Value = Const(0.0)
+    speed: Value = Const(0.0)
+    path: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class DropoutSpec:
+    """Sensor dropout model.
+
+    ``model``: ``none``, ``gilbert_elliott`` (two-state burst chain with per-step
+    probabilities ``p_enter`` good->lost and ``p_exit`` lost->good, or given as a
+    stationary ``loss_rate`` and ``mean_burst`` length in seconds, see
+    :func:`gilbert_elliott_probs`) or ``independent`` (each step lost with
+    probability ``p_loss``, the ablation without bursts).
+    """
+
+    model: str = "none"
+    p_enter: Value | None = None
+    p_exit: Value | None = None
+    loss_rate: Value | None = None
+    mean_burst: Value | None = None  # s
+    p_loss: Value = Const(0.0)
+
+
+def gilbert_elliott_probs(loss_rate: float, mean_burst: float, dt: float) -> tuple[float, float]:
+    """Per-step (p_enter, p_exit) of the chain whose stationary loss rate is ``loss_rate``
+    and whose bursts last ``mean_burst`` seconds on average: p_exit = dt / mean_burst,
+    p_enter = p_exit * rate / (1 - rate)."""
+    p_exit = min(1.0, dt / mean_burst)
+    p_enter = min(1.0, p_exit * loss_rate / (1.0 - loss_rate))
+    return p_enter, p_exit
+
+
+@dataclass(frozen=True)
+class SensorSpec:
+    """The ego's perception: range (m), field of view (deg), mounting (m, ego frame),
+    detection noise (m, m/s standard deviations), dropout model, latency (s),
+    visible-fraction threshold and track memory (s)."""
+
+    range: Value = Const(80.0)
+    fov_deg: Value = Const(120.0)
+    mount_x: float = 0.0
+    mount_y: float = 0.0
+    position_noise: Value = Const(0.0)
+    speed_noise: Value = Const(0.0)
+    dropout: DropoutSpec = DropoutSpec()
+    latency: Value = Const(0.0)
+    visible_threshold: float = 0.3
+    track_memory: Value = Const(0.5)
+
+
+@dataclass(frozen=True)
+class AEBSpec:
+    """Automatic emergency braking on perceived objects: trigger TTC (s), reaction (s), max decel (m/s^2)."""
+
+    ttc: Value = Const(1.2)
+    reaction_time: Value = Const(0.2)
+    max_decel: Value = Const(8.0)
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """One named actor: kind, size (m), placement, initial speed (m/s), behaviour, manoeuvres."""
+
+    name: str
+    kind: str
+    length: float
+    width: float
+    placement: LanePlacement | PosePlacement
+    speed: Value
+    behavior: BehaviorSpec
+    maneuvers: tuple[ManeuverSpec, ...] = ()
+    sensor: SensorSpec | None = None
+    aeb: AEBSpec | None = None
+    route: tuple[str, ...] = ()  # lane ids to follow at forks (intersections); empty = first successor
+
+
+@dataclass(frozen=True)
+class TrafficSpec:
+    """Background vehicles: ``count`` of them on ``lanes``, between arc lengths
+    ``s_range`` (m), spaced by ``spacing`` (m gap, front to back) or at ``density``
+    (vehicles per km per lane), at ``speed`` (m/s), with ``behavior``."""
+
+    name: str
+    kind: str
+    length: float
+    width: float
+    count: Value
+    lanes: tuple[str, ...]
+    s_range: tuple[float, float] | None
+    spacing: Value | None
+    density: Value | None
+    speed: Value
+    behavior: BehaviorSpec
+
+
+@dataclass(frozen=True)
+class OccluderSpec:
+    """A static polygon (m, world frame) that blocks the ego sensor's view."""
+
+    name: str
+    polygon: tuple[tuple[float, float], ...]
+
+
+# ------------------------------------------------------------------------ events
+
+EVENT_TYPES = ("near_miss", "collision", "hard_braking", "occluded_threat", "sensor_dropout")
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """A labelled event and its thresholds.
+
+    ``near_miss``: min TTC below ``ttc_below`` (s) and/or min box distance below
+    ``distance_below`` (m); ``hard_braking``: deceleration above ``decel_above``
+    (m/s^2); ``occluded_threat``: ``target`` hidden for at least ``min_duration``
+    (s) before closest approach; ``sensor_dropout``: a burst of at least
+    ``min_duration`` (s) while a threat is in range.
+    """
+
+    name: str
+    type: str
+    ttc_below: float | None = None
+    distance_below: float | None = None
+    decel_above: float | None = None
+    actor: str = "ego"
+    target: str | None = None
+    min_duration: float | None = None
+
+
+# -------------------------------------------------------------------------- root
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A whole scenario family, validated. ``parameters`` is its parameter space."""
+
+    version: int
+    name: str
+    description: str
+    dt: float  # s
+    duration: float  # s
+    seed: int
+    road: RoadSpec
+    actors: tuple[ActorSpec, ...]
+    traffic: tuple[TrafficSpec, ...]
+    occluders: tuple[OccluderSpec, ...]
+    events: tuple[EventSpec, ...]
+    target: str | None
+    parameters: ParameterSpace
+    source: str = field(default="<string>", compare=False)
+    source_hash: str = field(default="", compare=False)
+
+    @property
+    def steps(self) -> int:
+        """Number of simulation steps, duration / dt."""
+        return int(round(self.duration / self.dt))
+
+    def actor(self, name: str) -> ActorSpec:
+        for a in self.actors:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    @property
+    def ego(self) -> ActorSpec:
+        return self.actor("ego")
+
+    def event(self, name: str) -> EventSpec:
+        for e in self.events:
+            if e.name == name:
+                return e
+        raise KeyError(name)
