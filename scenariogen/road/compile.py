@@ -1,0 +1,167 @@
+"""Compile a :class:`RoadNetwork` into flat numpy arrays for the Numba kernels.
+
+Struct of arrays, CSR layout: the resampled points of lane ``k`` are
+``px[lane_offset[k]:lane_offset[k + 1]]`` (likewise ``py``, ``s``, ``heading``,
+``curvature``). Between two consecutive points a kernel interpolates x, y and
+heading linearly in ``s`` (the geometry model of :class:`~scenariogen.road.lane.Lane`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scenariogen.errors import RoadError
+
+from .network import RoadNetwork
+
+__all__ = ["CompiledRoad", "compile_road"]
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CompiledRoad:
+    """A road network as read-only numpy arrays (L lanes, P points in all).
+
+    Per lane (index ``k`` in ``lane_ids`` order):
+
+    - ``lane_ids``: tuple[str, ...], length L; the only non-array field.
+    - ``lane_offset``: int64 (L + 1,); CSR start of lane ``k``'s points,
+      ``lane_offset[0] == 0``, ``lane_offset[L] == P``.
+    - ``lane_length``: float64 (L,), m; centreline arc length.
+    - ``lane_width``: float64 (L,), m.
+    - ``successor``: int64 (L, S), lane indices in priority order, padded with
+      -1; ``S = max(1, most successors of any lane)``.
+    - ``n_successor``: int64 (L,), number of valid entries per row of ``successor``.
+    - ``predecessor``: int64 (L, Q), padded with -1; ``Q = max(1, most predecessors)``.
+    - ``n_predecessor``: int64 (L,).
+    - ``left``, ``right``: int64 (L,), neighbour lane index of the same
+      direction, -1 for none.
+
+    Per point (resampled at a spacing of at most ``ds`` along each lane, both
+    end points included, so every lane has >= 2 points):
+
+    - ``px``, ``py``: float64 (P,), m, world frame (x east, y north).
+    - ``s``: float64 (P,), m, arc length from the lane's start; strictly
+      increasing within a lane, 0 at its first point, ``lane_length[k]`` at its last.
+    - ``heading``: float64 (P,), rad, counter-clockwise from +x, unwrapped
+      (continuous) within a lane, so not necessarily within [-pi, pi).
+    - ``curvature``: float64 (P,), 1/m, positive turning left.
+
+    ``ds``: float, m, the requested resampling spacing.
+    """
+
+    lane_ids: tuple[str, ...]
+    lane_offset: np.ndarray
+    lane_length: np.ndarray
+    lane_width: np.ndarray
+    successor: np.ndarray
+    n_successor: np.ndarray
+    predecessor: np.ndarray
+    n_predecessor: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    s: np.ndarray
+    heading: np.ndarray
+    curvature: np.ndarray
+    ds: float
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {lid: k for k, lid in enumerate(self.lane_ids)})
+        for name in (
+            "lane_offset", "lane_length", "lane_width", "successor", "n_successor",
+            "predecessor", "n_predecessor", "left", "right", "px", "py", "s", "heading", "curvature",
+        ):  # fmt: skip
+            getattr(self, name).setflags(write=False)
+
+    def __repr__(self) -> str:
+        return f"CompiledRoad({self.n_lanes} lanes, {self.n_points} points, ds={self.ds})"
+
+    @property
+    def n_lanes(self) -> int:
+        """Number of lanes L."""
+        return len(self.lane_ids)
+
+    @property
+    def n_points(self) -> int:
+        """Number of resampled points P over all lanes."""
+        return int(self.lane_offset[-1])
+
+    @property
+    def index(self) -> dict[str, int]:
+        """``lane id -> lane index`` (a copy)."""
+        return dict(self._index)
+
+    def index_of(self, lane_id: str) -> int:
+        """Index of ``lane_id`` in the arrays; RoadError listing valid ids if unknown."""
+        try:
+            return self._index[lane_id]
+        except KeyError:
+            raise RoadError(
+                f"unknown lane {lane_id!r} (valid lane ids: {', '.join(self.lane_ids)})"
+            ) from None
+
+    def lane_slice(self, lane_id: str) -> slice:
+        """Slice of the point arrays that belongs to ``lane_id``."""
+        k = self.index_of(lane_id)
+        return slice(int(self.lane_offset[k]), int(self.lane_offset[k + 1]))
+
+
+def _table(rows: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    width = max(1, max((len(r) for r in rows), default=0))
+    out = np.full((len(rows), width), -1, dtype=np.int64)
+    for k, r in enumerate(rows):
+        out[k, : len(r)] = r
+    return out, np.array([len(r) for r in rows], dtype=np.int64)
+
+
+def compile_road(network: RoadNetwork, ds: float = 0.5) -> CompiledRoad:
+    """Resample every lane at a spacing of at most ``ds`` (m) and flatten the graph."""
+    ds = float(ds)
+    if not math.isfinite(ds) or ds <= 0.0:
+        raise RoadError(f"compile ds must be a positive number of metres, got {ds}")
+    ids = network.lane_ids
+    index = {lid: k for k, lid in enumerate(ids)}
+    lanes = [network.lane(lid) for lid in ids]
+
+    counts = [max(2, math.ceil(lane.length / ds) + 1) for lane in lanes]
+    offset = np.zeros(len(ids) + 1, dtype=np.int64)
+    offset[1:] = np.cumsum(counts)
+    s_parts, x_parts, y_parts, h_parts, k_parts = [], [], [], [], []
+    for lane, m in zip(lanes, counts):
+        s = np.linspace(0.0, lane.length, m)
+        x, y, h = lane.positions(s)
+        s_parts.append(s)
+        x_parts.append(x)
+        y_parts.append(y)
+        h_parts.append(h)
+        k_parts.append(np.asarray(lane.curvature_at(s)))
+
+    successor, n_succ = _table([tuple(index[t] for t in network.successors(lid)) for lid in ids])
+    predecessor, n_pred = _table([tuple(index[t] for t in network.predecessors(lid)) for lid in ids])
+
+    def neighbour(get) -> np.ndarray:
+        return np.array([index[n] if (n := get(lid)) is not None else -1 for lid in ids], dtype=np.int64)
+
+    return CompiledRoad(
+        lane_ids=tuple(ids),
+        lane_offset=offset,
+        lane_length=np.array([lane.length for lane in lanes], dtype=np.float64),
+        lane_width=np.array([lane.width for lane in lanes], dtype=np.float64),
+        successor=successor,
+        n_successor=n_succ,
+        predecessor=predecessor,
+        n_predecessor=n_pred,
+        left=neighbour(network.left),
+        right=neighbour(network.right),
+        px=np.concatenate(x_parts).astype(np.float64),
+        py=np.concatenate(y_parts).astype(np.float64),
+        s=np.concatenate(s_parts).astype(np.float64),
+        heading=np.concatenate(h_parts).astype(np.float64),
+        curvature=np.concatenate(k_parts).astype(np.float64),
+        ds=ds,
+    )
