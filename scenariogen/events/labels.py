@@ -1,0 +1,69 @@
+"""Event labels and robustness scores from the kernel's metrics.
+
+Each event of the spec becomes a boolean label per scenario and a continuous
+robustness score that is negative exactly when the event happens, which the
+rare-event samplers minimise:
+
+- ``near_miss``: min(min TTC - ttc_below [s], min distance - distance_below [m])
+  over the thresholds given (either one met is a near miss); TTC is the exact
+  constant-velocity TTC of oriented boxes, capped at the kernel's horizon;
+- ``collision``: min box distance (m) while no collision happened, else
+  -(1 + time left after the first contact [s]), so earlier contacts score lower;
+- ``hard_braking``: decel_above - largest deceleration of the actor (m/s^2).
+
+``occluded_threat`` and ``sensor_dropout`` need the ego sensor model and are
+not labelled by this module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..dsl import schema as S
+from ..errors import SimulationError
+from ..sim import layout as Lo
+
+SENSOR_EVENTS = ("occluded_threat", "sensor_dropout")
+
+
+def event_scores(
+    spec: S.ScenarioSpec,
+    metrics: np.ndarray,
+    agent_metrics: np.ndarray,
+    agent_names: tuple[str, ...],
+    horizon: float,
+) -> dict[str, np.ndarray]:
+    """Robustness per event name, shape (B,), for every event this module can score."""
+    out: dict[str, np.ndarray] = {}
+    idx = {n: i for i, n in enumerate(agent_names)}
+    for ev in spec.events:
+        if ev.type in SENSOR_EVENTS:
+            continue
+        a = idx[ev.actor]
+        if ev.type == "near_miss":
+            if a == 0:
+                ttc, dist = metrics[:, Lo.S_MIN_TTC], metrics[:, Lo.S_MIN_DIST]
+            else:  # a near miss between the ego and this actor
+                ttc, dist = agent_metrics[:, a, Lo.A_MIN_TTC], agent_metrics[:, a, Lo.A_MIN_DIST]
+            terms = []
+            if ev.ttc_below is not None:
+                terms.append(np.minimum(ttc, horizon) - ev.ttc_below)
+            if ev.distance_below is not None:
+                terms.append(np.minimum(dist, 1e6) - ev.distance_below)
+            out[ev.name] = np.minimum.reduce(terms)
+        elif ev.type == "collision":
+            t_coll = metrics[:, Lo.S_EGO_COLL_TIME] if a == 0 else agent_metrics[:, a, Lo.A_COLL_TIME]
+            dist = metrics[:, Lo.S_MIN_DIST] if a == 0 else np.min(
+                np.delete(agent_metrics[:, :, Lo.A_MIN_DIST], [0], axis=1), axis=1, initial=np.inf)
+            hit = np.isfinite(t_coll)
+            out[ev.name] = np.where(hit, -(1.0 + spec.duration - np.where(hit, t_coll, 0.0)), np.minimum(dist, 1e6))
+        elif ev.type == "hard_braking":
+            out[ev.name] = ev.decel_above - agent_metrics[:, a, Lo.A_MAX_DECEL]
+        else:  # pragma: no cover - the DSL rejects other types
+            raise SimulationError(f"unknown event type {ev.type}")
+    return out
+
+
+def labels_from_scores(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """An event happened exactly where its robustness is negative."""
+    return {name: r < 0.0 for name, r in scores.items()}

@@ -1,0 +1,352 @@
+"""Compile a :class:`ScenarioSpec` and a parameter matrix theta (B x d) into kernel arrays.
+
+Python here validates and shapes; it is vectorised over the B scenarios. Agent
+0 is always the ego, then the named actors in spec order, then background
+traffic (padded to the largest count the count distribution allows, with a
+validity mask). Traffic placement uses each scenario's own counter-based
+random stream, so a scenario's initial state depends only on its theta row,
+the spec's seed and its global index, never on the batch or shard it is in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numba import njit
+
+from ..dsl import schema as S
+from ..dsl.distributions import Const, Poisson, Ref, Value
+from ..errors import SimulationError
+from ..road import CompiledRoad, RoadNetwork, build_road, compile_road
+from . import layout as Lo
+from .kernels.rng import next_uniform, stream_seed
+
+MAX_MANEUVERS = 4
+MAX_PATH = 16
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledRoadPlus:
+    """A compiled road plus the dead-end flag of each lane (a lane that ends while its neighbour goes on)."""
+
+    network: RoadNetwork
+    arrays: CompiledRoad
+    dead_end: np.ndarray  # bool (L,)
+
+
+def _dead_ends(net: RoadNetwork, road: CompiledRoad) -> np.ndarray:
+    out = np.zeros(road.n_lanes, dtype=np.bool_)
+    for k, lid in enumerate(road.lane_ids):
+        if net.successors(lid):
+            continue
+        lane = net.lane(lid)
+        x, y, _h = lane.position(lane.length)
+        for nb in (net.left(lid), net.right(lid)):
+            if nb is None:
+                continue
+            s_nb, _d = net.lane(nb).local_coordinates(x, y)
+            if s_nb < net.lane(nb).length - 1.0 or net.successors(nb):
+                out[k] = True
+    return out
+
+
+@lru_cache(maxsize=16)
+def _road_cached(road: S.RoadSpec) -> CompiledRoadPlus:
+    net = build_road(road)
+    arrays = compile_road(net, ds=0.5)
+    return CompiledRoadPlus(net, arrays, _dead_ends(net, arrays))
+
+
+def compiled_road(spec: S.ScenarioSpec) -> CompiledRoadPlus:
+    """The spec's road, built and compiled once per road spec (cached)."""
+    return _road_cached(spec.road)
+
+
+def resolve(value: Value | None, theta: np.ndarray, names: dict[str, int], default: float = 0.0) -> np.ndarray:
+    """A field's value per scenario, shape (B,)."""
+    B = theta.shape[0]
+    if value is None:
+        return np.full(B, default)
+    if isinstance(value, Const):
+        return np.full(B, float(value.value))
+    if isinstance(value, Ref):
+        return theta[:, names[value.name]].astype(np.float64, copy=True)
+    raise SimulationError(f"cannot resolve {value!r}")
+
+
+def max_count(value: Value, spec: S.ScenarioSpec) -> int:
+    """Largest number of vehicles a traffic count can produce (upper bound of its distribution)."""
+    if isinstance(value, Const):
+        return int(value.value)
+    p = spec.parameters.parameters[spec.parameters.index(value.name)]
+    hi = p.bounds[1]
+    if math.isinf(hi):
+        if isinstance(p.dist, Poisson):
+            return int(p.dist.ppf(np.array([1.0 - 1e-9]))[0])
+        raise SimulationError(f"traffic count parameter {value.name} has no upper bound")
+    return int(hi)
+
+
+@dataclass(frozen=True, eq=False)
+class KernelInputs:
+    """Everything the kernel needs for one batch (arrays only) plus agent names."""
+
+    road: CompiledRoadPlus
+    agent_names: tuple[str, ...]
+    arrays: dict  # name -> ndarray, in kernel argument order (see engine)
+    n_agents: int
+
+
+def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, seed: int) -> KernelInputs:
+    """Build the kernel input arrays for scenarios with parameter rows ``theta`` (B x d) and
+    global indices ``indices`` (B,), which select each scenario's random stream."""
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    B = theta.shape[0]
+    names = {n: i for i, n in enumerate(spec.parameters.names)}
+    rp = compiled_road(spec)
+    net, road = rp.network, rp.arrays
+    actors = spec.actors
+    n_named = len(actors)
+    caps = [max_count(t.count, spec) for t in spec.traffic]
+    N = n_named + sum(caps)
+    K = MAX_MANEUVERS
+
+    f64 = lambda: np.zeros((B, N))  # noqa: E731
+    kind = np.zeros((B, N), np.int64)
+    length, width = f64(), f64()
+    valid = np.zeros((B, N), np.bool_)
+    free = np.zeros((B, N), np.bool_)
+    model = np.zeros((B, N), np.int64)
+    params = np.zeros((B, N, Lo.N_PARAMS))
+    man_val = np.zeros((B, N, K, Lo.N_MAN_VALUES))
+    x0, y0, h0, v0, s0, d0 = f64(), f64(), f64(), f64(), f64(), f64()
+    lane0 = np.full((B, N), -1, np.int64)
+    route = np.full((N, 8), -1, np.int64)
+    route_len = np.zeros(N, np.int64)
+    man_type = np.zeros((N, K), np.int64)
+    man_trig = np.zeros((N, K), np.int64)
+    man_other = np.zeros((N, K), np.int64)
+    man_to = np.full((N, K), -1, np.int64)
+    path = np.zeros((N, MAX_PATH, 2))
+    path_len = np.zeros(N, np.int64)
+
+    # ---- named actors, in spec order (the ego first)
+    order = sorted(range(n_named), key=lambda i: actors[i].name != "ego")
+    actors = tuple(actors[i] for i in order)
+    agent_names = [a.name for a in actors]
+    index_of = {n: i for i, n in enumerate(agent_names)}
+    placed: dict[str, int] = {}
+    # place in dependency order of relative placements
+    pending = list(range(n_named))
+    while pending:
+        progressed = False
+        for i in list(pending):
+            a = actors[i]
+            p = a.placement
+            if isinstance(p, S.LanePlacement) and p.relative_to is not None and p.relative_to not in placed:
+                continue
+            _place_actor(i, a, spec, theta, names, rp, index_of, x0, y0, h0, s0, d0, lane0, free)
+            placed[a.name] = i
+            pending.remove(i)
+            progressed = True
+        if not progressed:
+            raise SimulationError("relative placements form a cycle")
+    for i, a in enumerate(actors):
+        kind[:, i] = Lo.KIND_CODES[a.kind]
+        length[:, i] = a.length
+        width[:, i] = a.width
+        valid[:, i] = True
+        v0[:, i] = resolve(a.speed, theta, names)
+        _behavior_columns(params, model, (slice(None), i), a.behavior, theta, names, spec.dt)
+        if a.route:
+            ids = [road.index_of(r) for r in a.route]
+            route[i, : len(ids)] = ids[:8]
+            route_len[i] = min(len(ids), 8)
+        for k, m in enumerate(a.maneuvers[:K]):
+            code = Lo.MAN_CODES["lane_change" if m.type == "cut_in" else m.type]
+            man_type[i, k] = code
+            man_trig[i, k] = Lo.TRIG_CODES[m.start.kind]
+            man_other[i, k] = index_of[m.start.other] if m.start.other else 0
+            man_to[i, k] = road.index_of(m.to) if m.to is not None else -1
+            man_val[:, i, k, Lo.M_TRIG] = resolve(m.start.value, theta, names)
+            man_val[:, i, k, Lo.M_DUR] = resolve(m.duration, theta, names)
+            man_val[:, i, k, Lo.M_DECEL] = resolve(m.decel, theta, names)
+            man_val[:, i, k, Lo.M_SPEED] = resolve(m.speed, theta, names)
+            if code == Lo.MAN_CROSS:
+                pts = np.asarray(m.path[:MAX_PATH], dtype=float)
+                path[i, : len(pts)] = pts - pts[0]
+                path_len[i] = len(pts)
+        if a.kind == "pedestrian" and not any(m.type == "cross" for m in a.maneuvers):
+            free[:, i] = True
+
+    # ---- background traffic, placed in numba with per-scenario streams
+    col = n_named
+    seeds = np.array([stream_seed(np.uint64(seed), np.uint64(ix)) for ix in np.asarray(indices, dtype=np.uint64)],
+                     dtype=np.uint64)
+    for t_i, (tr, cap) in enumerate(zip(spec.traffic, caps)):
+        if cap == 0:
+            continue
+        cols = slice(col, col + cap)
+        count = np.clip(np.rint(resolve(tr.count, theta, names)), 0, cap).astype(np.int64)
+        lanes = np.array([road.index_of(lid) for lid in tr.lanes], dtype=np.int64)
+        lo_s, hi_s = tr.s_range if tr.s_range is not None else (0.0, -1.0)
+        if tr.spacing is not None:
+            gap = resolve(tr.spacing, theta, names)
+        else:
+            gap = np.maximum(1000.0 / resolve(tr.density, theta, names) - tr.length, 1.0)
+        speed = resolve(tr.speed, theta, names)
+        occ_lane = lane0[:, :col].copy()  # named actors and earlier traffic blocks
+        occ_s = s0[:, :col].copy()
+        occ_len = length[:, :col].copy()
+        ok = np.zeros((B, cap), np.bool_)
+        tl, ts, tv = np.zeros((B, cap), np.int64), np.zeros((B, cap)), np.zeros((B, cap))
+        _place_traffic(seeds, np.uint64(t_i + 1), count, lanes, road.lane_length, lo_s, hi_s, gap, speed, tr.length,
+                       occ_lane, occ_s, occ_len, ok, tl, ts, tv)
+        valid[:, cols] = ok
+        lane0[:, cols] = np.where(ok, tl, -1)
+        s0[:, cols] = ts
+        v0[:, cols] = tv
+        kind[:, cols] = Lo.KIND_CODES[tr.kind]
+        length[:, cols] = tr.length
+        width[:, cols] = tr.width
+        for c in range(col, col + cap):
+            _behavior_columns(params, model, (slice(None), c), tr.behavior, theta, names, spec.dt)
+        # a little diversity in desired speed per vehicle, from the same streams
+        jitter = _uniforms(seeds, np.uint64(1000 + t_i), cap)
+        params[:, cols, Lo.P_V0] *= 0.9 + 0.2 * jitter
+        agent_names.extend(f"{tr.name}.{k}" for k in range(cap))
+        col += cap
+
+    # world poses of every lane-bound agent
+    lane_bound = valid & ~free & (lane0 >= 0)
+    for li in np.unique(lane0[lane_bound]):
+        sel = lane_bound & (lane0 == li)
+        lane = net.lane(road.lane_ids[li])
+        x, y, h = lane.positions(s0[sel], d0[sel])
+        x0[sel], y0[sel], h0[sel] = x, y, h
+
+    kind_arr = kind
+    max_brake = np.take(np.array(Lo.KIND_MAX_BRAKE), kind_arr)
+    max_jerk = np.take(np.array(Lo.KIND_MAX_JERK), kind_arr)
+    max_steer = np.take(np.array(Lo.KIND_MAX_STEER), kind_arr)
+    arrays = dict(
+        route=route, route_len=route_len, man_type=man_type, man_trig=man_trig, man_other=man_other, man_to=man_to,
+        path=path, path_len=path_len, kind=kind, length=length, width=width, valid=valid, free=free, model=model,
+        params=params, man_val=man_val, x0=x0, y0=y0, h0=h0, v0=v0, lane0=lane0, s0=s0, d0=d0,
+        max_brake=max_brake, max_jerk=max_jerk, max_steer=max_steer,
+    )
+    return KernelInputs(rp, tuple(agent_names), arrays, N)
+
+
+def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, dt) -> None:
+    idm = beh.idm
+    model[where] = Lo.MODEL_CODES[beh.model]
+    params[where + (Lo.P_V0,)] = np.maximum(resolve(idm.desired_speed, theta, names), 0.1)
+    params[where + (Lo.P_T,)] = resolve(idm.time_headway, theta, names)
+    params[where + (Lo.P_S0,)] = resolve(idm.min_gap, theta, names)
+    params[where + (Lo.P_AMAX,)] = resolve(idm.max_accel, theta, names)
+    params[where + (Lo.P_BCOMF,)] = resolve(idm.comfort_decel, theta, names)
+    params[where + (Lo.P_DELTA,)] = idm.delta
+    params[where + (Lo.P_REACT,)] = np.minimum(np.rint(resolve(idm.reaction_time, theta, names) / dt), 31)
+    params[where + (Lo.P_STOPDEC,)] = resolve(beh.stop_decel, theta, names)
+    if beh.mobil is not None:
+        params[where + (Lo.P_MOBIL,)] = 1.0
+        params[where + (Lo.P_POLITE,)] = resolve(beh.mobil.politeness, theta, names)
+        params[where + (Lo.P_THRESH,)] = resolve(beh.mobil.threshold, theta, names)
+        params[where + (Lo.P_BSAFE,)] = resolve(beh.mobil.safe_decel, theta, names)
+        params[where + (Lo.P_LCDUR,)] = resolve(beh.mobil.duration, theta, names)
+    else:
+        params[where + (Lo.P_LCDUR,)] = 3.0
+
+
+def _place_actor(i, a: S.ActorSpec, spec, theta, names, rp: CompiledRoadPlus, index_of, x0, y0, h0, s0, d0, lane0, free):
+    net, road = rp.network, rp.arrays
+    p = a.placement
+    if isinstance(p, S.LanePlacement):
+        li = road.index_of(p.lane)
+        s = resolve(p.s, theta, names)
+        if p.relative_to is not None:
+            j = index_of[p.relative_to]
+            ref_lane = road.lane_ids[int(lane0[0, j])]
+            if ref_lane == p.lane:
+                s = s0[:, j] + s
+            else:
+                x, y, _h = net.lane(ref_lane).positions(s0[:, j], np.zeros_like(s))
+                s_on, _d = net.lane(p.lane).local_coordinates_array(x, y)
+                s = s_on + s
+        lane0[:, i] = li
+        s0[:, i] = s
+        d0[:, i] = resolve(p.offset, theta, names)
+        return
+    x = resolve(p.x, theta, names)
+    y = resolve(p.y, theta, names)
+    h = np.radians(resolve(p.heading_deg, theta, names))
+    x0[:, i], y0[:, i], h0[:, i] = x, y, h
+    if a.kind == "pedestrian":
+        free[:, i] = True
+        return
+    # vehicles and cyclists placed by pose are snapped to the nearest lane heading their way
+    lid, _s, _d = net.locate(float(x[0]), float(y[0]), float(h[0]))
+    lane = net.lane(lid)
+    s, d = lane.local_coordinates_array(x, y)
+    lane0[:, i] = road.index_of(lid)
+    s0[:, i] = s
+    d0[:, i] = d
+
+
+@njit(cache=True)
+def _uniforms_kernel(seeds, salt, n, out):
+    for b in range(seeds.shape[0]):
+        st = seeds[b] ^ (salt * np.uint64(0xD1B54A32D192ED03))
+        for k in range(n):
+            st, u = next_uniform(st)
+            out[b, k] = u
+
+
+def _uniforms(seeds: np.ndarray, salt: np.uint64, n: int) -> np.ndarray:
+    out = np.empty((seeds.shape[0], n))
+    _uniforms_kernel(seeds, salt, n, out)
+    return out
+
+
+@njit(cache=True)
+def _place_traffic(seeds, salt, count, lanes, lane_length, lo_s, hi_s, gap, speed, veh_len,
+                   occ_lane, occ_s, occ_len, ok, out_lane, out_s, out_v):
+    """Per scenario: spread ``count[b]`` vehicles over ``lanes``, each lane filled front to back
+    from a random start with gaps of ``gap[b]`` x U(0.5, 1.5) m, skipping named actors."""
+    B = seeds.shape[0]
+    nl = lanes.shape[0]
+    head = np.empty(nl)
+    for b in range(B):
+        st = seeds[b] ^ (salt * np.uint64(0x9E3779B97F4A7C15))
+        for k in range(nl):
+            st, u = next_uniform(st)
+            lo = lo_s if lo_s >= 0 else 0.0
+            head[k] = lo + 0.5 * veh_len + u * gap[b]
+        for m in range(count[b]):
+            st, u = next_uniform(st)
+            k = min(int(u * nl), nl - 1)
+            lane = lanes[k]
+            hi = hi_s if hi_s > lo_s else lane_length[lane]
+            hi = min(hi, lane_length[lane]) - 0.5 * veh_len
+            s = head[k]
+            # step over named actors on this lane
+            moved = True
+            while moved:
+                moved = False
+                for a in range(occ_lane.shape[1]):
+                    if occ_lane[b, a] == lane and abs(occ_s[b, a] - s) < 0.5 * (occ_len[b, a] + veh_len) + gap[b] * 0.5:
+                        s = occ_s[b, a] + 0.5 * (occ_len[b, a] + veh_len) + gap[b] * 0.5 + 0.1
+                        moved = True
+            st, u = next_uniform(st)
+            head[k] = s + veh_len + gap[b] * (0.5 + u)
+            if s > hi:
+                continue
+            st, u = next_uniform(st)
+            ok[b, m] = True
+            out_lane[b, m] = lane
+            out_s[b, m] = s
+            out_v[b, m] = max(0.0, speed[b] + 3.0 * (u - 0.5))

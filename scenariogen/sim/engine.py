@@ -1,0 +1,240 @@
+"""Python orchestration around the kernel: theta -> kernel inputs -> kernel -> :class:`Batch`.
+
+``simulate`` is the public entry point. Large batches run in chunks (so the
+kernel's inputs stay small), and ``record="none"`` keeps metrics only, so a
+100 000-scenario batch fits in memory; ``iter_batches`` yields chunk after
+chunk for streaming writers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from .. import __version__
+from ..dsl import schema as S
+from ..errors import SimulationError
+from ..events.labels import event_scores, labels_from_scores
+from . import layout as Lo
+from .compile import _uniforms, compile_batch
+from .kernels.rng import stream_seed
+
+TTC_HORIZON = 10.0  # s, TTC beyond this counts as no conflict
+DEFAULT_CHUNK = 4096
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """B simulated scenarios of one spec.
+
+    - ``trajectories``: float32 (B, N, T, F), features named in ``features``
+      (x, y m; heading rad; speed m/s; accel m/s^2; lane index; s, offset m);
+      shape (B, N, 0, F) when only metrics were kept.
+    - ``mask``: bool (B, N, T), agent present at that frame.
+    - ``kinds``: int8 (B, N) codes of ``layout.KIND_NAMES``; ``sizes``: float32 (B, N, 2) length, width (m).
+    - ``metrics``: dict name -> (B,) float64 (see ``layout.METRIC_NAMES``); ``agent_metrics``: (B, N, A).
+    - ``labels`` / ``robustness``: dict event name -> (B,) bool / float64 (negative iff the event happened).
+    - ``theta``: (B, d) parameter rows; ``indices``: (B,) global scenario indices.
+    - ``provenance``: spec name and hash, seed, package version, dt, frame step.
+    """
+
+    trajectories: np.ndarray
+    mask: np.ndarray
+    kinds: np.ndarray
+    sizes: np.ndarray
+    agent_names: tuple[str, ...]
+    metrics: dict
+    agent_metrics: np.ndarray
+    labels: dict
+    robustness: dict
+    theta: np.ndarray
+    parameter_names: tuple[str, ...]
+    indices: np.ndarray
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return int(self.theta.shape[0])
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return Lo.FEATURES
+
+    def target_robustness(self, target: str) -> np.ndarray:
+        return self.robustness[target]
+
+
+def spec_hash(spec: S.ScenarioSpec) -> str:
+    """Content hash of the resolved spec (independent of file name and formatting)."""
+    return hashlib.sha256(repr(spec).encode("utf-8")).hexdigest()[:16]
+
+
+def sample_theta(spec: S.ScenarioSpec, indices: np.ndarray, seed: int) -> np.ndarray:
+    """Theta rows drawn from p(theta) for the given global scenario indices.
+
+    Row ``i`` depends only on (seed, i): each index has its own random stream,
+    so any split of the indices into shards gives the same rows."""
+    indices = np.asarray(indices, dtype=np.uint64)
+    d = spec.parameters.dim
+    if d == 0:
+        return np.zeros((len(indices), 0))
+    seeds = np.array([stream_seed(np.uint64(seed), ix) for ix in indices], dtype=np.uint64)
+    u = _uniforms(seeds, np.uint64(0xA5A5), d)
+    np.clip(u, 1e-12, 1.0 - 1e-12, out=u)
+    return spec.parameters.from_unit(u)
+
+
+def _check_theta(spec: S.ScenarioSpec, theta: np.ndarray) -> np.ndarray:
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.ndim != 2 or theta.shape[1] != spec.parameters.dim:
+        raise SimulationError(
+            f"theta must have shape (B, {spec.parameters.dim}) for {spec.name} "
+            f"(parameters: {', '.join(spec.parameters.names) or 'none'}), got {theta.shape}")
+    if not np.all(np.isfinite(theta)):
+        raise SimulationError("theta holds NaN or infinite values")
+    return theta
+
+
+def _threads() -> int:
+    try:
+        import numba
+
+        return int(numba.get_num_threads())
+    except Exception:  # pragma: no cover
+        return os.cpu_count() or 1
+
+
+def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, seed: int,
+               record_every: int | None) -> Batch:
+    from .kernels.step import simulate_batch
+
+    ki = compile_batch(spec, theta, indices, seed)
+    a = ki.arrays
+    r = ki.road.arrays
+    B, N = a["x0"].shape
+    T = spec.steps
+    frames = 0 if record_every is None else (T + record_every - 1) // record_every
+    traj = np.zeros((B, N, frames, Lo.N_FEATURES), np.float32)
+    tmask = np.zeros((B, N, frames), np.bool_)
+    metrics = np.zeros((B, Lo.N_METRICS))
+    agent_metrics = np.zeros((B, N, Lo.N_AGENT_METRICS))
+    ttc_thr = min((e.ttc_below for e in spec.events if e.type == "near_miss" and e.ttc_below is not None),
+                  default=1.5)
+    n_chunks = min(B, max(1, _threads() * 4))
+    simulate_batch(
+        r.lane_offset, r.lane_length, r.lane_width, r.successor, r.n_successor, r.left, r.right, ki.road.dead_end,
+        r.px, r.py, r.heading, r.curvature,
+        a["route"], a["route_len"], a["man_type"], a["man_trig"], a["man_other"], a["man_to"], a["path"], a["path_len"],
+        a["kind"], a["length"], a["width"], a["valid"], a["free"], a["model"], a["params"], a["man_val"],
+        a["x0"], a["y0"], a["h0"], a["v0"], a["lane0"], a["s0"], a["d0"],
+        float(spec.dt), int(T), int(record_every or 1), float(ttc_thr), TTC_HORIZON,
+        a["max_brake"], a["max_jerk"], a["max_steer"],
+        traj, tmask, metrics, agent_metrics, int(n_chunks),
+    )
+    scores = event_scores(spec, metrics, agent_metrics, ki.agent_names, TTC_HORIZON)
+    return Batch(
+        trajectories=traj,
+        mask=tmask,
+        kinds=a["kind"].astype(np.int8),
+        sizes=np.stack([a["length"], a["width"]], axis=-1).astype(np.float32),
+        agent_names=ki.agent_names,
+        metrics={name: metrics[:, k].copy() for k, name in enumerate(Lo.METRIC_NAMES) if name != "reserved"},
+        agent_metrics=agent_metrics,
+        labels=labels_from_scores(scores),
+        robustness=scores,
+        theta=theta,
+        parameter_names=spec.parameters.names,
+        indices=np.asarray(indices, dtype=np.int64),
+    )
+
+
+def iter_batches(
+    spec: S.ScenarioSpec,
+    theta: np.ndarray | None = None,
+    n: int | None = None,
+    seed: int | None = None,
+    *,
+    record: str = "full",
+    record_every: int = 1,
+    chunk_size: int = DEFAULT_CHUNK,
+    start_index: int = 0,
+) -> Iterator[Batch]:
+    """Yield the batch chunk by chunk (each at most ``chunk_size`` scenarios).
+
+    ``record``: ``full`` (every ``record_every``-th frame of every agent) or
+    ``none`` (metrics, labels and theta only)."""
+    if record not in ("full", "none"):
+        raise SimulationError(f"record must be 'full' or 'none', got {record!r}")
+    if record_every < 1:
+        raise SimulationError("record_every must be a positive number of steps")
+    seed = spec.seed if seed is None else int(seed)
+    if theta is None:
+        if n is None or n < 1:
+            raise SimulationError("give theta or a positive n")
+        total = int(n)
+    else:
+        theta = _check_theta(spec, theta)
+        total = theta.shape[0]
+        if n is not None and n != total:
+            raise SimulationError(f"n = {n} but theta has {total} rows")
+    provenance = {
+        "spec_name": spec.name,
+        "spec_hash": spec_hash(spec),
+        "source_hash": spec.source_hash,
+        "seed": seed,
+        "version": __version__,
+        "dt": spec.dt,
+        "frame_step": record_every,
+    }
+    for lo in range(0, total, chunk_size):
+        hi = min(total, lo + chunk_size)
+        idx = np.arange(start_index + lo, start_index + hi, dtype=np.int64)
+        th = sample_theta(spec, idx, seed) if theta is None else theta[lo:hi]
+        chunk = _run_chunk(spec, th, idx, seed, None if record == "none" else record_every)
+        object.__setattr__(chunk, "provenance", dict(provenance))
+        yield chunk
+
+
+def simulate(
+    spec: S.ScenarioSpec,
+    theta: np.ndarray | None = None,
+    n: int | None = None,
+    seed: int | None = None,
+    *,
+    record: str = "full",
+    record_every: int = 1,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Batch:
+    """Simulate ``n`` scenarios drawn from the spec (or one per row of ``theta``).
+
+    ``seed`` defaults to the spec's ``seed``; the same spec, theta and seed give
+    bit-identical output for any thread count or chunk size."""
+    parts = list(iter_batches(spec, theta, n, seed, record=record, record_every=record_every, chunk_size=chunk_size))
+    return concat(parts)
+
+
+def concat(parts: list[Batch]) -> Batch:
+    """Join chunks of one spec (same agents) into one batch."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    cat = np.concatenate
+    return Batch(
+        trajectories=cat([p.trajectories for p in parts]),
+        mask=cat([p.mask for p in parts]),
+        kinds=cat([p.kinds for p in parts]),
+        sizes=cat([p.sizes for p in parts]),
+        agent_names=first.agent_names,
+        metrics={k: cat([p.metrics[k] for p in parts]) for k in first.metrics},
+        agent_metrics=cat([p.agent_metrics for p in parts]),
+        labels={k: cat([p.labels[k] for p in parts]) for k in first.labels},
+        robustness={k: cat([p.robustness[k] for p in parts]) for k in first.robustness},
+        theta=cat([p.theta for p in parts]),
+        parameter_names=first.parameter_names,
+        indices=cat([p.indices for p in parts]),
+        provenance=first.provenance,
+    )

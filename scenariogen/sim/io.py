@@ -1,0 +1,85 @@
+"""Saving a :class:`Batch` to a single ``.npz`` file, atomically (temporary name, then rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ScenarioGenError
+from . import layout as Lo
+from .engine import Batch
+
+
+def atomic_path(path: Path):
+    """A temporary file next to ``path`` (same filesystem, so the final rename is atomic)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def save_npz(batch: Batch, path: str | Path) -> Path:
+    """Write every array of the batch to ``path`` (.npz); metrics as ``metric/<name>``,
+    labels as ``label/<event>``, robustness as ``robustness/<event>``, and a JSON header."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ScenarioGenError(f"{path}: output file must end in .npz")
+    try:
+        tmp = atomic_path(path)
+    except OSError as exc:
+        raise ScenarioGenError(f"{path}: cannot write here ({exc.strerror or exc})") from None
+    header = {
+        "provenance": batch.provenance,
+        "agent_names": list(batch.agent_names),
+        "parameter_names": list(batch.parameter_names),
+        "features": list(Lo.FEATURES),
+        "kinds": list(Lo.KIND_NAMES),
+        "agent_metric_names": list(Lo.AGENT_METRIC_NAMES),
+    }
+    arrays = {
+        "trajectories": batch.trajectories,
+        "mask": batch.mask,
+        "kinds": batch.kinds,
+        "sizes": batch.sizes,
+        "agent_metrics": batch.agent_metrics,
+        "theta": batch.theta,
+        "indices": batch.indices,
+        "header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
+    }
+    arrays.update({f"metric/{k}": v for k, v in batch.metrics.items()})
+    arrays.update({f"label/{k}": v for k, v in batch.labels.items()})
+    arrays.update({f"robustness/{k}": v for k, v in batch.robustness.items()})
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_npz(path: str | Path) -> Batch:
+    """Read a batch written by :func:`save_npz`."""
+    with np.load(Path(path)) as z:
+        header = json.loads(bytes(z["header"]).decode("utf-8"))
+        pick = lambda prefix: {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith(prefix)}  # noqa: E731
+        return Batch(
+            trajectories=z["trajectories"],
+            mask=z["mask"],
+            kinds=z["kinds"],
+            sizes=z["sizes"],
+            agent_names=tuple(header["agent_names"]),
+            metrics=pick("metric/"),
+            agent_metrics=z["agent_metrics"],
+            labels=pick("label/"),
+            robustness=pick("robustness/"),
+            theta=z["theta"],
+            parameter_names=tuple(header["parameter_names"]),
+            indices=z["indices"],
+            provenance=header["provenance"],
+        )

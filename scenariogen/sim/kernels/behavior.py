@@ -1,0 +1,40 @@
+"""Driver models as scalar ``@njit`` functions (units: m, s, m/s, m/s^2)."""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+
+@njit(cache=True)
+def idm_accel(v, v0, T, s0, a_max, b_comf, delta, gap, v_lead):
+    """Intelligent Driver Model acceleration (Treiber, Hennecke, Helbing 2000).
+
+    ``gap`` is the bumper-to-bumper distance to the leader (m, +inf for a free
+    road), ``v_lead`` its speed. The gap is floored at 0.1 m so a vehicle
+    already touching its leader brakes as hard as the limits allow.
+    """
+    free = 1.0 - (max(v, 0.0) / v0) ** delta
+    if gap == math.inf:
+        return a_max * free
+    s_star = s0 + max(0.0, v * T + v * (v - v_lead) / (2.0 * math.sqrt(a_max * b_comf)))
+    g = max(gap, 0.1)
+    return a_max * (free - (s_star / g) ** 2)
+
+
+@njit(cache=True)
+def idm_equilibrium_gap(v, v0, T, s0, delta):
+    """Gap (m) at which IDM holds speed ``v`` behind a leader at the same speed."""
+    return (s0 + v * T) / math.sqrt(1.0 - (v / v0) ** delta)
+
+
+@njit(cache=True)
+def smoothstep5(tau):
+    """Minimum-jerk profile 10t^3 - 15t^4 + 6t^5 on [0, 1] and its derivative."""
+    if tau <= 0.0:
+        return 0.0, 0.0
+    if tau >= 1.0:
+        return 1.0, 0.0
+    t2 = tau * tau
+    return tau * t2 * (10.0 - 15.0 * tau + 6.0 * t2), 30.0 * t2 * (1.0 - 2.0 * tau + t2)

@@ -1,0 +1,98 @@
+"""Column layouts shared by the Numba kernels and the Python engine.
+
+Kernels take a few 2-D/3-D float matrices whose columns are named here, so the
+kernel signature stays short and both sides agree on the meaning of each
+column. Plain module-level integers: Numba freezes them as constants.
+"""
+
+from __future__ import annotations
+
+# ---- agent kinds (int8 codes) -------------------------------------------------
+KIND_CODES = {"car": 0, "truck": 1, "bus": 2, "motorcycle": 3, "bicycle": 4, "pedestrian": 5}
+KIND_NAMES = tuple(KIND_CODES)
+
+# physical limits per kind code: max braking (m/s^2), max jerk (m/s^3), max steering (rad)
+KIND_MAX_BRAKE = (9.0, 6.5, 6.5, 9.0, 4.0, 3.0)
+KIND_MAX_JERK = (20.0, 12.0, 12.0, 20.0, 10.0, 10.0)
+KIND_MAX_STEER = (0.6, 0.5, 0.5, 0.7, 0.8, 3.2)
+
+# ---- behaviour models (int8) ---------------------------------------------------
+MODEL_IDM = 0
+MODEL_KEEP_LANE = 1
+MODEL_CONSTANT = 2
+MODEL_STOP = 3
+MODEL_CODES = {"idm": MODEL_IDM, "keep_lane": MODEL_KEEP_LANE, "constant_speed": MODEL_CONSTANT, "stop": MODEL_STOP}
+
+# ---- per-agent parameters: params[b, i, P_*] ------------------------------------
+P_V0 = 0  # IDM desired speed, m/s
+P_T = 1  # IDM time headway, s
+P_S0 = 2  # IDM minimum gap, m
+P_AMAX = 3  # IDM max acceleration, m/s^2
+P_BCOMF = 4  # IDM comfortable deceleration, m/s^2 (positive)
+P_DELTA = 5  # IDM exponent
+P_REACT = 6  # reaction delay, whole steps
+P_MOBIL = 7  # 1.0 if MOBIL lane changes are on
+P_POLITE = 8  # MOBIL politeness
+P_THRESH = 9  # MOBIL threshold, m/s^2
+P_BSAFE = 10  # MOBIL safe deceleration, m/s^2
+P_LCDUR = 11  # lane-change duration, s
+P_STOPDEC = 12  # deceleration of the `stop` behaviour, m/s^2
+N_PARAMS = 13
+
+# ---- manoeuvres: man_type[i, k], man_trig[i, k], man_other[i, k], man_to[i, k]; man_val[b, i, k, M_*]
+MAN_NONE = 0
+MAN_LANE_CHANGE = 1
+MAN_HARD_BRAKE = 2
+MAN_STOP = 3
+MAN_CROSS = 4
+MAN_CODES = {"lane_change": MAN_LANE_CHANGE, "hard_brake": MAN_HARD_BRAKE, "stop": MAN_STOP, "cross": MAN_CROSS}
+TRIG_TIME = 0
+TRIG_DISTANCE = 1
+TRIG_TIME_GAP = 2
+TRIG_CODES = {"time": TRIG_TIME, "distance": TRIG_DISTANCE, "time_gap": TRIG_TIME_GAP}
+M_TRIG = 0  # trigger value: time (s), distance (m) or time gap (s)
+M_DUR = 1  # duration, s
+M_DECEL = 2  # deceleration, m/s^2
+M_SPEED = 3  # crossing speed, m/s
+N_MAN_VALUES = 4
+
+# ---- trajectory features: traj[b, i, t, F_*] ------------------------------------
+F_X = 0  # m, world
+F_Y = 1  # m, world
+F_HEADING = 2  # rad, world, counter-clockwise from +x
+F_SPEED = 3  # m/s
+F_ACCEL = 4  # m/s^2, applied longitudinal acceleration
+F_LANE = 5  # lane index (-1 off the lane graph)
+F_S = 6  # m, arc length on that lane
+F_OFFSET = 7  # m, lateral offset from the lane centre (left positive)
+FEATURES = ("x", "y", "heading", "speed", "accel", "lane", "s", "offset")
+N_FEATURES = 8
+
+# ---- per-scenario metrics: metrics[b, S_*] --------------------------------------
+S_MIN_TTC = 0  # s, min box TTC of the ego against any agent (inf if never closing)
+S_MIN_DIST = 1  # m, min box distance of the ego to any agent
+S_TET = 2  # s, time the ego spends with TTC below the near-miss threshold
+S_MAX_DRAC = 3  # m/s^2, max deceleration rate to avoid a crash, ego following its leader
+S_MIN_THW = 4  # s, min time headway of the ego to its leader
+S_EGO_MAX_DECEL = 5  # m/s^2 (positive)
+S_EGO_MAX_JERK = 6  # m/s^3, max |jerk|
+S_COLL_TIME = 7  # s, first collision between any two agents (inf if none)
+S_COLL_A = 8  # agent index of that collision (-1 if none)
+S_COLL_B = 9
+S_EGO_COLL_TIME = 10  # s, first collision involving the ego (inf if none)
+S_MIN_PET = 11  # s, min post-encroachment time of the ego against crossing agents (inf if none)
+S_TTC_AT_MIN_DIST = 12  # reserved for the sensor issue; kept inf here
+METRIC_NAMES = (
+    "min_ttc", "min_distance", "tet", "max_drac", "min_thw", "ego_max_decel", "ego_max_jerk",
+    "collision_time", "collision_a", "collision_b", "ego_collision_time", "min_pet", "reserved",
+)  # fmt: skip
+N_METRICS = 13
+
+# ---- per-agent metrics: agent_metrics[b, i, A_*] --------------------------------
+A_MIN_TTC = 0  # s, min box TTC between the ego and this agent
+A_MIN_DIST = 1  # m, min box distance between the ego and this agent
+A_MAX_DECEL = 2  # m/s^2, this agent's largest deceleration
+A_PET = 3  # s, post-encroachment time between the ego and this agent
+A_COLL_TIME = 4  # s, when this agent first collided (inf if never)
+AGENT_METRIC_NAMES = ("min_ttc", "min_distance", "max_decel", "pet", "collision_time")
+N_AGENT_METRICS = 5
