@@ -131,8 +131,10 @@ class BehaviorSpec:
 
 @dataclass(frozen=True)
 class Trigger:
-    """When a manoeuvre starts: at ``time`` (s), or when the distance (m) or
-    time gap (s) to actor ``other`` first falls below ``below``."""
+    """When a manoeuvre starts: at ``time`` (s); when the centre distance (m) to
+    actor ``other`` first falls below ``below``; or when ``other``, driving
+    behind this actor, first has a time gap (bumper gap along its heading
+    divided by its speed, s) below ``below`` (the moment to cut in front of it)."""
 
     kind: str  # "time" | "distance" | "time_gap"
     value: Value  # time (s) for kind "time", the threshold otherwise

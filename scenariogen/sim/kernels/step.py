@@ -14,7 +14,7 @@ Per step, for every scenario:
 2. sort agents by (lane, arc length), updating last step's order by insertion
    sort (nearly sorted, so O(N)); leaders are found by lane order, not all pairs;
 3. start manoeuvres whose triggers fire (time, distance, time gap);
-4. longitudinal command: IDM to the leader (same lane, the lane ahead, a
+4. longitudinal command: IDM with the constant-acceleration heuristic to the leader (same lane, the lane ahead, a
    vehicle changing into or out of the lane, or a pedestrian in the lane
    corridor), delayed by the driver's reaction time; scripted braking
    overrides; MOBIL lane-change decisions every second;
@@ -88,7 +88,7 @@ from ..layout import (
     TRIG_DISTANCE,
     TRIG_TIME,
 )
-from .behavior import idm_accel, smoothstep5
+from .behavior import acc_accel, idm_accel, smoothstep5
 from .geometry import box_distance, box_ttc, boxes_overlap
 from .lanes import lane_pose, project_global, project_local
 
@@ -353,11 +353,13 @@ def _simulate_one(
                     fire = time >= trig_val
                 else:
                     o = man_other[i, k]
-                    dist = math.sqrt((xs[o] - xs[i]) ** 2 + (ys[o] - ys[i]) ** 2)
                     if man_trig[i, k] == TRIG_DISTANCE:
-                        fire = dist < trig_val
+                        fire = math.sqrt((xs[o] - xs[i]) ** 2 + (ys[o] - ys[i]) ** 2) < trig_val
                     else:
-                        fire = dist / max(v[i], 0.1) < trig_val
+                        # time gap of the other actor behind this one: bumper gap along its heading / its speed
+                        ahead_by = (xs[i] - xs[o]) * math.cos(hs[o]) + (ys[i] - ys[o]) * math.sin(hs[o])
+                        ahead_by -= 0.5 * (length[b, i] + length[b, o])
+                        fire = ahead_by >= 0.0 and ahead_by / max(v[o], 0.1) < trig_val
                 if not fire:
                     continue
                 if mt == MAN_LANE_CHANGE:
@@ -390,11 +392,13 @@ def _simulate_one(
             half_i = 0.5 * length[b, i]
             gap = INF
             vl = 0.0
+            al = 0.0
             # same lane, by order
             ahead, _bh = _scan_lane(li, si, i, order, lane_first, lane_end, sl, in_lane)
             if ahead >= 0:
                 gap = sl[ahead] - si - half_i - 0.5 * length[b, ahead]
                 vl = v[ahead]
+                al = acc[ahead]
             else:
                 nl = _next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc)
                 if nl >= 0:
@@ -402,9 +406,11 @@ def _simulate_one(
                     if a2 >= 0:
                         gap = r_len[li] - si + sl[a2] - half_i - 0.5 * length[b, a2]
                         vl = v[a2]
+                        al = acc[a2]
                 elif r_dead[li]:
                     gap = r_len[li] - si - half_i
                     vl = 0.0
+                    al = 0.0
             # while changing lanes, also keep distance to the leader in the lane being left
             if lc_active[i]:
                 lo = lc_origin[i]
@@ -415,6 +421,7 @@ def _simulate_one(
                     if g3 < gap:
                         gap = g3
                         vl = v[a3]
+                        al = acc[a3]
             # vehicles changing into or out of this lane (their body overlaps it)
             for j in range(N):
                 if j == i or not lc_active[j] or not valid[b, j]:
@@ -428,6 +435,7 @@ def _simulate_one(
                         if g < gap:
                             gap = g
                             vl = v[j]
+                            al = acc[j]
             # off-lane agents (pedestrians) inside this lane's corridor ahead
             ch = math.cos(hs[i])
             sh = math.sin(hs[i])
@@ -443,6 +451,7 @@ def _simulate_one(
                     if g < gap:
                         gap = g
                         vl = 0.0
+                        al = 0.0
             lead_gap[i] = gap
             lead_v[i] = vl
             mdl = model[b, i]
@@ -451,8 +460,8 @@ def _simulate_one(
             elif mdl == MODEL_STOP:
                 cmd = -params[b, i, P_STOPDEC] if v[i] > 0.0 else 0.0
             else:
-                cmd = idm_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0],
-                                params[b, i, P_AMAX], params[b, i, P_BCOMF], params[b, i, P_DELTA], gap, vl)
+                cmd = acc_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0],
+                                params[b, i, P_AMAX], params[b, i, P_BCOMF], params[b, i, P_DELTA], gap, vl, al)
             cmd_buf[i, slot] = cmd
         # apply reaction delay, then scripted braking
         for i in range(N):
