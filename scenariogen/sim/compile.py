@@ -23,6 +23,7 @@ from ..errors import SimulationError
 from ..road import CompiledRoad, RoadNetwork, build_road, compile_road
 from . import layout as Lo
 from .kernels.rng import next_uniform, stream_seed
+from .state import AgentState
 
 MAX_MANEUVERS = 4
 MAX_PATH = 16
@@ -96,7 +97,8 @@ class KernelInputs:
 
     road: CompiledRoadPlus
     agent_names: tuple[str, ...]
-    arrays: dict  # name -> ndarray, in kernel argument order (see engine)
+    state: AgentState  # initial state, (B, N)
+    arrays: dict  # behaviour, manoeuvre and limit arrays by name
     n_agents: int
 
 
@@ -232,13 +234,18 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
     max_brake = np.take(np.array(Lo.KIND_MAX_BRAKE), kind_arr)
     max_jerk = np.take(np.array(Lo.KIND_MAX_JERK), kind_arr)
     max_steer = np.take(np.array(Lo.KIND_MAX_STEER), kind_arr)
+    state = AgentState(x=x0, y=y0, heading=h0, speed=v0, accel=np.zeros((B, N)), lane=lane0, s=s0, offset=d0,
+                       length=length, width=width, kind=kind, valid=valid)
+    try:
+        state.validate()
+    except ValueError as exc:
+        raise SimulationError(f"{spec.name}: invalid initial state: {exc}") from None
     arrays = dict(
         route=route, route_len=route_len, man_type=man_type, man_trig=man_trig, man_other=man_other, man_to=man_to,
-        path=path, path_len=path_len, kind=kind, length=length, width=width, valid=valid, free=free, model=model,
-        params=params, man_val=man_val, x0=x0, y0=y0, h0=h0, v0=v0, lane0=lane0, s0=s0, d0=d0,
+        path=path, path_len=path_len, free=free, model=model, params=params, man_val=man_val,
         max_brake=max_brake, max_jerk=max_jerk, max_steer=max_steer,
     )
-    return KernelInputs(rp, tuple(agent_names), arrays, N)
+    return KernelInputs(rp, tuple(agent_names), state, arrays, N)
 
 
 def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, dt) -> None:

@@ -114,8 +114,9 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
 
     ki = compile_batch(spec, theta, indices, seed)
     a = ki.arrays
+    st = ki.state
     r = ki.road.arrays
-    B, N = a["x0"].shape
+    B, N = st.shape
     T = spec.steps
     frames = 0 if record_every is None else (T + record_every - 1) // record_every
     traj = np.zeros((B, N, frames, Lo.N_FEATURES), np.float32)
@@ -129,8 +130,8 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
         r.lane_offset, r.lane_length, r.lane_width, r.successor, r.n_successor, r.left, r.right, ki.road.dead_end,
         r.px, r.py, r.heading, r.curvature,
         a["route"], a["route_len"], a["man_type"], a["man_trig"], a["man_other"], a["man_to"], a["path"], a["path_len"],
-        a["kind"], a["length"], a["width"], a["valid"], a["free"], a["model"], a["params"], a["man_val"],
-        a["x0"], a["y0"], a["h0"], a["v0"], a["lane0"], a["s0"], a["d0"],
+        st.kind, st.length, st.width, st.valid, a["free"], a["model"], a["params"], a["man_val"],
+        st.x, st.y, st.heading, st.speed, st.lane, st.s, st.offset,
         float(spec.dt), int(T), int(record_every or 1), float(ttc_thr), TTC_HORIZON,
         a["max_brake"], a["max_jerk"], a["max_steer"],
         traj, tmask, metrics, agent_metrics, int(n_chunks),
@@ -139,8 +140,8 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     return Batch(
         trajectories=traj,
         mask=tmask,
-        kinds=a["kind"].astype(np.int8),
-        sizes=np.stack([a["length"], a["width"]], axis=-1).astype(np.float32),
+        kinds=st.kind.astype(np.int8),
+        sizes=np.stack([st.length, st.width], axis=-1).astype(np.float32),
         agent_names=ki.agent_names,
         metrics={name: metrics[:, k].copy() for k, name in enumerate(Lo.METRIC_NAMES) if name != "reserved"},
         agent_metrics=agent_metrics,
