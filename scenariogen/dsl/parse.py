@@ -45,6 +45,17 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, _NUM_TYPES) and not isinstance(x, bool)
 
 
+def _finite(x: Any) -> bool:
+    """A number that is neither inf/nan nor an integer too large for a float."""
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
+
+
+_SCI_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
 def _type_name(x: Any) -> str:
     if x is None:
         return "nothing (null)"
@@ -55,12 +66,19 @@ def _type_name(x: Any) -> str:
     if isinstance(x, float):
         return "a number"
     if isinstance(x, str):
+        if _SCI_RE.match(x.strip()):
+            # YAML 1.1 reads 1e-3 as text: a float needs a '.' in the mantissa and a sign in the exponent
+            return f"the text '{x}' (YAML reads this as text; write the number like 1.0e-3 or 0.001)"
         return f"the text '{x}'" if len(x) < 30 else "a text"
     if isinstance(x, list):
         return "a list"
     if isinstance(x, dict):
         return "a mapping"
     return type(x).__name__
+
+
+def _short_num(x: Any) -> str:
+    return str(x) if len(str(x)) <= 20 else f"{str(x)[:12]}... ({len(str(x))} digits)"
 
 
 def did_you_mean(word: str, options) -> str:
@@ -97,6 +115,8 @@ NONNEG = Range(0.0)
 POS = Range(0.0, low_open=True)
 PROB = Range(0.0, 1.0)
 COUNT = Range(0.0, integer=True)
+_MAX_TAIL_SD = 40  # a truncated normal's window may lie at most this many std beyond its mean
+ROAD_M = Range(0.0, 10_000.0, low_open=True)  # m; roads are discretised, so keep them finite and sane
 
 
 class _Ctx:
@@ -151,10 +171,13 @@ class _Ctx:
         if not _is_number(x):
             self.error(self.at(m, key), p, f"expected a number, got {_type_name(x)}")
             return default
-        if rng.integer and float(x) != int(x):
+        if not _finite(x):
+            self.error(self.at(m, key), p, f"expected a finite number, got {_short_num(x)}")
+            return default
+        if rng.integer and isinstance(x, float) and not x.is_integer():
             self.error(self.at(m, key), p, f"expected an integer, got {x}")
             return default
-        if not math.isfinite(x) or not rng.contains(float(x)):
+        if not rng.contains(float(x)):
             self.error(self.at(m, key), p, f"value {x} is out of range: expected a number in {rng.describe()}")
             return default
         return float(x)
@@ -183,10 +206,13 @@ class _Ctx:
 
     def value_node(self, x: Any, mark: Mark, path: str, rng: Range) -> Value | None:
         if _is_number(x):
-            if rng.integer and float(x) != int(x):
+            if not _finite(x):
+                self.error(mark, path, f"expected a finite number, got {_short_num(x)}")
+                return None
+            if rng.integer and isinstance(x, float) and not x.is_integer():
                 self.error(mark, path, f"expected an integer, got {x}")
                 return None
-            if not math.isfinite(x) or not rng.contains(float(x)):
+            if not rng.contains(float(x)):
                 self.error(mark, path, f"value {x} is out of range: expected a number in {rng.describe()}")
                 return None
             return Const(float(x))
@@ -256,6 +282,9 @@ class _Ctx:
             if lo > hi:
                 self.error(mark, p, f"inverted bounds: low {lo:g} is greater than high {hi:g}")
                 return None
+            if not math.isfinite(hi - lo):
+                self.error(mark, p, f"bounds [{lo:g}, {hi:g}] are too far apart to sample")
+                return None
             dist = Uniform(lo, hi)
         elif kind == "normal":
             if isinstance(body, YSeq):
@@ -279,6 +308,15 @@ class _Ctx:
                 return None
             if low is not None and high is not None and low >= high:
                 self.error(body_d.value_marks["low"], _join(p, "low"), f"empty truncation: low {low:g} is not below high {high:g}")
+                return None
+            # a window far out in one tail has no mass to speak of: samples would be nan
+            far = [(k, x) for k, x in (("low", low), ("high", high)) if x is not None
+                   and (x - mean if k == "low" else mean - x) / std > _MAX_TAIL_SD]
+            if far:
+                k, x = far[0]
+                where = body_d.value_marks[k] if body_d is not None else mark
+                self.error(where, _join(p, k), f"truncation {k} {x:g} is more than {_MAX_TAIL_SD} standard deviations "
+                           f"from the mean {mean:g}; the normal has no mass there (check mean, std and bounds)")
                 return None
             dist = Normal(mean, std, low, high)
         elif kind == "lognormal":
@@ -333,6 +371,9 @@ class _Ctx:
                     h = self.number(body, "high", p, None, COUNT)
                     high = None if h is None else int(h)
             elif _is_number(body):
+                if not _finite(body):
+                    self.error(mark, p, f"poisson mean must be a finite positive number, got {_short_num(body)}")
+                    return None
                 lam = float(body)
             else:
                 self.error(mark, p, f"expected the mean count (a number) or {{lam, high}}, got {_type_name(body)}")
@@ -360,8 +401,9 @@ class _Ctx:
             return None
         out = []
         for i, (v, vm) in enumerate(zip(body, body.item_marks)):
-            if not _is_number(v) or not math.isfinite(v):
-                self.error(vm, f"{path}[{i}]", f"expected a number, got {_type_name(v)}")
+            if not _is_number(v) or not _finite(v):
+                what = f"a finite number, got {_short_num(v)}" if _is_number(v) else f"a number, got {_type_name(v)}"
+                self.error(vm, f"{path}[{i}]", f"expected {what}")
                 return None
             out.append(float(v))
         return out
@@ -423,6 +465,14 @@ _ROAD_KEYS = {
 
 
 def _parse_road(c: _Ctx, root: YMap) -> S.RoadSpec | None:
+    """The road spec, or None when the road has problems (so lane ids are not checked
+    against a road built from fallback values, which would only add noise)."""
+    before = len(c.problems)
+    spec = _parse_road_spec(c, root)
+    return spec if len(c.problems) == before else None
+
+
+def _parse_road_spec(c: _Ctx, root: YMap) -> S.RoadSpec | None:
     if "road" not in root:
         c.error(root.mark, "", "missing required key 'road'")
         return None
@@ -444,18 +494,18 @@ def _parse_road(c: _Ctx, root: YMap) -> S.RoadSpec | None:
     kw["lanes"] = int(c.number(m, "lanes", "road", 1, Range(1, 16, integer=True)))
     kw["lane_width"] = c.number(m, "lane_width", "road", d.lane_width, Range(1.0, 10.0))
     if rtype in ("straight", "merge", "intersection"):
-        kw["length"] = c.number(m, "length", "road", d.length, POS)
+        kw["length"] = c.number(m, "length", "road", d.length, ROAD_M)
     if rtype == "curve":
-        kw["radius"] = c.number(m, "radius", "road", d.radius, POS)
+        kw["radius"] = c.number(m, "radius", "road", d.radius, ROAD_M)
         kw["angle_deg"] = c.number(m, "angle_deg", "road", d.angle_deg, Range(-360, 360))
         if kw["angle_deg"] == 0:
             c.error(c.at(m, "angle_deg"), "road.angle_deg", "a curve needs a non-zero angle")
     if rtype == "merge":
         for k in ("ramp_length", "merge_start", "merge_length"):
-            kw[k] = c.number(m, k, "road", getattr(d, k), POS)
+            kw[k] = c.number(m, k, "road", getattr(d, k), ROAD_M)
         kw["ramp_angle_deg"] = c.number(m, "ramp_angle_deg", "road", d.ramp_angle_deg, Range(1, 60))
     if rtype == "intersection":
-        kw["turn_radius"] = c.number(m, "turn_radius", "road", d.turn_radius, POS)
+        kw["turn_radius"] = c.number(m, "turn_radius", "road", d.turn_radius, ROAD_M)
     return S.RoadSpec(**kw)
 
 
@@ -1079,6 +1129,9 @@ def _parse_events(c: _Ctx, root: YMap, actors: dict, ego_has_sensor: bool) -> tu
         if em is None:
             continue
         etype = em.get("type", name)
+        if not isinstance(etype, str):
+            c.error(em.value_marks["type"], _join(path, "type"), f"expected an event type name, got {_type_name(etype)}")
+            continue
         if etype not in _EVENT_KEYS:
             where = em.value_marks["type"] if "type" in em else m.key_marks[name]
             close = did_you_mean(etype, _EVENT_KEYS)
@@ -1124,10 +1177,10 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
     try:
         root, dups = load(text)
     except LoadError as exc:
-        c.error(exc.mark, "", exc.message)
+        c.error(exc.mark, exc.path, exc.message)
         raise DSLError(c.problems) from None
-    for mark, msg in dups:
-        c.error(mark, "", msg)
+    for mark, key_path, msg in dups:
+        c.error(mark, key_path, msg)
     if not isinstance(root, YMap):
         c.error(getattr(root, "mark", Mark(1, 1)), "", f"a scenario file is a mapping of keys (scenariogen, name, road, actors, ...), got {_type_name(root)}")
         raise DSLError(c.problems)
@@ -1199,10 +1252,16 @@ def load_scenario(path: str | Path) -> S.ScenarioSpec:
     if size > MAX_BYTES:
         raise DSLError([Problem(shown, 1, 1, "", f"file is larger than {MAX_BYTES // 1000} kB; scenario files must be small")])
     try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DSLError([Problem(shown, 1, 1, "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+        data = p.read_bytes()
     except OSError as exc:
         raise DSLError([Problem(shown, 1, 1, "", f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        head = data[: exc.start].decode("utf-8", "replace")  # valid up to the bad byte
+        line = head.count("\n") + 1
+        column = len(head) - (head.rfind("\n") + 1) + 1
+        raise DSLError([Problem(shown, line, column, "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start}, "
+                                f"value 0x{data[exc.start]:02x}); save it as UTF-8")]) from None
     return parse_text(text, shown)
 

@@ -1,0 +1,243 @@
+"""Distributions of the parameter space against closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+from scenariogen.dsl.distributions import (
+    Choice,
+    LogNormal,
+    Normal,
+    Parameter,
+    ParameterSpace,
+    Poisson,
+    Uniform,
+    lognormal_from_mean_std,
+)
+
+N = 200_000  # samples for moment checks; the tolerance is 5 standard errors
+
+
+def _phi(z: float) -> float:
+    return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) if math.isfinite(z) else 0.0
+
+
+def _Phi(z: float) -> float:
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+def truncnorm_moments(mu, sd, low, high):
+    """Mean and std of Normal(mu, sd) truncated to [low, high] (closed form)."""
+    a = -math.inf if low is None else (low - mu) / sd
+    b = math.inf if high is None else (high - mu) / sd
+    z = _Phi(b) - _Phi(a)
+    pa, pb = _phi(a), _phi(b)
+    apa = a * pa if math.isfinite(a) else 0.0
+    bpb = b * pb if math.isfinite(b) else 0.0
+    mean = mu + sd * (pa - pb) / z
+    var = sd**2 * (1 + (apa - bpb) / z - ((pa - pb) / z) ** 2)
+    return mean, math.sqrt(var)
+
+
+def capped_poisson_moments(lam, high):
+    k = np.arange(0, (high or 0) + 200)
+    pmf = np.exp(-lam + k * np.log(lam) - np.array([math.lgamma(i + 1) for i in k]))
+    if high is not None:
+        pmf = np.append(pmf[:high], pmf[high:].sum())
+        k = np.arange(0, high + 1)
+    mean = float((k * pmf).sum())
+    return mean, math.sqrt(float(((k - mean) ** 2 * pmf).sum()))
+
+
+# (distribution, closed-form mean, closed-form std)
+CONTINUOUS = {
+    "uniform": (Uniform(2.0, 5.0), 3.5, 3.0 / math.sqrt(12)),
+    "normal": (Normal(3.0, 2.0), 3.0, 2.0),
+    "normal_truncated": (Normal(27.0, 3.0, 15.0, 40.0), *truncnorm_moments(27.0, 3.0, 15.0, 40.0)),
+    "normal_tight": (Normal(0.0, 1.0, 0.5, 1.5), *truncnorm_moments(0.0, 1.0, 0.5, 1.5)),
+    "normal_low_only": (Normal(1.0, 2.0, low=0.0), *truncnorm_moments(1.0, 2.0, 0.0, None)),
+    "normal_high_only": (Normal(1.0, 2.0, high=1.0), *truncnorm_moments(1.0, 2.0, None, 1.0)),
+    "lognormal": (
+        LogNormal(math.log(2.0), 0.4),
+        2.0 * math.exp(0.08),
+        math.sqrt(math.expm1(0.16)) * 2.0 * math.exp(0.08),
+    ),
+}
+DISCRETE = {
+    "choice": (Choice((0.0, 1.0, 2.0), (0.5, 0.3, 0.2)), 0.7, math.sqrt(0.3 + 0.8 - 0.49)),
+    "choice_uniform": (Choice((-1.0, 4.0), (0.5, 0.5)), 1.5, 2.5),
+    "poisson": (Poisson(6.0), 6.0, math.sqrt(6.0)),
+    "poisson_capped": (Poisson(6.0, 8), *capped_poisson_moments(6.0, 8)),
+}
+ALL = {**CONTINUOUS, **DISCRETE}
+
+
+def _space(dist) -> ParameterSpace:
+    return ParameterSpace((Parameter("x", dist, discrete=isinstance(dist, Poisson)),))
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_ppf_maps_unit_grid_inside_bounds(name):
+    dist = ALL[name][0]
+    u = np.linspace(1e-9, 1 - 1e-9, 1001)
+    x = dist.ppf(u)
+    lo, hi = dist.bounds()
+    assert x.shape == u.shape
+    assert np.all(np.isfinite(x))
+    assert np.all((x >= lo) & (x <= hi))
+    assert np.all(np.diff(x) >= 0), "an inverse CDF is non-decreasing"
+    assert np.all(np.isfinite(dist.logpdf(x))), "ppf values lie in the support"
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_sample_moments_match_closed_form(name):
+    dist, mean, std = ALL[name]
+    x = _space(dist).sample(np.random.default_rng(1234), N)[:, 0]
+    assert x.mean() == pytest.approx(mean, abs=5 * std / math.sqrt(N))
+    # the std of the sample std is about std / sqrt(2N) for near-normal data; allow heavier tails
+    assert x.std() == pytest.approx(std, rel=0.02)
+
+
+@pytest.mark.parametrize("name", sorted(CONTINUOUS))
+def test_continuous_density_integrates_to_one(name):
+    dist = CONTINUOUS[name][0]
+    lo, hi = dist.bounds()
+    # finite integration limits: the support, else far into the tails
+    lo = lo if math.isfinite(lo) else float(dist.ppf(np.array([1e-12]))[0])
+    hi = hi if math.isfinite(hi) else float(dist.ppf(np.array([1 - 1e-12]))[0])
+    total, _ = integrate.quad(lambda t: float(np.exp(dist.logpdf(np.array([t]))[0])), lo, hi, limit=200)
+    assert total == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(DISCRETE))
+def test_discrete_mass_sums_to_one(name):
+    dist = DISCRETE[name][0]
+    lo, hi = dist.bounds()
+    hi = hi if math.isfinite(hi) else 200.0
+    k = np.arange(lo, hi + 1)
+    assert np.exp(dist.logpdf(k)).sum() == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "dist, outside",
+    [
+        (Uniform(2.0, 5.0), [1.999, 5.001, -np.inf, np.inf]),
+        (Normal(27.0, 3.0, 15.0, 40.0), [14.99, 40.01]),
+        (Normal(1.0, 2.0, low=0.0), [-1e-6, -100.0]),
+        (Normal(1.0, 2.0, high=1.0), [1.0001, 100.0]),
+        (LogNormal(0.0, 1.0), [0.0, -1.0]),
+        (Choice((0.0, 1.0, 2.0), (0.5, 0.3, 0.2)), [0.5, -1.0, 3.0]),
+        (Choice((0.0, 1.0), (1.0, 0.0)), [1.0]),  # a value with zero weight
+        (Poisson(6.0), [-1.0, 2.5]),
+        (Poisson(6.0, 8), [9.0, 100.0, 7.5]),
+    ],
+    ids=repr,
+)
+def test_logpdf_is_minus_inf_outside_support(dist, outside):
+    lp = dist.logpdf(np.array(outside, dtype=float))
+    assert np.all(lp == -np.inf), lp
+
+
+def test_uniform_point_mass():
+    d = Uniform(3.0, 3.0)
+    assert d.logpdf(np.array([3.0, 3.1])).tolist() == [0.0, -np.inf]
+    assert np.all(d.ppf(np.linspace(0, 1, 5)) == 3.0)
+
+
+def test_uniform_ppf_endpoints_exact():
+    d = Uniform(-5.0, 20.0)
+    np.testing.assert_allclose(d.ppf(np.array([0.0, 0.5, 1.0])), [-5.0, 7.5, 20.0])
+
+
+def test_choice_ppf_splits_unit_interval_by_weight():
+    d = Choice((10.0, 20.0, 30.0), (0.2, 0.5, 0.3))
+    u = (np.arange(1000) + 0.5) / 1000
+    x = d.ppf(u)
+    assert [np.mean(x == v) for v in d.values] == pytest.approx([0.2, 0.5, 0.3], abs=1e-3)
+
+
+def test_capped_poisson_puts_tail_on_cap():
+    d = Poisson(6.0, 8)
+    p8 = float(np.exp(d.logpdf(np.array([8.0])))[0])
+    from scipy import stats
+
+    assert p8 == pytest.approx(stats.poisson(6.0).sf(7))
+    assert d.ppf(np.array([1 - 1e-12]))[0] == 8.0
+
+
+def test_lognormal_from_mean_std_round_trip():
+    d = lognormal_from_mean_std(3.0, 1.5)
+    mean = math.exp(d.mu + d.sigma**2 / 2)
+    std = mean * math.sqrt(math.expm1(d.sigma**2))
+    assert (mean, std) == (pytest.approx(3.0), pytest.approx(1.5))
+
+
+# ------------------------------------------------------------------ parameter space
+
+SPACE = ParameterSpace(
+    (
+        Parameter("speed", Uniform(20.0, 30.0)),
+        Parameter("gap", Normal(10.0, 2.0, 5.0, 20.0)),
+        Parameter("count", Poisson(4.0, 10), discrete=True),
+        Parameter("lanes", Choice((0.0, 1.0), (0.25, 0.75))),
+        Parameter("react", LogNormal(math.log(0.5), 0.3)),
+    )
+)
+
+
+def test_space_sample_is_deterministic_for_seeded_generator():
+    a = SPACE.sample(np.random.default_rng(7), 64)
+    b = SPACE.sample(np.random.default_rng(7), 64)
+    c = SPACE.sample(np.random.default_rng(8), 64)
+    assert a.shape == (64, SPACE.dim)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_space_sample_inside_bounds_with_finite_logpdf():
+    theta = SPACE.sample(np.random.default_rng(0), 5000)
+    b = SPACE.bounds()
+    assert np.all((theta >= b[:, 0]) & (theta <= b[:, 1]))
+    assert np.all(np.isfinite(SPACE.logpdf(theta)))
+    assert np.all(theta[:, 2] == np.round(theta[:, 2]))
+
+
+def test_space_logpdf_is_sum_of_columns():
+    theta = SPACE.sample(np.random.default_rng(3), 10)
+    want = sum(p.dist.logpdf(theta[:, j]) for j, p in enumerate(SPACE.parameters))
+    np.testing.assert_allclose(SPACE.logpdf(theta), want)
+    bad = theta.copy()
+    bad[4, 0] = 31.0  # speed outside [20, 30]
+    lp = SPACE.logpdf(bad)
+    assert lp[4] == -np.inf and np.all(np.isfinite(np.delete(lp, 4)))
+
+
+def test_space_from_unit_matches_ppf_per_column():
+    u = np.random.default_rng(5).random((20, SPACE.dim))
+    theta = SPACE.from_unit(u)
+    for j, p in enumerate(SPACE.parameters):
+        np.testing.assert_array_equal(theta[:, j], p.dist.ppf(u[:, j]))
+
+
+def test_space_names_index_bounds():
+    assert SPACE.names == ("speed", "gap", "count", "lanes", "react")
+    assert SPACE.dim == len(SPACE) == 5
+    assert SPACE.index("count") == 2
+    with pytest.raises(KeyError):
+        SPACE.index("nope")
+    b = SPACE.bounds()
+    np.testing.assert_array_equal(b[:4], [[20, 30], [5, 20], [0, 10], [0, 1]])
+    assert b[4, 0] == 0.0 and b[4, 1] == np.inf
+
+
+def test_empty_space():
+    ps = ParameterSpace()
+    assert ps.dim == 0
+    assert ps.bounds().shape == (0, 2)
+    theta = ps.sample(np.random.default_rng(0), 3)
+    assert theta.shape == (3, 0)
+    np.testing.assert_array_equal(ps.logpdf(theta), np.zeros(3))
