@@ -172,7 +172,11 @@ def iter_batches(
         raise SimulationError(f"record must be 'full' or 'none', got {record!r}")
     if record_every < 1:
         raise SimulationError("record_every must be a positive number of steps")
+    if chunk_size < 1:
+        raise SimulationError(f"chunk_size must be a positive number of scenarios, got {chunk_size}")
     seed = spec.seed if seed is None else int(seed)
+    if not 0 <= seed < 2**64:
+        raise SimulationError(f"seed must be an integer in [0, 2**64), got {seed}")
     if theta is None:
         if n is None or n < 1:
             raise SimulationError("give theta or a positive n")
