@@ -1236,6 +1236,7 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
         parameters=ParameterSpace(tuple(used)),
         source=file,
         source_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source_text=text,
     )
 
 

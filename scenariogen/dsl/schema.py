@@ -309,6 +309,7 @@ class ScenarioSpec:
     parameters: ParameterSpace
     source: str = field(default="<string>", compare=False)
     source_hash: str = field(default="", compare=False)
+    source_text: str = field(default="", compare=False, repr=False)  # the YAML, kept for provenance
 
     @property
     def steps(self) -> int:

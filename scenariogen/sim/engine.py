@@ -39,7 +39,12 @@ class Batch:
     - ``metrics``: dict name -> (B,) float64 (see ``layout.METRIC_NAMES``); ``agent_metrics``: (B, N, A).
     - ``labels`` / ``robustness``: dict event name -> (B,) bool / float64 (negative iff the event happened).
     - ``theta``: (B, d) parameter rows; ``indices``: (B,) global scenario indices.
-    - ``provenance``: spec name and hash, seed, package version, dt, frame step.
+    - ``provenance``: spec name and hash, seed, package version, dt, frame step, the spec's YAML.
+    - ``perception`` (when the ego has a sensor and frames were recorded): ``visible`` float32
+      (B, N, T) visible fraction of each agent from the ego sensor; ``detected`` bool (B, N, T)
+      seen this frame; ``tracked`` bool (B, N, T) in the ego's track list (seen or coasting);
+      ``track_xy`` float32 (B, N, T, 2) where the ego believes the agent is (m); ``dropout``
+      bool (B, T) sensor in a dropout burst.
     """
 
     trajectories: np.ndarray
@@ -55,6 +60,7 @@ class Batch:
     parameter_names: tuple[str, ...]
     indices: np.ndarray
     provenance: dict = field(default_factory=dict)
+    perception: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -190,6 +196,7 @@ def iter_batches(
         "spec_name": spec.name,
         "spec_hash": spec_hash(spec),
         "source_hash": spec.source_hash,
+        "spec_text": spec.source_text,
         "seed": seed,
         "version": __version__,
         "dt": spec.dt,
@@ -242,4 +249,5 @@ def concat(parts: list[Batch]) -> Batch:
         parameter_names=first.parameter_names,
         indices=cat([p.indices for p in parts]),
         provenance=first.provenance,
+        perception={k: cat([p.perception[k] for p in parts]) for k in first.perception},
     )

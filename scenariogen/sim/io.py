@@ -53,6 +53,7 @@ def save_npz(batch: Batch, path: str | Path) -> Path:
     arrays.update({f"metric/{k}": v for k, v in batch.metrics.items()})
     arrays.update({f"label/{k}": v for k, v in batch.labels.items()})
     arrays.update({f"robustness/{k}": v for k, v in batch.robustness.items()})
+    arrays.update({f"perception/{k}": v for k, v in batch.perception.items()})
     try:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
@@ -82,4 +83,5 @@ def load_npz(path: str | Path) -> Batch:
             parameter_names=tuple(header["parameter_names"]),
             indices=z["indices"],
             provenance=header["provenance"],
+            perception=pick("perception/"),
         )
