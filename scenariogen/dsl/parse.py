@@ -238,6 +238,13 @@ class _Ctx:
         self.error(mark, path, f"expected {what}, got {_type_name(x)}")
         return None
 
+    def param_bounds(self, name: str) -> tuple[float, float]:
+        """Support of a parameter declared or used so far."""
+        for p in list(self.used) + list(self.params.values()):
+            if p.name == name:
+                return p.bounds
+        return (-math.inf, math.inf)
+
     def _use(self, param: Parameter) -> None:
         if all(p.name != param.name for p in self.used):
             self.used.append(param)
@@ -497,15 +504,16 @@ def _parse_road_spec(c: _Ctx, root: YMap) -> S.RoadSpec | None:
         kw["length"] = c.number(m, "length", "road", d.length, ROAD_M)
     if rtype == "curve":
         kw["radius"] = c.number(m, "radius", "road", d.radius, ROAD_M)
-        kw["angle_deg"] = c.number(m, "angle_deg", "road", d.angle_deg, Range(-360, 360))
+        kw["angle_deg"] = c.number(m, "angle_deg", "road", d.angle_deg, Range(-359.0, 359.0))
         if kw["angle_deg"] == 0:
             c.error(c.at(m, "angle_deg"), "road.angle_deg", "a curve needs a non-zero angle")
     if rtype == "merge":
-        for k in ("ramp_length", "merge_start", "merge_length"):
+        for k in ("ramp_length", "merge_length"):
             kw[k] = c.number(m, k, "road", getattr(d, k), ROAD_M)
+        kw["merge_start"] = c.number(m, "merge_start", "road", d.merge_start, Range(0.0, 10_000.0))
         kw["ramp_angle_deg"] = c.number(m, "ramp_angle_deg", "road", d.ramp_angle_deg, Range(1, 60))
     if rtype == "intersection":
-        kw["turn_radius"] = c.number(m, "turn_radius", "road", d.turn_radius, ROAD_M)
+        kw["turn_radius"] = c.number(m, "turn_radius", "road", d.turn_radius, Range(0.0, 10_000.0))
     return S.RoadSpec(**kw)
 
 
@@ -705,6 +713,9 @@ def _parse_trigger(c: _Ctx, m: YMap, path: str, actor: str, actors: dict) -> S.T
 
 
 def _parse_maneuvers(c: _Ctx, parent: YMap, path: str, actor: str, actors: dict, net, start_lane) -> tuple:
+    if "maneuver" in parent and "maneuvers" in parent:
+        c.error(parent.key_marks["maneuvers"], _join(path, "maneuvers"),
+                "give either 'maneuver' (one) or 'maneuvers' (a list), not both")
     key = "maneuver" if "maneuver" in parent else "maneuvers" if "maneuvers" in parent else None
     if key is None:
         return ()
@@ -933,10 +944,13 @@ def _parse_actor(c: _Ctx, am: YMap, path: str, name: str, actors: dict, net, rel
             s_val = c.value(am, "s", path, None, NONNEG)
         off = c.value(am, "offset", path, 0.0, Range(-10.0, 10.0))
         if start_lane is not None and s_val is not None and off is not None:
-            if relative_to is None and isinstance(s_val, Const) and net is not None:
+            if relative_to is None and net is not None:
                 length_lane = net.lane(start_lane).length
-                if s_val.value > length_lane:
-                    c.error(c.at(am, "s"), _join(path, "s"), f"s = {s_val.value:g} m is beyond the end of lane '{start_lane}' ({length_lane:.1f} m)")
+                s_hi = s_val.value if isinstance(s_val, Const) else c.param_bounds(s_val.name)[1]
+                if s_hi > length_lane:
+                    what = f"s = {s_hi:g} m" if isinstance(s_val, Const) else f"s can reach {s_hi:g} m, which"
+                    c.error(c.at(am, "s"), _join(path, "s"),
+                            f"{what} is beyond the end of lane '{start_lane}' ({length_lane:.1f} m)")
             placement = S.LanePlacement(start_lane, s_val, off, relative_to)
     else:
         c.error(am.mark, path, "missing placement: give 'lane' and 's', or 'position: {x, y, heading_deg}'")
@@ -978,6 +992,10 @@ def _parse_route(c: _Ctx, am: YMap, path: str, net, start_lane: str | None) -> t
     if not isinstance(body, YSeq) or not body:
         c.error(c.at(am, "route"), p, "expected a non-empty list of lane ids")
         return ()
+    for i, (x, mk) in enumerate(zip(body, body.item_marks)):
+        if isinstance(x, bool) or not isinstance(x, (int, str)):
+            c.error(mk, f"{p}[{i}]", f"expected a lane id, got {_type_name(x)}")
+            return ()
     ids = [str(x) for x in body]
     if net is None:
         return tuple(ids)
@@ -1027,13 +1045,19 @@ def _parse_traffic(c: _Ctx, root: YMap, net) -> tuple[S.TrafficSpec, ...]:
                 c.error(c.at(m, "lanes"), _join(path, "lanes"), "expected a non-empty list of lane ids")
             else:
                 for j, (lid, lm) in enumerate(zip(lv, lv.item_marks)):
+                    if isinstance(lid, bool) or not isinstance(lid, (int, str)):
+                        c.error(lm, f"{path}.lanes[{j}]", f"expected a lane id, got {_type_name(lid)}")
+                        continue
                     lid = str(lid)
                     if net is not None and lid not in net.lanes:
                         c.error(lm, f"{path}.lanes[{j}]", f"unknown lane '{lid}'{did_you_mean(lid, net.lanes)}")
                     else:
                         lanes.append(lid)
         elif net is not None:
-            lanes = list(net.lanes)
+            # by default, the lanes where traffic enters the map (no predecessor): every lane of a
+            # straight road or curve, the main lanes and the ramp of a merge, the incoming arms of
+            # an intersection (never the junction connectors)
+            lanes = [lid for lid in net.lanes if not net.predecessors(lid)]
         s_range = None
         if "s_range" in m:
             pr = c.pair(m["s_range"], c.at(m, "s_range"), _join(path, "s_range"))
