@@ -86,6 +86,23 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    """Draw one scenario of a simulated batch: a frame (.png/.svg) or an animation (.gif)."""
+    from pathlib import Path
+
+    from .render import FORMATS, load_run, render
+
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in FORMATS:
+        raise ScenarioGenError(f"--out {args.out}: the output file must end in .png, .svg or .gif")
+    if args.time is not None and suffix == ".gif":
+        raise ScenarioGenError("--time picks one frame of a .png or .svg; a .gif shows the whole scenario")
+    batch, row = load_run(args.run, args.index)
+    out = render(batch, row, args.out, time=args.time, max_frames=args.max_frames, fps=args.fps)
+    print(f"{batch.provenance.get('spec_name', 'scenario')} scenario {int(batch.indices[row])} -> {out}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -115,6 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk", type=int, default=4096, help="scenarios per kernel call (memory bound)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("render", help="draw one simulated scenario as a .png/.svg frame or a .gif animation")
+    p.add_argument("run", metavar="RUN_OR_FILE", help="an .npz from 'simulate', or a directory of .npz shards")
+    p.add_argument("--index", type=int, default=0, metavar="I",
+                   help="which scenario, counted from 0 over the file (or the shards in name order); default 0")
+    p.add_argument("--out", required=True, metavar="FILE", help="FILE.png, FILE.svg (one frame) or FILE.gif")
+    p.add_argument("--time", type=float, default=None, metavar="T",
+                   help="time of the frame in seconds (default: the ego's closest approach to any agent)")
+    p.add_argument("--max-frames", type=int, default=100, metavar="K", help="most frames in a .gif (default 100)")
+    p.add_argument("--fps", type=int, default=10, help="frames per second of a .gif (default 10)")
+    p.set_defaults(func=cmd_render)
     return parser
 
 
