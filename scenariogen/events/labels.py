@@ -2,17 +2,20 @@
 
 Each event of the spec becomes a boolean label per scenario and a continuous
 robustness score that is negative exactly when the event happens, which the
-rare-event samplers minimise:
+rare-event samplers minimise (durations compare on the step grid, with half
+a step of slack so "at least 0.5 s" holds for five steps of 0.1 s):
 
 - ``near_miss``: min(min TTC - ttc_below [s], min distance - distance_below [m])
   over the thresholds given (either one met is a near miss); TTC is the exact
   constant-velocity TTC of oriented boxes, capped at the kernel's horizon;
 - ``collision``: min box distance (m) while no collision happened, else
   -(1 + time left after the first contact [s]), so earlier contacts score lower;
-- ``hard_braking``: decel_above - largest deceleration of the actor (m/s^2).
-
-``occluded_threat`` and ``sensor_dropout`` need the ego sensor model and are
-not labelled by this module.
+- ``hard_braking``: decel_above - largest deceleration of the actor (m/s^2);
+- ``occluded_threat``: min_duration - longest stretch (s) the target spent
+  hidden from the ego sensor (within range, visible fraction below the
+  sensor's threshold) before its closest approach to the ego;
+- ``sensor_dropout``: min_duration - longest dropout burst (s) during which a
+  threat was present (an agent with TTC to the ego below ``layout.THREAT_TTC``).
 """
 
 from __future__ import annotations
@@ -22,9 +25,6 @@ import numpy as np
 from ..dsl import schema as S
 from ..errors import SimulationError
 from ..sim import layout as Lo
-
-SENSOR_EVENTS = ("occluded_threat", "sensor_dropout")
-
 
 def event_scores(
     spec: S.ScenarioSpec,
@@ -37,8 +37,6 @@ def event_scores(
     out: dict[str, np.ndarray] = {}
     idx = {n: i for i, n in enumerate(agent_names)}
     for ev in spec.events:
-        if ev.type in SENSOR_EVENTS:
-            continue
         a = idx[ev.actor]
         if ev.type == "near_miss":
             if a == 0:
@@ -59,6 +57,10 @@ def event_scores(
             out[ev.name] = np.where(hit, -(1.0 + spec.duration - np.where(hit, t_coll, 0.0)), np.minimum(dist, 1e6))
         elif ev.type == "hard_braking":
             out[ev.name] = ev.decel_above - agent_metrics[:, a, Lo.A_MAX_DECEL]
+        elif ev.type == "occluded_threat":
+            out[ev.name] = ev.min_duration - 0.5 * spec.dt - agent_metrics[:, idx[ev.target], Lo.A_OCC_LONGEST]
+        elif ev.type == "sensor_dropout":
+            out[ev.name] = ev.min_duration - 0.5 * spec.dt - metrics[:, Lo.S_DROP_THREAT_LONGEST]
         else:  # pragma: no cover - the DSL rejects other types
             raise SimulationError(f"unknown event type {ev.type}")
     return out

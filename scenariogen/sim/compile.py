@@ -240,10 +240,13 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         state.validate()
     except ValueError as exc:
         raise SimulationError(f"{spec.name}: invalid initial state: {exc}") from None
+    occ_px, occ_py, occ_start, occ_count = occluder_arrays(spec)
     arrays = dict(
         route=route, route_len=route_len, man_type=man_type, man_trig=man_trig, man_other=man_other, man_to=man_to,
         path=path, path_len=path_len, free=free, model=model, params=params, man_val=man_val,
         max_brake=max_brake, max_jerk=max_jerk, max_steer=max_steer,
+        sensor=sensor_matrix(actors[0], theta, names, spec.dt), seeds=seeds ^ np.uint64(0x5E550A5),
+        occ_px=occ_px, occ_py=occ_py, occ_start=occ_start, occ_count=occ_count,
     )
     return KernelInputs(rp, tuple(agent_names), state, arrays, N)
 
@@ -357,3 +360,66 @@ def _place_traffic(seeds, salt, count, lanes, lane_length, lo_s, hi_s, gap, spee
             out_lane[b, m] = lane
             out_s[b, m] = s
             out_v[b, m] = max(0.0, speed[b] + 3.0 * (u - 0.5))
+
+
+def sensor_matrix(ego: S.ActorSpec, theta: np.ndarray, names: dict[str, int], dt: float) -> np.ndarray:
+    """Per-scenario sensor and AEB settings of the ego, (B, layout.N_SENSOR)."""
+    B = theta.shape[0]
+    out = np.zeros((B, Lo.N_SENSOR))
+    sen = ego.sensor
+    if sen is not None:
+        out[:, Lo.E_ON] = 1.0
+        out[:, Lo.E_RANGE] = resolve(sen.range, theta, names)
+        out[:, Lo.E_FOV] = np.radians(resolve(sen.fov_deg, theta, names))
+        out[:, Lo.E_MOUNT_X] = sen.mount_x
+        out[:, Lo.E_MOUNT_Y] = sen.mount_y
+        out[:, Lo.E_POS_NOISE] = resolve(sen.position_noise, theta, names)
+        out[:, Lo.E_SPEED_NOISE] = resolve(sen.speed_noise, theta, names)
+        out[:, Lo.E_LATENCY] = np.rint(resolve(sen.latency, theta, names) / dt)
+        out[:, Lo.E_THRESHOLD] = sen.visible_threshold
+        out[:, Lo.E_MEMORY] = resolve(sen.track_memory, theta, names)
+        d = sen.dropout
+        if d.model == "gilbert_elliott":
+            out[:, Lo.E_DROP_MODEL] = Lo.DROP_GE
+            if d.loss_rate is not None:
+                rate = resolve(d.loss_rate, theta, names)
+                burst = resolve(d.mean_burst, theta, names)
+                pe, px = np.vectorize(lambda r, m: S.gilbert_elliott_probs(r, m, dt))(rate, burst)
+                out[:, Lo.E_P_ENTER] = pe
+                out[:, Lo.E_P_EXIT] = px
+            else:
+                out[:, Lo.E_P_ENTER] = resolve(d.p_enter, theta, names)
+                out[:, Lo.E_P_EXIT] = resolve(d.p_exit, theta, names)
+        elif d.model == "independent":
+            out[:, Lo.E_DROP_MODEL] = Lo.DROP_INDEPENDENT
+            out[:, Lo.E_P_LOSS] = resolve(d.p_loss, theta, names)
+    if ego.aeb is not None:
+        out[:, Lo.E_AEB_ON] = 1.0
+        out[:, Lo.E_AEB_TTC] = resolve(ego.aeb.ttc, theta, names)
+        out[:, Lo.E_AEB_REACT] = np.rint(resolve(ego.aeb.reaction_time, theta, names) / dt)
+        out[:, Lo.E_AEB_DECEL] = resolve(ego.aeb.max_decel, theta, names)
+    return out
+
+
+def occluder_arrays(spec: S.ScenarioSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Static occluders as convex polygons in CSR form (vertex x, y, start, count).
+
+    A non-convex polygon is split into triangles (constrained Delaunay), so the
+    exact angular-sweep occlusion test, which needs convex parts, stays exact."""
+    import shapely
+    from shapely.geometry import Polygon
+
+    parts: list[np.ndarray] = []
+    for occ in spec.occluders:
+        poly = Polygon(occ.polygon)
+        if poly.convex_hull.area - poly.area <= 1e-9 * max(poly.area, 1.0):
+            parts.append(np.asarray(poly.exterior.coords)[:-1])
+        else:
+            for tri in shapely.constrained_delaunay_triangles(poly).geoms:
+                parts.append(np.asarray(tri.exterior.coords)[:-1])
+    count = np.array([len(p) for p in parts], dtype=np.int64)
+    start = np.zeros(len(parts), dtype=np.int64)
+    if len(parts):
+        start[1:] = np.cumsum(count)[:-1]
+    pts = np.concatenate(parts) if parts else np.zeros((0, 2))
+    return (np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]), start, count)

@@ -129,6 +129,13 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     tmask = np.zeros((B, N, frames), np.bool_)
     metrics = np.zeros((B, Lo.N_METRICS))
     agent_metrics = np.zeros((B, N, Lo.N_AGENT_METRICS))
+    sensed = spec.ego.sensor is not None and frames > 0
+    pf = frames if sensed else 0
+    p_vis = np.zeros((B, N, pf), np.float32)
+    p_det = np.zeros((B, N, pf), np.bool_)
+    p_trk = np.zeros((B, N, pf), np.bool_)
+    p_txy = np.zeros((B, N, pf, 2), np.float32)
+    p_drop = np.zeros((B, pf), np.bool_)
     ttc_thr = min((e.ttc_below for e in spec.events if e.type == "near_miss" and e.ttc_below is not None),
                   default=1.5)
     n_chunks = min(B, max(1, _threads() * 4))
@@ -140,7 +147,8 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
         st.x, st.y, st.heading, st.speed, st.lane, st.s, st.offset,
         float(spec.dt), int(T), int(record_every or 1), float(ttc_thr), TTC_HORIZON,
         a["max_brake"], a["max_jerk"], a["max_steer"],
-        traj, tmask, metrics, agent_metrics, int(n_chunks),
+        a["sensor"], a["seeds"], a["occ_px"], a["occ_py"], a["occ_start"], a["occ_count"],
+        traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop, int(n_chunks),
     )
     scores = event_scores(spec, metrics, agent_metrics, ki.agent_names, TTC_HORIZON)
     return Batch(
@@ -149,13 +157,14 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
         kinds=st.kind.astype(np.int8),
         sizes=np.stack([st.length, st.width], axis=-1).astype(np.float32),
         agent_names=ki.agent_names,
-        metrics={name: metrics[:, k].copy() for k, name in enumerate(Lo.METRIC_NAMES) if name != "reserved"},
+        metrics={name: metrics[:, k].copy() for k, name in enumerate(Lo.METRIC_NAMES)},
         agent_metrics=agent_metrics,
         labels=labels_from_scores(scores),
         robustness=scores,
         theta=theta,
         parameter_names=spec.parameters.names,
         indices=np.asarray(indices, dtype=np.int64),
+        perception=dict(visible=p_vis, detected=p_det, tracked=p_trk, track_xy=p_txy, dropout=p_drop) if sensed else {},
     )
 
 

@@ -68,6 +68,31 @@ F_OFFSET = 7  # m, lateral offset from the lane centre (left positive)
 FEATURES = ("x", "y", "heading", "speed", "accel", "lane", "s", "offset")
 N_FEATURES = 8
 
+# ---- ego sensor and AEB: sensor[b, E_*] -------------------------------------------
+E_ON = 0  # 1.0 if the ego has a sensor (else it perceives ground truth)
+E_RANGE = 1  # m
+E_FOV = 2  # rad, full opening angle
+E_MOUNT_X = 3  # m, forward of the ego's centre
+E_MOUNT_Y = 4  # m, left of the ego's centre
+E_POS_NOISE = 5  # m, std of position noise per axis
+E_SPEED_NOISE = 6  # m/s, std of speed noise
+E_DROP_MODEL = 7  # 0 none, 1 Gilbert-Elliott, 2 independent
+E_P_ENTER = 8  # per-step probability good -> lost
+E_P_EXIT = 9  # per-step probability lost -> good
+E_P_LOSS = 10  # per-step loss probability (independent model)
+E_LATENCY = 11  # whole steps
+E_THRESHOLD = 12  # visible fraction above which a target counts as visible
+E_MEMORY = 13  # s, how long a vanished track is coasted
+E_AEB_ON = 14  # 1.0 if the ego has automatic emergency braking
+E_AEB_TTC = 15  # s, perceived TTC that triggers it
+E_AEB_REACT = 16  # whole steps between trigger and braking
+E_AEB_DECEL = 17  # m/s^2
+N_SENSOR = 18
+DROP_NONE = 0
+DROP_GE = 1
+DROP_INDEPENDENT = 2
+THREAT_TTC = 3.0  # s, an agent with a TTC to the ego below this counts as a threat
+
 # ---- per-scenario metrics: metrics[b, S_*] --------------------------------------
 S_MIN_TTC = 0  # s, min box TTC of the ego against any agent (inf if never closing)
 S_MIN_DIST = 1  # m, min box distance of the ego to any agent
@@ -81,12 +106,17 @@ S_COLL_A = 8  # agent index of that collision (-1 if none)
 S_COLL_B = 9
 S_EGO_COLL_TIME = 10  # s, first collision involving the ego (inf if none)
 S_MIN_PET = 11  # s, min post-encroachment time of the ego against crossing agents (inf if none)
-S_TTC_AT_MIN_DIST = 12  # reserved for the sensor issue; kept inf here
+S_DROP_COUNT = 12  # number of sensor dropout bursts
+S_DROP_LONGEST = 13  # s, longest dropout burst
+S_DROP_CRITICAL = 14  # 1.0 if a burst overlapped a step with ego TTC below the near-miss threshold
+S_DROP_THREAT_LONGEST = 15  # s, longest burst while a threat (TTC < THREAT_TTC) was present
+S_AEB_TIME = 16  # s, when the AEB first triggered (inf if never)
 METRIC_NAMES = (
     "min_ttc", "min_distance", "tet", "max_drac", "min_thw", "ego_max_decel", "ego_max_jerk",
-    "collision_time", "collision_a", "collision_b", "ego_collision_time", "min_pet", "reserved",
+    "collision_time", "collision_a", "collision_b", "ego_collision_time", "min_pet",
+    "dropout_count", "dropout_longest", "dropout_critical", "dropout_threat_longest", "aeb_time",
 )  # fmt: skip
-N_METRICS = 13
+N_METRICS = 17
 
 # ---- per-agent metrics: agent_metrics[b, i, A_*] --------------------------------
 A_MIN_TTC = 0  # s, min box TTC between the ego and this agent
@@ -94,5 +124,10 @@ A_MIN_DIST = 1  # m, min box distance between the ego and this agent
 A_MAX_DECEL = 2  # m/s^2, this agent's largest deceleration
 A_PET = 3  # s, post-encroachment time between the ego and this agent
 A_COLL_TIME = 4  # s, when this agent first collided (inf if never)
-AGENT_METRIC_NAMES = ("min_ttc", "min_distance", "max_decel", "pet", "collision_time")
-N_AGENT_METRICS = 5
+A_OCC_TOTAL = 5  # s, time hidden from the ego sensor (in range, visible fraction below threshold) before closest approach
+A_OCC_LONGEST = 6  # s, longest such stretch
+A_OCC_AT_ENTRY = 7  # 1.0 if hidden when it first entered the ego's lane corridor ahead, 0.0 if seen, nan if never entered
+A_T_MIN_DIST = 8  # s, time of the closest approach to the ego
+AGENT_METRIC_NAMES = ("min_ttc", "min_distance", "max_decel", "pet", "collision_time", "occluded_total",
+                      "occluded_longest", "occluded_at_entry", "time_of_closest_approach")
+N_AGENT_METRICS = 9

@@ -128,7 +128,7 @@ def test_batch_shapes_and_masks(small):
     assert b.theta.shape == (B, small.parameters.dim) and b.parameter_names == small.parameters.names
     np.testing.assert_array_equal(b.indices, np.arange(B))
     assert b.agent_names[:2] == ("ego", "lead") and len(b.agent_names) == N
-    assert set(b.metrics) == {n for n in Lo.METRIC_NAMES if n != "reserved"}
+    assert set(b.metrics) == set(Lo.METRIC_NAMES)
     assert all(v.shape == (B,) and v.dtype == np.float64 for v in b.metrics.values())
     assert set(b.labels) == set(b.robustness) == {"near_miss", "collision", "hard_braking"}
     for k in b.labels:

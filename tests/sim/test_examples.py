@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import scenariogen
-from scenariogen.events.labels import SENSOR_EVENTS
 from scenariogen.sim import iter_batches
 from scenariogen.sim import layout as Lo
 
@@ -37,7 +36,9 @@ def test_metrics_are_finite_or_inf(example):
         assert m.shape == (N,)
         assert not np.isnan(m).any(), f"{spec.name}: NaN in metric {name}"
         assert not np.isneginf(m).any(), f"{spec.name}: -inf in metric {name}"
-    assert not np.isnan(b.agent_metrics).any()
+    # occluded_at_entry is nan by definition for agents that never entered the ego's lane corridor
+    others = np.delete(b.agent_metrics, Lo.A_OCC_AT_ENTRY, axis=2)
+    assert not np.isnan(others).any()
     for name, r in b.robustness.items():
         assert not np.isnan(r).any(), f"{spec.name}: NaN robustness for {name}"
         np.testing.assert_array_equal(b.labels[name], r < 0)
@@ -57,7 +58,7 @@ def test_metrics_are_finite_or_inf(example):
 
 def test_labels_cover_the_scorable_events(example):
     spec, b = example
-    want = {e.name for e in spec.events if e.type not in SENSOR_EVENTS}
+    want = {e.name for e in spec.events}
     assert set(b.labels) == want
 
 
@@ -65,10 +66,6 @@ def test_target_event_occurs(example):
     spec, b = example
     if spec.target is None:
         pytest.skip(f"{spec.name} names no target event")
-    target = next(e for e in spec.events if e.name == spec.target)
-    if target.type in SENSOR_EVENTS or spec.target not in b.labels:
-        pytest.skip(f"{spec.name}: target {spec.target!r} ({target.type}) needs the ego sensor model, "
-                    "which the simulator does not label yet")
     hits = int(b.labels[spec.target].sum())
     drawn = b.size
     while hits == 0 and drawn < MAX_DRAWS:

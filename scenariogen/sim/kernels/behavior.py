@@ -15,7 +15,12 @@ def idm_accel(v, v0, T, s0, a_max, b_comf, delta, gap, v_lead):
     road), ``v_lead`` its speed. The gap is floored at 0.1 m so a vehicle
     already touching its leader brakes as hard as the limits allow.
     """
-    free = 1.0 - (max(v, 0.0) / v0) ** delta
+    r = max(v, 0.0) / v0
+    if delta == 4.0:  # the usual exponent: avoid pow()
+        r2 = r * r
+        free = 1.0 - r2 * r2
+    else:
+        free = 1.0 - r**delta
     if gap == math.inf:
         return a_max * free
     s_star = s0 + max(0.0, v * T + v * (v - v_lead) / (2.0 * math.sqrt(a_max * b_comf)))

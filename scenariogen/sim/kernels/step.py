@@ -24,8 +24,15 @@ Per step, for every scenario:
    profile; lane transitions follow the route or the first successor.
    Pedestrians and other off-lane agents move along their crossing path.
 
-The ego's view of the world is ground truth here; perception (issue: ego
-sensor) replaces its leader search through ``ego_leader``.
+When the ego has a sensor, it drives on what it perceives: every step the
+exact visible fraction of each agent is computed (angular sweep against the
+other agents' boxes and the static occluders), a Gilbert-Elliott (or
+independent) dropout chain decides whether the sensor delivers anything, a
+detection is the agent's state ``latency`` steps ago plus Gaussian noise, and
+tracks that vanish are coasted at constant velocity for ``track memory``
+seconds. The ego's leader, its MOBIL decisions and its AEB (perceived TTC
+below a threshold, after a reaction delay, at a fixed deceleration) use only
+these tracks; every other agent keeps using ground truth.
 """
 
 from __future__ import annotations
@@ -84,13 +91,44 @@ from ..layout import (
     S_MIN_THW,
     S_MIN_TTC,
     S_TET,
-    S_TTC_AT_MIN_DIST,
     TRIG_DISTANCE,
     TRIG_TIME,
+)
+from ..layout import (
+    A_OCC_AT_ENTRY,
+    A_OCC_LONGEST,
+    A_OCC_TOTAL,
+    A_T_MIN_DIST,
+    E_AEB_DECEL,
+    E_AEB_ON,
+    E_AEB_REACT,
+    E_AEB_TTC,
+    E_DROP_MODEL,
+    E_FOV,
+    E_LATENCY,
+    E_MEMORY,
+    E_MOUNT_X,
+    E_MOUNT_Y,
+    E_ON,
+    E_P_ENTER,
+    E_P_EXIT,
+    E_P_LOSS,
+    E_POS_NOISE,
+    E_RANGE,
+    E_SPEED_NOISE,
+    E_THRESHOLD,
+    S_AEB_TIME,
+    S_DROP_COUNT,
+    S_DROP_CRITICAL,
+    S_DROP_LONGEST,
+    S_DROP_THREAT_LONGEST,
+    THREAT_TTC,
 )
 from .behavior import acc_accel, idm_accel, smoothstep5
 from .geometry import box_distance, box_ttc, boxes_overlap
 from .lanes import lane_pose, project_global, project_local
+from .occlusion import visibility_all
+from .perception import dropout_step, next_normal, perceived_leader, perceived_min_ttc
 
 INF = math.inf
 REACT_BUF = 32  # steps of reaction delay the command buffer holds
@@ -106,6 +144,14 @@ PET_MIN_ANGLE = 0.5  # rad, ... and whose paths cross at more than this angle
 @njit(cache=True)
 def _circumradius(length, width):
     return 0.5 * math.sqrt(length * length + width * width)
+
+
+@njit(cache=True)
+def lead_ttc_truth(gap, v, v_lead):
+    """Ground-truth TTC (s) to the leader on the lane, for an ego without a sensor."""
+    if v > v_lead and gap < INF:
+        return max(gap, 0.0) / (v - v_lead)
+    return INF
 
 
 @njit(cache=True)
@@ -142,11 +188,13 @@ def _simulate_one(
     kind, length, width, valid, free, model, params, man_val,
     x0, y0, h0, v0, lane0, s0, d0,
     dt, n_steps, record_every, ttc_threshold, ttc_horizon, max_brake, max_jerk, max_steer,
-    traj, tmask, metrics, agent_metrics,
+    sensor, seeds, occ_px, occ_py, occ_start, occ_count,
+    traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop,
     # scratch
     xs, ys, hs, v, acc, e, dl, sl, ln, steer, crashed, route_pos, lc_active, lc_t0, lc_dur, lc_d0, lc_origin,
     man_state, man_t0, path_pos, cmd_buf, order, pos, key, lane_first, lane_end, in_lane, lead_gap, lead_v,
-    hist, hist_h,
+    hist, hist_h, hist_v, vis, vis_hist, drop_hist, drop_ttc, det, trk_on, trk_x, trk_y, trk_vx, trk_vy, trk_seen,
+    known, entered, seen_in_lane, rank, lc_list, free_list,
 ):  # fmt: skip
     N = xs.shape[0]
     L = r_len.shape[0]
@@ -197,6 +245,22 @@ def _simulate_one(
     m_ego_coll = INF
     ego_prev_acc = 0.0
     frame = 0
+    # ---- perception state
+    has_sensor = sensor[b, E_ON] > 0.5
+    rstate = seeds[b]
+    lost = False
+    lat = int(sensor[b, E_LATENCY])
+    aeb_on = sensor[b, E_AEB_ON] > 0.5
+    aeb_trig = -1  # step at which the AEB triggered, -1 while idle
+    m_aeb = INF
+    record_perception = p_vis.shape[2] > 0
+    for i in range(N):
+        trk_on[i] = False
+        trk_seen[i] = -INF
+        entered[i] = False
+        known[i] = valid[b, i]
+        agent_metrics[b, i, A_OCC_AT_ENTRY] = math.nan
+        agent_metrics[b, i, A_T_MIN_DIST] = INF
 
     for t in range(n_steps):
         time = t * dt
@@ -205,6 +269,7 @@ def _simulate_one(
             hist[t, i, 0] = xs[i]
             hist[t, i, 1] = ys[i]
             hist_h[t, i] = hs[i]
+            hist_v[t, i] = v[i]
         if record and t % record_every == 0 and frame < traj.shape[2]:
             for i in range(N):
                 traj[b, i, frame, F_X] = xs[i]
@@ -286,6 +351,7 @@ def _simulate_one(
                     dist = box_distance(xs[0], ys[0], hs[0], le, we, xs[j], ys[j], hs[j], length[b, j], width[b, j])
                     if dist < agent_metrics[b, j, A_MIN_DIST]:
                         agent_metrics[b, j, A_MIN_DIST] = dist
+                        agent_metrics[b, j, A_T_MIN_DIST] = time
                 # circle TTC bounds the box TTC from below: skip the exact test when it cannot matter
                 jvx = v[j] * math.cos(hs[j])
                 jvy = v[j] * math.sin(hs[j])
@@ -308,6 +374,68 @@ def _simulate_one(
                         step_ttc = 0.0
             if step_ttc < ttc_threshold:
                 m_tet += dt
+            hist_ttc = step_ttc
+        else:
+            hist_ttc = INF
+
+        # ------------------------------------------------------------ ego perception
+        if has_sensor and valid[b, 0]:
+            c0 = math.cos(hs[0])
+            s0_ = math.sin(hs[0])
+            sx = xs[0] + c0 * sensor[b, E_MOUNT_X] - s0_ * sensor[b, E_MOUNT_Y]
+            sy = ys[0] + s0_ * sensor[b, E_MOUNT_X] + c0 * sensor[b, E_MOUNT_Y]
+            visibility_all(sx, sy, hs[0], sensor[b, E_FOV], sensor[b, E_RANGE], xs, ys, hs, length[b], width[b],
+                           valid[b], 0, occ_px, occ_py, occ_start, occ_count, vis)
+            rstate, lost = dropout_step(rstate, lost, int(sensor[b, E_DROP_MODEL]), sensor[b, E_P_ENTER],
+                                        sensor[b, E_P_EXIT], sensor[b, E_P_LOSS])
+            for j in range(N):
+                vis_hist[t, j] = vis[j]
+            drop_hist[t] = lost
+            drop_ttc[t] = hist_ttc
+            # the measurement delivered now was taken `lat` steps ago
+            tm = t - lat
+            thr = sensor[b, E_THRESHOLD]
+            for j in range(1, N):
+                det[j] = False
+                if not valid[b, j]:
+                    continue
+                if tm >= 0 and not drop_hist[tm] and vis_hist[tm, j] >= thr and vis_hist[tm, j] > 0.0:
+                    det[j] = True
+                    rstate, z1 = next_normal(rstate)
+                    rstate, z2 = next_normal(rstate)
+                    rstate, z3 = next_normal(rstate)
+                    pn = sensor[b, E_POS_NOISE]
+                    sp = max(0.0, hist_v[tm, j] + sensor[b, E_SPEED_NOISE] * z3)
+                    trk_x[j] = hist[tm, j, 0] + pn * z1
+                    trk_y[j] = hist[tm, j, 1] + pn * z2
+                    trk_vx[j] = sp * math.cos(hist_h[tm, j])
+                    trk_vy[j] = sp * math.sin(hist_h[tm, j])
+                    trk_on[j] = True
+                    trk_seen[j] = time
+                elif trk_on[j]:
+                    if time - trk_seen[j] > sensor[b, E_MEMORY]:
+                        trk_on[j] = False
+                    else:  # coast at constant velocity
+                        trk_x[j] += trk_vx[j] * dt
+                        trk_y[j] += trk_vy[j] * dt
+                known[j] = trk_on[j]
+                # occlusion bookkeeping: hidden while within range
+                if not entered[j] and ln[0] >= 0 and not free[b, 0]:
+                    ahead = (xs[j] - xs[0]) * c0 + (ys[j] - ys[0]) * s0_
+                    if ahead > 0.0:
+                        sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, ln[0], xs[j], ys[j], sl[0] + ahead)
+                        if abs(dj) < 0.5 * (r_width[ln[0]] + width[b, j]):
+                            entered[j] = True
+                            agent_metrics[b, j, A_OCC_AT_ENTRY] = 1.0 if vis[j] < thr else 0.0
+            if record_perception and t % record_every == 0 and frame - 1 < p_vis.shape[2]:
+                f = frame - 1
+                p_drop[b, f] = lost
+                for j in range(N):
+                    p_vis[b, j, f] = vis[j] if j > 0 else 1.0
+                    p_det[b, j, f] = det[j] if j > 0 else True
+                    p_trk[b, j, f] = trk_on[j] if j > 0 else True
+                    p_txy[b, j, f, 0] = trk_x[j] if j > 0 else xs[0]
+                    p_txy[b, j, f, 1] = trk_y[j] if j > 0 else ys[0]
 
         # ------------------------------------------------------------ lane order
         for i in range(N):
@@ -334,10 +462,19 @@ def _simulate_one(
             if lane_end[l_] == 0:
                 lane_first[l_] = p
             lane_end[l_] = p + 1
+        n_lc = 0
+        n_free = 0
+        for p in range(N):
+            rank[order[p]] = p
         for i in range(N):
             in_lane[i] = valid[b, i] and not free[b, i]
             if lc_active[i]:
                 in_lane[i] = abs(dl[i]) < 0.5 * (r_width[ln[i]] + width[b, i])
+                lc_list[n_lc] = i
+                n_lc += 1
+            if valid[b, i] and free[b, i]:
+                free_list[n_free] = i
+                n_free += 1
 
         # ------------------------------------------------------------ triggers
         for i in range(N):
@@ -374,6 +511,8 @@ def _simulate_one(
                     _start_lane_change(i, tl, time, man_val[b, i, k, M_DUR], r_off, r_len, r_px, r_py, r_ph, r_pk,
                                        xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin,
                                        route_pos)
+                    lc_list[n_lc] = i
+                    n_lc += 1
                 man_state[i, k] = 1
                 man_t0[i, k] = time
 
@@ -393,8 +532,36 @@ def _simulate_one(
             gap = INF
             vl = 0.0
             al = 0.0
-            # same lane, by order
-            ahead, _bh = _scan_lane(li, si, i, order, lane_first, lane_end, sl, in_lane)
+            if i == 0 and has_sensor:
+                # the ego follows what it perceives
+                gap, vl, _lead = perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, li, si, xs[0],
+                                                  ys[0], hs[0], half_i, trk_on, trk_x, trk_y, trk_vx, trk_vy,
+                                                  length[b], width[b], PED_LOOKAHEAD + 40.0)
+                if gap == INF:
+                    nl = _next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc)
+                    if nl < 0 and r_dead[li]:
+                        gap = r_len[li] - si - half_i
+                lead_gap[i] = gap
+                lead_v[i] = vl
+                mdl = model[b, i]
+                if mdl == MODEL_CONSTANT:
+                    cmd = 0.0
+                elif mdl == MODEL_STOP:
+                    cmd = -params[b, i, P_STOPDEC] if v[i] > 0.0 else 0.0
+                else:
+                    cmd = acc_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0],
+                                    params[b, i, P_AMAX], params[b, i, P_BCOMF], params[b, i, P_DELTA], gap, vl, 0.0)
+                cmd_buf[i, slot] = cmd
+                continue
+            # same lane: the next agent in lane order that occupies the lane
+            ahead = -1
+            if lane_first[li] <= rank[i] < lane_end[li] and ln[i] == li:
+                for q in range(rank[i] + 1, lane_end[li]):
+                    if in_lane[order[q]]:
+                        ahead = order[q]
+                        break
+            else:  # it switched lanes this step (a manoeuvre just started): search the lane
+                ahead, _bh = _scan_lane(li, si, i, order, lane_first, lane_end, sl, in_lane)
             if ahead >= 0:
                 gap = sl[ahead] - si - half_i - 0.5 * length[b, ahead]
                 vl = v[ahead]
@@ -423,8 +590,9 @@ def _simulate_one(
                         vl = v[a3]
                         al = acc[a3]
             # vehicles changing into or out of this lane (their body overlaps it)
-            for j in range(N):
-                if j == i or not lc_active[j] or not valid[b, j]:
+            for q in range(n_lc):
+                j = lc_list[q]
+                if j == i or not valid[b, j]:
                     continue
                 lo = lc_origin[j]
                 if lo == li and ln[j] != li:
@@ -439,8 +607,9 @@ def _simulate_one(
             # off-lane agents (pedestrians) inside this lane's corridor ahead
             ch = math.cos(hs[i])
             sh = math.sin(hs[i])
-            for j in range(N):
-                if j == i or not valid[b, j] or not free[b, j]:
+            for q in range(n_free):
+                j = free_list[q]
+                if j == i:
                     continue
                 ahead_d = (xs[j] - xs[i]) * ch + (ys[j] - ys[i]) * sh
                 if ahead_d <= 0.0 or ahead_d > PED_LOOKAHEAD:
@@ -489,6 +658,18 @@ def _simulate_one(
                     target = min(target, -man_val[b, i, k, M_DECEL])
                 elif mt == MAN_STOP:
                     target = min(target, -man_val[b, i, k, M_DECEL]) if v[i] > 0.0 else min(target, 0.0)
+            if i == 0 and aeb_on:
+                pttc = perceived_min_ttc(xs[0], ys[0], hs[0], length[b, 0], width[b, 0], v[0] * math.cos(hs[0]),
+                                         v[0] * math.sin(hs[0]), known, trk_x, trk_y, trk_vx, trk_vy, length[b],
+                                         width[b], ttc_horizon) if has_sensor else lead_ttc_truth(
+                                             lead_gap[0], v[0], lead_v[0])
+                if aeb_trig < 0 and pttc < sensor[b, E_AEB_TTC] and v[0] > 0.5:
+                    aeb_trig = t
+                    m_aeb = min(m_aeb, time)
+                elif aeb_trig >= 0 and (v[0] <= 0.0 or pttc > 2.0 * sensor[b, E_AEB_TTC]):
+                    aeb_trig = -1
+                if aeb_trig >= 0 and t - aeb_trig >= int(sensor[b, E_AEB_REACT]):
+                    target = min(target, -sensor[b, E_AEB_DECEL])
             # limits: braking per kind, jerk
             target = max(-max_brake[b, i], min(target, params[b, i, P_AMAX] * 1.5 + 0.5))
             dj = max_jerk[b, i] * dt
@@ -509,7 +690,12 @@ def _simulate_one(
             li = ln[i]
             a_c = idm_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0],
                             params[b, i, P_AMAX], params[b, i, P_BCOMF], params[b, i, P_DELTA], lead_gap[i], lead_v[i])
-            _ah, fo = _scan_lane(li, sl[i], i, order, lane_first, lane_end, sl, in_lane)
+            lane_mask = in_lane
+            if i == 0 and has_sensor:
+                for j in range(N):
+                    seen_in_lane[j] = in_lane[j] and known[j]
+                lane_mask = seen_in_lane
+            _ah, fo = _scan_lane(li, sl[i], i, order, lane_first, lane_end, sl, lane_mask)
             best_gain = params[b, i, P_THRESH]
             best_lane = -1
             for side in range(2):
@@ -521,13 +707,14 @@ def _simulate_one(
                     continue
                 # vehicles already changing into the target lane (maybe this very step) must be clear
                 conflict = False
-                for j in range(N):
-                    if j != i and lc_active[j] and ln[j] == tl and valid[b, j]:
+                for q in range(n_lc):
+                    j = lc_list[q]
+                    if j != i and lc_active[j] and ln[j] == tl and valid[b, j] and (i != 0 or known[j]):
                         if abs(sl[j] - st) < 0.5 * (length[b, i] + length[b, j]) + max(v[i], v[j]):
                             conflict = True
                 if conflict:
                     continue
-                nl_, nf = _scan_lane(tl, st, i, order, lane_first, lane_end, sl, in_lane)
+                nl_, nf = _scan_lane(tl, st, i, order, lane_first, lane_end, sl, lane_mask)
                 gap_l = INF
                 vl_ = 0.0
                 if nl_ >= 0:
@@ -566,6 +753,8 @@ def _simulate_one(
             if best_lane >= 0:
                 _start_lane_change(i, best_lane, time, params[b, i, P_LCDUR], r_off, r_len, r_px, r_py, r_ph, r_pk,
                                    xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos)
+                lc_list[n_lc] = i
+                n_lc += 1
 
         # ------------------------------------------------------------ ego metrics that need the leader
         if valid[b, 0] and lead_gap[0] < INF:
@@ -674,6 +863,69 @@ def _simulate_one(
         agent_metrics[b, j, A_PET] = best
         m_pet = min(m_pet, best)
 
+    # ---------------------------------------------------------------- occlusion before closest approach, dropouts
+    if has_sensor:
+        thr = sensor[b, E_THRESHOLD]
+        rng2 = sensor[b, E_RANGE] ** 2
+        for j in range(1, N):
+            if not valid[b, j]:
+                continue
+            t_end = agent_metrics[b, j, A_T_MIN_DIST]
+            total = 0.0
+            run = 0.0
+            longest = 0.0
+            for t in range(T):
+                if t * dt > t_end:
+                    break
+                dx = hist[t, j, 0] - hist[t, 0, 0]
+                dy = hist[t, j, 1] - hist[t, 0, 1]
+                if vis_hist[t, j] < thr and dx * dx + dy * dy < rng2:
+                    total += dt
+                    run += dt
+                    longest = max(longest, run)
+                else:
+                    run = 0.0
+            agent_metrics[b, j, A_OCC_TOTAL] = total
+            agent_metrics[b, j, A_OCC_LONGEST] = longest
+        count = 0
+        longest = 0.0
+        threat_longest = 0.0
+        critical = 0.0
+        t = 0
+        while t < T:
+            if not drop_hist[t]:
+                t += 1
+                continue
+            t0 = t
+            threat = False
+            crit = False
+            while t < T and drop_hist[t]:
+                if drop_ttc[t] < THREAT_TTC:
+                    threat = True
+                if drop_ttc[t] < ttc_threshold:
+                    crit = True
+                t += 1
+            dur = (t - t0) * dt
+            count += 1
+            longest = max(longest, dur)
+            if threat:
+                threat_longest = max(threat_longest, dur)
+            if crit:
+                critical = 1.0
+        metrics[b, S_DROP_COUNT] = count
+        metrics[b, S_DROP_LONGEST] = longest
+        metrics[b, S_DROP_THREAT_LONGEST] = threat_longest
+        metrics[b, S_DROP_CRITICAL] = critical
+    else:
+        for j in range(N):
+            agent_metrics[b, j, A_OCC_TOTAL] = 0.0
+            agent_metrics[b, j, A_OCC_LONGEST] = 0.0
+        metrics[b, S_DROP_COUNT] = 0.0
+        metrics[b, S_DROP_LONGEST] = 0.0
+        metrics[b, S_DROP_THREAT_LONGEST] = 0.0
+        metrics[b, S_DROP_CRITICAL] = 0.0
+    metrics[b, S_AEB_TIME] = m_aeb
+
     for j in range(1, N):
         if valid[b, j]:
             m_min_ttc = min(m_min_ttc, agent_metrics[b, j, A_MIN_TTC])
@@ -690,7 +942,6 @@ def _simulate_one(
     metrics[b, S_COLL_B] = m_coll_b
     metrics[b, S_EGO_COLL_TIME] = m_ego_coll
     metrics[b, S_MIN_PET] = m_pet
-    metrics[b, S_TTC_AT_MIN_DIST] = INF
 
 
 @njit(cache=True)
@@ -762,7 +1013,8 @@ def simulate_batch(
     kind, length, width, valid, free, model, params, man_val,
     x0, y0, h0, v0, lane0, s0, d0,
     dt, n_steps, record_every, ttc_threshold, ttc_horizon, max_brake, max_jerk, max_steer,
-    traj, tmask, metrics, agent_metrics, n_chunks,
+    sensor, seeds, occ_px, occ_py, occ_start, occ_count,
+    traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop, n_chunks,
 ):  # fmt: skip
     """Simulate every scenario of the batch; fills ``traj``/``tmask`` (if they have frames) and the metrics."""
     B, N = x0.shape
@@ -805,6 +1057,24 @@ def simulate_batch(
         lead_v = np.empty(N)
         hist = np.empty((n_steps, N, 2))
         hist_h = np.empty((n_steps, N))
+        hist_v = np.empty((n_steps, N))
+        vis = np.zeros(N)
+        vis_hist = np.zeros((n_steps, N))
+        drop_hist = np.zeros(n_steps, np.bool_)
+        drop_ttc = np.full(n_steps, INF)
+        det = np.zeros(N, np.bool_)
+        trk_on = np.zeros(N, np.bool_)
+        trk_x = np.zeros(N)
+        trk_y = np.zeros(N)
+        trk_vx = np.zeros(N)
+        trk_vy = np.zeros(N)
+        trk_seen = np.zeros(N)
+        known = np.zeros(N, np.bool_)
+        entered = np.zeros(N, np.bool_)
+        seen_in_lane = np.zeros(N, np.bool_)
+        rank = np.zeros(N, np.int64)
+        lc_list = np.zeros(N, np.int64)
+        free_list = np.zeros(N, np.int64)
         for b in range(lo, hi):
             _simulate_one(
                 b, r_off, r_len, r_width, r_succ, r_nsucc, r_left, r_right, r_dead, r_px, r_py, r_ph, r_pk,
@@ -812,8 +1082,10 @@ def simulate_batch(
                 kind, length, width, valid, free, model, params, man_val,
                 x0, y0, h0, v0, lane0, s0, d0,
                 dt, n_steps, record_every, ttc_threshold, ttc_horizon, max_brake, max_jerk, max_steer,
-                traj, tmask, metrics, agent_metrics,
+                sensor, seeds, occ_px, occ_py, occ_start, occ_count,
+                traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop,
                 xs, ys, hs, v, acc, e, dl, sl, ln, steer, crashed, route_pos, lc_active, lc_t0, lc_dur, lc_d0,
                 lc_origin, man_state, man_t0, path_pos, cmd_buf, order, pos, key, lane_first, lane_end, in_lane,
-                lead_gap, lead_v, hist, hist_h,
+                lead_gap, lead_v, hist, hist_h, hist_v, vis, vis_hist, drop_hist, drop_ttc, det, trk_on, trk_x,
+                trk_y, trk_vx, trk_vy, trk_seen, known, entered, seen_in_lane, rank, lc_list, free_list,
             )
