@@ -70,8 +70,18 @@ class Batch:
     def features(self) -> tuple[str, ...]:
         return Lo.FEATURES
 
-    def target_robustness(self, target: str) -> np.ndarray:
-        return self.robustness[target]
+    def select(self, rows: np.ndarray) -> "Batch":
+        """The scenarios picked by a boolean mask or index array, as a new batch."""
+        pick = lambda x: x[rows]  # noqa: E731
+        return Batch(
+            trajectories=pick(self.trajectories), mask=pick(self.mask), kinds=pick(self.kinds),
+            sizes=pick(self.sizes), agent_names=self.agent_names,
+            metrics={k: pick(v) for k, v in self.metrics.items()}, agent_metrics=pick(self.agent_metrics),
+            labels={k: pick(v) for k, v in self.labels.items()},
+            robustness={k: pick(v) for k, v in self.robustness.items()}, theta=pick(self.theta),
+            parameter_names=self.parameter_names, indices=pick(self.indices), provenance=self.provenance,
+            perception={k: pick(v) for k, v in self.perception.items()},
+        )
 
 
 def spec_hash(spec: S.ScenarioSpec) -> str:
@@ -229,12 +239,15 @@ def simulate(
     record: str = "full",
     record_every: int = 1,
     chunk_size: int = DEFAULT_CHUNK,
+    start_index: int = 0,
 ) -> Batch:
     """Simulate ``n`` scenarios drawn from the spec (or one per row of ``theta``).
 
     ``seed`` defaults to the spec's ``seed``; the same spec, theta and seed give
-    bit-identical output for any thread count or chunk size."""
-    parts = list(iter_batches(spec, theta, n, seed, record=record, record_every=record_every, chunk_size=chunk_size))
+    bit-identical output for any thread count or chunk size. Scenario ``k`` of
+    the batch has global index ``start_index + k``, which keys its random stream."""
+    parts = list(iter_batches(spec, theta, n, seed, record=record, record_every=record_every, chunk_size=chunk_size,
+                              start_index=start_index))
     return concat(parts)
 
 

@@ -22,9 +22,10 @@ def atomic_path(path: Path):
     return Path(tmp)
 
 
-def save_npz(batch: Batch, path: str | Path) -> Path:
+def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
     """Write every array of the batch to ``path`` (.npz); metrics as ``metric/<name>``,
-    labels as ``label/<event>``, robustness as ``robustness/<event>``, and a JSON header."""
+    labels as ``label/<event>``, robustness as ``robustness/<event>``, and a JSON header;
+    ``extra`` arrays are stored under their own names."""
     path = Path(path)
     if path.suffix != ".npz":
         raise ScenarioGenError(f"{path}: output file must end in .npz")
@@ -54,6 +55,7 @@ def save_npz(batch: Batch, path: str | Path) -> Path:
     arrays.update({f"label/{k}": v for k, v in batch.labels.items()})
     arrays.update({f"robustness/{k}": v for k, v in batch.robustness.items()})
     arrays.update({f"perception/{k}": v for k, v in batch.perception.items()})
+    arrays.update(extra or {})
     try:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)

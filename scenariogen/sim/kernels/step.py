@@ -247,6 +247,7 @@ def _simulate_one(
     frame = 0
     # ---- perception state
     has_sensor = sensor[b, E_ON] > 0.5
+    threat_bound = THREAT_TTC if has_sensor else 0.0
     rstate = seeds[b]
     lost = False
     lat = int(sensor[b, E_LATENCY])
@@ -358,7 +359,9 @@ def _simulate_one(
                 rvx = jvx - evx
                 rvy = jvy - evy
                 closing = -(dx * rvx + dy * rvy) / max(cd, 1e-9)
-                bound = max(ttc_threshold, agent_metrics[b, j, A_MIN_TTC])
+                # with a sensor, every TTC below THREAT_TTC must be exact: the dropout metrics ask
+                # whether a threat was present during each burst (drop_ttc below)
+                bound = max(ttc_threshold, threat_bound, agent_metrics[b, j, A_MIN_TTC])
                 if closing > 1e-9:
                     lower = max(cd - re - rj, 0.0) / closing
                     if lower < bound and lower < ttc_horizon:
@@ -413,7 +416,8 @@ def _simulate_one(
                     trk_on[j] = True
                     trk_seen[j] = time
                 elif trk_on[j]:
-                    if time - trk_seen[j] > sensor[b, E_MEMORY]:
+                    # a small slack so that t * dt rounding does not cut the memory short by a step
+                    if time - trk_seen[j] > sensor[b, E_MEMORY] + 1e-9:
                         trk_on[j] = False
                     else:  # coast at constant velocity
                         trk_x[j] += trk_vx[j] * dt
@@ -775,7 +779,7 @@ def _simulate_one(
                 continue
             if free[b, i]:
                 _move_free(i, b, time, dt, xs, ys, hs, v, acc, man_type, man_state, man_t0, man_val, path, path_len,
-                           path_pos, x0, y0)
+                           path_pos, x0, y0, length, width, valid, free)
                 continue
             a_i = acc[i]
             vi = v[i]
@@ -964,9 +968,25 @@ def _start_lane_change(i, tl, time, duration, r_off, r_len, r_px, r_py, r_ph, r_
 
 
 @njit(cache=True)
+def _blocked(i, b, px, py, xs, ys, hs, length, width, valid, free):
+    """True if point (px, py) lies within 0.6 m of another (non-free) agent's box: a walker waits there."""
+    for j in range(xs.shape[0]):
+        if j == i or not valid[b, j] or free[b, j]:
+            continue
+        dx = px - xs[j]
+        dy = py - ys[j]
+        c = math.cos(hs[j])
+        sn = math.sin(hs[j])
+        if abs(c * dx + sn * dy) < 0.5 * length[b, j] + 0.6 and abs(-sn * dx + c * dy) < 0.5 * width[b, j] + 0.6:
+            return True
+    return False
+
+
+@njit(cache=True)
 def _move_free(i, b, time, dt, xs, ys, hs, v, acc, man_type, man_state, man_t0, man_val, path, path_len,
-               path_pos, x0, y0):
-    """Off-lane agent: walk the crossing path once its manoeuvre started, else keep a constant velocity."""
+               path_pos, x0, y0, length, width, valid, free):
+    """Off-lane agent: walk the crossing path once its manoeuvre started (waiting while a vehicle
+    blocks the next step), else keep a constant velocity."""
     K = man_type.shape[1]
     for k in range(K):
         if man_type[i, k] != MAN_CROSS:
@@ -990,8 +1010,13 @@ def _move_free(i, b, time, dt, xs, ys, hs, v, acc, man_type, man_state, man_t0, 
             seg = math.sqrt((bx - ax) ** 2 + (by - ay) ** 2)
             if rem <= seg or p == n - 2:
                 f = min(rem / seg, 1.0) if seg > 0 else 1.0
-                xs[i] = x0[b, i] + ax + f * (bx - ax)
-                ys[i] = y0[b, i] + ay + f * (by - ay)
+                nx = x0[b, i] + ax + f * (bx - ax)
+                ny = y0[b, i] + ay + f * (by - ay)
+                if _blocked(i, b, nx, ny, xs, ys, hs, length, width, valid, free):
+                    v[i] = 0.0
+                    return
+                xs[i] = nx
+                ys[i] = ny
                 hs[i] = math.atan2(by - ay, bx - ax)
                 if rem >= seg and p == n - 2:
                     man_state[i, k] = 2
