@@ -27,7 +27,9 @@ direction ``theta`` in that interval is *visible* when
 * ``theta`` lies inside the field of view ``|wrap(theta - yaw)| <= fov / 2``,
 * the first point of the target hit by the ray at ``theta`` is within range
   (distance ``<= rng``), and
-* no occluder is hit strictly before that point.
+* no occluder is hit before that point or at it (a face shared by target and
+  occluder counts as hidden; ties are decided with a 1e-9 relative tolerance
+  so that the answer does not depend on rounding).
 
 ``visible fraction = |visible directions| / (a_max - a_min)``, in ``[0, 1]``.
 Occluders that contain the sensor (closed sets: the sensor on their boundary
@@ -82,6 +84,12 @@ _TOUCH = 1e-12
 #: Angular slack (rad) when deciding whether a ray may meet an occluder; the
 #: ray test itself is exact, the slack only guards the cheap angular prefilter.
 _ANG_SLACK = 1e-9
+#: Relative depth tolerance: an occluder met no farther than
+#: ``t * (1 + _TIE_REL) + _TIE_ABS`` along a ray whose first target hit is at
+#: ``t`` hides it, so faces shared by target and occluder count as hidden
+#: whatever the rounding.
+_TIE_REL = 1e-9
+_TIE_ABS = 1e-12  # m
 #: Target angular width (rad) under which the target is judged by one ray.
 _POINT_WIDTH = 1e-14
 #: Event slots per vertex: a target vertex gives at most 3 events (its angle and
@@ -322,7 +330,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
                 return 0.0
 
     # ---- candidate occluders: angular overlap and depth
-    depth = min(pdat[j, _DMAX], rng)
+    depth = min(pdat[j, _DMAX], rng) * (1.0 + _TIE_REL) + _TIE_ABS
     nc = 0
     for k in range(pdat.shape[0]):
         if k == j or pdat[k, _STATE] != 1.0 or pdat[k, _DMIN] >= depth:
@@ -347,11 +355,12 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
         if not full and abs(_wrap(phi - fc)) > hf:
             return 0.0
         tt = pdat[j, _DMIN]
+        tcut = tt * (1.0 + _TIE_REL) + _TIE_ABS
         dx = math.cos(cj + phi)
         dy = math.sin(cj + phi)
         for c in range(nc):
             k = cand[c]
-            if _ray_hits_before(dx, dy, rx, ry, start[k], count[k], tt):
+            if _ray_hits_before(dx, dy, rx, ry, start[k], count[k], tcut):
                 return 0.0
         return 1.0
 
@@ -464,12 +473,13 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
         tt = _ray_first_hit(dx, dy, rx, ry, sj, nj)
         if tt > rng:
             continue  # beyond range, or (rounding) missed
+        tcut = tt * (1.0 + _TIE_REL) + _TIE_ABS
         hidden = False
         for c in range(nc):
             if phi < clo[c] - _ANG_SLACK or phi > chi[c] + _ANG_SLACK:
                 continue
             k = cand[c]
-            if _ray_hits_before(dx, dy, rx, ry, start[k], count[k], tt):
+            if _ray_hits_before(dx, dy, rx, ry, start[k], count[k], tcut):
                 hidden = True
                 break
         if not hidden:
