@@ -43,7 +43,8 @@ class Batch:
     - ``perception`` (when the ego has a sensor and frames were recorded): ``visible`` float32
       (B, N, T) visible fraction of each agent from the ego sensor; ``detected`` bool (B, N, T)
       seen this frame; ``tracked`` bool (B, N, T) in the ego's track list (seen or coasting);
-      ``track_xy`` float32 (B, N, T, 2) where the ego believes the agent is (m); ``dropout``
+      ``track_xy`` float32 (B, N, T, 2) where the ego believes the agent is (m; nan while not
+      tracked; the ego's own row is its true position); ``dropout``
       bool (B, T) sensor in a dropout burst.
     """
 

@@ -28,7 +28,9 @@ When the ego has a sensor, it drives on what it perceives: every step the
 exact visible fraction of each agent is computed (angular sweep against the
 other agents' boxes and the static occluders), a Gilbert-Elliott (or
 independent) dropout chain decides whether the sensor delivers anything, a
-detection is the agent's state ``latency`` steps ago plus Gaussian noise, and
+detection is the agent's state ``latency`` steps ago plus Gaussian noise,
+predicted forward over the latency at constant velocity (as a tracker that
+knows its delay does, so latency matters when targets brake or turn), and
 tracks that vanish are coasted at constant velocity for ``track memory``
 seconds. The ego's leader, its MOBIL decisions and its AEB (perceived TTC
 below a threshold, after a reaction delay, at a fixed deceleration) use only
@@ -258,6 +260,10 @@ def _simulate_one(
     for i in range(N):
         trk_on[i] = False
         trk_seen[i] = -INF
+        trk_x[i] = 0.0  # scratch is shared by the scenarios of a chunk: start every scenario clean
+        trk_y[i] = 0.0
+        trk_vx[i] = 0.0
+        trk_vy[i] = 0.0
         entered[i] = False
         known[i] = valid[b, i]
         agent_metrics[b, i, A_OCC_AT_ENTRY] = math.nan
@@ -409,10 +415,12 @@ def _simulate_one(
                     rstate, z3 = next_normal(rstate)
                     pn = sensor[b, E_POS_NOISE]
                     sp = max(0.0, hist_v[tm, j] + sensor[b, E_SPEED_NOISE] * z3)
-                    trk_x[j] = hist[tm, j, 0] + pn * z1
-                    trk_y[j] = hist[tm, j, 1] + pn * z2
+                    # the tracker knows its latency and predicts the stale measurement forward at
+                    # constant velocity: latency hurts when the target changes speed or direction
                     trk_vx[j] = sp * math.cos(hist_h[tm, j])
                     trk_vy[j] = sp * math.sin(hist_h[tm, j])
+                    trk_x[j] = hist[tm, j, 0] + pn * z1 + trk_vx[j] * lat * dt
+                    trk_y[j] = hist[tm, j, 1] + pn * z2 + trk_vy[j] * lat * dt
                     trk_on[j] = True
                     trk_seen[j] = time
                 elif trk_on[j]:
@@ -438,8 +446,9 @@ def _simulate_one(
                     p_vis[b, j, f] = vis[j] if j > 0 else 1.0
                     p_det[b, j, f] = det[j] if j > 0 else True
                     p_trk[b, j, f] = trk_on[j] if j > 0 else True
-                    p_txy[b, j, f, 0] = trk_x[j] if j > 0 else xs[0]
-                    p_txy[b, j, f, 1] = trk_y[j] if j > 0 else ys[0]
+                    # no belief about an agent without a track: NaN
+                    p_txy[b, j, f, 0] = xs[0] if j == 0 else (trk_x[j] if trk_on[j] else math.nan)
+                    p_txy[b, j, f, 1] = ys[0] if j == 0 else (trk_y[j] if trk_on[j] else math.nan)
 
         # ------------------------------------------------------------ lane order
         for i in range(N):
