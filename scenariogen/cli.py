@@ -103,6 +103,82 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _set_workers(k: int | None) -> None:
+    from .errors import ScenarioGenError
+
+    if k is None:
+        return
+    import numba
+
+    if not 1 <= k <= numba.config.NUMBA_NUM_THREADS:
+        raise ScenarioGenError(f"--workers must be between 1 and {numba.config.NUMBA_NUM_THREADS}, got {k}")
+    numba.set_num_threads(k)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Sample and simulate until --count target events are found or --budget simulations are spent."""
+    from .dsl import load_scenario
+    from .runs import GenerateSettings, generate
+
+    spec = load_scenario(args.scenario)
+    settings = GenerateSettings(
+        sampler=args.sampler, target=args.target or (spec.target or ""), seed=spec.seed if args.seed is None else args.seed,
+        count=args.count, budget=args.budget, shard_size=args.shard_size, stage_size=args.stage_size,
+        keep=args.keep, record_every=args.every,
+    )
+    _set_workers(args.workers)
+    m = generate(spec, args.out, settings, resume=args.resume, progress=not args.quiet)
+    t = m["totals"]
+    e = m["estimate"] or {}
+    print(f"{spec.name}: {t['simulations']} simulations, {t['events']} '{settings.target}' events "
+          f"({t['kept']} scenarios kept) in {len(m['shards'])} shards -> {args.out}")
+    if e:
+        print(f"  P({settings.target}) = {e['p']:.4g}  95% CI [{e['ci_low']:.4g}, {e['ci_high']:.4g}]  "
+              f"rel. half-width {e['rel_half_width']:.3g}  ESS {e['ess']:.1f}")
+        for w in e.get("warnings", []):
+            print(f"  warning: {w}")
+    return EXIT_OK
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """Estimate P(event) with a sampler and a simulation budget."""
+    import json
+    from dataclasses import asdict
+
+    from .dsl import load_scenario
+    from .errors import ScenarioGenError
+    from .sampling import SAMPLERS, run_estimate
+    from .sim import simulate
+
+    spec = load_scenario(args.scenario)
+    names = [e.name for e in spec.events]
+    if args.event not in names:
+        raise ScenarioGenError(f"--event {args.event!r} is not an event of {args.scenario} (events: {', '.join(names)})")
+    if args.sampler not in SAMPLERS:
+        raise ScenarioGenError(f"unknown sampler {args.sampler!r} (samplers: {', '.join(SAMPLERS)})")
+    if args.budget < 1:
+        raise ScenarioGenError(f"--budget must be a positive number of simulations, got {args.budget}")
+    seed = spec.seed if args.seed is None else args.seed
+    _set_workers(args.workers)
+    used = [0]
+
+    def evaluate(theta):
+        b = simulate(spec, theta=theta, seed=seed, start_index=used[0], record="none")
+        used[0] += b.size
+        return b.robustness[args.event]
+
+    est = run_estimate(args.sampler, spec.parameters, evaluate, args.budget, seed)
+    if args.json:
+        print(json.dumps({"event": args.event, "sampler": args.sampler, **asdict(est)}, default=float))
+    else:
+        print(f"{spec.name}: P({args.event}) = {est.p:.4g}  95% CI [{est.ci_low:.4g}, {est.ci_high:.4g}]")
+        print(f"  sampler {args.sampler}, {est.n_sims} simulations, {est.n_events} events, "
+              f"relative half-width {est.rel_half_width:.3g}, ESS {est.ess:.1f}")
+        for w in est.warnings:
+            print(f"  warning: {w}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -132,6 +208,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk", type=int, default=4096, help="scenarios per kernel call (memory bound)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("generate", help="hunt rare events: sample, simulate and store scenarios in a run directory")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--count", type=int, default=None, metavar="N", help="stop once N target events are found")
+    p.add_argument("--budget", type=int, default=None, metavar="SIMS", help="simulate at most SIMS scenarios")
+    p.add_argument("--sampler", default="ce", help="mc, qmc, ce or splitting (default ce)")
+    p.add_argument("--target", default=None, metavar="EVENT", help="event to hunt (default: the file's target)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None, metavar="K", help="threads (default: all cores)")
+    p.add_argument("--resume", action="store_true", help="continue the run in DIR")
+    p.add_argument("--shard-size", type=int, default=1000, help="scenarios per shard (default 1000)")
+    p.add_argument("--stage-size", type=int, default=2000, help="scenarios per cross-entropy level (default 2000)")
+    p.add_argument("--keep", choices=("events", "all"), default="events",
+                   help="store trajectories of target events only (default) or of every scenario")
+    p.add_argument("--every", type=int, default=1, metavar="K", help="record every K-th frame")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("estimate", help="estimate the probability of an event with a simulation budget")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--event", required=True)
+    p.add_argument("--sampler", default="ce", help="mc, qmc, ce or splitting (default ce)")
+    p.add_argument("--budget", type=int, required=True, metavar="N")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None, metavar="K")
+    p.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("render", help="draw one simulated scenario as a .png/.svg frame or a .gif animation")
     p.add_argument("run", metavar="RUN_OR_FILE", help="an .npz from 'simulate', or a directory of .npz shards")

@@ -1,0 +1,305 @@
+"""``scenariogen generate``: sample, simulate and store rare scenarios, stage by stage, resumably.
+
+A run is a sequence of sampler stages; a stage is drawn in pieces of at most
+``shard_size`` scenarios, and each piece is simulated and written as one
+shard. Everything a stage draws is a pure function of (spec, seed, sampler
+state before the stage, stage number, row offset), and each scenario's
+simulation random stream is keyed by its global index (the number of
+simulations before it in the run), so a run killed at any point and resumed
+from its manifest writes exactly the shards an uninterrupted run writes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..dsl import schema as S
+from ..errors import ScenarioGenError
+from ..sim.engine import Batch, concat, simulate, spec_hash
+from ..sim.io import load_npz, save_npz
+from .manifest import FORMAT, MANIFEST, SHARDS, content_hash, file_sha256, read_manifest, write_json_atomic
+
+
+@dataclass(frozen=True)
+class GenerateSettings:
+    """What to generate: ``count`` target events or a ``budget`` of simulations (at least one of them)."""
+
+    sampler: str = "ce"
+    target: str = ""
+    seed: int = 0
+    count: int | None = None
+    budget: int | None = None
+    shard_size: int = 1000
+    stage_size: int = 2000  # scenarios per adaptation stage (cross-entropy levels)
+    keep: str = "events"  # "events": trajectories of target events only; "all": every scenario
+    record_every: int = 1
+
+
+def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
+    """Everything that can be wrong with the request, before anything is written."""
+    from ..sampling import SAMPLERS
+
+    names = [e.name for e in spec.events]
+    if not st.target:
+        raise ScenarioGenError(f"{spec.source}: no target event: give --target (events: {', '.join(names) or 'none'})")
+    if st.target not in names:
+        raise ScenarioGenError(f"--target {st.target!r} is not an event of {spec.source} "
+                               f"(events: {', '.join(names) or 'none'})")
+    if st.sampler not in SAMPLERS:
+        raise ScenarioGenError(f"unknown sampler {st.sampler!r} (samplers: {', '.join(SAMPLERS)})")
+    if st.count is None and st.budget is None:
+        raise ScenarioGenError("give --count N (target events wanted) and/or --budget SIMS (simulations allowed)")
+    for name, v in (("count", st.count), ("budget", st.budget)):
+        if v is not None and v < 1:
+            raise ScenarioGenError(f"--{name} must be a positive number, got {v}")
+    if st.shard_size < 1 or st.stage_size < 1:
+        raise ScenarioGenError("shard and stage sizes must be positive")
+    if st.keep not in ("events", "all"):
+        raise ScenarioGenError(f"keep must be 'events' or 'all', got {st.keep!r}")
+    if not (0 <= st.seed < 2**63):
+        raise ScenarioGenError(f"--seed must be in [0, 2^63), got {st.seed}")
+
+
+def _new_manifest(spec: S.ScenarioSpec, st: GenerateSettings) -> dict:
+    return {
+        "format": FORMAT,
+        "version": __version__,
+        "spec_name": spec.name,
+        "spec_hash": spec_hash(spec),
+        "spec_text": spec.source_text,
+        "settings": asdict(st),
+        "parameters": list(spec.parameters.names),
+        "stages": [],  # completed stages: number, size, level, events, sampler state after its update
+        "shards": [],  # every shard written, in order
+        "sampler_state": None,  # state after the last completed stage
+        "totals": {"simulations": 0, "events": 0, "kept": 0},
+        "estimate": None,
+        "complete": False,
+    }
+
+
+def _prepare_dir(out: Path, spec: S.ScenarioSpec, st: GenerateSettings, resume: bool) -> dict:
+    existing = read_manifest(out) if out.exists() else None
+    if resume:
+        if existing is None:
+            raise ScenarioGenError(f"{out}: nothing to resume (no {MANIFEST})")
+        if existing["spec_hash"] != spec_hash(spec):
+            raise ScenarioGenError(f"{out}: holds a run of another scenario ({existing['spec_name']}, spec hash "
+                                   f"{existing['spec_hash']}); resume it with the same scenario file")
+        if existing["settings"] != asdict(st):
+            diff = [k for k, v in asdict(st).items() if existing["settings"].get(k) != v]
+            raise ScenarioGenError(f"{out}: the run was started with other settings ({', '.join(diff)}); "
+                                   "resume with the same options")
+        return existing
+    if existing is not None:
+        what = "this scenario" if existing["spec_hash"] == spec_hash(spec) else f"another scenario ({existing['spec_name']})"
+        raise ScenarioGenError(f"{out}: already holds a run of {what}; use --resume to continue it "
+                               "or choose an empty directory")
+    if out.exists() and any(out.iterdir()):
+        raise ScenarioGenError(f"{out}: directory is not empty; choose a new or empty directory")
+    return _new_manifest(spec, st)
+
+
+def _shard_path(out: Path, k: int) -> Path:
+    return out / SHARDS / f"shard-{k:06d}.npz"
+
+
+def _save_shard(path: Path, batch: Batch, keep: np.ndarray, log_weight: np.ndarray, stage: int, event: np.ndarray,
+                robustness: np.ndarray) -> None:
+    extra = {
+        "sim/index": batch.indices,
+        "sim/theta": batch.theta,
+        "sim/log_weight": log_weight,
+        "sim/robustness": robustness,
+        "sim/event": event,
+        "sim/stage": np.full(batch.size, stage, np.int64),
+    }
+    kept = batch.select(keep)
+    save_npz(kept, path, extra=extra)
+
+
+def shard_sim_arrays(path: Path) -> dict:
+    """The per-simulation arrays of a shard (index, theta, log_weight, robustness, event, stage)."""
+    with np.load(path) as z:
+        return {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("sim/")}
+
+
+def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *, resume: bool = False,
+             progress: bool = True, stop_after_shards: int | None = None) -> dict:
+    """Run (or resume) a generation into ``out_dir``; returns the final manifest.
+
+    ``stop_after_shards`` stops after writing that many new shards (for tests
+    of interrupted runs)."""
+    from tqdm import tqdm
+
+    from ..sampling import estimate_probability, get_sampler
+
+    check_settings(spec, st)
+    out = Path(out_dir)
+    manifest = _prepare_dir(out, spec, st, resume)
+    if manifest.get("complete"):
+        return manifest
+    try:
+        (out / SHARDS).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioGenError(f"{out}: cannot create the run directory ({exc.strerror or exc})") from None
+    _clean_temporaries(out)
+
+    sampler = get_sampler(st.sampler, spec.parameters, st.seed)
+    if manifest["sampler_state"] is not None:
+        sampler.load_state(manifest["sampler_state"])
+    write_json_atomic(out / MANIFEST, manifest)
+
+    totals = manifest["totals"]
+    bar = tqdm(total=st.count if st.count is not None else st.budget, unit="evt" if st.count else "sim",
+               desc=f"{spec.name} [{st.sampler}]", disable=not progress or None, initial=0)
+    bar.update(totals["events"] if st.count is not None else totals["simulations"])
+    new_shards = 0
+
+    def finished() -> bool:
+        if st.budget is not None and totals["simulations"] >= st.budget:
+            return True
+        # with --count, stop once enough events are found and at least one stage was drawn from the
+        # final proposal (the probability estimate uses those stages only)
+        final_done = any(not s["adapting"] for s in manifest["stages"])
+        return st.count is not None and totals["events"] >= st.count and not sampler.adapting and final_done
+
+    try:
+        while not finished():
+            stage = len(manifest["stages"])
+            n_stage = st.stage_size if sampler.adapting else st.shard_size
+            if st.budget is not None:
+                n_stage = min(n_stage, st.budget - _sims_before_stage(manifest, stage))
+            if n_stage <= 0:
+                break
+            rob_parts, prop_parts = [], []
+            done_pieces = [s for s in manifest["shards"] if s["stage"] == stage]
+            offset = 0
+            while offset < n_stage:
+                m = min(st.shard_size, n_stage - offset)
+                if done_pieces and done_pieces[0]["offset"] == offset:
+                    rec = done_pieces.pop(0)
+                    sim = shard_sim_arrays(out / rec["file"])
+                    rob_parts.append(sim["robustness"])
+                    prop_parts.append((sim["theta"], sim["log_weight"]))
+                    offset += m
+                    continue
+                prop = sampler.propose(m, stage, offset)
+                first_index = totals["simulations"]
+                batch = simulate(spec, theta=prop.theta, seed=st.seed, start_index=first_index,
+                                 record="full", record_every=st.record_every)
+                rob = batch.robustness[st.target]
+                event = rob < 0.0
+                keep = event if st.keep == "events" else np.ones(batch.size, bool)
+                k = len(manifest["shards"])
+                path = _shard_path(out, k)
+                _save_shard(path, batch, keep, prop.log_weight, stage, event, rob)
+                manifest["shards"].append({
+                    "file": str(path.relative_to(out)), "stage": stage, "offset": offset, "size": m,
+                    "first_index": first_index, "events": int(event.sum()), "kept": int(keep.sum()),
+                    "sha256": file_sha256(path),
+                })
+                totals["simulations"] += m
+                totals["events"] += int(event.sum())
+                totals["kept"] += int(keep.sum())
+                write_json_atomic(out / MANIFEST, manifest)
+                bar.update(int(event.sum()) if st.count is not None else m)
+                bar.set_postfix(sims=totals["simulations"], events=totals["events"],
+                                rate=f"{totals['events'] / max(totals['simulations'], 1):.2e}",
+                                level=_fmt_level(prop.level))
+                rob_parts.append(rob)
+                prop_parts.append((prop.theta, prop.log_weight))
+                offset += m
+                new_shards += 1
+                if stop_after_shards is not None and new_shards >= stop_after_shards:
+                    return manifest
+            from ..sampling import Proposal
+
+            full = Proposal(theta=np.concatenate([p[0] for p in prop_parts]),
+                            log_weight=np.concatenate([p[1] for p in prop_parts]), stage=stage,
+                            level=None)
+            adapting = sampler.adapting
+            info = sampler.update(full, np.concatenate(rob_parts))
+            manifest["stages"].append({
+                "stage": stage, "size": int(full.theta.shape[0]), "adapting": bool(adapting),
+                "events": int((np.concatenate(rob_parts) < 0).sum()), "info": _jsonable(info),
+            })
+            manifest["sampler_state"] = _jsonable(sampler.state_dict())
+            write_json_atomic(out / MANIFEST, manifest)
+            if adapting and st.budget is None and len(manifest["stages"]) > 200:
+                raise ScenarioGenError("the sampler did not reach the target event in 200 stages; "
+                                       "give --budget or check that the event can happen")
+    finally:
+        bar.close()
+
+    manifest["estimate"] = _jsonable(asdict(_final_estimate(out, manifest, estimate_probability)))
+    manifest["complete"] = True
+    manifest["content_hash"] = content_hash(manifest)
+    write_json_atomic(out / MANIFEST, manifest)
+    return manifest
+
+
+def _sims_before_stage(manifest: dict, stage: int) -> int:
+    return sum(s["size"] for s in manifest["shards"] if s["stage"] < stage)
+
+
+def _final_estimate(out: Path, manifest: dict, estimate_probability):
+    """P(target) from the samples of the non-adapting stages (all samples for MC and QMC)."""
+    final = {s["stage"] for s in manifest["stages"] if not s["adapting"]}
+    ev, lw = [], []
+    for rec in manifest["shards"]:
+        if rec["stage"] in final:
+            sim = shard_sim_arrays(out / rec["file"])
+            ev.append(sim["event"])
+            lw.append(sim["log_weight"])
+    if not ev:
+        for rec in manifest["shards"]:
+            sim = shard_sim_arrays(out / rec["file"])
+            ev.append(sim["event"])
+            lw.append(sim["log_weight"])
+    return estimate_probability(np.concatenate(ev), log_weight=np.concatenate(lw))
+
+
+def _clean_temporaries(out: Path) -> None:
+    for p in list(out.glob(".*.tmp")) + list((out / SHARDS).glob(".*.tmp")):
+        p.unlink(missing_ok=True)
+
+
+def _fmt_level(level) -> str:
+    return "-" if level is None or not math.isfinite(level) else f"{level:.3g}"
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return [_jsonable(v) for v in x.tolist()]
+    if isinstance(x, (np.floating,)):
+        return float(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def load_run(run_dir: str | Path) -> Batch:
+    """All kept scenarios of a run as one batch (for small runs; writers stream shard by shard)."""
+    out = Path(run_dir)
+    manifest = read_manifest(out)
+    if manifest is None:
+        raise ScenarioGenError(f"{out}: not a run directory (no {MANIFEST})")
+    parts = [load_npz(out / rec["file"]) for rec in manifest["shards"] if rec["kept"] > 0]
+    if not parts:
+        raise ScenarioGenError(f"{out}: the run kept no scenarios")
+    return concat(parts)
+
+
+__all__ = ["GenerateSettings", "check_settings", "generate", "load_run", "shard_sim_arrays"]

@@ -1,0 +1,171 @@
+"""``scenariogen generate``: run directories, resume after a stop or a kill, bad input."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import scenariogen
+from scenariogen.errors import ScenarioGenError
+from scenariogen.runs import GenerateSettings, generate, load_run, read_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+CUT_IN = ROOT / "scenarios" / "highway_cut_in.yaml"
+BRAKE = ROOT / "scenarios" / "leader_hard_brake.yaml"
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return scenariogen.load_scenario(BRAKE)
+
+
+def settings(**kw) -> GenerateSettings:
+    base = dict(sampler="mc", target="near_miss", seed=3, budget=600, shard_size=200, stage_size=300)
+    base.update(kw)
+    return GenerateSettings(**base)
+
+
+def shard_hashes(run: Path) -> list[str]:
+    return [s["sha256"] for s in read_manifest(run)["shards"]]
+
+
+def test_mc_run_writes_manifest_and_shards(spec, tmp_path):
+    out = tmp_path / "run"
+    m = generate(spec, out, settings(), progress=False)
+    assert m["complete"] and m["totals"]["simulations"] == 600
+    assert len(m["shards"]) == 3 and all((out / s["file"]).exists() for s in m["shards"])
+    assert m["totals"]["kept"] == m["totals"]["events"] > 0
+    assert m["estimate"]["n_sims"] == 600 and m["estimate"]["method"] == "mc"
+    assert not list(out.rglob("*.tmp"))
+    batch = load_run(out)
+    assert batch.size == m["totals"]["kept"] and batch.labels["near_miss"].all()
+    assert batch.trajectories.shape[2] == spec.steps
+    # scenario indices run through the whole run without gaps
+    idx = np.concatenate([np.load(out / s["file"])["sim/index"] for s in m["shards"]])
+    np.testing.assert_array_equal(idx, np.arange(600))
+
+
+def test_simulations_match_a_direct_simulate(spec, tmp_path):
+    out = tmp_path / "run"
+    generate(spec, out, settings(keep="all", budget=200), progress=False)
+    z = np.load(out / "shards" / "shard-000000.npz")
+    direct = scenariogen.simulate(spec, theta=z["sim/theta"], seed=3, record="none")
+    np.testing.assert_array_equal(direct.robustness["near_miss"], z["sim/robustness"])
+
+
+@pytest.mark.parametrize("sampler", ["mc", "ce"])
+def test_stopped_run_resumes_to_the_identical_result(spec, tmp_path, sampler):
+    st = settings(sampler=sampler, budget=900)
+    whole = generate(spec, tmp_path / "whole", st, progress=False)
+    generate(spec, tmp_path / "part", st, progress=False, stop_after_shards=2)
+    assert not read_manifest(tmp_path / "part")["complete"]
+    resumed = generate(spec, tmp_path / "part", st, resume=True, progress=False)
+    assert resumed["content_hash"] == whole["content_hash"]
+    assert shard_hashes(tmp_path / "part") == shard_hashes(tmp_path / "whole")
+
+
+def test_ce_hunts_the_target_and_weights_its_samples(tmp_path):
+    spec = scenariogen.load_scenario(CUT_IN)
+    m = generate(spec, tmp_path / "ce", GenerateSettings(sampler="ce", target="near_miss", seed=1, count=100,
+                                                         budget=30000, shard_size=1000, stage_size=1000),
+                 progress=False)
+    final = [s for s in m["stages"] if not s["adapting"]]
+    assert final, "the cross-entropy levels should reach the event"
+    assert m["totals"]["events"] >= 100
+    # the final proposal hits the event far more often than p(theta) does (about 1e-3)
+    rate = sum(s["events"] for s in final) / sum(s["size"] for s in final)
+    assert rate > 0.02
+    lw = np.concatenate([np.load(tmp_path / "ce" / s["file"])["sim/log_weight"] for s in m["shards"]])
+    assert np.isfinite(lw).all()
+
+
+def _cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "scenariogen.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600, **kw)
+
+
+def test_killed_cli_run_resumes_identically(tmp_path):
+    args = ["generate", BRAKE, "--budget", 2400, "--sampler", "mc", "--seed", 5, "--shard-size", 300, "-q",
+            "--target", "near_miss"]
+    ref = _cli(*args, "--out", tmp_path / "ref")
+    assert ref.returncode == 0, ref.stderr
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "scenariogen.cli", *map(str, args), "--out", str(out)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        m = read_manifest(out) if (out / "manifest.json").exists() else None
+        if m and len(m["shards"]) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    m = read_manifest(out)
+    assert m is not None and not m["complete"]
+    again = _cli(*args, "--out", out, "--resume")
+    assert again.returncode == 0, again.stderr
+    assert read_manifest(out)["content_hash"] == read_manifest(tmp_path / "ref")["content_hash"]
+    assert shard_hashes(out) == shard_hashes(tmp_path / "ref")
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_worker_count_does_not_change_the_output(tmp_path):
+    args = ["generate", CUT_IN, "--budget", 800, "--sampler", "qmc", "--seed", 2, "--shard-size", 400, "-q"]
+    one = _cli(*args, "--out", tmp_path / "w1", "--workers", 1)
+    two = _cli(*args, "--out", tmp_path / "w2", "--workers", 2)
+    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
+    assert read_manifest(tmp_path / "w1")["content_hash"] == read_manifest(tmp_path / "w2")["content_hash"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--target", "near_mis"], "not an event"),
+    (["--budget", "0"], "positive"),
+    (["--sampler", "magic"], "unknown sampler"),
+    ([], "--count"),
+])
+def test_bad_requests_exit_2_and_write_nothing(tmp_path, extra, message):
+    out = tmp_path / "never"
+    args = ["generate", BRAKE, "--out", out, *extra]
+    if "--budget" not in extra and extra:
+        args += ["--budget", "100"]
+    r = _cli(*args)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_directory_of_another_scenario_is_refused(spec, tmp_path):
+    out = tmp_path / "run"
+    generate(spec, out, settings(budget=200), progress=False)
+    before = sorted(p.name for p in out.rglob("*"))
+    r = _cli("generate", CUT_IN, "--out", out, "--budget", 100)
+    assert r.returncode == 2 and "another scenario" in r.stderr
+    r = _cli("generate", CUT_IN, "--out", out, "--budget", 100, "--resume")
+    assert r.returncode == 2 and "another scenario" in r.stderr
+    assert sorted(p.name for p in out.rglob("*")) == before
+
+
+def test_resume_needs_the_same_settings(spec, tmp_path):
+    out = tmp_path / "run"
+    generate(spec, out, settings(budget=200), progress=False, stop_after_shards=1)
+    with pytest.raises(ScenarioGenError, match="other settings"):
+        generate(spec, out, settings(budget=400), resume=True, progress=False)
+
+
+def test_estimate_cli_prints_json():
+    r = _cli("estimate", BRAKE, "--event", "collision", "--sampler", "mc", "--budget", 400, "--seed", 1, "--json")
+    assert r.returncode == 0, r.stderr
+    est = json.loads(r.stdout)
+    assert est["n_sims"] == 400 and 0.0 <= est["p"] <= 1.0 and est["ci_low"] <= est["p"] <= est["ci_high"]
+
+
+def test_estimate_cli_bad_event():
+    r = _cli("estimate", BRAKE, "--event", "nope", "--budget", 10)
+    assert r.returncode == 2 and "not an event" in r.stderr
+
