@@ -137,6 +137,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
               f"rel. half-width {e['rel_half_width']:.3g}  ESS {e['ess']:.1f}")
         for w in e.get("warnings", []):
             print(f"  warning: {w}")
+    print(f"  distinct failure clusters among the events: {m.get('failure_clusters', 0)}")
     return EXIT_OK
 
 

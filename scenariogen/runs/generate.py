@@ -172,9 +172,13 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     try:
         while not finished():
             stage = len(manifest["stages"])
-            n_stage = st.stage_size if sampler.adapting else st.shard_size
+            # splitting fixes its own stage size (one move per renewed particle); the others take ours
+            n_stage = sampler.stage_size or (st.stage_size if sampler.adapting else st.shard_size)
             if st.budget is not None:
-                n_stage = min(n_stage, st.budget - _sims_before_stage(manifest, stage))
+                left = st.budget - _sims_before_stage(manifest, stage)
+                if sampler.stage_size is not None and left < n_stage:
+                    break  # splitting cannot use part of a stage: stop within the budget
+                n_stage = min(n_stage, left)
             if n_stage <= 0:
                 break
             rob_parts, prop_parts = [], []
@@ -190,6 +194,9 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
                     offset += m
                     continue
                 prop = sampler.propose(m, stage, offset)
+                m = prop.theta.shape[0]
+                if m == 0:
+                    break
                 first_index = totals["simulations"]
                 batch = simulate(spec, theta=prop.theta, seed=st.seed, start_index=first_index,
                                  record="full", record_every=st.record_every)
@@ -237,7 +244,12 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     finally:
         bar.close()
 
-    manifest["estimate"] = _jsonable(asdict(_final_estimate(out, manifest, estimate_probability)))
+    if st.sampler == "splitting":  # its estimate is a product of level probabilities, not an IS average
+        est = sampler.estimate()
+    else:
+        est = _final_estimate(out, manifest, estimate_probability)
+    manifest["estimate"] = _jsonable(asdict(est))
+    manifest["failure_clusters"] = _failure_clusters(out, manifest)
     manifest["complete"] = True
     manifest["content_hash"] = content_hash(manifest)
     write_json_atomic(out / MANIFEST, manifest)
@@ -263,6 +275,21 @@ def _final_estimate(out: Path, manifest: dict, estimate_probability):
             ev.append(sim["event"])
             lw.append(sim["log_weight"])
     return estimate_probability(np.concatenate(ev), log_weight=np.concatenate(lw))
+
+
+def _failure_clusters(out: Path, manifest: dict) -> int:
+    """Distinct clusters (in standardised theta) among the run's target events: a proposal that
+    collapsed onto one failure mode shows a single cluster where plain MC finds several."""
+    from ..sampling import cluster_count
+
+    theta, event = [], []
+    for rec in manifest["shards"]:
+        sim = shard_sim_arrays(out / rec["file"])
+        theta.append(sim["theta"])
+        event.append(sim["event"])
+    if not theta:
+        return 0
+    return int(cluster_count(np.concatenate(theta), np.concatenate(event)))
 
 
 def _clean_temporaries(out: Path) -> None:

@@ -1,0 +1,249 @@
+"""Probability estimates with intervals and diagnostics, and failure-cluster counts.
+
+- plain Monte Carlo (all weights 1): p = k / n with the exact Clopper-Pearson
+  interval;
+- importance sampling: the unbiased estimator ``mean(1{event} * w)`` over *all*
+  n samples (not self-normalised), a normal interval from the sample variance
+  (optionally a bootstrap percentile interval), Kish effective sample sizes and
+  the largest share a single sample holds of the estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+
+@dataclass
+class Estimate:
+    """An estimate of P(event) with its 95 % (or ``confidence``) interval.
+
+    - ``rel_half_width``: (ci_high - ci_low) / (2 p) (inf when p = 0);
+    - ``ess``: Kish effective sample size (sum w)^2 / sum w^2 over all samples
+      (n for plain MC; the equivalent plain-MC sample size p(1-p)/Var for splitting);
+    - ``ess_events``: the same over the event samples only;
+    - ``n_sims``: simulations spent (for :func:`run_estimate`, adaptation included);
+    - ``max_weight_share``: the largest single term's share of the estimate's sum;
+    - ``method``: ``mc``, ``is`` or ``splitting`` from :func:`estimate_probability`;
+      the sampler name from :func:`run_estimate` (estimator in ``details["estimator"]``);
+    - ``warnings``: human-readable diagnostics; ``details``: method specifics.
+    """
+
+    p: float
+    ci_low: float
+    ci_high: float
+    rel_half_width: float
+    ess: float
+    n_sims: int
+    n_events: int
+    max_weight_share: float
+    method: str
+    warnings: list[str] = field(default_factory=list)
+    ess_events: float = math.nan
+    confidence: float = 0.95
+    details: dict = field(default_factory=dict)
+
+    def covers(self, p_true: float) -> bool:
+        return self.ci_low <= p_true <= self.ci_high
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict (non-finite floats as strings)."""
+        def conv(v):
+            if isinstance(v, float) and not math.isfinite(v):
+                return repr(v)
+            if isinstance(v, dict):
+                return {k: conv(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [conv(x) for x in v]
+            if isinstance(v, np.generic):
+                return conv(v.item())
+            return v
+        return conv(asdict(self))
+
+    def summary(self) -> str:
+        return (f"P = {self.p:.4g}  [{self.ci_low:.4g}, {self.ci_high:.4g}]  "
+                f"(±{100 * self.rel_half_width:.1f} %, {self.method}, n_sims {self.n_sims}, "
+                f"events {self.n_events}, ESS {self.ess:.4g})")
+
+
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) binomial interval for k successes in n trials."""
+    if n <= 0:
+        return (0.0, 1.0)
+    a = 1.0 - confidence
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(a / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(stats.beta.ppf(1 - a / 2, k + 1, n - k))
+    return (lo, hi)
+
+
+def _events_from(x: np.ndarray) -> np.ndarray:
+    """Labels from labels (bool or integer 0/1) or robustness (float: event iff < 0)."""
+    x = np.asarray(x).reshape(-1)
+    if x.dtype == bool:
+        return x
+    if np.issubdtype(x.dtype, np.integer):
+        return x != 0
+    return np.asarray(x, dtype=float) < 0  # NaN compares False: no event
+
+
+def _kish(w: np.ndarray) -> float:
+    s2 = float(np.dot(w, w))
+    return float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
+
+
+def estimate_probability(labels_or_robustness, log_weight=None, method: str = "auto", *,
+                         confidence: float = 0.95, bootstrap: int = 0, seed: int = 0,
+                         min_ess_fraction: float = 0.1, max_share: float = 0.01) -> Estimate:
+    """Estimate P(event) from labels or robustness and optional log importance weights.
+
+    ``labels_or_robustness``: bool (or integer 0/1) labels, or float robustness
+    (event iff < 0, NaN = no event). ``log_weight``: ``log p - log q`` per sample.
+    ``method``: ``auto`` (``mc`` when all log weights are 0 or absent, else ``is``),
+    ``mc`` or ``is``. ``bootstrap``: number of resamples for a percentile interval
+    (IS only; 0 = normal interval).
+
+    Warnings (IS): the event samples' ESS is below ``min_ess_fraction`` of the
+    number of events, or one sample holds more than ``max_share`` of the estimate.
+    (The ESS over all samples is reported but not warned on: with a defensive
+    mixture of share eps it sits near eps by design, however good the estimate.)
+    """
+    events = _events_from(labels_or_robustness)
+    n = int(events.size)
+    k = int(events.sum())
+    if method not in ("auto", "mc", "is"):
+        raise ValueError(f"method must be 'auto', 'mc' or 'is', got {method!r}")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    lw = None
+    if log_weight is not None:
+        lw = np.asarray(log_weight, dtype=float).reshape(-1)
+        if lw.size != n:
+            raise ValueError(f"{lw.size} log weights for {n} samples")
+        if np.isnan(lw).any() or np.isposinf(lw).any():
+            raise ValueError("log weights hold NaN or +inf")
+    uniform = lw is None or not np.any(lw)
+    if method == "auto":
+        method = "mc" if uniform else "is"
+    if method == "mc" and not uniform:
+        raise ValueError("method 'mc' needs all log weights to be 0 (use 'is' or 'auto')")
+    warns: list[str] = []
+    if n == 0:
+        return Estimate(math.nan, 0.0, 1.0, math.inf, 0.0, 0, 0, math.nan, method,
+                        ["no samples"], math.nan, confidence)
+    if method == "mc":
+        p = k / n
+        lo, hi = clopper_pearson(k, n, confidence)
+        rhw = (hi - lo) / (2 * p) if p > 0 else math.inf
+        if k == 0:
+            warns.append(f"no events in {n} samples: the interval is an upper bound only")
+        return Estimate(p, lo, hi, rhw, float(n), n, k, 1.0 / k if k else math.nan, "mc", warns,
+                        float(k), confidence)
+
+    lw = np.zeros(n) if lw is None else lw
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    ess = _kish(np.exp(lw - lw.max())) if np.isfinite(lw.max()) else 0.0
+    if k == 0:
+        warns.append(f"no events in {n} samples: the estimate is 0 and its interval is undefined")
+        return Estimate(0.0, 0.0, math.nan, math.inf, ess, n, 0, math.nan, "is", warns, 0.0, confidence)
+    y = np.where(events, np.exp(np.where(events, lw, 0.0)), 0.0)
+    p = float(y.mean())
+    sd = float(y.std(ddof=1)) if n > 1 else math.inf
+    half = z * sd / math.sqrt(n)
+    lo, hi = max(p - half, 0.0), p + half
+    details: dict[str, Any] = {"std_error": sd / math.sqrt(n), "ess_fraction": ess / n}
+    if bootstrap and bootstrap > 0:
+        rng = np.random.default_rng(seed)
+        means = np.empty(int(bootstrap))
+        for b in range(int(bootstrap)):
+            means[b] = y[rng.integers(0, n, n)].mean()
+        a = 1.0 - confidence
+        lo, hi = (float(v) for v in np.quantile(means, [a / 2, 1 - a / 2]))
+        details["interval"] = f"bootstrap percentile ({int(bootstrap)} resamples)"
+    else:
+        details["interval"] = "normal"
+    ye = y[events]
+    ess_ev = _kish(ye / ye.max()) if ye.max() > 0 else 0.0
+    share = float(ye.max() / ye.sum()) if ye.sum() > 0 else math.nan
+    if ess_ev < min_ess_fraction * k:
+        warns.append(f"effective sample size of the events is {ess_ev:.1f} of {k} events "
+                     f"(< {min_ess_fraction:.0%}): a few weights dominate")
+    if share > max_share:
+        warns.append(f"one sample holds {share:.1%} of the estimate (> {max_share:.0%})")
+    rhw = (hi - lo) / (2 * p) if p > 0 else math.inf
+    return Estimate(p, lo, hi, rhw, ess, n, k, share, "is", warns, ess_ev, confidence, details)
+
+
+# ---------------------------------------------------------------------- clusters
+
+
+def cluster_labels(theta_or_descriptors, labels=None, *, k: int = 5, radius_factor: float = 2.5,
+                   min_size: int | None = None, min_fraction: float = 0.05,
+                   scale=None) -> tuple[int, np.ndarray]:
+    """Failure clusters among the event samples: (number of clusters, label per event sample).
+
+    Columns are divided by ``scale`` (a number or one per column, e.g. the
+    parameters' prior std), by default by the std of *all* rows (so each
+    parameter counts in its own scale; constant columns are dropped). Pass the
+    whole sample, non-events included: if only the event rows are given, a wide
+    separation between clusters inflates the default scale of its column. Event
+    points closer than ``radius_factor`` times the median distance to their
+    ``k``-th nearest event neighbour are linked; connected components with at
+    least ``min_size`` points (default ``max(3, min_fraction * n_events)``) are
+    clusters, smaller ones are noise (label -1). Deterministic."""
+    x = np.asarray(theta_or_descriptors, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    ev = np.ones(x.shape[0], bool) if labels is None else _events_from(labels)
+    if ev.size != x.shape[0]:
+        raise ValueError(f"{ev.size} labels for {x.shape[0]} rows")
+    finite_rows = np.all(np.isfinite(x), axis=1)
+    mu = x[finite_rows].mean(axis=0) if finite_rows.any() else np.zeros(x.shape[1])
+    if scale is not None:
+        sd = np.broadcast_to(np.asarray(scale, dtype=float), (x.shape[1],)).copy()
+    else:
+        sd = x[finite_rows].std(axis=0) if finite_rows.any() else np.ones(x.shape[1])
+    keep = sd > 0
+    pts = ((x[ev & finite_rows][:, keep] - mu[keep]) / sd[keep])
+    m = pts.shape[0]
+    out = np.full(m, -1, dtype=np.int64)
+    if m == 0:
+        return 0, out
+    if min_size is None:
+        min_size = max(3, int(math.ceil(min_fraction * m)))
+    if m < max(min_size, 2) or pts.shape[1] == 0:
+        if m >= min_size:
+            out[:] = 0
+            return 1, out
+        return 0, out
+    tree = cKDTree(pts)
+    kk = min(k, m - 1)
+    dist, _ = tree.query(pts, k=kk + 1)
+    scale = float(np.median(dist[:, kk]))
+    if scale <= 0:
+        scale = float(np.max(dist[:, kk])) or 1.0
+    pairs = tree.query_pairs(radius_factor * scale, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
+    _, comp = connected_components(graph, directed=False)
+    sizes = np.bincount(comp)
+    big = np.flatnonzero(sizes >= min_size)
+    # number clusters by size (largest first), ties by first member: deterministic
+    first = np.array([np.flatnonzero(comp == c)[0] for c in big], dtype=np.int64)
+    order = big[np.lexsort((first, -sizes[big]))]
+    for new, c in enumerate(order):
+        out[comp == c] = new
+    return len(order), out
+
+
+def cluster_count(theta_or_descriptors, labels=None, **options) -> int:
+    """Number of distinct failure clusters among the event samples (see :func:`cluster_labels`).
+
+    ``labels``: event labels (bool / 0-1) or robustness (event iff < 0); None =
+    every row is an event sample."""
+    return cluster_labels(theta_or_descriptors, labels, **options)[0]

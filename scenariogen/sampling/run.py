@@ -1,0 +1,104 @@
+"""Run a sampler end to end on a simulation budget and estimate P(event)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..dsl.distributions import ParameterSpace
+from .base import get_sampler
+from .estimate import Estimate, estimate_probability
+
+Evaluate = Callable[[np.ndarray], np.ndarray]
+
+
+def _eval(evaluate: Evaluate, theta: np.ndarray) -> np.ndarray:
+    r = np.asarray(evaluate(theta), dtype=float).reshape(-1)
+    if r.shape[0] != theta.shape[0]:
+        raise ValueError(f"evaluate returned {r.shape[0]} values for {theta.shape[0]} rows")
+    return r
+
+
+def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, budget: int, seed: int = 0,
+                 n_per_stage: int = 1000, *, target_rhw: float | None = None, chunk: int | None = None,
+                 max_adapt_fraction: float = 0.5, confidence: float = 0.95, **opts: Any) -> Estimate:
+    """Estimate P(robustness < 0) with sampler ``sampler_name`` and at most ``budget`` simulations.
+
+    ``evaluate(theta (n, d)) -> robustness (n,)`` (negative iff the event happened).
+
+    - ``mc`` / ``qmc``: all samples, drawn in stages of ``n_per_stage`` rows
+      (Clopper-Pearson interval);
+    - ``ce``: adaptation stages of ``n_per_stage`` rows while the sampler adapts
+      and at most ``max_adapt_fraction`` of the budget is spent, then one final
+      stage from the defensive mixture with the remaining budget; the estimate
+      uses the final stage only (unbiased: q does not depend on those rows), and
+      ``n_sims`` counts the adaptation too;
+    - ``splitting``: its own :meth:`SplittingSampler.run` with ``n_particles`` =
+      ``n_per_stage`` unless given, stopped at ``budget`` simulations.
+
+    ``target_rhw``: stop the final sampling (mc, qmc, ce) as soon as the relative
+    half-width of the interval falls to this value, checking every ``chunk`` rows
+    (default ``n_per_stage``). Such sequential stopping makes the interval
+    slightly optimistic; it is meant for measuring cost. Other keyword options go
+    to the sampler.
+    """
+    budget = int(budget)
+    if budget < 1:
+        raise ValueError(f"budget must be a positive number of simulations, got {budget}")
+    if n_per_stage < 1:
+        raise ValueError(f"n_per_stage must be positive, got {n_per_stage}")
+    if sampler_name == "splitting":
+        opts.setdefault("n_particles", int(n_per_stage))
+        sampler = get_sampler(sampler_name, space, seed, **opts)
+        est = sampler.run(evaluate, max_sims=budget)  # type: ignore[attr-defined]
+        est.method = "splitting"
+        return est
+    sampler = get_sampler(sampler_name, space, seed, **opts)
+    chunk = int(chunk or n_per_stage)
+    stage = 0
+    used = 0
+    adapt_info: list[dict] = []
+    warns: list[str] = []
+    while sampler.adapting and used + n_per_stage <= max_adapt_fraction * budget:
+        prop = sampler.propose(n_per_stage, stage)
+        r = _eval(evaluate, prop.theta)
+        used += len(prop)
+        adapt_info.append(sampler.update(prop, r))
+        stage += 1
+    if sampler.adapting:
+        if hasattr(sampler, "finalize"):
+            warns.append(f"{sampler_name} still adapting after {stage} stages ({used} simulations, "
+                         f"the adaptation limit); final proposals use the last fit (estimate unbiased, "
+                         f"maybe high variance)")
+            sampler.finalize()  # type: ignore[attr-defined]
+        else:
+            raise ValueError(f"sampler {sampler_name!r} cannot be stopped early")
+    remaining = budget - used
+    if remaining < 1:
+        raise ValueError(f"no budget left for the final stage after {used} adaptation simulations")
+    lws, rs = [], []
+    offset = 0
+    est = None
+    while offset < remaining:
+        m = min(chunk, remaining - offset)
+        prop = sampler.propose(m, stage, offset)
+        rs.append(_eval(evaluate, prop.theta))
+        lws.append(prop.log_weight)
+        offset += m
+        if target_rhw is not None:
+            est = estimate_probability(np.concatenate(rs), np.concatenate(lws), confidence=confidence)
+            if est.n_events > 0 and est.rel_half_width <= target_rhw:
+                break
+    r_final, lw_final = np.concatenate(rs), np.concatenate(lws)
+    if est is None or est.n_sims != r_final.size:
+        est = estimate_probability(r_final, lw_final, confidence=confidence)
+    est.details.update({"sampler": sampler_name, "n_adapt": used, "n_final": int(r_final.size),
+                        "stages": stage + 1, "adaptation": adapt_info})
+    est.n_sims = used + int(r_final.size)
+    if getattr(sampler, "converged", True) is False and not warns:
+        warns.append(f"{sampler_name} stopped adapting at its stage limit before reaching the event level")
+    est.warnings = warns + est.warnings
+    est.details["estimator"] = est.method
+    est.method = sampler_name
+    return est
