@@ -149,6 +149,20 @@ def _circumradius(length, width):
 
 
 @njit(cache=True)
+def _insertion_sort(perm, key):
+    """Sort the permutation ``perm`` by ``key[perm]`` in place; O(N) when last step's order still
+    almost holds, which is the common case from one step to the next."""
+    for p in range(1, perm.shape[0]):
+        j = perm[p]
+        kj = key[j]
+        q = p - 1
+        while q >= 0 and key[perm[q]] > kj:
+            perm[q + 1] = perm[q]
+            q -= 1
+        perm[q + 1] = j
+
+
+@njit(cache=True)
 def lead_ttc_truth(gap, v, v_lead):
     """Ground-truth TTC (s) to the leader on the lane, for an ego without a sensor."""
     if v > v_lead and gap < INF:
@@ -225,6 +239,7 @@ def _simulate_one(
         for r in range(REACT_BUF):
             cmd_buf[i, r] = 0.0
         order[i] = i
+        pos[i] = i
         if valid[b, i] and not free[b, i] and ln[i] >= 0:
             _x, _y, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, ln[i], sl[i], 0.0)
             e[i] = hs[i] - lh
@@ -293,20 +308,7 @@ def _simulate_one(
         # ------------------------------------------------------------ metrics: collisions (sweep and prune on x)
         for i in range(N):  # order by x for the sweep (insertion sort, nearly sorted)
             key[i] = xs[i] if valid[b, i] else INF
-        for p in range(1, N):
-            j = pos[p] if t > 0 else p
-            pos[p] = j
-        if t == 0:
-            for p in range(N):
-                pos[p] = p
-        for p in range(1, N):
-            j = pos[p]
-            kj = key[j]
-            q = p - 1
-            while q >= 0 and key[pos[q]] > kj:
-                pos[q + 1] = pos[q]
-                q -= 1
-            pos[q + 1] = j
+        _insertion_sort(pos, key)
         rmax = 0.0
         for i in range(N):
             if valid[b, i]:
@@ -456,14 +458,7 @@ def _simulate_one(
                 key[i] = ln[i] * 1.0e7 + sl[i]
             else:
                 key[i] = INF
-        for p in range(1, N):
-            j = order[p]
-            kj = key[j]
-            q = p - 1
-            while q >= 0 and key[order[q]] > kj:
-                order[q + 1] = order[q]
-                q -= 1
-            order[q + 1] = j
+        _insertion_sort(order, key)
         for l_ in range(L):
             lane_first[l_] = 0
             lane_end[l_] = 0
