@@ -1,0 +1,367 @@
+"""Rare-event generation: simulations saved by cross-entropy (CE) over plain Monte
+Carlo, ``generate`` throughput and where its time goes, and what a user sees:
+distinct near-misses found per minute.
+
+    python -m pytest benchmarks/test_generate.py --benchmark-only -s
+
+Figures (all in ``extra_info``; one summary line each):
+
+- simulations to reach a relative half-width of 0.3 at 90 % confidence
+  (z = 1.645), CE against plain MC, on the analytic ``GaussianTail`` at p = 1e-4
+  (MC by formula, CE measured over seeds with a sequential stop at
+  ``target_rhw``; a few CE settings, each with the coverage of its 90 %
+  interval) and on a simulated event at p ~ 1e-4 (MC measured at a larger p and
+  extrapolated with n = z^2 (1 - p) / (rhw^2 p));
+- ``generate`` throughput in scenarios/s (mc, 20 000 simulations in shards of
+  2000) and the share of wall time spent outside the simulation kernel;
+- near-misses per minute and failure clusters of ``generate --count`` with
+  ``ce`` against a plain-MC run of about the same wall time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import scenariogen
+from benchmarks.conftest import REPO_ROOT, machine_info, summary, two_core_speedup
+from scenariogen.runs.generate import GenerateSettings, generate, shard_sim_arrays
+from scenariogen.sampling import (GaussianTail, cluster_count, estimate_probability, mc_sims_needed,
+                                  run_estimate)
+
+gen_mod = importlib.import_module("scenariogen.runs.generate")  # the package re-exports a function of that name
+
+CUT_IN = REPO_ROOT / "scenarios" / "highway_cut_in.yaml"
+RHW = 0.3
+CONF = 0.90
+Z = 1.645
+
+# --------------------------------------------------------------------- helpers
+
+
+def _evaluator(spec, event: str, seed: int):
+    """evaluate(theta) -> robustness of ``event``; every call takes fresh global indices."""
+    nxt = [0]
+
+    def evaluate(theta):
+        b = scenariogen.simulate(spec, theta=theta, seed=seed, start_index=nxt[0], record="none")
+        nxt[0] += theta.shape[0]
+        return b.robustness[event]
+
+    return evaluate
+
+
+def _idle_check() -> float:
+    return two_core_speedup()
+
+
+@pytest.fixture(scope="module")
+def cut_in_spec():
+    spec = scenariogen.load_scenario(CUT_IN)
+    scenariogen.simulate(spec, n=64, record="full")  # compile / load the kernel cache
+    return spec
+
+
+@pytest.fixture
+def run_dirs():
+    root = Path(tempfile.mkdtemp(prefix="sg-bench-gen-"))
+    counter = [0]
+
+    def fresh() -> Path:
+        counter[0] += 1
+        return root / f"run{counter[0]}"
+
+    yield fresh
+    shutil.rmtree(root, ignore_errors=True)
+
+
+# ------------------------------------------- a. CE vs MC: simulations to rhw 0.3 @ 90 %
+
+TOY_P = 1e-4
+TOY_SEEDS = 20
+TOY_CONFIGS = {  # name -> (n_per_stage, chunk, sampler options)
+    "default (stages 100)": (100, 100, {}),
+    "stages 100, check every 25": (100, 25, {}),
+    "stages 75, check every 25, eps 0.05": (75, 25, {"eps": 0.05}),
+    "stages 50, check every 25": (50, 25, {}),
+    "stages 50, check every 25, eps 0.05, widen 1.1": (50, 25, {"eps": 0.05, "widen": 1.1}),
+}
+TOY_FIXED_BUDGETS = (300, 400, 500, 600, 800, 1000)
+
+
+def _toy_measure():
+    toy = GaussianTail(d=2, p=TOY_P)
+    out = {}
+    for name, (n, chunk, opts) in TOY_CONFIGS.items():
+        sims, cov, rhw = [], 0, []
+        for s in range(TOY_SEEDS):
+            e = run_estimate("ce", toy.space, toy, budget=100_000, seed=s, n_per_stage=n, target_rhw=RHW,
+                             confidence=CONF, chunk=chunk, **opts)
+            sims.append(e.n_sims)
+            cov += e.covers(toy.p)
+            rhw.append(e.rel_half_width)
+        out[name] = {"mean_sims": float(np.mean(sims)), "median_sims": float(np.median(sims)),
+                     "max_sims": int(np.max(sims)), "coverage_90": cov / TOY_SEEDS,
+                     "max_rhw": float(np.max(rhw))}
+    # without sequential stopping: the smallest fixed budget (default stages) at which >= 90 % of seeds
+    # reach rhw <= 0.3, and the coverage of its 90 % intervals
+    fixed = {}
+    for budget in TOY_FIXED_BUDGETS:
+        rhw, cov = [], 0
+        for s in range(TOY_SEEDS):
+            e = run_estimate("ce", toy.space, toy, budget=budget, seed=s, n_per_stage=100, confidence=CONF)
+            rhw.append(e.rel_half_width)
+            cov += e.covers(toy.p)
+        fixed[budget] = {"frac_reached": float(np.mean(np.array(rhw) <= RHW)), "median_rhw": float(np.median(rhw)),
+                         "coverage_90": cov / TOY_SEEDS}
+    return out, fixed
+
+
+def test_ce_vs_mc_toy(benchmark):
+    idle_before = _idle_check()
+    res, fixed = benchmark.pedantic(_toy_measure, rounds=1, iterations=1)
+    mc = mc_sims_needed(TOY_P, RHW, CONF)
+    for r in res.values():
+        r["ratio"] = mc / r["mean_sims"]
+    best = max(res, key=lambda k: res[k]["ratio"])
+    calibrated = [k for k in res if res[k]["coverage_90"] >= 0.85]
+    best_cal = max(calibrated, key=lambda k: res[k]["ratio"]) if calibrated else None
+    ok_budget = next((b for b in TOY_FIXED_BUDGETS if fixed[b]["frac_reached"] >= 0.9), None)
+    idle_after = _idle_check()
+    benchmark.extra_info.update(
+        p=TOY_P, d=2, rhw=RHW, confidence=CONF, z=Z, seeds=TOY_SEEDS, mc_sims_formula=mc,
+        configs=res, best=best, best_with_coverage_ge_0_85=best_cal,
+        fixed_budget_scan={str(k): v for k, v in fixed.items()}, fixed_budget_90pct_reach=ok_budget,
+        fixed_budget_ratio=(mc / ok_budget) if ok_budget else None, target_ratio=1000,
+        idle_core_before=idle_before, idle_core_after=idle_after, **machine_info())
+    for name, r in res.items():
+        print(f"  toy CE [{name}]: mean {r['mean_sims']:.0f} sims (median {r['median_sims']:.0f}, max "
+              f"{r['max_sims']}), {r['ratio']:.0f}x, 90 % coverage {r['coverage_90']:.2f}")
+    for b, r in fixed.items():
+        print(f"  toy CE fixed budget {b}: rhw<=0.3 in {r['frac_reached']:.0%} of seeds, median rhw "
+              f"{r['median_rhw']:.2f}, 90 % coverage {r['coverage_90']:.2f}")
+    rb = res[best]
+    cal = (f"; best with coverage >= 0.85: [{best_cal}] {res[best_cal]['ratio']:.0f}x "
+           f"(cov {res[best_cal]['coverage_90']:.2f})" if best_cal else "; no setting reached coverage 0.85")
+    fb = (f"; fixed budget (no sequential stop) {ok_budget} sims = {mc / ok_budget:.0f}x, coverage "
+          f"{fixed[ok_budget]['coverage_90']:.2f}" if ok_budget else "")
+    summary(f"CE vs MC, GaussianTail d=2 p=1e-4, rhw 0.3 @ 90 %: MC {mc:.0f} sims (formula), best CE "
+            f"[{best}] {rb['mean_sims']:.0f} sims = {rb['ratio']:.0f}x (coverage {rb['coverage_90']:.2f} over "
+            f"{TOY_SEEDS} seeds){cal}{fb} [target >= 1000x] [idle-core check: {idle_before:.2f}x / {idle_after:.2f}x]")
+
+
+SIM_EVENT = "collision"  # cut-in collision: MC rate ~2e-4
+SIM_SEEDS = 4
+SIM_CONFIGS = {"stages 250, check every 125": (250, 125, {}),
+               "stages 500, check every 250": (500, 250, {})}
+MC_REF_EVENT = "near_miss"  # MC measured here (p ~ 2e-3) and extrapolated
+MC_REF_SEEDS = 2
+MC_COLLISION_SIMS = 160_000  # ~25 collisions: a +-40 % reference for the CE estimates
+
+
+def _sim_measure(spec):
+    # plain MC, measured at the larger p of near_miss with the same sequential stop
+    mc_runs = []
+    collision_events, collision_sims = 0, 0
+    for s in range(MC_REF_SEEDS):
+        t0 = time.perf_counter()
+        ev = _evaluator(spec, MC_REF_EVENT, seed=500 + s)
+        e = run_estimate("mc", spec.parameters, ev, budget=200_000, seed=s, n_per_stage=1000,
+                         target_rhw=RHW, confidence=CONF)
+        mc_runs.append({"n_sims": e.n_sims, "p": e.p, "events": e.n_events, "seconds": time.perf_counter() - t0})
+    # a plain-MC look at the collision rate itself (few events: a rough reference only)
+    for k in range(MC_COLLISION_SIMS // 40_000):
+        b = scenariogen.simulate(spec, n=40_000, seed=777, start_index=40_000 * k, record="none")
+        collision_events += int(b.labels[SIM_EVENT].sum())
+        collision_sims += b.size
+    ce = {}
+    for name, (n, chunk, opts) in SIM_CONFIGS.items():
+        runs = []
+        for s in range(SIM_SEEDS):
+            t0 = time.perf_counter()
+            e = run_estimate("ce", spec.parameters, _evaluator(spec, SIM_EVENT, seed=900 + s), budget=60_000,
+                             seed=s, n_per_stage=n, target_rhw=RHW, confidence=CONF, chunk=chunk, **opts)
+            runs.append({"n_sims": e.n_sims, "n_adapt": e.details["n_adapt"], "p": e.p, "ci": [e.ci_low, e.ci_high],
+                         "rhw": e.rel_half_width, "events": e.n_events, "warnings": e.warnings,
+                         "seconds": time.perf_counter() - t0})
+        ce[name] = runs
+    return mc_runs, (collision_events, collision_sims), ce
+
+
+def test_ce_vs_mc_simulated(benchmark, cut_in_spec):
+    spec = cut_in_spec
+    idle_before = _idle_check()
+    mc_runs, (k_col, n_col), ce = benchmark.pedantic(_sim_measure, args=(spec,), rounds=1, iterations=1)
+    p_ref = float(np.mean([r["p"] for r in mc_runs]))
+    mc_meas = float(np.mean([r["n_sims"] for r in mc_runs]))
+    mc_formula_ref = mc_sims_needed(p_ref, RHW, CONF)
+    p_mc_col = k_col / n_col
+    col_mc = estimate_probability(np.arange(n_col) < k_col)
+    res = {}
+    for name, runs in ce.items():
+        p_ce = float(np.mean([r["p"] for r in runs]))
+        # conservative: the larger of the MC and CE collision rates gives the *smaller* MC cost
+        p_target = max(p_ce, p_mc_col)
+        mc_need = mc_sims_needed(p_target, RHW, CONF)
+        mean_sims = float(np.mean([r["n_sims"] for r in runs]))
+        res[name] = {"mean_sims": mean_sims, "mean_adapt": float(np.mean([r["n_adapt"] for r in runs])),
+                     "p_ce_mean": p_ce, "p_for_mc": p_target, "mc_sims_extrapolated": mc_need,
+                     "ratio": mc_need / mean_sims,
+                     "ci_contains_mc_point": sum(r["ci"][0] <= p_mc_col <= r["ci"][1] for r in runs),
+                     "ci_overlaps_mc_ci": sum(r["ci"][0] <= col_mc.ci_high and col_mc.ci_low <= r["ci"][1]
+                                              for r in runs),
+                     "runs": runs}
+    best = max(res, key=lambda k: res[k]["ratio"])
+    idle_after = _idle_check()
+    benchmark.extra_info.update(
+        event=SIM_EVENT, mc_reference_event=MC_REF_EVENT, mc_reference_runs=mc_runs, mc_reference_p=p_ref,
+        mc_reference_sims_measured=mc_meas, mc_reference_sims_formula=mc_formula_ref,
+        collision_mc=dict(events=k_col, sims=n_col, p=p_mc_col, ci=[col_mc.ci_low, col_mc.ci_high]),
+        ce=res, best=best, rhw=RHW, confidence=CONF, target_ratio=100,
+        idle_core_before=idle_before, idle_core_after=idle_after, **machine_info())
+    print(f"  sim MC reference ({MC_REF_EVENT}, p={p_ref:.2e}): measured {mc_meas:.0f} sims to rhw 0.3 @ 90 % "
+          f"vs formula {mc_formula_ref:.0f}")
+    print(f"  sim MC {SIM_EVENT}: {k_col} events in {n_col} -> p={p_mc_col:.2e} "
+          f"[{col_mc.ci_low:.1e}, {col_mc.ci_high:.1e}] (95 %)")
+    for name, r in res.items():
+        ps = ", ".join(f"{x['p']:.2e}({x['n_sims']})" for x in r["runs"])
+        print(f"  sim CE [{name}]: mean {r['mean_sims']:.0f} sims ({r['mean_adapt']:.0f} adapting), p per seed "
+              f"(sims): {ps}; {r['ratio']:.0f}x; CE 90 % CI overlaps MC 95 % CI in {r['ci_overlaps_mc_ci']}/"
+              f"{SIM_SEEDS}")
+    rb = res[best]
+    summary(f"CE vs MC, highway_cut_in {SIM_EVENT} (p ~ {rb['p_for_mc']:.1e}), rhw 0.3 @ 90 %: MC "
+            f"{rb['mc_sims_extrapolated']:.0f} sims (extrapolated by n = z^2(1-p)/(rhw^2 p) from MC measured on "
+            f"{MC_REF_EVENT} at p={p_ref:.1e}: {mc_meas:.0f} measured vs {mc_formula_ref:.0f} formula), best CE "
+            f"[{best}] {rb['mean_sims']:.0f} sims over {SIM_SEEDS} seeds = {rb['ratio']:.0f}x; CE p "
+            f"{rb['p_ce_mean']:.1e} vs MC {p_mc_col:.1e} [target >= 100x] "
+            f"[idle-core check: {idle_before:.2f}x / {idle_after:.2f}x]")
+
+
+# ------------------------------------------------- b. generate throughput, time outside the kernel
+
+GEN_BUDGET = 20_000
+GEN_SHARD = 2000
+
+
+def test_generate_throughput(benchmark, cut_in_spec, run_dirs, monkeypatch):
+    from scenariogen.sim.kernels import step
+
+    spec = cut_in_spec
+    timers = {"kernel": 0.0, "simulate": 0.0, "save": 0.0, "clusters": 0.0, "estimate": 0.0}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                timers[name] += time.perf_counter() - t0
+        return wrapper
+
+    monkeypatch.setattr(step, "simulate_batch", timed("kernel", step.simulate_batch))
+    monkeypatch.setattr(gen_mod, "simulate", timed("simulate", gen_mod.simulate))
+    monkeypatch.setattr(gen_mod, "_save_shard", timed("save", gen_mod._save_shard))
+    monkeypatch.setattr(gen_mod, "_failure_clusters", timed("clusters", gen_mod._failure_clusters))
+    monkeypatch.setattr(gen_mod, "_final_estimate", timed("estimate", gen_mod._final_estimate))
+    st = GenerateSettings(sampler="mc", target="near_miss", seed=1, budget=GEN_BUDGET, shard_size=GEN_SHARD)
+    rounds = []
+
+    def setup():
+        for k in timers:
+            timers[k] = 0.0
+        return (spec, run_dirs(), st), {"progress": False}
+
+    def run(*a, **k):
+        t0 = time.perf_counter()
+        m = generate(*a, **k)
+        rounds.append((time.perf_counter() - t0, dict(timers), m["totals"]["simulations"]))
+        return m
+
+    idle_before = _idle_check()
+    benchmark.pedantic(run, setup=setup, rounds=3, iterations=1)
+    idle_after = _idle_check()
+    wall, tm, sims = sorted(rounds, key=lambda r: r[0])[len(rounds) // 2]  # median round
+    rate = sims / wall
+    outside = 1.0 - tm["kernel"] / wall
+    breakdown = {"kernel": tm["kernel"], "simulate_outside_kernel": tm["simulate"] - tm["kernel"],
+                 "save_shards": tm["save"], "estimate": tm["estimate"], "failure_clusters": tm["clusters"],
+                 "rest (sampler, manifest, hashing)": wall - tm["simulate"] - tm["save"] - tm["estimate"]
+                 - tm["clusters"]}
+    benchmark.extra_info.update(
+        scenarios_per_s=rate, wall_s=wall, simulations=sims, share_outside_kernel=outside,
+        breakdown_s=breakdown, rounds=[{"wall": r[0], **r[1]} for r in rounds], budget=GEN_BUDGET,
+        shard_size=GEN_SHARD, sampler="mc", target_share_outside=0.20,
+        idle_core_before=idle_before, idle_core_after=idle_after, **machine_info())
+    parts = ", ".join(f"{k} {v:.2f} s ({v / wall:.0%})" for k, v in breakdown.items())
+    print(f"  generate breakdown (median round, wall {wall:.2f} s): {parts}")
+    summary(f"generate highway_cut_in mc budget={GEN_BUDGET} shard={GEN_SHARD}: {rate:.0f} scenarios/s, "
+            f"{outside:.1%} of wall time outside the kernel [target < 20 %] "
+            f"[idle-core check: {idle_before:.2f}x / {idle_after:.2f}x]")
+
+
+# ------------------------------------------------- c. near-misses per minute, ce vs mc
+
+CE_COUNT = 2000
+
+
+def _event_theta(run_dir: Path, manifest: dict) -> tuple[np.ndarray, np.ndarray]:
+    theta, event = [], []
+    for rec in manifest["shards"]:
+        sim = shard_sim_arrays(run_dir / rec["file"])
+        theta.append(sim["theta"])
+        event.append(sim["event"])
+    return np.concatenate(theta), np.concatenate(event)
+
+
+def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
+    spec = cut_in_spec
+    # the prior's std per parameter: a common scale for comparing clusters across runs
+    prior_sd = spec.parameters.from_unit(np.random.default_rng(0).random((200_000, spec.parameters.dim))).std(axis=0)
+    results = {}
+
+    def one(sampler: str, **kw):
+        out = run_dirs()
+        st = GenerateSettings(sampler=sampler, target="near_miss", seed=7, **kw)
+        t0 = time.perf_counter()
+        m = generate(spec, out, st, progress=False)
+        wall = time.perf_counter() - t0
+        theta, event = _event_theta(out, m)
+        ev_theta = theta[event]
+        distinct = int(np.unique(ev_theta, axis=0).shape[0])
+        return {"wall_s": wall, "simulations": m["totals"]["simulations"], "events": m["totals"]["events"],
+                "distinct_events": distinct, "per_minute": distinct / wall * 60.0,
+                "failure_clusters": m["failure_clusters"],
+                "clusters_prior_scale": cluster_count(ev_theta, scale=prior_sd),
+                "estimate": {k: m["estimate"][k] for k in ("p", "ci_low", "ci_high", "rel_half_width")},
+                "stages": len(m["stages"])}
+
+    def measure():
+        results["ce"] = one("ce", count=CE_COUNT)
+        # mc gets about the same wall time: as many simulations as ce spent
+        results["mc"] = one("mc", budget=int(results["ce"]["simulations"]))
+        return results
+
+    idle_before = _idle_check()
+    benchmark.pedantic(measure, rounds=1, iterations=1)
+    idle_after = _idle_check()
+    ce, mc = results["ce"], results["mc"]
+    benchmark.extra_info.update(ce=ce, mc=mc, count=CE_COUNT, target_per_minute=15_000,
+                                scenic_verifai_ce_per_minute=15, idle_core_before=idle_before,
+                                idle_core_after=idle_after, **machine_info())
+    for name, r in results.items():
+        print(f"  {name}: {r['distinct_events']} distinct near-misses ({r['events']} events) in {r['simulations']} "
+              f"sims, {r['wall_s']:.1f} s -> {r['per_minute']:.0f}/min; clusters {r['failure_clusters']} (run scale), "
+              f"{r['clusters_prior_scale']} (prior scale); P = {r['estimate']['p']:.3g} "
+              f"[{r['estimate']['ci_low']:.3g}, {r['estimate']['ci_high']:.3g}]")
+    summary(f"near-misses per minute, highway_cut_in, 2 cores: ce --count {CE_COUNT}: {ce['per_minute']:.0f}/min "
+            f"({ce['distinct_events']} in {ce['wall_s']:.1f} s, {ce['failure_clusters']} clusters run scale / "
+            f"{ce['clusters_prior_scale']} prior scale); mc same sims: {mc['per_minute']:.0f}/min "
+            f"({mc['distinct_events']} in {mc['wall_s']:.1f} s, {mc['failure_clusters']} / "
+            f"{mc['clusters_prior_scale']} clusters) [target >= 15000/min, clusters >= mc; Scenic+VerifAI ~15/min] "
+            f"[idle-core check: {idle_before:.2f}x / {idle_after:.2f}x]")
