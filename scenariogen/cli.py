@@ -180,6 +180,45 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_formats(args: argparse.Namespace) -> int:
+    """List the installed writers and readers with their versions and whether they can be used."""
+    from .export import readers, writers
+
+    for title, reg in (("writers", writers()), ("readers", readers())):
+        found = reg.available()
+        print(f"{title} ({reg.group}):")
+        if not found:
+            print("  none installed")
+        for st in found:
+            p = st.plugin
+            version = f"v{p.format_version}" if getattr(p, "format_version", None) else ""
+            exts = " ".join(getattr(p, "extensions", ()) or ()) or ("(folder)" if p is not None else "")
+            state = "ok" if st.status == "ok" else f"{st.status}: {st.reason}"
+            print(f"  {st.entry.name:<10} {version:<5} {exts:<20} from {st.entry.origin:<26} {state}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a run directory to another format with a writer plugin."""
+    from tqdm import tqdm
+
+    from .export import export
+
+    bar = tqdm(unit="scn", desc=f"export {args.format}", disable=args.quiet or None)
+
+    def progress(n: int, total: int) -> None:
+        bar.total = total
+        bar.update(n)
+
+    try:
+        report = export(args.run_dir, args.format, args.out, only_events=args.only_events, limit=args.limit,
+                        progress=progress)
+    finally:
+        bar.close()
+    print(report.summary())
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -248,6 +287,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int, default=100, metavar="K", help="most frames in a .gif (default 100)")
     p.add_argument("--fps", type=int, default=10, help="frames per second of a .gif (default 10)")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("formats", help="list the installed export writers and readers")
+    p.set_defaults(func=cmd_formats)
+
+    p = sub.add_parser("export", help="export a run directory with a writer (see 'scenariogen formats')")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--format", required=True, metavar="NAME", help="writer name, e.g. jsonl or npz")
+    p.add_argument("--out", required=True, metavar="PATH", help="output file or folder (written atomically)")
+    p.add_argument("--only-events", action="store_true", help="only scenarios where the target event happened")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="export at most N scenarios")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

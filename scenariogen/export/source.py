@@ -1,0 +1,160 @@
+"""What a writer reads: a run directory, streamed shard by shard, or a :class:`Batch` in memory.
+
+:func:`open_source` checks everything that can be wrong with the input before
+a writer creates anything (a run must be complete and every shard must be
+present); each shard's SHA-256 is checked against the manifest as it is read,
+so a corrupt shard fails the export (whose output is atomic) instead of
+exporting damaged data. Chunks come out already filtered (``only_events``) and
+cut (``limit``), with the importance log-weight of each kept scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import ScenarioGenError
+from ..runs.generate import shard_sim_arrays
+from ..runs.manifest import MANIFEST, file_sha256, read_manifest
+from ..sim.engine import Batch
+from ..sim.io import load_npz
+
+CHUNK = 1000  # scenarios per chunk when the source is a Batch
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Consecutive scenarios of the source.
+
+    ``log_weight``: (B,) float64, log p(theta) - log q(theta) of each scenario
+    under the run's sampler (0 for plain Monte Carlo), or None when the source
+    is a Batch, which carries no weights. ``stage``: (B,) int64 sampler stage, or None.
+    """
+
+    batch: Batch
+    log_weight: np.ndarray | None
+    stage: np.ndarray | None
+
+
+@dataclass
+class ScenarioStream:
+    """An opened source: ``meta`` (spec name and text, target, parameters, run facts), ``total``
+    scenarios it will yield after filtering and the limit, and the chunks themselves."""
+
+    meta: dict
+    total: int
+    _chunks: Iterator[Chunk] = field(repr=False)
+    skipped: int = 0  # scenarios left out by only_events
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return self._chunks
+
+
+def open_source(source, *, only_events: bool = False, limit: int | None = None) -> ScenarioStream:
+    """Open a run directory (path) or a :class:`Batch` for streaming."""
+    if isinstance(source, ScenarioStream):
+        return source
+    if limit is not None and limit < 1:
+        raise ScenarioGenError(f"--limit must be a positive number of scenarios, got {limit}")
+    if isinstance(source, Batch):
+        return _batch_stream(source, only_events, limit)
+    if isinstance(source, (str, Path)):
+        return _run_stream(Path(source), only_events, limit)
+    raise ScenarioGenError(f"cannot export a {type(source).__name__}: give a run directory or a Batch")
+
+
+def spec_target(spec_text: str) -> str:
+    from ..dsl import parse_text
+
+    return parse_text(spec_text).target or ""
+
+
+# ---- a Batch in memory -------------------------------------------------------------
+def _batch_stream(batch: Batch, only_events: bool, limit: int | None) -> ScenarioStream:
+    text = batch.provenance.get("spec_text", "")
+    target = spec_target(text) if text else ""
+    rows = np.arange(batch.size)
+    if only_events:
+        if target not in batch.labels:
+            raise ScenarioGenError("only_events needs the batch's target event, and its spec names none")
+        rows = rows[batch.labels[target]]
+    skipped = batch.size - len(rows)
+    if limit is not None:
+        rows = rows[:limit]
+    meta = {"spec_name": batch.provenance.get("spec_name", ""), "spec_text": text, "target": target,
+            "parameters": list(batch.parameter_names), "run": None}
+
+    def chunks() -> Iterator[Chunk]:
+        for lo in range(0, len(rows), CHUNK):
+            yield Chunk(batch.select(rows[lo:lo + CHUNK]), None, None)
+
+    return ScenarioStream(meta, len(rows), chunks(), skipped)
+
+
+# ---- a run directory ---------------------------------------------------------------
+def _run_stream(run: Path, only_events: bool, limit: int | None) -> ScenarioStream:
+    if not run.is_dir():
+        raise ScenarioGenError(f"{run}: not a run directory (no such directory)")
+    manifest = read_manifest(run)
+    if manifest is None:
+        raise ScenarioGenError(f"{run}: not a run directory (no {MANIFEST})")
+    if not manifest.get("complete"):
+        raise ScenarioGenError(f"{run}: the run is incomplete ({len(manifest['shards'])} shards so far); "
+                               "finish it with 'scenariogen generate ... --resume' first")
+    missing = [rec["file"] for rec in manifest["shards"] if not (run / rec["file"]).is_file()]
+    if missing:
+        raise ScenarioGenError(f"{run}: {len(missing)} shard(s) listed in the manifest are missing "
+                               f"(first: {missing[0]})")
+    target = manifest["settings"]["target"]
+    count = sum(rec["events"] if only_events else rec["kept"] for rec in manifest["shards"])
+    total = count if limit is None else min(count, limit)
+    run_facts = {k: manifest.get(k) for k in ("content_hash", "version", "spec_hash")}
+    run_facts.update(sampler=manifest["settings"]["sampler"], seed=manifest["settings"]["seed"],
+                     keep=manifest["settings"]["keep"], simulations=manifest["totals"]["simulations"],
+                     estimate=manifest.get("estimate"))
+    meta = {"spec_name": manifest["spec_name"], "spec_text": manifest["spec_text"], "target": target,
+            "parameters": list(manifest["parameters"]), "run": run_facts}
+    stream = ScenarioStream(meta, total, iter(()))
+    stream._chunks = _run_chunks(run, manifest, target, only_events, total, stream)
+    return stream
+
+
+def read_shard(run: Path, rec: dict) -> tuple[Batch, dict]:
+    """One shard, checked against its SHA-256 in the manifest: the kept batch and the ``sim/*`` arrays."""
+    path = run / rec["file"]
+    try:
+        digest = file_sha256(path)
+    except OSError as exc:
+        raise ScenarioGenError(f"{path}: cannot read shard ({exc.strerror or exc})") from None
+    if digest != rec["sha256"]:
+        raise ScenarioGenError(f"{path}: shard is corrupt (its SHA-256 does not match the manifest)")
+    try:
+        return load_npz(path), shard_sim_arrays(path)
+    except Exception as exc:  # hash matches but it does not parse: not written by generate
+        raise ScenarioGenError(f"{path}: shard is unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def _run_chunks(run: Path, manifest: dict, target: str, only_events: bool, total: int,
+                stream: ScenarioStream) -> Iterator[Chunk]:
+    left = total
+    for rec in manifest["shards"]:
+        if left <= 0:
+            return
+        if rec["kept"] == 0:
+            continue
+        batch, sim = read_shard(run, rec)
+        pos = np.minimum(np.searchsorted(sim["index"], batch.indices), len(sim["index"]) - 1)
+        if np.any(sim["index"][pos] != batch.indices):
+            raise ScenarioGenError(f"{run / rec['file']}: kept scenarios do not match the shard's simulations")
+        rows = np.arange(batch.size)
+        if only_events:
+            rows = rows[batch.labels[target]]
+            stream.skipped += batch.size - len(rows)
+        rows = rows[:left]
+        if len(rows) == 0:
+            continue
+        left -= len(rows)
+        yield Chunk(batch.select(rows), sim["log_weight"][pos[rows]], sim["stage"][pos[rows]])
