@@ -191,10 +191,13 @@ def cmd_formats(args: argparse.Namespace) -> int:
             print("  none installed")
         for st in found:
             p = st.plugin
-            version = f"v{p.format_version}" if getattr(p, "format_version", None) else ""
+            fv = str(getattr(p, "format_version", "") or "")
+            version = f"v{fv}" if fv.isdigit() else fv
             exts = " ".join(getattr(p, "extensions", ()) or ()) or ("(folder)" if p is not None else "")
             state = "ok" if st.status == "ok" else f"{st.status}: {st.reason}"
-            print(f"  {st.entry.name:<10} {version:<5} {exts:<20} from {st.entry.origin:<26} {state}")
+            print(f"  {st.entry.name:<12} {exts:<22} from {st.entry.origin:<26} {state}")
+            if version:
+                print(f"  {'':<12} format {version}")
     return EXIT_OK
 
 

@@ -1,0 +1,93 @@
+"""Shared pieces of the log readers: the error type, the reader protocol, kind tables.
+
+A reader is a class with class attributes ``name``, ``extensions`` (file name
+endings it claims, lower case, with the dot), ``format_version`` (the format
+versions it understands, as text), ``requires`` (optional Python packages it
+needs, as import names) and a classmethod ``read(path, **options) -> LogScenes``.
+The class itself is what the ``scenariogen.readers`` entry points name, so
+``Reader.read(path)`` and ``Reader().read(path)`` both work.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import ClassVar
+
+from ..errors import ScenarioGenError
+from ..sim import layout as Lo
+
+CAR = Lo.KIND_CODES["car"]
+TRUCK = Lo.KIND_CODES["truck"]
+BUS = Lo.KIND_CODES["bus"]
+MOTORCYCLE = Lo.KIND_CODES["motorcycle"]
+BICYCLE = Lo.KIND_CODES["bicycle"]
+PEDESTRIAN = Lo.KIND_CODES["pedestrian"]
+
+VEHICLE_KINDS = (CAR, TRUCK, BUS, MOTORCYCLE)
+
+# nominal footprint (length, width) in metres per kind code, for formats without box sizes
+NOMINAL_SIZE = {CAR: (4.5, 1.9), TRUCK: (8.0, 2.5), BUS: (12.0, 2.6), MOTORCYCLE: (2.2, 0.8),
+                BICYCLE: (1.8, 0.6), PEDESTRIAN: (0.5, 0.5)}
+
+
+class LogFormatError(ScenarioGenError):
+    """A log file cannot be read: names the file and, where known, the row or element.
+
+    ``file``: the path; ``where``: "row 17", "element <state> #3 of obstacle 363", ... or ""."""
+
+    def __init__(self, file, message: str, where: str = ""):
+        self.file = str(file)
+        self.where = where
+        self.detail = message
+        loc = f"{self.file}: {where}: " if where else f"{self.file}: "
+        super().__init__(loc + message)
+
+
+class MissingDependencyError(ScenarioGenError):
+    """An optional dependency of a reader is not installed."""
+
+
+def require(modules: tuple[str, ...], extra: str, what: str) -> None:
+    """Raise :class:`MissingDependencyError` naming ``pip install scenariogen[extra]`` if a module is missing."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise MissingDependencyError(
+            f"{what} needs {', '.join(missing)}, which is not installed: pip install scenariogen[{extra}]")
+
+
+class Reader:
+    """Base of the log readers (see the module docstring)."""
+
+    name: ClassVar[str] = ""
+    extensions: ClassVar[tuple[str, ...]] = ()
+    format_version: ClassVar[str] = ""
+    requires: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+
+    @classmethod
+    def sniff(cls, path: Path) -> bool:
+        """True if the file or directory looks like this reader's format (cheap, content based)."""
+        return False
+
+    @classmethod
+    def read(cls, path, **options):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<reader {self.name}>"
+
+
+def head_bytes(path: Path, n: int = 4096) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n)
+    except OSError:
+        return b""
+
+
+def check_exists(path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise LogFormatError(p, "no such file or directory")
+    return p

@@ -1,0 +1,103 @@
+"""scenariogen's own output as logs: ``.npz`` batches (``scenariogen simulate``) and run
+directories (``scenariogen generate``: ``manifest.json`` plus ``shards/*.npz``).
+
+The scenes keep the simulator's frames (dt = the spec's dt times the frame step),
+agents (agent 0 is the ego) and features; frames where an agent is absent are
+set to NaN as in every :class:`LogScenes`. ``track_ids`` are the spec's agent names.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..sim import layout as Lo
+from .base import LogFormatError, Reader, check_exists, head_bytes
+from .scenes import LogScenes
+
+
+def batch_to_scenes(batch, source: str) -> LogScenes:
+    """A simulated :class:`~scenariogen.sim.engine.Batch` (with recorded frames) as :class:`LogScenes`."""
+    prov = batch.provenance or {}
+    dt = float(prov.get("dt", 0.1)) * int(prov.get("frame_step", 1) or 1)
+    traj = np.array(batch.trajectories, dtype=np.float32, copy=True)
+    mask = np.asarray(batch.mask, bool)
+    traj[..., : Lo.F_LANE][~mask] = np.nan
+    B, N = traj.shape[:2]
+    names = np.array(list(batch.agent_names) + [""] * max(0, N - len(batch.agent_names)), dtype=object)[:N]
+    info = dict(format="scenariogen", spec_name=prov.get("spec_name"), spec_hash=prov.get("spec_hash"),
+                seed=prov.get("seed"), version=prov.get("version"), indices=np.asarray(batch.indices))
+    return LogScenes(trajectories=traj, mask=mask, kinds=np.asarray(batch.kinds, np.int8),
+                     sizes=np.asarray(batch.sizes, np.float32), dt=dt, sources=np.full(B, source, dtype=object),
+                     track_ids=np.tile(names, (B, 1)), t0=np.zeros(B), lanes={source: ()}, info={source: info})
+
+
+def _load(path: Path):
+    from ..sim.io import load_npz
+
+    try:
+        return load_npz(path)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise LogFormatError(path, f"not a readable scenariogen .npz batch ({type(exc).__name__}: {exc})") from None
+    except KeyError as exc:
+        raise LogFormatError(path, f"not a scenariogen .npz batch: array {exc} is missing") from None
+
+
+class ScenariogenReader(Reader):
+    """scenariogen .npz batches and run directories."""
+
+    name = "scenariogen"
+    extensions = (".npz",)
+    format_version = "scenariogen-npz/1, scenariogen-run/1"
+    requires = ()
+    description = "scenariogen's own .npz batches and generate run directories"
+
+    @classmethod
+    def sniff(cls, path: Path) -> bool:
+        if path.is_dir():
+            return (path / "manifest.json").exists()
+        return head_bytes(path, 4).startswith(b"PK")
+
+    @classmethod
+    def read(cls, path, **options) -> LogScenes:
+        options.pop("dt", None)  # simulated frames are kept as they are
+        options.pop("clean", None)
+        if options:
+            raise TypeError(f"unknown option(s) for the scenariogen reader: {', '.join(sorted(options))}")
+        path = check_exists(path)
+        if not path.is_dir():
+            batch = _load(path)
+            if batch.trajectories.shape[2] == 0:
+                raise LogFormatError(path, "holds metrics only (simulated with --metrics-only): no trajectories")
+            return batch_to_scenes(batch, str(path))
+        from ..runs.manifest import read_manifest
+
+        manifest = read_manifest(path)
+        if manifest is None:
+            raise LogFormatError(path, "not a run directory (no manifest.json)")
+        parts = []
+        for k, sh in enumerate(manifest.get("shards", [])):
+            name = sh.get("file") or sh.get("path") or sh.get("name")
+            if not name:
+                raise LogFormatError(path / "manifest.json", "a shard entry names no file", f"shards[{k}]")
+            spath = path / name if (path / name).exists() else path / "shards" / Path(name).name
+            if not spath.exists():
+                raise LogFormatError(path / "manifest.json", f"shard file {name} is missing", f"shards[{k}]")
+            b = _load(spath)
+            if b.size and b.trajectories.shape[2]:
+                parts.append(batch_to_scenes(b, str(path)))
+        if not parts:
+            raise LogFormatError(path, "the run holds no scenarios with trajectories")
+        first = parts[0]
+        return LogScenes(
+            trajectories=np.concatenate([p.trajectories for p in parts]),
+            mask=np.concatenate([p.mask for p in parts]), kinds=np.concatenate([p.kinds for p in parts]),
+            sizes=np.concatenate([p.sizes for p in parts]), dt=first.dt,
+            sources=np.concatenate([p.sources for p in parts]), track_ids=np.concatenate([p.track_ids for p in parts]),
+            t0=np.concatenate([p.t0 for p in parts]), lanes=first.lanes,
+            info={str(path): dict(first.info[str(path)], run_manifest=json.loads(json.dumps(
+                {k: manifest.get(k) for k in ("spec_hash", "settings", "totals")})),
+                indices=np.concatenate([p.info[str(path)]["indices"] for p in parts]))})
