@@ -149,6 +149,16 @@ def _circumradius(length, width):
 
 
 @njit(cache=True)
+def _command(mdl, v, p, gap, v_lead, a_lead):
+    """Longitudinal acceleration (m/s^2) the behaviour model asks for; ``p`` is the agent's params row."""
+    if mdl == MODEL_CONSTANT:
+        return 0.0
+    if mdl == MODEL_STOP:
+        return -p[P_STOPDEC] if v > 0.0 else 0.0
+    return acc_accel(v, p[P_V0], p[P_T], p[P_S0], p[P_AMAX], p[P_BCOMF], p[P_DELTA], gap, v_lead, a_lead)
+
+
+@njit(cache=True)
 def _insertion_sort(perm, key):
     """Sort the permutation ``perm`` by ``key[perm]`` in place; O(N) when last step's order still
     almost holds, which is the common case from one step to the next."""
@@ -529,10 +539,7 @@ def _simulate_one(
         for i in range(N):
             lead_gap[i] = INF
             lead_v[i] = 0.0
-            if not valid[b, i] or crashed[i]:
-                continue
-            cmd = 0.0
-            if free[b, i]:
+            if not valid[b, i] or crashed[i] or free[b, i]:
                 continue
             li = ln[i]
             si = sl[i]
@@ -551,15 +558,7 @@ def _simulate_one(
                         gap = r_len[li] - si - half_i
                 lead_gap[i] = gap
                 lead_v[i] = vl
-                mdl = model[b, i]
-                if mdl == MODEL_CONSTANT:
-                    cmd = 0.0
-                elif mdl == MODEL_STOP:
-                    cmd = -params[b, i, P_STOPDEC] if v[i] > 0.0 else 0.0
-                else:
-                    cmd = acc_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0],
-                                    params[b, i, P_AMAX], params[b, i, P_BCOMF], params[b, i, P_DELTA], gap, vl, 0.0)
-                cmd_buf[i, slot] = cmd
+                cmd_buf[i, slot] = _command(model[b, i], v[i], params[b, i], gap, vl, 0.0)
                 continue
             # same lane: the next agent in lane order that occupies the lane
             ahead = -1
@@ -631,15 +630,7 @@ def _simulate_one(
                         al = 0.0
             lead_gap[i] = gap
             lead_v[i] = vl
-            mdl = model[b, i]
-            if mdl == MODEL_CONSTANT:
-                cmd = 0.0
-            elif mdl == MODEL_STOP:
-                cmd = -params[b, i, P_STOPDEC] if v[i] > 0.0 else 0.0
-            else:
-                cmd = acc_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0],
-                                params[b, i, P_AMAX], params[b, i, P_BCOMF], params[b, i, P_DELTA], gap, vl, al)
-            cmd_buf[i, slot] = cmd
+            cmd_buf[i, slot] = _command(model[b, i], v[i], params[b, i], gap, vl, al)
         # apply reaction delay, then scripted braking
         for i in range(N):
             if not valid[b, i] or free[b, i]:
