@@ -230,10 +230,9 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         x, y, h = lane.positions(s0[sel], d0[sel])
         x0[sel], y0[sel], h0[sel] = x, y, h
 
-    kind_arr = kind
-    max_brake = np.take(np.array(Lo.KIND_MAX_BRAKE), kind_arr)
-    max_jerk = np.take(np.array(Lo.KIND_MAX_JERK), kind_arr)
-    max_steer = np.take(np.array(Lo.KIND_MAX_STEER), kind_arr)
+    max_brake = np.take(np.array(Lo.KIND_MAX_BRAKE), kind)
+    max_jerk = np.take(np.array(Lo.KIND_MAX_JERK), kind)
+    max_steer = np.take(np.array(Lo.KIND_MAX_STEER), kind)
     state = AgentState(x=x0, y=y0, heading=h0, speed=v0, accel=np.zeros((B, N)), lane=lane0, s=s0, offset=d0,
                        length=length, width=width, kind=kind, valid=valid)
     try:

@@ -490,6 +490,38 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
     return f
 
 
+@njit(cache=True)
+def _copy_polygons(px, py, poly_start, poly_count, qx, qy, start, count, slot, pos):
+    """Append CSR polygons to a scene's vertex arrays, from polygon ``slot`` and vertex ``pos`` on."""
+    for k in range(poly_start.shape[0]):
+        n = max(poly_count[k], 0)
+        start[slot + k] = pos
+        count[slot + k] = n
+        s0 = poly_start[k]
+        for v in range(n):
+            qx[pos + v] = px[s0 + v]
+            qy[pos + v] = py[s0 + v]
+        pos += n
+    return pos
+
+
+@njit(cache=True)
+def _prepared(ox, oy, qx, qy, start, count, skip):
+    """A scene seen from (ox, oy): vertex angles and polygon data, plus the sweep's scratch arrays."""
+    nv = qx.shape[0]
+    npoly = start.shape[0]
+    rx = np.empty(nv)
+    ry = np.empty(nv)
+    rel = np.empty(nv)
+    pdat = np.empty((npoly, _NCOL))
+    _prepare(ox, oy, qx, qy, start, count, skip, rx, ry, rel, pdat)
+    cand = np.empty(npoly, np.int64)
+    clo = np.empty(npoly)
+    chi = np.empty(npoly)
+    ev = np.empty(_EV_PER_VERTEX * nv + 8)
+    return rx, ry, rel, pdat, cand, clo, chi, ev
+
+
 # --------------------------------------------------------------------------
 # public kernels
 # --------------------------------------------------------------------------
@@ -543,26 +575,10 @@ def visible_fraction(ox, oy, yaw, fov, rng, tx, ty, px, py, poly_start, poly_cou
     for v in range(m):
         qx[v] = tx[v]
         qy[v] = ty[v]
-    pos = m
+    _copy_polygons(px, py, poly_start, poly_count, qx, qy, start, count, 1, m)
     for k in range(npoly - 1):
-        n = max(poly_count[k], 0)
-        start[k + 1] = pos
-        count[k + 1] = n
         skip[k + 1] = poly_skip[k]
-        s0 = poly_start[k]
-        for v in range(n):
-            qx[pos + v] = px[s0 + v]
-            qy[pos + v] = py[s0 + v]
-        pos += n
-    rx = np.empty(nv)
-    ry = np.empty(nv)
-    rel = np.empty(nv)
-    pdat = np.empty((npoly, _NCOL))
-    _prepare(ox, oy, qx, qy, start, count, skip, rx, ry, rel, pdat)
-    cand = np.empty(npoly, np.int64)
-    clo = np.empty(npoly)
-    chi = np.empty(npoly)
-    ev = np.empty(_EV_PER_VERTEX * nv + 8)
+    rx, ry, rel, pdat, cand, clo, chi, ev = _prepared(ox, oy, qx, qy, start, count, skip)
     return _target_fraction(0, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, clo, chi, ev)
 
 
@@ -627,25 +643,8 @@ def visibility_all(
         for c in range(4):
             qx[4 * i + c] = corners[c, 0]
             qy[4 * i + c] = corners[c, 1]
-    pos = 4 * na
-    for k in range(ns):
-        n = max(static_count[k], 0)
-        start[na + k] = pos
-        count[na + k] = n
-        s0 = static_start[k]
-        for v in range(n):
-            qx[pos + v] = static_px[s0 + v]
-            qy[pos + v] = static_py[s0 + v]
-        pos += n
-    rx = np.empty(nv)
-    ry = np.empty(nv)
-    rel = np.empty(nv)
-    pdat = np.empty((npoly, _NCOL))
-    _prepare(ox, oy, qx, qy, start, count, skip, rx, ry, rel, pdat)
-    cand = np.empty(npoly, np.int64)
-    clo = np.empty(npoly)
-    chi = np.empty(npoly)
-    ev = np.empty(_EV_PER_VERTEX * nv + 8)
+    _copy_polygons(static_px, static_py, static_start, static_count, qx, qy, start, count, na, 4 * na)
+    rx, ry, rel, pdat, cand, clo, chi, ev = _prepared(ox, oy, qx, qy, start, count, skip)
     for j in range(na):
         if skip[j]:
             out_fraction[j] = 0.0
