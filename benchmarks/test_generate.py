@@ -267,8 +267,8 @@ def test_generate_throughput(benchmark, cut_in_spec, run_dirs, monkeypatch):
     monkeypatch.setattr(step, "simulate_batch", timed("kernel", step.simulate_batch))
     monkeypatch.setattr(gen_mod, "simulate", timed("simulate", gen_mod.simulate))
     monkeypatch.setattr(gen_mod, "_save_shard", timed("save", gen_mod._save_shard))
-    monkeypatch.setattr(gen_mod, "_failure_clusters", timed("clusters", gen_mod._failure_clusters))
-    monkeypatch.setattr(gen_mod, "_final_estimate", timed("estimate", gen_mod._final_estimate))
+    monkeypatch.setattr(gen_mod, "failure_clusters", timed("clusters", gen_mod.failure_clusters))
+    monkeypatch.setattr(gen_mod, "final_estimate", timed("estimate", gen_mod.final_estimate))
     st = GenerateSettings(sampler="mc", target="near_miss", seed=1, budget=GEN_BUDGET, shard_size=GEN_SHARD)
     rounds = []
 

@@ -22,7 +22,17 @@ from ..dsl import schema as S
 from ..errors import ScenarioGenError
 from ..sim.engine import Batch, concat, simulate, spec_hash
 from ..sim.io import load_npz, save_npz
-from .manifest import FORMAT, MANIFEST, SHARDS, content_hash, file_sha256, read_manifest, write_json_atomic
+from .manifest import (
+    FORMAT,
+    MANIFEST,
+    SHARDS,
+    content_hash,
+    file_sha256,
+    read_manifest,
+    shard_sim_arrays,
+    write_json_atomic,
+)
+from .summary import failure_clusters, final_estimate
 
 
 @dataclass(frozen=True)
@@ -123,12 +133,6 @@ def _save_shard(path: Path, batch: Batch, keep: np.ndarray, log_weight: np.ndarr
     save_npz(kept, path, extra=extra)
 
 
-def shard_sim_arrays(path: Path) -> dict:
-    """The per-simulation arrays of a shard (index, theta, log_weight, robustness, event, stage)."""
-    with np.load(path) as z:
-        return {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("sim/")}
-
-
 def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *, resume: bool = False,
              progress: bool = True, stop_after_shards: int | None = None) -> dict:
     """Run (or resume) a generation into ``out_dir``; returns the final manifest.
@@ -137,7 +141,7 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     of interrupted runs)."""
     from tqdm import tqdm
 
-    from ..sampling import estimate_probability, get_sampler
+    from ..sampling import get_sampler
 
     check_settings(spec, st)
     out = Path(out_dir)
@@ -247,9 +251,9 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     if st.sampler == "splitting":  # its estimate is a product of level probabilities, not an IS average
         est = sampler.estimate()
     else:
-        est = _final_estimate(out, manifest, estimate_probability)
+        est = final_estimate(out, manifest)
     manifest["estimate"] = _jsonable(asdict(est))
-    manifest["failure_clusters"] = _failure_clusters(out, manifest)
+    manifest["failure_clusters"] = failure_clusters(out, manifest)
     manifest["complete"] = True
     manifest["content_hash"] = content_hash(manifest)
     write_json_atomic(out / MANIFEST, manifest)
@@ -258,38 +262,6 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
 
 def _sims_before_stage(manifest: dict, stage: int) -> int:
     return sum(s["size"] for s in manifest["shards"] if s["stage"] < stage)
-
-
-def _final_estimate(out: Path, manifest: dict, estimate_probability):
-    """P(target) from the samples of the non-adapting stages (all samples for MC and QMC)."""
-    final = {s["stage"] for s in manifest["stages"] if not s["adapting"]}
-    ev, lw = [], []
-    for rec in manifest["shards"]:
-        if rec["stage"] in final:
-            sim = shard_sim_arrays(out / rec["file"])
-            ev.append(sim["event"])
-            lw.append(sim["log_weight"])
-    if not ev:
-        for rec in manifest["shards"]:
-            sim = shard_sim_arrays(out / rec["file"])
-            ev.append(sim["event"])
-            lw.append(sim["log_weight"])
-    return estimate_probability(np.concatenate(ev), log_weight=np.concatenate(lw))
-
-
-def _failure_clusters(out: Path, manifest: dict) -> int:
-    """Distinct clusters (in standardised theta) among the run's target events: a proposal that
-    collapsed onto one failure mode shows a single cluster where plain MC finds several."""
-    from ..sampling import cluster_count
-
-    theta, event = [], []
-    for rec in manifest["shards"]:
-        sim = shard_sim_arrays(out / rec["file"])
-        theta.append(sim["theta"])
-        event.append(sim["event"])
-    if not theta:
-        return 0
-    return int(cluster_count(np.concatenate(theta), np.concatenate(event)))
 
 
 def _clean_temporaries(out: Path) -> None:

@@ -19,6 +19,8 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ScenarioGenError
 from ..sim.io import atomic_path
 
@@ -63,3 +65,9 @@ def content_hash(manifest: dict) -> str:
     """Hash of what a run produced: settings, spec, stages and shard contents (no timings)."""
     keep = {k: manifest[k] for k in ("spec_hash", "settings", "stages", "shards", "totals", "estimate") if k in manifest}
     return hashlib.sha256(json.dumps(keep, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def shard_sim_arrays(path: Path) -> dict:
+    """The per-simulation arrays of a shard (index, theta, log_weight, robustness, event, stage)."""
+    with np.load(path) as z:
+        return {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("sim/")}
