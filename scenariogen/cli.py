@@ -222,6 +222,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Score a run's scenarios against real logs: tail coverage, fidelity, drift, collapse, artefacts."""
+    from .coverage.metrics import CoverageSettings
+    from .coverage.report import coverage_report
+
+    for name in ("window", "stride"):
+        v = getattr(args, name)
+        if v is not None and not v > 0:
+            raise ScenarioGenError(f"--{name} must be a positive number of seconds, got {v}")
+    rep = coverage_report(args.run_dir, args.real, args.out, reader=args.reader, window=args.window,
+                          stride=args.stride, settings=CoverageSettings(seed=args.seed), progress=not args.quiet)
+    c = rep["counts"]
+    print(f"coverage of {c['synthetic']} synthetic windows against {c['real']} real windows -> {args.out}")
+    print(f"  verdict: {rep['summary']}")
+    for v in rep["verdicts"]:
+        if v["fired"]:
+            print(f"  {v['name']}: {v['message']}")
+    for note in rep.get("notes_written", []):
+        print(f"  note: {note}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -302,6 +324,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, metavar="N", help="export at most N scenarios")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("coverage", help="score a run against real logs: tails, fidelity, drift, collapse, artefacts")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a 'generate' run directory or an .npz from 'simulate'")
+    p.add_argument("--real", required=True, metavar="PATH", help="a real log file or a directory of logs")
+    p.add_argument("--reader", default=None, metavar="NAME", help="log reader (default: by extension and content)")
+    p.add_argument("--out", required=True, metavar="REPORT_DIR", help="report folder (written atomically)")
+    p.add_argument("--window", type=float, default=None, metavar="SECONDS",
+                   help="window length for both sides (default: the simulated duration)")
+    p.add_argument("--stride", type=float, default=None, metavar="SECONDS",
+                   help="seconds between window starts (default: the window, i.e. disjoint windows)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the subsamples and the classifier (default 0)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_coverage)
     return parser
 
 

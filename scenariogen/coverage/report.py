@@ -1,0 +1,391 @@
+"""``scenariogen coverage``: descriptors of a synthetic run and of real logs, scored, written as a report.
+
+The synthetic side is a ``scenariogen generate`` run directory (its kept scenarios, with the
+importance weight of each from the shard's ``sim/log_weight``) or an ``.npz`` batch of
+``scenariogen simulate`` (weight 1). The real side is a log file or a directory of logs read
+with the log readers and cut into windows with each eligible vehicle as the ego
+(:func:`scenariogen.logs.make_windows`). Both sides are measured on windows of the same
+length (default: the simulated duration), resampled to the simulation's frame step.
+
+The report directory holds ``report.json`` (every number), ``report.md`` (verdicts first, then
+tables) and PNG plots; it is built in a temporary folder and renamed into place when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ScenarioGenError
+from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
+from .metrics import CoverageResult, CoverageSettings, score
+from .verdict import Thresholds, Verdict, summary, verdicts
+
+REPORT_FORMAT = "scenariogen-coverage/1"
+
+
+@dataclass(frozen=True, eq=False)
+class DescriptorSet:
+    """Descriptor rows of one side: ``D`` (n, 13) raw units, optional importance ``weights`` (n,),
+    the frame step ``dt`` (s) and frames per window, and what was read (``info``)."""
+
+    D: np.ndarray
+    weights: np.ndarray | None
+    dt: float
+    frames: int
+    info: dict
+
+
+def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
+    """Windows of W frames every S frames of simulated scenarios, agent 0 (the ego) kept as the ego;
+    returns the stacked arrays and, per window, its scenario row."""
+    T = traj.shape[2]
+    if W >= T:
+        return traj, mask, kinds, sizes, np.arange(traj.shape[0])
+    parts, rows = [], []
+    for start in range(0, T - W + 1, S):
+        ok = mask[:, 0, start:start + W].all(axis=1)
+        idx = np.flatnonzero(ok)
+        parts.append((traj[idx, :, start:start + W], mask[idx, :, start:start + W], kinds[idx], sizes[idx]))
+        rows.append(idx)
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts]), np.concatenate(rows))
+
+
+def synthetic_descriptors(run, *, window: float | None = None, stride: float | None = None,
+                          progress: bool = False) -> DescriptorSet:
+    """Descriptors of a run directory's kept scenarios (weights from ``sim/log_weight``) or of a
+    simulated ``.npz`` batch, shard by shard. ``window`` (s, default the whole simulation) cuts
+    each scenario into ego windows every ``stride`` seconds (default: the window)."""
+    from tqdm import tqdm
+
+    from ..runs.manifest import read_manifest, shard_sim_arrays
+    from ..sim.io import load_npz
+
+    run = Path(run)
+    if not run.exists():
+        raise ScenarioGenError(f"{run}: no such run directory or .npz file")
+    if run.is_dir():
+        manifest = read_manifest(run)
+        if manifest is None:
+            raise ScenarioGenError(f"{run}: not a scenariogen run directory (no manifest.json)")
+        shards = [(run / rec["file"], True) for rec in manifest.get("shards", []) if rec.get("kept", 0) > 0]
+        info = {"kind": "run", "path": str(run), "spec_name": manifest.get("spec_name"),
+                "spec_hash": manifest.get("spec_hash"), "settings": manifest.get("settings"),
+                "totals": manifest.get("totals"), "complete": manifest.get("complete")}
+        if not shards:
+            raise ScenarioGenError(f"{run}: the run kept no scenarios to score")
+    elif run.suffix.lower() == ".npz":
+        shards = [(run, False)]
+        info = {"kind": "npz", "path": str(run)}
+    else:
+        raise ScenarioGenError(f"{run}: not a run directory or an .npz batch of 'scenariogen simulate'")
+    Ds, ws = [], []
+    dt = frames = None
+    n_scen = 0
+    for path, is_shard in tqdm(shards, desc="synthetic descriptors", unit="shard", disable=not progress or None):
+        try:
+            b = load_npz(path)
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            raise ScenarioGenError(f"{path}: cannot read the scenarios ({type(exc).__name__}: {exc})") from None
+        if b.trajectories.shape[2] == 0:
+            raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
+        prov = b.provenance or {}
+        bdt = float(prov.get("dt", 0.1)) * int(prov.get("frame_step", 1) or 1)
+        T = b.trajectories.shape[2]
+        if dt is None:
+            dt = bdt
+            frames = T if window is None else round(window / dt)
+            if frames < 2 or frames > T:
+                raise ScenarioGenError(f"--window {window} s: must span 2 to {T} frames of {dt:g} s "
+                                       f"(the simulated duration is {(T - 1) * dt:g} s)")
+        step = frames if stride is None else max(1, round(stride / dt))
+        traj, mask, kinds, sizes, rows = _ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, step)
+        D, _ = descriptors(traj, mask, kinds, sizes, bdt)
+        Ds.append(D)
+        n_scen += b.size
+        if is_shard:
+            sim = shard_sim_arrays(path)
+            lw = dict(zip(np.asarray(sim["index"]).tolist(), np.asarray(sim["log_weight"], float).tolist()))
+            try:
+                w = np.exp(np.array([lw[int(i)] for i in np.asarray(b.indices)[rows]]))
+            except KeyError as exc:
+                raise ScenarioGenError(f"{path}: kept scenario {exc} has no sim/log_weight entry") from None
+        else:
+            w = np.ones(len(rows))
+        ws.append(w)
+    info.update(scenarios=n_scen, windows=int(sum(len(d) for d in Ds)))
+    if info.get("kind") == "run" and (info.get("settings") or {}).get("keep") == "events":
+        info["note"] = ("the run kept only its target events: the synthetic set is conditional on the event, and "
+                        "its weighted shares are conditional too")
+    return DescriptorSet(np.concatenate(Ds), np.concatenate(ws), float(dt), int(frames), info)
+
+
+def _log_paths(path: Path, reader) -> list[Path]:
+    """The logs under a directory: files with a reader's extension and log directories (taken whole)."""
+    from ..logs import READERS
+
+    readers = [reader] if reader is not None else list(READERS.values())
+    exts = {e for r in readers for e in getattr(r, "extensions", ())}
+    out = []
+    for root, dirs, files in os.walk(path):
+        here = Path(root)
+        if here != path and any(getattr(r, "sniff", lambda p: False)(here) for r in readers):
+            out.append(here)
+            dirs[:] = []
+            continue
+        dirs.sort()
+        out.extend(here / f for f in sorted(files) if Path(f).suffix.lower() in exts and not f.startswith("."))
+    return out
+
+
+def _reader_object(name: str | None):
+    if name is None:
+        return None
+    from ..logs import READERS
+
+    if name in READERS:
+        return READERS[name]
+    from ..export import readers
+
+    return readers().get(name)  # raises listing the valid names
+
+
+def real_descriptors(path, *, reader: str | None = None, window: float, dt: float, stride: float | None = None,
+                     progress: bool = False) -> DescriptorSet:
+    """Descriptors of real logs: one file or log directory, or every log under a directory (files no
+    reader can read are skipped and listed in ``info['skipped']``; a log named directly must read).
+    Windows of ``window`` seconds every ``stride`` seconds (default: disjoint windows), resampled to
+    ``dt`` seconds, each eligible vehicle taking the ego's role."""
+    from tqdm import tqdm
+
+    from ..logs import LogFormatError, make_windows, read_log
+    from ..logs.base import MissingDependencyError
+
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioGenError(f"--real {path}: no such file or directory")
+    r = _reader_object(reader)
+    is_log = path.is_file() or any(getattr(x, "sniff", lambda p: False)(path)
+                                   for x in ([r] if r is not None else _all_readers()))
+    paths = [path] if is_log else _log_paths(path, r)
+    if not paths:
+        raise ScenarioGenError(f"--real {path}: no log files found (readers: {', '.join(_all_names())})")
+    Ds, skipped, used = [], {}, {}
+    for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
+        try:
+            scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
+        except (LogFormatError, MissingDependencyError) as exc:
+            if is_log:
+                raise
+            skipped[str(p)] = str(exc)
+            continue
+        w = make_windows(scenes, window, stride=window if stride is None else stride)
+        if w.size == 0:
+            skipped[str(p)] = f"no window of {window:g} s with an eligible ego (log lasts {scenes.duration:g} s)"
+            continue
+        D, _ = descriptors(w.trajectories, w.mask, w.kinds, w.sizes, w.dt)
+        D = D[np.isfinite(D).any(axis=1)]
+        Ds.append(D)
+        used[str(p)] = len(D)
+    if not Ds:
+        why = "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:5])
+        raise ScenarioGenError(f"--real {path}: no usable real windows of {window:g} s"
+                               + (f" ({why})" if why else "") + "; try a shorter --window")
+    D = np.concatenate(Ds)
+    return DescriptorSet(D, None, float(dt), round(window / dt),
+                         {"path": str(path), "logs": used, "skipped": skipped, "windows": len(D)})
+
+
+def _all_readers():
+    from ..logs import READERS
+
+    return list(READERS.values())
+
+
+def _all_names():
+    from ..logs import READERS
+
+    return list(READERS)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _clean(x):
+    """JSON-safe copy: numpy to Python, non-finite floats to None, tuples to lists."""
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _clean(x.tolist())
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def report_dict(result: CoverageResult, vs: tuple[Verdict, ...], thresholds: Thresholds, synthetic: DescriptorSet,
+                real: DescriptorSet) -> dict:
+    """Every number of the report as one JSON-ready dict."""
+    from .. import __version__
+
+    st = result.standardiser
+    return _clean({
+        "format": REPORT_FORMAT,
+        "version": __version__,
+        "summary": summary(vs),
+        "verdicts": [asdict(v) for v in vs],
+        "thresholds": asdict(thresholds),
+        "settings": asdict(result.settings),
+        "synthetic": {**synthetic.info, "dt": synthetic.dt, "window_frames": synthetic.frames,
+                      "rows": len(synthetic.D)},
+        "real": {**real.info, "dt": real.dt, "window_frames": real.frames, "rows": len(real.D)},
+        "descriptors": {n: {"unit": DESCRIPTOR_UNITS[n], "risky_side": RISKY_SIDE[n],
+                            "used": n in st.names,
+                            "loc": float(st.loc[st.names.index(n)]) if n in st.names else None,
+                            "scale": float(st.scale[st.names.index(n)]) if n in st.names else None,
+                            "ignored": result.ignored.get(n)} for n in DESCRIPTOR_NAMES},
+        "counts": {"real": result.n_real, "synthetic": result.n_synthetic, "dropped_real": result.dropped_real,
+                   "dropped_synthetic": result.dropped_synthetic, "weighted": result.weighted},
+        "tails": [asdict(t) for t in result.tails],
+        "fidelity": asdict(result.fidelity),
+        "diversity": asdict(result.diversity),
+        "classifier": asdict(result.classifier),
+        "notes": list(result.notes),
+    })
+
+
+def _f(x, nd=3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return f"{x:.{nd}g}"
+
+
+def report_markdown(rep: dict, plots: list[str]) -> str:
+    """The human report: verdicts first, then the tables."""
+    L = ["# Tail coverage report", ""]
+    syn, real = rep["synthetic"], rep["real"]
+    L.append(f"Synthetic: `{syn['path']}` ({syn.get('spec_name') or syn['kind']}, {rep['counts']['synthetic']} windows "
+             f"of {syn['window_frames']} frames x {syn['dt']:g} s). Real: `{real['path']}` "
+             f"({len(real['logs'])} logs, {rep['counts']['real']} windows).")
+    L += ["", f"**Verdict: {rep['summary']}**", ""]
+    for v in rep["verdicts"]:
+        mark = "YES" if v["fired"] else "no"
+        L.append(f"- **{v['name']}**: {mark}. {v['message']}")
+    if syn.get("note"):
+        L += ["", f"Note: {syn['note']}."]
+    for n in rep["notes"]:
+        L.append(f"- note: {n}")
+    f, d, c = rep["fidelity"], rep["diversity"], rep["classifier"]
+    L += ["", "## Fidelity, coverage, diversity, artefacts", "", "| metric | value |", "| --- | --- |",
+          f"| density (k = {f['k']}) | {_f(f['density'])} |", f"| coverage | {_f(f['coverage'])} |",
+          f"| off-support rate | {_f(f['off_support'])} |",
+          (f"| Vendi order 1, synthetic / real (n = {d['n']}) | {_f(d['vendi_synthetic'])} / {_f(d['vendi_real'])} "
+           f"(ratio {_f(d['vendi_ratio'])}) |"),
+          (f"| Vendi order 0.5, synthetic / real | {_f(d['vendi_synthetic_half'])} / {_f(d['vendi_real_half'])} "
+           f"(ratio {_f(d['vendi_ratio_half'])}) |"),
+          f"| duplicate rate, synthetic / real | {_f(d['duplicate_rate'])} / {_f(d['duplicate_rate_real'])} |",
+          (f"| classifier accuracy ({c['folds']}-fold, {c['n_per_class']} per class) | {_f(c['accuracy'])} "
+           f"(chance {_f(c['accuracy_chance'][0])}-{_f(c['accuracy_chance'][1])}) |"),
+          f"| classifier AUC | {_f(c['auc'])} (chance {_f(c['auc_chance'][0])}-{_f(c['auc_chance'][1])}) |"]
+    L += ["", "## Tails", "", "Real tail beyond the real quantile on the risky side; shares are fractions of each set.", "",
+          "| descriptor | side | level | threshold | real share | synthetic share | enrichment | weighted | reach | reach 1-D |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for t in rep["tails"]:
+        L.append(f"| {t['descriptor']} | {t['side']} | {t['level']:g} | {_f(t['threshold'])} | {_f(t['real_share'])} | "
+                 f"{_f(t['synthetic_share'])} | {_f(t['enrichment'])} | {_f(t['weighted_enrichment'])} | "
+                 f"{_f(t['reach'])} | {_f(t['reach_1d'])} |")
+    L += ["", "## Per descriptor", "",
+          "| descriptor | unit | real median | real scale | median shift (sd) | off-support 1-D | drift share | separation |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for n, dd in rep["descriptors"].items():
+        if not dd["used"]:
+            L.append(f"| {n} | {dd['unit']} | - | - | ignored: {dd['ignored']} | - | - | - |")
+            continue
+        L.append(f"| {n} | {dd['unit']} | {_f(dd['loc'])} | {_f(dd['scale'])} | {_f(f['median_shift'][n])} | "
+                 f"{_f(f['off_support_1d'][n])} | {_f(f['drift_share'][n])} | {_f(c['separation'][n])} |")
+    if real.get("skipped"):
+        L += ["", "## Real logs skipped", ""] + [f"- `{k}`: {v}" for k, v in real["skipped"].items()]
+    if plots:
+        L += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+    return "\n".join(L) + "\n"
+
+
+def write_report(out, rep: dict, real: DescriptorSet, synthetic: DescriptorSet, result: CoverageResult) -> list[str]:
+    """Write report.json, report.md and the plots into ``out`` atomically (temporary folder, then
+    rename; an existing report folder is replaced). Returns notes about what could not be written."""
+    from .plots import plot_report
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ScenarioGenError(f"--out {out}: exists and is not a directory")
+    if out.exists() and any(out.iterdir()) and not (out / "report.json").exists():
+        raise ScenarioGenError(f"--out {out}: directory is not empty and holds no coverage report; choose another")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    notes = []
+    try:
+        plots, why = plot_report(tmp, real.D, synthetic.D, result)
+        if why:
+            notes.append(why)
+        rep = dict(rep, plots=plots, plot_note=why)
+        (tmp / "report.json").write_text(json.dumps(rep, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        (tmp / "report.md").write_text(report_markdown(rep, plots), encoding="utf-8")
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, old / "r")
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return notes
+
+
+def coverage_report(run, real, out, *, reader: str | None = None, window: float | None = None,
+                    stride: float | None = None, settings: CoverageSettings | None = None,
+                    thresholds: Thresholds | None = None, progress: bool = False) -> dict:
+    """Score a synthetic run against real logs and write the report folder ``out``; returns the
+    report dict (what ``report.json`` holds). ``settings``/``thresholds`` default to the
+    defaults of :class:`CoverageSettings` and :class:`Thresholds`."""
+    settings = settings or CoverageSettings()
+    thresholds = thresholds or Thresholds()
+    from tqdm import tqdm
+
+    syn = synthetic_descriptors(run, window=window, stride=stride, progress=progress)
+    rl = real_descriptors(real, reader=reader, window=syn.frames * syn.dt, dt=syn.dt, stride=stride,
+                          progress=progress)
+    bar = tqdm(total=4, desc="scoring", unit="step", disable=not progress or None)
+    started = []
+
+    def tick(name):  # called as each of the four steps starts
+        if started:
+            bar.update(1)
+        started.append(name)
+        bar.set_postfix_str(name)
+
+    try:
+        result = score(rl.D, syn.D, weights=syn.weights, settings=settings, progress=tick)
+        bar.update(1)
+    except ValueError as exc:
+        raise ScenarioGenError(f"cannot score: {exc}") from None
+    finally:
+        bar.close()
+    vs = verdicts(result, thresholds)
+    rep = report_dict(result, vs, thresholds, syn, rl)
+    notes = write_report(out, rep, rl, syn, result)
+    return dict(rep, notes_written=notes)

@@ -1,0 +1,49 @@
+"""Real descriptor sets for the coverage tests, built from ../shared/data/real through the log readers."""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scenariogen.coverage import descriptors_of
+from scenariogen.logs import make_windows, read_log
+
+REPO = Path(__file__).resolve().parents[2]
+REAL = REPO / ".." / "shared" / "data" / "real"
+NGSIM = REAL / "ngsim-commonroad"
+HIGHWAY = ("USA_US101-3_3_T-1.xml", "USA_US101-4_1_T-1.xml")
+CUT_IN = REPO / "scenarios" / "highway_cut_in.yaml"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"real data not available: {path}")
+    return path
+
+
+@cache
+def real_pool(window: float = 3.0, stride: float = 1.0) -> np.ndarray:
+    """Descriptor rows of every vehicle window in the NGSIM CommonRoad scenes and (with pyarrow) the
+    Argoverse 2 logs: about a thousand 3 s windows, each eligible vehicle taking the ego's role."""
+    paths = sorted(need(NGSIM).glob("*.xml"))
+    if importlib.util.find_spec("pyarrow") is not None:
+        paths += sorted(p for p in (REAL / "av2-api-fixtures" / "sensor").iterdir() if p.is_dir())
+        paths += sorted((REAL / "av2-api-fixtures" / "forecasting").glob("*.parquet"))
+    parts = [descriptors_of(make_windows(read_log(p), window, stride=stride))[0] for p in paths]
+    D = np.concatenate(parts)
+    return D[np.isfinite(D).any(axis=1)]
+
+
+def highway_dir(tmp: Path) -> Path:
+    """A folder holding links to the two NGSIM US-101 highway scenes (the real set of the cut-in tests)."""
+    d = tmp / "real_highway"
+    d.mkdir(exist_ok=True)
+    for name in HIGHWAY:
+        link = d / name
+        if not link.exists():
+            link.symlink_to(need(NGSIM / name).resolve())
+    return d

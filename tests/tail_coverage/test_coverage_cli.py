@@ -1,0 +1,172 @@
+"""``scenariogen coverage``: the cut-in's CE batch covers more of the real min-TTC tail than MC at the same
+budget; the command writes its report atomically and refuses bad input with exit status 2."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from coverage_helpers import CUT_IN, REAL, REPO, highway_dir, need
+
+import scenariogen
+from scenariogen.cli import main
+from scenariogen.coverage import plots
+from scenariogen.coverage.metrics import score
+from scenariogen.coverage.report import real_descriptors, synthetic_descriptors
+from scenariogen.runs import GenerateSettings, generate
+from scenariogen.sim import save_npz
+
+BUDGET = 3000
+
+
+@pytest.fixture(scope="module")
+def real_highway(tmp_path_factory):
+    return highway_dir(tmp_path_factory.mktemp("real"))
+
+
+@pytest.fixture(scope="module")
+def small_npz(tmp_path_factory):
+    spec = scenariogen.load_scenario(CUT_IN)
+    path = tmp_path_factory.mktemp("sim") / "cut_in.npz"
+    save_npz(scenariogen.simulate(spec, n=300, seed=3), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    spec = scenariogen.load_scenario(CUT_IN)
+    d = tmp_path_factory.mktemp("runs")
+    for s in ("ce", "mc"):
+        generate(spec, d / s, GenerateSettings(sampler=s, target="near_miss", seed=1, budget=BUDGET, stage_size=500,
+                                               keep="all"), progress=False)
+    return d
+
+
+def test_ce_covers_more_of_the_real_min_ttc_tail_than_mc(runs, real_highway):
+    real = real_descriptors(real_highway, window=3.0, dt=0.1, stride=1.0)
+    assert real.D.shape[0] >= 60 and set(real.info["logs"]) == {str(real_highway / n) for n in
+                                                                ("USA_US101-3_3_T-1.xml", "USA_US101-4_1_T-1.xml")}
+    res = {}
+    for s in ("ce", "mc"):
+        syn = synthetic_descriptors(runs / s, window=3.0, stride=2.5)
+        assert syn.info["scenarios"] == BUDGET and len(syn.D) == len(syn.weights) > BUDGET
+        res[s] = score(real.D, syn.D, weights=syn.weights)
+    for q in (0.05,):
+        ce, mc = res["ce"].tail("min_ttc", q), res["mc"].tail("min_ttc", q)
+        assert ce.threshold == mc.threshold  # the same real tail
+        assert ce.n_synthetic > 10 * max(mc.n_synthetic, 1)
+        assert ce.enrichment > 1.0 > 10 * mc.enrichment
+        assert ce.reach_1d >= mc.reach_1d and ce.reach_1d >= 0.8
+        assert ce.n_real == mc.n_real >= 5
+        # the importance weights take the steering back out: far below the raw enrichment
+        assert ce.weighted_enrichment < 0.2 * ce.enrichment
+        assert mc.weighted_enrichment == pytest.approx(mc.enrichment)
+
+
+def test_run_weights_follow_the_kept_scenarios(runs):
+    """Each kept scenario carries exp(sim/log_weight) of its own simulation (keep=all: every one, in order)."""
+    from scenariogen.runs.manifest import read_manifest, shard_sim_arrays
+
+    for s in ("ce", "mc"):
+        syn = synthetic_descriptors(runs / s)
+        m = read_manifest(runs / s)
+        lw = np.concatenate([shard_sim_arrays(runs / s / rec["file"])["log_weight"] for rec in m["shards"]])
+        assert syn.frames == 80 and len(syn.D) == BUDGET
+        np.testing.assert_allclose(syn.weights, np.exp(lw))
+    assert np.ptp(syn.weights) == 0  # plain MC: p = q
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "scenariogen.cli", *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=600, check=False)
+
+
+def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
+    out = tmp_path / "report"
+    r = _cli("coverage", small_npz, "--real", real_highway, "--out", out, "--window", "3", "-q")
+    assert r.returncode == 0, r.stderr
+    assert "verdict:" in r.stdout
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["format"] == "scenariogen-coverage/1"
+    assert [v["name"] for v in rep["verdicts"]] == ["missing tails", "simulator drift", "collapse", "shortcut risk",
+                                                    "enriching"]
+    # 8 s simulations cut into disjoint 3 s ego windows: frames 0-29 and 30-59
+    assert rep["synthetic"]["scenarios"] == 300 and rep["counts"]["synthetic"] == 600 and rep["counts"]["real"] >= 20
+    assert rep["fidelity"]["k"] == 5 and 0 <= rep["fidelity"]["coverage"] <= 1
+    assert {t["descriptor"] for t in rep["tails"]} >= {"min_ttc", "joint"}
+    md = (out / "report.md").read_text()
+    assert md.index("Verdict") < md.index("## Tails")
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert {"histograms.png", "risky_map.png"} <= {p.name for p in out.iterdir()}
+        assert (out / "histograms.png").read_bytes()[:4] == b"\x89PNG"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # a second run replaces the report, leaving nothing else behind
+    assert main(["coverage", str(small_npz), "--real", str(real_highway), "--out", str(out), "--window", "3",
+                 "-q", "--seed", "1"]) == 0
+    assert json.loads((out / "report.json").read_text())["settings"]["seed"] == 1
+    assert not [p for p in tmp_path.iterdir() if p.name != "report"]
+
+
+def test_without_matplotlib_the_report_says_how_to_get_plots(small_npz, real_highway, tmp_path, monkeypatch,
+                                                             capsys):
+    real_find = importlib.util.find_spec
+    monkeypatch.setattr(plots.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real_find(name, *a))
+    out = tmp_path / "r"
+    assert main(["coverage", str(small_npz), "--real", str(real_highway), "--out", str(out), "--window", "3",
+                 "-q"]) == 0
+    assert "scenariogen[viz]" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == ["report.json", "report.md"]
+    assert json.loads((out / "report.json").read_text())["plot_note"].endswith("pip install scenariogen[viz]")
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing_run", "no such run"),
+    ("not_a_run", "not a scenariogen run"),
+    ("missing_real", "no such file"),
+    ("no_windows", "no usable real windows"),
+    ("unknown_reader", "unknown reader"),
+    ("bad_window", "--window"),
+    ("out_not_empty", "not empty"),
+])
+def test_bad_requests_exit_2(case, message, small_npz, real_highway, tmp_path, capsys):
+    run, real, out = str(small_npz), str(real_highway), tmp_path / "out"
+    extra = ["--window", "3"]
+    if case == "missing_run":
+        run = str(tmp_path / "nope")
+    elif case == "not_a_run":
+        (tmp_path / "empty").mkdir()
+        run = str(tmp_path / "empty")
+    elif case == "missing_real":
+        real = str(tmp_path / "nothing")
+    elif case == "no_windows":
+        lic = tmp_path / "lic"
+        lic.mkdir()
+        (lic / "LICENSE.txt").write_text("not a log\n")
+        real = str(lic)
+    elif case == "unknown_reader":
+        extra += ["--reader", "comonroad"]
+    elif case == "bad_window":
+        extra = ["--window", "30"]
+    elif case == "out_not_empty":
+        out.mkdir()
+        (out / "keep.txt").write_text("mine")
+    code = main(["coverage", run, "--real", real, "--out", str(out), "-q", *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, err
+    assert "Traceback" not in err
+    if case == "out_not_empty":
+        assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    else:
+        assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_pedestrian_logs_give_no_vehicle_windows(small_npz, tmp_path, capsys):
+    eth = need(REAL / "eth-ucy" / "crowds_zara01.txt")
+    code = main(["coverage", str(small_npz), "--real", str(eth), "--out", str(tmp_path / "o"), "--window", "3", "-q"])
+    assert code == 2 and "no usable real windows" in capsys.readouterr().err
