@@ -28,19 +28,43 @@ def final_estimate(out: Path, manifest: dict):
     return estimate_probability(np.concatenate(ev), log_weight=np.concatenate(lw))
 
 
-def failure_clusters(out: Path, manifest: dict) -> int:
-    """Distinct clusters (in standardised theta) among the run's target events: a proposal that
-    collapsed onto one failure mode shows a single cluster where plain MC finds several."""
-    from ..sampling import cluster_count
+def failure_clusters(out: Path, manifest: dict, **options) -> int:
+    """The number of distinct failure clusters of :func:`failure_cluster_summary` (same options):
+    a proposal that collapsed onto one failure mode shows fewer than plain MC at equal events."""
+    return int(failure_cluster_summary(out, manifest, **options).clusters)
 
-    theta, event = [], []
+
+def failure_cluster_summary(out: Path, manifest: dict, *, n_events: int | None = 500, bins: int = 4,
+                            seed: int = 0, space=None):
+    """Distinct failure clusters among the run's target events, counted in p-quantile space
+    (u = F(theta) per parameter) on a grid of ``bins`` bins per parameter: clusters are groups of
+    touching occupied cells (:func:`scenariogen.sampling.estimate.failure_clusters_u`).
+
+    The count grows with the number of events, so runs are compared at an equal number:
+    the events are subsampled (fixed ``seed``) to at most ``n_events``; pass the smaller of two
+    runs' event counts to compare them fairly. Returns a
+    :class:`~scenariogen.sampling.estimate.FailureClusters` (``clusters``, ``cells``, ``events``).
+    ``space``: the parameter space (default: parsed from the manifest's spec text; pass it when the
+    spec was built in code and has no text)."""
+    from ..errors import ScenarioGenError
+    from ..sampling.estimate import failure_clusters_u, quantiles_of
+
+    if space is None:
+        from ..dsl import parse_text
+
+        if not manifest.get("spec_text"):
+            raise ScenarioGenError(f"{out}: the manifest holds no scenario text; pass the parameter space")
+        space = parse_text(manifest["spec_text"]).parameters
+    u = []
     for rec in manifest["shards"]:
+        if rec.get("events", 1) == 0:
+            continue
         sim = shard_sim_arrays(out / rec["file"])
-        theta.append(sim["theta"])
-        event.append(sim["event"])
-    if not theta:
-        return 0
-    return int(cluster_count(np.concatenate(theta), np.concatenate(event)))
+        ev = np.asarray(sim["event"], bool)
+        if ev.any():
+            u.append(quantiles_of(space, np.asarray(sim["theta"])[ev]))
+    u_all = np.concatenate(u) if u else np.zeros((0, len(manifest.get("parameters", []))))
+    return failure_clusters_u(u_all, bins=bins, n_events=n_events, seed=seed)
 
 
-__all__ = ["failure_clusters", "final_estimate"]
+__all__ = ["failure_cluster_summary", "failure_clusters", "final_estimate"]

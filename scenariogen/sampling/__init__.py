@@ -8,19 +8,40 @@ sampling), ``splitting`` (adaptive multilevel splitting). Estimators:
 tests and benchmarks live in :mod:`scenariogen.sampling.toy`.
 """
 
-from .base import (SAMPLERS, Proposal, Sampler, derive_key, get_sampler, latent_to_theta, register_sampler,
-                   sampler_names, stream_uniforms)
-from .mc import MonteCarloSampler, QuasiMonteCarloSampler
+from .base import (
+                   SAMPLERS,
+                   Proposal,
+                   Sampler,
+                   derive_key,
+                   get_sampler,
+                   latent_to_theta,
+                   register_sampler,
+                   sampler_names,
+                   stream_uniforms,
+)
 from .ce import CrossEntropySampler
-from .splitting import SplittingSampler
-from .estimate import Estimate, clopper_pearson, cluster_count, cluster_labels, estimate_probability
+from .estimate import (
+                   Estimate,
+                   FailureClusters,
+                   clopper_pearson,
+                   cluster_count,
+                   cluster_labels,
+                   estimate_probability,
+                   failure_clusters_theta,
+                   failure_clusters_u,
+                   quantiles_of,
+                   subsample_events,
+)
+from .mc import MonteCarloSampler, QuasiMonteCarloSampler
 from .run import run_estimate
+from .splitting import SplittingSampler
 from .toy import GaussianTail, MixedTail, TwoSidedTail, mc_sims_needed
 
 __all__ = [
     "SAMPLERS",
     "CrossEntropySampler",
     "Estimate",
+    "FailureClusters",
     "GaussianTail",
     "MixedTail",
     "MonteCarloSampler",
@@ -34,11 +55,15 @@ __all__ = [
     "cluster_labels",
     "derive_key",
     "estimate_probability",
+    "failure_clusters_theta",
+    "failure_clusters_u",
     "get_sampler",
     "latent_to_theta",
     "mc_sims_needed",
+    "quantiles_of",
     "register_sampler",
     "run_estimate",
     "sampler_names",
     "stream_uniforms",
+    "subsample_events",
 ]

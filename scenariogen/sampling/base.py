@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import special
@@ -172,7 +173,7 @@ class Proposal:
         return len(self)
 
     @staticmethod
-    def concat(parts: "list[Proposal]") -> "Proposal":
+    def concat(parts: list[Proposal]) -> Proposal:
         """Join the pieces of one stage (in any order) into one proposal; the pieces
         must be contiguous rows of the same stage."""
         if not parts:

@@ -1,23 +1,32 @@
 """Cross-entropy adaptive importance sampling (``ce``).
 
-The proposal q is a *product* of one-dimensional families, one per parameter:
-parameters are treated as independent under q (as they are under p), so q cannot
-represent correlations between parameters in the failure region. The families
-match each parameter's support:
+The proposal q has two parts, independent of each other:
 
-- ``Normal`` (possibly truncated) and ``Uniform``: a normal truncated to the
-  parameter's bounds (an unbounded side stays unbounded);
-- ``LogNormal``: a log-normal (a normal on log x);
-- ``Choice``: a categorical over its values;
-- ``Poisson``: a categorical over 0..cap (the cap if given, else a 1 - 1e-12
-  quantile of p; q puts no mass above it, the defensive mixture does).
+- the continuous parameters (``Normal``, possibly truncated; ``Uniform``;
+  ``LogNormal``) get a *full-covariance* normal N(m, C) on their standard-normal
+  latents z_j = Phi^{-1}(F_j(theta_j)) (option ``family='gaussian'``, the default):
+  a Gaussian copula that can follow a failure region tilted against the
+  parameter axes (e.g. "small gap *and* large speed difference"), and whose
+  support is always the parameter's own (bounds are never crossed). Its density
+  ratio is ``p/q = phi(z) / N(z; m, C)`` exactly (the per-column Jacobians cancel);
+- ``Choice`` and ``Poisson`` parameters get categoricals (``Poisson``: over 0..cap,
+  the cap if given, else a 1 - 1e-12 quantile of p; q puts no mass above it, the
+  defensive mixture does).
+
+``family='product'`` instead gives every continuous parameter its own
+one-dimensional family (a truncated normal on the parameter's bounds, a normal on
+log x for log-normals), the sampler of earlier versions: parameters independent
+under q. On GaussianTail(2, 1e-4) its best possible final proposal has a relative
+variance per sample of about 4.3 against about 1.7 reached by the Gaussian family.
 
 Stage 0 draws from p itself. After each stage the level is
 ``gamma = max(rho-quantile of robustness, 0)``; the elites (robustness <= gamma,
 or the events once gamma = 0) refit q by weighted maximum likelihood with the
-likelihood ratios w = p/q of the stage as weights (moment matching of the
-parent normal for the normal families, weighted frequencies for categoricals),
-smoothed as ``alpha * fit + (1 - alpha) * previous`` with a floor on the std.
+likelihood ratios w = p/q of the stage as weights (weighted mean and covariance
+of the latents; moment matching for the product families; weighted frequencies
+for categoricals), smoothed as ``alpha * fit + (1 - alpha) * previous``, with a
+floor on the principal stds of C (``latent_floor``, in units of p's latent std:
+a handful of elites otherwise gives a needle-thin fit whose weights explode).
 Adapting stops once gamma reaches 0 (or after ``max_stages``). Final proposals
 come from the defensive mixture ``q_mix = (1 - eps) q + eps p``, whose weights
 ``p / q_mix`` never exceed 1/eps; ``log_weight = log p - log q_mix`` exactly.
@@ -26,15 +35,24 @@ come from the defensive mixture ``q_mix = (1 - eps) q + eps p``, whose weights
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import special, stats
 
 from ..dsl.distributions import Choice, LogNormal, Normal, Poisson, Uniform
-from .base import (Proposal, Sampler, decode_float, encode_float, register_sampler, sanitize_robustness,
-                   stream_uniforms)
+from .base import (
+    Proposal,
+    Sampler,
+    decode_float,
+    encode_float,
+    register_sampler,
+    sanitize_robustness,
+    stream_uniforms,
+)
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_Z_MAX = 8.2  # |latent| cap: Phi(8.2) rounds to 1 in double precision
 
 # ------------------------------------------------------------------ 1-d families
 
@@ -106,7 +124,7 @@ class _NormalFamily:
         self.sigma = max(alpha * s + (1.0 - alpha) * self.sigma, self.floor)
         self.mu = min(max(self.mu, self.lo), self.hi)
 
-    def widened(self, factor: float) -> "_NormalFamily":
+    def widened(self, factor: float) -> _NormalFamily:
         """A copy with the std multiplied by ``factor`` (heavier tails for final proposals)."""
         out = _NormalFamily(self.lo, self.hi, self.mu, self.sigma * factor, self.floor, self.log)
         return out
@@ -162,7 +180,7 @@ class _CategoricalFamily:
         p = alpha * freq + (1.0 - alpha) * self.probs
         self.probs = self._norm((1.0 - self.floor) * p + self.floor * self.base)
 
-    def widened(self, factor: float) -> "_CategoricalFamily":
+    def widened(self, factor: float) -> _CategoricalFamily:
         return self
 
     def get(self) -> dict:
@@ -170,6 +188,147 @@ class _CategoricalFamily:
 
     def set(self, d: dict) -> None:
         self.probs = np.asarray(d["probs"], dtype=float)
+
+
+class _LatentMap:
+    """The monotone map between one continuous parameter theta_j and its standard-normal
+    latent z_j = Phi^{-1}(F_j(theta_j)) (so z ~ N(0, 1) iff theta_j ~ p_j), computed from
+    whichever tail is more precise; closed form for untruncated normals and log-normals."""
+
+    def __init__(self, dist):
+        self.dist = dist
+        if isinstance(dist, Normal):
+            self.kind = "normal" if dist.low is None and dist.high is None else "tnormal"
+            lo, hi = dist.bounds()
+            self.a, self.b = (lo - dist.mean) / dist.std, (hi - dist.mean) / dist.std
+            self.mass = math.exp(_log_mass(self.a, self.b))
+        elif isinstance(dist, LogNormal):
+            self.kind = "lognormal"
+        elif isinstance(dist, Uniform):
+            self.kind = "uniform"
+        else:  # pragma: no cover - guarded by the caller
+            raise TypeError(f"no latent map for {type(dist).__name__}")
+
+    def to_theta(self, z: np.ndarray) -> np.ndarray:
+        d, z = self.dist, np.asarray(z, dtype=float)
+        if self.kind == "normal":
+            return d.mean + d.std * z
+        if self.kind == "lognormal":
+            return np.exp(d.mu + d.sigma * z)
+        lower = z < 0
+        if self.kind == "uniform":
+            w = d.high - d.low
+            return np.where(lower, d.low + w * special.ndtr(z), d.high - w * special.ndtr(-z))
+        # truncated normal: F(x) = Phi(z) from the lower side, 1 - F(x) = Phi(-z) from the upper side
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x_lo = special.ndtri(special.ndtr(self.a) + special.ndtr(z) * self.mass)
+            x_hi = -special.ndtri(special.ndtr(-self.b) + special.ndtr(-z) * self.mass)
+        x = np.clip(np.where(lower, x_lo, x_hi), self.a, self.b)
+        return d.mean + d.std * x
+
+    def to_latent(self, theta: np.ndarray) -> np.ndarray:
+        d, th = self.dist, np.asarray(theta, dtype=float)
+        if self.kind == "normal":
+            return (th - d.mean) / d.std
+        if self.kind == "lognormal":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (np.log(np.maximum(th, 1e-300)) - d.mu) / d.sigma
+        if self.kind == "uniform":
+            w = d.high - d.low
+            cdf, sf = (th - d.low) / w, (d.high - th) / w
+        else:
+            x = (th - d.mean) / d.std
+            cdf = (special.ndtr(x) - special.ndtr(self.a)) / self.mass
+            sf = (special.ndtr(-x) - special.ndtr(-self.b)) / self.mass
+        cdf = np.clip(cdf, 1e-300, 1.0)
+        sf = np.clip(sf, 1e-300, 1.0)
+        return np.clip(np.where(cdf < 0.5, special.ndtri(cdf), -special.ndtri(sf)), -_Z_MAX, _Z_MAX)
+
+
+class _LatentGaussian:
+    """A full-covariance normal N(m, C) on the standard-normal latents of the continuous
+    parameters (a Gaussian-copula proposal): it can follow a failure region that is
+    tilted against the parameter axes, which a product of one-dimensional families
+    cannot. Its density ratio to p is ``phi(z) / N(z; m, C)`` (the Jacobians of the
+    per-column maps cancel), so the weights are exact p/q in theta."""
+
+    kind = "latent_gaussian"
+
+    def __init__(self, maps: list, floor: float):
+        self.maps = maps
+        self.k = len(maps)
+        self.floor = floor
+        self.mean = np.zeros(self.k)
+        self.cov = np.eye(self.k)
+
+    def _chol(self, factor: float, floor: float = 0.0) -> np.ndarray:
+        """Cholesky factor of ``factor^2 * C`` with C's principal stds raised to ``floor`` first."""
+        cov = self.cov
+        if floor > self.floor:
+            vals, vecs = np.linalg.eigh(cov)
+            cov = (vecs * np.maximum(vals, floor ** 2)) @ vecs.T
+            cov = 0.5 * (cov + cov.T)
+        return np.linalg.cholesky(cov) * factor
+
+    def sample_latent(self, u: np.ndarray, factor: float, floor: float = 0.0) -> np.ndarray:
+        # row by row in plain elementwise arithmetic (no BLAS): a row's value must not depend on
+        # how many rows are drawn together, so that pieces of a stage equal the whole
+        x = special.ndtri(u)
+        L = self._chol(factor, floor)
+        z = np.empty_like(x)
+        for i in range(self.k):
+            acc = np.full(x.shape[0], self.mean[i])
+            for j in range(i + 1):
+                acc = acc + L[i, j] * x[:, j]
+            z[:, i] = acc
+        return z
+
+    def to_theta(self, z: np.ndarray) -> np.ndarray:
+        return np.column_stack([m.to_theta(z[:, i]) for i, m in enumerate(self.maps)]) if self.k else z
+
+    def to_latent(self, theta: np.ndarray) -> np.ndarray:
+        cols = [m.to_latent(theta[:, i]) for i, m in enumerate(self.maps)]
+        return np.column_stack(cols) if cols else np.zeros((theta.shape[0], 0))
+
+    def log_ratio(self, z: np.ndarray, factor: float, floor: float = 0.0) -> np.ndarray:
+        """log phi(z) - log N(z; m, factor^2 C) per row (C floored as in :meth:`_chol`)."""
+        L = self._chol(factor, floor)
+        sol = np.empty_like(z)  # forward substitution L sol = z - m, elementwise (see sample_latent)
+        out = np.full(z.shape[0], float(np.sum(np.log(np.diag(L)))))
+        for i in range(self.k):
+            acc = z[:, i] - self.mean[i]
+            for j in range(i):
+                acc = acc - L[i, j] * sol[:, j]
+            sol[:, i] = acc / L[i, i]
+            out = out + 0.5 * (sol[:, i] * sol[:, i] - z[:, i] * z[:, i])
+        return out
+
+    def refit(self, z: np.ndarray, w: np.ndarray, alpha: float) -> None:
+        ok = np.all(np.isfinite(z), axis=1) & (w > 0)
+        if not ok.any():
+            return
+        z, w = z[ok], w[ok] / w[ok].sum()
+        m = w @ z
+        dz = z - m
+        c = (dz * w[:, None]).T @ dz
+        self.mean = alpha * m + (1.0 - alpha) * self.mean
+        cov = alpha * c + (1.0 - alpha) * self.cov
+        # floor the principal stds (a handful of elites gives a singular or needle-thin fit)
+        vals, vecs = np.linalg.eigh(0.5 * (cov + cov.T))
+        vals = np.maximum(vals, self.floor ** 2)
+        self.cov = (vecs * vals) @ vecs.T
+        self.cov = 0.5 * (self.cov + self.cov.T)
+
+    def get(self) -> dict:
+        return {"mean": [float(v) for v in self.mean], "cov": [[float(v) for v in row] for row in self.cov]}
+
+    def set(self, d: dict) -> None:
+        self.mean = np.asarray(d["mean"], dtype=float).reshape(self.k)
+        self.cov = np.asarray(d["cov"], dtype=float).reshape(self.k, self.k)
+
+
+def _is_continuous(dist) -> bool:
+    return isinstance(dist, (Normal, LogNormal)) or (isinstance(dist, Uniform) and dist.high > dist.low)
 
 
 def _family_for(dist, std_floor: float, cat_floor: float):
@@ -210,15 +369,21 @@ def _family_for(dist, std_floor: float, cat_floor: float):
 
 @register_sampler
 class CrossEntropySampler(Sampler):
-    """Cross-entropy adaptive importance sampling with a product-form proposal.
+    """Cross-entropy adaptive importance sampling (latent full-covariance normal for the
+    continuous parameters, categoricals for the discrete ones; see the module docstring).
 
     Options: ``rho`` (elite quantile, 0.1), ``alpha`` (smoothing, 0.7), ``eps``
-    (defensive-mixture share of p in final proposals, 0.3: a product-form q can
-    settle on one part of a failure region, and on simulated scenarios a 10 %
-    share of p left the rest so under-sampled that intervals missed the truth;
-    0.3 bounds every weight by 1/0.3 and kept them honest), ``std_floor``
-    (minimum std as a fraction of p's scale, 0.05), ``max_stages`` (adaptation
-    stages at most, 25). See the module docstring for the algorithm.
+    (defensive-mixture share of p in final proposals, 0.1: every weight stays
+    below 1/eps; the product family of earlier versions needed 0.3 on simulated
+    scenarios, the Gaussian family keeps intervals honest at 0.1 -- oracle tests
+    and the cut-in comparison with plain MC), ``family`` (``gaussian`` or
+    ``product``), ``latent_floor`` (smallest principal std of the latent
+    covariance, 0.3), ``adapt_floor`` (the same, applied only while adapting, 0 =
+    off: larger values reach the event in fewer stages but measured worse
+    interval coverage), ``widen`` / ``adapt_widen`` (std factors of final /
+    adaptation proposals, 1.3 / 1.5), ``std_floor`` (product family: minimum std
+    as a fraction of p's scale, 0.05), ``cat_floor`` (categoricals: share of a
+    defensive base, 0.1), ``max_stages`` (adaptation stages at most, 25).
 
     Stage semantics: while ``adapting``, ``propose`` draws from p (before the
     first update) or from the current q, with ``log_weight = log p - log q``;
@@ -229,8 +394,9 @@ class CrossEntropySampler(Sampler):
     (seed, stage, offset)."""
 
     name = "ce"
-    OPTIONS = {"rho": 0.1, "alpha": 0.7, "eps": 0.3, "std_floor": 0.05, "max_stages": 25,
-               "widen": 1.3, "adapt_widen": 1.5, "cat_floor": 0.1}
+    OPTIONS: ClassVar[dict[str, Any]] = {"rho": 0.1, "alpha": 0.7, "eps": 0.1, "std_floor": 0.05, "max_stages": 25,
+               "widen": 1.3, "adapt_widen": 1.5, "cat_floor": 0.1, "family": "gaussian",
+               "latent_floor": 0.3, "adapt_floor": 0.0}
 
     def _check_options(self) -> None:
         o = self.options
@@ -250,11 +416,25 @@ class CrossEntropySampler(Sampler):
             raise ValueError(f"ce option cat_floor must be in [0, 1), got {o['cat_floor']}")
         if o["max_stages"] < 1:
             raise ValueError(f"ce option max_stages must be at least 1, got {o['max_stages']}")
+        if not 0.0 < o["latent_floor"] <= 1.0:
+            raise ValueError(f"ce option latent_floor must be in (0, 1], got {o['latent_floor']}")
+        if not 0.0 <= o["adapt_floor"] <= 1.0:
+            raise ValueError(f"ce option adapt_floor must be in [0, 1], got {o['adapt_floor']}")
+        if o["family"] not in ("gaussian", "product"):
+            raise ValueError(f"ce option family must be 'gaussian' or 'product', got {o['family']!r}")
         self._reset()
 
     def _reset(self) -> None:
-        self.families = [_family_for(p.dist, self.options["std_floor"], self.options["cat_floor"])
-                         for p in self.space.parameters]
+        params = self.space.parameters
+        if self.options["family"] == "gaussian":
+            self._cont = [j for j, p in enumerate(params) if _is_continuous(p.dist)]
+        else:
+            self._cont = []
+        self._prod = [j for j in range(len(params)) if j not in self._cont]
+        self.gauss = _LatentGaussian([_LatentMap(params[j].dist) for j in self._cont],
+                                     self.options["latent_floor"])
+        self.families = [_family_for(params[j].dist, self.options["std_floor"], self.options["cat_floor"])
+                         for j in self._prod]
         self.n_updates = 0
         self._adapting = True
         self.converged = False
@@ -271,36 +451,66 @@ class CrossEntropySampler(Sampler):
         self._adapting = False
 
     # ------------------------------------------------------------------ densities
+    def _factor(self, final: bool) -> float:
+        return float(self.options["widen"] if final else self.options["adapt_widen"])
+
+    def _floor(self, final: bool) -> float:
+        return 0.0 if final else float(self.options["adapt_floor"])
+
     def _current(self, final: bool | None = None) -> list:
+        """The product families (discrete parameters; all parameters with ``family='product'``),
+        widened for final or adaptation proposals."""
         final = (not self._adapting) if final is None else final
-        factor = self.options["widen"] if final else self.options["adapt_widen"]
+        factor = self._factor(final)
         if factor != 1.0:
             return [f.widened(factor) for f in self.families]
         return self.families
 
+    def _log_ratio(self, theta: np.ndarray, final: bool, z: np.ndarray | None = None) -> np.ndarray:
+        """log p(theta) - log q(theta) of the unmixed q; ``z``: the latents of the Gaussian block
+        when known (exact even where theta rounds onto a bound)."""
+        out = np.zeros(theta.shape[0])
+        if self._cont:
+            if z is None:
+                z = self.gauss.to_latent(theta[:, self._cont])
+            out += self.gauss.log_ratio(z, self._factor(final), self._floor(final))
+        params = self.space.parameters
+        for j, fam in zip(self._prod, self._current(final)):
+            lp = params[j].dist.logpdf(theta[:, j])
+            lq = fam.logpdf(theta[:, j])
+            with np.errstate(invalid="ignore"):
+                out += np.where(np.isneginf(lq), np.inf, lp - lq)
+        return out
+
     def log_q(self, theta: np.ndarray, final: bool | None = None) -> np.ndarray:
-        """log q(theta) of the product proposal (without the mixture); ``final``
+        """log q(theta) of the proposal (without the mixture); ``final``
         (default: not adapting) selects the widened final q."""
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
-        out = np.zeros(theta.shape[0])
-        for j, fam in enumerate(self._current(final)):
-            out = out + fam.logpdf(theta[:, j])
-        return out
+        final = (not self._adapting) if final is None else final
+        return self.space.logpdf(theta) - self._log_ratio(theta, final)
+
+    def _mix_log_weight(self, lr: np.ndarray) -> np.ndarray:
+        """log p - log q_mix from lr = log p - log q: -log((1 - eps) q/p + eps)."""
+        eps = self.options["eps"]
+        if eps == 0.0:
+            return lr
+        return -np.logaddexp(math.log1p(-eps) - lr, math.log(eps))
 
     def log_q_mix(self, theta: np.ndarray) -> np.ndarray:
         """log of the final proposal ``(1 - eps) q + eps p``."""
-        eps = self.options["eps"]
-        lp = self.space.logpdf(theta)
-        lq = self.log_q(theta, final=True)
-        if eps == 0.0:
-            return lq
-        return np.logaddexp(math.log1p(-eps) + lq, math.log(eps) + lp)
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        return self.space.logpdf(theta) - self._mix_log_weight(self._log_ratio(theta, True))
 
-    def _from_q(self, u: np.ndarray, final: bool = False) -> np.ndarray:
-        out = np.empty_like(u)
-        for j, fam in enumerate(self._current(final)):
-            out[:, j] = fam.ppf(u[:, j])
-        return out
+    def _from_q(self, u: np.ndarray, final: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Rows from q for uniforms u (n, d): (theta, log p - log q)."""
+        theta = np.empty_like(u)
+        z = None
+        if self._cont:
+            z = self.gauss.sample_latent(u[:, self._cont], self._factor(final), self._floor(final))
+            theta[:, self._cont] = self.gauss.to_theta(z)
+        for j, fam in zip(self._prod, self._current(final)):
+            theta[:, j] = fam.ppf(u[:, j])
+        return theta, self._log_ratio(theta, final, z)
 
     # ------------------------------------------------------------------- protocol
     def propose(self, n: int, stage: int, offset: int = 0) -> Proposal:
@@ -313,18 +523,18 @@ class CrossEntropySampler(Sampler):
             theta = self.space.from_unit(u[:, :d])
             return Proposal(theta, np.zeros(n), int(stage), None, offset)
         if self._adapting:
-            theta = self._from_q(u[:, :d], final=False)
-            lw = self.space.logpdf(theta) - self.log_q(theta, final=False)
+            theta, lw = self._from_q(u[:, :d], final=False)
             return Proposal(theta, lw, int(stage), self.level, offset)
         eps = self.options["eps"]
         from_p = u[:, d] < eps
         theta = np.empty((n, d))
+        lr = np.empty(n)
         if from_p.any():
             theta[from_p] = self.space.from_unit(u[from_p, :d])
+            lr[from_p] = self._log_ratio(theta[from_p], True)
         if (~from_p).any():
-            theta[~from_p] = self._from_q(u[~from_p, :d], final=True)
-        lp = self.space.logpdf(theta)
-        lw = lp - self.log_q_mix(theta)
+            theta[~from_p], lr[~from_p] = self._from_q(u[~from_p, :d], final=True)
+        lw = self._mix_log_weight(lr)
         return Proposal(theta, lw, int(stage), 0.0 if self.converged else self.level, offset)
 
     def update(self, proposal: Proposal, robustness: np.ndarray) -> dict:
@@ -347,7 +557,9 @@ class CrossEntropySampler(Sampler):
         if finite.any():
             w[finite] = np.exp(lw[finite] - lw[finite].max())
         if w.sum() > 0:
-            for j, fam in enumerate(self.families):
+            if self._cont:
+                self.gauss.refit(self.gauss.to_latent(theta[:, self._cont]), w, self.options["alpha"])
+            for j, fam in zip(self._prod, self.families):
                 fam.refit(theta[:, j], w, self.options["alpha"])
         self.n_updates += 1
         self.level = level
@@ -372,6 +584,7 @@ class CrossEntropySampler(Sampler):
             "level": encode_float(self.level),
             "history": [dict(h, level=encode_float(h["level"])) for h in self.history],
             "families": [{"kind": f.kind, **f.get()} for f in self.families],
+            "latent_gaussian": self.gauss.get() if self._cont else None,
         })
         return d
 
@@ -385,6 +598,10 @@ class CrossEntropySampler(Sampler):
             if fd["kind"] != fam.kind:
                 raise ValueError(f"state has a {fd['kind']} family where this space needs {fam.kind}")
             fam.set(fd)
+        if self._cont:
+            if not d.get("latent_gaussian"):
+                raise ValueError("state has no latent Gaussian for this space's continuous parameters")
+            self.gauss.set(d["latent_gaussian"])
         self.n_updates = int(d["n_updates"])
         self._adapting = bool(d["adapting"])
         self.converged = bool(d["converged"])

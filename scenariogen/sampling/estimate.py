@@ -216,7 +216,7 @@ def cluster_labels(theta_or_descriptors, labels=None, *, k: int = 5, radius_fact
     if m == 0:
         return 0, out
     if min_size is None:
-        min_size = max(3, int(math.ceil(min_fraction * m)))
+        min_size = max(3, math.ceil(min_fraction * m))
     if m < max(min_size, 2) or pts.shape[1] == 0:
         if m >= min_size:
             out[:] = 0
@@ -247,3 +247,101 @@ def cluster_count(theta_or_descriptors, labels=None, **options) -> int:
     ``labels``: event labels (bool / 0-1) or robustness (event iff < 0); None =
     every row is an event sample."""
     return cluster_labels(theta_or_descriptors, labels, **options)[0]
+
+
+# ------------------------------------------------- failure clusters in p-quantile space
+
+
+def quantiles_of(space, theta) -> np.ndarray:
+    """theta (n, d) -> u (n, d) with u_j = F_j(theta_j), each parameter's CDF under p (mid-CDF
+    ``F(k) - P(k) / 2`` for discrete ones): a scale-free space where equal distances mean equal
+    prior probability, the same for every sampler."""
+    from ..dsl.distributions import Choice, Poisson, Uniform
+    from .ce import _is_continuous, _LatentMap
+
+    theta = np.atleast_2d(np.asarray(theta, dtype=float))
+    out = np.empty_like(theta)
+    for j, prm in enumerate(space.parameters):
+        dist, x = prm.dist, theta[:, j]
+        if _is_continuous(dist):
+            out[:, j] = stats.norm.cdf(_LatentMap(dist).to_latent(x))
+        elif isinstance(dist, Uniform):  # a single value
+            out[:, j] = 0.5
+        elif isinstance(dist, Choice):
+            vals = np.asarray(dist.values, dtype=float)
+            w = np.asarray(dist.weights, dtype=float) / float(np.sum(dist.weights))
+            cdf = np.array([w[vals <= v].sum() for v in x]) if x.size else np.zeros(0)
+            pmf = np.array([w[vals == v].sum() for v in x]) if x.size else np.zeros(0)
+            out[:, j] = cdf - 0.5 * pmf
+        elif isinstance(dist, Poisson):
+            pmf = np.exp(dist.logpdf(x))
+            cdf = stats.poisson(dist.lam).cdf(x)
+            if dist.high is not None:
+                cdf = np.where(x >= dist.high, 1.0, cdf)
+            out[:, j] = cdf - 0.5 * pmf
+        else:  # pragma: no cover - every distribution kind is handled above
+            raise TypeError(f"no CDF for {type(dist).__name__}")
+    return np.clip(out, 0.0, 1.0)
+
+
+def subsample_events(x, n: int | None, seed: int = 0) -> np.ndarray:
+    """At most ``n`` rows of x, chosen without replacement by a fixed-seed generator (all rows,
+    in order, when n is None or x has no more than n): compares samplers at equal event counts."""
+    x = np.asarray(x)
+    if n is None or x.shape[0] <= n:
+        return x
+    idx = np.sort(np.random.default_rng(seed).choice(x.shape[0], int(n), replace=False))
+    return x[idx]
+
+
+@dataclass(frozen=True)
+class FailureClusters:
+    """Diversity of a set of failure (target-event) scenarios at a fixed resolution.
+
+    Each parameter's p-quantile range [0, 1] is cut into ``bins`` equal bins; ``cells``
+    is the number of distinct occupied grid cells, ``clusters`` the number of groups of
+    occupied cells that touch (share a face, edge or corner), ``events`` the number of
+    event scenarios they were counted on (after subsampling)."""
+
+    clusters: int
+    cells: int
+    events: int
+    bins: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def failure_clusters_u(u, *, bins: int = 4, n_events: int | None = None, seed: int = 0) -> FailureClusters:
+    """:class:`FailureClusters` of event points u (n, d) in p-quantile space (see :func:`quantiles_of`),
+    subsampled to ``n_events`` first (:func:`subsample_events`) so that two samplers are compared on
+    the same number of events."""
+    if bins < 1:
+        raise ValueError(f"bins must be positive, got {bins}")
+    u = np.asarray(u, dtype=float)
+    if u.ndim == 1:
+        u = u[:, None]
+    u = subsample_events(u[np.all(np.isfinite(u), axis=1)], n_events, seed)
+    m = u.shape[0]
+    if m == 0:
+        return FailureClusters(0, 0, 0, bins)
+    cell = np.minimum((u * bins).astype(np.int64), bins - 1)
+    occupied = np.unique(cell, axis=0)
+    k = occupied.shape[0]
+    if k == 1 or u.shape[1] == 0:
+        return FailureClusters(1, k, m, bins)
+    tree = cKDTree(occupied.astype(float))
+    pairs = tree.query_pairs(1.0, p=np.inf, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(k, k))
+    n_comp, _ = connected_components(graph, directed=False)
+    return FailureClusters(int(n_comp), int(k), int(m), bins)
+
+
+def failure_clusters_theta(space, theta, labels=None, **options) -> FailureClusters:
+    """:func:`failure_clusters_u` of the event rows of theta (``labels``: bool / 0-1 labels or
+    robustness, event iff < 0; None = all rows are events)."""
+    theta = np.atleast_2d(np.asarray(theta, dtype=float))
+    ev = np.ones(theta.shape[0], bool) if labels is None else _events_from(labels)
+    if ev.size != theta.shape[0]:
+        raise ValueError(f"{ev.size} labels for {theta.shape[0]} rows")
+    return failure_clusters_u(quantiles_of(space, theta[ev]), **options)

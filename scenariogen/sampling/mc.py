@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.stats import qmc as _qmc
@@ -19,7 +20,7 @@ class MonteCarloSampler(Sampler):
     Never adapts; ``update`` only reports."""
 
     name = "mc"
-    OPTIONS: dict = {}
+    OPTIONS: ClassVar[dict[str, Any]] = {}
 
     def propose(self, n: int, stage: int, offset: int = 0) -> Proposal:
         self._check_request(n, stage, offset)
@@ -40,7 +41,7 @@ class QuasiMonteCarloSampler(Sampler):
     the QMC variance reduction)."""
 
     name = "qmc"
-    OPTIONS: dict = {}
+    OPTIONS: ClassVar[dict[str, Any]] = {}
 
     def propose(self, n: int, stage: int, offset: int = 0) -> Proposal:
         self._check_request(n, stage, offset)

@@ -21,12 +21,23 @@ scale; it ignores the correlation the MCMC moves leave between particles.
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import special, stats
 
-from .base import (Proposal, Sampler, decode_array, decode_float, encode_array, encode_float,
-                   latent_to_theta, register_sampler, sanitize_robustness, stream_uniforms)
+from .base import (
+    Proposal,
+    Sampler,
+    decode_array,
+    decode_float,
+    encode_array,
+    encode_float,
+    latent_to_theta,
+    register_sampler,
+    sanitize_robustness,
+    stream_uniforms,
+)
 from .estimate import Estimate
 
 
@@ -64,7 +75,7 @@ class SplittingSampler(Sampler):
     """
 
     name = "splitting"
-    OPTIONS = {"n_particles": 1000, "kill_fraction": 0.1, "mcmc_steps": 5, "beta": 0.5,
+    OPTIONS: ClassVar[dict[str, Any]] = {"n_particles": 1000, "kill_fraction": 0.1, "mcmc_steps": 5, "beta": 0.5,
                "target_accept": 0.3, "max_levels": 10000}
 
     def _check_options(self) -> None:
@@ -107,7 +118,7 @@ class SplittingSampler(Sampler):
 
     @property
     def k(self) -> int:
-        return max(1, min(self.n_particles - 1, int(round(self.options["kill_fraction"] * self.n_particles))))
+        return max(1, min(self.n_particles - 1, round(self.options["kill_fraction"] * self.n_particles)))
 
     @property
     def adapting(self) -> bool:
@@ -231,7 +242,7 @@ class SplittingSampler(Sampler):
             f = float((self.r < 0).mean()) if self.phase == "level" else math.nan
             logp = self.log_mass + (math.log(f) if f > 0 else -math.inf)
             warns.append("splitting did not reach the event level (budget spent); the estimate is biased low")
-        n_events = int(round(f * N)) if math.isfinite(f) else 0
+        n_events = round(f * N) if math.isfinite(f) else 0
         p = math.exp(logp) if math.isfinite(logp) else 0.0
         z = float(stats.norm.ppf(0.5 + confidence / 2))
         relvar = sum(K / (N * (N - K)) for K in self.kills)

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, stats
 
-from ..dsl.distributions import Choice, Normal, Parameter, ParameterSpace, Poisson, Uniform
+from ..dsl.distributions import (
+    Choice,
+    Normal,
+    Parameter,
+    ParameterSpace,
+    Poisson,
+    Uniform,
+)
 
 
 def mc_sims_needed(p: float, rel_half_width: float = 0.3, confidence: float = 0.95) -> float:
@@ -122,4 +129,4 @@ class MixedTail:
         return np.maximum(self.b - th[:, 0], self.t - th[:, 1] - c - self.SLOPE * th[:, 3])
 
 
-__all__ = ["GaussianTail", "TwoSidedTail", "MixedTail", "mc_sims_needed"]
+__all__ = ["GaussianTail", "MixedTail", "TwoSidedTail", "mc_sims_needed"]

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from scenariogen.dsl.distributions import (Choice, LogNormal, Normal, Parameter, ParameterSpace, Poisson,
-                                           Uniform)
+from scenariogen.dsl.distributions import (
+    Choice,
+    LogNormal,
+    Normal,
+    Parameter,
+    ParameterSpace,
+    Poisson,
+    Uniform,
+)
+
 
 @pytest.fixture
 def mixed_space() -> ParameterSpace:

@@ -3,6 +3,12 @@ from __future__ import annotations
 import numpy as np
 
 from scenariogen.sampling import cluster_count, cluster_labels, get_sampler
+from scenariogen.sampling.estimate import (
+    failure_clusters_theta,
+    failure_clusters_u,
+    quantiles_of,
+    subsample_events,
+)
 from scenariogen.sampling.toy import TwoSidedTail
 
 
@@ -50,3 +56,54 @@ def test_two_failure_modes_found_from_mc_sample():
     m = TwoSidedTail(2, 0.05)
     th = get_sampler("mc", m.space, 0).propose(20_000, 0).theta
     assert cluster_count(th, m(th)) == 2
+
+
+# ------------------------------------------- failure clusters in p-quantile space, equal events
+
+
+def test_quantiles_of_every_kind(mixed_space):
+    th = get_sampler("mc", mixed_space, 3).propose(4000, 0).theta
+    u = quantiles_of(mixed_space, th)
+    assert u.shape == th.shape and np.all((u >= 0) & (u <= 1))
+    # continuous columns: u = F(theta) is uniform under p
+    for j in range(4):
+        assert abs(u[:, j].mean() - 0.5) < 0.02 and abs(u[:, j].std() - np.sqrt(1 / 12)) < 0.02
+    assert np.allclose(u[:, 0], (th[:, 0] - 0.5) / 2.5)
+    # discrete columns: mid-CDF, e.g. the choice (0, 1, 2) with weights (0.5, 0.3, 0.2)
+    assert set(np.round(u[:, 4], 9)) <= {0.25, 0.65, 0.9}
+
+
+def test_failure_clusters_grid_and_subsampling():
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.0, 0.2, (300, 2))
+    b = rng.uniform(0.8, 1.0, (100, 2))
+    fc = failure_clusters_u(np.concatenate([a, b]), bins=4)
+    assert (fc.clusters, fc.cells, fc.events) == (2, 2, 400)
+    # touching cells (corners too) form one cluster
+    assert failure_clusters_u(np.array([[0.1, 0.1], [0.3, 0.3], [0.6, 0.1]]), bins=4).clusters == 1
+    assert failure_clusters_u(np.array([[0.1, 0.1], [0.6, 0.6]]), bins=4).clusters == 2
+    sub = failure_clusters_u(np.concatenate([a, b]), bins=4, n_events=50, seed=1)
+    assert sub.events == 50 and sub == failure_clusters_u(np.concatenate([a, b]), bins=4, n_events=50, seed=1)
+    assert failure_clusters_u(np.zeros((0, 3))).clusters == 0
+    assert subsample_events(np.arange(10), 20).tolist() == list(range(10))
+
+
+def test_ce_keeps_both_failure_modes_like_mc():
+    """TwoSidedTail: two failure regions in opposite corners of quantile space. At an equal
+    number of events, CE's final rows hold as many clusters as plain MC's."""
+    m = TwoSidedTail(2, 1e-3)
+    mc = get_sampler("mc", m.space, 0).propose(400_000, 0).theta
+    mc_ev = mc[m(mc) < 0]
+    s = get_sampler("ce", m.space, 0)
+    st = 0
+    while s.adapting:
+        prop = s.propose(500, st)
+        s.update(prop, m(prop.theta))
+        st += 1
+    th = s.propose(5000, st).theta
+    ce_ev = th[m(th) < 0]
+    n = min(len(ce_ev), len(mc_ev))
+    ce_fc = failure_clusters_theta(m.space, ce_ev, n_events=n)
+    mc_fc = failure_clusters_theta(m.space, mc_ev, n_events=n)
+    assert mc_fc.clusters == 2 and ce_fc.clusters >= mc_fc.clusters
+    assert ce_fc.events == mc_fc.events == n

@@ -17,8 +17,9 @@ SLOW = os.environ.get("SCENARIOGEN_SLOW_TESTS", "") not in ("", "0")
 SEEDS = 100 if SLOW else 40
 
 
-def _ce_runs(model, budget, n_per_stage, seeds):
-    return [run_estimate("ce", model.space, model, budget, seed=s, n_per_stage=n_per_stage) for s in range(seeds)]
+def _ce_runs(model, budget, n_per_stage, seeds, **kw):
+    return [run_estimate("ce", model.space, model, budget, seed=s, n_per_stage=n_per_stage, **kw)
+            for s in range(seeds)]
 
 
 def _check(ests, p, min_cover=0.9, mean_tol=0.05):
@@ -34,8 +35,9 @@ def _check(ests, p, min_cover=0.9, mean_tol=0.05):
 @pytest.mark.parametrize("p", [1e-3, 1e-4, 1e-6])
 def test_ce_gaussian_tail_coverage_and_mean(p):
     model = GaussianTail(2, p)
-    ests = _ce_runs(model, 6000, 500, SEEDS)
-    assert all(e.details["n_final"] >= 2500 for e in ests)
+    # the full-covariance latent Gaussian needs up to 7 levels of 500 at p = 1e-6
+    ests = _ce_runs(model, 6000, 500, SEEDS, max_adapt_fraction=0.6)
+    assert all(e.details["n_final"] >= 2400 for e in ests)
     assert not any("still adapting" in w for e in ests for w in e.warnings)
     _check(ests, p)
 

@@ -10,6 +10,7 @@ import pytest
 from scenariogen.sampling import Proposal, get_sampler
 from scenariogen.sampling.toy import GaussianTail
 
+
 def robustness_of(theta):
     """A smooth robustness on mixed_space with an event probability of a few per cent."""
     return 2.6 - 0.8 * (theta[:, 0] - 1.75) ** 2 - 0.2 * theta[:, 2] - 0.3 * theta[:, 5] - 0.2 * theta[:, 4] \
