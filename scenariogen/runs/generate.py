@@ -11,8 +11,11 @@ from its manifest writes exactly the shards an uninterrupted run writes.
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import math
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +23,14 @@ import numpy as np
 from .. import __version__
 from ..dsl import schema as S
 from ..errors import ScenarioGenError
-from ..sim.engine import Batch, concat, simulate, spec_hash
-from ..sim.io import load_npz, save_npz
+from ..parallel import Backend, ShardResult, ShardTask
+from ..sim.engine import Batch, concat, spec_hash
+from ..sim.io import atomic_path, load_npz
 from .manifest import (
     FORMAT,
     MANIFEST,
     SHARDS,
     content_hash,
-    file_sha256,
     read_manifest,
     shard_sim_arrays,
     write_json_atomic,
@@ -119,29 +122,44 @@ def _shard_path(out: Path, k: int) -> Path:
     return out / SHARDS / f"shard-{k:06d}.npz"
 
 
-def _save_shard(path: Path, batch: Batch, keep: np.ndarray, log_weight: np.ndarray, stage: int, event: np.ndarray,
-                robustness: np.ndarray) -> None:
-    extra = {
-        "sim/index": batch.indices,
-        "sim/theta": batch.theta,
-        "sim/log_weight": log_weight,
-        "sim/robustness": robustness,
-        "sim/event": event,
-        "sim/stage": np.full(batch.size, stage, np.int64),
-    }
-    kept = batch.select(keep)
-    save_npz(kept, path, extra=extra)
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    tmp = atomic_path(path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class _StagePlan:
+    """A sampler stage being drawn: its pieces proposed so far, and what the written ones returned."""
+
+    stage: int
+    size: int  # rows wanted
+    offset: int = 0  # rows proposed so far (including pieces written before a resume)
+    closed: bool = False  # every piece proposed
+    outstanding: int = 0  # pieces proposed, not yet written
+    rob: list = field(default_factory=list)  # per written piece, in order
+    theta: list = field(default_factory=list)
+    log_weight: list = field(default_factory=list)
 
 
 def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *, resume: bool = False,
-             progress: bool = True, stop_after_shards: int | None = None) -> dict:
+             progress: bool = True, stop_after_shards: int | None = None, backend: Backend | None = None) -> dict:
     """Run (or resume) a generation into ``out_dir``; returns the final manifest.
 
-    ``stop_after_shards`` stops after writing that many new shards (for tests
-    of interrupted runs)."""
+    Shards are simulated on ``backend`` (default: :class:`~scenariogen.parallel.LocalBackend`), several at
+    once where the sampler allows: all pieces of a stage together, and, once the sampler stops adapting
+    (its later proposals no longer depend on results), the following stages too. Results come back in any
+    order; shards, stage updates and the manifest are written here, in index order, so the output is the
+    same for every backend and worker count. ``stop_after_shards`` stops after writing that many new
+    shards (for tests of interrupted runs)."""
     from tqdm import tqdm
 
-    from ..sampling import get_sampler
+    from ..parallel import LocalBackend
+    from ..sampling import Proposal, get_sampler
 
     check_settings(spec, st)
     out = Path(out_dir)
@@ -163,7 +181,6 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     bar = tqdm(total=st.count if st.count is not None else st.budget, unit="evt" if st.count else "sim",
                desc=f"{spec.name} [{st.sampler}]", disable=not progress or None, initial=0)
     bar.update(totals["events"] if st.count is not None else totals["simulations"])
-    new_shards = 0
 
     def finished() -> bool:
         if st.budget is not None and totals["simulations"] >= st.budget:
@@ -173,78 +190,145 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
         final_done = any(not s["adapting"] for s in manifest["stages"])
         return st.count is not None and totals["events"] >= st.count and not sampler.adapting and final_done
 
-    try:
-        while not finished():
-            stage = len(manifest["stages"])
+    plans: collections.deque[_StagePlan] = collections.deque()  # stages proposed, not yet updated
+    tasks: dict[int, ShardTask] = {}  # submitted, not yet written, by shard number
+    results: dict = {}  # finished out of order, waiting for the shards before them
+    levels: dict[int, float | None] = {}
+    planned = _sims_before_stage(manifest, len(manifest["stages"]))  # global index of the next proposed row
+    next_k = len(manifest["shards"])
+    no_more_stages = False
+
+    def plan_task() -> ShardTask | None:
+        """The next shard to simulate, or None when none can be proposed before results come back."""
+        nonlocal planned, next_k, no_more_stages
+        cur = plans[-1] if plans and not plans[-1].closed else None
+        if cur is None:
+            # a new stage: right away once the sampler stopped adapting (its update cannot change what it
+            # proposes), else only after the stages before it were simulated and fed back
+            if no_more_stages or (plans and sampler.adapting) or (not plans and finished()):
+                no_more_stages = no_more_stages or not plans
+                return None
+            stage = len(manifest["stages"]) + len(plans)
             # splitting fixes its own stage size (one move per renewed particle); the others take ours
             n_stage = sampler.stage_size or (st.stage_size if sampler.adapting else st.shard_size)
             if st.budget is not None:
-                left = st.budget - _sims_before_stage(manifest, stage)
+                left = st.budget - planned
                 if sampler.stage_size is not None and left < n_stage:
-                    break  # splitting cannot use part of a stage: stop within the budget
+                    no_more_stages = True  # splitting cannot use part of a stage: stop within the budget
+                    return None
                 n_stage = min(n_stage, left)
             if n_stage <= 0:
-                break
-            rob_parts, prop_parts = [], []
-            done_pieces = [s for s in manifest["shards"] if s["stage"] == stage]
-            offset = 0
-            while offset < n_stage:
-                m = min(st.shard_size, n_stage - offset)
-                if done_pieces and done_pieces[0]["offset"] == offset:
-                    rec = done_pieces.pop(0)
+                no_more_stages = True
+                return None
+            cur = _StagePlan(stage, n_stage)
+            plans.append(cur)
+            for rec in manifest["shards"]:  # pieces written before a resume
+                if rec["stage"] == stage:
                     sim = shard_sim_arrays(out / rec["file"])
-                    rob_parts.append(sim["robustness"])
-                    prop_parts.append((sim["theta"], sim["log_weight"]))
-                    offset += m
-                    continue
-                prop = sampler.propose(m, stage, offset)
-                m = prop.theta.shape[0]
-                if m == 0:
-                    break
-                first_index = totals["simulations"]
-                batch = simulate(spec, theta=prop.theta, seed=st.seed, start_index=first_index,
-                                 record="full", record_every=st.record_every)
-                rob = batch.robustness[st.target]
-                event = rob < 0.0
-                keep = event if st.keep == "events" else np.ones(batch.size, bool)
-                k = len(manifest["shards"])
-                path = _shard_path(out, k)
-                _save_shard(path, batch, keep, prop.log_weight, stage, event, rob)
-                manifest["shards"].append({
-                    "file": str(path.relative_to(out)), "stage": stage, "offset": offset, "size": m,
-                    "first_index": first_index, "events": int(event.sum()), "kept": int(keep.sum()),
-                    "sha256": file_sha256(path),
-                })
-                totals["simulations"] += m
-                totals["events"] += int(event.sum())
-                totals["kept"] += int(keep.sum())
-                write_json_atomic(out / MANIFEST, manifest)
-                bar.update(int(event.sum()) if st.count is not None else m)
-                bar.set_postfix(sims=totals["simulations"], events=totals["events"],
-                                rate=f"{totals['events'] / max(totals['simulations'], 1):.2e}",
-                                level=_fmt_level(prop.level))
-                rob_parts.append(rob)
-                prop_parts.append((prop.theta, prop.log_weight))
-                offset += m
-                new_shards += 1
-                if stop_after_shards is not None and new_shards >= stop_after_shards:
-                    return manifest
-            from ..sampling import Proposal
+                    cur.rob.append(sim["robustness"])
+                    cur.theta.append(sim["theta"])
+                    cur.log_weight.append(sim["log_weight"])
+                    cur.offset = rec["offset"] + rec["size"]
+                    planned += rec["size"]
+        if cur.offset >= cur.size:
+            cur.closed = True
+            return None
+        m = min(st.shard_size, cur.size - cur.offset)
+        prop = sampler.propose(m, cur.stage, cur.offset)
+        m = prop.theta.shape[0]
+        if m == 0:
+            cur.closed = True
+            return None
+        task = ShardTask(k=next_k, stage=cur.stage, offset=cur.offset, first_index=planned, theta=prop.theta,
+                         log_weight=prop.log_weight, seed=st.seed, target=st.target, keep=st.keep,
+                         record_every=st.record_every)
+        levels[next_k] = prop.level
+        next_k += 1
+        planned += m
+        cur.offset += m
+        cur.outstanding += 1
+        if cur.offset >= cur.size:
+            cur.closed = True
+        return task
 
-            full = Proposal(theta=np.concatenate([p[0] for p in prop_parts]),
-                            log_weight=np.concatenate([p[1] for p in prop_parts]), stage=stage,
-                            level=None)
+    def complete_stages() -> bool:
+        """Feed every fully written stage back to the sampler, in order; True when the run is finished."""
+        while plans and plans[0].closed and plans[0].outstanding == 0:
+            cur = plans.popleft()
+            rob = np.concatenate(cur.rob) if cur.rob else np.zeros(0)
+            full = Proposal(theta=np.concatenate(cur.theta) if cur.theta else np.zeros((0, spec.parameters.dim)),
+                            log_weight=np.concatenate(cur.log_weight) if cur.log_weight else np.zeros(0),
+                            stage=cur.stage, level=None)
             adapting = sampler.adapting
-            info = sampler.update(full, np.concatenate(rob_parts))
+            info = sampler.update(full, rob)
             manifest["stages"].append({
-                "stage": stage, "size": int(full.theta.shape[0]), "adapting": bool(adapting),
-                "events": int((np.concatenate(rob_parts) < 0).sum()), "info": _jsonable(info),
+                "stage": cur.stage, "size": int(full.theta.shape[0]), "adapting": bool(adapting),
+                "events": int((rob < 0).sum()), "info": _jsonable(info),
             })
             manifest["sampler_state"] = _jsonable(sampler.state_dict())
             write_json_atomic(out / MANIFEST, manifest)
             if adapting and st.budget is None and len(manifest["stages"]) > 200:
                 raise ScenarioGenError("the sampler did not reach the target event in 200 stages; "
                                        "give --budget or check that the event can happen")
+            if finished():
+                return True
+        return False
+
+    def write_shard(task: ShardTask, res: ShardResult) -> None:
+        path = _shard_path(out, task.k)
+        _write_bytes_atomic(path, res.data)
+        m = task.size
+        manifest["shards"].append({
+            "file": str(path.relative_to(out)), "stage": task.stage, "offset": task.offset, "size": m,
+            "first_index": task.first_index, "events": res.events, "kept": res.kept,
+            "sha256": hashlib.sha256(res.data).hexdigest(),
+        })
+        totals["simulations"] += m
+        totals["events"] += res.events
+        totals["kept"] += res.kept
+        write_json_atomic(out / MANIFEST, manifest)
+        bar.update(res.events if st.count is not None else m)
+        bar.set_postfix(sims=totals["simulations"], events=totals["events"],
+                        rate=f"{totals['events'] / max(totals['simulations'], 1):.2e}",
+                        level=_fmt_level(levels.pop(task.k, None)))
+        cur = next(p for p in plans if p.stage == task.stage)
+        cur.rob.append(res.robustness)
+        cur.theta.append(task.theta)
+        cur.log_weight.append(task.log_weight)
+        cur.outstanding -= 1
+
+    def fill(session) -> None:
+        while session.pending < session.window:
+            task = plan_task()
+            if task is None:
+                return
+            tasks[task.k] = task
+            session.submit(task)
+
+    new_shards = 0
+    try:
+        with (backend or LocalBackend()).session(spec) as session:
+            done = False
+            while not done:
+                fill(session)
+                if session.pending == 0:
+                    # nothing running: either a stage ended without new pieces, or the run is over
+                    if plans and plans[0].closed and plans[0].outstanding == 0:
+                        done = complete_stages()
+                        continue
+                    if plans and not plans[-1].closed:
+                        continue
+                    break
+                res = session.next_result()
+                results[res.k] = res
+                fill(session)  # keep the workers busy while this result is written
+                while not done and len(manifest["shards"]) in results:
+                    k = len(manifest["shards"])
+                    write_shard(tasks.pop(k), results.pop(k))
+                    new_shards += 1
+                    if stop_after_shards is not None and new_shards >= stop_after_shards:
+                        return manifest
+                    done = complete_stages()
     finally:
         bar.close()
 

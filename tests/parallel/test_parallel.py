@@ -1,0 +1,215 @@
+"""Backends for ``generate`` and ``estimate``: local (threads, processes) and Ray give bit-identical runs,
+also when results come back out of order, when a worker dies mid-run, and across a resume."""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import scenariogen
+from scenariogen import cli
+from scenariogen.errors import ScenarioGenError
+from scenariogen.parallel import (
+    FAULT_DIR_ENV,
+    LocalBackend,
+    RayBackend,
+    Session,
+    make_backend,
+)
+from scenariogen.runs import GenerateSettings, generate, read_manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+BRAKE = ROOT / "scenarios" / "leader_hard_brake.yaml"
+
+# cross-entropy: two adapting stages fanned out in pieces, then final stages proposed ahead of the results
+ST = GenerateSettings(sampler="ce", target="near_miss", seed=4, budget=2000, shard_size=200, stage_size=400)
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return scenariogen.load_scenario(BRAKE)
+
+
+@pytest.fixture(scope="module")
+def reference(spec, tmp_path_factory):
+    """The run on the default backend (one process, numba threads)."""
+    out = tmp_path_factory.mktemp("ref") / "run"
+    return out, generate(spec, out, ST, progress=False, backend=LocalBackend(workers=1))
+
+
+@pytest.fixture(scope="module")
+def fault_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("faults")
+
+
+@pytest.fixture(scope="module")
+def ray_session(fault_dir):
+    """One local Ray instance for the module; its workers see the fault-injection folder."""
+    ray = pytest.importorskip("ray")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {FAULT_DIR_ENV: str(fault_dir)}})
+    yield ray
+    ray.shutdown()
+
+
+def shard_contents(run: Path) -> list[dict]:
+    out = []
+    for rec in read_manifest(run)["shards"]:
+        with np.load(run / rec["file"]) as z:
+            out.append({k: z[k] for k in z.files})
+    return out
+
+
+def assert_same_run(run: Path, manifest: dict, ref: tuple[Path, dict]) -> None:
+    ref_run, ref_manifest = ref
+    assert manifest["complete"]
+    assert manifest["content_hash"] == ref_manifest["content_hash"]
+    assert [s["sha256"] for s in manifest["shards"]] == [s["sha256"] for s in ref_manifest["shards"]]
+    for a, b in zip(shard_contents(run), shard_contents(ref_run), strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
+    assert not list(run.rglob("*.tmp"))
+
+
+def test_reference_run_fans_out_ce_stages(reference):
+    _, m = reference
+    assert m["totals"]["simulations"] == 2000
+    stages = m["stages"]
+    assert stages[0]["adapting"] and not stages[-1]["adapting"]
+    # adapting stages hold several shards each: their pieces run concurrently
+    assert sum(s["stage"] == 0 for s in m["shards"]) == 2
+    idx = np.concatenate([np.load(reference[0] / s["file"])["sim/index"] for s in m["shards"]])
+    np.testing.assert_array_equal(idx, np.arange(2000))
+
+
+def test_two_threads_match_one(spec, reference, tmp_path):
+    # two local processes are compared in test_dead_local_worker_process_is_replaced
+    m = generate(spec, tmp_path / "run", ST, progress=False, backend=LocalBackend(workers=2))
+    assert_same_run(tmp_path / "run", m, reference)
+
+
+class _LastFirstSession(Session):
+    """Runs the most recently submitted task first: results arrive in the reverse of index order."""
+
+    window = 5
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.tasks = collections.deque()
+        self.order = []
+
+    def submit(self, task):
+        self.tasks.append(task)
+
+    def next_result(self):
+        task = self.tasks.pop()
+        self.order.append(task.k)
+        return task.run(self.spec)
+
+    @property
+    def pending(self):
+        return len(self.tasks)
+
+    def cancel(self):
+        self.tasks.clear()
+
+
+class _LastFirstBackend:
+    def __init__(self):
+        self.sessions = []
+
+    def session(self, spec):
+        self.sessions.append(_LastFirstSession(spec))
+        return self.sessions[-1]
+
+
+def test_out_of_order_results_are_written_in_index_order(spec, reference, tmp_path):
+    backend = _LastFirstBackend()
+    m = generate(spec, tmp_path / "run", ST, progress=False, backend=backend)
+    order = backend.sessions[0].order
+    assert order != sorted(order)  # results really came back out of order
+    assert_same_run(tmp_path / "run", m, reference)
+
+
+def test_dead_local_worker_process_is_replaced(spec, reference, tmp_path, monkeypatch):
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / "kill-task-3").touch()
+    monkeypatch.setenv(FAULT_DIR_ENV, str(faults))  # spawned workers inherit it
+    m = generate(spec, tmp_path / "run", ST, progress=False, backend=LocalBackend(workers=2, mode="processes"))
+    assert not (faults / "kill-task-3").exists(), "the worker of shard 3 should have claimed the marker and died"
+    assert_same_run(tmp_path / "run", m, reference)
+
+
+# ------------------------------------------------------------------------------ ray
+
+
+def test_ray_matches_local(spec, reference, ray_session, tmp_path):
+    m = generate(spec, tmp_path / "run", ST, progress=False, backend=RayBackend(workers=2))
+    assert_same_run(tmp_path / "run", m, reference)
+    assert ray_session.is_initialized()  # a session reuses the caller's Ray instance and leaves it running
+
+
+def test_killed_ray_worker_is_retried_without_duplicate_or_gap(spec, reference, ray_session, fault_dir, tmp_path):
+    marker = fault_dir / "kill-task-4"
+    marker.touch()
+    m = generate(spec, tmp_path / "run", ST, progress=False, backend=RayBackend(workers=2))
+    assert not marker.exists(), "the Ray worker of shard 4 should have claimed the marker and died"
+    assert_same_run(tmp_path / "run", m, reference)
+    assert [s["first_index"] for s in m["shards"]] == [s["first_index"] for s in reference[1]["shards"]]
+
+
+def test_ray_run_resumes_after_a_driver_stop(spec, reference, ray_session, tmp_path):
+    out = tmp_path / "run"
+    generate(spec, out, ST, progress=False, backend=RayBackend(workers=2), stop_after_shards=3)
+    part = read_manifest(out)
+    assert not part["complete"] and len(part["shards"]) == 3
+    generate(spec, out, ST, progress=False, backend=RayBackend(workers=2), stop_after_shards=3, resume=True)
+    assert len(read_manifest(out)["shards"]) == 6
+    # the backend is not part of the run: a Ray run can be finished locally (and the other way round)
+    m = generate(spec, out, ST, progress=False, backend=LocalBackend(workers=2), resume=True)
+    assert_same_run(out, m, reference)
+
+
+def test_cli_generate_and_estimate_on_ray(ray_session, reference, tmp_path, capsys):
+    out = tmp_path / "cli"
+    args = ["generate", str(BRAKE), "--out", str(out), "--sampler", "ce", "--target", "near_miss", "--seed", "4",
+            "--budget", "2000", "--shard-size", "200", "--stage-size", "400", "-q"]
+    assert cli.main([*args, "--backend", "ray", "--workers", "2"]) == 0
+    assert read_manifest(out)["content_hash"] == reference[1]["content_hash"]
+    est = []
+    for extra in ([], ["--backend", "ray"]):
+        capsys.readouterr()
+        assert cli.main(["estimate", str(BRAKE), "--event", "near_miss", "--sampler", "ce", "--budget", "1500",
+                         "--seed", "2", "--json", *extra]) == 0
+        est.append(json.loads(capsys.readouterr().out))
+    assert est[0] == est[1] and est[0]["n_sims"] == 1500
+
+
+# ------------------------------------------------------------------------ bad input
+
+
+def test_missing_ray_gives_install_hint(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(ScenarioGenError, match=r"pip install 'scenariogen\[ray\]'"):
+        make_backend("ray")
+    code = cli.main(["generate", str(BRAKE), "--out", str(tmp_path / "x"), "--budget", "100", "--backend", "ray"])
+    err = capsys.readouterr().err
+    assert code == 2 and "scenariogen[ray]" in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"name": "dask"}, "unknown backend"),
+    ({"address": "10.0.0.1:6379"}, "--ray-address needs --backend ray"),
+    ({"workers": 0}, "--workers must be"),
+])
+def test_bad_backend_requests(kw, message):
+    with pytest.raises(ScenarioGenError, match=message):
+        make_backend(**kw)
