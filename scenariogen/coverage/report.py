@@ -13,6 +13,8 @@ tables) and PNG plots; it is built in a temporary folder and renamed into place 
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import math
 import os
@@ -34,13 +36,16 @@ REPORT_FORMAT = "scenariogen-coverage/1"
 @dataclass(frozen=True, eq=False)
 class DescriptorSet:
     """Descriptor rows of one side: ``D`` (n, 13) raw units, optional importance ``weights`` (n,),
-    the frame step ``dt`` (s) and frames per window, and what was read (``info``)."""
+    the frame step ``dt`` (s) and frames per window, what was read (``info``) and ``groups`` (n,):
+    the source each window was cut from (a simulated scenario's index; a real log, scene and ego
+    track), which keeps overlapping windows of one source in one fold of the classifier test."""
 
     D: np.ndarray
     weights: np.ndarray | None
     dt: float
     frames: int
     info: dict
+    groups: np.ndarray | None = None
 
 
 def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
@@ -87,7 +92,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
         info = {"kind": "npz", "path": str(run)}
     else:
         raise ScenarioGenError(f"{run}: not a run directory or an .npz batch of 'scenariogen simulate'")
-    Ds, ws = [], []
+    Ds, ws, gs = [], [], []
     dt = frames = None
     n_scen = 0
     for path, is_shard in tqdm(shards, desc="synthetic descriptors", unit="shard", disable=not progress or None):
@@ -110,6 +115,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
         traj, mask, kinds, sizes, rows = _ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, step)
         D, _ = descriptors(traj, mask, kinds, sizes, bdt)
         Ds.append(D)
+        gs.append(np.asarray(b.indices, np.int64)[rows] if b.indices is not None else rows + n_scen)
         n_scen += b.size
         if is_shard:
             sim = shard_sim_arrays(path)
@@ -125,7 +131,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     if info.get("kind") == "run" and (info.get("settings") or {}).get("keep") == "events":
         info["note"] = ("the run kept only its target events: the synthetic set is conditional on the event, and "
                         "its weighted shares are conditional too")
-    return DescriptorSet(np.concatenate(Ds), np.concatenate(ws), float(dt), int(frames), info)
+    return DescriptorSet(np.concatenate(Ds), np.concatenate(ws), float(dt), int(frames), info, np.concatenate(gs))
 
 
 def _log_paths(path: Path, reader) -> list[Path]:
@@ -147,15 +153,37 @@ def _log_paths(path: Path, reader) -> list[Path]:
 
 
 def _reader_object(name: str | None):
+    """The reader called ``name`` (built-in or plugin) and how to name it in messages; (None, "") for
+    automatic choice. A plugin whose ``read`` cannot take ``dt=`` is refused here, by name and
+    distribution, before any log is read."""
     if name is None:
-        return None
+        return None, ""
     from ..logs import READERS
 
     if name in READERS:
-        return READERS[name]
+        return READERS[name], f"reader {name!r}"
     from ..export import readers
 
-    return readers().get(name)  # raises listing the valid names
+    reg = readers()
+    obj = reg.get(name)  # raises listing the valid names
+    entry = next((e for e in reg.entries() if e.name == name), None)
+    where = f"reader plugin {name!r}" + (f" from distribution {entry.origin} ({entry.value})" if entry else "")
+    _require_dt(obj, where)
+    return obj, where
+
+
+def _require_dt(reader, where: str) -> None:
+    """Refuse a reader whose ``read`` takes no ``dt`` keyword: both sides must share one frame step."""
+    try:
+        sig = inspect.signature(reader.read)
+    except (TypeError, ValueError):  # not introspectable (a C function): the call will tell
+        return
+    try:
+        sig.bind("log", dt=0.1)
+    except TypeError:
+        raise ScenarioGenError(
+            f"{where} cannot be used for coverage: its read{sig} takes no 'dt' keyword, and real logs must be "
+            "resampled to the simulation's frame step; the plugin needs read(path, *, dt=seconds, ...)") from None
 
 
 def real_descriptors(path, *, reader: str | None = None, window: float, dt: float, stride: float | None = None,
@@ -172,13 +200,13 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     path = Path(path)
     if not path.exists():
         raise ScenarioGenError(f"--real {path}: no such file or directory")
-    r = _reader_object(reader)
+    r, _where = _reader_object(reader)
     is_log = path.is_file() or any(getattr(x, "sniff", lambda p: False)(path)
                                    for x in ([r] if r is not None else _all_readers()))
     paths = [path] if is_log else _log_paths(path, r)
     if not paths:
         raise ScenarioGenError(f"--real {path}: no log files found (readers: {', '.join(_all_names())})")
-    Ds, skipped, used = [], {}, {}
+    Ds, gs, skipped, used = [], [], {}, {}
     for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
         try:
             scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
@@ -187,21 +215,29 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
                 raise
             skipped[str(p)] = str(exc)
             continue
+        if scenes.size > 1:  # several scenes in one file may reuse track ids: tag them with the scene
+            tag = np.char.add(np.arange(scenes.size).astype(str)[:, None], ":")
+            scenes = dataclasses.replace(scenes, track_ids=np.char.add(tag, scenes.track_ids.astype(str)).astype(object))
         w = make_windows(scenes, window, stride=window if stride is None else stride)
         if w.size == 0:
             skipped[str(p)] = f"no window of {window:g} s with an eligible ego (log lasts {scenes.duration:g} s)"
             continue
         D, _ = descriptors(w.trajectories, w.mask, w.kinds, w.sizes, w.dt)
-        D = D[np.isfinite(D).any(axis=1)]
-        Ds.append(D)
-        used[str(p)] = len(D)
+        # a window's source: this log, its scene and the ego's track (agent 0 of the window)
+        g = np.array([f"{p}|{src}|{tid}" for src, tid in zip(w.sources, w.track_ids[:, 0])], dtype=object)
+        ok = np.isfinite(D).any(axis=1)
+        Ds.append(D[ok])
+        gs.append(g[ok])
+        used[str(p)] = int(ok.sum())
     if not Ds:
         why = "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:5])
         raise ScenarioGenError(f"--real {path}: no usable real windows of {window:g} s"
                                + (f" ({why})" if why else "") + "; try a shorter --window")
     D = np.concatenate(Ds)
+    groups = np.concatenate(gs)
     return DescriptorSet(D, None, float(dt), round(window / dt),
-                         {"path": str(path), "logs": used, "skipped": skipped, "windows": len(D)})
+                         {"path": str(path), "logs": used, "skipped": skipped, "windows": len(D),
+                          "sources": len(set(groups.tolist()))}, groups)
 
 
 def _all_readers():
@@ -297,7 +333,9 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
           (f"| Vendi order 0.5, synthetic / real | {_f(d['vendi_synthetic_half'])} / {_f(d['vendi_real_half'])} "
            f"(ratio {_f(d['vendi_ratio_half'])}) |"),
           f"| duplicate rate, synthetic / real | {_f(d['duplicate_rate'])} / {_f(d['duplicate_rate_real'])} |",
-          (f"| classifier accuracy ({c['folds']}-fold, {c['n_per_class']} per class) | {_f(c['accuracy'])} "
+          (f"| classifier accuracy ({c['folds']}-fold, {c['n_per_class']} per class"
+           + (f", folds grouped by source: {c['groups_real']} real, {c['groups_synthetic']} synthetic"
+              if c.get("grouped") else ", plain folds") + f") | {_f(c['accuracy'])} "
            f"(chance {_f(c['accuracy_chance'][0])}-{_f(c['accuracy_chance'][1])}) |"),
           f"| classifier AUC | {_f(c['auc'])} (chance {_f(c['auc_chance'][0])}-{_f(c['auc_chance'][1])}) |"]
     L += ["", "## Tails", "", "Real tail beyond the real quantile on the risky side; shares are fractions of each set.", "",
@@ -337,10 +375,10 @@ def write_report(out, rep: dict, real: DescriptorSet, synthetic: DescriptorSet, 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     notes = []
     try:
-        plots, why = plot_report(tmp, real.D, synthetic.D, result)
+        plots, why, plot_axes = plot_report(tmp, real.D, synthetic.D, result)
         if why:
             notes.append(why)
-        rep = dict(rep, plots=plots, plot_note=why)
+        rep = dict(rep, plots=plots, plot_note=why, plot_axes=plot_axes)
         (tmp / "report.json").write_text(json.dumps(rep, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "report.md").write_text(report_markdown(rep, plots), encoding="utf-8")
         if out.exists():
@@ -379,7 +417,8 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
         bar.set_postfix_str(name)
 
     try:
-        result = score(rl.D, syn.D, weights=syn.weights, settings=settings, progress=tick)
+        result = score(rl.D, syn.D, weights=syn.weights, settings=settings, progress=tick, real_groups=rl.groups,
+                       synthetic_groups=syn.groups)
         bar.update(1)
     except ValueError as exc:
         raise ScenarioGenError(f"cannot score: {exc}") from None

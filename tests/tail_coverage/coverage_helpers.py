@@ -26,16 +26,27 @@ def need(path: Path) -> Path:
 
 
 @cache
-def real_pool(window: float = 3.0, stride: float = 1.0) -> np.ndarray:
+def real_pool_grouped(window: float = 3.0, stride: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Descriptor rows of every vehicle window in the NGSIM CommonRoad scenes and (with pyarrow) the
-    Argoverse 2 logs: about a thousand 3 s windows, each eligible vehicle taking the ego's role."""
+    Argoverse 2 logs: about a thousand 3 s windows, each eligible vehicle taking the ego's role; and
+    per row its source (log + ego track: the overlapping windows of one vehicle share it)."""
     paths = sorted(need(NGSIM).glob("*.xml"))
     if importlib.util.find_spec("pyarrow") is not None:
         paths += sorted(p for p in (REAL / "av2-api-fixtures" / "sensor").iterdir() if p.is_dir())
         paths += sorted((REAL / "av2-api-fixtures" / "forecasting").glob("*.parquet"))
-    parts = [descriptors_of(make_windows(read_log(p), window, stride=stride))[0] for p in paths]
-    D = np.concatenate(parts)
-    return D[np.isfinite(D).any(axis=1)]
+    parts, groups = [], []
+    for p in paths:
+        w = make_windows(read_log(p), window, stride=stride)
+        parts.append(descriptors_of(w)[0])
+        groups.append(np.array([f"{p.name}|{t}" for t in w.track_ids[:, 0]], dtype=object))
+    D, g = np.concatenate(parts), np.concatenate(groups)
+    ok = np.isfinite(D).any(axis=1)
+    return D[ok], g[ok]
+
+
+def real_pool(window: float = 3.0, stride: float = 1.0) -> np.ndarray:
+    """The descriptor rows of :func:`real_pool_grouped`."""
+    return real_pool_grouped(window, stride)[0]
 
 
 def highway_dir(tmp: Path) -> Path:

@@ -16,6 +16,7 @@ import scenariogen
 from scenariogen.cli import main
 from scenariogen.coverage import plots
 from scenariogen.coverage.metrics import score
+from scenariogen.coverage.plots import histogram_axis
 from scenariogen.coverage.report import real_descriptors, synthetic_descriptors
 from scenariogen.runs import GenerateSettings, generate
 from scenariogen.sim import save_npz
@@ -50,11 +51,16 @@ def test_ce_covers_more_of_the_real_min_ttc_tail_than_mc(runs, real_highway):
     real = real_descriptors(real_highway, window=3.0, dt=0.1, stride=1.0)
     assert real.D.shape[0] >= 60 and set(real.info["logs"]) == {str(real_highway / n) for n in
                                                                 ("USA_US101-3_3_T-1.xml", "USA_US101-4_1_T-1.xml")}
+    # overlapping windows (3 s every 1 s) of one vehicle share their source: log and ego track
+    assert real.groups.shape == (len(real.D),) and real.info["sources"] < len(real.D) / 2
+    assert all(str(g).startswith(str(real_highway)) for g in real.groups)
     res = {}
     for s in ("ce", "mc"):
         syn = synthetic_descriptors(runs / s, window=3.0, stride=2.5)
         assert syn.info["scenarios"] == BUDGET and len(syn.D) == len(syn.weights) > BUDGET
-        res[s] = score(real.D, syn.D, weights=syn.weights)
+        assert len(np.unique(syn.groups)) == BUDGET  # a scenario's windows share its index
+        res[s] = score(real.D, syn.D, weights=syn.weights, real_groups=real.groups, synthetic_groups=syn.groups)
+        assert res[s].classifier.grouped
     for q in (0.05,):
         ce, mc = res["ce"].tail("min_ttc", q), res["mc"].tail("min_ttc", q)
         assert ce.threshold == mc.threshold  # the same real tail
@@ -98,11 +104,15 @@ def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     assert rep["synthetic"]["scenarios"] == 300 and rep["counts"]["synthetic"] == 600 and rep["counts"]["real"] >= 20
     assert rep["fidelity"]["k"] == 5 and 0 <= rep["fidelity"]["coverage"] <= 1
     assert {t["descriptor"] for t in rep["tails"]} >= {"min_ttc", "joint"}
+    assert rep["classifier"]["grouped"] and rep["real"]["sources"] <= rep["counts"]["real"]
     md = (out / "report.md").read_text()
     assert md.index("Verdict") < md.index("## Tails")
     if importlib.util.find_spec("matplotlib") is not None:
         assert {"histograms.png", "risky_map.png"} <= {p.name for p in out.iterdir()}
         assert (out / "histograms.png").read_bytes()[:4] == b"\x89PNG"
+        # max_drac has near-zero gaps giving thousands of m/s^2: a symlog axis, decided from the data
+        assert rep["plot_axes"]["max_drac"] == "symlog" and rep["plot_axes"]["ego_speed_mean"] == "linear"
+        assert set(rep["plot_axes"]) == {n for n, d in rep["descriptors"].items() if d["used"]}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     # a second run replaces the report, leaving nothing else behind
     assert main(["coverage", str(small_npz), "--real", str(real_highway), "--out", str(out), "--window", "3",
@@ -170,3 +180,45 @@ def test_pedestrian_logs_give_no_vehicle_windows(small_npz, tmp_path, capsys):
     eth = need(REAL / "eth-ucy" / "crowds_zara01.txt")
     code = main(["coverage", str(small_npz), "--real", str(eth), "--out", str(tmp_path / "o"), "--window", "3", "-q"])
     assert code == 2 and "no usable real windows" in capsys.readouterr().err
+
+
+def test_heavy_tails_get_a_symlog_axis():
+    rng = np.random.default_rng(0)
+    assert histogram_axis(rng.normal(size=5000))[0] == "linear"
+    assert histogram_axis(rng.exponential(size=5000), rng.uniform(0, 3, 800))[0] == "linear"
+    drac = np.r_[rng.exponential(0.5, 5000), 8000.0, 3000.0, 900.0]  # a few near-zero gaps
+    scale, linthresh = histogram_axis(rng.exponential(0.5, 800), drac)
+    assert scale == "symlog" and 0.3 < linthresh < 1.0  # linear over the bulk (its IQR), log beyond
+    assert histogram_axis(np.r_[np.zeros(950), rng.uniform(0, 3, 50)])[0] == "linear"  # a point mass
+    assert histogram_axis(np.array([np.nan, np.inf]))[0] == "linear"
+
+
+class _OldReader:
+    """A reader plugin written before readers took ``dt``."""
+
+    name = "oldfmt"
+
+    def read(self, path):
+        raise AssertionError("must not be called")
+
+
+class _EntryPoint:
+    def load(self):
+        return _OldReader
+
+
+def test_reader_plugin_without_dt_is_refused_by_name(small_npz, tmp_path, monkeypatch, capsys):
+    from scenariogen import export
+    from scenariogen.registry import PluginEntry, Registry
+
+    entry = PluginEntry("oldfmt", "oldfmt_pkg:OldReader", "oldfmt-pkg", "0.3")
+    monkeypatch.setattr(export, "readers", lambda: Registry(export.READERS_GROUP, "reader", export.check_reader,
+                                                            discover=lambda group: [(entry, _EntryPoint())]))
+    log = tmp_path / "a.old"
+    log.write_text("whatever\n")
+    code = main(["coverage", str(small_npz), "--real", str(log), "--reader", "oldfmt", "--out",
+                 str(tmp_path / "o"), "--window", "3", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert "reader plugin 'oldfmt' from distribution oldfmt-pkg 0.3" in err and "'dt'" in err
+    assert not (tmp_path / "o").exists()

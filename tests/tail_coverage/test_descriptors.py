@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 import scenariogen
-from scenariogen.coverage import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors, descriptors_of
+from scenariogen.coverage import (
+    DESCRIPTOR_NAMES,
+    DESCRIPTOR_UNITS,
+    RISKY_SIDE,
+    descriptors,
+    descriptors_of,
+)
 from scenariogen.sim import layout as Lo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,7 +35,7 @@ def test_names_units_sides():
 def cut_in():
     spec = scenariogen.load_scenario(REPO / "scenarios" / "highway_cut_in.yaml")
     batch = scenariogen.simulate(spec, n=50, seed=1)
-    D, names = descriptors_of(batch)
+    D, _names = descriptors_of(batch)
     return batch, D
 
 

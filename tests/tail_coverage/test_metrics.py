@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-from coverage_helpers import real_pool
+from coverage_helpers import real_pool, real_pool_grouped
 from scipy.spatial.distance import cdist
 
 from scenariogen.coverage import DESCRIPTOR_NAMES
@@ -15,6 +17,7 @@ from scenariogen.coverage.metrics import (
     _intervals_1d,
     _joint_scores,
     ball_hits,
+    classifier_test,
     fit_standardiser,
     knn_radii,
     score,
@@ -183,3 +186,80 @@ def test_thresholds_move_the_verdicts(heldout):
     strict = Thresholds(drift_off_support=0.0, shortcut_auc=0.0)
     vs = {v.name: v for v in verdicts(heldout, strict)}
     assert vs["simulator drift"].fired == (heldout.fidelity.off_support > 0)
+
+
+# ---------------------------------------------------------------------------- grouped folds
+
+
+def test_grouped_folds_keep_a_vehicles_windows_in_one_fold(heldout):
+    """Real vs real, split by vehicle: the overlapping 3 s windows (1 s stride) of one vehicle are
+    near-copies. With plain folds the classifier learns the vehicles and "tells the sets apart";
+    with folds grouped by vehicle it is at chance, and no shortcut risk is called."""
+    D, g = real_pool_grouped()
+    names, codes = np.unique(g.astype(str), return_inverse=True)
+    assert len(names) < len(D) / 3  # several windows per vehicle
+    first = np.isin(codes, np.random.default_rng(0).permutation(len(names))[: len(names) // 2])
+    st, _ = fit_standardiser(D[first])
+    X, Y = st(D[first]), st(D[~first])
+    okx, oky = np.isfinite(X).all(1), np.isfinite(Y).all(1)
+    X, Y, gx, gy = X[okx], Y[oky], g[first][okx], g[~first][oky]
+    c = classifier_test(X, Y, st.names, 5000, 5, 0, gx, gy)
+    assert c.grouped and c.n_per_class == len(X) < len(Y)  # every real window is used
+    assert c.groups_real == len(np.unique(gx)) and c.groups_synthetic <= len(np.unique(gy))
+    assert c.effective_real < c.n_per_class  # the chance interval counts sources, not windows
+    assert c.accuracy_chance[0] <= c.accuracy <= c.accuracy_chance[1]
+    assert c.auc_chance[0] <= c.auc <= c.auc_chance[1]
+    assert not {v.name: v for v in verdicts(dataclasses.replace(heldout, classifier=c))}["shortcut risk"].fired
+    plain = classifier_test(X, Y, st.names, 5000, 5, 0)
+    assert not plain.grouped and plain.auc > 0.75  # the leak the grouping removes
+
+
+# ---------------------------------------------------------------------------- verdict wording
+
+
+def test_partial_enrichment_names_the_missing_and_the_enriched_tails(split):
+    """Held-out data without the real ego_max_decel tail and with the min-TTC tail four times over:
+    missing tails names ego_max_decel (only), and enriching still credits min_ttc."""
+    X, Y = split
+    st, _ = fit_standardiser(X)
+    ttc = Y[:, COL["min_ttc"]] <= np.quantile(X[:, COL["min_ttc"]], 0.05)
+    decel = Y[:, COL["ego_max_decel"]] >= np.quantile(X[:, COL["ego_max_decel"]], 0.95)
+    extra = np.repeat(Y[ttc & ~decel], 4, axis=0)
+    extra[:, list(st.columns)] += 0.02 * st.scale * np.random.default_rng(7).normal(size=(len(extra), len(st.columns)))
+    r = score(X, np.concatenate([Y[~decel], extra]))
+    vs = {v.name: v for v in verdicts(r)}
+    miss, rich = vs["missing tails"], vs["enriching"]
+    assert miss.fired and miss.descriptors == ("ego_max_decel",)
+    assert "ego_max_decel (0x the real mass" in miss.message and "enrich min_ttc" in miss.message
+    assert rich.fired and rich.descriptors[0] == "min_ttc" and "ego_max_decel" not in rich.descriptors
+    assert "other risky tails are missing" in rich.message
+    assert not vs["simulator drift"].fired and not vs["collapse"].fired
+
+
+def test_low_tail_reach_under_drift_is_not_called_a_missing_tail(heldout):
+    """The measured cut-in case: CE puts 5.6x the real joint-tail mass and 4.5x the min-TTC tail's
+    there, but the simulator drifts
+    (80 % off-support, coverage 0.15), so only a third of the joint tail's real samples are reached in
+    the full space. That is the drift's doing: missing tails stays quiet and says so, enriching names
+    the tails it raises but does not count them while drift holds."""
+    r = heldout
+    tails = []
+    for t in r.tails:
+        if t.descriptor == "joint":
+            t = dataclasses.replace(t, enrichment=5.6, reach=0.33)
+        elif t.descriptor == "min_ttc":
+            t = dataclasses.replace(t, enrichment=4.5, reach_1d=1.0, reach=0.0)
+        elif t.descriptor in r.settings.risky:
+            t = dataclasses.replace(t, enrichment=1.0, reach_1d=1.0)
+        tails.append(t)
+    drift = dataclasses.replace(r.fidelity, off_support=0.8, coverage=0.15)
+    vs = {v.name: v for v in verdicts(dataclasses.replace(r, tails=tuple(tails), fidelity=drift))}
+    assert vs["simulator drift"].fired
+    assert not vs["missing tails"].fired and "see simulator drift" in vs["missing tails"].message
+    e = vs["enriching"]
+    assert not e.fired and "min_ttc 4.5x the real mass of its 0.05 tail" in e.message
+    assert "simulator drift" in e.message
+    # the same tail reach with the bulk well covered is a missing tail
+    vs = {v.name: v for v in verdicts(dataclasses.replace(r, tails=tuple(tails)))}
+    assert vs["missing tails"].fired and "joint" in vs["missing tails"].descriptors
+    assert vs["enriching"].fired and "min_ttc" in vs["enriching"].message
