@@ -13,6 +13,20 @@ The proposal q has two parts, independent of each other:
   the cap if given, else a 1 - 1e-12 quantile of p; q puts no mass above it, the
   defensive mixture does).
 
+``family='mixture'`` replaces the single normal by a mixture of up to
+``components`` full-covariance normals on the same latents, refitted at each
+level by weighted EM on the elites (deterministic k-means++ start from a
+counter-based stream, the number of components chosen by BIC on the elites'
+Kish effective size, each principal std floored at ``latent_floor``); a
+component is picked per row from the same uniform column that picks p or q,
+so rows stay addressable. On TwoSidedTail(2, 1e-4) (two opposite failure
+regions) its final proposal has a relative variance per sample of about 4
+against about 23 for one normal (20 seeds); on GaussianTail it keeps one
+component and matches the Gaussian family. On the highway cut-in near-miss
+BIC keeps one component at every level (a few dozen effective elites in 7
+latent dimensions) and ``select='max'`` (the most components that each keep
+``min_component``) measured worse, so ``gaussian`` stays the default.
+
 ``family='product'`` instead gives every continuous parameter its own
 one-dimensional family (a truncated normal on the parameter's bounds, a normal on
 log x for log-normals), the sampler of earlier versions: parameters independent
@@ -38,13 +52,14 @@ import math
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 from ..dsl.distributions import Choice, LogNormal, Normal, Poisson, Uniform
 from .base import (
     Proposal,
     Sampler,
     decode_float,
+    derive_key,
     encode_float,
     register_sampler,
     sanitize_robustness,
@@ -327,6 +342,190 @@ class _LatentGaussian:
         self.cov = np.asarray(d["cov"], dtype=float).reshape(self.k, self.k)
 
 
+def _floor_cov(cov: np.ndarray, floor: float) -> np.ndarray:
+    """``cov`` symmetrised with its eigenvalues raised to ``floor**2`` (principal stds >= floor)."""
+    vals, vecs = np.linalg.eigh(0.5 * (cov + cov.T))
+    out = (vecs * np.maximum(vals, floor ** 2)) @ vecs.T
+    return 0.5 * (out + out.T)
+
+
+def _component_logpdf(z: np.ndarray, mean: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """log N(z; mean, L L^T) per row, in plain elementwise arithmetic (a row's value does not
+    depend on the other rows: pieces of a stage equal the whole)."""
+    k = mean.shape[0]
+    sol = np.empty_like(z)
+    out = np.full(z.shape[0], -float(np.sum(np.log(np.diag(L)))) - k * _LOG_SQRT_2PI)
+    for i in range(k):
+        acc = z[:, i] - mean[i]
+        for j in range(i):
+            acc = acc - L[i, j] * sol[:, j]
+        sol[:, i] = acc / L[i, i]
+        out = out - 0.5 * sol[:, i] * sol[:, i]
+    return out
+
+
+def _weighted_em(z: np.ndarray, w: np.ndarray, n_comp: int, floor: float, key: int,
+                 iters: int = 200, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Weighted EM for a ``n_comp``-component Gaussian mixture on rows z with normalised weights w.
+
+    Deterministic: k-means++ seeding (weighted by w times the squared distance to the nearest
+    centre chosen so far) driven by the counter-based stream ``key``, then EM with every
+    component's principal stds floored at ``floor`` (a constrained maximum likelihood that
+    never degenerates onto a single point). Components whose weight falls below 1e-9 are
+    dropped. Returns (weights, means, covariances, weighted mean log-likelihood)."""
+    n, k = z.shape
+    u = stream_uniforms(key, 0, n_comp, 1)[:, 0]
+    centres = []
+    d2 = np.full(n, np.inf)
+    for c in range(n_comp):
+        score = w if c == 0 else w * d2
+        total = float(score.sum())
+        if not total > 0:
+            break
+        cdf = np.cumsum(score) / total
+        i = int(min(np.searchsorted(cdf, u[c], side="right"), n - 1))
+        centres.append(z[i])
+        d2 = np.minimum(d2, np.sum((z - z[i]) ** 2, axis=1))
+    centres = np.asarray(centres)
+    dist = np.sum((z[:, None, :] - centres[None, :, :]) ** 2, axis=2)
+    resp = np.zeros((n, len(centres)))
+    resp[np.arange(n), np.argmin(dist, axis=1)] = 1.0
+    ll_prev = -math.inf
+    pis = means = covs = None
+    ll = -math.inf
+    for _ in range(iters):
+        nk = resp.T @ w
+        keep = nk > 1e-9
+        resp, nk = resp[:, keep], nk[keep]
+        pis = nk / nk.sum()
+        means = (resp * w[:, None]).T @ z / nk[:, None]
+        covs = np.empty((len(nk), k, k))
+        logs = np.empty((n, len(nk)))
+        for c in range(len(nk)):
+            dz = z - means[c]
+            covs[c] = _floor_cov((dz * (resp[:, c] * w)[:, None]).T @ dz / nk[c], floor)
+            logs[:, c] = math.log(pis[c]) + _component_logpdf(z, means[c], np.linalg.cholesky(covs[c]))
+        lse = special.logsumexp(logs, axis=1)
+        ll = float(np.dot(w, lse))
+        resp = np.exp(logs - lse[:, None])
+        if ll - ll_prev < tol * max(1.0, abs(ll)):
+            break
+        ll_prev = ll
+    return pis, means, covs, ll
+
+
+class _LatentMixture(_LatentGaussian):
+    """A mixture of up to ``max_components`` full-covariance normals on the latents
+    (``family='mixture'``): a failure set with several separate regions (e.g. a near-miss
+    reached with a close cutter *or* with a far, fast one) gets a component on each
+    instead of one peak that reaches the others only through its tails. Fitted at each
+    level by weighted EM (k-means++ start from a counter-based stream: deterministic),
+    the number of components chosen by BIC on the elites' Kish effective size; a
+    component is kept only with at least ``min_weight`` of the mixture. Sampling takes
+    the component from one uniform column and the normal from the others, row by row."""
+
+    kind = "latent_mixture"
+
+    def __init__(self, maps: list, floor: float, max_components: int, min_weight: float, select: str = "bic"):
+        super().__init__(maps, floor)
+        self.max_components = int(max_components)
+        self.min_weight = float(min_weight)
+        self.select = select
+        self.weights = np.ones(1)
+        self.means = np.zeros((1, self.k))
+        self.covs = np.eye(self.k)[None].copy()
+
+    @property
+    def n_components(self) -> int:
+        return int(self.weights.shape[0])
+
+    def _chols(self, factor: float, floor: float = 0.0) -> list[np.ndarray]:
+        out = []
+        for c in range(self.n_components):
+            cov = _floor_cov(self.covs[c], floor) if floor > self.floor else self.covs[c]
+            out.append(np.linalg.cholesky(cov) * factor)
+        return out
+
+    def _pick(self, uc: np.ndarray) -> np.ndarray:
+        cdf = np.cumsum(self.weights)
+        cdf[-1] = 1.0
+        return np.minimum(np.searchsorted(cdf, uc, side="right"), self.n_components - 1)
+
+    def sample_latent(self, u: np.ndarray, factor: float, floor: float = 0.0,
+                      uc: np.ndarray | None = None) -> np.ndarray:
+        """Latents for uniforms u (n, k); ``uc`` (n,): the uniform that picks each row's component."""
+        x = special.ndtri(u)
+        comp = self._pick(np.zeros(u.shape[0]) if uc is None else uc)
+        z = np.empty_like(x)
+        for c, L in enumerate(self._chols(factor, floor)):
+            rows = comp == c
+            if not rows.any():
+                continue
+            xc = x[rows]
+            zc = np.empty_like(xc)
+            for i in range(self.k):
+                acc = np.full(xc.shape[0], self.means[c, i])
+                for j in range(i + 1):
+                    acc = acc + L[i, j] * xc[:, j]
+                zc[:, i] = acc
+            z[rows] = zc
+        return z
+
+    def log_ratio(self, z: np.ndarray, factor: float, floor: float = 0.0) -> np.ndarray:
+        """log phi(z) - log sum_c pi_c N(z; m_c, factor^2 C_c) per row."""
+        lq = None
+        for c, L in enumerate(self._chols(factor, floor)):
+            lc = math.log(self.weights[c]) + _component_logpdf(z, self.means[c], L)
+            lq = lc if lq is None else np.logaddexp(lq, lc)
+        lp = -0.5 * np.sum(z * z, axis=1) - self.k * _LOG_SQRT_2PI
+        return lp - lq
+
+    def refit(self, z: np.ndarray, w: np.ndarray, alpha: float, key: int = 0) -> None:
+        ok = np.all(np.isfinite(z), axis=1) & (w > 0)
+        if not ok.any():
+            return
+        z, w = z[ok], w[ok] / w[ok].sum()
+        n_eff = 1.0 / float(np.dot(w, w))
+        n_par1 = self.k + self.k * (self.k + 1) // 2
+        best = None
+        for n_comp in range(1, self.max_components + 1):
+            if n_comp > 1 and n_eff < n_comp * (self.k + 2):
+                break  # too few effective elites for that many components
+            pis, means, covs, ll = _weighted_em(z, w, n_comp, self.floor, derive_key(key, n_comp))
+            if n_comp > 1 and (len(pis) < n_comp or pis.min() < self.min_weight):
+                continue
+            if self.select == "bic":
+                score = -2.0 * n_eff * ll + (n_comp * n_par1 + n_comp - 1) * math.log(n_eff)
+            else:  # "max": the most components that all keep min_weight
+                score = -n_comp
+            if best is None or score < best[0]:
+                best = (score, pis, means, covs)
+        _, pis, means, covs = best
+        if len(pis) == self.n_components:
+            # smooth each component towards its closest match in the previous fit
+            cost = np.sum((means[:, None, :] - self.means[None, :, :]) ** 2, axis=2)
+            _, match = optimize.linear_sum_assignment(cost)
+            pis = alpha * pis + (1.0 - alpha) * self.weights[match]
+            means = alpha * means + (1.0 - alpha) * self.means[match]
+            covs = np.stack([_floor_cov(alpha * covs[c] + (1.0 - alpha) * self.covs[match[c]], self.floor)
+                             for c in range(len(pis))])
+        self.weights = pis / pis.sum()
+        self.means, self.covs = means, covs
+        self.mean = self.weights @ self.means
+
+    def get(self) -> dict:
+        return {"weights": [float(v) for v in self.weights],
+                "means": [[float(v) for v in row] for row in self.means],
+                "covs": [[[float(v) for v in row] for row in cov] for cov in self.covs]}
+
+    def set(self, d: dict) -> None:
+        w = np.asarray(d["weights"], dtype=float).reshape(-1)
+        self.weights = w
+        self.means = np.asarray(d["means"], dtype=float).reshape(len(w), self.k)
+        self.covs = np.asarray(d["covs"], dtype=float).reshape(len(w), self.k, self.k)
+        self.mean = self.weights @ self.means
+
+
 def _is_continuous(dist) -> bool:
     return isinstance(dist, (Normal, LogNormal)) or (isinstance(dist, Uniform) and dist.high > dist.low)
 
@@ -376,11 +575,16 @@ class CrossEntropySampler(Sampler):
     (defensive-mixture share of p in final proposals, 0.1: every weight stays
     below 1/eps; the product family of earlier versions needed 0.3 on simulated
     scenarios, the Gaussian family keeps intervals honest at 0.1 -- oracle tests
-    and the cut-in comparison with plain MC), ``family`` (``gaussian`` or
-    ``product``), ``latent_floor`` (smallest principal std of the latent
+    and the cut-in comparison with plain MC; on the cut-in near-miss, a broad
+    failure set with a traffic-driven part the proposal rarely reaches, 0.3
+    halves the relative variance per sample, about 330 -> 190 against plain
+    MC's 525, but raises it by about 45 % on GaussianTail(2, 1e-4)), ``family`` (``gaussian`` or
+    ``mixture`` or ``product``), ``latent_floor`` (smallest principal std of the latent
     covariance, 0.3), ``adapt_floor`` (the same, applied only while adapting, 0 =
     off: larger values reach the event in fewer stages but measured worse
-    interval coverage), ``widen`` / ``adapt_widen`` (std factors of final /
+    interval coverage), ``components`` / ``min_component`` / ``select``
+    (``family='mixture'``: at most 3 components, each at least 0.05 of the
+    mixture, their number chosen by ``bic`` or ``max``), ``widen`` / ``adapt_widen`` (std factors of final /
     adaptation proposals, 1.3 / 1.5), ``std_floor`` (product family: minimum std
     as a fraction of p's scale, 0.05), ``cat_floor`` (categoricals: share of a
     defensive base, 0.1), ``max_stages`` (adaptation stages at most, 25).
@@ -396,7 +600,8 @@ class CrossEntropySampler(Sampler):
     name = "ce"
     OPTIONS: ClassVar[dict[str, Any]] = {"rho": 0.1, "alpha": 0.7, "eps": 0.1, "std_floor": 0.05, "max_stages": 25,
                "widen": 1.3, "adapt_widen": 1.5, "cat_floor": 0.1, "family": "gaussian",
-               "latent_floor": 0.3, "adapt_floor": 0.0}
+               "latent_floor": 0.3, "adapt_floor": 0.0, "components": 3, "min_component": 0.05,
+               "select": "bic"}
 
     def _check_options(self) -> None:
         o = self.options
@@ -420,19 +625,29 @@ class CrossEntropySampler(Sampler):
             raise ValueError(f"ce option latent_floor must be in (0, 1], got {o['latent_floor']}")
         if not 0.0 <= o["adapt_floor"] <= 1.0:
             raise ValueError(f"ce option adapt_floor must be in [0, 1], got {o['adapt_floor']}")
-        if o["family"] not in ("gaussian", "product"):
-            raise ValueError(f"ce option family must be 'gaussian' or 'product', got {o['family']!r}")
+        if o["family"] not in ("gaussian", "mixture", "product"):
+            raise ValueError(f"ce option family must be 'gaussian', 'mixture' or 'product', got {o['family']!r}")
+        if not 1 <= o["components"] <= 8:
+            raise ValueError(f"ce option components must be in 1..8, got {o['components']}")
+        if o["select"] not in ("bic", "max"):
+            raise ValueError(f"ce option select must be 'bic' or 'max', got {o['select']!r}")
+        if not 0.0 < o["min_component"] < 0.5:
+            raise ValueError(f"ce option min_component must be in (0, 0.5), got {o['min_component']}")
         self._reset()
 
     def _reset(self) -> None:
         params = self.space.parameters
-        if self.options["family"] == "gaussian":
+        if self.options["family"] in ("gaussian", "mixture"):
             self._cont = [j for j, p in enumerate(params) if _is_continuous(p.dist)]
         else:
             self._cont = []
         self._prod = [j for j in range(len(params)) if j not in self._cont]
-        self.gauss = _LatentGaussian([_LatentMap(params[j].dist) for j in self._cont],
-                                     self.options["latent_floor"])
+        maps = [_LatentMap(params[j].dist) for j in self._cont]
+        if self.options["family"] == "mixture":
+            self.gauss = _LatentMixture(maps, self.options["latent_floor"], self.options["components"],
+                                        self.options["min_component"], self.options["select"])
+        else:
+            self.gauss = _LatentGaussian(maps, self.options["latent_floor"])
         self.families = [_family_for(params[j].dist, self.options["std_floor"], self.options["cat_floor"])
                          for j in self._prod]
         self.n_updates = 0
@@ -501,12 +716,17 @@ class CrossEntropySampler(Sampler):
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         return self.space.logpdf(theta) - self._mix_log_weight(self._log_ratio(theta, True))
 
-    def _from_q(self, u: np.ndarray, final: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Rows from q for uniforms u (n, d): (theta, log p - log q)."""
+    def _from_q(self, u: np.ndarray, final: bool = False,
+                uc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows from q for uniforms u (n, d): (theta, log p - log q); ``uc`` (n,): the uniform
+        that picks each row's mixture component (``family='mixture'``)."""
         theta = np.empty_like(u)
         z = None
         if self._cont:
-            z = self.gauss.sample_latent(u[:, self._cont], self._factor(final), self._floor(final))
+            if isinstance(self.gauss, _LatentMixture):
+                z = self.gauss.sample_latent(u[:, self._cont], self._factor(final), self._floor(final), uc)
+            else:
+                z = self.gauss.sample_latent(u[:, self._cont], self._factor(final), self._floor(final))
             theta[:, self._cont] = self.gauss.to_theta(z)
         for j, fam in zip(self._prod, self._current(final)):
             theta[:, j] = fam.ppf(u[:, j])
@@ -523,7 +743,7 @@ class CrossEntropySampler(Sampler):
             theta = self.space.from_unit(u[:, :d])
             return Proposal(theta, np.zeros(n), int(stage), None, offset)
         if self._adapting:
-            theta, lw = self._from_q(u[:, :d], final=False)
+            theta, lw = self._from_q(u[:, :d], final=False, uc=u[:, d])
             return Proposal(theta, lw, int(stage), self.level, offset)
         eps = self.options["eps"]
         from_p = u[:, d] < eps
@@ -533,7 +753,9 @@ class CrossEntropySampler(Sampler):
             theta[from_p] = self.space.from_unit(u[from_p, :d])
             lr[from_p] = self._log_ratio(theta[from_p], True)
         if (~from_p).any():
-            theta[~from_p], lr[~from_p] = self._from_q(u[~from_p, :d], final=True)
+            # the column that chose p over q, rescaled to [0, 1), picks the mixture component
+            uc = (u[~from_p, d] - eps) / (1.0 - eps)
+            theta[~from_p], lr[~from_p] = self._from_q(u[~from_p, :d], final=True, uc=uc)
         lw = self._mix_log_weight(lr)
         return Proposal(theta, lw, int(stage), 0.0 if self.converged else self.level, offset)
 
@@ -557,7 +779,10 @@ class CrossEntropySampler(Sampler):
         if finite.any():
             w[finite] = np.exp(lw[finite] - lw[finite].max())
         if w.sum() > 0:
-            if self._cont:
+            if isinstance(self.gauss, _LatentMixture):
+                self.gauss.refit(self.gauss.to_latent(theta[:, self._cont]), w, self.options["alpha"],
+                                 self._key(int(proposal.stage), "mixture-init"))
+            elif self._cont:
                 self.gauss.refit(self.gauss.to_latent(theta[:, self._cont]), w, self.options["alpha"])
             for j, fam in zip(self._prod, self.families):
                 fam.refit(theta[:, j], w, self.options["alpha"])
@@ -585,6 +810,7 @@ class CrossEntropySampler(Sampler):
             "history": [dict(h, level=encode_float(h["level"])) for h in self.history],
             "families": [{"kind": f.kind, **f.get()} for f in self.families],
             "latent_gaussian": self.gauss.get() if self._cont else None,
+            "latent_kind": self.gauss.kind,
         })
         return d
 
@@ -601,6 +827,8 @@ class CrossEntropySampler(Sampler):
         if self._cont:
             if not d.get("latent_gaussian"):
                 raise ValueError("state has no latent Gaussian for this space's continuous parameters")
+            if d.get("latent_kind", "latent_gaussian") != self.gauss.kind:
+                raise ValueError(f"state has a {d.get('latent_kind')} where this sampler needs {self.gauss.kind}")
             self.gauss.set(d["latent_gaussian"])
         self.n_updates = int(d["n_updates"])
         self._adapting = bool(d["adapting"])

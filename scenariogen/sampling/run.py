@@ -84,7 +84,6 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
         raise ValueError(f"no budget left for the final stage after {used} adaptation simulations")
     lws, rs = [], []
     offset = 0
-    est = None
     while offset < remaining:
         m = min(chunk, remaining - offset)
         prop = sampler.propose(m, stage, offset)
@@ -92,12 +91,12 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
         lws.append(prop.log_weight)
         offset += m
         if target_rhw is not None:
-            est = estimate_probability(np.concatenate(rs), np.concatenate(lws), confidence=confidence)
+            est = estimate_probability(np.concatenate(rs), np.concatenate(lws), confidence=confidence,
+                                       tail_diagnostic=False)  # interim check; the final call runs it
             if est.n_events >= max(min_events, 1) and est.rel_half_width <= target_rhw:
                 break
     r_final, lw_final = np.concatenate(rs), np.concatenate(lws)
-    if est is None or est.n_sims != r_final.size:
-        est = estimate_probability(r_final, lw_final, confidence=confidence)
+    est = estimate_probability(r_final, lw_final, confidence=confidence)
     est.details.update({"sampler": sampler_name, "n_adapt": used, "n_final": int(r_final.size),
                         "stages": stage + 1, "adaptation": adapt_info})
     est.n_sims = used + int(r_final.size)
