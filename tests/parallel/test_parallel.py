@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import collections
 import json
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +178,29 @@ def test_ray_run_resumes_after_a_driver_stop(spec, reference, ray_session, tmp_p
     # the backend is not part of the run: a Ray run can be finished locally (and the other way round)
     m = generate(spec, out, ST, progress=False, backend=LocalBackend(workers=2), resume=True)
     assert_same_run(out, m, reference)
+
+
+def test_killed_ray_driver_resumes_identically(ray_session, reference, tmp_path):
+    """A driver process killed mid-run (SIGKILL), then resumed by a new driver on the same Ray cluster."""
+    address = ray_session.get_runtime_context().gcs_address
+    out = tmp_path / "killed"
+    args = [sys.executable, "-m", "scenariogen.cli", "generate", str(BRAKE), "--out", str(out), "--sampler", "ce",
+            "--target", "near_miss", "--seed", "4", "--budget", "2000", "--shard-size", "200", "--stage-size",
+            "400", "-q", "--backend", "ray", "--ray-address", address]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        m = read_manifest(out) if (out / "manifest.json").exists() else None
+        if m and len(m["shards"]) >= 3:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the driver finished before it could be killed: " + proc.stderr.read().decode()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not read_manifest(out)["complete"]
+    again = subprocess.run([*args, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert_same_run(out, read_manifest(out), reference)
 
 
 def test_cli_generate_and_estimate_on_ray(ray_session, reference, tmp_path, capsys):
