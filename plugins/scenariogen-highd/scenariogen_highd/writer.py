@@ -14,14 +14,17 @@ The recording number links back to the scenario through ``recordings.csv``.
 from __future__ import annotations
 
 import csv
+import io
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
 from scenariogen import parse_text
 from scenariogen.export import Writer
 from scenariogen.road import build_road, compile_road
 
+from .csvtext import format_rows
 from .tracks import INT_COLUMNS, TRACK_COLUMNS, track_columns
 
 META_COLUMNS = ("id", "width", "height", "initialFrame", "finalFrame", "numFrames", "class", "drivingDirection",
@@ -32,6 +35,9 @@ RECORDING_COLUMNS = ("id", "frameRate", "locationId", "speedLimit", "month", "we
                      "upperLaneMarkings", "lowerLaneMarkings")
 KIND_NAMES = ("car", "truck", "bus", "motorcycle", "bicycle", "pedestrian")  # scenariogen.sim.layout.KIND_NAMES
 CLASSES = {"car": "Car", "truck": "Truck", "bus": "Truck"}  # highD has these two classes only
+ID_COLUMNS = ("id", "precedingId", "followingId", "leftPrecedingId", "leftAlongsideId", "leftFollowingId",
+              "rightPrecedingId", "rightAlongsideId", "rightFollowingId")  # agent ids (slot + 1, 0: none)
+_DECIMALS = np.array([c not in INT_COLUMNS for c in TRACK_COLUMNS])  # "%.3f" columns; the others "%d"
 
 
 @lru_cache(maxsize=4)
@@ -95,51 +101,61 @@ class HighDWriter(Writer):
 
 def _write_recording(prefix: Path, rec_id: int, traj, mask, kinds, sizes, road: dict, frame_dt: float,
                      report) -> None:
-    cols = track_columns(traj, mask, sizes, road["left"], road["right"], road["length"])
     agents = np.flatnonzero(mask.any(axis=1))
+    # neighbours are only ever agents present at that frame: the columns of the present agents alone are
+    # the same numbers, for a fraction of the pairwise work; their ids map back to agent slots + 1
+    sel = agents if len(agents) else np.arange(len(mask))  # (no agent at all: the columns are never read)
+    cols = track_columns(traj[sel], mask[sel], sizes[sel], road["left"], road["right"], road["length"])
+    slot_id = np.concatenate(([0], sel + 1))
+    for c in ID_COLUMNS:
+        cols[c] = slot_id[cols[c]]
     # tracks.csv: grouped by id, then frame, valid frames only
-    rows_i, rows_t = [], []
-    for i in agents:
-        t = np.flatnonzero(mask[i])
-        rows_i.append(np.full(len(t), i))
-        rows_t.append(t)
-    ii = np.concatenate(rows_i) if rows_i else np.zeros(0, int)
-    tt = np.concatenate(rows_t) if rows_t else np.zeros(0, int)
+    ii, tt = np.nonzero(mask[sel])  # row-major: agent by agent, frames ascending
     table = np.column_stack([np.asarray(cols[c], np.float64)[tt, ii] for c in TRACK_COLUMNS])
-    fmt = ["%d" if c in INT_COLUMNS else "%.3f" for c in TRACK_COLUMNS]
-    np.savetxt(f"{prefix}_tracks.csv", table, fmt=fmt, delimiter=",", header=",".join(TRACK_COLUMNS), comments="")
+    rows = format_rows(table, _DECIMALS)
+    header = ",".join(TRACK_COLUMNS) + "\n"
+    if rows is None:  # a value csvtext cannot format exactly (not finite, huge): numpy's own formatting
+        fmt = ["%d" if c in INT_COLUMNS else "%.3f" for c in TRACK_COLUMNS]
+        np.savetxt(f"{prefix}_tracks.csv", table, fmt=fmt, delimiter=",", header=header[:-1], comments="")
+    else:
+        with open(f"{prefix}_tracks.csv", "wb") as fh:
+            fh.write(header.encode() + rows)
 
     n_cars = n_trucks = 0
     driven = 0.0
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(META_COLUMNS)
+    for p, i in enumerate(agents.tolist()):
+        t = np.flatnonzero(mask[i])
+        kind = KIND_NAMES[kinds[i]] if 0 <= kinds[i] < len(KIND_NAMES) else "unknown"
+        cls = CLASSES.get(kind, kind.capitalize())
+        if cls not in ("Car", "Truck"):
+            report.drop(f"highD classes are Car and Truck only: {kind} agents are written with class {cls!r}")
+        n_cars += cls == "Car"
+        n_trucks += cls == "Truck"
+        xv = cols["xVelocity"][t, p]
+        step = np.hypot(np.diff(traj[i, t, 0]), np.diff(traj[i, t, 1]))
+        driven += float(step.sum())
+        lead = cols["precedingId"][t, p] > 0
+        ttc = cols["ttc"][t, p]
+        pos_ttc = ttc[lead & (ttc > 0)]
+        w.writerow([i + 1, f"{sizes[i, 0]:.3f}", f"{sizes[i, 1]:.3f}", t[0] + 1, t[-1] + 1, len(t), cls,
+                    2 if xv.mean() >= 0 else 1, f"{step.sum():.3f}", f"{xv.min():.3f}", f"{xv.max():.3f}",
+                    f"{xv.mean():.3f}",
+                    f"{cols['dhw'][t, p][lead].min():.3f}" if lead.any() else -1,
+                    f"{cols['thw'][t, p][lead].min():.3f}" if lead.any() else -1,
+                    f"{pos_ttc.min():.3f}" if len(pos_ttc) else -1,
+                    int(np.count_nonzero(np.diff(cols["laneId"][t, p])))])
     with open(f"{prefix}_tracksMeta.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(META_COLUMNS)
-        for i in agents:
-            t = np.flatnonzero(mask[i])
-            kind = KIND_NAMES[kinds[i]] if 0 <= kinds[i] < len(KIND_NAMES) else "unknown"
-            cls = CLASSES.get(kind, kind.capitalize())
-            if cls not in ("Car", "Truck"):
-                report.drop(f"highD classes are Car and Truck only: {kind} agents are written with class {cls!r}")
-            n_cars += cls == "Car"
-            n_trucks += cls == "Truck"
-            xv = cols["xVelocity"][t, i]
-            step = np.hypot(np.diff(traj[i, t, 0]), np.diff(traj[i, t, 1]))
-            driven += float(step.sum())
-            lead = cols["precedingId"][t, i] > 0
-            ttc = cols["ttc"][t, i]
-            pos_ttc = ttc[lead & (ttc > 0)]
-            w.writerow([i + 1, f"{sizes[i, 0]:.3f}", f"{sizes[i, 1]:.3f}", t[0] + 1, t[-1] + 1, len(t), cls,
-                        2 if xv.mean() >= 0 else 1, f"{step.sum():.3f}", f"{xv.min():.3f}", f"{xv.max():.3f}",
-                        f"{xv.mean():.3f}",
-                        f"{cols['dhw'][t, i][lead].min():.3f}" if lead.any() else -1,
-                        f"{cols['thw'][t, i][lead].min():.3f}" if lead.any() else -1,
-                        f"{pos_ttc.min():.3f}" if len(pos_ttc) else -1,
-                        int(np.count_nonzero(np.diff(cols["laneId"][t, i])))])
+        fh.write(buf.getvalue())
 
     rate = 1.0 / frame_dt
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(RECORDING_COLUMNS)
+    w.writerow([rec_id, f"{rate:g}", 0, -1, "", "", "", f"{mask.shape[1] * frame_dt:.3f}", f"{driven:.3f}",
+                f"{mask[agents].sum() * frame_dt:.3f}", len(agents), n_cars, n_trucks,
+                road["upper"], road["lower"]])
     with open(f"{prefix}_recordingMeta.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(RECORDING_COLUMNS)
-        w.writerow([rec_id, f"{rate:g}", 0, -1, "", "", "", f"{mask.shape[1] * frame_dt:.3f}", f"{driven:.3f}",
-                    f"{mask[agents].sum() * frame_dt:.3f}", len(agents), n_cars, n_trucks,
-                    road["upper"], road["lower"]])
+        fh.write(buf.getvalue())
