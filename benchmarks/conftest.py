@@ -102,3 +102,30 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("scenariogen benchmark summary")
         for line in _SUMMARY:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def cut_in_spec():
+    """The highway cut-in example, with the kernel compiled (or loaded from its cache) before timing."""
+    import scenariogen
+
+    spec = scenariogen.load_scenario(REPO_ROOT / "scenarios" / "highway_cut_in.yaml")
+    scenariogen.simulate(spec, n=64, record="full")
+    return spec
+
+
+@pytest.fixture
+def run_dirs():
+    """A factory of fresh run-directory paths under one temporary folder, removed afterwards."""
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="sg-bench-run-"))
+    counter = [0]
+
+    def fresh() -> Path:
+        counter[0] += 1
+        return root / f"run{counter[0]}"
+
+    yield fresh
+    shutil.rmtree(root, ignore_errors=True)

@@ -26,16 +26,13 @@ Figures (all in ``extra_info``; one summary line each):
 from __future__ import annotations
 
 import importlib
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import scenariogen
-from benchmarks.conftest import REPO_ROOT, machine_info, summary, two_core_speedup
+from benchmarks.conftest import machine_info, summary, two_core_speedup
 from scenariogen.runs.generate import GenerateSettings, generate, shard_sim_arrays
 from scenariogen.runs.summary import failure_cluster_summary
 from scenariogen.sampling import (
@@ -48,7 +45,6 @@ from scenariogen.sampling import (
 
 gen_mod = importlib.import_module("scenariogen.runs.generate")  # the package re-exports a function of that name
 
-CUT_IN = REPO_ROOT / "scenarios" / "highway_cut_in.yaml"
 RHW = 0.3
 CONF = 0.90
 Z = 1.645
@@ -72,24 +68,6 @@ def _idle_check() -> float:
     return two_core_speedup()
 
 
-@pytest.fixture(scope="module")
-def cut_in_spec():
-    spec = scenariogen.load_scenario(CUT_IN)
-    scenariogen.simulate(spec, n=64, record="full")  # compile / load the kernel cache
-    return spec
-
-
-@pytest.fixture
-def run_dirs():
-    root = Path(tempfile.mkdtemp(prefix="sg-bench-gen-"))
-    counter = [0]
-
-    def fresh() -> Path:
-        counter[0] += 1
-        return root / f"run{counter[0]}"
-
-    yield fresh
-    shutil.rmtree(root, ignore_errors=True)
 
 
 # ------------------------------------------- a. CE vs MC: simulations to rhw 0.3 @ 90 %

@@ -15,42 +15,20 @@ Figures (``extra_info``; one summary line each):
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-import scenariogen
-from benchmarks.conftest import REPO_ROOT, machine_info, summary, two_core_speedup
+from benchmarks.conftest import machine_info, summary, two_core_speedup
 from scenariogen.parallel import LocalBackend, RayBackend, ShardTask
 from scenariogen.runs.generate import GenerateSettings, generate
 
-CUT_IN = REPO_ROOT / "scenarios" / "highway_cut_in.yaml"
 BUDGET = 8000
 SHARD = 1000
 OVERHEAD_TARGET = 0.05
 
 
-@pytest.fixture(scope="module")
-def spec():
-    spec = scenariogen.load_scenario(CUT_IN)
-    scenariogen.simulate(spec, n=64, record="full")  # compile / load the kernel cache
-    return spec
-
-
-@pytest.fixture
-def fresh_dir():
-    root = Path(tempfile.mkdtemp(prefix="sg-bench-par-"))
-    counter = [0]
-
-    def fresh() -> Path:
-        counter[0] += 1
-        return root / f"run{counter[0]}"
-
-    yield fresh
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def _wall(spec, out: Path, backend, shard: int = SHARD, budget: int = BUDGET) -> float:
@@ -87,22 +65,23 @@ def _task_overhead(spec, session, rounds: int = 40) -> tuple[float, float]:
     return float(np.median(remote)), float(np.median(remote) - np.median(inline))
 
 
-def test_backend_throughput_and_ray_overhead(benchmark, spec, fresh_dir):
+def test_backend_throughput_and_ray_overhead(benchmark, cut_in_spec, run_dirs):
     ray = pytest.importorskip("ray")
+    spec = cut_in_spec
     idle_before = two_core_speedup()
     res: dict = {}
 
     def measure():
         for mode in ("threads", "processes"):
             for w in (1, 2):
-                res[f"local-{mode}-{w}"] = _wall(spec, fresh_dir(), LocalBackend(workers=w, mode=mode))
+                res[f"local-{mode}-{w}"] = _wall(spec, run_dirs(), LocalBackend(workers=w, mode=mode))
         t0 = time.perf_counter()
         ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
         res["ray_init_s"] = time.perf_counter() - t0
         try:
-            _wall(spec, fresh_dir(), RayBackend(workers=2), budget=2 * SHARD)  # warm the worker processes
+            _wall(spec, run_dirs(), RayBackend(workers=2), budget=2 * SHARD)  # warm the worker processes
             for w in (1, 2):
-                res[f"ray-{w}"] = _wall(spec, fresh_dir(), RayBackend(workers=w))
+                res[f"ray-{w}"] = _wall(spec, run_dirs(), RayBackend(workers=w))
             with RayBackend(workers=1).session(spec) as session:
                 res["ray_roundtrip_1_scenario_s"], res["ray_overhead_per_shard_s"] = _task_overhead(spec, session)
         finally:

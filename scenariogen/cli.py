@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .errors import DSLError, ScenarioGenError
 
@@ -235,6 +235,16 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_backend_options(p: argparse.ArgumentParser) -> None:
+    """--workers, --backend and --ray-address, shared by generate and estimate."""
+    p.add_argument("--workers", type=int, default=None, metavar="K",
+                   help="local: kernel threads (default: all cores); ray: tasks at once (default: cluster CPUs)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="where simulations run: this machine (default) or a Ray cluster (pip install scenariogen[ray])")
+    p.add_argument("--ray-address", default=None, metavar="ADDRESS",
+                   help="with --backend ray: join this running cluster (default: start a local Ray instance)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -273,12 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", default="ce", help="mc, qmc, ce or splitting (default ce)")
     p.add_argument("--target", default=None, metavar="EVENT", help="event to hunt (default: the file's target)")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--workers", type=int, default=None, metavar="K",
-                   help="local: kernel threads (default: all cores); ray: tasks at once (default: cluster CPUs)")
-    p.add_argument("--backend", choices=("local", "ray"), default="local",
-                   help="where simulations run: this machine (default) or a Ray cluster (pip install scenariogen[ray])")
-    p.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                   help="with --backend ray: join this running cluster (default: start a local Ray instance)")
+    _add_backend_options(p)
     p.add_argument("--resume", action="store_true", help="continue the run in DIR")
     p.add_argument("--shard-size", type=int, default=1000, help="scenarios per shard (default 1000)")
     p.add_argument("--stage-size", type=int, default=2000, help="scenarios per cross-entropy level (default 2000)")
@@ -294,12 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", default="ce", help="mc, qmc, ce or splitting (default ce)")
     p.add_argument("--budget", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--workers", type=int, default=None, metavar="K",
-                   help="local: kernel threads (default: all cores); ray: tasks at once (default: cluster CPUs)")
-    p.add_argument("--backend", choices=("local", "ray"), default="local",
-                   help="where simulations run: this machine (default) or a Ray cluster (pip install scenariogen[ray])")
-    p.add_argument("--ray-address", default=None, metavar="ADDRESS",
-                   help="with --backend ray: join this running cluster (default: start a local Ray instance)")
+    _add_backend_options(p)
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")
     p.set_defaults(func=cmd_estimate)
 
