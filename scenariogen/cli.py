@@ -112,6 +112,27 @@ def _backend(args: argparse.Namespace):
     return make_backend(args.backend, workers=args.workers, address=args.ray_address)
 
 
+def _sampler_options(pairs: list[str] | None) -> dict:
+    """``--option KEY=VALUE`` pairs as a dict; values read as int, float or true/false where they parse."""
+    opts: dict = {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioGenError(f"--option expects KEY=VALUE, got {pair!r}")
+        value: object = text
+        if text.lower() in ("true", "false"):
+            value = text.lower() == "true"
+        else:
+            for conv in (int, float):
+                try:
+                    value = conv(text)
+                    break
+                except ValueError:
+                    pass
+        opts[key.strip()] = value
+    return opts
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     """Sample and simulate until --count target events are found or --budget simulations are spent."""
     from .dsl import load_scenario
@@ -121,7 +142,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     settings = GenerateSettings(
         sampler=args.sampler, target=args.target or (spec.target or ""), seed=spec.seed if args.seed is None else args.seed,
         count=args.count, budget=args.budget, shard_size=args.shard_size, stage_size=args.stage_size,
-        keep=args.keep, record_every=args.every,
+        keep=args.keep, record_every=args.every, sampler_options=_sampler_options(args.option),
     )
     m = generate(spec, args.out, settings, resume=args.resume, progress=not args.quiet, backend=_backend(args))
     t = m["totals"]
@@ -156,10 +177,14 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if args.budget < 1:
         raise ScenarioGenError(f"--budget must be a positive number of simulations, got {args.budget}")
     seed = spec.seed if args.seed is None else args.seed
+    options = _sampler_options(args.option)
+    from .runs.generate import check_sampler_options
+
+    check_sampler_options(args.sampler, spec, options)
     # each call of evaluate takes the next global scenario indices, fanned out over the backend's workers
     with _backend(args).session(spec) as session:
         evaluate = ParallelEvaluator(session, spec, args.event, seed)
-        est = run_estimate(args.sampler, spec.parameters, evaluate, args.budget, seed)
+        est = run_estimate(args.sampler, spec.parameters, evaluate, args.budget, seed, **options)
     if args.json:
         print(json.dumps({"event": args.event, "sampler": args.sampler, **asdict(est)}, default=float))
     else:
@@ -235,6 +260,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_sampler_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--option", action="append", default=None, metavar="KEY=VALUE",
+                   help="a sampler option, repeatable, e.g. --option family=mixture --option eps=0.2 for ce "
+                        "(see docs/sampling.md)")
+
+
 def _add_backend_options(p: argparse.ArgumentParser) -> None:
     """--workers, --backend and --ray-address, shared by generate and estimate."""
     p.add_argument("--workers", type=int, default=None, metavar="K",
@@ -283,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", default="ce", help="mc, qmc, ce or splitting (default ce)")
     p.add_argument("--target", default=None, metavar="EVENT", help="event to hunt (default: the file's target)")
     p.add_argument("--seed", type=int, default=None)
+    _add_sampler_option(p)
     _add_backend_options(p)
     p.add_argument("--resume", action="store_true", help="continue the run in DIR")
     p.add_argument("--shard-size", type=int, default=1000, help="scenarios per shard (default 1000)")
@@ -299,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", default="ce", help="mc, qmc, ce or splitting (default ce)")
     p.add_argument("--budget", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=None)
+    _add_sampler_option(p)
     _add_backend_options(p)
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")
     p.set_defaults(func=cmd_estimate)

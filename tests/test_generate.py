@@ -169,3 +169,36 @@ def test_estimate_cli_bad_event():
     r = _cli("estimate", BRAKE, "--event", "nope", "--budget", 10)
     assert r.returncode == 2 and "not an event" in r.stderr
 
+
+
+def test_sampler_options_reach_the_sampler_and_bind_the_run(tmp_path, capsys):
+    from scenariogen import cli
+
+    out = tmp_path / "mix"
+    args = ["generate", str(BRAKE), "--out", str(out), "--target", "near_miss", "--budget", "1200", "--seed", "3",
+            "--stage-size", "400", "--shard-size", "400", "-q", "--option", "family=mixture", "--option", "eps=0.25"]
+    assert cli.main(args) == 0
+    m = read_manifest(out)
+    assert m["settings"]["sampler_options"] == {"family": "mixture", "eps": 0.25}
+    assert m["sampler_state"]["options"]["family"] == "mixture" and m["sampler_state"]["options"]["eps"] == 0.25
+    # the same request without the options is another run: resume refuses it by name
+    capsys.readouterr()
+    assert cli.main([*args[:-4], "--resume"]) == 2
+    assert "sampler_options" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, message", [
+    ("famly=mixture", "unknown option(s) 'famly'"),
+    ("eps=2", "eps must be in [0, 1)"),
+    ("eps", "expects KEY=VALUE"),
+])
+def test_bad_sampler_option_is_refused_before_anything_runs(tmp_path, capsys, option, message):
+    from scenariogen import cli
+
+    for cmd in (["generate", str(CUT_IN), "--out", str(tmp_path / "run"), "--budget", "100"],
+                ["estimate", str(CUT_IN), "--event", "near_miss", "--budget", "100"]):
+        capsys.readouterr()
+        assert cli.main([*cmd, "--option", option]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()

@@ -51,6 +51,7 @@ class GenerateSettings:
     stage_size: int = 2000  # scenarios per adaptation stage (cross-entropy levels)
     keep: str = "events"  # "events": trajectories of target events only; "all": every scenario
     record_every: int = 1
+    sampler_options: dict = field(default_factory=dict)  # e.g. {"family": "mixture", "eps": 0.2} for ce
 
 
 def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
@@ -65,6 +66,7 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
                                f"(events: {', '.join(names) or 'none'})")
     if st.sampler not in SAMPLERS:
         raise ScenarioGenError(f"unknown sampler {st.sampler!r} (samplers: {', '.join(SAMPLERS)})")
+    check_sampler_options(st.sampler, spec, st.sampler_options)
     if st.count is None and st.budget is None:
         raise ScenarioGenError("give --count N (target events wanted) and/or --budget SIMS (simulations allowed)")
     for name, v in (("count", st.count), ("budget", st.budget)):
@@ -76,6 +78,16 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
         raise ScenarioGenError(f"keep must be 'events' or 'all', got {st.keep!r}")
     if not (0 <= st.seed < 2**63):
         raise ScenarioGenError(f"--seed must be in [0, 2^63), got {st.seed}")
+
+
+def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict) -> None:
+    """Build the sampler once so a bad ``--option`` is reported before anything runs."""
+    from ..sampling import get_sampler
+
+    try:
+        get_sampler(sampler, spec.parameters, 0, **options)
+    except (ValueError, TypeError) as exc:
+        raise ScenarioGenError(f"--option: {exc}") from None
 
 
 def _new_manifest(spec: S.ScenarioSpec, st: GenerateSettings) -> dict:
@@ -172,7 +184,7 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
         raise ScenarioGenError(f"{out}: cannot create the run directory ({exc.strerror or exc})") from None
     _clean_temporaries(out)
 
-    sampler = get_sampler(st.sampler, spec.parameters, st.seed)
+    sampler = get_sampler(st.sampler, spec.parameters, st.seed, **st.sampler_options)
     if manifest["sampler_state"] is not None:
         sampler.load_state(manifest["sampler_state"])
     write_json_atomic(out / MANIFEST, manifest)
@@ -385,4 +397,4 @@ def load_run(run_dir: str | Path) -> Batch:
     return concat(parts)
 
 
-__all__ = ["GenerateSettings", "check_settings", "generate", "load_run", "shard_sim_arrays"]
+__all__ = ["GenerateSettings", "check_sampler_options", "check_settings", "generate", "load_run", "shard_sim_arrays"]
