@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..registry import PluginError, Registry
-from .base import Progress, WriteReport, Writer, atomic_output, check_writer
+from .base import Progress, Writer, WriteReport, atomic_output, check_writer
 from .source import Chunk, ScenarioStream, open_source
 
 __all__ = [

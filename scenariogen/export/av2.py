@@ -216,11 +216,7 @@ class Av2Writer(Writer):
     def write_stream(self, stream, tmp, report, progress) -> None:
         pa = _pyarrow()
         meta = stream.meta
-        if not meta["spec_text"]:
-            raise ScenarioGenError("av2 needs the scenario spec (provenance['spec_text']) to build the map")
-        from .npz import _spec
-
-        spec = _spec(meta["spec_text"])
+        spec = stream.spec(self.name)
         map_bytes = json.dumps(av2_map(meta["spec_text"])).encode("utf-8")
         map_id = zlib.crc32(map_bytes)
         slice_id = (meta.get("run") or {}).get("content_hash") or meta["spec_name"]

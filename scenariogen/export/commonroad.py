@@ -182,11 +182,7 @@ class CommonRoadWriter(Writer):
 
     def write_stream(self, stream, tmp, report, progress) -> None:
         meta = stream.meta
-        if not meta["spec_text"]:
-            raise ScenarioGenError("commonroad needs the scenario spec (provenance['spec_text']) to build the map")
-        from .npz import _spec
-
-        spec = _spec(meta["spec_text"])
+        spec = stream.spec(self.name)
         lanelets = lanelet_xml(meta["spec_text"], spec.road.type)
         n_lanes = len(lane_geometry(meta["spec_text"]))
         lane_w = float(spec.road.lane_width)

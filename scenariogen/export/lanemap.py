@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .source import parse_spec
+
 __all__ = ["MAX_SPACING", "LaneGeometry", "lane_geometry"]
 
 MAX_SPACING = 5.0  # m, largest distance between two samples of a lane bound
@@ -41,18 +43,11 @@ class LaneGeometry:
 
 
 @lru_cache(maxsize=8)
-def _parsed(spec_text: str):
-    from ..dsl import parse_text
-
-    return parse_text(spec_text)
-
-
-@lru_cache(maxsize=8)
 def lane_geometry(spec_text: str) -> tuple[LaneGeometry, ...]:
     """The lanes of the spec's road (in the road model's lane order) with their bounds."""
     from ..road import build_road
 
-    net = build_road(_parsed(spec_text).road)
+    net = build_road(parse_spec(spec_text).road)
     ids = net.lane_ids
     index = {lid: k for k, lid in enumerate(ids)}
     out = []

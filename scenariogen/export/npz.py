@@ -60,6 +60,7 @@ from ..errors import ScenarioGenError
 from ..sim import layout as Lo
 from ..sim.engine import Batch
 from .base import Writer
+from .source import parse_spec
 
 __all__ = ["NpzWriter", "event_times", "iter_parts", "map_tensors"]
 
@@ -69,19 +70,12 @@ MAP_DS = 1.0  # m, spacing of the map polyline points
 
 
 @lru_cache(maxsize=8)
-def _spec(spec_text: str):
-    from ..dsl import parse_text
-
-    return parse_text(spec_text)
-
-
-@lru_cache(maxsize=8)
 def map_tensors(spec_text: str) -> dict:
     """The spec's road as padded polylines: ``polylines`` (L, P, 3), ``valid`` (L, P),
     ``lane_width`` (L,), ``lane_ids``."""
     from ..road import build_road, compile_road
 
-    road = compile_road(build_road(_spec(spec_text).road), ds=MAP_DS)
+    road = compile_road(build_road(parse_spec(spec_text).road), ds=MAP_DS)
     L = road.n_lanes
     counts = np.diff(road.lane_offset)
     P = int(counts.max()) if L else 0
@@ -125,9 +119,7 @@ class NpzWriter(Writer):
 
     def write_stream(self, stream, tmp, report, progress) -> None:
         meta = stream.meta
-        if not meta["spec_text"]:
-            raise ScenarioGenError("npz needs the scenario spec (provenance['spec_text']) to build the map")
-        spec = _spec(meta["spec_text"])
+        spec = stream.spec(self.name)
         road = map_tensors(meta["spec_text"])
         if spec.occluders:
             report.drop(self.cannot_carry[1])

@@ -64,7 +64,6 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
-from functools import lru_cache
 
 import numpy as np
 
@@ -96,13 +95,6 @@ def _f(x) -> str:
     """A float as the shortest text that reads back to the same double."""
     x = float(x)
     return "0" if x == 0.0 else repr(x)
-
-
-@lru_cache(maxsize=8)
-def _spec(spec_text: str):
-    from ..dsl import parse_text
-
-    return parse_text(spec_text)
 
 
 def _stem(name: str) -> str:
@@ -606,9 +598,7 @@ class OpenScenarioWriter(Writer):
 
     def write_stream(self, stream, tmp, report, progress) -> None:
         meta = stream.meta
-        if not meta["spec_text"]:
-            raise ScenarioGenError("openscenario needs the scenario spec (provenance['spec_text']) to write the road")
-        spec = _spec(meta["spec_text"])
+        spec = stream.spec(self.name)
         stem = _stem(meta["spec_name"] or spec.name)
         road_file = f"{stem}.xodr"
         (tmp / road_file).write_bytes(xodr_bytes(spec.road, stem))

@@ -11,6 +11,7 @@ cut (``limit``), with the importance log-weight of each kept scenario.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -52,6 +53,12 @@ class ScenarioStream:
     def __iter__(self) -> Iterator[Chunk]:
         return self._chunks
 
+    def spec(self, writer: str):
+        """The run's scenario spec, parsed once; writers that build a road or map from it call this."""
+        if not self.meta["spec_text"]:
+            raise ScenarioGenError(f"{writer} needs the scenario spec (provenance['spec_text']) to build the map")
+        return parse_spec(self.meta["spec_text"])
+
 
 def open_source(source, *, only_events: bool = False, limit: int | None = None) -> ScenarioStream:
     """Open a run directory (path) or a :class:`Batch` for streaming."""
@@ -66,10 +73,16 @@ def open_source(source, *, only_events: bool = False, limit: int | None = None) 
     raise ScenarioGenError(f"cannot export a {type(source).__name__}: give a run directory or a Batch")
 
 
-def spec_target(spec_text: str) -> str:
+@lru_cache(maxsize=8)
+def parse_spec(spec_text: str):
+    """A spec text from a run's provenance, parsed (cached: writers ask for the same text per shard)."""
     from ..dsl import parse_text
 
-    return parse_text(spec_text).target or ""
+    return parse_text(spec_text)
+
+
+def spec_target(spec_text: str) -> str:
+    return parse_spec(spec_text).target or ""
 
 
 # ---- a Batch in memory -------------------------------------------------------------
