@@ -350,7 +350,7 @@ def test_generate_throughput(benchmark, cut_in_spec, run_dirs, monkeypatch):
     # the local backend simulates and encodes each shard in this process (scenariogen.parallel.tasks);
     # "save" is the npz encoding there, the driver's write of the bytes falls in "rest"
     monkeypatch.setattr(tasks_mod, "simulate", timed("simulate", tasks_mod.simulate))
-    monkeypatch.setattr(tasks_mod, "save_npz", timed("save", tasks_mod.save_npz))
+    monkeypatch.setattr(tasks_mod, "write_npz", timed("save", tasks_mod.write_npz))
     monkeypatch.setattr(gen_mod, "failure_clusters", timed("clusters", gen_mod.failure_clusters))
     monkeypatch.setattr(gen_mod, "final_estimate", timed("estimate", gen_mod.final_estimate))
     st = GenerateSettings(sampler="mc", target="near_miss", seed=1, budget=GEN_BUDGET, shard_size=GEN_SHARD)

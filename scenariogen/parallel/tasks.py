@@ -15,8 +15,8 @@ or a half-written file.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import numpy as np
 
 from ..dsl import schema as S
 from ..sim.engine import simulate
-from ..sim.io import save_npz
+from ..sim.io import write_npz
 
 #: Testing hook: a folder where a file named ``kill-task-<k>`` makes the worker that picks up task ``k``
 #: claim (delete) the file and exit at once with ``os._exit`` (a crashed worker, once). Unset: no effect.
@@ -95,11 +95,10 @@ class ShardTask:
             "sim/event": event,
             "sim/stage": np.full(batch.size, self.stage, np.int64),
         }
-        # save_npz is the one writer of the shard layout; it writes to a private scratch folder here
-        # and the driver places the bytes in the run directory
-        with tempfile.TemporaryDirectory(prefix="scenariogen-shard-") as tmp:
-            path = save_npz(batch.select(keep), Path(tmp) / "shard.npz", extra=extra)
-            data = path.read_bytes()
+        # write_npz is the one writer of the shard layout; the driver places the bytes in the run directory
+        buf = io.BytesIO()
+        write_npz(batch.select(keep), buf, extra=extra)
+        data = buf.getvalue()
         return ShardResult(k=self.k, data=data, robustness=rob, events=int(event.sum()), kept=int(keep.sum()))
 
 

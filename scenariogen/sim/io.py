@@ -22,17 +22,10 @@ def atomic_path(path: Path):
     return Path(tmp)
 
 
-def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
-    """Write every array of the batch to ``path`` (.npz); metrics as ``metric/<name>``,
-    labels as ``label/<event>``, robustness as ``robustness/<event>``, and a JSON header;
-    ``extra`` arrays are stored under their own names."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        raise ScenarioGenError(f"{path}: output file must end in .npz")
-    try:
-        tmp = atomic_path(path)
-    except OSError as exc:
-        raise ScenarioGenError(f"{path}: cannot write here ({exc.strerror or exc})") from None
+def write_npz(batch: Batch, fh, extra: dict | None = None) -> None:
+    """Write every array of the batch to the binary file object ``fh`` (.npz); metrics as
+    ``metric/<name>``, labels as ``label/<event>``, robustness as ``robustness/<event>``, and a
+    JSON header; ``extra`` arrays are stored under their own names."""
     header = {
         "provenance": batch.provenance,
         "agent_names": list(batch.agent_names),
@@ -56,9 +49,21 @@ def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
     arrays.update({f"robustness/{k}": v for k, v in batch.robustness.items()})
     arrays.update({f"perception/{k}": v for k, v in batch.perception.items()})
     arrays.update(extra or {})
+    np.savez_compressed(fh, **arrays)
+
+
+def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
+    """Write the batch to ``path`` (.npz, see :func:`write_npz`) atomically: a temporary name, then rename."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ScenarioGenError(f"{path}: output file must end in .npz")
+    try:
+        tmp = atomic_path(path)
+    except OSError as exc:
+        raise ScenarioGenError(f"{path}: cannot write here ({exc.strerror or exc})") from None
     try:
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+            write_npz(batch, fh, extra)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
