@@ -102,6 +102,18 @@ def _tn_ppf(u: np.ndarray, a: float, b: float) -> np.ndarray:
     return np.clip(z, a, b)
 
 
+def _step(alpha: float, w: np.ndarray, n_free: int, shrink: float) -> float:
+    """How far a refit moves from the previous fit towards the elites' own: ``alpha``, lowered
+    to ``ess / (ess + shrink * n_free)`` when the elites' Kish effective size ``ess`` is small
+    against the ``n_free`` parameters being fitted (a prior worth ``shrink`` effective samples
+    per parameter, centred on the previous fit). A few dominant likelihood ratios otherwise
+    make a needle-thin fit, or a categorical that puts most of its mass on one value."""
+    if shrink <= 0.0:
+        return alpha
+    ess = float(w.sum()) ** 2 / float(np.dot(w, w))
+    return min(alpha, ess / (ess + shrink * max(n_free, 1)))
+
+
 class _NormalFamily:
     """Normal(mu, sigma) on y = x (or y = log x), truncated to [lo, hi] in y."""
 
@@ -137,12 +149,13 @@ class _NormalFamily:
         inside = (y >= self.lo) & (y <= self.hi) & np.isfinite(y)
         return np.where(inside, lp, -np.inf)
 
-    def refit(self, x: np.ndarray, w: np.ndarray, alpha: float) -> None:
+    def refit(self, x: np.ndarray, w: np.ndarray, alpha: float, shrink: float = 0.0) -> None:
         y = self._y(np.asarray(x, dtype=float))
         ok = np.isfinite(y) & (w > 0)
         if not ok.any():
             return
         y, w = y[ok], w[ok] / w[ok].sum()
+        alpha = _step(alpha, w, 2, shrink)
         m = float(np.dot(w, y))
         s = float(math.sqrt(max(np.dot(w, (y - m) ** 2), 0.0)))
         self.mu = alpha * m + (1.0 - alpha) * self.mu
@@ -195,13 +208,14 @@ class _CategoricalFamily:
             lp = np.log(self.probs)[idx]
         return np.where(hit, lp, -np.inf)
 
-    def refit(self, x: np.ndarray, w: np.ndarray, alpha: float) -> None:
+    def refit(self, x: np.ndarray, w: np.ndarray, alpha: float, shrink: float = 0.0) -> None:
         idx, hit = self._index(x)
         ok = hit & (w > 0)
         if not ok.any():
             return
         freq = np.bincount(idx[ok], weights=w[ok], minlength=len(self.values))
         freq /= freq.sum()
+        alpha = _step(alpha, w[ok], int((self.base > 0).sum()) - 1, shrink)
         p = alpha * freq + (1.0 - alpha) * self.probs
         self.probs = self._norm((1.0 - self.floor) * p + self.floor * self.base)
 
@@ -328,11 +342,12 @@ class _LatentGaussian:
             out = out + 0.5 * (sol[:, i] * sol[:, i] - z[:, i] * z[:, i])
         return out
 
-    def refit(self, z: np.ndarray, w: np.ndarray, alpha: float) -> None:
+    def refit(self, z: np.ndarray, w: np.ndarray, alpha: float, shrink: float = 0.0) -> None:
         ok = np.all(np.isfinite(z), axis=1) & (w > 0)
         if not ok.any():
             return
         z, w = z[ok], w[ok] / w[ok].sum()
+        alpha = _step(alpha, w, self.k, shrink)
         m = w @ z
         dz = z - m
         c = (dz * w[:, None]).T @ dz
@@ -609,7 +624,7 @@ class CrossEntropySampler(Sampler):
     OPTIONS: ClassVar[dict[str, Any]] = {"rho": 0.1, "alpha": 0.7, "eps": 0.1, "std_floor": 0.05, "max_stages": 25,
                "widen": 1.3, "adapt_widen": 1.5, "cat_floor": 0.1, "family": "gaussian",
                "latent_floor": 0.3, "adapt_floor": 0.0, "components": 3, "min_component": 0.05,
-               "select": "bic", "keep": 0.2}
+               "select": "bic", "keep": 0.2, "shrink": 2.0}
 
     def _check_options(self) -> None:
         o = self.options
@@ -619,6 +634,8 @@ class CrossEntropySampler(Sampler):
             raise ValueError(f"ce option alpha must be in (0, 1], got {o['alpha']}")
         if not 0.0 <= o["eps"] < 1.0:
             raise ValueError(f"ce option eps must be in [0, 1), got {o['eps']}")
+        if not 0.0 <= o["shrink"] <= 100.0:
+            raise ValueError(f"ce option shrink must be in [0, 100], got {o['shrink']}")
         if not 0.0 <= o["keep"] < 1.0 - o["eps"]:
             raise ValueError(f"ce option keep must be in [0, 1 - eps), got {o['keep']}")
         if not o["std_floor"] > 0.0:
@@ -820,9 +837,10 @@ class CrossEntropySampler(Sampler):
                 self.gauss.refit(self.gauss.to_latent(theta[:, self._cont]), w, self.options["alpha"],
                                  self._key(int(proposal.stage), "mixture-init"))
             elif self._cont:
-                self.gauss.refit(self.gauss.to_latent(theta[:, self._cont]), w, self.options["alpha"])
+                self.gauss.refit(self.gauss.to_latent(theta[:, self._cont]), w, self.options["alpha"],
+                                 self.options["shrink"])
             for j, fam in zip(self._prod, self.families):
-                fam.refit(theta[:, j], w, self.options["alpha"])
+                fam.refit(theta[:, j], w, self.options["alpha"], self.options["shrink"])
         if self.n_updates == 0 and self.options["keep"] > 0.0:
             self.anchor = (copy.deepcopy(self.gauss), copy.deepcopy(self.families))
         self.n_updates += 1

@@ -98,7 +98,9 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
     r_final, lw_final = np.concatenate(rs), np.concatenate(lws)
     est = estimate_probability(r_final, lw_final, confidence=confidence)
     est.details.update({"sampler": sampler_name, "n_adapt": used, "n_final": int(r_final.size),
-                        "stages": stage + 1, "adaptation": adapt_info})
+                        "stages": stage + 1, "adaptation": adapt_info,
+                        # the proposal of the final stage (load_state on a fresh sampler gives it back)
+                        "sampler_state": sampler.state_dict()})
     est.n_sims = used + int(r_final.size)
     if getattr(sampler, "converged", True) is False and not warns:
         warns.append(f"{sampler_name} stopped adapting at its stage limit before reaching the event level")
