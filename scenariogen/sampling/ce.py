@@ -600,7 +600,9 @@ class CrossEntropySampler(Sampler):
     (share of p in final proposals, 0.1: every weight stays below 1/eps; 0.3
     lowers the cut-in's relative variance further but costs about 45 % on
     GaussianTail(2, 1e-4)), ``keep`` (share of the first-level proposal in final
-    proposals, 0.2; 0 = off; eps + keep < 1), ``family`` (``gaussian``,
+    proposals, 0.2; 0 = off; eps + keep < 1), ``shrink`` (a refit moves towards
+    the elites' fit by at most ess / (ess + shrink * fitted parameters), 2; 0 =
+    off: see :func:`_step`), ``family`` (``gaussian``,
     ``mixture`` or ``product``), ``latent_floor`` (smallest principal std of the
     latent covariance, 0.3), ``adapt_floor`` (the same, applied only while
     adapting, 0 = off: larger values reach the event in fewer stages but measured

@@ -1,0 +1,70 @@
+"""ESS-aware refits of the cross-entropy sampler (option ``shrink``): a refit moves towards the
+elites' own fit only as far as their effective size supports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scenariogen.dsl.distributions import Parameter, ParameterSpace, Poisson, Uniform
+from scenariogen.sampling import get_sampler
+from scenariogen.sampling.ce import _CategoricalFamily, _step
+
+
+def test_step_is_alpha_for_many_even_weights_and_small_for_one_dominant():
+    even = np.ones(1000)
+    assert _step(0.7, even, 10, 2.0) == 0.7
+    dominant = np.r_[1.0, np.full(99, 1e-6)]  # Kish ESS ~ 1
+    assert _step(0.7, dominant, 10, 2.0) == pytest.approx(1.0 / 21.0, rel=1e-3)
+    assert _step(0.7, dominant, 10, 0.0) == 0.7  # off
+
+
+def test_categorical_does_not_collapse_on_a_few_heavy_elites():
+    """Thirty elites whose weights are dominated by two rows with the value 2: without shrinkage
+    the refit puts most of the mass on 2; with it, the fit stays near the previous one."""
+    values = np.arange(6.0)
+    base = np.full(6, 1 / 6)
+    x = np.r_[2.0, 2.0, np.tile(values, 5)[:28]]
+    w = np.r_[1.0, 0.8, np.full(28, 0.01)]
+    plain = _CategoricalFamily(values, base.copy())
+    plain.refit(x, w, 0.7)
+    shrunk = _CategoricalFamily(values, base.copy())
+    shrunk.refit(x, w, 0.7, shrink=2.0)
+    assert plain.probs[2] > 0.5
+    assert shrunk.probs[2] < 0.35  # the step is ESS / (ESS + 2 * 5), about 0.2
+    assert np.isclose(shrunk.probs.sum(), 1.0)
+
+
+def _space():
+    return ParameterSpace((
+        Parameter("gap", Uniform(0.0, 1.0)),
+        Parameter("speed", Uniform(0.0, 1.0)),
+        Parameter("count", Poisson(4.0, high=12), discrete=True),
+    ))
+
+
+def _robustness(theta):
+    """Event when gap and speed are both small; the count does not matter."""
+    return np.maximum(theta[:, 0], theta[:, 1]) - 0.02
+
+
+@pytest.mark.parametrize("shrink", [0.0, 2.0])
+def test_weights_stay_exact_with_and_without_shrinkage(shrink):
+    space = _space()
+    s = get_sampler("ce", space, 3, shrink=shrink)
+    st = 0
+    while s.adapting:
+        prop = s.propose(200, st)
+        s.update(prop, _robustness(prop.theta))
+        st += 1
+    prop = s.propose(4000, st)
+    assert np.allclose(prop.log_weight, space.logpdf(prop.theta) - s.log_q_mix(prop.theta))
+    # an irrelevant discrete parameter keeps most of p's spread under shrinkage
+    probs = s.families[0].probs
+    if shrink:
+        assert probs.max() < 0.5, probs
+
+
+def test_bad_shrink():
+    with pytest.raises(ValueError, match="shrink"):
+        get_sampler("ce", _space(), 1, shrink=-1.0)
