@@ -108,6 +108,8 @@ def summary(spec: S.ScenarioSpec) -> str:
                 drop = f"gilbert_elliott(loss_rate={format_value(d.loss_rate)}, mean_burst={format_value(d.mean_burst, 's')})"
             else:
                 drop = f"gilbert_elliott(p_enter={format_value(d.p_enter)}, p_exit={format_value(d.p_exit)})"
+            if d.first_burst_start is not None:
+                drop += ", first burst sampled"
             out.append(f"    sensor: range {format_value(s.range, 'm')}, fov {format_value(s.fov_deg, 'deg')}, "
                        f"latency {format_value(s.latency, 's')}, dropout {drop}")
         if a.aeb is not None:

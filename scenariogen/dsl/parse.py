@@ -827,19 +827,43 @@ def _parse_dropout(c: _Ctx, body: Any, mark: Mark, path: str) -> S.DropoutSpec:
     if kind == "independent":
         c.keys(bm, p, ("p_loss",), ("p_loss",))
         return S.DropoutSpec("independent", p_loss=c.value(bm, "p_loss", p, 0.0, PROB) or Const(0.0))
+    first = _parse_first_burst(c, bm, p)
     if "loss_rate" in bm or "mean_burst" in bm:
-        c.keys(bm, p, ("loss_rate", "mean_burst"), ("loss_rate", "mean_burst"))
+        c.keys(bm, p, ("loss_rate", "mean_burst", "first_burst"), ("loss_rate", "mean_burst"))
         rate = c.value(bm, "loss_rate", p, 0.01, Range(0.0, 0.99))
         burst = c.value(bm, "mean_burst", p, 0.3, Range(0.0, 60.0, low_open=True))
         if rate is None or burst is None:
             return S.DropoutSpec()
-        return S.DropoutSpec("gilbert_elliott", loss_rate=rate, mean_burst=burst)
-    c.keys(bm, p, ("p_enter", "p_exit"), ("p_enter", "p_exit"))
+        return S.DropoutSpec("gilbert_elliott", loss_rate=rate, mean_burst=burst, **first)
+    c.keys(bm, p, ("p_enter", "p_exit", "first_burst"), ("p_enter", "p_exit"))
     return S.DropoutSpec(
         "gilbert_elliott",
         p_enter=c.value(bm, "p_enter", p, 0.01, PROB) or Const(0.01),
         p_exit=c.value(bm, "p_exit", p, 0.3, Range(0.0, 1.0, low_open=True)) or Const(0.3),
+        **first,
     )
+
+
+def _parse_first_burst(c: _Ctx, bm: YMap, path: str) -> dict:
+    """``first_burst: sampled`` adds the p-quantiles of the chain's first burst (start step and
+    length, each uniform on (0, 1)) to the family's parameters; ``chain`` (the default) leaves
+    the whole chain to its own random stream."""
+    if "first_burst" not in bm:
+        return {}
+    p = _join(path, "first_burst")
+    x = bm["first_burst"]
+    if x == "chain":
+        return {}
+    if x != "sampled":
+        hint = did_you_mean(x, ("sampled", "chain")) if isinstance(x, str) else ""
+        c.error(c.at(bm, "first_burst"), p, f"expected 'sampled' or 'chain', got {_type_name(x)}{hint}")
+        return {}
+    out = {}
+    for key, field in (("start", "first_burst_start"), ("length", "first_burst_length")):
+        name = _join(p, key)
+        c._use(Parameter(name, Uniform(0.0, 1.0)))
+        out[field] = Ref(name)
+    return out
 
 
 # ------------------------------------------------------------------ actors

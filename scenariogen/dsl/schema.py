@@ -171,6 +171,12 @@ class DropoutSpec:
     stationary ``loss_rate`` and ``mean_burst`` length in seconds, see
     :func:`gilbert_elliott_probs`) or ``independent`` (each step lost with
     probability ``p_loss``, the ablation without bursts).
+
+    ``first_burst_start`` / ``first_burst_length`` (Gilbert-Elliott, ``first_burst:
+    sampled``): the p-quantiles, uniform on (0, 1), of the first burst's start step and
+    length under the chain. They are parameters of the family, so a rare-event sampler
+    can steer when the first dropout happens and how long it lasts, while the chain's
+    law is unchanged; later bursts are drawn by the chain.
     """
 
     model: str = "none"
@@ -179,6 +185,8 @@ class DropoutSpec:
     loss_rate: Value | None = None
     mean_burst: Value | None = None  # s
     p_loss: Value = Const(0.0)
+    first_burst_start: Value | None = None
+    first_burst_length: Value | None = None
 
 
 def gilbert_elliott_probs(loss_rate: float, mean_burst: float, dt: float) -> tuple[float, float]:

@@ -146,7 +146,14 @@ class _ProcessSession(Session):
                                       initializer=_process_init, initargs=(self.spec, 1))
 
     def submit(self, task: Any) -> None:
-        self.futures[self.pool.submit(_process_run, task)] = task
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            fut = self.pool.submit(_process_run, task)
+        except BrokenProcessPool as exc:  # a worker died since the last result: next_result rebuilds
+            fut = cf.Future()
+            fut.set_exception(exc)
+        self.futures[fut] = task
 
     def next_result(self) -> Any:
         from concurrent.futures.process import BrokenProcessPool

@@ -47,12 +47,14 @@ whose weights ``p / q_mix`` never exceed 1/eps; ``log_weight = log p - log q_mix
 exactly. ``q_1`` is the proposal fitted at the first level (option ``keep``, 0.2):
 broader than q and nearer the failure set than p, it keeps sampling the parts of
 the set that the later levels abandon. On the highway cut-in, a third of the
-collisions and a sixth of the near-misses need a sensor dropout at the wrong
-moment (re-simulated with fresh noise, such parameters fail in 2.5 % and 5 % of
-runs, against about 80 % elsewhere); no level leads there, q ends on the other
-part, and ``keep=0.2`` halves the final proposal's relative variance per sample
-(collision 27 000 -> 12 700, near-miss 280 -> 170; 4 seeds, measured against
-1 000 000 plain-MC runs) at a cost of about 9 % on GaussianTail(2, 1e-4).
+collisions and a sixth of the near-misses happen with the cutter far ahead and
+depend on where the traffic happens to be placed, which theta does not set
+(re-simulated with fresh randomness, such parameters fail in 2.3 % and 5 % of
+runs, against about 80 % elsewhere; without the sensor dropouts, still 2.3 %).
+No level leads there and q ends on the other part; ``keep=0.2`` halves the
+final proposal's relative variance per sample (collision 27 000 -> 12 700,
+near-miss 280 -> 170; 4 seeds, measured against 1 000 000 plain-MC runs) at a
+cost of about 9 % on GaussianTail(2, 1e-4).
 """
 
 from __future__ import annotations

@@ -365,6 +365,7 @@ def sensor_matrix(ego: S.ActorSpec, theta: np.ndarray, names: dict[str, int], dt
     """Per-scenario sensor and AEB settings of the ego, (B, layout.N_SENSOR)."""
     B = theta.shape[0]
     out = np.zeros((B, Lo.N_SENSOR))
+    out[:, Lo.E_FIRST_START] = -1.0  # the dropout chain draws its own first burst
     sen = ego.sensor
     if sen is not None:
         out[:, Lo.E_ON] = 1.0
@@ -389,6 +390,9 @@ def sensor_matrix(ego: S.ActorSpec, theta: np.ndarray, names: dict[str, int], dt
             else:
                 out[:, Lo.E_P_ENTER] = resolve(d.p_enter, theta, names)
                 out[:, Lo.E_P_EXIT] = resolve(d.p_exit, theta, names)
+            if d.first_burst_start is not None:
+                out[:, Lo.E_FIRST_START] = resolve(d.first_burst_start, theta, names)
+                out[:, Lo.E_FIRST_LEN] = resolve(d.first_burst_length, theta, names)
         elif d.model == "independent":
             out[:, Lo.E_DROP_MODEL] = Lo.DROP_INDEPENDENT
             out[:, Lo.E_P_LOSS] = resolve(d.p_loss, theta, names)

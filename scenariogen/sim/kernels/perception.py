@@ -43,6 +43,27 @@ def dropout_step(state, lost, model, p_enter, p_exit, p_loss):
 
 
 @njit(cache=True)
+def first_burst(u_start, u_len, p_enter, p_exit):
+    """(start, length) in sensor steps of a Gilbert-Elliott chain's first burst, from the
+    p-quantiles ``u_start`` and ``u_len`` (each in (0, 1)) of its geometric laws: the chain
+    starts good and enters at step k with probability (1 - p_enter)^k p_enter (k >= 0), then
+    stays lost for l >= 1 steps with probability (1 - p_exit)^(l - 1) p_exit. With uniform
+    quantiles the chain's law is unchanged; a sampler that steers them steers when the first
+    dropout happens and how long it lasts. (-1, 0) if u_start < 0 (the chain draws it)."""
+    if u_start < 0.0:
+        return -1, 0
+    if p_enter <= 0.0:
+        return 1 << 40, 0
+    start = 0
+    if p_enter < 1.0:
+        start = int(min(math.floor(math.log1p(-u_start) / math.log1p(-p_enter)), 1 << 40))
+    length = 1
+    if p_exit < 1.0:
+        length = 1 + int(min(math.floor(math.log1p(-u_len) / math.log1p(-p_exit)), 1 << 40))
+    return start, length
+
+
+@njit(cache=True)
 def perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, lane, s_ego, x_ego, y_ego, h_ego, half_len,
                      trk_on, trk_x, trk_y, trk_vx, trk_vy, length, width, lookahead):
     """Gap (m), speed (m/s) and index of the nearest tracked object ahead in the ego's lane corridor.

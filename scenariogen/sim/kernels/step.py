@@ -106,6 +106,8 @@ from ..layout import (
     E_AEB_REACT,
     E_AEB_TTC,
     E_DROP_MODEL,
+    E_FIRST_LEN,
+    E_FIRST_START,
     E_FOV,
     E_LATENCY,
     E_MEMORY,
@@ -130,7 +132,7 @@ from .behavior import acc_accel, idm_accel, smoothstep5
 from .geometry import box_distance, box_ttc, boxes_overlap
 from .lanes import lane_pose, project_global, project_local
 from .occlusion import visibility_all
-from .perception import dropout_step, next_normal, perceived_leader, perceived_min_ttc
+from .perception import dropout_step, first_burst, next_normal, perceived_leader, perceived_min_ttc
 
 INF = math.inf
 REACT_BUF = 32  # steps of reaction delay the command buffer holds
@@ -277,6 +279,10 @@ def _simulate_one(
     threat_bound = THREAT_TTC if has_sensor else 0.0
     rstate = seeds[b]
     lost = False
+    # a first burst placed by the sampler: until it has ended the chain is not stepped
+    burst0, burst_len = first_burst(sensor[b, E_FIRST_START], sensor[b, E_FIRST_LEN], sensor[b, E_P_ENTER],
+                                    sensor[b, E_P_EXIT])
+    n_sensed = 0
     lat = int(sensor[b, E_LATENCY])
     aeb_on = sensor[b, E_AEB_ON] > 0.5
     aeb_trig = -1  # step at which the AEB triggered, -1 while idle
@@ -407,8 +413,12 @@ def _simulate_one(
             sy = ys[0] + s0_ * sensor[b, E_MOUNT_X] + c0 * sensor[b, E_MOUNT_Y]
             visibility_all(sx, sy, hs[0], sensor[b, E_FOV], sensor[b, E_RANGE], xs, ys, hs, length[b], width[b],
                            valid[b], 0, occ_px, occ_py, occ_start, occ_count, vis)
-            rstate, lost = dropout_step(rstate, lost, int(sensor[b, E_DROP_MODEL]), sensor[b, E_P_ENTER],
-                                        sensor[b, E_P_EXIT], sensor[b, E_P_LOSS])
+            if burst0 >= 0 and n_sensed <= burst0 + burst_len:
+                lost = burst0 <= n_sensed < burst0 + burst_len  # the step after the burst is the exit
+            else:
+                rstate, lost = dropout_step(rstate, lost, int(sensor[b, E_DROP_MODEL]), sensor[b, E_P_ENTER],
+                                            sensor[b, E_P_EXIT], sensor[b, E_P_LOSS])
+            n_sensed += 1
             for j in range(N):
                 vis_hist[t, j] = vis[j]
             drop_hist[t] = lost
