@@ -423,6 +423,8 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
             r["clusters_equal_events"] = failure_cluster_summary(out, m, n_events=n_eq, space=spec.parameters).to_dict()
             r["clusters_equal_events_2bins"] = failure_cluster_summary(out, m, n_events=n_eq, bins=2,
                                                                        space=spec.parameters).to_dict()
+            # and over every event the run found (ce and mc spent the same simulations)
+            r["clusters_all_events"] = failure_cluster_summary(out, m, n_events=None, space=spec.parameters).to_dict()
         return results
 
     idle_before = _idle_check()
@@ -448,5 +450,51 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
             f"({ce['clusters_equal_events']['cells']} / {ce['clusters_equal_events_2bins']['cells']} cells) vs mc "
             f"--count {MC_CLUSTER_EVENTS} {ml['clusters_equal_events']['clusters']} / "
             f"{ml['clusters_equal_events_2bins']['clusters']} clusters ({ml['clusters_equal_events']['cells']} / "
-            f"{ml['clusters_equal_events_2bins']['cells']} cells) [target >= 15000/min, clusters >= mc; Scenic+VerifAI ~15/min] "
+            f"{ml['clusters_equal_events_2bins']['cells']} cells); over all events at equal simulations: ce "
+            f"{ce['clusters_all_events']['clusters']} clusters in {ce['clusters_all_events']['events']} events vs mc "
+            f"{mc['clusters_all_events']['clusters']} in {mc['clusters_all_events']['events']} "
+            f"[target >= 15000/min, clusters >= mc; Scenic+VerifAI ~15/min] "
             f"[idle-core check: {idle_before:.2f}x / {idle_after:.2f}x]")
+
+
+# ------------------------- a3. a dropout-driven event, with the first burst drawn by the chain or sampled
+
+FB_EXAMPLE = "dropout_stop_and_go"
+FB_DROPOUT = "dropout: {gilbert_elliott: {loss_rate: {uniform: [0.01, 0.1]}, mean_burst: 0.4}}"
+FB_RARE = "dropout: {gilbert_elliott: {loss_rate: 0.005, mean_burst: 0.4%s}}"  # collision ~3e-3, 70 % needing a dropout
+FB_MC = 200_000
+FB_SEEDS = 4
+
+
+def _first_burst_measure():
+    text = (Path(__file__).resolve().parents[1] / "scenarios" / f"{FB_EXAMPLE}.yaml").read_text()
+    assert FB_DROPOUT in text
+    specs = {name: scenariogen.parse_text(text.replace(FB_DROPOUT, FB_RARE % extra))
+             for name, extra in (("chain", ""), ("first_burst: sampled", ", first_burst: sampled"))}
+    mc, _ = _mc_reference(specs["chain"], "collision", FB_MC)
+    out = {}
+    for name, spec in specs.items():
+        runs = []
+        for s in range(FB_SEEDS):
+            e = run_estimate("ce", spec.parameters, _evaluator(spec, "collision", seed=900 + s), budget=60_000, seed=s,
+                             n_per_stage=250, target_rhw=RHW, confidence=CONF, chunk=125)
+            runs.append({"n_sims": e.n_sims, "n_adapt": e.details["n_adapt"], "p": e.p, "covers_mc": bool(e.covers(mc.p))})
+        out[name] = runs
+    return mc, out
+
+
+def test_first_burst_steering(benchmark):
+    """CE on a dropout-driven collision (a rarer ``dropout_stop_and_go``): the same family with its
+    first dropout burst drawn by the chain, or placed by two parameters CE can steer."""
+    mc, res = benchmark.pedantic(_first_burst_measure, rounds=1, iterations=1)
+    mc_need = mc_sims_needed(mc.p, RHW, CONF)
+    parts = []
+    for name, runs in res.items():
+        mean_sims = float(np.mean([r["n_sims"] for r in runs]))
+        parts.append(f"{name}: {mean_sims:.0f} sims ({mc_need / mean_sims:.1f}x MC), intervals cover MC in "
+                     f"{sum(r['covers_mc'] for r in runs)}/{len(runs)}")
+        print(f"  [{name}] p / MC per seed " + ", ".join(f"{r['p'] / mc.p:.2f} ({r['n_sims']})" for r in runs))
+    benchmark.extra_info.update(mc={"p": mc.p, "ci": [mc.ci_low, mc.ci_high], "sims": FB_MC}, mc_sims_needed=mc_need,
+                                ce=res, **machine_info())
+    summary(f"CE on a dropout-driven collision ({FB_EXAMPLE}, loss rate 0.005; plain MC {mc.p:.2e} from {FB_MC} sims, "
+            f"needs {mc_need:.0f} sims for rhw 0.3 @ 90 %): " + "; ".join(parts))
