@@ -349,7 +349,7 @@ class _LatentGaussian:
         if not ok.any():
             return
         z, w = z[ok], w[ok] / w[ok].sum()
-        alpha = _step(alpha, w, self.k, shrink)
+        alpha = _step(alpha, w, self.k * (self.k + 3) // 2, shrink)  # mean and covariance
         m = w @ z
         dz = z - m
         c = (dz * w[:, None]).T @ dz
@@ -602,9 +602,11 @@ class CrossEntropySampler(Sampler):
     (share of p in final proposals, 0.1: every weight stays below 1/eps; 0.3
     lowers the cut-in's relative variance further but costs about 45 % on
     GaussianTail(2, 1e-4)), ``keep`` (share of the first-level proposal in final
-    proposals, 0.2; 0 = off; eps + keep < 1), ``shrink`` (a refit moves towards
-    the elites' fit by at most ess / (ess + shrink * fitted parameters), 2; 0 =
-    off: see :func:`_step`), ``family`` (``gaussian``,
+    proposals, 0.2; 0 = off; eps + keep < 1), ``shrink`` / ``cat_shrink`` (a
+    refit moves towards the elites' fit by at most ess / (ess + shrink * n), n
+    the parameters it fits: k + k(k + 1) / 2 for a k-dimensional latent normal,
+    2 for a product-family normal, and for a categorical, with ``cat_shrink``,
+    its values less one; 0.3 and 1, 0 = off, see :func:`_step`), ``family`` (``gaussian``,
     ``mixture`` or ``product``), ``latent_floor`` (smallest principal std of the
     latent covariance, 0.3), ``adapt_floor`` (the same, applied only while
     adapting, 0 = off: larger values reach the event in fewer stages but measured
@@ -628,7 +630,7 @@ class CrossEntropySampler(Sampler):
     OPTIONS: ClassVar[dict[str, Any]] = {"rho": 0.1, "alpha": 0.7, "eps": 0.1, "std_floor": 0.05, "max_stages": 25,
                "widen": 1.3, "adapt_widen": 1.5, "cat_floor": 0.1, "family": "gaussian",
                "latent_floor": 0.3, "adapt_floor": 0.0, "components": 3, "min_component": 0.05,
-               "select": "bic", "keep": 0.2, "shrink": 2.0}
+               "select": "bic", "keep": 0.2, "shrink": 0.3, "cat_shrink": 1.0}
 
     def _check_options(self) -> None:
         o = self.options
@@ -638,8 +640,9 @@ class CrossEntropySampler(Sampler):
             raise ValueError(f"ce option alpha must be in (0, 1], got {o['alpha']}")
         if not 0.0 <= o["eps"] < 1.0:
             raise ValueError(f"ce option eps must be in [0, 1), got {o['eps']}")
-        if not 0.0 <= o["shrink"] <= 100.0:
-            raise ValueError(f"ce option shrink must be in [0, 100], got {o['shrink']}")
+        for key in ("shrink", "cat_shrink"):
+            if not 0.0 <= o[key] <= 100.0:
+                raise ValueError(f"ce option {key} must be in [0, 100], got {o[key]}")
         if not 0.0 <= o["keep"] < 1.0 - o["eps"]:
             raise ValueError(f"ce option keep must be in [0, 1 - eps), got {o['keep']}")
         if not o["std_floor"] > 0.0:
@@ -844,7 +847,8 @@ class CrossEntropySampler(Sampler):
                 self.gauss.refit(self.gauss.to_latent(theta[:, self._cont]), w, self.options["alpha"],
                                  self.options["shrink"])
             for j, fam in zip(self._prod, self.families):
-                fam.refit(theta[:, j], w, self.options["alpha"], self.options["shrink"])
+                fam.refit(theta[:, j], w, self.options["alpha"],
+                          self.options["cat_shrink" if fam.kind == "categorical" else "shrink"])
         if self.n_updates == 0 and self.options["keep"] > 0.0:
             self.anchor = (copy.deepcopy(self.gauss), copy.deepcopy(self.families))
         self.n_updates += 1
