@@ -174,9 +174,24 @@ def _mc_reference(spec, event: str, n: int):
     return estimate_probability(np.arange(n) < k, confidence=CONF), np.concatenate(ev_theta)
 
 
-def _sim_measure(spec, event: str, n_ref: int, seeds: int):
+def _final_proposal(space, estimate, seed: int, opts: dict):
+    """The CE sampler holding the final proposal of ``estimate`` (a ``run_estimate`` result)."""
     from scenariogen.sampling import get_sampler
 
+    sampler = get_sampler("ce", space, seed, **opts)
+    sampler.load_state(estimate.details["sampler_state"])
+    return sampler
+
+
+def _true_relvar(sampler, space, ev_theta, p_mc: float) -> float:
+    """The final proposal's relative variance per sample, E_q[(1{E} w)^2] / P^2 - 1 = E_p[1{E} w] / P - 1,
+    from plain-MC events reweighted: unlike a run's own interval, it counts the parts of the failure set
+    that the run never drew."""
+    w = np.exp(space.logpdf(ev_theta) - sampler.log_q_mix(ev_theta))
+    return float(w.mean() / p_mc - 1.0)
+
+
+def _sim_measure(spec, event: str, n_ref: int, seeds: int):
     space = spec.parameters
     mc, ev_theta = _mc_reference(spec, event, n_ref)
     ce = {}
@@ -186,15 +201,10 @@ def _sim_measure(spec, event: str, n_ref: int, seeds: int):
             t0 = time.perf_counter()
             e = run_estimate("ce", space, _evaluator(spec, event, seed=900 + s), budget=60_000, seed=s,
                              n_per_stage=n, target_rhw=RHW, confidence=CONF, chunk=chunk, **opts)
-            # the final proposal's relative variance per sample, E_p[1{E} w] / P - 1, from the plain-MC
-            # events reweighted: unlike the run's own interval, it counts the parts of the failure set
-            # that the run never drew
-            sampler = get_sampler("ce", space, s, **opts)
-            sampler.load_state(e.details["sampler_state"])
-            w = np.exp(space.logpdf(ev_theta) - sampler.log_q_mix(ev_theta))
+            relvar = _true_relvar(_final_proposal(space, e, s, opts), space, ev_theta, mc.p)
             runs.append({"n_sims": e.n_sims, "n_adapt": e.details["n_adapt"], "p": e.p, "ci": [e.ci_low, e.ci_high],
                          "rhw": e.rel_half_width, "events": e.n_events, "warnings": e.warnings,
-                         "covers_mc": bool(e.covers(mc.p)), "relvar_per_sample": float(w.mean() / mc.p - 1.0),
+                         "covers_mc": bool(e.covers(mc.p)), "relvar_per_sample": relvar,
                          "seconds": time.perf_counter() - t0})
         ce[name] = runs
     return mc, ce
@@ -260,8 +270,6 @@ NM_CONFIGS = {"gaussian (default, keep 0.2)": {}, "gaussian, keep 0": {"keep": 0
 
 
 def _near_miss_measure(spec):
-    from scenariogen.sampling import get_sampler
-
     space = spec.parameters
     mc, ev_theta = _mc_reference(spec, NM_EVENT, NM_MC_SIMS)
     out = {}
@@ -270,17 +278,13 @@ def _near_miss_measure(spec):
         for s in range(NM_SEEDS):
             e = run_estimate("ce", space, _evaluator(spec, NM_EVENT, seed=100 + s), budget=NM_BUDGET, seed=s,
                              n_per_stage=2000, **opts)
-            # the final proposal's relative variance per sample, E_q[(1{E} w)^2] / P^2 - 1 = E_p[1{E} w] / P^2 - 1,
-            # from the plain-MC events reweighted: it counts the event regions CE's own rows rarely reach
-            sampler = get_sampler("ce", space, s, **opts)
-            sampler.load_state(e.details["sampler_state"])
-            w = np.exp(space.logpdf(ev_theta) - sampler.log_q_mix(ev_theta))
+            sampler = _final_proposal(space, e, s, opts)
             runs.append({"p": e.p, "ci": [e.ci_low, e.ci_high], "events": e.n_events,
                          "pareto_k": e.details.get("pareto_k"), "warnings": len(e.warnings),
                          "heavy_tail_warning": any("Pareto" in x for x in e.warnings),
                          "overlaps_mc": bool(e.ci_low <= mc.ci_high and mc.ci_low <= e.ci_high),
                          "covers_mc_point": bool(e.covers(mc.p)),
-                         "relvar_per_sample": float(w.mean() / mc.p - 1.0),
+                         "relvar_per_sample": _true_relvar(sampler, space, ev_theta, mc.p),
                          "components": int(getattr(sampler.gauss, "n_components", 1))})
         out[name] = runs
     return mc, out

@@ -379,6 +379,5 @@ def descriptors_of(scenes, **options) -> tuple[np.ndarray, tuple[str, ...]]:
     """:func:`descriptors` of a simulated ``Batch`` (dt = spec dt x frame step) or a ``LogScenes``."""
     dt = getattr(scenes, "dt", None)
     if dt is None:
-        prov = getattr(scenes, "provenance", {}) or {}
-        dt = float(prov.get("dt", 0.1)) * int(prov.get("frame_step", 1) or 1)
+        dt = scenes.frame_dt()
     return descriptors(scenes.trajectories, scenes.mask, scenes.kinds, scenes.sizes, dt, **options)

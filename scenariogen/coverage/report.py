@@ -102,8 +102,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
             raise ScenarioGenError(f"{path}: cannot read the scenarios ({type(exc).__name__}: {exc})") from None
         if b.trajectories.shape[2] == 0:
             raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
-        prov = b.provenance or {}
-        bdt = float(prov.get("dt", 0.1)) * int(prov.get("frame_step", 1) or 1)
+        bdt = b.frame_dt()
         T = b.trajectories.shape[2]
         if dt is None:
             dt = bdt

@@ -245,7 +245,7 @@ class Av2Writer(Writer):
                 report.drop(self.cannot_carry[3])
             if np.any(b.kinds[b.mask.any(axis=2)] == Lo.KIND_CODES["truck"]):
                 report.drop(self.cannot_carry[1])
-            frame_dt = float(b.provenance.get("dt", spec.dt)) * int(b.provenance.get("frame_step", 1))
+            frame_dt = b.frame_dt(spec.dt)
             self._write_chunk(pa, schema, b, chunk, frame_dt, meta, target_actor, map_bytes, map_id, slice_id, tmp)
             report.scenarios += b.size
             if progress:

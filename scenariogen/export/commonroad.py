@@ -200,7 +200,7 @@ class CommonRoadWriter(Writer):
                                            "and this source has none")
                 if b.perception:
                     report.drop(self.cannot_carry[3])
-                frame_dt = float(b.provenance.get("dt", spec.dt)) * int(b.provenance.get("frame_step", 1))
+                frame_dt = b.frame_dt(spec.dt)
                 for r in range(b.size):
                     bid = benchmark_id(meta["spec_name"], b.indices[r])
                     xml, obstacles, absent, pp_id = self._scenario(b, r, bid, frame_dt, n_lanes, lane_w, lanelets,

@@ -127,7 +127,7 @@ class NpzWriter(Writer):
             b = chunk.batch
             if b.perception:
                 report.drop(self.cannot_carry[0])
-            frame_dt = float(b.provenance.get("dt", spec.dt)) * int(b.provenance.get("frame_step", 1))
+            frame_dt = b.frame_dt(spec.dt)
             arrays = _tensors(b, chunk, spec, road, frame_dt)
             header = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "features": list(Lo.FEATURES),
                       "kind_names": list(Lo.KIND_NAMES), "events": list(b.labels), "metric_names": list(b.metrics),

@@ -613,7 +613,7 @@ class OpenScenarioWriter(Writer):
                                        "the source kept metrics only")
             if b.perception:
                 report.drop(self.cannot_carry[1])
-            frame_dt = float(b.provenance.get("dt", spec.dt)) * int(b.provenance.get("frame_step", 1))
+            frame_dt = b.frame_dt(spec.dt)
             times = event_times(spec, b, frame_dt)
             empty += int((~b.mask.any(axis=2)).sum())
             shard = _ShardText(b, meta=meta, road_file=road_file, frame_dt=frame_dt, times=times)

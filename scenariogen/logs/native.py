@@ -22,7 +22,7 @@ from .scenes import LogScenes
 def batch_to_scenes(batch, source: str) -> LogScenes:
     """A simulated :class:`~scenariogen.sim.engine.Batch` (with recorded frames) as :class:`LogScenes`."""
     prov = batch.provenance or {}
-    dt = float(prov.get("dt", 0.1)) * int(prov.get("frame_step", 1) or 1)
+    dt = batch.frame_dt()
     traj = np.array(batch.trajectories, dtype=np.float32, copy=True)
     mask = np.asarray(batch.mask, bool)
     traj[..., : Lo.F_LANE][~mask] = np.nan

@@ -71,6 +71,12 @@ class Batch:
     def features(self) -> tuple[str, ...]:
         return Lo.FEATURES
 
+    def frame_dt(self, default_dt: float = 0.1) -> float:
+        """Seconds between recorded frames: the simulation step (``default_dt`` when the
+        provenance has none) times the frame step."""
+        prov = self.provenance or {}
+        return float(prov.get("dt", default_dt)) * int(prov.get("frame_step", 1) or 1)
+
     def select(self, rows: np.ndarray) -> "Batch":
         """The scenarios picked by a boolean mask or index array, as a new batch."""
         pick = lambda x: x[rows]  # noqa: E731
