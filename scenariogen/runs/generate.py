@@ -35,7 +35,7 @@ from .manifest import (
     shard_sim_arrays,
     write_json_atomic,
 )
-from .summary import failure_clusters, final_estimate
+from .summary import counts_for_estimate, failure_clusters, final_estimate
 
 
 @dataclass(frozen=True)
@@ -197,10 +197,10 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     def finished() -> bool:
         if st.budget is not None and totals["simulations"] >= st.budget:
             return True
-        # with --count, stop once enough events are found and at least one stage was drawn from the
-        # final proposal (the probability estimate uses those stages only)
-        final_done = any(not s["adapting"] for s in manifest["stages"])
-        return st.count is not None and totals["events"] >= st.count and not sampler.adapting and final_done
+        # with --count, stop once enough events are found and at least one stage was drawn from a
+        # final proposal (the probability estimate uses those stages only; ce may still be refining)
+        final_done = any(counts_for_estimate(s) for s in manifest["stages"])
+        return st.count is not None and totals["events"] >= st.count and sampler.estimable and final_done
 
     plans: collections.deque[_StagePlan] = collections.deque()  # stages proposed, not yet updated
     tasks: dict[int, ShardTask] = {}  # submitted, not yet written, by shard number
@@ -271,15 +271,15 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
             full = Proposal(theta=np.concatenate(cur.theta) if cur.theta else np.zeros((0, spec.parameters.dim)),
                             log_weight=np.concatenate(cur.log_weight) if cur.log_weight else np.zeros(0),
                             stage=cur.stage, level=None)
-            adapting = sampler.adapting
+            adapting, estimable = sampler.adapting, sampler.estimable
             info = sampler.update(full, rob)
             manifest["stages"].append({
                 "stage": cur.stage, "size": int(full.theta.shape[0]), "adapting": bool(adapting),
-                "events": int((rob < 0).sum()), "info": _jsonable(info),
+                "estimate": bool(estimable), "events": int((rob < 0).sum()), "info": _jsonable(info),
             })
             manifest["sampler_state"] = _jsonable(sampler.state_dict())
             write_json_atomic(out / MANIFEST, manifest)
-            if adapting and st.budget is None and len(manifest["stages"]) > 200:
+            if adapting and not estimable and st.budget is None and len(manifest["stages"]) > 200:
                 raise ScenarioGenError("the sampler did not reach the target event in 200 stages; "
                                        "give --budget or check that the event can happen")
             if finished():

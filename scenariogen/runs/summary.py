@@ -9,11 +9,18 @@ import numpy as np
 from .manifest import shard_sim_arrays
 
 
+def counts_for_estimate(stage: dict) -> bool:
+    """Whether a manifest's stage record was drawn from a final proposal (``estimate``; manifests
+    written before refining stages existed: not ``adapting``)."""
+    return bool(stage.get("estimate", not stage["adapting"]))
+
+
 def final_estimate(out: Path, manifest: dict):
-    """P(target) from the samples of the non-adapting stages (all samples for MC and QMC)."""
+    """P(target) from the samples of the stages drawn from final proposals (all samples for MC
+    and QMC): each row weighted by its own stage's proposal, so ce's refining stages count too."""
     from ..sampling import estimate_probability
 
-    final = {s["stage"] for s in manifest["stages"] if not s["adapting"]}
+    final = {s["stage"] for s in manifest["stages"] if counts_for_estimate(s)}
     ev, lw = [], []
     for rec in manifest["shards"]:
         if rec["stage"] in final:
@@ -67,4 +74,4 @@ def failure_cluster_summary(out: Path, manifest: dict, *, n_events: int | None =
     return failure_clusters_u(u_all, bins=bins, n_events=n_events, seed=seed)
 
 
-__all__ = ["failure_cluster_summary", "failure_clusters", "final_estimate"]
+__all__ = ["counts_for_estimate", "failure_cluster_summary", "failure_clusters", "final_estimate"]

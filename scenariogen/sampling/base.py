@@ -256,6 +256,12 @@ class Sampler:
     def adapting(self) -> bool:
         return False
 
+    @property
+    def estimable(self) -> bool:
+        """Whether the rows proposed now count towards the probability estimate (by default
+        once the sampler stopped adapting; ``ce`` also while it refines its final proposal)."""
+        return not self.adapting
+
     def propose(self, n: int, stage: int, offset: int = 0) -> Proposal:  # pragma: no cover
         raise NotImplementedError
 

@@ -41,7 +41,23 @@ of the latents; moment matching for the product families; weighted frequencies
 for categoricals), smoothed as ``alpha * fit + (1 - alpha) * previous``, with a
 floor on the principal stds of C (``latent_floor``, in units of p's latent std:
 a handful of elites otherwise gives a needle-thin fit whose weights explode).
-Adapting stops once gamma reaches 0 (or after ``max_stages``). Final proposals
+The mean moves by the step of its k numbers, the covariance by that of its
+k (k + 1) / 2 (:meth:`_LatentGaussian._move`): with a few effective elites the centre
+still follows them while the shape stays near the previous fit, which takes the
+levels to the event in fewer stages (``emergency_brake``: about 1 100 simulations
+instead of 2 200 at 250 per stage).
+
+Once gamma reaches 0, ``refine`` *refining stages* follow: drawn from the final
+mixture below (so they count for the estimate, each row weighted by its own
+stage's proposal: unbiased, since a stage's q depends only on earlier rows),
+each adds its events, weighted by their own p/q_mix, to a pool of weighted
+sums, and q moves towards the pool's fit, whose effective size grows stage by
+stage: the last level's fit rests on a few dozen elites, the pool on hundreds of
+events. On ``emergency_brake`` (p = 1.3e-4, 24 seeds at a fixed budget of 5000)
+the estimates' relative spread fell from 0.22 to 0.12, their 90 % intervals
+covering the truth in 21 of 24 seeds (the final std factor ``widen`` went from
+1.3 to 1.4 with it: at 1.3 the refined q was too narrow and the intervals
+covered in 17 of 24). Adapting stops after that (or after ``max_stages``). Final proposals
 come from the defensive mixture ``q_mix = (1 - eps - keep) q + keep q_1 + eps p``,
 whose weights ``p / q_mix`` never exceed 1/eps; ``log_weight = log p - log q_mix``
 exactly. ``q_1`` is the proposal fitted at the first level (option ``keep``, 0.2):
@@ -104,7 +120,13 @@ def _tn_ppf(u: np.ndarray, a: float, b: float) -> np.ndarray:
     return np.clip(z, a, b)
 
 
-def _step(alpha: float, w: np.ndarray, n_free: int, shrink: float) -> float:
+def _kish(w: np.ndarray) -> float:
+    """Kish effective size (sum w)^2 / sum w^2 of weights w (0 for no positive weight)."""
+    s2 = float(np.dot(w, w))
+    return float(w.sum()) ** 2 / s2 if s2 > 0 else 0.0
+
+
+def _step(alpha: float, ess: float, n_free: int, shrink: float) -> float:
     """How far a refit moves from the previous fit towards the elites' own: ``alpha``, lowered
     to ``ess / (ess + shrink * n_free)`` when the elites' Kish effective size ``ess`` is small
     against the ``n_free`` parameters being fitted (a prior worth ``shrink`` effective samples
@@ -112,7 +134,6 @@ def _step(alpha: float, w: np.ndarray, n_free: int, shrink: float) -> float:
     make a needle-thin fit, or a categorical that puts most of its mass on one value."""
     if shrink <= 0.0:
         return alpha
-    ess = float(w.sum()) ** 2 / float(np.dot(w, w))
     return min(alpha, ess / (ess + shrink * max(n_free, 1)))
 
 
@@ -151,15 +172,24 @@ class _NormalFamily:
         inside = (y >= self.lo) & (y <= self.hi) & np.isfinite(y)
         return np.where(inside, lp, -np.inf)
 
-    def refit(self, x: np.ndarray, w: np.ndarray, alpha: float, shrink: float = 0.0) -> None:
+    def stats(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Weighted sums (sum w, sum w y, sum w y^2) of the rows x with weights w (additive:
+        stages pooled by adding them)."""
         y = self._y(np.asarray(x, dtype=float))
         ok = np.isfinite(y) & (w > 0)
-        if not ok.any():
+        y, w = y[ok], w[ok]
+        return np.array([w.sum(), np.dot(w, y), np.dot(w, y * y)])
+
+    def refit(self, x: np.ndarray, w: np.ndarray, alpha: float, shrink: float = 0.0) -> None:
+        self.refit_stats(self.stats(x, w), _kish(w), alpha, shrink)
+
+    def refit_stats(self, st: np.ndarray, ess: float, alpha: float, shrink: float = 0.0) -> None:
+        """Move towards the normal with the moments of :meth:`stats` ``st`` (see :func:`_step`)."""
+        if not st[0] > 0:
             return
-        y, w = y[ok], w[ok] / w[ok].sum()
-        alpha = _step(alpha, w, 2, shrink)
-        m = float(np.dot(w, y))
-        s = float(math.sqrt(max(np.dot(w, (y - m) ** 2), 0.0)))
+        alpha = _step(alpha, ess, 2, shrink)
+        m = float(st[1] / st[0])
+        s = float(math.sqrt(max(st[2] / st[0] - m * m, 0.0)))
         self.mu = alpha * m + (1.0 - alpha) * self.mu
         self.sigma = max(alpha * s + (1.0 - alpha) * self.sigma, self.floor)
         self.mu = min(max(self.mu, self.lo), self.hi)
@@ -210,14 +240,21 @@ class _CategoricalFamily:
             lp = np.log(self.probs)[idx]
         return np.where(hit, lp, -np.inf)
 
-    def refit(self, x: np.ndarray, w: np.ndarray, alpha: float, shrink: float = 0.0) -> None:
+    def stats(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Weighted count of each value among the rows x (additive over stages)."""
         idx, hit = self._index(x)
         ok = hit & (w > 0)
-        if not ok.any():
+        return np.bincount(idx[ok], weights=w[ok], minlength=len(self.values)).astype(float)
+
+    def refit(self, x: np.ndarray, w: np.ndarray, alpha: float, shrink: float = 0.0) -> None:
+        self.refit_stats(self.stats(x, w), _kish(w), alpha, shrink)
+
+    def refit_stats(self, st: np.ndarray, ess: float, alpha: float, shrink: float = 0.0) -> None:
+        """Move towards the frequencies of :meth:`stats` ``st`` (see :func:`_step`)."""
+        if not st.sum() > 0:
             return
-        freq = np.bincount(idx[ok], weights=w[ok], minlength=len(self.values))
-        freq /= freq.sum()
-        alpha = _step(alpha, w[ok], int((self.base > 0).sum()) - 1, shrink)
+        freq = st / st.sum()
+        alpha = _step(alpha, ess, int((self.base > 0).sum()) - 1, shrink)
         p = alpha * freq + (1.0 - alpha) * self.probs
         self.probs = self._norm((1.0 - self.floor) * p + self.floor * self.base)
 
@@ -344,17 +381,38 @@ class _LatentGaussian:
             out = out + 0.5 * (sol[:, i] * sol[:, i] - z[:, i] * z[:, i])
         return out
 
+    def stats(self, z: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Weighted sums (sum w, sum w z, sum w z z^T) of the latent rows z (additive over stages)."""
+        ok = np.all(np.isfinite(z), axis=1) & (w > 0)
+        z, w = z[ok], w[ok]
+        return float(w.sum()), w @ z, (z * w[:, None]).T @ z
+
     def refit(self, z: np.ndarray, w: np.ndarray, alpha: float, shrink: float = 0.0) -> None:
         ok = np.all(np.isfinite(z), axis=1) & (w > 0)
         if not ok.any():
             return
         z, w = z[ok], w[ok] / w[ok].sum()
-        alpha = _step(alpha, w, self.k * (self.k + 3) // 2, shrink)  # mean and covariance
         m = w @ z
         dz = z - m
-        c = (dz * w[:, None]).T @ dz
-        self.mean = alpha * m + (1.0 - alpha) * self.mean
-        cov = alpha * c + (1.0 - alpha) * self.cov
+        self._move(m, (dz * w[:, None]).T @ dz, _kish(w), alpha, shrink)
+
+    def refit_stats(self, st: tuple, ess: float, alpha: float, shrink: float = 0.0) -> None:
+        """Move towards the normal with the moments of :meth:`stats` ``st``."""
+        sw, s1, s2 = st
+        if not sw > 0:
+            return
+        m = s1 / sw
+        self._move(m, s2 / sw - np.outer(m, m), ess, alpha, shrink)
+
+    def _move(self, m: np.ndarray, c: np.ndarray, ess: float, alpha: float, shrink: float) -> None:
+        """Smooth the fit towards mean m and covariance c, the mean by at most
+        ``_step(alpha, ess, k, shrink)``, the covariance (k (k + 1) / 2 numbers, noisier) by at
+        most ``_step(alpha, ess, k (k + 1) / 2, shrink)``: with a few effective elites the centre
+        still moves on, while the shape stays near the previous one."""
+        a_mean = _step(alpha, ess, self.k, shrink)
+        a_cov = _step(alpha, ess, self.k * (self.k + 1) // 2, shrink)
+        self.mean = a_mean * m + (1.0 - a_mean) * self.mean
+        cov = a_cov * c + (1.0 - a_cov) * self.cov
         # floor the principal stds (a handful of elites gives a singular or needle-thin fit)
         vals, vecs = np.linalg.eigh(0.5 * (cov + cov.T))
         vals = np.maximum(vals, self.floor ** 2)
@@ -590,6 +648,55 @@ def _family_for(dist, std_floor: float, cat_floor: float):
     raise TypeError(f"no cross-entropy family for distribution {type(dist).__name__}")
 
 
+class _EventPool:
+    """Weighted sums of the events drawn from final proposals, each weighted by its own
+    likelihood ratio p/q_mix (an unbiased weighting of p(theta | event) whatever proposal drew
+    it): refining stages refit q on them, and since the sums only add up, the state stays
+    small however many events the pool holds."""
+
+    def __init__(self, k: int, families: list):
+        self.sw = self.sw2 = 0.0
+        self.lat = (0.0, np.zeros(k), np.zeros((k, k)))
+        self.fams = [np.zeros_like(f.stats(np.zeros(0), np.zeros(0))) for f in families]
+
+    @property
+    def ess(self) -> float:
+        """Kish effective size of the pooled events."""
+        return self.sw * self.sw / self.sw2 if self.sw2 > 0 else 0.0
+
+    def add(self, sampler: CrossEntropySampler, theta: np.ndarray, w: np.ndarray) -> None:
+        ok = np.isfinite(w) & (w > 0)
+        theta, w = theta[ok], w[ok]
+        self.sw += float(w.sum())
+        self.sw2 += float(np.dot(w, w))
+        if sampler._cont:
+            st = sampler.gauss.stats(sampler.gauss.to_latent(theta[:, sampler._cont]), w)
+            self.lat = tuple(a + b for a, b in zip(self.lat, st))
+        for i, (j, fam) in enumerate(zip(sampler._prod, sampler.families)):
+            self.fams[i] = self.fams[i] + fam.stats(theta[:, j], w)
+
+    def refit(self, sampler: CrossEntropySampler) -> None:
+        """Move q (all of it: the step sizes come from the pool's effective size) towards the fit."""
+        if not self.sw > 0:
+            return
+        o = sampler.options
+        if sampler._cont:
+            sampler.gauss.refit_stats(self.lat, self.ess, 1.0, o["shrink"])
+        for st, fam in zip(self.fams, sampler.families):
+            fam.refit_stats(st, self.ess, 1.0, o["cat_shrink" if fam.kind == "categorical" else "shrink"])
+
+    def get(self) -> dict:
+        return {"sw": self.sw, "sw2": self.sw2, "lat": [self.lat[0], self.lat[1].tolist(), self.lat[2].tolist()],
+                "fams": [f.tolist() for f in self.fams]}
+
+    def set(self, d: dict) -> None:
+        self.sw, self.sw2 = float(d["sw"]), float(d["sw2"])
+        k = self.lat[1].shape[0]
+        self.lat = (float(d["lat"][0]), np.asarray(d["lat"][1], dtype=float).reshape(k),
+                    np.asarray(d["lat"][2], dtype=float).reshape(k, k))
+        self.fams = [np.asarray(f, dtype=float) for f in d["fams"]]
+
+
 # -------------------------------------------------------------------------- sampler
 
 
@@ -613,24 +720,30 @@ class CrossEntropySampler(Sampler):
     worse interval coverage), ``components`` / ``min_component`` / ``select``
     (``family='mixture'``: at most 3 components, each at least 0.05 of the
     mixture, their number chosen by ``bic`` or ``max``), ``widen`` /
-    ``adapt_widen`` (std factors of final / adaptation proposals, 1.3 / 1.5),
+    ``adapt_widen`` (std factors of final / adaptation proposals, 1.4 / 1.5),
     ``std_floor`` (product family: minimum std as a fraction of p's scale, 0.05),
     ``cat_floor`` (categoricals: share of a defensive base, 0.1), ``max_stages``
-    (adaptation stages at most, 25).
+    (adaptation stages at most, 25), ``refine`` / ``refine_ess`` (refining stages
+    after the level reaches the event: at most 10, and none once the pooled events'
+    effective size reaches 200; ``refine=0`` ends adaptation at the level, and the
+    ``mixture`` family never refines).
 
     Stage semantics: while ``adapting``, ``propose`` draws from p (before the
     first update) or from the current q, with ``log_weight = log p - log q``;
     ``update(proposal, robustness)`` takes the *whole* stage (join pieces with
-    :meth:`Proposal.concat`), computes the level and refits q. Once not
-    adapting, ``propose`` draws from the fixed mixture ``(1 - eps - keep) q + keep q_1 + eps p``
-    and ``update`` changes nothing. Rows of any stage are addressable by
+    :meth:`Proposal.concat`), computes the level and refits q. While ``refining``
+    (still ``adapting``, but ``estimable``), ``propose`` draws from the final
+    mixture ``(1 - eps - keep) q + keep q_1 + eps p`` and ``update`` refits q on
+    the pooled events; once not adapting, the mixture is fixed and ``update``
+    changes nothing. Rows of any stage are addressable by
     (seed, stage, offset)."""
 
     name = "ce"
     OPTIONS: ClassVar[dict[str, Any]] = {"rho": 0.1, "alpha": 0.7, "eps": 0.1, "std_floor": 0.05, "max_stages": 25,
-               "widen": 1.3, "adapt_widen": 1.5, "cat_floor": 0.1, "family": "gaussian",
+               "widen": 1.4, "adapt_widen": 1.5, "cat_floor": 0.1, "family": "gaussian",
                "latent_floor": 0.3, "adapt_floor": 0.0, "components": 3, "min_component": 0.05,
-               "select": "bic", "keep": 0.2, "shrink": 0.3, "cat_shrink": 1.0}
+               "select": "bic", "keep": 0.2, "shrink": 0.3, "cat_shrink": 1.0, "refine": 10,
+               "refine_ess": 200.0}
 
     def _check_options(self) -> None:
         o = self.options
@@ -661,6 +774,10 @@ class CrossEntropySampler(Sampler):
             raise ValueError(f"ce option adapt_floor must be in [0, 1], got {o['adapt_floor']}")
         if o["family"] not in ("gaussian", "mixture", "product"):
             raise ValueError(f"ce option family must be 'gaussian', 'mixture' or 'product', got {o['family']!r}")
+        if not 0 <= o["refine"] <= 1000:
+            raise ValueError(f"ce option refine must be in 0..1000, got {o['refine']}")
+        if not o["refine_ess"] > 0.0:
+            raise ValueError(f"ce option refine_ess must be positive, got {o['refine_ess']}")
         if not 1 <= o["components"] <= 8:
             raise ValueError(f"ce option components must be in 1..8, got {o['components']}")
         if o["select"] not in ("bic", "max"):
@@ -685,6 +802,9 @@ class CrossEntropySampler(Sampler):
         self.families = [_family_for(params[j].dist, self.options["std_floor"], self.options["cat_floor"])
                          for j in self._prod]
         self.anchor: tuple | None = None  # the first-level proposal (latent block, families), kept
+        self.pool = _EventPool(self.gauss.k if self._cont else 0, self.families)
+        self.n_refined = 0
+        self.refining = False
         self.n_updates = 0
         self._adapting = True
         self.converged = False
@@ -695,10 +815,17 @@ class CrossEntropySampler(Sampler):
     def adapting(self) -> bool:
         return self._adapting
 
+    @property
+    def estimable(self) -> bool:
+        """Whether proposals come from the final mixture (refining or done): their weights
+        estimate P(event) without bias, whatever later refits do."""
+        return self.refining or not self._adapting
+
     def finalize(self) -> None:
         """Stop adapting now (e.g. when the adaptation budget is spent): later
         proposals come from the mixture around the current q (still unbiased)."""
         self._adapting = False
+        self.refining = False
 
     # ------------------------------------------------------------------ densities
     def _factor(self, final: bool) -> float:
@@ -710,7 +837,7 @@ class CrossEntropySampler(Sampler):
     def _current(self, final: bool | None = None, families: list | None = None) -> list:
         """The product families (discrete parameters; all parameters with ``family='product'``)
         of q (or of ``families``), widened for final or adaptation proposals."""
-        final = (not self._adapting) if final is None else final
+        final = self.estimable if final is None else final
         families = self.families if families is None else families
         factor = self._factor(final)
         if factor != 1.0:
@@ -740,7 +867,7 @@ class CrossEntropySampler(Sampler):
         """log q(theta) of the proposal (without the mixture); ``final``
         (default: not adapting) selects the widened final q."""
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
-        final = (not self._adapting) if final is None else final
+        final = self.estimable if final is None else final
         return self.space.logpdf(theta) - self._log_ratio(theta, final)
 
     def _shares(self) -> tuple[float, float]:
@@ -795,7 +922,7 @@ class CrossEntropySampler(Sampler):
         if self._adapting and self.n_updates == 0:
             theta = self.space.from_unit(u[:, :d])
             return Proposal(theta, np.zeros(n), int(stage), None, offset)
-        if self._adapting:
+        if self._adapting and not self.refining:
             theta, lw, _ = self._from_q(u[:, :d], final=False, uc=u[:, d])
             return Proposal(theta, lw, int(stage), self.level, offset)
         # the last column picks the final mixture's part: p below eps, the kept first-level
@@ -824,6 +951,8 @@ class CrossEntropySampler(Sampler):
         r = sanitize_robustness(robustness, len(proposal))
         events = r < 0
         n_events = int(events.sum())
+        if self.refining:
+            return self._refine(proposal, events)
         if not self._adapting:
             return {"level": 0.0 if self.converged else self.level, "done": True, "converged": self.converged,
                     "n_events": n_events, "n": int(r.size), "stage": int(proposal.stage)}
@@ -855,13 +984,36 @@ class CrossEntropySampler(Sampler):
         self.level = level
         if reached:
             self.converged = True
-            self._adapting = False
+            # refine on the events of final proposals, unless told not to (the mixture family
+            # has no additive statistics to pool)
+            self.refining = self.options["refine"] > 0 and not isinstance(self.gauss, _LatentMixture)
+            self._adapting = self.refining
         elif self.n_updates >= self.options["max_stages"]:
             self._adapting = False
         info = {"level": level, "done": not self._adapting, "converged": self.converged,
                 "n_elites": int(elites.sum()), "n_events": n_events, "n": int(r.size),
                 "stage": int(proposal.stage)}
         self.history.append({k: info[k] for k in ("stage", "level", "n_elites", "n_events", "n")})
+        return info
+
+    def _refine(self, proposal: Proposal, events: np.ndarray) -> dict:
+        """A refining stage: add its events, weighted by their own likelihood ratios p/q_mix
+        (at most 1/eps), to the pool and move q towards the pool's fit, whose effective size
+        grows stage by stage; stop refining after ``refine`` stages or once the pool's
+        effective size reaches ``refine_ess``."""
+        theta = np.atleast_2d(proposal.theta)[events]
+        w = np.exp(np.asarray(proposal.log_weight, dtype=float)[events])
+        self.pool.add(self, theta, w)
+        self.pool.refit(self)
+        self.n_refined += 1
+        self.n_updates += 1
+        if self.n_refined >= self.options["refine"] or self.pool.ess >= self.options["refine_ess"]:
+            self.refining = False
+            self._adapting = False
+        info = {"level": 0.0, "done": not self._adapting, "converged": True, "refining": True,
+                "n_events": int(events.sum()), "pool_ess": self.pool.ess, "n": int(events.size),
+                "stage": int(proposal.stage)}
+        self.history.append({k: info[k] for k in ("stage", "level", "n_events", "n", "pool_ess")})
         return info
 
     # ---------------------------------------------------------------------- state
@@ -876,6 +1028,9 @@ class CrossEntropySampler(Sampler):
             "families": [{"kind": f.kind, **f.get()} for f in self.families],
             "latent_gaussian": self.gauss.get() if self._cont else None,
             "latent_kind": self.gauss.kind,
+            "refining": self.refining,
+            "n_refined": self.n_refined,
+            "pool": self.pool.get(),
             "anchor": None if self.anchor is None else {
                 "families": [{"kind": f.kind, **f.get()} for f in self.anchor[1]],
                 "latent_gaussian": self.anchor[0].get() if self._cont else None},
@@ -905,6 +1060,10 @@ class CrossEntropySampler(Sampler):
             self.anchor = (copy.deepcopy(self.gauss), copy.deepcopy(self.families))
             self._set_q(*self.anchor, d["anchor"])
         self.n_updates = int(d["n_updates"])
+        self.refining = bool(d.get("refining", False))
+        self.n_refined = int(d.get("n_refined", 0))
+        if d.get("pool") is not None:
+            self.pool.set(d["pool"])
         self._adapting = bool(d["adapting"])
         self.converged = bool(d["converged"])
         self.level = decode_float(d["level"])

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..dsl.distributions import ParameterSpace
-from .base import get_sampler
+from .base import Proposal, get_sampler
 from .estimate import Estimate, estimate_probability
 
 Evaluate = Callable[[np.ndarray], np.ndarray]
@@ -31,11 +31,13 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
 
     - ``mc`` / ``qmc``: all samples, drawn in stages of ``n_per_stage`` rows
       (Clopper-Pearson interval);
-    - ``ce``: adaptation stages of ``n_per_stage`` rows while the sampler adapts
-      and at most ``max_adapt_fraction`` of the budget is spent, then one final
-      stage from the defensive mixture with the remaining budget; the estimate
-      uses the final stage only (unbiased: q does not depend on those rows), and
-      ``n_sims`` counts the adaptation too;
+    - ``ce``: level stages of ``n_per_stage`` rows until the level reaches the
+      event (or ``max_adapt_fraction`` of the budget is spent), then refining
+      stages of ``n_per_stage`` rows from the defensive mixture, each refitting q
+      on the events so far, then one final stage with the remaining budget; the
+      estimate uses the rows drawn from the defensive mixture, each weighted by
+      its own stage's proposal (unbiased: a stage's q depends only on earlier
+      rows), and ``n_sims`` counts the level stages too;
     - ``splitting``: its own :meth:`SplittingSampler.run` with ``n_particles`` =
       ``n_per_stage`` unless given, stopped at ``budget`` simulations.
 
@@ -65,13 +67,13 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
     used = 0
     adapt_info: list[dict] = []
     warns: list[str] = []
-    while sampler.adapting and used + n_per_stage <= max_adapt_fraction * budget:
+    while sampler.adapting and not sampler.estimable and used + n_per_stage <= max_adapt_fraction * budget:
         prop = sampler.propose(n_per_stage, stage)
         r = _eval(evaluate, prop.theta)
         used += len(prop)
         adapt_info.append(sampler.update(prop, r))
         stage += 1
-    if sampler.adapting:
+    if sampler.adapting and not sampler.estimable:
         if hasattr(sampler, "finalize"):
             warns.append(f"{sampler_name} still adapting after {stage} stages ({used} simulations, "
                          f"the adaptation limit); final proposals use the last fit (estimate unbiased, "
@@ -79,26 +81,40 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
             sampler.finalize()  # type: ignore[attr-defined]
         else:
             raise ValueError(f"sampler {sampler_name!r} cannot be stopped early")
-    remaining = budget - used
-    if remaining < 1:
+    if budget - used < 1:
         raise ValueError(f"no budget left for the final stage after {used} adaptation simulations")
+    # every row from here on counts: refining stages (``ce``: n_per_stage rows each, fed back), then
+    # one final stage with what is left of the budget
     lws, rs = [], []
-    offset = 0
-    while offset < remaining:
-        m = min(chunk, remaining - offset)
-        prop = sampler.propose(m, stage, offset)
-        rs.append(_eval(evaluate, prop.theta))
-        lws.append(prop.log_weight)
-        offset += m
-        if target_rhw is not None:
-            est = estimate_probability(np.concatenate(rs), np.concatenate(lws), confidence=confidence,
-                                       tail_diagnostic=False)  # interim check; the final call runs it
-            if est.n_events >= max(min_events, 1) and est.rel_half_width <= target_rhw:
-                break
+    n_est = 0
+    stop = False
+    while not stop and used + n_est < budget:
+        refining = sampler.adapting
+        left = budget - used - n_est
+        size = min(n_per_stage, left) if refining else left
+        props, offset = [], 0
+        while offset < size:
+            prop = sampler.propose(min(chunk, size - offset), stage, offset)
+            props.append(prop)
+            rs.append(_eval(evaluate, prop.theta))
+            lws.append(prop.log_weight)
+            offset += len(prop)
+            if target_rhw is not None:
+                est = estimate_probability(np.concatenate(rs), np.concatenate(lws), confidence=confidence,
+                                           tail_diagnostic=False)  # interim check; the final call runs it
+                if est.n_events >= max(min_events, 1) and est.rel_half_width <= target_rhw:
+                    stop = True
+                    break
+        n_est += offset
+        if refining and not stop:
+            adapt_info.append(sampler.update(Proposal.concat(props), np.concatenate(rs[-len(props):])))
+        stage += 1
+        if not refining:
+            break
     r_final, lw_final = np.concatenate(rs), np.concatenate(lws)
     est = estimate_probability(r_final, lw_final, confidence=confidence)
     est.details.update({"sampler": sampler_name, "n_adapt": used, "n_final": int(r_final.size),
-                        "stages": stage + 1, "adaptation": adapt_info,
+                        "stages": stage, "adaptation": adapt_info,
                         # the proposal of the final stage (load_state on a fresh sampler gives it back)
                         "sampler_state": sampler.state_dict()})
     est.n_sims = used + int(r_final.size)

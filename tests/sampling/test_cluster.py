@@ -89,21 +89,28 @@ def test_failure_clusters_grid_and_subsampling():
 
 
 def test_ce_keeps_both_failure_modes_like_mc():
-    """TwoSidedTail: two failure regions in opposite corners of quantile space. At an equal
-    number of events, CE's final rows hold as many clusters as plain MC's."""
+    """TwoSidedTail: two failure regions in opposite corners of quantile space. In every seed,
+    CE's final rows hold events of both, in shares near MC's one half; at an equal number of
+    events they hold as many clusters as plain MC's in most seeds (a refined q spreads its events
+    along the failure boundary further than MC does, and on a 4-bin grid the two corners can then
+    touch through the edge cells: 1 of 10 seeds measured)."""
     m = TwoSidedTail(2, 1e-3)
     mc = get_sampler("mc", m.space, 0).propose(400_000, 0).theta
     mc_ev = mc[m(mc) < 0]
-    s = get_sampler("ce", m.space, 0)
-    st = 0
-    while s.adapting:
-        prop = s.propose(500, st)
-        s.update(prop, m(prop.theta))
-        st += 1
-    th = s.propose(5000, st).theta
-    ce_ev = th[m(th) < 0]
-    n = min(len(ce_ev), len(mc_ev))
-    ce_fc = failure_clusters_theta(m.space, ce_ev, n_events=n)
-    mc_fc = failure_clusters_theta(m.space, mc_ev, n_events=n)
-    assert mc_fc.clusters == 2 and ce_fc.clusters >= mc_fc.clusters
-    assert ce_fc.events == mc_fc.events == n
+    as_many = 0
+    for seed in range(10):
+        s = get_sampler("ce", m.space, seed)
+        st = 0
+        while s.adapting:
+            prop = s.propose(500, st)
+            s.update(prop, m(prop.theta))
+            st += 1
+        th = s.propose(5000, st).theta
+        ce_ev = th[m(th) < 0]
+        assert 0.35 < np.mean(ce_ev.sum(axis=1) > 0) < 0.65
+        n = min(len(ce_ev), len(mc_ev))
+        ce_fc = failure_clusters_theta(m.space, ce_ev, n_events=n)
+        mc_fc = failure_clusters_theta(m.space, mc_ev, n_events=n)
+        assert mc_fc.clusters == 2 and ce_fc.events == mc_fc.events == n
+        as_many += ce_fc.clusters >= mc_fc.clusters
+    assert as_many >= 8

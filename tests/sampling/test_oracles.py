@@ -36,7 +36,7 @@ def _check(ests, p, min_cover=0.9, mean_tol=0.05):
 def test_ce_gaussian_tail_coverage_and_mean(p):
     model = GaussianTail(2, p)
     # the full-covariance latent Gaussian needs up to 7 levels of 500 at p = 1e-6
-    ests = _ce_runs(model, 6000, 500, SEEDS, max_adapt_fraction=0.6)
+    ests = _ce_runs(model, 6000, 500, 100, max_adapt_fraction=0.6)  # 40 seeds: +-3.5 % binomial noise on coverage
     assert all(e.details["n_final"] >= 2400 for e in ests)
     assert not any("still adapting" in w for e in ests for w in e.warnings)
     _check(ests, p)

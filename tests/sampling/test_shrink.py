@@ -8,15 +8,16 @@ import pytest
 
 from scenariogen.dsl.distributions import Parameter, ParameterSpace, Poisson, Uniform
 from scenariogen.sampling import get_sampler
-from scenariogen.sampling.ce import _CategoricalFamily, _step
+from scenariogen.sampling.ce import _CategoricalFamily, _kish, _step
 
 
 def test_step_is_alpha_for_many_even_weights_and_small_for_one_dominant():
     even = np.ones(1000)
-    assert _step(0.7, even, 10, 2.0) == 0.7
+    assert _kish(even) == pytest.approx(1000.0)
+    assert _step(0.7, _kish(even), 10, 2.0) == 0.7
     dominant = np.r_[1.0, np.full(99, 1e-6)]  # Kish ESS ~ 1
-    assert _step(0.7, dominant, 10, 2.0) == pytest.approx(1.0 / 21.0, rel=1e-3)
-    assert _step(0.7, dominant, 10, 0.0) == 0.7  # off
+    assert _step(0.7, _kish(dominant), 10, 2.0) == pytest.approx(1.0 / 21.0, rel=1e-3)
+    assert _step(0.7, _kish(dominant), 10, 0.0) == 0.7  # off
 
 
 def test_categorical_does_not_collapse_on_a_few_heavy_elites():
@@ -71,16 +72,23 @@ def test_bad_shrink(key):
         get_sampler("ce", _space(), 1, **{key: -1.0})
 
 
-def test_latent_normal_counts_its_mean_and_covariance():
-    """A k-dimensional latent normal fits k + k(k + 1) / 2 parameters: with the same elites, a
-    10-dimensional block moves less than a 2-dimensional one."""
+def test_latent_normal_moves_its_mean_further_than_its_covariance():
+    """A k-dimensional latent normal fits k numbers for its mean and k(k + 1) / 2 for its
+    covariance: with a few effective elites (Kish size about 6.5 here) the mean moves most of the
+    way towards theirs (step 6.5 / (6.5 + 0.3 k)), the covariance only a little (step 6.5 /
+    (6.5 + 0.3 k(k + 1) / 2)), and the bigger block's covariance least."""
     from scenariogen.sampling.ce import _LatentGaussian
 
     rng = np.random.default_rng(0)
     w = np.r_[1.0, 0.9, 0.8, np.full(27, 0.05)]
-    moved = {}
+    ess = _kish(w)
+    diag = {}
     for k in (2, 10):
         g = _LatentGaussian([None] * k, 0.3)
-        g.refit(rng.normal(2.0, 0.3, (30, k)), w, 0.7, shrink=0.3)
-        moved[k] = float(np.mean(g.mean))
-    assert 0 < moved[10] < 0.6 * moved[2]
+        z = rng.normal(2.0, 0.3, (30, k))
+        g.refit(z, w, 0.7, shrink=0.3)
+        m = (w / w.sum()) @ z
+        assert np.allclose(g.mean, _step(0.7, ess, k, 0.3) * m)
+        diag[k] = float(np.mean(np.diag(g.cov)))
+    assert _step(0.7, ess, 10, 0.3) > 0.6
+    assert diag[2] < diag[10] and diag[10] > 0.7  # from 1 towards about 0.09
