@@ -84,7 +84,7 @@ def test_reference_run_fans_out_ce_stages(reference):
     _, m = reference
     assert m["totals"]["simulations"] == 2000
     stages = m["stages"]
-    assert stages[0]["adapting"] and not stages[-1]["adapting"]
+    assert stages[0]["adapting"] and not stages[0]["estimate"] and stages[-1]["estimate"]
     # adapting stages hold several shards each: their pieces run concurrently
     assert sum(s["stage"] == 0 for s in m["shards"]) == 2
     idx = np.concatenate([np.load(reference[0] / s["file"])["sim/index"] for s in m["shards"]])
