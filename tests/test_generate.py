@@ -71,6 +71,24 @@ def test_stopped_run_resumes_to_the_identical_result(spec, tmp_path, sampler):
     assert shard_hashes(tmp_path / "part") == shard_hashes(tmp_path / "whole")
 
 
+@pytest.mark.parametrize("stop", [7, 9])
+def test_ce_run_stopped_while_refining_resumes_identically(tmp_path, stop):
+    """Stopped inside the first refining stage (7 shards written) or inside the second, after a
+    refit (9): the resumed run reloads the pooled events' sums and ends identical."""
+    spec = scenariogen.load_scenario(CUT_IN)
+    st = GenerateSettings(sampler="ce", target="near_miss", seed=4, budget=3000, shard_size=200, stage_size=400)
+    whole = generate(spec, tmp_path / "whole", st, progress=False)
+    refining = [s["stage"] for s in whole["stages"] if s["adapting"] and s["estimate"]]
+    assert len(refining) >= 2 and refining[0] == 3  # stages 0-2 are levels; shards 6, 7 hold stage 3
+    generate(spec, tmp_path / "part", st, progress=False, stop_after_shards=stop)
+    part = read_manifest(tmp_path / "part")
+    assert not part["complete"] and part["shards"][-1]["stage"] == refining[0] + (stop - 7) // 2
+    resumed = generate(spec, tmp_path / "part", st, resume=True, progress=False)
+    assert resumed["content_hash"] == whole["content_hash"]
+    assert resumed["estimate"] == whole["estimate"]
+    assert shard_hashes(tmp_path / "part") == shard_hashes(tmp_path / "whole")
+
+
 def test_ce_hunts_the_target_and_weights_its_samples(tmp_path):
     spec = scenariogen.load_scenario(CUT_IN)
     m = generate(spec, tmp_path / "ce", GenerateSettings(sampler="ce", target="near_miss", seed=1, count=100,
