@@ -14,8 +14,10 @@ Figures (all in ``extra_info``; one summary line each):
   on a simulated event at p ~ 1e-4 (plain MC measured on a large reference run,
   its need by n = z^2 (1 - p) / (rhw^2 p); CE by its own sequential stop, with
   how often its interval covers the reference's point and overlaps the
-  reference's 90 % interval, and by the true variance of its final proposal,
-  computed from the reference's events);
+  reference's 90 % interval, by the true variance of its final proposal,
+  computed from the reference's events, and, for ``emergency_brake``, by the
+  actual spread of its estimates over 48 seeds at a few fixed budgets, which
+  trusts no run's own interval);
 - ``generate`` throughput in scenarios/s (mc, 20 000 simulations in shards of
   2000) and the share of wall time spent outside the simulation kernel;
 - near-misses per minute of ``generate --count`` with ``ce`` against a plain-MC
@@ -160,6 +162,11 @@ SIM_CONFIGS = {"stages 250, check every 125": (250, 125, {}),
                "stages 500, check every 250": (500, 250, {}),
                "keep 0.1, eps 0.3, stages 250, check every 125": (250, 125, {"keep": 0.1, "eps": 0.3})}
 MC_REF_BATCH = 50_000
+# fixed budgets (default settings, stages of 250, no sequential stop) at which the estimates' actual
+# spread over FIXED_SEEDS seeds is measured: the cost of a 0.3 half-width without trusting any
+# run's own interval (emergency_brake only; 2195 is 100x plain MC's need at p = 1.37e-4)
+FIXED_BUDGETS = {"emergency_brake": (2195, 2400, 2600, 3000)}
+FIXED_SEEDS = 48
 
 
 def _mc_reference(spec, event: str, n: int):
@@ -210,7 +217,18 @@ def _sim_measure(spec, event: str, n_ref: int, seeds: int):
                          "overlaps_mc": bool(e.ci_low <= mc.ci_high and mc.ci_low <= e.ci_high),
                          "seconds": time.perf_counter() - t0})
         ce[name] = runs
-    return mc, ce
+    fixed = {}
+    for budget in FIXED_BUDGETS.get(spec.name, ()):
+        ps, cov = [], 0
+        for s in range(FIXED_SEEDS):
+            e = run_estimate("ce", space, _evaluator(spec, event, seed=900 + s), budget=budget, seed=s,
+                             n_per_stage=250, confidence=CONF)
+            ps.append(e.p)
+            cov += e.covers(mc.p)
+        rel = np.asarray(ps) / mc.p
+        fixed[budget] = {"mean_p_over_mc": float(rel.mean()), "rel_sd": float(rel.std(ddof=1)),
+                         "actual_rhw_90": float(Z * rel.std(ddof=1)), "covers_mc": cov, "seeds": FIXED_SEEDS}
+    return mc, ce, fixed
 
 
 @pytest.mark.parametrize("example", list(SIM_CASES))
@@ -223,7 +241,7 @@ def test_ce_vs_mc_simulated(benchmark, example):
     spec = scenariogen.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / f"{example}.yaml")
     scenariogen.simulate(spec, n=64, record="none")  # compile before timing
     idle_before = _idle_check()
-    mc, ce = benchmark.pedantic(_sim_measure, args=(spec, event, n_ref, seeds), rounds=1, iterations=1)
+    mc, ce, fixed = benchmark.pedantic(_sim_measure, args=(spec, event, n_ref, seeds), rounds=1, iterations=1)
     mc_need = mc_sims_needed(mc.p, RHW, CONF)
     res = {}
     for name, runs in ce.items():
@@ -244,6 +262,7 @@ def test_ce_vs_mc_simulated(benchmark, example):
     benchmark.extra_info.update(
         example=example, event=event, mc={"p": mc.p, "ci": [mc.ci_low, mc.ci_high], "sims": n_ref},
         mc_sims_needed=mc_need, ce=res, best_by_true_variance=best, honest_by_coverage=honest, rhw=RHW,
+        fixed_budgets={str(k): v for k, v in fixed.items()},
         confidence=CONF, target_ratio=100, idle_core_before=idle_before, idle_core_after=idle_after,
         **machine_info())
     print(f"  {example} {event}: plain MC {mc.p:.2e} [{mc.ci_low:.2e}, {mc.ci_high:.2e}] from {n_ref} sims; "
@@ -256,12 +275,21 @@ def test_ce_vs_mc_simulated(benchmark, example):
               f"{r['mean_p_over_mc']:.2f}, warned {r['warned']}/{seeds}; true relvar/sample "
               f"{r['median_relvar_per_sample']:.0f} -> {r['sims_by_true_variance']:.0f} sims = "
               f"{r['ratio_true_variance']:.1f}x; p (sims): {ps}")
+    for b, r in fixed.items():
+        print(f"  fixed budget {b} ({mc_need / b:.0f}x), {r['seeds']} seeds: mean p / MC {r['mean_p_over_mc']:.2f}, "
+              f"actual 90 % half-width {r['actual_rhw_90']:.2f}, intervals cover MC in {r['covers_mc']}/{r['seeds']}")
+    ok = [b for b, r in fixed.items() if r["actual_rhw_90"] <= RHW]
+    fixed_txt = ("; at fixed budgets (" + ", ".join(f"{b}: actual rhw {r['actual_rhw_90']:.2f}, cover "
+                                                      f"{r['covers_mc']}/{r['seeds']}" for b, r in fixed.items())
+                 + (f") the smallest reaching 0.3 is {min(ok)} = {mc_need / min(ok):.0f}x" if ok else ") none reaches 0.3")
+                 if fixed else "")
     rb = res[best]
     summary(f"CE vs MC, {example} {event} (plain MC {mc.p:.1e} from {n_ref} sims), rhw 0.3 @ 90 %: MC "
             f"{mc_need:.0f} sims (formula at the measured p); best CE [{best}] by its true variance "
             f"{rb['sims_by_true_variance']:.0f} sims = {rb['ratio_true_variance']:.1f}x; its own stop "
             f"{rb['mean_sims']:.0f} sims = {rb['ratio_own_stop']:.0f}x with intervals covering MC in "
-            f"{rb['covers_mc']}/{seeds} (overlapping MC's 90 % interval in {rb['overlaps_mc']}/{seeds}) [target >= 100x] [idle-core check: {idle_before:.2f}x / {idle_after:.2f}x]")
+            f"{rb['covers_mc']}/{seeds} (overlapping MC's 90 % interval in {rb['overlaps_mc']}/{seeds}){fixed_txt} "
+            f"[target >= 100x] [idle-core check: {idle_before:.2f}x / {idle_after:.2f}x]")
 
 
 # ------------------------- a2. honesty on a broad failure set: the cut-in near-miss, CE families vs MC
