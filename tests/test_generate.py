@@ -189,6 +189,18 @@ def test_estimate_cli_bad_event():
     assert r.returncode == 2 and "not an event" in r.stderr
 
 
+def test_estimate_cli_stage_size_reaches_the_sampler():
+    r = _cli("estimate", ROOT / "scenarios" / "emergency_brake.yaml", "--event", "collision", "--budget", 3000,
+             "--stage-size", 250, "--seed", 2, "--json")
+    assert r.returncode == 0, r.stderr
+    est = json.loads(r.stdout)
+    # levels of 250 reach the event within half the budget; refining and final rows count for the estimate
+    assert est["n_sims"] == 3000 and est["details"]["n_adapt"] % 250 == 0 and est["details"]["n_adapt"] <= 1500
+    assert any(a.get("refining") for a in est["details"]["adaptation"]) and est["n_events"] >= 20
+    bad = _cli("estimate", BRAKE, "--event", "collision", "--budget", 100, "--stage-size", 0)
+    assert bad.returncode == 2 and "--stage-size must be a positive" in bad.stderr and "Traceback" not in bad.stderr
+
+
 
 def test_sampler_options_reach_the_sampler_and_bind_the_run(tmp_path, capsys):
     from scenariogen import cli
