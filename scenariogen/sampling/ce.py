@@ -95,6 +95,7 @@ from .base import (
     sanitize_robustness,
     stream_uniforms,
 )
+from .estimate import _kish
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _Z_MAX = 8.2  # |latent| cap: Phi(8.2) rounds to 1 in double precision
@@ -120,12 +121,6 @@ def _tn_ppf(u: np.ndarray, a: float, b: float) -> np.ndarray:
         fa, fb = special.ndtr(a), special.ndtr(b)
         z = special.ndtri(fa + u * (fb - fa))
     return np.clip(z, a, b)
-
-
-def _kish(w: np.ndarray) -> float:
-    """Kish effective size (sum w)^2 / sum w^2 of weights w (0 for no positive weight)."""
-    s2 = float(np.dot(w, w))
-    return float(w.sum()) ** 2 / s2 if s2 > 0 else 0.0
 
 
 def _step(alpha: float, ess: float, n_free: int, shrink: float) -> float:

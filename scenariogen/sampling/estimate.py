@@ -96,6 +96,7 @@ def _events_from(x: np.ndarray) -> np.ndarray:
 
 
 def _kish(w: np.ndarray) -> float:
+    """Kish effective size (sum w)^2 / sum w^2 of weights w (0 for no positive weight)."""
     s2 = float(np.dot(w, w))
     return float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
 

@@ -16,6 +16,22 @@ from scenariogen.dsl.distributions import (
 
 
 @pytest.fixture
+def run_stages():
+    """``run_stages(sampler, robustness, n, stage=0, refining=True)`` feeds the sampler stages of
+    n rows, scored by ``robustness(theta)``, while it adapts, and returns the next stage's index;
+    ``refining=False`` stops at the first stage whose rows count for the estimate."""
+
+    def run(s, robustness, n, stage=0, refining=True):
+        while s.adapting and (refining or not s.estimable):
+            prop = s.propose(n, stage)
+            s.update(prop, robustness(prop.theta))
+            stage += 1
+        return stage
+
+    return run
+
+
+@pytest.fixture
 def mixed_space() -> ParameterSpace:
     """One parameter of every distribution kind (truncated and capped variants included)."""
     return ParameterSpace((

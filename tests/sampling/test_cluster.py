@@ -88,7 +88,7 @@ def test_failure_clusters_grid_and_subsampling():
     assert subsample_events(np.arange(10), 20).tolist() == list(range(10))
 
 
-def test_ce_keeps_both_failure_modes_like_mc():
+def test_ce_keeps_both_failure_modes_like_mc(run_stages):
     """TwoSidedTail: two failure regions in opposite corners of quantile space. In every seed,
     CE's final rows hold events of both, in shares near MC's one half; at an equal number of
     events they hold as many clusters as plain MC's in most seeds (a refined q spreads its events
@@ -100,12 +100,7 @@ def test_ce_keeps_both_failure_modes_like_mc():
     as_many = 0
     for seed in range(10):
         s = get_sampler("ce", m.space, seed)
-        st = 0
-        while s.adapting:
-            prop = s.propose(500, st)
-            s.update(prop, m(prop.theta))
-            st += 1
-        th = s.propose(5000, st).theta
+        th = s.propose(5000, run_stages(s, m, 500)).theta
         ce_ev = th[m(th) < 0]
         assert 0.35 < np.mean(ce_ev.sum(axis=1) > 0) < 0.65
         n = min(len(ce_ev), len(mc_ev))

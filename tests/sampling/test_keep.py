@@ -74,19 +74,14 @@ def test_keep_zero_is_the_two_part_mixture(mixed_space):
     assert np.allclose(s.log_q_mix(theta), expect, rtol=0, atol=1e-9)
 
 
-def test_rows_split_between_the_parts_in_their_shares():
+def test_rows_split_between_the_parts_in_their_shares(run_stages):
     """On GaussianTail the final q sits on the event and p almost never reaches it: the share of
     final rows that are events tells q's rows from the others, and changes with ``keep``."""
     toy = GaussianTail(2, 1e-4)
     rates = {}
     for keep in (0.0, 0.4):
         s = get_sampler("ce", toy.space, 2, keep=keep, rho=0.2)
-        st = 0
-        while s.adapting:
-            prop = s.propose(300, st)
-            s.update(prop, toy(prop.theta))
-            st += 1
-        prop = s.propose(20_000, st)
+        prop = s.propose(20_000, run_stages(s, toy, 300))
         rates[keep] = float(np.mean(toy(prop.theta) < 0))
         w = np.exp(prop.log_weight)
         assert w.max() <= 1.0 / s.options["eps"] + 1e-9

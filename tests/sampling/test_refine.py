@@ -12,19 +12,10 @@ from scenariogen.sampling import get_sampler, run_estimate
 from scenariogen.sampling.toy import GaussianTail
 
 
-def _to_refining(s, model, n=400):
-    st = 0
-    while s.adapting and not s.estimable:
-        prop = s.propose(n, st)
-        s.update(prop, model(prop.theta))
-        st += 1
-    return st
-
-
-def test_refining_stages_count_for_the_estimate_and_stop_at_the_limit():
+def test_refining_stages_count_for_the_estimate_and_stop_at_the_limit(run_stages):
     model = GaussianTail(2, 1e-4)
     s = get_sampler("ce", model.space, 5, refine=3, refine_ess=1e9)
-    st = _to_refining(s, model)
+    st = run_stages(s, model, 400, refining=False)
     assert s.converged and s.refining and s.adapting and s.estimable
     for i in range(3):
         prop = s.propose(500, st)
@@ -36,35 +27,27 @@ def test_refining_stages_count_for_the_estimate_and_stop_at_the_limit():
         st += 1
     assert not s.adapting and s.estimable and not s.refining
     before = s.state_dict()
-    s.update(s.propose(100, st), model(s.propose(100, st).theta))  # final stages change nothing
+    prop = s.propose(100, st)
+    s.update(prop, model(prop.theta))  # final stages change nothing
     assert s.state_dict() == before
 
 
-def test_refining_stops_once_the_pool_is_large():
+def test_refining_stops_once_the_pool_is_large(run_stages):
     model = GaussianTail(2, 1e-3)
     s = get_sampler("ce", model.space, 2, refine=50, refine_ess=100.0)
-    st = _to_refining(s, model)
-    n = 0
-    while s.adapting:
-        prop = s.propose(400, st)
-        s.update(prop, model(prop.theta))
-        st += 1
-        n += 1
-    assert s.pool.ess >= 100.0 and n < 50
+    st = run_stages(s, model, 400, refining=False)
+    n_refining = run_stages(s, model, 400, stage=st) - st
+    assert s.pool.ess >= 100.0 and n_refining < 50
 
 
-def test_pooled_fit_approaches_the_conditional_distribution():
+def test_pooled_fit_approaches_the_conditional_distribution(run_stages):
     """GaussianTail: given the event, the component of theta along the failure direction a has
     mean phi(t) / Q(t) (inverse Mills ratio) and variance 1 + t m - m^2; across it, N(0, 1).
     After many refining stages the latent normal sits there (its std widened only when drawing;
     its principal stds floored at ``latent_floor``)."""
     model = GaussianTail(2, 1e-4)
     s = get_sampler("ce", model.space, 11, refine=40, refine_ess=3000.0)
-    st = _to_refining(s, model)
-    while s.adapting:
-        prop = s.propose(500, st)
-        s.update(prop, model(prop.theta))
-        st += 1
+    run_stages(s, model, 500, stage=run_stages(s, model, 400, refining=False))
     t = model.t
     m = stats.norm.pdf(t) / stats.norm.sf(t)
     a = model.a
@@ -77,10 +60,10 @@ def test_pooled_fit_approaches_the_conditional_distribution():
     assert b @ cov @ b == pytest.approx(1.0, rel=0.15)
 
 
-def test_state_round_trip_while_refining():
+def test_state_round_trip_while_refining(run_stages):
     model = GaussianTail(3, 1e-4)
     s = get_sampler("ce", model.space, 8)
-    st = _to_refining(s, model)
+    st = run_stages(s, model, 400, refining=False)
     prop = s.propose(300, st)
     s.update(prop, model(prop.theta))
     assert s.refining and s.pool.ess > 0
@@ -95,11 +78,11 @@ def test_state_round_trip_while_refining():
     assert t.state_dict() == s.state_dict()
 
 
-def test_refine_off_and_mixture_family_end_at_the_level():
+def test_refine_off_and_mixture_family_end_at_the_level(run_stages):
     model = GaussianTail(2, 1e-3)
     for opts in ({"refine": 0}, {"family": "mixture"}):
         s = get_sampler("ce", model.space, 1, **opts)
-        _to_refining(s, model)
+        run_stages(s, model, 400, refining=False)
         assert s.converged and not s.refining and not s.adapting
 
 

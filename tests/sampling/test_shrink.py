@@ -8,7 +8,8 @@ import pytest
 
 from scenariogen.dsl.distributions import Parameter, ParameterSpace, Poisson, Uniform
 from scenariogen.sampling import get_sampler
-from scenariogen.sampling.ce import _CategoricalFamily, _kish, _step
+from scenariogen.sampling.ce import _CategoricalFamily, _step
+from scenariogen.sampling.estimate import _kish
 
 
 def test_step_is_alpha_for_many_even_weights_and_small_for_one_dominant():
@@ -50,15 +51,10 @@ def _robustness(theta):
 
 
 @pytest.mark.parametrize("shrink", [0.0, 0.3])
-def test_weights_stay_exact_with_and_without_shrinkage(shrink):
+def test_weights_stay_exact_with_and_without_shrinkage(shrink, run_stages):
     space = _space()
     s = get_sampler("ce", space, 3, shrink=shrink, cat_shrink=shrink / 0.3)
-    st = 0
-    while s.adapting:
-        prop = s.propose(200, st)
-        s.update(prop, _robustness(prop.theta))
-        st += 1
-    prop = s.propose(4000, st)
+    prop = s.propose(4000, run_stages(s, _robustness, 200))
     assert np.allclose(prop.log_weight, space.logpdf(prop.theta) - s.log_q_mix(prop.theta))
     # an irrelevant discrete parameter keeps most of p's spread under shrinkage
     probs = s.families[0].probs
