@@ -23,7 +23,7 @@ def _eval(evaluate: Evaluate, theta: np.ndarray) -> np.ndarray:
 
 def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, budget: int, seed: int = 0,
                  n_per_stage: int = 1000, *, target_rhw: float | None = None, chunk: int | None = None,
-                 max_adapt_fraction: float = 0.5, confidence: float = 0.95, min_events: int = 20,
+                 max_adapt_fraction: float = 0.8, confidence: float = 0.95, min_events: int = 20,
                  **opts: Any) -> Estimate:
     """Estimate P(robustness < 0) with sampler ``sampler_name`` and at most ``budget`` simulations.
 
@@ -32,7 +32,11 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
     - ``mc`` / ``qmc``: all samples, drawn in stages of ``n_per_stage`` rows
       (Clopper-Pearson interval);
     - ``ce``: level stages of ``n_per_stage`` rows until the level reaches the
-      event (or ``max_adapt_fraction`` of the budget is spent), then refining
+      event (or ``max_adapt_fraction`` of the budget is spent: 0.8, since a
+      proposal cut off one level short of the event costs far more than the
+      stage it saves; on ``emergency_brake`` at 2 400 simulations a cap of 0.5
+      stopped most runs after four of the five levels they need, and the actual
+      spread of the estimates was 0.19 of p against 0.14 with the cap at 0.55), then refining
       stages of ``n_per_stage`` rows from the defensive mixture, each refitting q
       on the events so far, then one final stage with the remaining budget; the
       estimate uses the rows drawn from the defensive mixture, each weighted by
