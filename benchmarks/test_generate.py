@@ -164,7 +164,7 @@ SIM_CONFIGS = {"stages 250, check every 125": (250, 125, {}),
 MC_REF_BATCH = 50_000
 # fixed budgets (default settings, stages of 250, no sequential stop) at which the estimates' actual
 # spread over FIXED_SEEDS seeds is measured: the cost of a 0.3 half-width without trusting any
-# run's own interval (emergency_brake only; 2195 is 100x plain MC's need at p = 1.37e-4)
+# run's own interval (emergency_brake only; 2194 would be 100x plain MC's need at p = 1.37e-4)
 FIXED_BUDGETS = {"emergency_brake": (1800, 2000, 2200, 2400)}
 FIXED_SEEDS = 48
 
