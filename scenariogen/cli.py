@@ -337,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stage-size", type=int, default=1000, metavar="N",
                    help="scenarios per stage: ce's levels and refining stages, mc's and qmc's batches, splitting's "
                         "particles (default 1000; for ce, smaller stages suit small budgets: 250 reaches a 30 %% "
-                        "half-width on emergency_brake's collision, p ~ 1.4e-4, in about 2 500 simulations)")
+                        "half-width on emergency_brake's collision, p ~ 1.4e-4, in about 2 000 simulations)")
     _add_sampler_option(p)
     _add_backend_options(p)
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")
