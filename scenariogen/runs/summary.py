@@ -1,7 +1,9 @@
-"""What a finished run reports about itself: the probability estimate and the failure clusters."""
+"""What a finished run reports about itself: the probability estimate, the failure clusters
+(where in parameter space the events are) and the failure modes (what kind of conflict they are)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -74,4 +76,29 @@ def failure_cluster_summary(out: Path, manifest: dict, *, n_events: int | None =
     return failure_clusters_u(u_all, bins=bins, n_events=n_events, seed=seed)
 
 
-__all__ = ["counts_for_estimate", "failure_cluster_summary", "failure_clusters", "final_estimate"]
+def failure_modes(out: Path, manifest: dict, *, n_events: int | None = 500, seed: int = 0) -> dict[str, int] | None:
+    """Failure modes of the run's target events (other party, side, motion, contact; see
+    :mod:`scenariogen.events.modes`), counted on the same subsample of at most ``n_events``
+    events as :func:`failure_cluster_summary`: mode -> events, most frequent first. None for a
+    run written before shards recorded modes."""
+    from ..events.modes import count_modes, mode_names
+    from ..sampling.estimate import subsample_events
+
+    codes, agent_names = [], None
+    for rec in manifest["shards"]:
+        if rec.get("events", 1) == 0:
+            continue
+        with np.load(out / rec["file"]) as z:
+            if "sim/mode" not in z.files:
+                return None
+            ev = np.asarray(z["sim/event"], bool)
+            if ev.any():
+                codes.append(z["sim/mode"][ev])
+                if agent_names is None:
+                    agent_names = json.loads(bytes(z["header"]).decode("utf-8"))["agent_names"]
+    if not codes:
+        return {}
+    return count_modes(mode_names(subsample_events(np.concatenate(codes), n_events, seed), agent_names))
+
+
+__all__ = ["counts_for_estimate", "failure_cluster_summary", "failure_clusters", "failure_modes", "final_estimate"]

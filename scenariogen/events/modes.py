@@ -1,0 +1,106 @@
+"""Failure modes: what kind of conflict a scenario's closest call was, read from its trajectories.
+
+A rare set can cover the parameter space well and still hold one kind of failure
+only (every near miss with the same car, from the same side). The mode of a
+scenario names its *conflict*, independent of how it was sampled, so two
+samplers' rare sets compare in a space that does not depend on either sampler's
+parameters:
+
+- ``party``: the other agent of the closest call: the one with the smallest TTC to
+  the ego (by smallest distance when no agent had a finite TTC), by its group: a
+  named actor's name, or a traffic block's name for every vehicle of that block;
+- ``side``: where the party was in the ego's frame at their closest approach:
+  ``ahead`` / ``behind`` (within 45 degrees of the ego's heading or its reverse),
+  else ``left`` / ``right``;
+- ``motion``: how the party moved there: ``oncoming`` (heading more than 150
+  degrees from the ego's), ``crossing`` (more than 30), ``changing lanes`` (a
+  lane-bound agent more than :data:`LANE_CHANGE_OFFSET` m off its lane centre), else
+  ``parallel``;
+- ``contact``: whether the ego collided with anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+from ..sim import layout as Lo
+
+SIDES = ("ahead", "left", "behind", "right")
+MOTIONS = ("parallel", "changing lanes", "crossing", "oncoming")
+#: m, lateral offset from its lane centre beyond which a lane-bound agent counts as changing lanes
+LANE_CHANGE_OFFSET = 0.5
+
+_F = {name: i for i, name in enumerate(Lo.FEATURES)}
+
+
+def mode_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np.ndarray,
+               ego_collision_time: np.ndarray, frame_dt: float) -> np.ndarray:
+    """Per scenario (B,), the integer codes (party agent index, side, motion, contact) as a
+    (B, 4) int16 array; party -1 (and the rest 0) when the ego met no other agent.
+
+    ``trajectories`` (B, N, T, F) with the features of ``layout.FEATURES``, ``mask``
+    (B, N, T), ``agent_metrics`` (B, N, M) as the kernel writes them, ``frame_dt``:
+    seconds between frames (the time of closest approach picks the frame)."""
+    B, N, T = mask.shape
+    out = np.zeros((B, 4), np.int16)
+    out[:, 0] = -1
+    if B == 0 or N < 2 or T == 0:
+        return out
+    ttc = np.where(np.isfinite(agent_metrics[:, 1:, Lo.A_MIN_TTC]), agent_metrics[:, 1:, Lo.A_MIN_TTC], np.inf)
+    dist = np.where(np.isfinite(agent_metrics[:, 1:, Lo.A_MIN_DIST]), agent_metrics[:, 1:, Lo.A_MIN_DIST], np.inf)
+    by_ttc = np.isfinite(ttc).any(axis=1)
+    party = 1 + np.where(by_ttc, np.argmin(ttc, axis=1), np.argmin(dist, axis=1))
+    met = by_ttc | np.isfinite(dist).any(axis=1)
+    for b in np.flatnonzero(met):
+        a = int(party[b])
+        both = mask[b, 0] & mask[b, a]
+        if not both.any():
+            continue
+        t = agent_metrics[b, a, Lo.A_T_MIN_DIST]
+        f = int(np.clip(round(t / frame_dt), 0, T - 1)) if math.isfinite(t) else T - 1
+        if not both[f]:  # the closest frame both were present
+            frames = np.flatnonzero(both)
+            f = int(frames[np.argmin(np.abs(frames - f))])
+        ego, oth = trajectories[b, 0, f], trajectories[b, a, f]
+        h = float(ego[_F["heading"]])
+        dx, dy = float(oth[_F["x"]] - ego[_F["x"]]), float(oth[_F["y"]] - ego[_F["y"]])
+        fwd, left = dx * math.cos(h) + dy * math.sin(h), -dx * math.sin(h) + dy * math.cos(h)
+        ang = abs(math.atan2(left, fwd))
+        side = 0 if ang <= math.pi / 4 else 2 if ang >= 3 * math.pi / 4 else (1 if left > 0 else 3)
+        dh = abs((float(oth[_F["heading"]]) - h + math.pi) % (2 * math.pi) - math.pi)
+        off = float(oth[_F["offset"]])
+        if dh > math.radians(150):
+            motion = 3
+        elif dh > math.radians(30):
+            motion = 2
+        elif oth[_F["lane"]] >= 0 and math.isfinite(off) and abs(off) > LANE_CHANGE_OFFSET:
+            motion = 1
+        else:
+            motion = 0
+        out[b] = (a, side, motion, 0)
+    out[:, 3] = np.isfinite(ego_collision_time)
+    return out
+
+
+def mode_names(codes: np.ndarray, agent_names: tuple[str, ...] | list[str]) -> list[str]:
+    """Readable modes ("cutter, ahead, changing lanes, contact") of (B, 4) codes; a traffic
+    vehicle ``traffic0.3`` is named by its block, ``traffic0``."""
+    out = []
+    for a, side, motion, contact in np.asarray(codes, dtype=np.int64).tolist():
+        if a < 0:
+            out.append("no other agent" + (", contact" if contact else ""))
+            continue
+        party = agent_names[a].split(".", 1)[0]
+        out.append(f"{party}, {SIDES[side]}, {MOTIONS[motion]}, {'contact' if contact else 'no contact'}")
+    return out
+
+
+def count_modes(names: list[str]) -> dict[str, int]:
+    """Mode -> number of scenarios, most frequent first (ties by name: deterministic)."""
+    return dict(sorted(Counter(names).items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+__all__ = ["LANE_CHANGE_OFFSET", "MOTIONS", "SIDES", "count_modes", "mode_codes", "mode_names"]
