@@ -25,7 +25,7 @@ Figures (all in ``extra_info``; one summary line each):
   a longer plain-MC run (``--count 300``), both counted the same way at an equal
   number of events (``summary.failure_cluster_summary``: p-quantile grid, 4 and
   2 bins per parameter, fixed-seed subsample), and the failure modes of the same
-  events (``summary.failure_modes``: other party, side, motion, contact); the
+  events (``summary.failure_modes``: other party, side, motion, contact, pile-up); the
   same two counts for ``ce`` and plain MC over four seeds at 300 events each.
 """
 
@@ -465,7 +465,7 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
             r["clusters_equal_events"] = failure_cluster_summary(out, m, n_events=n_eq, space=spec.parameters).to_dict()
             r["clusters_equal_events_2bins"] = failure_cluster_summary(out, m, n_events=n_eq, bins=2,
                                                                        space=spec.parameters).to_dict()
-            # what kind of conflict each event is (other party, side, motion, contact), same subsample
+            # what kind of conflict each event is (other party, side, motion, contact, pile-up), same subsample
             r["modes_equal_events"] = failure_modes(out, m, n_events=n_eq)
             # and over every event the run found (ce and mc spent the same simulations)
             r["clusters_all_events"] = failure_cluster_summary(out, m, n_events=None, space=spec.parameters).to_dict()
@@ -498,7 +498,7 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
             f"{ml['clusters_equal_events_2bins']['cells']} cells); over all events at equal simulations: ce "
             f"{ce['clusters_all_events']['clusters']} clusters in {ce['clusters_all_events']['events']} events vs mc "
             f"{mc['clusters_all_events']['clusters']} in {mc['clusters_all_events']['events']}; failure modes "
-            f"(other party, side, motion, contact) at the equal events: ce {len(ce['modes_equal_events'])} vs mc "
+            f"(other party, side, motion, contact, pile-up) at the equal events: ce {len(ce['modes_equal_events'])} vs mc "
             f"--count {MC_CLUSTER_EVENTS} {len(ml['modes_equal_events'])} "
             f"[target >= 15000/min, clusters >= mc; Scenic+VerifAI ~15/min] "
             f"[idle-core check: {idle_before:.2f}x / {idle_after:.2f}x]")

@@ -160,7 +160,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     modes = m.get("failure_modes") or {}
     if modes:
         n = sum(modes.values())
-        print(f"  failure modes (other party, side, motion, contact) among {n} events: {len(modes)}")
+        print(f"  failure modes (other party, side, motion, contact, pile-up) among {n} events: {len(modes)}")
         for name, k in list(modes.items())[:_MODES_SHOWN]:
             print(f"    {k / n:6.1%}  {name}")
         if len(modes) > _MODES_SHOWN:

@@ -119,7 +119,7 @@ def test_modes_are_stored_for_events_only_and_printed(tmp_path, capsys):
     m = read_manifest(out)
     z = np.load(out / m["shards"][0]["file"])
     ev, mode = z["sim/event"], z["sim/mode"]
-    assert mode.shape == (ev.size, 4) and (mode[~ev] == -1).all() and (mode[ev, 0] >= 1).all()
+    assert mode.shape == (ev.size, 5) and (mode[~ev] == -1).all() and (mode[ev, 0] >= 1).all()
     printed = capsys.readouterr().out
     assert f"among {sum(m['failure_modes'].values())} events: {len(m['failure_modes'])}" in printed
     assert next(iter(m["failure_modes"])) in printed

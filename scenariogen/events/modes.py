@@ -16,7 +16,9 @@ parameters:
   degrees from the ego's), ``crossing`` (more than 30), ``changing lanes`` (a
   lane-bound agent more than :data:`LANE_CHANGE_OFFSET` m off its lane centre), else
   ``parallel``;
-- ``contact``: whether the ego collided with anything.
+- ``contact``: whether the ego collided with anything;
+- ``pile-up``: whether two other agents had collided before the ego's closest call
+  (the ego then meets a wreck, not a manoeuvre).
 """
 
 from __future__ import annotations
@@ -36,17 +38,23 @@ LANE_CHANGE_OFFSET = 0.5
 _F = {name: i for i, name in enumerate(Lo.FEATURES)}
 
 
+#: columns of :func:`mode_codes`
+CODE_COLUMNS = ("party", "side", "motion", "contact", "pile_up")
+
+
 def mode_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np.ndarray,
-               ego_collision_time: np.ndarray, frame_dt: float) -> np.ndarray:
-    """Per scenario (B,), the integer codes (party agent index, side, motion, contact) as a
-    (B, 4) int16 array; party -1 (and the rest 0) when the ego met no other agent.
+               metrics: dict[str, np.ndarray], frame_dt: float) -> np.ndarray:
+    """Per scenario (B,), the integer codes of :data:`CODE_COLUMNS` as a (B, 5) int16 array;
+    party -1 (side and motion 0) when the ego met no other agent.
 
     ``trajectories`` (B, N, T, F) with the features of ``layout.FEATURES``, ``mask``
-    (B, N, T), ``agent_metrics`` (B, N, M) as the kernel writes them, ``frame_dt``:
-    seconds between frames (the time of closest approach picks the frame)."""
+    (B, N, T), ``agent_metrics`` (B, N, M) and ``metrics`` (name -> (B,), as
+    ``layout.METRIC_NAMES``) as the kernel writes them, ``frame_dt``: seconds between
+    frames (the time of closest approach picks the frame)."""
     B, N, T = mask.shape
-    out = np.zeros((B, 4), np.int16)
+    out = np.zeros((B, len(CODE_COLUMNS)), np.int16)
     out[:, 0] = -1
+    out[:, 3] = np.isfinite(metrics["ego_collision_time"])
     if B == 0 or N < 2 or T == 0:
         return out
     ttc = np.where(np.isfinite(agent_metrics[:, 1:, Lo.A_MIN_TTC]), agent_metrics[:, 1:, Lo.A_MIN_TTC], np.inf)
@@ -80,21 +88,25 @@ def mode_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np.nda
             motion = 1
         else:
             motion = 0
-        out[b] = (a, side, motion, 0)
-    out[:, 3] = np.isfinite(ego_collision_time)
+        out[b, :3] = (a, side, motion)
+        # the first collision of the run, between two agents other than the ego, before this call
+        ca, cb, tc = metrics["collision_a"][b], metrics["collision_b"][b], metrics["collision_time"][b]
+        if math.isfinite(tc) and ca > 0 and cb > 0 and (not math.isfinite(t) or tc <= t):
+            out[b, 4] = 1
     return out
 
 
 def mode_names(codes: np.ndarray, agent_names: tuple[str, ...] | list[str]) -> list[str]:
-    """Readable modes ("cutter, ahead, changing lanes, contact") of (B, 4) codes; a traffic
-    vehicle ``traffic0.3`` is named by its block, ``traffic0``."""
+    """Readable modes ("cutter, ahead, changing lanes, contact", "..., after a pile-up") of
+    (B, 5) codes; a traffic vehicle ``traffic0.3`` is named by its block, ``traffic0``."""
     out = []
-    for a, side, motion, contact in np.asarray(codes, dtype=np.int64).tolist():
+    for a, side, motion, contact, pile in np.asarray(codes, dtype=np.int64).tolist():
         if a < 0:
-            out.append("no other agent" + (", contact" if contact else ""))
-            continue
-        party = agent_names[a].split(".", 1)[0]
-        out.append(f"{party}, {SIDES[side]}, {MOTIONS[motion]}, {'contact' if contact else 'no contact'}")
+            name = "no other agent" + (", contact" if contact else "")
+        else:
+            party = agent_names[a].split(".", 1)[0]
+            name = f"{party}, {SIDES[side]}, {MOTIONS[motion]}, {'contact' if contact else 'no contact'}"
+        out.append(name + (", after a pile-up" if pile else ""))
     return out
 
 
@@ -103,4 +115,4 @@ def count_modes(names: list[str]) -> dict[str, int]:
     return dict(sorted(Counter(names).items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-__all__ = ["LANE_CHANGE_OFFSET", "MOTIONS", "SIDES", "count_modes", "mode_codes", "mode_names"]
+__all__ = ["CODE_COLUMNS", "LANE_CHANGE_OFFSET", "MOTIONS", "SIDES", "count_modes", "mode_codes", "mode_names"]

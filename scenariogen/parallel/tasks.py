@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..dsl import schema as S
-from ..events.modes import mode_codes
+from ..events.modes import CODE_COLUMNS, mode_codes
 from ..sim.engine import simulate
 from ..sim.io import write_npz
 
@@ -88,10 +88,9 @@ class ShardTask:
         rob = batch.robustness[self.target]
         event = rob < 0.0
         keep = event if self.keep == "events" else np.ones(batch.size, bool)
-        mode = np.full((batch.size, 4), -1, np.int16)
+        mode = np.full((batch.size, len(CODE_COLUMNS)), -1, np.int16)
         ev = batch.select(event)
-        mode[event] = mode_codes(ev.trajectories, ev.mask, ev.agent_metrics, ev.metrics["ego_collision_time"],
-                                 ev.frame_dt(spec.dt))
+        mode[event] = mode_codes(ev.trajectories, ev.mask, ev.agent_metrics, ev.metrics, ev.frame_dt(spec.dt))
         extra = {
             "sim/index": batch.indices,
             "sim/theta": batch.theta,

@@ -36,9 +36,16 @@ def scene(others, *, ttc=None, dist=None, t_close=0.0, T=3, ego_heading=0.0):
     return traj, mask, am
 
 
+def metrics(ego_coll=np.inf, first=(np.inf, -1, -1)):
+    """The kernel metrics that modes read: the ego's first collision, and the run's first one (t, a, b)."""
+    t, a, b = first
+    return {"ego_collision_time": np.array([ego_coll]), "collision_time": np.array([t]),
+            "collision_a": np.array([float(a)]), "collision_b": np.array([float(b)])}
+
+
 def codes_of(others, coll=np.inf, **kw):
     traj, mask, am = scene(others, **kw)
-    return mode_codes(traj, mask, am, np.array([coll]), 0.1)[0].tolist()
+    return mode_codes(traj, mask, am, metrics(coll), 0.1)[0].tolist()
 
 
 def test_party_is_the_agent_of_the_smallest_ttc_else_of_the_smallest_distance():
@@ -56,26 +63,36 @@ def test_side_motion_and_contact():
              ((-20, 0, 0.0, 1, 0.0), (2, 0)),  # behind
              ((2, -6, math.pi, 0, 0.0), (3, 3))]  # right, oncoming
     for other, (side, motion) in cases:
-        assert codes_of([other], ttc=[1.0]) == [1, side, motion, 0]
+        assert codes_of([other], ttc=[1.0]) == [1, side, motion, 0, 0]
     assert codes_of([cases[0][0]], coll=2.5, ttc=[0.0])[3] == 1
 
 
 def test_the_time_of_closest_approach_picks_the_frame():
     traj, mask, am = scene([(20, 0, 0, 1, 0)], ttc=[1.0], t_close=0.2)
     traj[0, 1, 2, F["x"]] = -20.0  # behind the ego at t = 0.2 s only
-    assert mode_codes(traj, mask, am, np.array([np.inf]), 0.1)[0, 1] == 2
+    assert mode_codes(traj, mask, am, metrics(), 0.1)[0, 1] == 2
     mask[0, 1, 2] = False  # absent then: the nearest frame where both are present
-    assert mode_codes(traj, mask, am, np.array([np.inf]), 0.1)[0, 1] == 0
+    assert mode_codes(traj, mask, am, metrics(), 0.1)[0, 1] == 0
+
+
+def test_a_pile_up_is_a_collision_of_two_others_before_the_closest_call():
+    traj, mask, am = scene([(20, 0, 0, 1, 0), (25, 0, 0, 1, 0)], ttc=[0.5, 0.8], t_close=4.0)
+    pile = lambda first: int(mode_codes(traj, mask, am, metrics(first=first), 0.1)[0, 4])  # noqa: E731
+    assert pile((3.0, 1, 2)) == 1
+    assert pile((5.0, 1, 2)) == 0  # after the closest call
+    assert pile((3.0, 0, 2)) == 0  # the ego's own collision
+    assert pile((np.inf, -1, -1)) == 0
+    assert mode_names(np.array([[1, 0, 0, 1, 1]]), NAMES) == ["cutter, ahead, parallel, contact, after a pile-up"]
 
 
 def test_no_other_agent():
     traj, mask, am = scene([(20, 0, 0, 1, 0)], ttc=[np.inf], dist=[np.inf])
-    assert mode_codes(traj, mask, am, np.array([np.inf]), 0.1).tolist() == [[-1, 0, 0, 0]]
-    assert mode_names(np.array([[-1, 0, 0, 1]]), NAMES) == ["no other agent, contact"]
+    assert mode_codes(traj, mask, am, metrics(), 0.1).tolist() == [[-1, 0, 0, 0, 0]]
+    assert mode_names(np.array([[-1, 0, 0, 1, 0]]), NAMES) == ["no other agent, contact"]
 
 
 def test_names_group_traffic_vehicles_by_block_and_counts_are_ordered():
-    codes = np.array([[2, 0, 1, 0], [3, 0, 1, 0], [1, 0, 0, 1], [1, 0, 0, 1], [1, 0, 0, 1]])
+    codes = np.array([[2, 0, 1, 0, 0], [3, 0, 1, 0, 0], [1, 0, 0, 1, 0], [1, 0, 0, 1, 0], [1, 0, 0, 1, 0]])
     names = mode_names(codes, NAMES)
     assert names[0] == names[1] == "traffic0, ahead, changing lanes, no contact"
     assert names[2] == "cutter, ahead, parallel, contact"
