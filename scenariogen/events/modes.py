@@ -30,16 +30,14 @@ import numpy as np
 
 from ..sim import layout as Lo
 
+#: columns of :func:`mode_codes`; side and motion are indices into SIDES and MOTIONS
+CODE_COLUMNS = ("party", "side", "motion", "contact", "pile_up")
 SIDES = ("ahead", "left", "behind", "right")
 MOTIONS = ("parallel", "changing lanes", "crossing", "oncoming")
 #: m, lateral offset from its lane centre beyond which a lane-bound agent counts as changing lanes
 LANE_CHANGE_OFFSET = 0.5
 
 _F = {name: i for i, name in enumerate(Lo.FEATURES)}
-
-
-#: columns of :func:`mode_codes`
-CODE_COLUMNS = ("party", "side", "motion", "contact", "pile_up")
 
 
 def mode_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np.ndarray,

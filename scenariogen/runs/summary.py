@@ -77,7 +77,7 @@ def failure_cluster_summary(out: Path, manifest: dict, *, n_events: int | None =
 
 
 def failure_modes(out: Path, manifest: dict, *, n_events: int | None = 500, seed: int = 0) -> dict[str, int] | None:
-    """Failure modes of the run's target events (other party, side, motion, contact; see
+    """Failure modes of the run's target events (other party, side, motion, contact, pile-up; see
     :mod:`scenariogen.events.modes`), counted on the same subsample of at most ``n_events``
     events as :func:`failure_cluster_summary`: mode -> events, most frequent first. None for a
     run written before shards recorded modes."""

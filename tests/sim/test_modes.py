@@ -77,7 +77,10 @@ def test_the_time_of_closest_approach_picks_the_frame():
 
 def test_a_pile_up_is_a_collision_of_two_others_before_the_closest_call():
     traj, mask, am = scene([(20, 0, 0, 1, 0), (25, 0, 0, 1, 0)], ttc=[0.5, 0.8], t_close=4.0)
-    pile = lambda first: int(mode_codes(traj, mask, am, metrics(first=first), 0.1)[0, 4])  # noqa: E731
+
+    def pile(first):
+        return int(mode_codes(traj, mask, am, metrics(first=first), 0.1)[0, 4])
+
     assert pile((3.0, 1, 2)) == 1
     assert pile((5.0, 1, 2)) == 0  # after the closest call
     assert pile((3.0, 0, 2)) == 0  # the ego's own collision
