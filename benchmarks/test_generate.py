@@ -24,8 +24,8 @@ Figures (all in ``extra_info``; one summary line each):
   run of the same number of simulations, and failure clusters of ``ce`` against
   a longer plain-MC run (``--count 300``), both counted the same way at an equal
   number of events (``summary.failure_cluster_summary``: p-quantile grid, 4 and
-  2 bins per parameter, fixed-seed subsample), and the failure modes of the same
-  events (``summary.failure_modes``: other party, side, motion, contact, pile-up); the
+  2 bins per parameter, fixed-seed subsample), and the conflict types of the same
+  events (``summary.conflict_types``: other party, side, motion, contact, pile-up); the
   same two counts for ``ce`` and plain MC over four seeds at 300 events each.
 """
 
@@ -41,7 +41,7 @@ import pytest
 import scenariogen
 from benchmarks.conftest import machine_info, summary, two_core_speedup
 from scenariogen.runs.generate import GenerateSettings, generate, shard_sim_arrays
-from scenariogen.runs.summary import failure_cluster_summary, failure_modes
+from scenariogen.runs.summary import failure_cluster_summary, conflict_types
 from scenariogen.sampling import (
     GaussianTail,
     cluster_count,
@@ -466,7 +466,7 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
             r["clusters_equal_events_2bins"] = failure_cluster_summary(out, m, n_events=n_eq, bins=2,
                                                                        space=spec.parameters).to_dict()
             # what kind of conflict each event is (other party, side, motion, contact, pile-up), same subsample
-            r["modes_equal_events"] = failure_modes(out, m, n_events=n_eq)
+            r["conflicts_equal_events"] = conflict_types(out, m, n_events=n_eq)
             # and over every event the run found (ce and mc spent the same simulations)
             r["clusters_all_events"] = failure_cluster_summary(out, m, n_events=None, space=spec.parameters).to_dict()
         return results
@@ -486,7 +486,7 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
               f"cells (2 bins: {r['clusters_equal_events_2bins']['clusters']}, "
               f"{r['clusters_equal_events_2bins']['cells']}); P = {r['estimate']['p']:.3g} "
               f"[{r['estimate']['ci_low']:.3g}, {r['estimate']['ci_high']:.3g}]")
-        print(f"    failure modes at {r['clusters_equal_events']['events']} events: {r['modes_equal_events']}")
+        print(f"    conflict types at {r['clusters_equal_events']['events']} events: {r['conflicts_equal_events']}")
     summary(f"near-misses per minute, highway_cut_in, 2 cores: ce --count {CE_COUNT}: {ce['per_minute']:.0f}/min "
             f"({ce['distinct_events']} in {ce['wall_s']:.1f} s); mc same sims: {mc['per_minute']:.0f}/min "
             f"({mc['distinct_events']} in {mc['wall_s']:.1f} s); failure clusters at an equal "
@@ -497,9 +497,9 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
             f"{ml['clusters_equal_events_2bins']['clusters']} clusters ({ml['clusters_equal_events']['cells']} / "
             f"{ml['clusters_equal_events_2bins']['cells']} cells); over all events at equal simulations: ce "
             f"{ce['clusters_all_events']['clusters']} clusters in {ce['clusters_all_events']['events']} events vs mc "
-            f"{mc['clusters_all_events']['clusters']} in {mc['clusters_all_events']['events']}; failure modes "
-            f"(other party, side, motion, contact, pile-up) at the equal events: ce {len(ce['modes_equal_events'])} vs mc "
-            f"--count {MC_CLUSTER_EVENTS} {len(ml['modes_equal_events'])} "
+            f"{mc['clusters_all_events']['clusters']} in {mc['clusters_all_events']['events']}; conflict types "
+            f"(other party, side, motion, contact, pile-up) at the equal events: ce {len(ce['conflicts_equal_events'])} vs mc "
+            f"--count {MC_CLUSTER_EVENTS} {len(ml['conflicts_equal_events'])} "
             f"[target >= 15000/min, clusters >= mc; Scenic+VerifAI ~15/min] "
             f"[idle-core check: {idle_before:.2f}x / {idle_after:.2f}x]")
 
@@ -509,7 +509,7 @@ DIV_EVENTS = 300
 
 
 def test_failure_diversity_over_seeds(benchmark, cut_in_spec, run_dirs):
-    """Failure clusters and failure modes of ``ce`` against plain MC on the cut-in near-miss, at an
+    """Failure clusters and conflict types of ``ce`` against plain MC on the cut-in near-miss, at an
     equal DIV_EVENTS events, over several seeds: one seed's cluster count is too noisy to compare on
     (it counts the isolated events, which come and go with the seed)."""
     spec = cut_in_spec
@@ -521,19 +521,19 @@ def test_failure_diversity_over_seeds(benchmark, cut_in_spec, run_dirs):
                 out = run_dirs()
                 m = generate(spec, out, GenerateSettings(sampler=sampler, target="near_miss", seed=seed,
                                                          count=DIV_EVENTS), progress=False)
-                modes = failure_modes(out, m, n_events=DIV_EVENTS)
+                types = conflict_types(out, m, n_events=DIV_EVENTS)
                 rows.append({"seed": seed, "sampler": sampler, "simulations": m["totals"]["simulations"],
                              "clusters": failure_cluster_summary(out, m, n_events=DIV_EVENTS,
                                                                  space=spec.parameters).clusters,
-                             "modes": modes,
-                             "by_party": {party: sum(v for k, v in modes.items() if k.split(", ")[0] == party)
-                                          for party in sorted({k.split(", ")[0] for k in modes})}})
+                             "conflict_types": types,
+                             "by_party": {party: sum(v for k, v in types.items() if k.split(", ")[0] == party)
+                                          for party in sorted({k.split(", ")[0] for k in types})}})
 
     benchmark.pedantic(measure, rounds=1, iterations=1)
     benchmark.extra_info.update(rows=rows, events=DIV_EVENTS, **machine_info())
     for r in rows:
         print(f"  seed {r['seed']} {r['sampler']}: {r['simulations']} sims, {r['clusters']} clusters, "
-              f"{len(r['modes'])} modes, by other party {r['by_party']}")
+              f"{len(r['conflict_types'])} conflict types, by other party {r['by_party']}")
     parts = []
     for sampler in ("ce", "mc"):
         mine = [r for r in rows if r["sampler"] == sampler]
@@ -541,8 +541,8 @@ def test_failure_diversity_over_seeds(benchmark, cut_in_spec, run_dirs):
         for r in mine:
             for k, v in r["by_party"].items():
                 parties[k] = parties.get(k, 0) + v
-        parts.append(f"{sampler}: clusters {[r['clusters'] for r in mine]}, modes {[len(r['modes']) for r in mine]}, "
-                     f"events by other party over the seeds {parties}")
+        parts.append(f"{sampler}: clusters {[r['clusters'] for r in mine]}, conflict types "
+                     f"{[len(r['conflict_types']) for r in mine]}, events by other party over the seeds {parties}")
     summary(f"failure diversity, highway_cut_in near_miss, {DIV_EVENTS} events per run, seeds {list(DIV_SEEDS)}: "
             + "; ".join(parts) + " [target: ce clusters >= mc]")
 

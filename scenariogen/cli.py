@@ -18,7 +18,7 @@ from .errors import DSLError, ScenarioGenError
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that stopped early (`| head`)
-_MODES_SHOWN = 6  # failure modes printed after generate; the manifest holds all
+_CONFLICTS_SHOWN = 6  # conflict types printed after generate; the manifest holds all
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -157,14 +157,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         for w in e.get("warnings", []):
             print(f"  warning: {w}")
     print(f"  distinct failure clusters among the events: {m.get('failure_clusters', 0)}")
-    modes = m.get("failure_modes") or {}
-    if modes:
-        n = sum(modes.values())
-        print(f"  failure modes (other party, side, motion, contact, pile-up) among {n} events: {len(modes)}")
-        for name, k in list(modes.items())[:_MODES_SHOWN]:
+    types = m.get("conflict_types") or {}
+    if types:
+        n = sum(types.values())
+        print(f"  conflict types (other party, side, motion, contact, pile-up) among {n} events: {len(types)}")
+        for name, k in list(types.items())[:_CONFLICTS_SHOWN]:
             print(f"    {k / n:6.1%}  {name}")
-        if len(modes) > _MODES_SHOWN:
-            print(f"    ... {len(modes) - _MODES_SHOWN} more in {Path(args.out) / 'manifest.json'}")
+        if len(types) > _CONFLICTS_SHOWN:
+            print(f"    ... {len(types) - _CONFLICTS_SHOWN} more in {Path(args.out) / 'manifest.json'}")
     return EXIT_OK
 
 

@@ -103,14 +103,14 @@ def test_ce_hunts_the_target_and_weights_its_samples(tmp_path):
     assert rate > 0.02
     lw = np.concatenate([np.load(tmp_path / "ce" / s["file"])["sim/log_weight"] for s in m["shards"]])
     assert np.isfinite(lw).all()
-    # failure modes: counted on (at most) 500 events, each naming the other party of the closest call
-    modes = m["failure_modes"]
-    assert sum(modes.values()) == min(m["totals"]["events"], 500)
-    assert all(name.split(", ")[0] in ("cutter", "traffic0") for name in modes)
-    assert list(modes.values()) == sorted(modes.values(), reverse=True)
+    # conflict types: counted on (at most) 500 events, each naming the other party of the closest call
+    types = m["conflict_types"]
+    assert sum(types.values()) == min(m["totals"]["events"], 500)
+    assert all(name.split(", ")[0] in ("cutter", "traffic0") for name in types)
+    assert list(types.values()) == sorted(types.values(), reverse=True)
 
 
-def test_modes_are_stored_for_events_only_and_printed(tmp_path, capsys):
+def test_conflict_types_are_stored_for_events_only_and_printed(tmp_path, capsys):
     from scenariogen import cli
 
     out = tmp_path / "run"
@@ -118,11 +118,11 @@ def test_modes_are_stored_for_events_only_and_printed(tmp_path, capsys):
                      "--sampler", "mc", "--seed", "3", "--shard-size", "300", "-q"]) == 0
     m = read_manifest(out)
     z = np.load(out / m["shards"][0]["file"])
-    ev, mode = z["sim/event"], z["sim/mode"]
-    assert mode.shape == (ev.size, 5) and (mode[~ev] == -1).all() and (mode[ev, 0] >= 1).all()
+    ev, conflict = z["sim/event"], z["sim/conflict"]
+    assert conflict.shape == (ev.size, 5) and (conflict[~ev] == -1).all() and (conflict[ev, 0] >= 1).all()
     printed = capsys.readouterr().out
-    assert f"among {sum(m['failure_modes'].values())} events: {len(m['failure_modes'])}" in printed
-    assert next(iter(m["failure_modes"])) in printed
+    assert f"among {sum(m['conflict_types'].values())} events: {len(m['conflict_types'])}" in printed
+    assert next(iter(m["conflict_types"])) in printed
 
 
 def _cli(*args, **kw):

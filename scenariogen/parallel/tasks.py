@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..dsl import schema as S
-from ..events.modes import CODE_COLUMNS, mode_codes
+from ..events.conflicts import CODE_COLUMNS, conflict_codes
 from ..sim.engine import simulate
 from ..sim.io import write_npz
 
@@ -88,9 +88,9 @@ class ShardTask:
         rob = batch.robustness[self.target]
         event = rob < 0.0
         keep = event if self.keep == "events" else np.ones(batch.size, bool)
-        mode = np.full((batch.size, len(CODE_COLUMNS)), -1, np.int16)
+        conflict = np.full((batch.size, len(CODE_COLUMNS)), -1, np.int16)
         ev = batch.select(event)
-        mode[event] = mode_codes(ev.trajectories, ev.mask, ev.agent_metrics, ev.metrics, ev.frame_dt(spec.dt))
+        conflict[event] = conflict_codes(ev.trajectories, ev.mask, ev.agent_metrics, ev.metrics, ev.frame_dt(spec.dt))
         extra = {
             "sim/index": batch.indices,
             "sim/theta": batch.theta,
@@ -98,7 +98,7 @@ class ShardTask:
             "sim/robustness": rob,
             "sim/event": event,
             "sim/stage": np.full(batch.size, self.stage, np.int64),
-            "sim/mode": mode,  # failure-mode codes of the target events (events/modes.py), -1 elsewhere
+            "sim/conflict": conflict,  # conflict-type codes of the target events (events/conflicts.py), -1 elsewhere
         }
         # write_npz is the one writer of the shard layout; the driver places the bytes in the run directory
         buf = io.BytesIO()

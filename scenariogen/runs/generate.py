@@ -35,7 +35,7 @@ from .manifest import (
     shard_sim_arrays,
     write_json_atomic,
 )
-from .summary import counts_for_estimate, failure_clusters, failure_modes, final_estimate
+from .summary import counts_for_estimate, failure_clusters, conflict_types, final_estimate
 
 
 @dataclass(frozen=True)
@@ -350,7 +350,7 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
         est = final_estimate(out, manifest)
     manifest["estimate"] = _jsonable(asdict(est))
     manifest["failure_clusters"] = failure_clusters(out, manifest)
-    manifest["failure_modes"] = failure_modes(out, manifest)
+    manifest["conflict_types"] = conflict_types(out, manifest)
     manifest["complete"] = True
     manifest["content_hash"] = content_hash(manifest)
     write_json_atomic(out / MANIFEST, manifest)

@@ -1,5 +1,5 @@
 """What a finished run reports about itself: the probability estimate, the failure clusters
-(where in parameter space the events are) and the failure modes (what kind of conflict they are)."""
+(where in parameter space the events are) and their conflict types (what kind of conflict they are)."""
 
 from __future__ import annotations
 
@@ -76,12 +76,12 @@ def failure_cluster_summary(out: Path, manifest: dict, *, n_events: int | None =
     return failure_clusters_u(u_all, bins=bins, n_events=n_events, seed=seed)
 
 
-def failure_modes(out: Path, manifest: dict, *, n_events: int | None = 500, seed: int = 0) -> dict[str, int] | None:
-    """Failure modes of the run's target events (other party, side, motion, contact, pile-up; see
-    :mod:`scenariogen.events.modes`), counted on the same subsample of at most ``n_events``
-    events as :func:`failure_cluster_summary`: mode -> events, most frequent first. None for a
-    run written before shards recorded modes."""
-    from ..events.modes import count_modes, mode_names
+def conflict_types(out: Path, manifest: dict, *, n_events: int | None = 500, seed: int = 0) -> dict[str, int] | None:
+    """Conflict types of the run's target events (other party, side, motion, contact, pile-up; see
+    :mod:`scenariogen.events.conflicts`), counted on the same subsample of at most ``n_events``
+    events as :func:`failure_cluster_summary`: type -> events, most frequent first. None for a
+    run written before shards recorded conflict types."""
+    from ..events.conflicts import conflict_names, count_conflicts
     from ..sampling.estimate import subsample_events
 
     codes, agent_names = [], None
@@ -89,16 +89,16 @@ def failure_modes(out: Path, manifest: dict, *, n_events: int | None = 500, seed
         if rec.get("events", 1) == 0:
             continue
         with np.load(out / rec["file"]) as z:
-            if "sim/mode" not in z.files:
+            if "sim/conflict" not in z.files:
                 return None
             ev = np.asarray(z["sim/event"], bool)
             if ev.any():
-                codes.append(z["sim/mode"][ev])
+                codes.append(z["sim/conflict"][ev])
                 if agent_names is None:
                     agent_names = json.loads(bytes(z["header"]).decode("utf-8"))["agent_names"]
     if not codes:
         return {}
-    return count_modes(mode_names(subsample_events(np.concatenate(codes), n_events, seed), agent_names))
+    return count_conflicts(conflict_names(subsample_events(np.concatenate(codes), n_events, seed), agent_names))
 
 
-__all__ = ["counts_for_estimate", "failure_cluster_summary", "failure_clusters", "failure_modes", "final_estimate"]
+__all__ = ["conflict_types", "counts_for_estimate", "failure_cluster_summary", "failure_clusters", "final_estimate"]

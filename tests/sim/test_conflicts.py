@@ -1,4 +1,4 @@
-"""Failure modes (events/modes.py): the other party, its side, its motion and contact, from trajectories."""
+"""Conflict types (events/conflicts.py): the other party, its side, its motion, contact and pile-ups, from trajectories."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenariogen.events.modes import count_modes, mode_codes, mode_names
+from scenariogen.events.conflicts import conflict_codes, conflict_names, count_conflicts
 from scenariogen.sim import layout as Lo
 
 F = {n: i for i, n in enumerate(Lo.FEATURES)}
@@ -37,7 +37,7 @@ def scene(others, *, ttc=None, dist=None, t_close=0.0, T=3, ego_heading=0.0):
 
 
 def metrics(ego_coll=np.inf, first=(np.inf, -1, -1)):
-    """The kernel metrics that modes read: the ego's first collision, and the run's first one (t, a, b)."""
+    """The kernel metrics that conflict types read: the ego's first collision, and the run's first one (t, a, b)."""
     t, a, b = first
     return {"ego_collision_time": np.array([ego_coll]), "collision_time": np.array([t]),
             "collision_a": np.array([float(a)]), "collision_b": np.array([float(b)])}
@@ -45,7 +45,7 @@ def metrics(ego_coll=np.inf, first=(np.inf, -1, -1)):
 
 def codes_of(others, coll=np.inf, **kw):
     traj, mask, am = scene(others, **kw)
-    return mode_codes(traj, mask, am, metrics(coll), 0.1)[0].tolist()
+    return conflict_codes(traj, mask, am, metrics(coll), 0.1)[0].tolist()
 
 
 def test_party_is_the_agent_of_the_smallest_ttc_else_of_the_smallest_distance():
@@ -70,44 +70,44 @@ def test_side_motion_and_contact():
 def test_the_time_of_closest_approach_picks_the_frame():
     traj, mask, am = scene([(20, 0, 0, 1, 0)], ttc=[1.0], t_close=0.2)
     traj[0, 1, 2, F["x"]] = -20.0  # behind the ego at t = 0.2 s only
-    assert mode_codes(traj, mask, am, metrics(), 0.1)[0, 1] == 2
+    assert conflict_codes(traj, mask, am, metrics(), 0.1)[0, 1] == 2
     mask[0, 1, 2] = False  # absent then: the nearest frame where both are present
-    assert mode_codes(traj, mask, am, metrics(), 0.1)[0, 1] == 0
+    assert conflict_codes(traj, mask, am, metrics(), 0.1)[0, 1] == 0
 
 
 def test_a_pile_up_is_a_collision_of_two_others_before_the_closest_call():
     traj, mask, am = scene([(20, 0, 0, 1, 0), (25, 0, 0, 1, 0)], ttc=[0.5, 0.8], t_close=4.0)
 
     def pile(first):
-        return int(mode_codes(traj, mask, am, metrics(first=first), 0.1)[0, 4])
+        return int(conflict_codes(traj, mask, am, metrics(first=first), 0.1)[0, 4])
 
     assert pile((3.0, 1, 2)) == 1
     assert pile((5.0, 1, 2)) == 0  # after the closest call
     assert pile((3.0, 0, 2)) == 0  # the ego's own collision
     assert pile((np.inf, -1, -1)) == 0
-    assert mode_names(np.array([[1, 0, 0, 1, 1]]), NAMES) == ["cutter, ahead, parallel, contact, after a pile-up"]
+    assert conflict_names(np.array([[1, 0, 0, 1, 1]]), NAMES) == ["cutter, ahead, parallel, contact, after a pile-up"]
 
 
 def test_no_other_agent():
     traj, mask, am = scene([(20, 0, 0, 1, 0)], ttc=[np.inf], dist=[np.inf])
-    assert mode_codes(traj, mask, am, metrics(), 0.1).tolist() == [[-1, 0, 0, 0, 0]]
-    assert mode_names(np.array([[-1, 0, 0, 1, 0]]), NAMES) == ["no other agent, contact"]
+    assert conflict_codes(traj, mask, am, metrics(), 0.1).tolist() == [[-1, 0, 0, 0, 0]]
+    assert conflict_names(np.array([[-1, 0, 0, 1, 0]]), NAMES) == ["no other agent, contact"]
 
 
 def test_names_group_traffic_vehicles_by_block_and_counts_are_ordered():
     codes = np.array([[2, 0, 1, 0, 0], [3, 0, 1, 0, 0], [1, 0, 0, 1, 0], [1, 0, 0, 1, 0], [1, 0, 0, 1, 0]])
-    names = mode_names(codes, NAMES)
+    names = conflict_names(codes, NAMES)
     assert names[0] == names[1] == "traffic0, ahead, changing lanes, no contact"
     assert names[2] == "cutter, ahead, parallel, contact"
-    assert list(count_modes(names).items()) == [("cutter, ahead, parallel, contact", 3),
+    assert list(count_conflicts(names).items()) == [("cutter, ahead, parallel, contact", 3),
                                                  ("traffic0, ahead, changing lanes, no contact", 2)]
 
 
 @settings(max_examples=60, deadline=None)
 @given(heading=st.floats(-math.pi, math.pi), x=st.floats(-40, 40), y=st.floats(-40, 40),
        rel=st.floats(-math.pi, math.pi))
-def test_modes_do_not_depend_on_the_ego_heading(heading, x, y, rel):
-    """The mode is read in the ego's frame: turning the whole scene changes nothing (points on a
+def test_conflict_types_do_not_depend_on_the_ego_heading(heading, x, y, rel):
+    """The conflict type is read in the ego's frame: turning the whole scene changes nothing (points on a
     sector border are skipped, where rounding may fall either way)."""
     ang = math.degrees(abs(math.atan2(y, x)))
     if math.hypot(x, y) < 1e-3 or min(abs(ang - 45), abs(ang - 135)) < 1e-3 or abs(y) < 1e-3:

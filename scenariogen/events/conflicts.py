@@ -1,8 +1,8 @@
-"""Failure modes: what kind of conflict a scenario's closest call was, read from its trajectories.
+"""Conflict types: what kind of conflict a scenario's closest call was, read from its trajectories.
 
 A rare set can cover the parameter space well and still hold one kind of failure
-only (every near miss with the same car, from the same side). The mode of a
-scenario names its *conflict*, independent of how it was sampled, so two
+only (every near miss with the same car, from the same side). The conflict type
+of a scenario names its closest call, independent of how it was sampled, so two
 samplers' rare sets compare in a space that does not depend on either sampler's
 parameters:
 
@@ -30,7 +30,7 @@ import numpy as np
 
 from ..sim import layout as Lo
 
-#: columns of :func:`mode_codes`; side and motion are indices into SIDES and MOTIONS
+#: columns of :func:`conflict_codes`; side and motion are indices into SIDES and MOTIONS
 CODE_COLUMNS = ("party", "side", "motion", "contact", "pile_up")
 SIDES = ("ahead", "left", "behind", "right")
 MOTIONS = ("parallel", "changing lanes", "crossing", "oncoming")
@@ -40,7 +40,7 @@ LANE_CHANGE_OFFSET = 0.5
 _F = {name: i for i, name in enumerate(Lo.FEATURES)}
 
 
-def mode_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np.ndarray,
+def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np.ndarray,
                metrics: dict[str, np.ndarray], frame_dt: float) -> np.ndarray:
     """Per scenario (B,), the integer codes of :data:`CODE_COLUMNS` as a (B, 5) int16 array;
     party -1 (side and motion 0) when the ego met no other agent.
@@ -94,8 +94,8 @@ def mode_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np.nda
     return out
 
 
-def mode_names(codes: np.ndarray, agent_names: tuple[str, ...] | list[str]) -> list[str]:
-    """Readable modes ("cutter, ahead, changing lanes, contact", "..., after a pile-up") of
+def conflict_names(codes: np.ndarray, agent_names: tuple[str, ...] | list[str]) -> list[str]:
+    """Readable conflict types ("cutter, ahead, changing lanes, contact", "..., after a pile-up") of
     (B, 5) codes; a traffic vehicle ``traffic0.3`` is named by its block, ``traffic0``."""
     out = []
     for a, side, motion, contact, pile in np.asarray(codes, dtype=np.int64).tolist():
@@ -108,9 +108,9 @@ def mode_names(codes: np.ndarray, agent_names: tuple[str, ...] | list[str]) -> l
     return out
 
 
-def count_modes(names: list[str]) -> dict[str, int]:
-    """Mode -> number of scenarios, most frequent first (ties by name: deterministic)."""
+def count_conflicts(names: list[str]) -> dict[str, int]:
+    """Conflict type -> number of scenarios, most frequent first (ties by name: deterministic)."""
     return dict(sorted(Counter(names).items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-__all__ = ["CODE_COLUMNS", "LANE_CHANGE_OFFSET", "MOTIONS", "SIDES", "count_modes", "mode_codes", "mode_names"]
+__all__ = ["CODE_COLUMNS", "LANE_CHANGE_OFFSET", "MOTIONS", "SIDES", "conflict_codes", "conflict_names", "count_conflicts"]
