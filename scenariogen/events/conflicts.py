@@ -9,10 +9,11 @@ parameters:
 - ``party``: the other agent of the closest call: the one with the smallest TTC to
   the ego (by smallest distance when no agent had a finite TTC), by its group: a
   named actor's name, or a traffic block's name for every vehicle of that block;
-- ``side``: where the party was in the ego's frame at their closest approach:
-  ``ahead`` / ``behind`` (within 45 degrees of the ego's heading or its reverse),
-  else ``left`` / ``right``;
-- ``motion``: how the party moved there: ``oncoming`` (heading more than 150
+- ``side``: where the party was in the ego's frame at the closest call (the recorded
+  frame of their smallest TTC, the first frame of contact if they touched; their
+  closest approach when no TTC was finite): ``ahead`` / ``behind`` (within 45 degrees
+  of the ego's heading or its reverse), else ``left`` / ``right``;
+- ``motion``: how the party moved then: ``oncoming`` (heading more than 150
   degrees from the ego's), ``crossing`` (more than 30), ``changing lanes`` (a
   lane-bound agent more than :data:`LANE_CHANGE_OFFSET` m off its lane centre), else
   ``parallel``;
@@ -27,8 +28,10 @@ import math
 from collections import Counter
 
 import numpy as np
+from numba import njit
 
 from ..sim import layout as Lo
+from ..sim.kernels.geometry import box_ttc
 
 #: columns of :func:`conflict_codes`; side and motion are indices into SIDES and MOTIONS
 CODE_COLUMNS = ("party", "side", "motion", "contact", "pile_up")
@@ -38,17 +41,39 @@ MOTIONS = ("parallel", "changing lanes", "crossing", "oncoming")
 LANE_CHANGE_OFFSET = 0.5
 
 _F = {name: i for i, name in enumerate(Lo.FEATURES)}
+_X, _Y, _H, _V = _F["x"], _F["y"], _F["heading"], _F["speed"]  # plain ints, for the jitted helper
 
 
-def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np.ndarray,
-               metrics: dict[str, np.ndarray], frame_dt: float) -> np.ndarray:
+@njit(cache=True)
+def _min_ttc_frame(ego: np.ndarray, oth: np.ndarray, both: np.ndarray, size_e: np.ndarray, size_a: np.ndarray,
+                   horizon: float) -> int:
+    """The first frame (T,) where both are present with the smallest constant-velocity box TTC
+    between them (0 from the first frame they touch), or -1 when it is never finite. ``ego`` and
+    ``oth``: (T, F) trajectories with the features of ``layout.FEATURES``."""
+    best, frame = np.inf, -1
+    for f in range(both.shape[0]):
+        if not both[f]:
+            continue
+        e, o = ego[f], oth[f]
+        t = box_ttc(e[_X], e[_Y], e[_H], size_e[0], size_e[1], e[_V] * math.cos(e[_H]), e[_V] * math.sin(e[_H]),
+                    o[_X], o[_Y], o[_H], size_a[0], size_a[1], o[_V] * math.cos(o[_H]), o[_V] * math.sin(o[_H]),
+                    horizon)
+        if t < best:
+            best, frame = t, f
+    return frame
+
+
+def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, sizes: np.ndarray, agent_metrics: np.ndarray,
+                   metrics: dict[str, np.ndarray], frame_dt: float, horizon: float = 10.0) -> np.ndarray:
     """Per scenario (B,), the integer codes of :data:`CODE_COLUMNS` as a (B, 5) int16 array;
     party -1 (side and motion 0) when the ego met no other agent.
 
     ``trajectories`` (B, N, T, F) with the features of ``layout.FEATURES``, ``mask``
-    (B, N, T), ``agent_metrics`` (B, N, M) and ``metrics`` (name -> (B,), as
-    ``layout.METRIC_NAMES``) as the kernel writes them, ``frame_dt``: seconds between
-    frames (the time of closest approach picks the frame)."""
+    (B, N, T), ``sizes`` (B, N, 2) length and width (m), ``agent_metrics`` (B, N, M) and
+    ``metrics`` (name -> (B,), as ``layout.METRIC_NAMES``) as the kernel writes them;
+    ``frame_dt``: seconds between frames. Side and motion are read at the moment of the
+    closest call: the recorded frame of the smallest TTC to the party (within ``horizon`` s;
+    the first frame of contact when they touched), else the frame of their closest approach."""
     B, N, T = mask.shape
     out = np.zeros((B, len(CODE_COLUMNS)), np.int16)
     out[:, 0] = -1
@@ -65,12 +90,14 @@ def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np
         both = mask[b, 0] & mask[b, a]
         if not both.any():
             continue
-        t = agent_metrics[b, a, Lo.A_T_MIN_DIST]
-        f = int(np.clip(round(t / frame_dt), 0, T - 1)) if math.isfinite(t) else T - 1
-        if not both[f]:  # the closest frame both were present
-            frames = np.flatnonzero(both)
-            f = int(frames[np.argmin(np.abs(frames - f))])
-        ego, oth = trajectories[b, 0, f], trajectories[b, a, f]
+        f = _min_ttc_frame(trajectories[b, 0], trajectories[b, a], both, sizes[b, 0], sizes[b, a], float(horizon))
+        if f < 0:  # no finite TTC: the closest approach, or the nearest frame both were present
+            tc = agent_metrics[b, a, Lo.A_T_MIN_DIST]
+            f = int(np.clip(round(tc / frame_dt), 0, T - 1)) if math.isfinite(tc) else T - 1
+            if not both[f]:
+                frames = np.flatnonzero(both)
+                f = int(frames[np.argmin(np.abs(frames - f))])
+        ego, oth = trajectories[b, 0, f].astype(np.float64), trajectories[b, a, f].astype(np.float64)
         h = float(ego[_F["heading"]])
         dx, dy = float(oth[_F["x"]] - ego[_F["x"]]), float(oth[_F["y"]] - ego[_F["y"]])
         fwd, left = dx * math.cos(h) + dy * math.sin(h), -dx * math.sin(h) + dy * math.cos(h)
@@ -87,9 +114,9 @@ def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np
         else:
             motion = 0
         out[b, :3] = (a, side, motion)
-        # the first collision of the run, between two agents other than the ego, before this call
-        ca, cb, tc = metrics["collision_a"][b], metrics["collision_b"][b], metrics["collision_time"][b]
-        if math.isfinite(tc) and ca > 0 and cb > 0 and (not math.isfinite(t) or tc <= t):
+        # the first collision of the run was between two agents other than the ego, before this call
+        ca, cb, t_coll = metrics["collision_a"][b], metrics["collision_b"][b], metrics["collision_time"][b]
+        if math.isfinite(t_coll) and ca > 0 and cb > 0 and t_coll <= f * frame_dt + 1e-9:
             out[b, 4] = 1
     return out
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..dsl import schema as S
 from ..events.conflicts import CODE_COLUMNS, conflict_codes
-from ..sim.engine import simulate
+from ..sim.engine import TTC_HORIZON, simulate
 from ..sim.io import write_npz
 
 #: Testing hook: a folder where a file named ``kill-task-<k>`` makes the worker that picks up task ``k``
@@ -90,7 +90,8 @@ class ShardTask:
         keep = event if self.keep == "events" else np.ones(batch.size, bool)
         conflict = np.full((batch.size, len(CODE_COLUMNS)), -1, np.int16)
         ev = batch.select(event)
-        conflict[event] = conflict_codes(ev.trajectories, ev.mask, ev.agent_metrics, ev.metrics, ev.frame_dt(spec.dt))
+        conflict[event] = conflict_codes(ev.trajectories, ev.mask, ev.sizes, ev.agent_metrics, ev.metrics,
+                                         ev.frame_dt(spec.dt), TTC_HORIZON)
         extra = {
             "sim/index": batch.indices,
             "sim/theta": batch.theta,
