@@ -41,7 +41,7 @@ MOTIONS = ("parallel", "changing lanes", "crossing", "oncoming")
 LANE_CHANGE_OFFSET = 0.5
 
 _F = {name: i for i, name in enumerate(Lo.FEATURES)}
-_X, _Y, _H, _V = _F["x"], _F["y"], _F["heading"], _F["speed"]  # plain ints, for the jitted helper
+_X, _Y, _H, _V = _F["x"], _F["y"], _F["heading"], _F["speed"]  # plain ints: the jitted helper reads them too
 
 
 @njit(cache=True)
@@ -64,15 +64,16 @@ def _min_ttc_frame(ego: np.ndarray, oth: np.ndarray, both: np.ndarray, size_e: n
 
 
 def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, sizes: np.ndarray, agent_metrics: np.ndarray,
-                   metrics: dict[str, np.ndarray], frame_dt: float, horizon: float = 10.0) -> np.ndarray:
+                   metrics: dict[str, np.ndarray], frame_dt: float, horizon: float) -> np.ndarray:
     """Per scenario (B,), the integer codes of :data:`CODE_COLUMNS` as a (B, 5) int16 array;
     party -1 (side and motion 0) when the ego met no other agent.
 
     ``trajectories`` (B, N, T, F) with the features of ``layout.FEATURES``, ``mask``
     (B, N, T), ``sizes`` (B, N, 2) length and width (m), ``agent_metrics`` (B, N, M) and
     ``metrics`` (name -> (B,), as ``layout.METRIC_NAMES``) as the kernel writes them;
-    ``frame_dt``: seconds between frames. Side and motion are read at the moment of the
-    closest call: the recorded frame of the smallest TTC to the party (within ``horizon`` s;
+    ``frame_dt``: seconds between frames; ``horizon``: the simulator's TTC horizon (s). Side and
+    motion are read at the moment of the closest call: the recorded frame of the smallest TTC
+    to the party (within ``horizon``;
     the first frame of contact when they touched), else the frame of their closest approach."""
     B, N, T = mask.shape
     out = np.zeros((B, len(CODE_COLUMNS)), np.int16)
@@ -98,12 +99,12 @@ def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, sizes: np.ndarray
                 frames = np.flatnonzero(both)
                 f = int(frames[np.argmin(np.abs(frames - f))])
         ego, oth = trajectories[b, 0, f].astype(np.float64), trajectories[b, a, f].astype(np.float64)
-        h = float(ego[_F["heading"]])
-        dx, dy = float(oth[_F["x"]] - ego[_F["x"]]), float(oth[_F["y"]] - ego[_F["y"]])
+        h = float(ego[_H])
+        dx, dy = float(oth[_X] - ego[_X]), float(oth[_Y] - ego[_Y])
         fwd, left = dx * math.cos(h) + dy * math.sin(h), -dx * math.sin(h) + dy * math.cos(h)
         ang = abs(math.atan2(left, fwd))
         side = 0 if ang <= math.pi / 4 else 2 if ang >= 3 * math.pi / 4 else (1 if left > 0 else 3)
-        dh = abs((float(oth[_F["heading"]]) - h + math.pi) % (2 * math.pi) - math.pi)
+        dh = abs((float(oth[_H]) - h + math.pi) % (2 * math.pi) - math.pi)
         off = float(oth[_F["offset"]])
         if dh > math.radians(150):
             motion = 3

@@ -35,7 +35,7 @@ from .manifest import (
     shard_sim_arrays,
     write_json_atomic,
 )
-from .summary import counts_for_estimate, failure_clusters, conflict_types, final_estimate
+from .summary import conflict_types, counts_for_estimate, failure_clusters, final_estimate
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from scenariogen.sim import layout as Lo
 
 F = {n: i for i, n in enumerate(Lo.FEATURES)}
 NAMES = ("ego", "cutter", "traffic0.0", "traffic0.1")
+HORIZON = 10.0  # s, TTC horizon
 
 
 def scene(others, *, ttc=None, dist=None, t_close=0.0, T=3, ego_heading=0.0):
@@ -46,7 +47,7 @@ def metrics(ego_coll=np.inf, first=(np.inf, -1, -1)):
 
 def codes_of(others, coll=np.inf, **kw):
     traj, mask, sizes, am = scene(others, **kw)
-    return conflict_codes(traj, mask, sizes, am, metrics(coll), 0.1)[0].tolist()
+    return conflict_codes(traj, mask, sizes, am, metrics(coll), 0.1, HORIZON)[0].tolist()
 
 
 def test_party_is_the_agent_of_the_smallest_ttc_else_of_the_smallest_distance():
@@ -75,27 +76,27 @@ def test_the_smallest_ttc_picks_the_frame():
     traj[0, 0, :, F["speed"]] = 10.0  # the ego drives on at 10 m/s; the other stands still
     traj[0, 1, 1, F["x"]] = 15.0  # ahead and close at frame 1: TTC about 1 s
     traj[0, 1, 2, F["x"]] = -20.0  # behind at frame 2, the recorded closest approach
-    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1)[0, 1] == 0
+    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1, HORIZON)[0, 1] == 0
     traj[0, 1, 0, F["x"]] = 40.0  # far ahead at frame 0: TTC 3.55 s
     traj[0, 1, 1, [F["x"], F["y"]]] = (1.0, 1.5)  # touching the ego's left side at frame 1: TTC 0
-    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1)[0, 1] == 1
+    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1, HORIZON)[0, 1] == 1
     traj[0, 1, 1, F["y"]] = 6.0  # clear to the left at frame 1: frame 0's 3.55 s is the smallest TTC
-    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1)[0, 1] == 0
+    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1, HORIZON)[0, 1] == 0
 
 
 def test_without_a_finite_ttc_the_closest_approach_picks_the_frame():
     traj, mask, sizes, am = scene([(20, 0, 0, 1, 0)], ttc=[1.0], t_close=0.2)
     traj[0, 1, 2, F["x"]] = -20.0  # behind the ego at t = 0.2 s only; nobody moves, so no TTC
-    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1)[0, 1] == 2
+    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1, HORIZON)[0, 1] == 2
     mask[0, 1, 2] = False  # absent then: the nearest frame where both are present
-    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1)[0, 1] == 0
+    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1, HORIZON)[0, 1] == 0
 
 
 def test_a_pile_up_is_a_collision_of_two_others_before_the_closest_call():
     traj, mask, sizes, am = scene([(20, 0, 0, 1, 0), (25, 0, 0, 1, 0)], ttc=[0.5, 0.8], t_close=4.0, T=41)
 
     def pile(first):
-        return int(conflict_codes(traj, mask, sizes, am, metrics(first=first), 0.1)[0, 4])
+        return int(conflict_codes(traj, mask, sizes, am, metrics(first=first), 0.1, HORIZON)[0, 4])
 
     assert pile((3.0, 1, 2)) == 1
     assert pile((5.0, 1, 2)) == 0  # after the closest call
@@ -106,7 +107,7 @@ def test_a_pile_up_is_a_collision_of_two_others_before_the_closest_call():
 
 def test_no_other_agent():
     traj, mask, sizes, am = scene([(20, 0, 0, 1, 0)], ttc=[np.inf], dist=[np.inf])
-    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1).tolist() == [[-1, 0, 0, 0, 0]]
+    assert conflict_codes(traj, mask, sizes, am, metrics(), 0.1, HORIZON).tolist() == [[-1, 0, 0, 0, 0]]
     assert conflict_names(np.array([[-1, 0, 0, 1, 0]]), NAMES) == ["no other agent, contact"]
 
 
