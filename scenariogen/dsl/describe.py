@@ -116,8 +116,9 @@ def summary(spec: S.ScenarioSpec) -> str:
             out.append(f"    aeb: ttc {format_value(a.aeb.ttc, 's')}, max decel {format_value(a.aeb.max_decel, 'm/s^2')}")
     for t in spec.traffic:
         sp = f"spacing {format_value(t.spacing, 'm')}" if t.spacing is not None else f"density {format_value(t.density, '/km')}"
+        placed = ", first of each lane sampled" if t.first_position else ""
         out.append(f"traffic {t.name}: {format_value(t.count)} x {t.kind} on lanes {', '.join(t.lanes)}, {sp}, "
-                   f"speed {format_value(t.speed, 'm/s')}, {_behavior(t.behavior)}")
+                   f"speed {format_value(t.speed, 'm/s')}{placed}, {_behavior(t.behavior)}")
     for o in spec.occluders:
         out.append(f"occluder {o.name}: polygon of {len(o.polygon)} points")
     if spec.events:

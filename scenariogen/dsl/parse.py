@@ -1055,7 +1055,8 @@ def _parse_traffic(c: _Ctx, root: YMap, net) -> tuple[S.TrafficSpec, ...]:
         m = c.mapping(b, mk, path, "a traffic block mapping (kind, count, lanes, ...)")
         if m is None:
             continue
-        c.keys(m, path, ("kind", "count", "lanes", "s_range", "spacing", "density", "speed", "behavior", "length", "width"), ("count",))
+        c.keys(m, path, ("kind", "count", "lanes", "s_range", "spacing", "density", "speed", "behavior", "length", "width",
+                          "placement"), ("count",))
         kind = c.text(m, "kind", path, "car")
         if kind not in _VEHICLES:
             c.error(c.at(m, "kind"), _join(path, "kind"), f"traffic kind must be a vehicle ({', '.join(_VEHICLES)}), got '{kind}'{did_you_mean(kind, _VEHICLES)}")
@@ -1100,9 +1101,35 @@ def _parse_traffic(c: _Ctx, root: YMap, net) -> tuple[S.TrafficSpec, ...]:
         behavior = _parse_behavior(c, m, path)
         length = c.number(m, "length", path, dl, Range(0.1, 30.0))
         width = c.number(m, "width", path, dw, Range(0.1, 5.0))
+        first = _parse_placement(c, m, path, lanes)
         if count is not None and speed is not None:
-            out.append(S.TrafficSpec(f"traffic{i}", kind, length, width, count, tuple(lanes), s_range, spacing, density, speed, behavior))
+            out.append(S.TrafficSpec(f"traffic{i}", kind, length, width, count, tuple(lanes), s_range, spacing, density,
+                                     speed, behavior, **first))
     return tuple(out)
+
+
+def _parse_placement(c: _Ctx, m: YMap, path: str, lanes: list[str]) -> dict:
+    """``placement: sampled`` adds, per lane of the block, the p-quantiles of its first vehicle's
+    start (``…placement.<lane>.position``) and initial speed (``….speed``), each uniform on
+    (0, 1), to the family's parameters; ``random`` (the default) leaves placement to the
+    block's random stream."""
+    if "placement" not in m:
+        return {}
+    p = _join(path, "placement")
+    x = m["placement"]
+    if x == "random":
+        return {}
+    if x != "sampled":
+        hint = did_you_mean(x, ("sampled", "random")) if isinstance(x, str) else ""
+        c.error(c.at(m, "placement"), p, f"expected 'sampled' or 'random', got {_type_name(x)}{hint}")
+        return {}
+    out: dict[str, list] = {"first_position": [], "first_speed": []}
+    for lane in lanes:
+        for key, field in (("position", "first_position"), ("speed", "first_speed")):
+            name = _join(_join(p, lane), key)
+            c._use(Parameter(name, Uniform(0.0, 1.0)))
+            out[field].append(Ref(name))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _parse_occluders(c: _Ctx, root: YMap) -> tuple[S.OccluderSpec, ...]:

@@ -246,7 +246,15 @@ class ActorSpec:
 class TrafficSpec:
     """Background vehicles: ``count`` of them on ``lanes``, between arc lengths
     ``s_range`` (m), spaced by ``spacing`` (m gap, front to back) or at ``density``
-    (vehicles per km per lane), at ``speed`` (m/s), with ``behavior``."""
+    (vehicles per km per lane), at ``speed`` (m/s), with ``behavior``.
+
+    ``first_position`` / ``first_speed`` (``placement: sampled``, one value per lane of
+    ``lanes``, else empty): the p-quantiles, uniform on (0, 1), of where the first vehicle
+    of each lane starts (its head start within one spacing) and of its initial speed. They
+    are parameters of the family, so a rare-event sampler can steer the vehicles nearest
+    the start of the window, while the law of the traffic is unchanged; which lane each
+    vehicle takes and everything behind the first one stay with the random stream.
+    """
 
     name: str
     kind: str
@@ -259,6 +267,8 @@ class TrafficSpec:
     density: Value | None
     speed: Value
     behavior: BehaviorSpec
+    first_position: tuple[Value, ...] = ()
+    first_speed: tuple[Value, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -205,8 +205,12 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         occ_len = length[:, :col].copy()
         ok = np.zeros((B, cap), np.bool_)
         tl, ts, tv = np.zeros((B, cap), np.int64), np.zeros((B, cap)), np.zeros((B, cap))
+        u_pos, u_speed = np.full((B, len(lanes)), np.nan), np.full((B, len(lanes)), np.nan)
+        for k, (vp, vs) in enumerate(zip(tr.first_position, tr.first_speed)):
+            u_pos[:, k] = resolve(vp, theta, names)
+            u_speed[:, k] = resolve(vs, theta, names)
         _place_traffic(seeds, np.uint64(t_i + 1), count, lanes, road.lane_length, lo_s, hi_s, gap, speed, tr.length,
-                       occ_lane, occ_s, occ_len, ok, tl, ts, tv)
+                       occ_lane, occ_s, occ_len, u_pos, u_speed, ok, tl, ts, tv)
         valid[:, cols] = ok
         lane0[:, cols] = np.where(ok, tl, -1)
         s0[:, cols] = ts
@@ -323,18 +327,26 @@ def _uniforms(seeds: np.ndarray, salt: np.uint64, n: int) -> np.ndarray:
 
 @njit(cache=True)
 def _place_traffic(seeds, salt, count, lanes, lane_length, lo_s, hi_s, gap, speed, veh_len,
-                   occ_lane, occ_s, occ_len, ok, out_lane, out_s, out_v):
+                   occ_lane, occ_s, occ_len, u_pos, u_speed, ok, out_lane, out_s, out_v):
     """Per scenario: spread ``count[b]`` vehicles over ``lanes``, each lane filled front to back
-    from a random start with gaps of ``gap[b]`` x U(0.5, 1.5) m, skipping named actors."""
+    from a random start with gaps of ``gap[b]`` x U(0.5, 1.5) m, skipping named actors.
+
+    ``u_pos[b, k]`` / ``u_speed[b, k]``, where not NaN, replace the stream's uniforms for lane
+    k's start and for the initial speed of its first vehicle (``placement: sampled``); the
+    stream is drawn all the same, so every other draw is unchanged."""
     B = seeds.shape[0]
     nl = lanes.shape[0]
     head = np.empty(nl)
+    seen = np.empty(nl, np.bool_)
     for b in range(B):
         st = seeds[b] ^ (salt * np.uint64(0x9E3779B97F4A7C15))
         for k in range(nl):
             st, u = next_uniform(st)
+            if not math.isnan(u_pos[b, k]):
+                u = u_pos[b, k]
             lo = lo_s if lo_s >= 0 else 0.0
             head[k] = lo + 0.5 * veh_len + u * gap[b]
+            seen[k] = False
         for m in range(count[b]):
             st, u = next_uniform(st)
             k = min(int(u * nl), nl - 1)
@@ -355,6 +367,10 @@ def _place_traffic(seeds, salt, count, lanes, lane_length, lo_s, hi_s, gap, spee
             if s > hi:
                 continue
             st, u = next_uniform(st)
+            if not seen[k]:
+                seen[k] = True
+                if not math.isnan(u_speed[b, k]):
+                    u = u_speed[b, k]
             ok[b, m] = True
             out_lane[b, m] = lane
             out_s[b, m] = s
