@@ -1076,6 +1076,9 @@ def _parse_traffic(c: _Ctx, root: YMap, net) -> tuple[S.TrafficSpec, ...]:
                     lid = str(lid)
                     if net is not None and lid not in net.lanes:
                         c.error(lm, f"{path}.lanes[{j}]", f"unknown lane '{lid}'{did_you_mean(lid, net.lanes)}")
+                    elif lid in lanes:
+                        # each lane is filled from one head: a second entry would place vehicles on top of the first
+                        c.error(lm, f"{path}.lanes[{j}]", f"lane '{lid}' is listed twice")
                     else:
                         lanes.append(lid)
         elif net is not None:

@@ -115,6 +115,10 @@ EXPECTED: dict[str, list[tuple[int, int, str, str]]] = {
     "44_duplicate_key_after_merge.yaml": [
         (10, 5, "actors.leader.speed", "duplicate key 'speed' (first defined at line 9)"),
     ],
+    "45_traffic_lane_twice_and_placement.yaml": [
+        (9, 19, "traffic[0].lanes[2]", "lane '1' is listed twice"),
+        (10, 16, "traffic[0].placement", "expected 'sampled' or 'random', got the text 'sample'; did you mean 'sampled'?"),
+    ],
 }
 
 
