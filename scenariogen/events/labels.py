@@ -8,8 +8,12 @@ a step of slack so "at least 0.5 s" holds for five steps of 0.1 s):
 - ``near_miss``: min(min TTC - ttc_below [s], min distance - distance_below [m])
   over the thresholds given (either one met is a near miss); TTC is the exact
   constant-velocity TTC of oriented boxes, capped at the kernel's horizon;
-- ``collision``: min box distance (m) while no collision happened, else
-  -(1 + time left after the first contact [s]), so earlier contacts score lower;
+- ``collision``: once the actor has collided, -(1 + time left after its first contact
+  [s]), so earlier contacts score lower. Before that, for the ego its min box distance
+  (m) to any agent; for another actor its min box TTC (s) to any other agent, or, if
+  none came within the TTC horizon, the horizon plus its min box distance (m): a gap
+  alone stalls at the lateral gap of two cars in adjacent lanes, which a lane change
+  closes only through the TTC;
 - ``hard_braking``: decel_above - largest deceleration of the actor (m/s^2);
 - ``occluded_threat``: min_duration - longest stretch (s) the target spent
   hidden from the ego sensor (within range, visible fraction below the
@@ -50,11 +54,14 @@ def event_scores(
                 terms.append(np.minimum(dist, 1e6) - ev.distance_below)
             out[ev.name] = np.minimum.reduce(terms)
         elif ev.type == "collision":
-            t_coll = metrics[:, Lo.S_EGO_COLL_TIME] if a == 0 else agent_metrics[:, a, Lo.A_COLL_TIME]
-            dist = metrics[:, Lo.S_MIN_DIST] if a == 0 else np.min(
-                np.delete(agent_metrics[:, :, Lo.A_MIN_DIST], [0], axis=1), axis=1, initial=np.inf)
+            if a == 0:
+                t_coll, near = metrics[:, Lo.S_EGO_COLL_TIME], np.minimum(metrics[:, Lo.S_MIN_DIST], 1e6)
+            else:  # the actor's own closest call with any agent: its TTC, else the horizon plus its gap
+                t_coll = agent_metrics[:, a, Lo.A_COLL_TIME]
+                ttc = agent_metrics[:, a, Lo.A_MIN_TTC_ANY]
+                near = np.where(ttc < horizon, ttc, horizon + np.minimum(agent_metrics[:, a, Lo.A_MIN_GAP], 1e6))
             hit = np.isfinite(t_coll)
-            out[ev.name] = np.where(hit, -(1.0 + spec.duration - np.where(hit, t_coll, 0.0)), np.minimum(dist, 1e6))
+            out[ev.name] = np.where(hit, -(1.0 + spec.duration - np.where(hit, t_coll, 0.0)), near)
         elif ev.type == "hard_braking":
             out[ev.name] = ev.decel_above - agent_metrics[:, a, Lo.A_MAX_DECEL]
         elif ev.type == "occluded_threat":

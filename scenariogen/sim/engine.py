@@ -163,7 +163,7 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
         st.kind, st.length, st.width, st.valid, a["free"], a["model"], a["params"], a["man_val"],
         st.x, st.y, st.heading, st.speed, st.lane, st.s, st.offset,
         float(spec.dt), int(T), int(record_every or 1), float(ttc_thr), TTC_HORIZON,
-        a["max_brake"], a["max_jerk"], a["max_steer"],
+        a["max_brake"], a["max_jerk"], a["max_steer"], len(spec.actors),
         a["sensor"], a["seeds"], a["occ_px"], a["occ_py"], a["occ_start"], a["occ_count"],
         traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop, int(n_chunks),
     )

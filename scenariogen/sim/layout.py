@@ -130,6 +130,8 @@ A_OCC_TOTAL = 5  # s, time hidden from the ego sensor (in range, visible fractio
 A_OCC_LONGEST = 6  # s, longest such stretch
 A_OCC_AT_ENTRY = 7  # 1.0 if hidden when it first entered the ego's lane corridor ahead, 0.0 if seen, nan if never entered
 A_T_MIN_DIST = 8  # s, time of the closest approach to the ego
+A_MIN_GAP = 9  # m, min box distance between this named actor and any other agent (nan for the ego and traffic)
+A_MIN_TTC_ANY = 10  # s, min box TTC between this named actor and any other agent (same; inf beyond the horizon)
 AGENT_METRIC_NAMES = ("min_ttc", "min_distance", "max_decel", "pet", "collision_time", "occluded_total",
-                      "occluded_longest", "occluded_at_entry", "time_of_closest_approach")
-N_AGENT_METRICS = 9
+                      "occluded_longest", "occluded_at_entry", "time_of_closest_approach", "min_gap_any", "min_ttc_any")
+N_AGENT_METRICS = 11

@@ -36,9 +36,15 @@ def test_metrics_are_finite_or_inf(example):
         assert m.shape == (N,)
         assert not np.isnan(m).any(), f"{spec.name}: NaN in metric {name}"
         assert not np.isneginf(m).any(), f"{spec.name}: -inf in metric {name}"
-    # occluded_at_entry is nan by definition for agents that never entered the ego's lane corridor
-    others = np.delete(b.agent_metrics, Lo.A_OCC_AT_ENTRY, axis=2)
+    # occluded_at_entry is nan by definition for agents that never entered the ego's lane corridor;
+    # the gap and TTC to any agent are tracked for named actors other than the ego, nan elsewhere
+    any_agent = [Lo.A_MIN_GAP, Lo.A_MIN_TTC_ANY]
+    others = np.delete(b.agent_metrics, [Lo.A_OCC_AT_ENTRY, *any_agent], axis=2)
     assert not np.isnan(others).any()
+    named = len(spec.actors)
+    assert not np.isnan(b.agent_metrics[:, 1:named][..., any_agent]).any()
+    assert np.isnan(b.agent_metrics[:, 0][..., any_agent]).all()
+    assert np.isnan(b.agent_metrics[:, named:][..., any_agent]).all()
     for name, r in b.robustness.items():
         assert not np.isnan(r).any(), f"{spec.name}: NaN robustness for {name}"
         np.testing.assert_array_equal(b.labels[name], r < 0)

@@ -97,6 +97,8 @@ from ..layout import (
     TRIG_TIME,
 )
 from ..layout import (
+    A_MIN_GAP,
+    A_MIN_TTC_ANY,
     A_OCC_AT_ENTRY,
     A_OCC_LONGEST,
     A_OCC_TOTAL,
@@ -215,7 +217,7 @@ def _simulate_one(
     route, route_len, man_type, man_trig, man_other, man_to, path, path_len,
     kind, length, width, valid, free, model, params, man_val,
     x0, y0, h0, v0, lane0, s0, d0,
-    dt, n_steps, record_every, ttc_threshold, ttc_horizon, max_brake, max_jerk, max_steer,
+    dt, n_steps, record_every, ttc_threshold, ttc_horizon, max_brake, max_jerk, max_steer, n_named,
     sensor, seeds, occ_px, occ_py, occ_start, occ_count,
     traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop,
     # scratch
@@ -299,6 +301,9 @@ def _simulate_one(
         known[i] = valid[b, i]
         agent_metrics[b, i, A_OCC_AT_ENTRY] = math.nan
         agent_metrics[b, i, A_T_MIN_DIST] = INF
+        # the gap to every other agent is tracked for the named actors other than the ego (others: nan)
+        agent_metrics[b, i, A_MIN_GAP] = INF if 0 < i < n_named else math.nan
+        agent_metrics[b, i, A_MIN_TTC_ANY] = INF if 0 < i < n_named else math.nan
 
     for t in range(n_steps):
         time = t * dt
@@ -357,6 +362,41 @@ def _simulate_one(
                         if agent_metrics[b, a_, A_COLL_TIME] == INF:
                             agent_metrics[b, a_, A_COLL_TIME] = time
                         crashed[a_] = True
+
+        # ------------------------------------------------------------ metrics: named actors against every agent
+        for i in range(1, n_named):
+            if not valid[b, i]:
+                continue
+            ri = _circumradius(length[b, i], width[b, i])
+            ivx = v[i] * math.cos(hs[i])
+            ivy = v[i] * math.sin(hs[i])
+            for j in range(N):
+                if j == i or not valid[b, j]:
+                    continue
+                dx = xs[j] - xs[i]
+                dy = ys[j] - ys[i]
+                cd = math.sqrt(dx * dx + dy * dy)
+                lower_gap = cd - ri - _circumradius(length[b, j], width[b, j])
+                if lower_gap < agent_metrics[b, i, A_MIN_GAP]:
+                    gap = box_distance(xs[i], ys[i], hs[i], length[b, i], width[b, i],
+                                       xs[j], ys[j], hs[j], length[b, j], width[b, j])
+                    if gap < agent_metrics[b, i, A_MIN_GAP]:
+                        agent_metrics[b, i, A_MIN_GAP] = gap
+                # TTC as for the ego below: the exact test only where the circle bound can improve it
+                jvx = v[j] * math.cos(hs[j])
+                jvy = v[j] * math.sin(hs[j])
+                closing = -(dx * (jvx - ivx) + dy * (jvy - ivy)) / max(cd, 1e-9)
+                if closing > 1e-9:
+                    lower = max(lower_gap, 0.0) / closing
+                    if lower < agent_metrics[b, i, A_MIN_TTC_ANY] and lower < ttc_horizon:
+                        ttc = box_ttc(xs[i], ys[i], hs[i], length[b, i], width[b, i], ivx, ivy,
+                                      xs[j], ys[j], hs[j], length[b, j], width[b, j], jvx, jvy, ttc_horizon)
+                        if ttc < agent_metrics[b, i, A_MIN_TTC_ANY]:
+                            agent_metrics[b, i, A_MIN_TTC_ANY] = ttc
+                elif lower_gap <= 0.0:
+                    if boxes_overlap(xs[i], ys[i], hs[i], length[b, i], width[b, i],
+                                     xs[j], ys[j], hs[j], length[b, j], width[b, j]):
+                        agent_metrics[b, i, A_MIN_TTC_ANY] = 0.0
 
         # ------------------------------------------------------------ metrics: ego against every agent
         if valid[b, 0]:
@@ -1042,7 +1082,7 @@ def simulate_batch(
     route, route_len, man_type, man_trig, man_other, man_to, path, path_len,
     kind, length, width, valid, free, model, params, man_val,
     x0, y0, h0, v0, lane0, s0, d0,
-    dt, n_steps, record_every, ttc_threshold, ttc_horizon, max_brake, max_jerk, max_steer,
+    dt, n_steps, record_every, ttc_threshold, ttc_horizon, max_brake, max_jerk, max_steer, n_named,
     sensor, seeds, occ_px, occ_py, occ_start, occ_count,
     traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop, n_chunks,
 ):  # fmt: skip
@@ -1111,7 +1151,7 @@ def simulate_batch(
                 route, route_len, man_type, man_trig, man_other, man_to, path, path_len,
                 kind, length, width, valid, free, model, params, man_val,
                 x0, y0, h0, v0, lane0, s0, d0,
-                dt, n_steps, record_every, ttc_threshold, ttc_horizon, max_brake, max_jerk, max_steer,
+                dt, n_steps, record_every, ttc_threshold, ttc_horizon, max_brake, max_jerk, max_steer, n_named,
                 sensor, seeds, occ_px, occ_py, occ_start, occ_count,
                 traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop,
                 xs, ys, hs, v, acc, e, dl, sl, ln, steer, crashed, route_pos, lc_active, lc_t0, lc_dur, lc_d0,
