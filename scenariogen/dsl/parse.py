@@ -844,26 +844,33 @@ def _parse_dropout(c: _Ctx, body: Any, mark: Mark, path: str) -> S.DropoutSpec:
     )
 
 
+def _sampled(c: _Ctx, m: YMap, key: str, path: str, default: str) -> bool:
+    """Whether ``key`` says ``sampled`` (draws of a random stream made parameters of the family)
+    rather than ``default`` (left to the stream); anything else is an error."""
+    if key not in m or m[key] == default:
+        return False
+    x = m[key]
+    if x != "sampled":
+        hint = did_you_mean(x, ("sampled", default)) if isinstance(x, str) else ""
+        c.error(c.at(m, key), _join(path, key), f"expected 'sampled' or '{default}', got {_type_name(x)}{hint}")
+        return False
+    return True
+
+
+def _quantile(c: _Ctx, name: str) -> Ref:
+    """A new parameter ``name``, uniform on (0, 1): a p-quantile that replaces one random draw."""
+    c._use(Parameter(name, Uniform(0.0, 1.0)))
+    return Ref(name)
+
+
 def _parse_first_burst(c: _Ctx, bm: YMap, path: str) -> dict:
     """``first_burst: sampled`` adds the p-quantiles of the chain's first burst (start step and
     length, each uniform on (0, 1)) to the family's parameters; ``chain`` (the default) leaves
     the whole chain to its own random stream."""
-    if "first_burst" not in bm:
+    if not _sampled(c, bm, "first_burst", path, "chain"):
         return {}
     p = _join(path, "first_burst")
-    x = bm["first_burst"]
-    if x == "chain":
-        return {}
-    if x != "sampled":
-        hint = did_you_mean(x, ("sampled", "chain")) if isinstance(x, str) else ""
-        c.error(c.at(bm, "first_burst"), p, f"expected 'sampled' or 'chain', got {_type_name(x)}{hint}")
-        return {}
-    out = {}
-    for key, field in (("start", "first_burst_start"), ("length", "first_burst_length")):
-        name = _join(p, key)
-        c._use(Parameter(name, Uniform(0.0, 1.0)))
-        out[field] = Ref(name)
-    return out
+    return {"first_burst_start": _quantile(c, _join(p, "start")), "first_burst_length": _quantile(c, _join(p, "length"))}
 
 
 # ------------------------------------------------------------------ actors
@@ -1116,23 +1123,12 @@ def _parse_placement(c: _Ctx, m: YMap, path: str, lanes: list[str]) -> dict:
     start (``…placement.<lane>.position``) and initial speed (``….speed``), each uniform on
     (0, 1), to the family's parameters; ``random`` (the default) leaves placement to the
     block's random stream."""
-    if "placement" not in m:
+    if not _sampled(c, m, "placement", path, "random"):
         return {}
     p = _join(path, "placement")
-    x = m["placement"]
-    if x == "random":
-        return {}
-    if x != "sampled":
-        hint = did_you_mean(x, ("sampled", "random")) if isinstance(x, str) else ""
-        c.error(c.at(m, "placement"), p, f"expected 'sampled' or 'random', got {_type_name(x)}{hint}")
-        return {}
-    out: dict[str, list] = {"first_position": [], "first_speed": []}
-    for lane in lanes:
-        for key, field in (("position", "first_position"), ("speed", "first_speed")):
-            name = _join(_join(p, lane), key)
-            c._use(Parameter(name, Uniform(0.0, 1.0)))
-            out[field].append(Ref(name))
-    return {k: tuple(v) for k, v in out.items()}
+    refs = [(_quantile(c, _join(_join(p, lane), "position")), _quantile(c, _join(_join(p, lane), "speed")))
+            for lane in lanes]
+    return {"first_position": tuple(r[0] for r in refs), "first_speed": tuple(r[1] for r in refs)}
 
 
 def _parse_occluders(c: _Ctx, root: YMap) -> tuple[S.OccluderSpec, ...]:
