@@ -53,6 +53,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _memory_bytes() -> int:
+    """Physical memory of this machine (bytes); a large number where it cannot be read."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 1 << 50
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate N scenarios drawn from the spec, save them to an .npz file and print a summary."""
     import numpy as np
@@ -62,12 +70,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from .errors import ScenarioGenError
     from .sim import iter_batches, save_npz
     from .sim.engine import concat
+    from .sim.engine import record_bytes
+    from .sim.io import check_output_file
 
     spec = load_scenario(args.scenario)
     if args.n < 1:
         raise ScenarioGenError(f"-n must be a positive number of scenarios, got {args.n}")
     if not args.out.endswith(".npz"):
         raise ScenarioGenError(f"--out {args.out}: the output file must end in .npz")
+    if args.every < 1:
+        raise ScenarioGenError(f"--every: record_every must be a positive number of steps, got {args.every}")
+    check_output_file(args.out)  # before the simulations, not after them
+    need = args.n * record_bytes(spec, None if args.metrics_only else args.every)
+    if need > _memory_bytes() // 2:
+        raise ScenarioGenError(f"{args.n} scenarios would hold {need / 2**30:.1f} GiB of trajectories in memory "
+                               f"(this machine has {_memory_bytes() / 2**30:.0f} GiB); simulate fewer, record fewer "
+                               "frames (--every) or give --metrics-only")
     record = "none" if args.metrics_only else "full"
     parts = []
     with tqdm(total=args.n, unit="scn", desc=spec.name, disable=args.quiet or None) as bar:
@@ -168,10 +186,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _json_default(x):
+    """Arrays and numpy scalars left in an estimate's details, non-finite values as strings."""
+    import math
+
+    def finite(v):
+        if isinstance(v, list):
+            return [finite(e) for e in v]
+        return repr(v) if isinstance(v, float) and not math.isfinite(v) else v
+
+    if hasattr(x, "tolist"):  # numpy arrays and scalars
+        return finite(x.tolist())
+    raise TypeError(f"{type(x).__name__} is not JSON serializable")
+
+
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Estimate P(event) with a sampler and a simulation budget."""
     import json
-    from dataclasses import asdict
 
     from .dsl import load_scenario
     from .errors import ScenarioGenError
@@ -192,14 +223,16 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     options = _sampler_options(args.option)
     from .runs.generate import check_sampler_options
 
-    check_sampler_options(args.sampler, spec, options)
+    check_sampler_options(args.sampler, spec, options, args.budget)
     # each call of evaluate takes the next global scenario indices, fanned out over the backend's workers
     with _backend(args).session(spec) as session:
         evaluate = ParallelEvaluator(session, spec, args.event, seed)
         est = run_estimate(args.sampler, spec.parameters, evaluate, args.budget, seed, n_per_stage=args.stage_size,
                            **options)
     if args.json:
-        print(json.dumps({"event": args.event, "sampler": args.sampler, **asdict(est)}, default=float))
+        # strict JSON for other tools: non-finite numbers as the strings 'inf', '-inf', 'nan' (Estimate.to_dict)
+        print(json.dumps({"event": args.event, "sampler": args.sampler, **est.to_dict()}, default=_json_default,
+                         allow_nan=False))
     else:
         print(f"{spec.name}: P({args.event}) = {est.p:.4g}  95% CI [{est.ci_low:.4g}, {est.ci_high:.4g}]")
         print(f"  sampler {args.sampler}, {est.n_sims} simulations, {est.n_events} events, "

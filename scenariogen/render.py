@@ -94,18 +94,26 @@ def _shard_rows(path: Path) -> int:
 
 
 def load_run(path: str | Path, index: int) -> tuple[Any, int]:
-    """Open ``path`` (an ``.npz`` from ``scenariogen simulate`` or a directory of
-    ``.npz`` shards, taken in name order) and return ``(batch, row)`` holding
-    scenario number ``index`` (counted over the file, or over the shards in order)."""
+    """Open ``path`` (an ``.npz`` from ``scenariogen simulate``, a ``scenariogen generate`` run
+    directory, whose kept scenarios are taken in the manifest's order, or a directory of ``.npz``
+    shards, taken in name order) and return ``(batch, row)`` holding scenario number ``index``
+    (counted over the file, or over the shards in order)."""
+    from .runs.manifest import read_manifest
     from .sim.io import load_npz
 
     path = Path(path)
     if not path.exists():
         raise ScenarioGenError(f"{path}: no such file or directory")
     if path.is_dir():
-        shards = sorted(p for p in path.glob("*.npz") if p.is_file())
+        manifest = read_manifest(path)
+        if manifest is not None:
+            shards = [path / rec["file"] for rec in manifest["shards"] if rec.get("kept", 1) > 0]
+            if not shards:
+                raise ScenarioGenError(f"{path}: the run kept no scenarios")
+        else:
+            shards = sorted(p for p in path.glob("*.npz") if p.is_file())
         if not shards:
-            raise ScenarioGenError(f"{path}: directory holds no .npz shards")
+            raise ScenarioGenError(f"{path}: directory holds no .npz shards and no run manifest")
     elif path.suffix == ".npz":
         shards = [path]
     else:

@@ -58,8 +58,14 @@ def test_simulate_writes_loadable_file_and_prints_event_table(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["-n", "0"], "-n must be a positive number"),
     (["--out", "x.txt"], "must end in .npz"),
+    (["--out", "afile/x.npz"], "is not a directory"),
+    (["--out", "adir.npz"], "is a directory"),
+    (["-n", "100000000"], "GiB of trajectories in memory"),
 ])
 def test_simulate_user_errors_exit_2_without_traceback(tmp_path, args, message):
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "adir.npz").mkdir()
+    before = sorted(tmp_path.rglob("*"))
     argv = ["simulate", str(CUT_IN), "-n", "5", "-q", "--out", str(tmp_path / "y.npz")] + args
     r = subprocess.run([sys.executable, "-m", "scenariogen.cli", *argv], cwd=tmp_path, capture_output=True, text=True,
                        timeout=300)
@@ -67,7 +73,7 @@ def test_simulate_user_errors_exit_2_without_traceback(tmp_path, args, message):
     assert message in r.stderr
     assert r.stderr.startswith("error: ")
     assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
-    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written
 
 
 # ------------------------------------------------------------------ in process (same code path, faster)

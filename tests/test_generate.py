@@ -168,6 +168,8 @@ def test_worker_count_does_not_change_the_output(tmp_path):
     (["--budget", "0"], "positive"),
     (["--sampler", "magic"], "unknown sampler"),
     ([], "--count"),
+    (["--every", "0"], "--every must be a positive"),
+    (["--sampler", "splitting", "--budget", "50"], "smaller than one stage of splitting"),
 ])
 def test_bad_requests_exit_2_and_write_nothing(tmp_path, extra, message):
     out = tmp_path / "never"
@@ -177,6 +179,41 @@ def test_bad_requests_exit_2_and_write_nothing(tmp_path, extra, message):
     r = _cli(*args)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()
+
+
+def test_an_output_path_that_is_a_file_is_refused(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    r = _cli("generate", BRAKE, "--out", afile, "--budget", 100)
+    assert r.returncode == 2 and "is a file" in r.stderr and "Traceback" not in r.stderr
+    assert afile.read_text() == "mine"
+
+
+def test_a_backend_that_cannot_start_leaves_no_run_behind(spec, tmp_path):
+    """The backend starts before the run directory is written, so a failed start (a Ray address
+    nobody answers, say) leaves nothing to delete before the next try."""
+
+    class Refused:
+        def session(self, spec):
+            raise ScenarioGenError("cannot start or join 1.2.3.4:1: no answer")
+
+    out = tmp_path / "run"
+    with pytest.raises(ScenarioGenError, match="cannot start"):
+        generate(spec, out, settings(budget=200), progress=False, backend=Refused())
+    assert not out.exists()
+    generate(spec, out, settings(budget=200), progress=False)  # the same directory, right away
+
+
+def test_count_of_an_event_that_never_happens_stops_with_an_error(tmp_path, monkeypatch):
+    """--count without --budget would otherwise run forever (plain MC never adapts; ce stops
+    adapting at its stage limit): after MAX_STAGES_WITHOUT_EVENT stages without one event, stop."""
+    monkeypatch.setattr(sys.modules["scenariogen.runs.generate"], "MAX_STAGES_WITHOUT_EVENT", 3)
+    never = scenariogen.parse_text(CUT_IN.read_text().replace("hard_braking: {decel_above: 5.0}",
+                                                              "hard_braking: {decel_above: 99.0}"))  # brakes stop at 8
+    for sampler, message in (("mc", "no target event in 400 simulations"), ("ce", "did not reach the target")):
+        with pytest.raises(ScenarioGenError, match=message):
+            generate(never, tmp_path / sampler, GenerateSettings(sampler=sampler, target="hard_braking", count=1,
+                                                                 shard_size=100, stage_size=100), progress=False)
 
 
 def test_directory_of_another_scenario_is_refused(spec, tmp_path):
@@ -197,11 +234,31 @@ def test_resume_needs_the_same_settings(spec, tmp_path):
         generate(spec, out, settings(budget=400), resume=True, progress=False)
 
 
+def _strict_json(text: str):
+    """Parse as strict JSON: Python's reader accepts NaN and Infinity, other tools do not."""
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
 def test_estimate_cli_prints_json():
     r = _cli("estimate", BRAKE, "--event", "collision", "--sampler", "mc", "--budget", 400, "--seed", 1, "--json")
     assert r.returncode == 0, r.stderr
-    est = json.loads(r.stdout)
+    est = _strict_json(r.stdout)
     assert est["n_sims"] == 400 and 0.0 <= est["p"] <= 1.0 and est["ci_low"] <= est["p"] <= est["ci_high"]
+
+
+def test_estimate_cli_json_is_strict_without_events():
+    """No event: the half-width is infinite, written as the string 'inf' (as Estimate.to_dict does)."""
+    r = _cli("estimate", BRAKE, "--event", "collision", "--sampler", "qmc", "--budget", 50, "--seed", 1, "--json")
+    assert r.returncode == 0, r.stderr
+    est = _strict_json(r.stdout)
+    assert est["n_events"] == 0 and est["rel_half_width"] == "inf"
+
+
+def test_estimate_cli_budget_below_one_splitting_stage():
+    r = _cli("estimate", BRAKE, "--event", "collision", "--sampler", "splitting", "--budget", 50)
+    assert r.returncode == 2 and "smaller than one stage of splitting" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_estimate_cli_bad_event():

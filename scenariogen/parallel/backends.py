@@ -219,7 +219,8 @@ class _RaySession(Session):
                 ray.init(**kw)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 where = backend.address or "a local Ray instance"
-                raise ScenarioGenError(f"cannot start or join {where}: {exc}") from None
+                why = str(exc).strip() or f"{type(exc).__name__}, no reason given (is a Ray head running there?)"
+                raise ScenarioGenError(f"cannot start or join {where}: {why}") from None
             self.started = True
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = backend.workers or max(1, cpus)

@@ -37,6 +37,10 @@ from .manifest import (
 )
 from .summary import conflict_types, counts_for_estimate, failure_clusters, final_estimate
 
+# with --count and no --budget, a run that has drawn this many stages without reaching the target
+# event (or without a single one) stops with an error instead of running on forever
+MAX_STAGES_WITHOUT_EVENT = 200
+
 
 @dataclass(frozen=True)
 class GenerateSettings:
@@ -66,7 +70,7 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
                                f"(events: {', '.join(names) or 'none'})")
     if st.sampler not in SAMPLERS:
         raise ScenarioGenError(f"unknown sampler {st.sampler!r} (samplers: {', '.join(SAMPLERS)})")
-    check_sampler_options(st.sampler, spec, st.sampler_options)
+    check_sampler_options(st.sampler, spec, st.sampler_options, st.budget)
     if st.count is None and st.budget is None:
         raise ScenarioGenError("give --count N (target events wanted) and/or --budget SIMS (simulations allowed)")
     for name, v in (("count", st.count), ("budget", st.budget)):
@@ -74,20 +78,26 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
             raise ScenarioGenError(f"--{name} must be a positive number, got {v}")
     if st.shard_size < 1 or st.stage_size < 1:
         raise ScenarioGenError("shard and stage sizes must be positive")
+    if st.record_every < 1:
+        raise ScenarioGenError(f"--every must be a positive number of steps, got {st.record_every}")
     if st.keep not in ("events", "all"):
         raise ScenarioGenError(f"keep must be 'events' or 'all', got {st.keep!r}")
     if not (0 <= st.seed < 2**63):
         raise ScenarioGenError(f"--seed must be in [0, 2^63), got {st.seed}")
 
 
-def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict) -> None:
-    """Build the sampler once so a bad ``--option`` is reported before anything runs."""
+def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict, budget: int | None = None) -> None:
+    """Build the sampler once so a bad ``--option`` is reported before anything runs, and a budget
+    too small for one stage of a sampler with a fixed stage size (splitting) too."""
     from ..sampling import get_sampler
 
     try:
-        get_sampler(sampler, spec.parameters, 0, **options)
+        s = get_sampler(sampler, spec.parameters, 0, **options)
     except (ValueError, TypeError) as exc:
         raise ScenarioGenError(f"--option: {exc}") from None
+    if budget is not None and s.stage_size is not None and budget < s.stage_size:
+        raise ScenarioGenError(f"--budget {budget} is smaller than one stage of {sampler} ({s.stage_size} "
+                               f"simulations); give a larger budget or a smaller --option n_particles")
 
 
 def _new_manifest(spec: S.ScenarioSpec, st: GenerateSettings) -> dict:
@@ -109,6 +119,8 @@ def _new_manifest(spec: S.ScenarioSpec, st: GenerateSettings) -> dict:
 
 
 def _prepare_dir(out: Path, spec: S.ScenarioSpec, st: GenerateSettings, resume: bool) -> dict:
+    if out.exists() and not out.is_dir():
+        raise ScenarioGenError(f"{out}: is a file, not a directory; choose a new or empty directory")
     existing = read_manifest(out) if out.exists() else None
     if resume:
         if existing is None:
@@ -178,16 +190,10 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     manifest = _prepare_dir(out, spec, st, resume)
     if manifest.get("complete"):
         return manifest
-    try:
-        (out / SHARDS).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ScenarioGenError(f"{out}: cannot create the run directory ({exc.strerror or exc})") from None
-    _clean_temporaries(out)
 
     sampler = get_sampler(st.sampler, spec.parameters, st.seed, **st.sampler_options)
     if manifest["sampler_state"] is not None:
         sampler.load_state(manifest["sampler_state"])
-    write_json_atomic(out / MANIFEST, manifest)
 
     totals = manifest["totals"]
     bar = tqdm(total=st.count if st.count is not None else st.budget, unit="evt" if st.count else "sim",
@@ -279,9 +285,14 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
             })
             manifest["sampler_state"] = _jsonable(sampler.state_dict())
             write_json_atomic(out / MANIFEST, manifest)
-            if adapting and not estimable and st.budget is None and len(manifest["stages"]) > 200:
-                raise ScenarioGenError("the sampler did not reach the target event in 200 stages; "
-                                       "give --budget or check that the event can happen")
+            if st.budget is None and len(manifest["stages"]) > MAX_STAGES_WITHOUT_EVENT:
+                if adapting and not estimable:
+                    raise ScenarioGenError(f"the sampler did not reach the target event in {MAX_STAGES_WITHOUT_EVENT} "
+                                           "stages; give --budget or check that the event can happen")
+                if totals["events"] == 0:
+                    raise ScenarioGenError(f"no target event in {totals['simulations']} simulations "
+                                           f"({MAX_STAGES_WITHOUT_EVENT} stages); give --budget or check that "
+                                           "the event can happen")
             if finished():
                 return True
         return False
@@ -319,7 +330,14 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
 
     new_shards = 0
     try:
+        # the backend starts (or fails) before anything is written, so a bad backend leaves no run behind
         with (backend or LocalBackend()).session(spec) as session:
+            try:
+                (out / SHARDS).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ScenarioGenError(f"{out}: cannot create the run directory ({exc.strerror or exc})") from None
+            _clean_temporaries(out)
+            write_json_atomic(out / MANIFEST, manifest)
             done = False
             while not done:
                 fill(session)

@@ -63,6 +63,8 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
         raise ValueError(f"n_per_stage must be positive, got {n_per_stage}")
     if sampler_name == "splitting":
         opts.setdefault("n_particles", int(n_per_stage))
+        if budget < opts["n_particles"]:
+            raise ValueError(f"budget {budget} is smaller than one stage of splitting ({opts['n_particles']} particles)")
         sampler = get_sampler(sampler_name, space, seed, **opts)
         est = sampler.run(evaluate, max_sims=budget)  # type: ignore[attr-defined]
         est.method = "splitting"

@@ -25,6 +25,7 @@ from .kernels.rng import stream_seed
 
 TTC_HORIZON = 10.0  # s, TTC beyond this counts as no conflict
 DEFAULT_CHUNK = 4096
+MAX_CHUNK_BYTES = 1 << 30  # recorded frames held per chunk (1 GiB); longer recordings get smaller chunks
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,6 +186,23 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     )
 
 
+def record_bytes(spec: S.ScenarioSpec, record_every: int | None) -> int:
+    """Bytes one scenario's recorded frames take (trajectories, mask and, with a sensor, perception);
+    0 without recording (``record_every`` None)."""
+    if record_every is None:
+        return 0
+    if record_every < 1:
+        raise SimulationError("record_every must be a positive number of steps")
+    from .compile import max_count
+
+    n_agents = len(spec.actors) + sum(max_count(t.count, spec) for t in spec.traffic)
+    frames = (spec.steps + record_every - 1) // record_every
+    per_frame = n_agents * (Lo.N_FEATURES * 4 + 1)
+    if spec.ego.sensor is not None:
+        per_frame += n_agents * (4 + 1 + 1 + 8) + 1
+    return frames * per_frame
+
+
 def iter_batches(
     spec: S.ScenarioSpec,
     theta: np.ndarray | None = None,
@@ -228,6 +246,12 @@ def iter_batches(
         "dt": spec.dt,
         "frame_step": record_every,
     }
+    per = record_bytes(spec, None if record == "none" else record_every)
+    if per > MAX_CHUNK_BYTES:
+        raise SimulationError(f"{spec.name}: one scenario would record {per / 2**30:.1f} GiB of trajectories "
+                              f"({spec.steps} steps); record fewer frames (a larger record_every) or metrics only")
+    if per:  # smaller chunks for long recordings; the output does not depend on the chunk size
+        chunk_size = max(1, min(chunk_size, MAX_CHUNK_BYTES // per))
     for lo in range(0, total, chunk_size):
         hi = min(total, lo + chunk_size)
         idx = np.arange(start_index + lo, start_index + hi, dtype=np.int64)

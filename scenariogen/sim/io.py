@@ -52,11 +52,29 @@ def write_npz(batch: Batch, fh, extra: dict | None = None) -> None:
     np.savez_compressed(fh, **arrays)
 
 
+def check_output_file(path: str | Path) -> Path:
+    """A clear error now, before any work, if ``path`` cannot become a file: it is a directory, or
+    the nearest existing folder above it (missing folders are created when writing) is a file or
+    not writable."""
+    path = Path(path).absolute()
+    if path.is_dir():
+        raise ScenarioGenError(f"{path}: is a directory; give a file name")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ScenarioGenError(f"{path}: cannot write here ({parent} is not a directory)")
+    if not os.access(parent, os.W_OK):
+        raise ScenarioGenError(f"{path}: cannot write here ({parent} is not writable)")
+    return path
+
+
 def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
     """Write the batch to ``path`` (.npz, see :func:`write_npz`) atomically: a temporary name, then rename."""
     path = Path(path)
     if path.suffix != ".npz":
         raise ScenarioGenError(f"{path}: output file must end in .npz")
+    check_output_file(path)
     try:
         tmp = atomic_path(path)
     except OSError as exc:

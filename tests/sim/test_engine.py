@@ -186,3 +186,23 @@ def test_theta_rows_drive_the_scenarios(small):
     b = scenariogen.simulate(small, theta=theta)
     np.testing.assert_array_equal(b.trajectories[:, 0, 0, Lo.F_SPEED], [10, 15, 20])
     np.testing.assert_allclose(b.trajectories[:, 1, 0, Lo.F_S] - b.trajectories[:, 0, 0, Lo.F_S], [10, 25, 40])
+
+
+def test_long_recordings_take_smaller_chunks_and_a_huge_one_is_refused(monkeypatch):
+    """Recorded frames are held per chunk: past MAX_CHUNK_BYTES the chunks shrink (the output does
+    not depend on the chunk size), and one scenario alone past it is a clear error."""
+    import scenariogen.sim.engine as E
+
+    spec = scenariogen.load_scenario(REPO_ROOT / "scenarios" / "highway_cut_in.yaml")
+    per = E.record_bytes(spec, 1)
+    assert per > 0 and E.record_bytes(spec, None) == 0
+    monkeypatch.setattr(E, "MAX_CHUNK_BYTES", 3 * per)
+    chunks = list(E.iter_batches(spec, n=7, seed=1, chunk_size=100))
+    assert [c.size for c in chunks] == [3, 3, 1]
+    assert [c.size for c in E.iter_batches(spec, n=7, seed=1, record="none", chunk_size=100)] == [7]
+    whole = E.concat(chunks)
+    monkeypatch.setattr(E, "MAX_CHUNK_BYTES", 1 << 30)
+    np.testing.assert_array_equal(whole.trajectories, scenariogen.simulate(spec, n=7, seed=1).trajectories)
+    monkeypatch.setattr(E, "MAX_CHUNK_BYTES", per - 1)
+    with pytest.raises(SimulationError, match="one scenario would record"):
+        next(E.iter_batches(spec, n=1, seed=1))
