@@ -50,13 +50,21 @@ class DescriptorSet:
 
 def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
     """Windows of W frames every S frames of simulated scenarios, agent 0 (the ego) kept as the ego;
-    returns the stacked arrays and, per window, its scenario row."""
+    returns the stacked arrays and, per window, its scenario row. A window counts under the rule of
+    the real side (:func:`scenariogen.logs.make_windows`): the ego present throughout and moving at
+    its kind's least mean speed; a crashed ego standing still gives frozen, identical windows."""
+    from ..logs.windows import min_ego_speed_default
+    from ..sim import layout as Lo
+
     T = traj.shape[2]
-    if W >= T:
-        return traj, mask, kinds, sizes, np.arange(traj.shape[0])
+    W = min(W, T)
+    vmin = np.array([min_ego_speed_default(int(k)) for k in kinds[:, 0]])
     parts, rows = [], []
     for start in range(0, T - W + 1, S):
-        ok = mask[:, 0, start:start + W].all(axis=1)
+        speed = np.where(mask[:, 0, start:start + W], traj[:, 0, start:start + W, Lo.F_SPEED], np.nan)
+        with np.errstate(invalid="ignore"):
+            moving = np.nanmean(speed, axis=1) >= vmin  # all-nan rows (ego absent) compare False
+        ok = mask[:, 0, start:start + W].all(axis=1) & moving
         idx = np.flatnonzero(ok)
         parts.append((traj[idx, :, start:start + W], mask[idx, :, start:start + W], kinds[idx], sizes[idx]))
         rows.append(idx)

@@ -193,7 +193,12 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds()) -> tuple[Verdict,
             "coverage": f.coverage}
     msg = (f"Vendi score {d.vendi_synthetic:.3g} against {d.vendi_real:.3g} for as many real samples "
            f"(ratio {d.vendi_ratio:.2f}, collapse below {th.collapse_vendi:g}); duplicates {d.duplicate_rate:.1%} "
-           f"(real {d.duplicate_rate_real:.1%}); coverage {f.coverage:.2f}")
+           f"(real {d.duplicate_rate_real:.1%}, collapse above {th.collapse_duplicates:.0%} more); "
+           f"coverage {f.coverage:.2f}")
+    why = [w for w, hit in (("the Vendi ratio", d.vendi_ratio < th.collapse_vendi),
+                            ("the duplicates", dup_excess > th.collapse_duplicates)) if hit]
+    if why:
+        msg += f"; fired on {' and '.join(why)}"
     out.append(Verdict("collapse", fired, msg, nums))
 
     # ---- shortcut risk

@@ -19,6 +19,12 @@ from .base import PEDESTRIAN, VEHICLE_KINDS
 from .scenes import LogScenes, empty_scenes
 
 
+def min_ego_speed_default(kind: int) -> float:
+    """The slowest mean speed (m/s) over a window at which an agent of ``kind`` can be its ego:
+    0.3 for pedestrians, 1.0 for the rest (a parked or crashed car is no ego)."""
+    return 0.3 if kind == PEDESTRIAN else 1.0
+
+
 def make_windows(
     scenes: LogScenes,
     length: float = 8.0,
@@ -52,7 +58,7 @@ def make_windows(
                 k = int(scenes.kinds[b, e])
                 if ego_kinds is not None and k not in ego_kinds:
                     continue
-                vmin = min_ego_speed if min_ego_speed is not None else (0.3 if k == PEDESTRIAN else 1.0)
+                vmin = min_ego_speed if min_ego_speed is not None else min_ego_speed_default(k)
                 if not np.nanmean(sp[e]) >= vmin:
                     continue
                 others = np.flatnonzero(present)

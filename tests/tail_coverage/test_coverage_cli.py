@@ -222,3 +222,22 @@ def test_reader_plugin_without_dt_is_refused_by_name(small_npz, tmp_path, monkey
     assert code == 2 and "Traceback" not in err, err
     assert "reader plugin 'oldfmt' from distribution oldfmt-pkg 0.3" in err and "'dt'" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_synthetic_windows_skip_an_ego_standing_still(small_npz, tmp_path):
+    """The rule of the real windows holds for the synthetic ones: an ego that stands still through
+    a window (after a crash, say) is no ego, so its frozen, identical windows do not count."""
+    import dataclasses
+
+    from scenariogen.sim import layout as Lo
+    from scenariogen.sim.io import load_npz
+
+    b = load_npz(small_npz)
+    traj = b.trajectories.copy()
+    traj[:10, 0, 30:, Lo.F_SPEED] = 0.0  # rows 0-9: the ego stands still from 3 s on
+    save_npz(dataclasses.replace(b, trajectories=traj), tmp_path / "stopped.npz")
+    full = synthetic_descriptors(small_npz, window=3.0)
+    cut = synthetic_descriptors(tmp_path / "stopped.npz", window=3.0)
+    # two windows per scenario (0-3 s, 3-6 s); rows 0-9 lose the second
+    assert len(full.D) == 2 * 300 and len(cut.D) == len(full.D) - 10
+    assert all((cut.groups == g).sum() == 1 for g in np.unique(full.groups)[:10])
