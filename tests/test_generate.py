@@ -170,6 +170,7 @@ def test_worker_count_does_not_change_the_output(tmp_path):
     ([], "--count"),
     (["--every", "0"], "--every must be a positive"),
     (["--sampler", "splitting", "--budget", "50"], "smaller than one stage of splitting"),
+    (["--option", "keep=foo"], "option 'keep' of sampler 'ce' must be a number, got 'foo'"),
 ])
 def test_bad_requests_exit_2_and_write_nothing(tmp_path, extra, message):
     out = tmp_path / "never"

@@ -228,12 +228,15 @@ class Sampler:
             default = self.OPTIONS[k]
             if isinstance(default, bool):
                 v = bool(v)
-            elif isinstance(default, int) and v is not None:
-                if float(v) != int(v):
-                    raise ValueError(f"option {k!r} of sampler {self.name!r} must be an integer, got {v!r}")
-                v = int(v)
-            elif isinstance(default, float) and v is not None:
-                v = float(v)
+            elif isinstance(default, (int, float)) and v is not None:
+                kind = "an integer" if isinstance(default, int) else "a number"
+                try:
+                    x = float(v)
+                except (TypeError, ValueError):
+                    raise ValueError(f"option {k!r} of sampler {self.name!r} must be {kind}, got {v!r}") from None
+                if isinstance(default, int) and (not math.isfinite(x) or x != int(x)):
+                    raise ValueError(f"option {k!r} of sampler {self.name!r} must be {kind}, got {v!r}")
+                v = int(x) if isinstance(default, int) else x
             opts[k] = v
         self.space = space
         self.seed = seed
