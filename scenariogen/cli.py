@@ -166,7 +166,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     m = generate(spec, args.out, settings, resume=args.resume, progress=not args.quiet, backend=_backend(args))
     t = m["totals"]
-    e = m["estimate"] or {}
+    e = {k: float(v) if k in ("p", "ci_low", "ci_high", "rel_half_width", "ess") else v
+         for k, v in (m["estimate"] or {}).items()}  # the manifest writes non-finite numbers as strings
     print(f"{spec.name}: {t['simulations']} simulations, {t['events']} '{settings.target}' events "
           f"({t['kept']} scenarios kept) in {len(m['shards'])} shards -> {args.out}")
     if e:

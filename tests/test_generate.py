@@ -257,6 +257,17 @@ def test_estimate_cli_json_is_strict_without_events():
     assert est["n_events"] == 0 and est["rel_half_width"] == "inf"
 
 
+def test_manifest_is_strict_json_without_events(tmp_path):
+    """A run without a single event has an infinite half-width: written as 'inf', so other tools
+    can read the manifest, and printed by the CLI as before."""
+    never = tmp_path / "never.yaml"
+    never.write_text(CUT_IN.read_text().replace("hard_braking: {decel_above: 5.0}", "hard_braking: {decel_above: 99.0}"))
+    r = _cli("generate", never, "--budget", 100, "--sampler", "qmc", "--target", "hard_braking", "--out", tmp_path / "r")
+    assert r.returncode == 0 and "rel. half-width inf" in r.stdout, r.stderr
+    m = _strict_json((tmp_path / "r" / "manifest.json").read_text())
+    assert m["totals"]["events"] == 0 and m["estimate"]["rel_half_width"] == "inf"
+
+
 def test_estimate_cli_budget_below_one_splitting_stage():
     r = _cli("estimate", BRAKE, "--event", "collision", "--sampler", "splitting", "--budget", 50)
     assert r.returncode == 2 and "smaller than one stage of splitting" in r.stderr and "Traceback" not in r.stderr

@@ -389,18 +389,22 @@ def _fmt_level(level) -> str:
 
 
 def _jsonable(x):
+    """Plain JSON values; non-finite numbers as the strings 'inf', '-inf' and 'nan', so the manifest is
+    strict JSON (other tools reject NaN and Infinity) and reads back as it was written (a resumed run's
+    manifest hashes like an uninterrupted one's)."""
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
         return [_jsonable(v) for v in x.tolist()]
-    if isinstance(x, (np.floating,)):
-        return float(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
     if isinstance(x, np.bool_):
         return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return x if math.isfinite(x) else repr(x)
     return x
 
 

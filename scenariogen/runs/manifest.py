@@ -40,7 +40,7 @@ def file_sha256(path: Path) -> str:
 def write_json_atomic(path: Path, data: dict) -> None:
     tmp = atomic_path(path)
     try:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
