@@ -187,20 +187,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _json_default(x):
-    """Arrays and numpy scalars left in an estimate's details, non-finite values as strings."""
-    import math
-
-    def finite(v):
-        if isinstance(v, list):
-            return [finite(e) for e in v]
-        return repr(v) if isinstance(v, float) and not math.isfinite(v) else v
-
-    if hasattr(x, "tolist"):  # numpy arrays and scalars
-        return finite(x.tolist())
-    raise TypeError(f"{type(x).__name__} is not JSON serializable")
-
-
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Estimate P(event) with a sampler and a simulation budget."""
     import json
@@ -209,6 +195,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     from .errors import ScenarioGenError
     from .parallel import ParallelEvaluator
     from .sampling import SAMPLERS, run_estimate
+    from .sampling.base import jsonable
 
     spec = load_scenario(args.scenario)
     names = [e.name for e in spec.events]
@@ -224,6 +211,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     options = _sampler_options(args.option)
     from .runs.generate import check_sampler_options
 
+    if args.sampler == "splitting":
+        options.setdefault("n_particles", args.stage_size)  # as run_estimate does
     check_sampler_options(args.sampler, spec, options, args.budget)
     # each call of evaluate takes the next global scenario indices, fanned out over the backend's workers
     with _backend(args).session(spec) as session:
@@ -232,8 +221,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                            **options)
     if args.json:
         # strict JSON for other tools: non-finite numbers as the strings 'inf', '-inf', 'nan' (Estimate.to_dict)
-        print(json.dumps({"event": args.event, "sampler": args.sampler, **est.to_dict()}, default=_json_default,
-                         allow_nan=False))
+        print(json.dumps(jsonable({"event": args.event, "sampler": args.sampler, **est.to_dict()}), allow_nan=False))
     else:
         print(f"{spec.name}: P({args.event}) = {est.p:.4g}  95% CI [{est.ci_low:.4g}, {est.ci_high:.4g}]")
         print(f"  sampler {args.sampler}, {est.n_sims} simulations, {est.n_events} events, "

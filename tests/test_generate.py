@@ -170,7 +170,7 @@ def test_worker_count_does_not_change_the_output(tmp_path):
     ([], "--count"),
     (["--every", "0"], "--every must be a positive"),
     (["--sampler", "splitting", "--budget", "50"], "smaller than one stage of splitting"),
-    (["--option", "keep=foo"], "option 'keep' of sampler 'ce' must be a number, got 'foo'"),
+    (["--option", "keep=foo"], "option 'keep' of sampler 'ce' must be a finite number, got 'foo'"),
 ])
 def test_bad_requests_exit_2_and_write_nothing(tmp_path, extra, message):
     out = tmp_path / "never"
@@ -269,8 +269,11 @@ def test_manifest_is_strict_json_without_events(tmp_path):
 
 
 def test_estimate_cli_budget_below_one_splitting_stage():
+    """A splitting stage holds --stage-size particles unless n_particles is given."""
     r = _cli("estimate", BRAKE, "--event", "collision", "--sampler", "splitting", "--budget", 50)
-    assert r.returncode == 2 and "smaller than one stage of splitting" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "smaller than one stage of splitting (1000" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("estimate", BRAKE, "--event", "collision", "--sampler", "splitting", "--budget", 150, "--stage-size", 200)
+    assert r.returncode == 2 and "smaller than one stage of splitting (200" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_estimate_cli_bad_event():

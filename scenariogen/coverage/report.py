@@ -135,6 +135,9 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
             w = np.ones(len(rows))
         ws.append(w)
     info.update(scenarios=n_scen, windows=int(sum(len(d) for d in Ds)))
+    if info["windows"] == 0:
+        raise ScenarioGenError(f"{run}: no window of {frames} frames has a moving ego (a mean speed of at least "
+                               "1 m/s, 0.3 for a pedestrian, as the real windows need); try a shorter --window")
     if info.get("kind") == "run" and (info.get("settings") or {}).get("keep") == "events":
         info["note"] = ("the run kept only its target events: the synthetic set is conditional on the event, and "
                         "its weighted shares are conditional too")

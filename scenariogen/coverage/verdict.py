@@ -187,7 +187,9 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds()) -> tuple[Verdict,
     # ---- collapse
     d = r.diversity
     dup_excess = d.duplicate_rate - d.duplicate_rate_real
-    fired = (d.vendi_ratio < th.collapse_vendi) or (dup_excess > th.collapse_duplicates)
+    why = [w for w, hit in (("the Vendi ratio", d.vendi_ratio < th.collapse_vendi),
+                            ("the duplicates", dup_excess > th.collapse_duplicates)) if hit]
+    fired = bool(why)
     nums = {"vendi_ratio": d.vendi_ratio, "vendi_ratio_half": d.vendi_ratio_half, "vendi_synthetic": d.vendi_synthetic,
             "vendi_real": d.vendi_real, "duplicate_rate": d.duplicate_rate, "duplicate_rate_real": d.duplicate_rate_real,
             "coverage": f.coverage}
@@ -195,8 +197,6 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds()) -> tuple[Verdict,
            f"(ratio {d.vendi_ratio:.2f}, collapse below {th.collapse_vendi:g}); duplicates {d.duplicate_rate:.1%} "
            f"(real {d.duplicate_rate_real:.1%}, collapse above {th.collapse_duplicates:.0%} more); "
            f"coverage {f.coverage:.2f}")
-    why = [w for w, hit in (("the Vendi ratio", d.vendi_ratio < th.collapse_vendi),
-                            ("the duplicates", dup_excess > th.collapse_duplicates)) if hit]
     if why:
         msg += f"; fired on {' and '.join(why)}"
     out.append(Verdict("collapse", fired, msg, nums))

@@ -253,7 +253,8 @@ class TrafficSpec:
     of each lane starts (its head start within one spacing) and of its initial speed. They
     are parameters of the family, so a rare-event sampler can steer the vehicles nearest
     the start of the window, while the law of the traffic is unchanged; which lane each
-    vehicle takes and everything behind the first one stay with the random stream.
+    vehicle takes, the gaps behind the first one and the other speeds stay with the random
+    stream (the vehicles behind move with the first).
     """
 
     name: str
@@ -267,8 +268,10 @@ class TrafficSpec:
     density: Value | None
     speed: Value
     behavior: BehaviorSpec
-    first_position: tuple[Value, ...] = ()
-    first_speed: tuple[Value, ...] = ()
+    # out of the repr (the spec hash): they follow from the lanes and the parameter space, which both
+    # are in it, and leaving them out keeps the hash of every spec written before them
+    first_position: tuple[Value, ...] = field(default=(), repr=False)
+    first_speed: tuple[Value, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -325,8 +328,10 @@ class ScenarioSpec:
     events: tuple[EventSpec, ...]
     target: str | None
     parameters: ParameterSpace
-    source: str = field(default="<string>", compare=False)
-    source_hash: str = field(default="", compare=False)
+    # where the spec came from: out of the repr, so the spec hash (sim.engine.spec_hash) does not depend on
+    # the path it was loaded by or on the file's formatting
+    source: str = field(default="<string>", compare=False, repr=False)
+    source_hash: str = field(default="", compare=False, repr=False)
     source_text: str = field(default="", compare=False, repr=False)  # the YAML, kept for provenance
 
     @property

@@ -35,6 +35,7 @@ from .manifest import (
     shard_sim_arrays,
     write_json_atomic,
 )
+from ..sampling.base import jsonable
 from .summary import conflict_types, counts_for_estimate, failure_clusters, final_estimate
 
 # with --count and no --budget, a run that has drawn this many stages without reaching the target
@@ -80,6 +81,11 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
         raise ScenarioGenError("shard and stage sizes must be positive")
     if st.record_every < 1:
         raise ScenarioGenError(f"--every must be a positive number of steps, got {st.record_every}")
+    from ..sim.engine import MAX_CHUNK_BYTES, record_bytes
+
+    if record_bytes(spec, st.record_every) > MAX_CHUNK_BYTES:
+        raise ScenarioGenError(f"{spec.source}: one scenario would record {record_bytes(spec, st.record_every) / 2**30:.1f}"
+                               f" GiB of trajectories ({spec.steps} steps); record fewer frames (--every)")
     if st.keep not in ("events", "all"):
         raise ScenarioGenError(f"keep must be 'events' or 'all', got {st.keep!r}")
     if not (0 <= st.seed < 2**63):
@@ -132,7 +138,7 @@ def _prepare_dir(out: Path, spec: S.ScenarioSpec, st: GenerateSettings, resume: 
             diff = [k for k, v in asdict(st).items() if existing["settings"].get(k) != v]
             raise ScenarioGenError(f"{out}: the run was started with other settings ({', '.join(diff)}); "
                                    "resume with the same options")
-        return existing
+        return jsonable(existing)  # a manifest written before non-finite numbers were strings reads as now
     if existing is not None:
         what = "this scenario" if existing["spec_hash"] == spec_hash(spec) else f"another scenario ({existing['spec_name']})"
         raise ScenarioGenError(f"{out}: already holds a run of {what}; use --resume to continue it "
@@ -281,9 +287,9 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
             info = sampler.update(full, rob)
             manifest["stages"].append({
                 "stage": cur.stage, "size": int(full.theta.shape[0]), "adapting": bool(adapting),
-                "estimate": bool(estimable), "events": int((rob < 0).sum()), "info": _jsonable(info),
+                "estimate": bool(estimable), "events": int((rob < 0).sum()), "info": jsonable(info),
             })
-            manifest["sampler_state"] = _jsonable(sampler.state_dict())
+            manifest["sampler_state"] = jsonable(sampler.state_dict())
             write_json_atomic(out / MANIFEST, manifest)
             if st.budget is None and len(manifest["stages"]) > MAX_STAGES_WITHOUT_EVENT:
                 if adapting and not estimable:
@@ -366,7 +372,7 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
         est = sampler.estimate()
     else:
         est = final_estimate(out, manifest)
-    manifest["estimate"] = _jsonable(asdict(est))
+    manifest["estimate"] = jsonable(asdict(est))
     manifest["failure_clusters"] = failure_clusters(out, manifest)
     manifest["conflict_types"] = conflict_types(out, manifest)
     manifest["complete"] = True
@@ -386,26 +392,6 @@ def _clean_temporaries(out: Path) -> None:
 
 def _fmt_level(level) -> str:
     return "-" if level is None or not math.isfinite(level) else f"{level:.3g}"
-
-
-def _jsonable(x):
-    """Plain JSON values; non-finite numbers as the strings 'inf', '-inf' and 'nan', so the manifest is
-    strict JSON (other tools reject NaN and Infinity) and reads back as it was written (a resumed run's
-    manifest hashes like an uninterrupted one's)."""
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return [_jsonable(v) for v in x.tolist()]
-    if isinstance(x, np.bool_):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return x if math.isfinite(x) else repr(x)
-    return x
 
 
 def load_run(run_dir: str | Path) -> Batch:

@@ -131,6 +131,25 @@ def decode_array(x: Any) -> np.ndarray:
     return np.asarray(conv(x), dtype=float)
 
 
+def jsonable(x: Any) -> Any:
+    """Plain JSON values (dicts, lists, str, int, float, bool, None) from numpy arrays and scalars,
+    with non-finite numbers as the strings 'inf', '-inf' and 'nan': strict JSON, which other tools
+    can read (they reject NaN and Infinity), and the form the sampler states already use."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return encode_float(x)
+    return x
+
+
 def encode_float(v: float | None) -> float | str | None:
     if v is None:
         return None
@@ -229,12 +248,12 @@ class Sampler:
             if isinstance(default, bool):
                 v = bool(v)
             elif isinstance(default, (int, float)) and v is not None:
-                kind = "an integer" if isinstance(default, int) else "a number"
+                kind = "an integer" if isinstance(default, int) else "a finite number"
                 try:
                     x = float(v)
                 except (TypeError, ValueError):
                     raise ValueError(f"option {k!r} of sampler {self.name!r} must be {kind}, got {v!r}") from None
-                if isinstance(default, int) and (not math.isfinite(x) or x != int(x)):
+                if not math.isfinite(x) or (isinstance(default, int) and x != int(x)):
                     raise ValueError(f"option {k!r} of sampler {self.name!r} must be {kind}, got {v!r}")
                 v = int(x) if isinstance(default, int) else x
             opts[k] = v

@@ -57,17 +57,9 @@ class Estimate:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (non-finite floats as strings)."""
-        def conv(v):
-            if isinstance(v, float) and not math.isfinite(v):
-                return repr(v)
-            if isinstance(v, dict):
-                return {k: conv(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple)):
-                return [conv(x) for x in v]
-            if isinstance(v, np.generic):
-                return conv(v.item())
-            return v
-        return conv(asdict(self))
+        from .base import jsonable
+
+        return jsonable(asdict(self))
 
     def summary(self) -> str:
         return (f"P = {self.p:.4g}  [{self.ci_low:.4g}, {self.ci_high:.4g}]  "

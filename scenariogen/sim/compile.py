@@ -332,8 +332,10 @@ def _place_traffic(seeds, salt, count, lanes, lane_length, lo_s, hi_s, gap, spee
     from a random start with gaps of ``gap[b]`` x U(0.5, 1.5) m, skipping named actors.
 
     ``u_pos[b, k]`` / ``u_speed[b, k]``, where not NaN, replace the stream's uniforms for lane
-    k's start and for the initial speed of its first vehicle (``placement: sampled``); the
-    stream is drawn all the same, so every other draw is unchanged."""
+    k's start and for the initial speed of its first vehicle (``placement: sampled``). Every
+    vehicle takes the same draws (lane, gap, speed) whether or not it fits in the window, so the
+    stream is the same for every value of them: the lanes taken, the gaps and the other speeds
+    do not move with them."""
     B = seeds.shape[0]
     nl = lanes.shape[0]
     head = np.empty(nl)
@@ -364,9 +366,11 @@ def _place_traffic(seeds, salt, count, lanes, lane_length, lo_s, hi_s, gap, spee
                         moved = True
             st, u = next_uniform(st)
             head[k] = s + veh_len + gap[b] * (0.5 + u)
+            # the speed draw comes before the window check, so every vehicle takes the same three draws
+            # wherever the sampled first vehicles put the lanes' heads
+            st, u = next_uniform(st)
             if s > hi:
                 continue
-            st, u = next_uniform(st)
             if not seen[k]:
                 seen[k] = True
                 if not math.isnan(u_speed[b, k]):

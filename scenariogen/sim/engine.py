@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -213,11 +214,15 @@ def iter_batches(
     record_every: int = 1,
     chunk_size: int = DEFAULT_CHUNK,
     start_index: int = 0,
+    max_chunk_bytes: int | None = None,
 ) -> Iterator[Batch]:
     """Yield the batch chunk by chunk (each at most ``chunk_size`` scenarios).
 
     ``record``: ``full`` (every ``record_every``-th frame of every agent) or
-    ``none`` (metrics, labels and theta only)."""
+    ``none`` (metrics, labels and theta only). ``max_chunk_bytes`` (default
+    ``MAX_CHUNK_BYTES``): recorded frames held per chunk, so long recordings come in
+    smaller chunks; one scenario above it is an error. :func:`simulate` sets no bound:
+    it holds every chunk anyway, and joining smaller ones would copy them once more."""
     if record not in ("full", "none"):
         raise SimulationError(f"record must be 'full' or 'none', got {record!r}")
     if record_every < 1:
@@ -247,11 +252,12 @@ def iter_batches(
         "frame_step": record_every,
     }
     per = record_bytes(spec, None if record == "none" else record_every)
-    if per > MAX_CHUNK_BYTES:
+    limit = MAX_CHUNK_BYTES if max_chunk_bytes is None else max_chunk_bytes
+    if per > limit:
         raise SimulationError(f"{spec.name}: one scenario would record {per / 2**30:.1f} GiB of trajectories "
                               f"({spec.steps} steps); record fewer frames (a larger record_every) or metrics only")
     if per:  # smaller chunks for long recordings; the output does not depend on the chunk size
-        chunk_size = max(1, min(chunk_size, MAX_CHUNK_BYTES // per))
+        chunk_size = max(1, min(chunk_size, limit // per))
     for lo in range(0, total, chunk_size):
         hi = min(total, lo + chunk_size)
         idx = np.arange(start_index + lo, start_index + hi, dtype=np.int64)
@@ -278,7 +284,7 @@ def simulate(
     bit-identical output for any thread count or chunk size. Scenario ``k`` of
     the batch has global index ``start_index + k``, which keys its random stream."""
     parts = list(iter_batches(spec, theta, n, seed, record=record, record_every=record_every, chunk_size=chunk_size,
-                              start_index=start_index))
+                              start_index=start_index, max_chunk_bytes=sys.maxsize))
     return concat(parts)
 
 

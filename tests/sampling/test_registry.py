@@ -44,5 +44,9 @@ def test_unknown_and_bad_options(mixed_space):
         get_sampler("ce", mixed_space, 0, rhoo=0.1)
     with pytest.raises(ValueError, match="rho must be in"):
         get_sampler("ce", mixed_space, 0, rho=1.5)
+    # an infinite option would pass every range check and then break the run's strict-JSON manifest
+    for key, value in (("widen", float("inf")), ("refine_ess", float("nan")), ("refine", "inf"), ("keep", "foo")):
+        with pytest.raises(ValueError, match=f"option '{key}' of sampler 'ce' must be"):
+            get_sampler("ce", mixed_space, 0, **{key: value})
     with pytest.raises(ValueError, match="seed"):
         get_sampler("mc", mixed_space, -1)

@@ -99,30 +99,37 @@ def test_the_parameters_place_the_first_vehicle_of_each_lane(u):
         assert np.allclose(v[has], SPEED + 3.0 * (u[2 * k + 1] - 0.5))
 
 
-def test_the_rest_of_the_traffic_does_not_move():
-    """Only the first vehicle of each lane follows the parameters: the gaps behind it, the lanes
-    taken and every other speed come from the same stream as without them."""
-    random = scenariogen.parse_text(spec_text("random"))
-    sampled = scenariogen.parse_text(spec_text("sampled"))
-    n = 50
-    base = scenariogen.simulate(random, n=n, seed=4, record="full")
-    theta = np.zeros((n, sampled.parameters.dim))
-    theta[:, 0] = base.theta[:, 0]
-    theta[:, 1:] = 0.5
-    moved = scenariogen.simulate(sampled, theta=theta, seed=4, record="full")
-    t_a, t_b = base.trajectories[:, 1:, 0], moved.trajectories[:, 1:, 0]
-    assert np.array_equal(base.mask[:, :, 0], moved.mask[:, :, 0])
-    assert np.array_equal(t_a[..., 5], t_b[..., 5])  # same lanes
-    for k in range(len(LANES)):
-        on = base.mask[:, 1:, 0] & (t_a[..., 5] == k)
-        for r in range(n):
-            idx = np.flatnonzero(on[r])
-            if len(idx) < 2:
-                continue
-            sa, sb = np.sort(t_a[r, idx, 6]), np.sort(t_b[r, idx, 6])
-            assert np.allclose(np.diff(sa), np.diff(sb))  # same gaps behind the first
-            order_a, order_b = idx[np.argsort(t_a[r, idx, 6])], idx[np.argsort(t_b[r, idx, 6])]
-            assert np.array_equal(t_a[r, order_a[1:], 3], t_b[r, order_b[1:], 3])  # same other speeds
+@pytest.mark.parametrize("high", [500, 230], ids=["open window", "full window"])
+def test_the_rest_of_the_traffic_does_not_move(high):
+    """Only the first vehicle of each lane follows the parameters: the lanes taken, the gaps behind
+    it and every other speed come from the same stream whatever they say, also when the window fills
+    up and a moved first vehicle pushes the last ones out of it."""
+    n = 60
+    sampled = scenariogen.parse_text(spec_text("sampled").replace("500]", f"{high}]"))
+    names = list(sampled.parameters.names)
+    theta = scenariogen.simulate(sampled, n=n, seed=4, record="none").theta
+    runs = []
+    for u in (0.0, 1.0):  # lane 0's first vehicle at the back, then a whole spacing further on
+        theta[:, names.index(_name("0", "position"))] = u
+        runs.append(scenariogen.simulate(sampled, theta=theta, seed=4, record="full"))  # same indices, same streams
+    t0 = np.concatenate([r.trajectories[:, 1:, 0] for r in runs])
+    lane, s, v = t0[..., 5], t0[..., 6], t0[..., 3]
+    placed = np.concatenate([r.mask[:, 1:, 0] for r in runs])
+    pushed_out = 0
+    for r in range(n):
+        a, c = r, n + r  # one scenario with the two positions
+        both = placed[a] & placed[c]
+        pushed_out += int((placed[a] != placed[c]).any())
+        assert np.array_equal(lane[a][both], lane[c][both])  # the same lanes
+        on1 = both & (lane[a] == 1)
+        assert np.array_equal(s[a][on1], s[c][on1]) and np.array_equal(v[a][on1], v[c][on1])  # lane 1 untouched
+        on0 = both & (lane[a] == 0)
+        if on0.sum() >= 2:
+            order = np.argsort(s[a][on0])
+            assert np.allclose(np.diff(s[c][on0][order]), np.diff(s[a][on0][order]))  # the same gaps
+            assert np.array_equal(v[a][on0][order][1:], v[c][on0][order][1:])  # the same other speeds
+    if high == 230:
+        assert pushed_out > 0  # the case that matters: the moved head pushed vehicles out of the window
 
 
 def test_drawn_from_p_the_law_of_the_traffic_is_unchanged():

@@ -241,3 +241,18 @@ def test_synthetic_windows_skip_an_ego_standing_still(small_npz, tmp_path):
     # two windows per scenario (0-3 s, 3-6 s); rows 0-9 lose the second
     assert len(full.D) == 2 * 300 and len(cut.D) == len(full.D) - 10
     assert all((cut.groups == g).sum() == 1 for g in np.unique(full.groups)[:10])
+
+
+def test_no_window_with_a_moving_ego_is_a_clear_error(small_npz, tmp_path):
+    import dataclasses
+
+    from scenariogen.errors import ScenarioGenError
+    from scenariogen.sim import layout as Lo
+    from scenariogen.sim.io import load_npz
+
+    b = load_npz(small_npz)
+    traj = b.trajectories.copy()
+    traj[:, 0, :, Lo.F_SPEED] = 0.0
+    save_npz(dataclasses.replace(b, trajectories=traj), tmp_path / "parked.npz")
+    with pytest.raises(ScenarioGenError, match="no window of 30 frames has a moving ego"):
+        synthetic_descriptors(tmp_path / "parked.npz", window=3.0)
