@@ -69,8 +69,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from .dsl import load_scenario
     from .errors import ScenarioGenError
     from .sim import iter_batches, save_npz
-    from .sim.engine import concat
-    from .sim.engine import record_bytes
+    from .sim.engine import concat, record_bytes
     from .sim.io import check_output_file
 
     spec = load_scenario(args.scenario)
@@ -195,7 +194,6 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     from .errors import ScenarioGenError
     from .parallel import ParallelEvaluator
     from .sampling import SAMPLERS, run_estimate
-    from .sampling.base import jsonable
 
     spec = load_scenario(args.scenario)
     names = [e.name for e in spec.events]
@@ -221,7 +219,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
                            **options)
     if args.json:
         # strict JSON for other tools: non-finite numbers as the strings 'inf', '-inf', 'nan' (Estimate.to_dict)
-        print(json.dumps(jsonable({"event": args.event, "sampler": args.sampler, **est.to_dict()}), allow_nan=False))
+        print(json.dumps({"event": args.event, "sampler": args.sampler, **est.to_dict()}, allow_nan=False))
     else:
         print(f"{spec.name}: P({args.event}) = {est.p:.4g}  95% CI [{est.ci_low:.4g}, {est.ci_high:.4g}]")
         print(f"  sampler {args.sampler}, {est.n_sims} simulations, {est.n_events} events, "

@@ -24,6 +24,7 @@ from .. import __version__
 from ..dsl import schema as S
 from ..errors import ScenarioGenError
 from ..parallel import Backend, ShardResult, ShardTask
+from ..sampling.base import jsonable
 from ..sim.engine import Batch, concat, spec_hash
 from ..sim.io import atomic_path, load_npz
 from .manifest import (
@@ -35,7 +36,6 @@ from .manifest import (
     shard_sim_arrays,
     write_json_atomic,
 )
-from ..sampling.base import jsonable
 from .summary import conflict_types, counts_for_estimate, failure_clusters, final_estimate
 
 # with --count and no --budget, a run that has drawn this many stages without reaching the target
@@ -83,9 +83,10 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
         raise ScenarioGenError(f"--every must be a positive number of steps, got {st.record_every}")
     from ..sim.engine import MAX_CHUNK_BYTES, record_bytes
 
-    if record_bytes(spec, st.record_every) > MAX_CHUNK_BYTES:
-        raise ScenarioGenError(f"{spec.source}: one scenario would record {record_bytes(spec, st.record_every) / 2**30:.1f}"
-                               f" GiB of trajectories ({spec.steps} steps); record fewer frames (--every)")
+    per = record_bytes(spec, st.record_every)
+    if per > MAX_CHUNK_BYTES:
+        raise ScenarioGenError(f"{spec.source}: one scenario would record {per / 2**30:.1f} GiB of trajectories "
+                               f"({spec.steps} steps); record fewer frames (--every)")
     if st.keep not in ("events", "all"):
         raise ScenarioGenError(f"keep must be 'events' or 'all', got {st.keep!r}")
     if not (0 <= st.seed < 2**63):
