@@ -182,6 +182,16 @@ def test_bad_requests_exit_2_and_write_nothing(tmp_path, extra, message):
     assert not out.exists()
 
 
+def test_a_recording_too_large_is_refused_before_anything_is_written(spec, tmp_path, monkeypatch):
+    from scenariogen.sim import engine
+
+    monkeypatch.setattr(engine, "MAX_CHUNK_BYTES", engine.record_bytes(spec, 1) - 1)
+    with pytest.raises(ScenarioGenError, match="one scenario would record"):
+        generate(spec, tmp_path / "run", settings(budget=200), progress=False)
+    assert not (tmp_path / "run").exists()
+    generate(spec, tmp_path / "run", settings(budget=200, record_every=2), progress=False)  # fewer frames fit
+
+
 def test_an_output_path_that_is_a_file_is_refused(tmp_path):
     afile = tmp_path / "afile"
     afile.write_text("mine")
