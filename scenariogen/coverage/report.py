@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ScenarioGenError
+from ..sampling.base import jsonable
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
 from .metrics import CoverageResult, CoverageSettings, score
 from .verdict import Thresholds, Verdict, summary, verdicts
@@ -265,30 +266,14 @@ def _all_names():
 # ----------------------------------------------------------------------------- report
 
 
-def _clean(x):
-    """JSON-safe copy: numpy to Python, non-finite floats to None, tuples to lists."""
-    if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _clean(x.tolist())
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
-
-
 def report_dict(result: CoverageResult, vs: tuple[Verdict, ...], thresholds: Thresholds, synthetic: DescriptorSet,
                 real: DescriptorSet) -> dict:
     """Every number of the report as one JSON-ready dict."""
     from .. import __version__
 
     st = result.standardiser
-    return _clean({
+    # strict JSON: an undefined (non-finite) number is null
+    return jsonable({
         "format": REPORT_FORMAT,
         "version": __version__,
         "summary": summary(vs),
@@ -310,7 +295,7 @@ def report_dict(result: CoverageResult, vs: tuple[Verdict, ...], thresholds: Thr
         "diversity": asdict(result.diversity),
         "classifier": asdict(result.classifier),
         "notes": list(result.notes),
-    })
+    }, nonfinite_as_null=True)
 
 
 def _f(x, nd=3) -> str:
