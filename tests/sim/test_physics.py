@@ -534,6 +534,29 @@ actors:
     np.testing.assert_allclose(dx, 20.0 * np.cos(tr[:-1, F.F_HEADING]), rtol=0.02)
 
 
+def test_mobil_waits_for_a_car_leaving_the_target_lane():
+    """A car still half in the lane it is leaving occupies that lane: MOBIL does not move in
+    beside it (it once did, since the lane scan lists a lane-changer under its new lane only;
+    on the cut-in, one of five pile-ups in 200 000 runs began that way)."""
+    b = sim("""road: {type: straight, lanes: 4, lane_width: 3.5, length: 600}
+actors:
+  ego: {kind: car, lane: 3, s: 10, speed: 20, behavior: constant_speed}
+  mover: {kind: car, lane: 0, s: 100, speed: 30,
+          behavior: {idm: {desired_speed: 33}, lane_change: {mobil: {politeness: 0.0}}}}
+  slow: {kind: car, lane: 0, s: 140, speed: 15, behavior: {idm: {desired_speed: 15}}}
+  leaver: {kind: car, lane: 1, s: 103, speed: 30, behavior: constant_speed,
+           maneuver: {lane_change: {to: 2, start: 0.2, duration: 4.0}}}
+""", duration=8.0)
+    tr = b.trajectories[0].astype(np.float64)
+    mover, leaver = (b.agent_names.index(n) for n in ("mover", "leaver"))
+    switched = np.flatnonzero(np.diff(tr[mover, :, F.F_LANE]) != 0)
+    assert len(switched) == 1 and tr[mover, -1, F.F_LANE] == 1  # it does overtake, once
+    f = switched[0] + 1
+    # when it starts, the leaver's box has left lane 1 (centre y = 3.5, half width 1.75)
+    assert tr[leaver, f, F.F_Y] - CAR_W / 2 > 3.5 + 1.75
+    assert b.metrics["collision_time"][0] == np.inf
+
+
 @pytest.mark.parametrize("route,heading,end", [
     ("[S_in_0, S_in_0>W_out_0, W_out_0]", math.pi, (None, 1.75)),
     ("[S_in_0, S_in_0>E_out_0, E_out_0]", 0.0, (None, -1.75)),

@@ -758,13 +758,23 @@ def _simulate_one(
                 st, _dt = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[i], ys[i], sl[i])
                 if st < 0.0 or st > r_len[tl] - 30.0 and (r_dead[tl] or r_nsucc[tl] == 0):
                     continue
-                # vehicles already changing into the target lane (maybe this very step) must be clear
+                # vehicles changing into the target lane (maybe this very step) must be clear, and so
+                # must vehicles leaving it while their body still overlaps it (the lane scan no
+                # longer lists them there)
                 conflict = False
                 for q in range(n_lc):
                     j = lc_list[q]
-                    if j != i and lc_active[j] and ln[j] == tl and valid[b, j] and (i != 0 or known[j]):
-                        if abs(sl[j] - st) < 0.5 * (length[b, i] + length[b, j]) + max(v[i], v[j]):
-                            conflict = True
+                    if j == i or not lc_active[j] or not valid[b, j] or (i == 0 and not known[j]):
+                        continue
+                    sj = sl[j]
+                    if ln[j] != tl:
+                        if lc_origin[j] != tl:
+                            continue
+                        sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[j], ys[j], st)
+                        if abs(dj) >= 0.5 * (r_width[tl] + width[b, j]):
+                            continue
+                    if abs(sj - st) < 0.5 * (length[b, i] + length[b, j]) + max(v[i], v[j]):
+                        conflict = True
                 if conflict:
                     continue
                 nl_, nf = _scan_lane(tl, st, i, order, lane_first, lane_end, sl, lane_mask)
