@@ -26,7 +26,8 @@ Figures (all in ``extra_info``; one summary line each):
   number of events (``summary.failure_cluster_summary``: p-quantile grid, 4 and
   2 bins per parameter, fixed-seed subsample), and the conflict types of the same
   events (``summary.conflict_types``: other party, side, motion, contact, pile-up); the
-  same two counts for ``ce`` and plain MC over four seeds at 300 events each.
+  same two counts for ``ce`` and plain MC over four seeds at 300 events each, and over
+  everything each finds in about a minute (``ce --count 20000`` against 190 000 plain-MC runs).
 """
 
 from __future__ import annotations
@@ -545,6 +546,54 @@ def test_failure_diversity_over_seeds(benchmark, cut_in_spec, run_dirs):
                      f"{[len(r['conflict_types']) for r in mine]}, events by other party over the seeds {parties}")
     summary(f"failure diversity, highway_cut_in near_miss, {DIV_EVENTS} events per run, seeds {list(DIV_SEEDS)}: "
             + "; ".join(parts) + " [target: ce clusters >= mc]")
+
+
+MINUTE_SEEDS = (1, 2, 3, 4)
+MINUTE_CE_COUNT = 20_000  # about 50 s of ce on 2 cores
+MINUTE_MC_BUDGET = 190_000  # about 65 s of plain MC on 2 cores: never less time than ce had
+
+
+def test_failure_diversity_per_minute(benchmark, cut_in_spec, run_dirs):
+    """What a user gets from about a minute of each sampler: every event of ``ce --count 20000``
+    against every event of a plain-MC run of 190 000 simulations (which takes longer), counted
+    the same way: conflict types, pile-ups among them, and occupied cells and clusters of the
+    p-quantile grid. Unlike the equal-events comparison, this one lets each sampler spend the
+    same time, which is the issue's "near-misses per minute ... with the number of clusters"."""
+    spec = cut_in_spec
+    rows = []
+
+    def measure():
+        for seed in MINUTE_SEEDS:
+            for sampler, kw in (("ce", {"count": MINUTE_CE_COUNT}), ("mc", {"budget": MINUTE_MC_BUDGET})):
+                out = run_dirs()
+                t0 = time.perf_counter()
+                m = generate(spec, out, GenerateSettings(sampler=sampler, target="near_miss", seed=seed, **kw),
+                             progress=False)
+                wall = time.perf_counter() - t0
+                types = conflict_types(out, m, n_events=None)
+                grid = failure_cluster_summary(out, m, n_events=None, space=spec.parameters)
+                rows.append({"seed": seed, "sampler": sampler, "wall_s": wall,
+                             "simulations": m["totals"]["simulations"], "events": m["totals"]["events"],
+                             "conflict_types": types,
+                             "pile_ups": sum(v for k, v in types.items() if k.endswith("after a pile-up")),
+                             "cells": grid.cells, "clusters": grid.clusters})
+
+    benchmark.pedantic(measure, rounds=1, iterations=1)
+    benchmark.extra_info.update(rows=rows, ce_count=MINUTE_CE_COUNT, mc_budget=MINUTE_MC_BUDGET, **machine_info())
+    for r in rows:
+        print(f"  seed {r['seed']} {r['sampler']}: {r['events']} events in {r['simulations']} sims, "
+              f"{r['wall_s']:.1f} s; {len(r['conflict_types'])} conflict types, {r['pile_ups']} pile-ups, "
+              f"{r['cells']} cells, {r['clusters']} clusters")
+    parts = []
+    for sampler in ("ce", "mc"):
+        mine = [r for r in rows if r["sampler"] == sampler]
+        parts.append(f"{sampler}: events {[r['events'] for r in mine]} in {[round(r['wall_s']) for r in mine]} s, "
+                     f"conflict types {[len(r['conflict_types']) for r in mine]}, "
+                     f"pile-ups {[r['pile_ups'] for r in mine]}, cells {[r['cells'] for r in mine]}, "
+                     f"clusters {[r['clusters'] for r in mine]}")
+    summary(f"failure diversity per minute, highway_cut_in near_miss, ce --count {MINUTE_CE_COUNT} vs mc --budget "
+            f"{MINUTE_MC_BUDGET}, seeds {list(MINUTE_SEEDS)}: " + "; ".join(parts)
+            + " [target: ce clusters >= mc]")
 
 
 # ------------------------- a3. a dropout-driven event, with the first burst drawn by the chain or sampled
