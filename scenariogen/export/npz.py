@@ -49,7 +49,6 @@ Loading for training (numpy only)::
 from __future__ import annotations
 
 import json
-import zipfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -59,6 +58,7 @@ import numpy as np
 from ..errors import ScenarioGenError
 from ..sim import layout as Lo
 from ..sim.engine import Batch
+from ..sim.io import write_arrays
 from .base import Writer
 from .source import parse_spec
 
@@ -137,20 +137,12 @@ class NpzWriter(Writer):
                       "provenance": {k: v for k, v in b.provenance.items() if k != "spec_text"},
                       "spec_text": meta["spec_text"], "run": meta["run"]}
             arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), np.uint8)
-            save_npz_fast(tmp / f"part-{k:06d}.npz", arrays)
+            write_arrays(tmp / f"part-{k:06d}.npz", arrays)
             report.scenarios += b.size
             if progress:
                 progress(b.size, stream.total)
         if meta.get("run") is None:
             report.notes.append("the source is a Batch: no importance weights (weight = 1)")
-
-
-def save_npz_fast(path: Path, arrays: dict, level: int = 1) -> None:
-    """Like ``np.savez_compressed`` (np.load reads it), at a faster zlib level."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
-        for key, a in arrays.items():
-            with zf.open(key + ".npy", "w", force_zip64=True) as fh:
-                np.lib.format.write_array(fh, np.asanyarray(a), allow_pickle=False)
 
 
 def _tensors(b: Batch, chunk, spec, road: dict, frame_dt: float) -> dict:
