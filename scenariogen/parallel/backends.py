@@ -193,6 +193,43 @@ class _ProcessSession(Session):
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: seconds to wait for a TCP answer at a ``--ray-address`` before giving up
+RAY_CONNECT_TIMEOUT = 5.0
+
+
+def _check_reachable(address: str, timeout: float = RAY_CONNECT_TIMEOUT) -> None:
+    """A clear error now if nothing answers at a Ray ``HOST:PORT`` or ``ray://HOST:PORT`` address, or
+    at the one ``auto`` stands for (the last cluster started on this machine). Ray itself, given an
+    address where no head runs, retries forever and prints a warning every few seconds."""
+    import socket
+
+    rest = address.removeprefix("ray://")
+    if address == "auto":
+        try:  # Ray's own lookup (RAY_ADDRESS, else the address file of the last `ray start`)
+            from ray._private.services import canonicalize_bootstrap_address
+
+            rest = canonicalize_bootstrap_address("auto")
+        except Exception:  # noqa: BLE001 - a private helper: without it, leave the address to Ray
+            return
+        if rest is None:
+            raise ScenarioGenError("--ray-address auto: no Ray cluster runs on this machine (start one with "
+                                   "`ray start --head`, or leave out --ray-address for a local instance)")
+    host, sep, port = rest.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        if address.startswith("ray://"):
+            return
+        raise ScenarioGenError(f"--ray-address {address!r}: expected HOST:PORT (`ray start --head` prints it), "
+                               "ray://HOST:PORT or auto")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        where = address if rest == address.removeprefix("ray://") else f"{address} ({rest})"
+        raise ScenarioGenError(f"cannot join the Ray cluster at {where}: nothing answers there ({why}); "
+                               "is a Ray head running? (`ray start --head` prints its address)") from None
+
+
 def _ray_run(spec: S.ScenarioSpec, task: Any, threads: int) -> Any:
     """Body of the Ray task: run ``task`` with ``threads`` numba threads in this worker process."""
     import numba
@@ -214,6 +251,7 @@ class _RaySession(Session):
                 # "local": always a new instance, never a cluster that `ray start` left running here
                 kw.update(address="local", num_cpus=backend.workers or os.cpu_count() or 1)
             else:
+                _check_reachable(backend.address)
                 kw["address"] = backend.address
             try:
                 ray.init(**kw)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import collections
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -239,3 +241,32 @@ def test_missing_ray_gives_install_hint(monkeypatch, tmp_path, capsys):
 def test_bad_backend_requests(kw, message):
     with pytest.raises(ScenarioGenError, match=message):
         make_backend(**kw)
+
+
+def _dead_port() -> int:
+    """A local TCP port where nothing listens (bound, then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("address, env, message", [
+    ("127.0.0.1:{port}", None, r"cannot join the Ray cluster at 127\.0\.0\.1:\d+: nothing answers there"),
+    ("ray://127.0.0.1:{port}", None, "nothing answers there"),
+    ("auto", "127.0.0.1:{port}", r"cannot join the Ray cluster at auto \(.*:\d+\): nothing answers there"),
+    ("nonsense", None, "expected HOST:PORT"),
+])
+def test_ray_address_where_nothing_answers(address, env, message, tmp_path):
+    """Ray retries an address without a head forever; scenariogen says so at once, exit 2, nothing written."""
+    pytest.importorskip("ray")
+    port = _dead_port()
+    run_env = {**os.environ, "RAY_ADDRESS": env.format(port=port)} if env else None
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "scenariogen.cli", "generate", str(BRAKE), "--out", str(out),
+                           "--budget", "100", "--backend", "ray", "--ray-address", address.format(port=port)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=run_env, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert re.search(message, proc.stderr) and "Traceback" not in proc.stderr
+    assert not out.exists()
