@@ -178,9 +178,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     types = m.get("conflict_types") or {}
     if types:
         n = sum(types.values())
+        # an importance sampler keeps more of the failures it steers towards: show their real shares too
+        under_p = (m.get("conflict_shares_under_p") or {}) if m["settings"]["sampler"] == "ce" else {}
         print(f"  conflict types (other party, side, motion, contact, pile-up) among {n} events: {len(types)}")
+        if under_p:
+            print("    share among the events | weighted by p/q: the share under the scenario's own distributions")
         for name, k in list(types.items())[:_CONFLICTS_SHOWN]:
-            print(f"    {k / n:6.1%}  {name}")
+            weighted = f"  {under_p.get(name, 0.0):6.1%}" if under_p else ""
+            print(f"    {k / n:6.1%}{weighted}  {name}")
         if len(types) > _CONFLICTS_SHOWN:
             print(f"    ... {len(types) - _CONFLICTS_SHOWN} more in {Path(args.out) / 'manifest.json'}")
     return EXIT_OK

@@ -14,7 +14,9 @@ import pytest
 
 import scenariogen
 from scenariogen.errors import ScenarioGenError
+from scenariogen.events.conflicts import conflict_names
 from scenariogen.runs import GenerateSettings, generate, load_run, read_manifest
+from scenariogen.runs.summary import conflict_types
 
 ROOT = Path(__file__).resolve().parents[1]
 CUT_IN = ROOT / "scenarios" / "highway_cut_in.yaml"
@@ -108,6 +110,47 @@ def test_ce_hunts_the_target_and_weights_its_samples(tmp_path):
     assert sum(types.values()) == min(m["totals"]["events"], 500)
     assert all(name.split(", ")[0] in ("cutter", "traffic0") for name in types)
     assert list(types.values()) == sorted(types.values(), reverse=True)
+    # their shares under p: every event of the estimate's stages, weighted by its p/q
+    under_p = m["conflict_shares_under_p"]
+    final_stages = {s["stage"] for s in final}
+    names, weights = [], []
+    for rec in m["shards"]:
+        z = np.load(tmp_path / "ce" / rec["file"])
+        ev = z["sim/event"]
+        if rec["stage"] in final_stages and ev.any():
+            agents = json.loads(bytes(z["header"]).decode())["agent_names"]
+            names += conflict_names(z["sim/conflict"][ev], agents)
+            weights += np.exp(z["sim/log_weight"][ev]).tolist()
+    expect = {n: sum(w for m_, w in zip(names, weights) if m_ == n) / sum(weights) for n in set(names)}
+    assert under_p.keys() == expect.keys()
+    assert all(under_p[n] == pytest.approx(expect[n], rel=1e-9) for n in expect)
+    assert list(under_p.values()) == sorted(under_p.values(), reverse=True)
+    # ce hunts close calls: it keeps more contacts than their real share
+    kept_contact = sum(k for n, k in types.items() if ", contact" in n) / sum(types.values())
+    assert sum(v for n, v in under_p.items() if ", contact" in n) < kept_contact
+
+
+def test_conflict_shares_under_p_of_plain_mc_are_the_plain_shares(tmp_path):
+    out = tmp_path / "mc"
+    m = generate(scenariogen.load_scenario(BRAKE), out, GenerateSettings(sampler="mc", target="near_miss", seed=3,
+                                                                          budget=600, shard_size=300), progress=False)
+    types = conflict_types(out, m, n_events=None)
+    n = sum(types.values())
+    assert n > 0 and m["conflict_shares_under_p"] == pytest.approx({k: v / n for k, v in types.items()})
+
+
+def test_ce_prints_the_conflict_shares_under_p_next_to_the_kept_ones(tmp_path, capsys):
+    from scenariogen import cli
+
+    out = tmp_path / "run"
+    assert cli.main(["generate", str(CUT_IN), "--out", str(out), "--count", "100", "--budget", "30000",
+                     "--seed", "1", "--shard-size", "1000", "--stage-size", "1000", "-q"]) == 0
+    m = read_manifest(out)
+    printed = capsys.readouterr().out
+    assert "weighted by p/q" in printed
+    name, k = next(iter(m["conflict_types"].items()))
+    share = k / sum(m["conflict_types"].values())
+    assert f"{share:6.1%}  {m['conflict_shares_under_p'].get(name, 0.0):6.1%}  {name}" in printed
 
 
 def test_conflict_types_are_stored_for_events_only_and_printed(tmp_path, capsys):

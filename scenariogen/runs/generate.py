@@ -36,7 +36,13 @@ from .manifest import (
     shard_sim_arrays,
     write_json_atomic,
 )
-from .summary import conflict_types, counts_for_estimate, failure_clusters, final_estimate
+from .summary import (
+    conflict_shares_under_p,
+    conflict_types,
+    counts_for_estimate,
+    failure_clusters,
+    final_estimate,
+)
 
 # with --count and no --budget, a run that has drawn this many stages without reaching the target
 # event (or without a single one) stops with an error instead of running on forever
@@ -376,6 +382,7 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     manifest["estimate"] = jsonable(asdict(est))
     manifest["failure_clusters"] = failure_clusters(out, manifest)
     manifest["conflict_types"] = conflict_types(out, manifest)
+    manifest["conflict_shares_under_p"] = conflict_shares_under_p(out, manifest)
     manifest["complete"] = True
     manifest["content_hash"] = content_hash(manifest)
     write_json_atomic(out / MANIFEST, manifest)

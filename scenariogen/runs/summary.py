@@ -101,4 +101,43 @@ def conflict_types(out: Path, manifest: dict, *, n_events: int | None = 500, see
     return count_conflicts(conflict_names(subsample_events(np.concatenate(codes), n_events, seed), agent_names))
 
 
-__all__ = ["conflict_types", "counts_for_estimate", "failure_cluster_summary", "failure_clusters", "final_estimate"]
+def conflict_shares_under_p(out: Path, manifest: dict) -> dict[str, float] | None:
+    """How the run's target events would split into conflict types under the scenario's own
+    distributions p: every event of the stages that count for the estimate, weighted by its
+    importance weight p/q (``sum w over a type / sum w``), most likely first. A sampler that
+    steers towards some failures (``ce``) over-represents them among the events it keeps; these
+    shares show by how much, and a model trained on those events needs the weights to see the
+    failures in their real proportions. For plain MC and QMC every weight is 1 and the shares are
+    the plain ones. None where the weights are not importance ratios (``splitting``) or for a
+    run written before shards recorded conflict types; {} without events."""
+    from ..events.conflicts import conflict_names
+
+    if manifest["settings"]["sampler"] == "splitting":
+        return None
+    final = {s["stage"] for s in manifest["stages"] if counts_for_estimate(s)}
+    codes, lw, agent_names = [], [], None
+    for rec in manifest["shards"]:
+        if rec["stage"] not in final or rec.get("events", 1) == 0:
+            continue
+        with np.load(out / rec["file"]) as z:
+            if "sim/conflict" not in z.files:
+                return None
+            ev = np.asarray(z["sim/event"], bool)
+            if ev.any():
+                codes.append(z["sim/conflict"][ev])
+                lw.append(np.asarray(z["sim/log_weight"], float)[ev])
+                if agent_names is None:
+                    agent_names = json.loads(bytes(z["header"]).decode("utf-8"))["agent_names"]
+    if not codes:
+        return {}
+    lw = np.concatenate(lw)
+    w = np.exp(lw - lw.max())
+    shares: dict[str, float] = {}
+    for name, wi in zip(conflict_names(np.concatenate(codes), agent_names), w):
+        shares[name] = shares.get(name, 0.0) + float(wi)
+    total = sum(shares.values())
+    return {k: v / total for k, v in sorted(shares.items(), key=lambda kv: -kv[1])}
+
+
+__all__ = ["conflict_shares_under_p", "conflict_types", "counts_for_estimate", "failure_cluster_summary",
+           "failure_clusters", "final_estimate"]
