@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .dsl.parse import SEED_LIMIT
 from .errors import DSLError, ScenarioGenError
 
 EXIT_OK = 0
@@ -423,6 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
+        seed = getattr(args, "seed", None)
+        if seed is not None and not 0 <= seed < SEED_LIMIT:  # the range a scenario file's seed has
+            raise ScenarioGenError(f"--seed must be an integer in [0, 2^63), got {seed}")
         code = args.func(args)
         sys.stdout.flush()  # a reader that went away shows here, not as a traceback at interpreter exit
         return code
@@ -435,6 +439,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the machine, not the code: a full disk, a vanished folder, a lost mount
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 def _silence_stdout() -> None:

@@ -40,6 +40,7 @@ from shapely.ops import unary_union
 
 from .errors import ScenarioGenError
 from .sim import layout as Lo
+from .sim.io import default_mode
 
 __all__ = ["FORMATS", "animation_frames", "load_run", "render", "render_animation", "render_frame"]
 
@@ -127,10 +128,7 @@ def load_run(path: str | Path, index: int) -> tuple[Any, int]:
     start = 0
     for shard, count in zip(shards, counts):
         if index < start + count:
-            try:
-                return load_npz(shard), int(index - start)
-            except (KeyError, ValueError, OSError) as exc:
-                raise ScenarioGenError(f"{shard}: not a scenariogen batch file ({exc})") from None
+            return load_npz(shard), int(index - start)
         start += count
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -803,9 +801,7 @@ def _tmp_for(out: Path) -> Path:
     except OSError as exc:
         raise ScenarioGenError(f"{out}: cannot write here ({exc.strerror or exc})") from None
     os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # the picture gets ordinary file permissions, not mkstemp's 0600
+    default_mode(tmp)  # the picture gets ordinary file permissions, not mkstemp's 0600
     return Path(tmp)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import ScenarioGenError
 from ..sampling.base import jsonable
+from ..sim.io import check_output_dir, default_mode
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
 from .metrics import CoverageResult, CoverageSettings, score
 from .verdict import Thresholds, Verdict, summary, verdicts
@@ -80,7 +81,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     each scenario into ego windows every ``stride`` seconds (default: the window)."""
     from tqdm import tqdm
 
-    from ..runs.manifest import read_manifest, shard_sim_arrays
+    from ..runs.manifest import check_shards, read_manifest, shard_sim_arrays
     from ..sim.io import load_npz
 
     run = Path(run)
@@ -90,6 +91,10 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
         manifest = read_manifest(run)
         if manifest is None:
             raise ScenarioGenError(f"{run}: not a scenariogen run directory (no manifest.json)")
+        if not manifest.get("complete"):
+            raise ScenarioGenError(f"{run}: the run is incomplete ({len(manifest['shards'])} shards so far); "
+                                   "finish it with 'scenariogen generate ... --resume' first")
+        check_shards(run, manifest)
         shards = [(run / rec["file"], True) for rec in manifest.get("shards", []) if rec.get("kept", 0) > 0]
         info = {"kind": "run", "path": str(run), "spec_name": manifest.get("spec_name"),
                 "spec_hash": manifest.get("spec_hash"), "settings": manifest.get("settings"),
@@ -105,10 +110,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     dt = frames = None
     n_scen = 0
     for path, is_shard in tqdm(shards, desc="synthetic descriptors", unit="shard", disable=not progress or None):
-        try:
-            b = load_npz(path)
-        except (OSError, ValueError, KeyError, EOFError) as exc:
-            raise ScenarioGenError(f"{path}: cannot read the scenarios ({type(exc).__name__}: {exc})") from None
+        b = load_npz(path)
         if b.trajectories.shape[2] == 0:
             raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
         bdt = b.frame_dt()
@@ -356,18 +358,27 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
     return "\n".join(L) + "\n"
 
 
+def _check_out(out) -> None:
+    """The report folder can be written: not a file, creatable, and empty or an earlier report."""
+    out = Path(out)
+    try:
+        check_output_dir(out)
+    except ScenarioGenError as exc:
+        raise ScenarioGenError(f"--out {exc}") from None
+    if out.exists() and any(out.iterdir()) and not (out / "report.json").exists():
+        raise ScenarioGenError(f"--out {out}: directory is not empty and holds no coverage report; choose another")
+
+
 def write_report(out, rep: dict, real: DescriptorSet, synthetic: DescriptorSet, result: CoverageResult) -> list[str]:
     """Write report.json, report.md and the plots into ``out`` atomically (temporary folder, then
     rename; an existing report folder is replaced). Returns notes about what could not be written."""
     from .plots import plot_report
 
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ScenarioGenError(f"--out {out}: exists and is not a directory")
-    if out.exists() and any(out.iterdir()) and not (out / "report.json").exists():
-        raise ScenarioGenError(f"--out {out}: directory is not empty and holds no coverage report; choose another")
+    _check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    default_mode(tmp, directory=True)
     notes = []
     try:
         plots, why, plot_axes = plot_report(tmp, real.D, synthetic.D, result)
@@ -399,6 +410,7 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
     thresholds = thresholds or Thresholds()
     from tqdm import tqdm
 
+    _check_out(out)  # before the scoring work, not after it
     syn = synthetic_descriptors(run, window=window, stride=stride, progress=progress)
     rl = real_descriptors(real, reader=reader, window=syn.frames * syn.dt, dt=syn.dt, stride=stride,
                           progress=progress)

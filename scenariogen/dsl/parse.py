@@ -115,6 +115,8 @@ NONNEG = Range(0.0)
 POS = Range(0.0, low_open=True)
 PROB = Range(0.0, 1.0)
 COUNT = Range(0.0, integer=True)
+#: seeds are integers below this (samplers derive keys from them; scipy's generators take < 2**63)
+SEED_LIMIT = 2**63
 _MAX_TAIL_SD = 40  # a truncated normal's window may lie at most this many std beyond its mean
 ROAD_M = Range(0.0, 10_000.0, low_open=True)  # m; roads are discretised, so keep them finite and sane
 
@@ -1269,6 +1271,11 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
     dt = c.number(root, "dt", "", 0.1, Range(0.001, 1.0))
     duration = c.number(root, "duration", "", 10.0, Range(0.0, 3600.0, low_open=True))
     seed = c.number(root, "seed", "", 0, COUNT)
+    if seed is not None and isinstance(root.get("seed"), int):
+        seed = root["seed"]  # exact: a float keeps only 53 bits of a large seed
+        if seed >= SEED_LIMIT:
+            c.error(c.at(root, "seed"), "seed", f"value {seed} is out of range: expected an integer in [0, 2^63)")
+            seed = 0
     if dt and duration:
         ratio = duration / dt
         if abs(ratio - round(ratio)) > 1e-6 * max(1.0, ratio):

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import ScenarioGenError
+from ..sim.io import default_mode
 from .source import ScenarioStream, open_source
 
 __all__ = ["Progress", "WriteReport", "Writer", "atomic_output", "check_writer"]
@@ -102,7 +103,7 @@ def atomic_output(out: Path, directory: bool) -> Iterator[Path]:
         raise ScenarioGenError(f"{out}: cannot write here ({exc.strerror or exc})") from None
     try:
         yield tmp
-        _default_mode(tmp, directory)
+        default_mode(tmp, directory)
         os.replace(tmp, out)  # a folder replaces only an empty one: checked before writing
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
@@ -111,13 +112,6 @@ def atomic_output(out: Path, directory: bool) -> Iterator[Path]:
         if isinstance(exc, OSError):
             raise ScenarioGenError(f"{out}: writing failed ({exc.strerror or exc})") from None
         raise
-
-
-def _default_mode(path: Path, directory: bool) -> None:
-    """Give the output the permissions a plain open() or mkdir() would (mkstemp/mkdtemp make it private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, (0o777 if directory else 0o666) & ~umask)
 
 
 class Writer:

@@ -118,7 +118,7 @@ def _run_stream(run: Path, only_events: bool, limit: int | None) -> ScenarioStre
         raise ScenarioGenError(f"{run}: the run is incomplete ({len(manifest['shards'])} shards so far); "
                                "finish it with 'scenariogen generate ... --resume' first")
     missing = [rec["file"] for rec in manifest["shards"] if not (run / rec["file"]).is_file()]
-    if missing:
+    if missing:  # (their contents are checked against the SHA-256 as each is read)
         raise ScenarioGenError(f"{run}: {len(missing)} shard(s) listed in the manifest are missing "
                                f"(first: {missing[0]})")
     target = manifest["settings"]["target"]

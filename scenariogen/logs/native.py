@@ -9,11 +9,11 @@ set to NaN as in every :class:`LogScenes`. ``track_ids`` are the spec's agent na
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import ScenarioGenError
 from ..sim import layout as Lo
 from .base import LogFormatError, Reader, check_exists, head_bytes
 from .scenes import LogScenes
@@ -40,10 +40,8 @@ def _load(path: Path):
 
     try:
         return load_npz(path)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise LogFormatError(path, f"not a readable scenariogen .npz batch ({type(exc).__name__}: {exc})") from None
-    except KeyError as exc:
-        raise LogFormatError(path, f"not a scenariogen .npz batch: array {exc} is missing") from None
+    except ScenarioGenError as exc:  # reported as a log file that cannot be read, like the other formats
+        raise LogFormatError(path, str(exc).removeprefix(f"{path}: ")) from None
 
 
 class ScenariogenReader(Reader):

@@ -31,6 +31,7 @@ from .manifest import (
     FORMAT,
     MANIFEST,
     SHARDS,
+    check_shards,
     content_hash,
     read_manifest,
     shard_sim_arrays,
@@ -145,11 +146,12 @@ def _prepare_dir(out: Path, spec: S.ScenarioSpec, st: GenerateSettings, resume: 
             diff = [k for k, v in asdict(st).items() if existing["settings"].get(k) != v]
             raise ScenarioGenError(f"{out}: the run was started with other settings ({', '.join(diff)}); "
                                    "resume with the same options")
+        check_shards(out, existing)  # a deleted or damaged shard would leave a gap in the run
         return jsonable(existing)  # a manifest written before non-finite numbers were strings reads as now
     if existing is not None:
         what = "this scenario" if existing["spec_hash"] == spec_hash(spec) else f"another scenario ({existing['spec_name']})"
-        raise ScenarioGenError(f"{out}: already holds a run of {what}; use --resume to continue it "
-                               "or choose an empty directory")
+        hint = "use --resume to continue it or " if existing["spec_hash"] == spec_hash(spec) else ""
+        raise ScenarioGenError(f"{out}: already holds a run of {what}; {hint}choose an empty directory")
     if out.exists() and any(out.iterdir()):
         raise ScenarioGenError(f"{out}: directory is not empty; choose a new or empty directory")
     return _new_manifest(spec, st)

@@ -57,8 +57,55 @@ def read_manifest(run_dir: Path) -> dict | None:
     except (OSError, ValueError) as exc:
         raise ScenarioGenError(f"{path}: not a readable run manifest ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ScenarioGenError(f"{path}: not a scenariogen run manifest (format {data.get('format')!r})")
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise ScenarioGenError(f"{path}: not a scenariogen run manifest (format {found!r}, expected {FORMAT!r})")
+    _check_layout(path, data)
     return data
+
+
+#: the manifest keys every reader relies on, with the JSON type each must have
+_LAYOUT = {"settings": dict, "stages": list, "shards": list, "totals": dict, "spec_hash": str, "spec_name": str,
+           "parameters": list}
+_SHARD_KEYS = {"file": str, "stage": int, "offset": int, "size": int, "first_index": int, "events": int, "kept": int,
+               "sha256": str}
+
+
+def _check_layout(path: Path, data: dict) -> None:
+    """A clear error for a manifest whose structure was damaged (edited by hand, cut short by a
+    disk failure), instead of a KeyError or TypeError deep inside a reader."""
+    def bad(what: str) -> ScenarioGenError:
+        return ScenarioGenError(f"{path}: damaged run manifest: {what}")
+
+    for key, kind in _LAYOUT.items():
+        if not isinstance(data.get(key), kind):
+            raise bad(f"'{key}' should be a JSON {kind.__name__.replace('dict', 'object').replace('list', 'array')}"
+                      f"{', but it is missing' if key not in data else ''}")
+    for i, rec in enumerate(data["shards"]):
+        if not isinstance(rec, dict):
+            raise bad(f"shards[{i}] should be an object")
+        for key, kind in _SHARD_KEYS.items():
+            if not isinstance(rec.get(key), kind) or isinstance(rec.get(key), bool):
+                raise bad(f"shards[{i}].{key} is missing or not a {kind.__name__}")
+        if Path(rec["file"]).is_absolute() or ".." in Path(rec["file"]).parts:
+            raise bad(f"shards[{i}].file {rec['file']!r} points outside the run directory")
+    for i, st in enumerate(data["stages"]):
+        if not isinstance(st, dict) or not isinstance(st.get("stage"), int) or "adapting" not in st:
+            raise bad(f"stages[{i}] should be an object with 'stage' and 'adapting'")
+
+
+def check_shards(run_dir: Path, manifest: dict) -> None:
+    """A clear error unless every shard the manifest lists is on disk with its recorded SHA-256."""
+    bad = []
+    for rec in manifest["shards"]:
+        path = Path(run_dir) / rec["file"]
+        if not path.is_file():
+            bad.append(f"{rec['file']} (missing)")
+        elif file_sha256(path) != rec["sha256"]:
+            bad.append(f"{rec['file']} (content differs from its SHA-256)")
+    if bad:
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise ScenarioGenError(f"{run_dir}: {len(bad)} shard(s) listed in the manifest are damaged: "
+                               f"{', '.join(bad[:3])}{more}; the run cannot be used or resumed as it is")
 
 
 def content_hash(manifest: dict) -> str:

@@ -15,11 +15,21 @@ from . import layout as Lo
 from .engine import Batch
 
 
+def default_mode(path: str | Path, directory: bool = False) -> None:
+    """Give ``path`` the permissions a plain open() or mkdir() would (mkstemp and mkdtemp make them
+    private, and a rename keeps that)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if directory else 0o666) & ~umask)
+
+
 def atomic_path(path: Path):
-    """A temporary file next to ``path`` (same filesystem, so the final rename is atomic)."""
+    """A temporary file next to ``path`` (same filesystem, so the final rename is atomic), with the
+    permissions of a plain new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    default_mode(tmp)
     return Path(tmp)
 
 
@@ -73,6 +83,20 @@ def check_output_file(path: str | Path) -> Path:
     path = Path(path).absolute()
     if path.is_dir():
         raise ScenarioGenError(f"{path}: is a directory; give a file name")
+    _check_parent(path)
+    return path
+
+
+def check_output_dir(path: str | Path) -> Path:
+    """Like :func:`check_output_file`, for an output folder: it is not a file, and it can be created."""
+    path = Path(path).absolute()
+    if path.exists() and not path.is_dir():
+        raise ScenarioGenError(f"{path}: exists and is not a directory")
+    _check_parent(path)
+    return path
+
+
+def _check_parent(path: Path) -> None:
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
@@ -80,7 +104,6 @@ def check_output_file(path: str | Path) -> Path:
         raise ScenarioGenError(f"{path}: cannot write here ({parent} is not a directory)")
     if not os.access(parent, os.W_OK):
         raise ScenarioGenError(f"{path}: cannot write here ({parent} is not writable)")
-    return path
 
 
 def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
@@ -104,8 +127,19 @@ def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
 
 
 def load_npz(path: str | Path) -> Batch:
-    """Read a batch written by :func:`save_npz`."""
-    with np.load(Path(path)) as z:
+    """Read a batch written by :func:`save_npz`; a clear error for a file that is not one (cut short,
+    not an .npz, or an .npz of something else)."""
+    try:
+        return _load_npz(Path(path))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, ValueError) and "pickled" in str(exc):
+            why = "not an .npz archive"
+        raise ScenarioGenError(f"{path}: not a readable scenariogen .npz batch ({why})") from None
+
+
+def _load_npz(path: Path) -> Batch:
+    with np.load(path) as z:
         header = json.loads(bytes(z["header"]).decode("utf-8"))
         pick = lambda prefix: {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith(prefix)}  # noqa: E731
         return Batch(
