@@ -219,8 +219,21 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         options.setdefault("n_particles", args.stage_size)  # as run_estimate does
     check_sampler_options(args.sampler, spec, options, args.budget)
     # each call of evaluate takes the next global scenario indices, fanned out over the backend's workers
-    with _backend(args).session(spec) as session:
-        evaluate = ParallelEvaluator(session, spec, args.event, seed)
+    from tqdm import tqdm
+
+    bar = tqdm(total=args.budget, unit="sim", desc=f"{spec.name} [{args.sampler}]",
+               disable=args.quiet or args.json or None)  # None: only on a terminal
+    with _backend(args).session(spec) as session, bar:
+        evaluator = ParallelEvaluator(session, spec, args.event, seed)
+        events = [0]
+
+        def evaluate(theta):  # simulations done, and events found, on the bar
+            rob = evaluator(theta)
+            events[0] += int((rob < 0).sum())
+            bar.update(len(rob))
+            bar.set_postfix(events=events[0])
+            return rob
+
         est = run_estimate(args.sampler, spec.parameters, evaluate, args.budget, seed, n_per_stage=args.stage_size,
                            **options)
     if args.json:
@@ -377,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sampler_option(p)
     _add_backend_options(p)
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("render", help="draw one simulated scenario as a .png/.svg frame or a .gif animation")

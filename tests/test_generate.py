@@ -302,6 +302,17 @@ def test_estimate_cli_prints_json():
     assert est["n_sims"] == 400 and 0.0 <= est["p"] <= 1.0 and est["ci_low"] <= est["p"] <= est["ci_high"]
 
 
+def test_estimate_cli_shows_progress_unless_quiet(capsys, monkeypatch):
+    from scenariogen import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    argv = ["estimate", str(BRAKE), "--event", "collision", "--sampler", "mc", "--budget", "400", "--seed", "1"]
+    assert cli.main(argv) == 0
+    assert "400/400" in capsys.readouterr().err
+    assert cli.main([*argv, "-q"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_estimate_cli_json_is_strict_without_events():
     """No event: the half-width is infinite, written as the string 'inf' (as Estimate.to_dict does)."""
     r = _cli("estimate", BRAKE, "--event", "collision", "--sampler", "qmc", "--budget", 50, "--seed", 1, "--json")
