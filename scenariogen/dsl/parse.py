@@ -920,7 +920,49 @@ def _parse_actors(c: _Ctx, root: YMap, net) -> tuple[S.ActorSpec, ...]:
         else:
             continue
         break
+    else:
+        _check_relative_placement(c, m, out, net)
     return tuple(out)
+
+
+def _check_relative_placement(c: _Ctx, m: YMap, actors: list, net) -> None:
+    """Actors placed relative to another: their whole range of ``s`` must lie on their lane, and on
+    the reference's own lane they must not start on top of it (an offset of less than half their
+    two lengths is a collision at t = 0 in every such scenario)."""
+    by_name = {a.name: a for a in actors}
+
+    def bounds(v) -> tuple[float, float]:
+        return (v.value, v.value) if isinstance(v, Const) else c.param_bounds(v.name)
+
+    def s_range(a, depth=0) -> tuple[float, float] | None:
+        pl = a.placement
+        if not isinstance(pl, S.LanePlacement) or depth > len(by_name):
+            return None
+        lo, hi = bounds(pl.s)
+        if pl.relative_to is None:
+            return lo, hi
+        ref = by_name.get(pl.relative_to)
+        base = s_range(ref, depth + 1) if ref is not None else None
+        return None if base is None else (base[0] + lo, base[1] + hi)
+
+    for a in actors:
+        pl = a.placement
+        if not isinstance(pl, S.LanePlacement) or pl.relative_to is None or pl.relative_to not in by_name:
+            continue
+        am = m[a.name]
+        mark, path = am.value_marks.get("s", am.mark), f"actors.{a.name}.s.offset"
+        rng = s_range(a)
+        if net is not None and rng is not None and math.isfinite(rng[1]) and rng[1] > net.lane(pl.lane).length:
+            c.error(mark, path, f"'{a.name}' can start at s = {rng[1]:g} m ({pl.relative_to}'s s plus the offset), "
+                                f"which is beyond the end of lane '{pl.lane}' ({net.lane(pl.lane).length:.1f} m)")
+        ref = by_name[pl.relative_to]
+        if isinstance(ref.placement, S.LanePlacement) and ref.placement.lane == pl.lane:
+            need = 0.5 * (a.length + ref.length)
+            lo, hi = bounds(pl.s)
+            if lo < need and hi > -need:
+                c.error(mark, path, f"an offset of {lo:g} to {hi:g} m can put '{a.name}' on top of "
+                                    f"'{pl.relative_to}' in the same lane: keep |offset| >= {need:g} m "
+                                    "(half their two lengths)")
 
 
 def _parse_actor(c: _Ctx, am: YMap, path: str, name: str, actors: dict, net, rel: dict) -> S.ActorSpec | None:

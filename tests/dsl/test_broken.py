@@ -119,6 +119,12 @@ EXPECTED: dict[str, list[tuple[int, int, str, str]]] = {
         (9, 19, "traffic[0].lanes[2]", "lane '1' is listed twice"),
         (10, 16, "traffic[0].placement", "expected 'sampled' or 'random', got the text 'sample'; did you mean 'sampled'?"),
     ],
+    "46_relative_leader_on_top_and_past_the_road.yaml": [
+        (11, 8, "actors.leader.s.offset", "'leader' can start at s = 620 m (ego's s plus the offset), which is beyond "
+                                          "the end of lane '0' (600.0 m)"),
+        (11, 8, "actors.leader.s.offset", "an offset of 0 to 50 m can put 'leader' on top of 'ego' in the same lane: "
+                                          "keep |offset| >= 4.6 m"),
+    ],
 }
 
 
