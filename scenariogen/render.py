@@ -40,7 +40,7 @@ from shapely.ops import unary_union
 
 from .errors import ScenarioGenError
 from .sim import layout as Lo
-from .sim.io import default_mode
+from .sim.io import check_output_file, default_mode
 
 __all__ = ["FORMATS", "animation_frames", "load_run", "render", "render_animation", "render_frame"]
 
@@ -795,6 +795,7 @@ def _check_out(out_path: str | Path, allowed: tuple[str, ...]) -> Path:
 
 
 def _tmp_for(out: Path) -> Path:
+    check_output_file(out)  # a parent that is a file is named as such, not reported as "File exists"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".tmp{out.suffix.lower()}", dir=out.parent)

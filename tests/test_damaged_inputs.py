@@ -164,3 +164,19 @@ def test_outputs_get_the_permissions_of_plain_files(run, tmp_path):
         os.umask(old)
     for path in [out / "manifest.json", *(out / "shards").iterdir()]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+@pytest.mark.parametrize("argv", [
+    ["export", "{run}", "--format", "jsonl", "--out", "{tmp}/afile/x.jsonl"],
+    ["export", "{run}", "--format", "npz", "--out", "{tmp}/afile/x"],
+    ["render", "{run}", "--out", "{tmp}/afile/x.png"],
+])
+def test_an_output_under_a_file_names_the_file(run, tmp_path, capsys, argv):
+    (tmp_path / "afile").write_text("")
+    _fails(capsys, [a.format(run=run, tmp=tmp_path) for a in argv], f"{tmp_path / 'afile'} is not a directory")
+
+
+def test_export_of_a_file_says_it_is_a_file(run, tmp_path, capsys):
+    shard = run / read_manifest(run)["shards"][0]["file"]
+    _fails(capsys, ["export", shard, "--format", "jsonl", "--out", tmp_path / "x.jsonl"],
+           "not a run directory (a file: export reads the run directories")

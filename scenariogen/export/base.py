@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import ScenarioGenError
-from ..sim.io import default_mode
+from ..sim.io import check_output_dir, check_output_file, default_mode
 from .source import ScenarioStream, open_source
 
 __all__ = ["Progress", "WriteReport", "Writer", "atomic_output", "check_writer"]
@@ -91,6 +91,8 @@ def atomic_output(out: Path, directory: bool) -> Iterator[Path]:
     """A temporary file or folder next to ``out``, renamed to ``out`` when the block succeeds
     and removed when it fails."""
     created = next((p for p in reversed(out.parents) if not p.exists()), None)  # removed again on failure
+    if not out.exists():  # a parent that is a file is named as such, not reported as "File exists"
+        (check_output_dir if directory else check_output_file)(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if directory:

@@ -110,7 +110,8 @@ def _batch_stream(batch: Batch, only_events: bool, limit: int | None) -> Scenari
 # ---- a run directory ---------------------------------------------------------------
 def _run_stream(run: Path, only_events: bool, limit: int | None) -> ScenarioStream:
     if not run.is_dir():
-        raise ScenarioGenError(f"{run}: not a run directory (no such directory)")
+        why = "a file: export reads the run directories of 'scenariogen generate'" if run.exists() else "no such directory"
+        raise ScenarioGenError(f"{run}: not a run directory ({why})")
     manifest = read_manifest(run)
     if manifest is None:
         raise ScenarioGenError(f"{run}: not a run directory (no {MANIFEST})")
