@@ -88,7 +88,7 @@ actors:
   c:
     kind: motorcycle
     lane: 1
-    s: {{relative_to: b, offset: {{uniform: [-40, 40]}}}}
+    s: {{relative_to: b, offset: {{uniform: [7, 40]}}}}
     speed: {{uniform: [5, 35]}}
     behavior: {{idm: {{desired_speed: 33, max_accel: 3.0}}}}
   d:
