@@ -76,6 +76,27 @@ def failure_cluster_summary(out: Path, manifest: dict, *, n_events: int | None =
     return failure_clusters_u(u_all, bins=bins, n_events=n_events, seed=seed)
 
 
+def _event_conflicts(out: Path, manifest: dict, stages: set | None = None):
+    """(conflict codes, log-weights, agent names) of the target events in the shards of ``stages``
+    (all when None), in shard order; None for a run written before shards recorded conflict types."""
+    codes, lw, agent_names = [], [], None
+    for rec in manifest["shards"]:
+        if rec.get("events", 1) == 0 or (stages is not None and rec["stage"] not in stages):
+            continue
+        with np.load(out / rec["file"]) as z:
+            if "sim/conflict" not in z.files:
+                return None
+            ev = np.asarray(z["sim/event"], bool)
+            if ev.any():
+                codes.append(z["sim/conflict"][ev])
+                lw.append(np.asarray(z["sim/log_weight"], float)[ev])
+                if agent_names is None:
+                    agent_names = json.loads(bytes(z["header"]).decode("utf-8"))["agent_names"]
+    if not codes:
+        return np.zeros((0, 5), np.int16), np.zeros(0), []
+    return np.concatenate(codes), np.concatenate(lw), agent_names
+
+
 def conflict_types(out: Path, manifest: dict, *, n_events: int | None = 500, seed: int = 0) -> dict[str, int] | None:
     """Conflict types of the run's target events (other party, side, motion, contact, pile-up; see
     :mod:`scenariogen.events.conflicts`), counted on the same subsample of at most ``n_events``
@@ -84,21 +105,13 @@ def conflict_types(out: Path, manifest: dict, *, n_events: int | None = 500, see
     from ..events.conflicts import conflict_names, count_conflicts
     from ..sampling.estimate import subsample_events
 
-    codes, agent_names = [], None
-    for rec in manifest["shards"]:
-        if rec.get("events", 1) == 0:
-            continue
-        with np.load(out / rec["file"]) as z:
-            if "sim/conflict" not in z.files:
-                return None
-            ev = np.asarray(z["sim/event"], bool)
-            if ev.any():
-                codes.append(z["sim/conflict"][ev])
-                if agent_names is None:
-                    agent_names = json.loads(bytes(z["header"]).decode("utf-8"))["agent_names"]
-    if not codes:
+    found = _event_conflicts(out, manifest)
+    if found is None:
+        return None
+    codes, _, agent_names = found
+    if not len(codes):
         return {}
-    return count_conflicts(conflict_names(subsample_events(np.concatenate(codes), n_events, seed), agent_names))
+    return count_conflicts(conflict_names(subsample_events(codes, n_events, seed), agent_names))
 
 
 def conflict_shares_under_p(out: Path, manifest: dict) -> dict[str, float] | None:
@@ -114,26 +127,15 @@ def conflict_shares_under_p(out: Path, manifest: dict) -> dict[str, float] | Non
 
     if manifest["settings"]["sampler"] == "splitting":
         return None
-    final = {s["stage"] for s in manifest["stages"] if counts_for_estimate(s)}
-    codes, lw, agent_names = [], [], None
-    for rec in manifest["shards"]:
-        if rec["stage"] not in final or rec.get("events", 1) == 0:
-            continue
-        with np.load(out / rec["file"]) as z:
-            if "sim/conflict" not in z.files:
-                return None
-            ev = np.asarray(z["sim/event"], bool)
-            if ev.any():
-                codes.append(z["sim/conflict"][ev])
-                lw.append(np.asarray(z["sim/log_weight"], float)[ev])
-                if agent_names is None:
-                    agent_names = json.loads(bytes(z["header"]).decode("utf-8"))["agent_names"]
-    if not codes:
+    found = _event_conflicts(out, manifest, {s["stage"] for s in manifest["stages"] if counts_for_estimate(s)})
+    if found is None:
+        return None
+    codes, lw, agent_names = found
+    if not len(codes):
         return {}
-    lw = np.concatenate(lw)
     w = np.exp(lw - lw.max())
     shares: dict[str, float] = {}
-    for name, wi in zip(conflict_names(np.concatenate(codes), agent_names), w):
+    for name, wi in zip(conflict_names(codes, agent_names), w):
         shares[name] = shares.get(name, 0.0) + float(wi)
     total = sum(shares.values())
     return {k: v / total for k, v in sorted(shares.items(), key=lambda kv: -kv[1])}
