@@ -50,7 +50,7 @@ def _fails(capsys, argv, message) -> str:
     (lambda m: [], "not a scenariogen run manifest"),
     (lambda m: {k: v for k, v in m.items() if k != "shards"}, "'shards' should be a JSON array, but it is missing"),
     (lambda m: dict(m, shards="x"), "'shards' should be a JSON array"),
-    (lambda m: dict(m, shards=[dict(m["shards"][0], size="300")]), "shards[0].size is missing or not a int"),
+    (lambda m: dict(m, shards=[dict(m["shards"][0], size="300")]), "shards[0].size is missing or not an integer"),
     (lambda m: dict(m, shards=[dict(m["shards"][0], file="../../etc/passwd")]), "points outside the run directory"),
 ])
 @pytest.mark.parametrize("command", ["export", "render", "coverage", "resume"])

@@ -85,7 +85,7 @@ def _check_layout(path: Path, data: dict) -> None:
             raise bad(f"shards[{i}] should be an object")
         for key, kind in _SHARD_KEYS.items():
             if not isinstance(rec.get(key), kind) or isinstance(rec.get(key), bool):
-                raise bad(f"shards[{i}].{key} is missing or not a {kind.__name__}")
+                raise bad(f"shards[{i}].{key} is missing or not {'a text' if kind is str else 'an integer'}")
         if Path(rec["file"]).is_absolute() or ".." in Path(rec["file"]).parts:
             raise bad(f"shards[{i}].file {rec['file']!r} points outside the run directory")
     for i, st in enumerate(data["stages"]):
