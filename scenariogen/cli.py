@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .dsl.parse import SEED_LIMIT
 from .errors import DSLError, ScenarioGenError
 
 EXIT_OK = 0
@@ -438,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
+        from .dsl.parse import SEED_LIMIT
+
         seed = getattr(args, "seed", None)
         if seed is not None and not 0 <= seed < SEED_LIMIT:  # the range a scenario file's seed has
             raise ScenarioGenError(f"--seed must be an integer in [0, 2^63), got {seed}")
