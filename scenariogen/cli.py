@@ -214,8 +214,11 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     options = _sampler_options(args.option)
     from .runs.generate import check_sampler_options
 
-    if args.sampler == "splitting":
-        options.setdefault("n_particles", args.stage_size)  # as run_estimate does
+    if args.sampler == "splitting" and "n_particles" not in options:
+        if args.stage_size < 2:  # its particles: say so in the user's own terms, not n_particles'
+            raise ScenarioGenError(f"--stage-size is splitting's number of particles and must be at least 2, "
+                                   f"got {args.stage_size}")
+        options["n_particles"] = args.stage_size  # as run_estimate does
     check_sampler_options(args.sampler, spec, options, args.budget)
     # each call of evaluate takes the next global scenario indices, fanned out over the backend's workers
     from tqdm import tqdm

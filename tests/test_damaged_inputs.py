@@ -180,3 +180,8 @@ def test_export_of_a_file_says_it_is_a_file(run, tmp_path, capsys):
     shard = run / read_manifest(run)["shards"][0]["file"]
     _fails(capsys, ["export", shard, "--format", "jsonl", "--out", tmp_path / "x.jsonl"],
            "not a run directory (a file: export reads the run directories")
+
+
+def test_splitting_stage_size_is_named_as_given(capsys):
+    _fails(capsys, ["estimate", BRAKE, "--event", "collision", "--budget", 1000, "--sampler", "splitting",
+                    "--stage-size", 1, "-q"], "--stage-size is splitting's number of particles and must be at least 2")
