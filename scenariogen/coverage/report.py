@@ -81,36 +81,30 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     each scenario into ego windows every ``stride`` seconds (default: the window)."""
     from tqdm import tqdm
 
-    from ..runs.manifest import check_shards, read_manifest, shard_sim_arrays
+    from ..runs.manifest import open_complete_run, read_shard
     from ..sim.io import load_npz
 
     run = Path(run)
     if not run.exists():
         raise ScenarioGenError(f"{run}: no such run directory or .npz file")
     if run.is_dir():
-        manifest = read_manifest(run)
-        if manifest is None:
-            raise ScenarioGenError(f"{run}: not a scenariogen run directory (no manifest.json)")
-        if not manifest.get("complete"):
-            raise ScenarioGenError(f"{run}: the run is incomplete ({len(manifest['shards'])} shards so far); "
-                                   "finish it with 'scenariogen generate ... --resume' first")
-        check_shards(run, manifest)
-        shards = [(run / rec["file"], True) for rec in manifest.get("shards", []) if rec.get("kept", 0) > 0]
+        manifest = open_complete_run(run)
+        shards = [(run / rec["file"], rec) for rec in manifest["shards"] if rec["kept"] > 0]
         info = {"kind": "run", "path": str(run), "spec_name": manifest.get("spec_name"),
                 "spec_hash": manifest.get("spec_hash"), "settings": manifest.get("settings"),
                 "totals": manifest.get("totals"), "complete": manifest.get("complete")}
         if not shards:
             raise ScenarioGenError(f"{run}: the run kept no scenarios to score")
     elif run.suffix.lower() == ".npz":
-        shards = [(run, False)]
+        shards = [(run, None)]
         info = {"kind": "npz", "path": str(run)}
     else:
         raise ScenarioGenError(f"{run}: not a run directory or an .npz batch of 'scenariogen simulate'")
     Ds, ws, gs = [], [], []
     dt = frames = None
     n_scen = 0
-    for path, is_shard in tqdm(shards, desc="synthetic descriptors", unit="shard", disable=not progress or None):
-        b = load_npz(path)
+    for path, rec in tqdm(shards, desc="synthetic descriptors", unit="shard", disable=not progress or None):
+        b, sim = read_shard(run, rec) if rec is not None else (load_npz(path), None)
         if b.trajectories.shape[2] == 0:
             raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
         bdt = b.frame_dt()
@@ -127,8 +121,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
         Ds.append(D)
         gs.append(np.asarray(b.indices, np.int64)[rows] if b.indices is not None else rows + n_scen)
         n_scen += b.size
-        if is_shard:
-            sim = shard_sim_arrays(path)
+        if sim is not None:
             lw = dict(zip(np.asarray(sim["index"]).tolist(), np.asarray(sim["log_weight"], float).tolist()))
             try:
                 w = np.exp(np.array([lw[int(i)] for i in np.asarray(b.indices)[rows]]))

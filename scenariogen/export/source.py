@@ -18,10 +18,8 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ScenarioGenError
-from ..runs.generate import shard_sim_arrays
-from ..runs.manifest import MANIFEST, file_sha256, read_manifest
+from ..runs.manifest import open_complete_run, read_shard
 from ..sim.engine import Batch
-from ..sim.io import load_npz
 
 CHUNK = 1000  # scenarios per chunk when the source is a Batch
 
@@ -112,16 +110,7 @@ def _run_stream(run: Path, only_events: bool, limit: int | None) -> ScenarioStre
     if not run.is_dir():
         why = "a file: export reads the run directories of 'scenariogen generate'" if run.exists() else "no such directory"
         raise ScenarioGenError(f"{run}: not a run directory ({why})")
-    manifest = read_manifest(run)
-    if manifest is None:
-        raise ScenarioGenError(f"{run}: not a run directory (no {MANIFEST})")
-    if not manifest.get("complete"):
-        raise ScenarioGenError(f"{run}: the run is incomplete ({len(manifest['shards'])} shards so far); "
-                               "finish it with 'scenariogen generate ... --resume' first")
-    missing = [rec["file"] for rec in manifest["shards"] if not (run / rec["file"]).is_file()]
-    if missing:  # (their contents are checked against the SHA-256 as each is read)
-        raise ScenarioGenError(f"{run}: {len(missing)} shard(s) listed in the manifest are missing "
-                               f"(first: {missing[0]})")
+    manifest = open_complete_run(run)
     target = manifest["settings"]["target"]
     count = sum(rec["events"] if only_events else rec["kept"] for rec in manifest["shards"])
     total = count if limit is None else min(count, limit)
@@ -134,21 +123,6 @@ def _run_stream(run: Path, only_events: bool, limit: int | None) -> ScenarioStre
     stream = ScenarioStream(meta, total, iter(()))
     stream._chunks = _run_chunks(run, manifest, target, only_events, total, stream)
     return stream
-
-
-def read_shard(run: Path, rec: dict) -> tuple[Batch, dict]:
-    """One shard, checked against its SHA-256 in the manifest: the kept batch and the ``sim/*`` arrays."""
-    path = run / rec["file"]
-    try:
-        digest = file_sha256(path)
-    except OSError as exc:
-        raise ScenarioGenError(f"{path}: cannot read shard ({exc.strerror or exc})") from None
-    if digest != rec["sha256"]:
-        raise ScenarioGenError(f"{path}: shard is corrupt (its SHA-256 does not match the manifest)")
-    try:
-        return load_npz(path), shard_sim_arrays(path)
-    except Exception as exc:  # hash matches but it does not parse: not written by generate
-        raise ScenarioGenError(f"{path}: shard is unreadable ({type(exc).__name__}: {exc})") from None
 
 
 def _run_chunks(run: Path, manifest: dict, target: str, only_events: bool, total: int,

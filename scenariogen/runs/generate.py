@@ -96,8 +96,10 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
                                f"({spec.steps} steps); record fewer frames (--every)")
     if st.keep not in ("events", "all"):
         raise ScenarioGenError(f"keep must be 'events' or 'all', got {st.keep!r}")
-    if not (0 <= st.seed < 2**63):
-        raise ScenarioGenError(f"--seed must be in [0, 2^63), got {st.seed}")
+    from ..dsl.parse import SEED_LIMIT
+
+    if not (0 <= st.seed < SEED_LIMIT):
+        raise ScenarioGenError(f"--seed must be an integer in [0, 2^63), got {st.seed}")
 
 
 def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict, budget: int | None = None) -> None:

@@ -15,6 +15,7 @@ is rewritten after each shard and is the single source of truth for
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -91,6 +92,42 @@ def _check_layout(path: Path, data: dict) -> None:
     for i, st in enumerate(data["stages"]):
         if not isinstance(st, dict) or not isinstance(st.get("stage"), int) or "adapting" not in st:
             raise bad(f"stages[{i}] should be an object with 'stage' and 'adapting'")
+
+
+def open_complete_run(run_dir: Path) -> dict:
+    """The manifest of a finished run whose listed shards are all there (their contents are checked
+    as :func:`read_shard` reads them); a clear error otherwise."""
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    if manifest is None:
+        raise ScenarioGenError(f"{run_dir}: not a scenariogen run (not a run directory: it has no {MANIFEST})")
+    if not manifest.get("complete"):
+        raise ScenarioGenError(f"{run_dir}: the run is incomplete ({len(manifest['shards'])} shards so far); "
+                               "finish it with 'scenariogen generate ... --resume' first")
+    missing = [rec["file"] for rec in manifest["shards"] if not (run_dir / rec["file"]).is_file()]
+    if missing:
+        raise ScenarioGenError(f"{run_dir}: {len(missing)} shard(s) listed in the manifest are missing "
+                               f"(first: {missing[0]})")
+    return manifest
+
+
+def read_shard(run_dir: Path, rec: dict):
+    """One shard of a run, read once and checked against its SHA-256 in the manifest: the kept
+    :class:`~scenariogen.sim.engine.Batch` and the ``sim/*`` arrays."""
+    from ..sim.io import load_npz
+
+    path = Path(run_dir) / rec["file"]
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioGenError(f"{path}: cannot read shard ({exc.strerror or exc})") from None
+    if hashlib.sha256(data).hexdigest() != rec["sha256"]:
+        raise ScenarioGenError(f"{path}: shard is corrupt (content differs from its SHA-256 in the manifest)")
+    batch = load_npz(io.BytesIO(data), name=path)
+    try:
+        return batch, shard_sim_arrays(io.BytesIO(data))
+    except Exception as exc:  # hash matches but it does not parse: not written by generate
+        raise ScenarioGenError(f"{path}: shard is unreadable ({type(exc).__name__}: {exc})") from None
 
 
 def check_shards(run_dir: Path, manifest: dict) -> None:

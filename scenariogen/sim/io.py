@@ -126,19 +126,20 @@ def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
     return path
 
 
-def load_npz(path: str | Path) -> Batch:
-    """Read a batch written by :func:`save_npz`; a clear error for a file that is not one (cut short,
-    not an .npz, or an .npz of something else)."""
+def load_npz(path, name: str | Path | None = None) -> Batch:
+    """Read a batch written by :func:`save_npz` from a path or a binary file object (``name``: what
+    to call it in messages); a clear error for a file that is not one (cut short, not an .npz, or an
+    .npz of something else)."""
     try:
-        return _load_npz(Path(path))
+        return _load_npz(path if hasattr(path, "read") else Path(path))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, ValueError) and "pickled" in str(exc):
             why = "not an .npz archive"
-        raise ScenarioGenError(f"{path}: not a readable scenariogen .npz batch ({why})") from None
+        raise ScenarioGenError(f"{name or path}: not a readable scenariogen .npz batch ({why})") from None
 
 
-def _load_npz(path: Path) -> Batch:
+def _load_npz(path) -> Batch:
     with np.load(path) as z:
         header = json.loads(bytes(z["header"]).decode("utf-8"))
         pick = lambda prefix: {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith(prefix)}  # noqa: E731
