@@ -389,3 +389,30 @@ def test_bad_sampler_option_is_refused_before_anything_runs(tmp_path, capsys, op
         err = capsys.readouterr().err
         assert message in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_ce_with_a_novelty_component_resumes_identically_and_reports_it(tmp_path, capsys):
+    """With a novelty share, stages keep watching for under-sampled events as long as the run lasts
+    (each waits for the one before); a run stopped after the component exists resumes identically.
+    ``novel_ratio=1`` counts every event where the adapted proposal is below p, so that a short run
+    has some."""
+    from scenariogen import cli
+
+    spec = scenariogen.load_scenario(CUT_IN)
+    options = {"eps": 0.4, "keep": 0.1, "novelty": 0.2, "novel_ratio": 1.0}
+    st = GenerateSettings(sampler="ce", target="near_miss", seed=1, budget=4000, shard_size=200, stage_size=400,
+                          sampler_options=options)
+    whole = generate(spec, tmp_path / "whole", st, progress=False)
+    assert whole["sampler_state"]["n_novel"] > 0
+    assert all(s["adapting"] for s in whole["stages"])  # watching to the end
+    first = next(s["stage"] for s in whole["stages"] if s["info"].get("novel_events"))
+    stop = 2 * (first + 2)  # two shards per stage: stopped after the component joined the mixture
+    generate(spec, tmp_path / "part", st, progress=False, stop_after_shards=stop)
+    resumed = generate(spec, tmp_path / "part", st, resume=True, progress=False)
+    assert resumed["content_hash"] == whole["content_hash"] and resumed["estimate"] == whole["estimate"]
+    assert shard_hashes(tmp_path / "part") == shard_hashes(tmp_path / "whole")
+    capsys.readouterr()
+    args = ["generate", str(CUT_IN), "--out", str(tmp_path / "cli"), "--budget", "4000", "--seed", "1",
+            "--stage-size", "400", "--shard-size", "200", "-q", *sum((["--option", f"{k}={v}"] for k, v in options.items()), [])]
+    assert cli.main(args) == 0
+    assert f"novelty component: fitted on {whole['sampler_state']['n_novel']} events" in capsys.readouterr().out

@@ -73,6 +73,23 @@ No level leads there and q ends on the other part; ``keep=0.2`` halves the
 final proposal's relative variance per sample (collision 27 000 -> 12 700,
 near-miss 280 -> 170; 4 seeds, measured against 1 000 000 plain-MC runs) at a
 cost of about 9 % on GaussianTail(2, 1e-4).
+
+A failure region that no level leads to, because it hangs on a scenario's own
+randomness more than on theta, is reached only through p's share; option
+``novelty`` (a share of the final mixture, 0 = off) multiplies it once p has drawn
+an event there. Every stage from the final mixture then watches its events: those
+where the adapted parts put less than ``novel_ratio`` (0.1) of p's density,
+``((1 - eps - keep - nov) q + keep q_1) / (1 - eps - nov) < novel_ratio p``, join a
+pool with their likelihood ratios, and the *novelty component* q_n (the pool's mean
+and covariance on the latents, principal stds at least :data:`NOVEL_FLOOR`; the
+discrete parameters from p) joins the mixture:
+``(1 - eps - keep - nov) q + keep q_1 + nov q_n + eps p``. Since a stage's mixture
+depends only on earlier stages, such stages keep adapting for the whole run. On the
+highway cut-in the pile-ups (the cutter crashes into traffic, the ego meets the
+wreck; about 2.6e-5 under p) are such a region: with ``eps=0.4 keep=0 novelty=0.2``,
+``generate --count 20000`` found them in 6 of 8 seeds, and with them more conflict
+types than a minute of plain MC; in the other 2, p's share never drew one
+(``docs/sampling.md``).
 """
 
 from __future__ import annotations
@@ -99,6 +116,9 @@ from .estimate import _kish
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _Z_MAX = 8.2  # |latent| cap: Phi(8.2) rounds to 1 in double precision
+#: smallest principal std of the novelty component (latent units): one event makes a
+#: component of this width around it
+NOVEL_FLOOR = 0.5
 
 # ------------------------------------------------------------------ 1-d families
 
@@ -674,8 +694,9 @@ class _EventPool:
         if sampler._cont:
             st = sampler.gauss.stats(sampler.gauss.to_latent(theta[:, sampler._cont]), w)
             self.lat = tuple(a + b for a, b in zip(self.lat, st))
-        for i, (j, fam) in enumerate(zip(sampler._prod, sampler.families)):
-            self.fams[i] = self.fams[i] + fam.stats(theta[:, j], w)
+        if self.fams:  # a pool made without families (the novelty pool) keeps the latents only
+            for i, (j, fam) in enumerate(zip(sampler._prod, sampler.families)):
+                self.fams[i] = self.fams[i] + fam.stats(theta[:, j], w)
 
     def refit(self, sampler: CrossEntropySampler) -> None:
         """Move q (all of it: the step sizes come from the pool's effective size) towards the fit."""
@@ -729,16 +750,20 @@ class CrossEntropySampler(Sampler):
     (adaptation stages at most, 25), ``refine`` / ``refine_ess`` (refining stages
     after the level reaches the event: at most 10, and none once the pooled events'
     effective size reaches 200; ``refine=0`` ends adaptation at the level, and the
-    ``mixture`` family never refines).
+    ``mixture`` family never refines), ``novelty`` / ``novel_ratio`` (share of the novelty
+    component in final proposals, 0 = off, ``family='gaussian'`` only; an event is novel
+    where the adapted parts put less than ``novel_ratio`` (0.1) of p's density there: see
+    the module docstring).
 
     Stage semantics: while ``adapting``, ``propose`` draws from p (before the
     first update) or from the current q, with ``log_weight = log p - log q``;
     ``update(proposal, robustness)`` takes the *whole* stage (join pieces with
     :meth:`Proposal.concat`), computes the level and refits q. While ``refining``
     (still ``adapting``, but ``estimable``), ``propose`` draws from the final
-    mixture ``(1 - eps - keep) q + keep q_1 + eps p`` and ``update`` refits q on
-    the pooled events; once not adapting, the mixture is fixed and ``update``
-    changes nothing. Rows of any stage are addressable by
+    mixture ``(1 - eps - keep - nov) q + keep q_1 + nov q_n + eps p`` and ``update`` refits q on
+    the pooled events (and, with ``novelty``, the novelty component q_n on the novel ones:
+    then the sampler refines until the run ends); once not adapting, the mixture is fixed
+    and ``update`` changes nothing. Rows of any stage are addressable by
     (seed, stage, offset)."""
 
     name = "ce"
@@ -746,7 +771,7 @@ class CrossEntropySampler(Sampler):
                "widen": 1.4, "adapt_widen": 1.5, "cat_floor": 0.1, "family": "gaussian",
                "latent_floor": 0.3, "adapt_floor": 0.0, "components": 3, "min_component": 0.05,
                "select": "bic", "keep": 0.2, "shrink": 0.3, "cat_shrink": 1.0, "refine": 10,
-               "refine_ess": 200.0}
+               "refine_ess": 200.0, "novelty": 0.0, "novel_ratio": 0.1}
 
     def _check_options(self) -> None:
         o = self.options
@@ -761,6 +786,12 @@ class CrossEntropySampler(Sampler):
                 raise ValueError(f"ce option {key} must be in [0, 100], got {o[key]}")
         if not 0.0 <= o["keep"] < 1.0 - o["eps"]:
             raise ValueError(f"ce option keep must be in [0, 1 - eps), got {o['keep']}")
+        if not 0.0 <= o["novelty"] < 1.0 - o["eps"] - o["keep"]:
+            raise ValueError(f"ce option novelty must be in [0, 1 - eps - keep), got {o['novelty']}")
+        if o["novelty"] > 0.0 and o["family"] != "gaussian":
+            raise ValueError(f"ce option novelty needs family=gaussian, got family={o['family']!r}")
+        if not 0.0 < o["novel_ratio"] <= 1.0:
+            raise ValueError(f"ce option novel_ratio must be in (0, 1], got {o['novel_ratio']}")
         if not o["std_floor"] > 0.0:
             raise ValueError(f"ce option std_floor must be positive, got {o['std_floor']}")
         if not o["widen"] >= 1.0:
@@ -806,8 +837,13 @@ class CrossEntropySampler(Sampler):
                          for j in self._prod]
         self.anchor: tuple | None = None  # the first-level proposal (latent block, families), kept
         self.pool = _EventPool(self.gauss.k if self._cont else 0, self.families)
+        # the events the adapted proposals under-sample, and the component fitted on them
+        self.novel_pool = _EventPool(self.gauss.k if self._cont else 0, [])
+        self.novel: _LatentGaussian | None = None
+        self.n_novel = 0
         self.n_refined = 0
         self.refining = False
+        self.refitting = False  # refining stages still refit q (else they only watch for novel events)
         self.n_updates = 0
         self._adapting = True
         self.converged = False
@@ -873,27 +909,38 @@ class CrossEntropySampler(Sampler):
         final = self.estimable if final is None else final
         return self.space.logpdf(theta) - self._log_ratio(theta, final)
 
-    def _shares(self) -> tuple[float, float]:
-        """(eps, keep): the final mixture's shares of p and of the kept first-level proposal
-        (``keep`` is 0 until there is one)."""
-        return float(self.options["eps"]), (float(self.options["keep"]) if self.anchor is not None else 0.0)
+    def _shares(self) -> tuple[float, float, float]:
+        """(eps, keep, novelty): the final mixture's shares of p, of the kept first-level proposal
+        and of the novelty component (each 0 until there is one)."""
+        return (float(self.options["eps"]), float(self.options["keep"]) if self.anchor is not None else 0.0,
+                float(self.options["novelty"]) if self.novel is not None else 0.0)
+
+    def _adapted_terms(self, theta: np.ndarray, z: np.ndarray | None, lr: np.ndarray | None) -> list:
+        """log(share * q/p) of the adapted parts of the final mixture: q and the kept q_1."""
+        eps, keep, nov = self._shares()
+        if lr is None:
+            lr = self._log_ratio(theta, True, z)
+        terms = [math.log1p(-eps - keep - nov) - lr]
+        if keep > 0.0:
+            terms.append(math.log(keep) - self._log_ratio(theta, True, z, q=self.anchor))
+        return terms
 
     def _final_log_weight(self, theta: np.ndarray, z: np.ndarray | None = None,
                           lr: np.ndarray | None = None) -> np.ndarray:
-        """log p - log q_mix of the final mixture ``(1 - eps - keep) q + keep q_1 + eps p``:
-        ``-log((1 - eps - keep) q/p + keep q_1/p + eps)``; ``lr``: log p - log q when known."""
-        eps, keep = self._shares()
-        if lr is None:
-            lr = self._log_ratio(theta, True, z)
-        terms = [math.log1p(-eps - keep) - lr]
-        if keep > 0.0:
-            terms.append(math.log(keep) - self._log_ratio(theta, True, z, q=self.anchor))
+        """log p - log q_mix of the final mixture ``(1 - eps - keep - nov) q + keep q_1 + nov q_n + eps p``:
+        ``-log(... q/p + keep q_1/p + nov q_n/p + eps)``; ``lr``: log p - log q when known."""
+        eps, _, nov = self._shares()
+        if self._cont and z is None and nov > 0.0:
+            z = self.gauss.to_latent(theta[:, self._cont])
+        terms = self._adapted_terms(theta, z, lr)
+        if nov > 0.0:
+            terms.append(math.log(nov) - self.novel.log_ratio(z, 1.0))
         if eps > 0.0:
             terms.append(np.full(theta.shape[0], math.log(eps)))
-        return -special.logsumexp(np.stack(terms), axis=0) if len(terms) > 1 else lr
+        return -special.logsumexp(np.stack(terms), axis=0) if len(terms) > 1 else -terms[0]
 
     def log_q_mix(self, theta: np.ndarray) -> np.ndarray:
-        """log of the final proposal ``(1 - eps - keep) q + keep q_1 + eps p``."""
+        """log of the final proposal ``(1 - eps - keep - nov) q + keep q_1 + nov q_n + eps p``."""
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         return self.space.logpdf(theta) - self._final_log_weight(theta)
 
@@ -929,14 +976,16 @@ class CrossEntropySampler(Sampler):
             theta, lw, _ = self._from_q(u[:, :d], final=False, uc=u[:, d])
             return Proposal(theta, lw, int(stage), self.level, offset)
         # the last column picks the final mixture's part: p below eps, the kept first-level
-        # proposal up to eps + keep, q above; rescaled to [0, 1) it picks a mixture component
-        eps, keep = self._shares()
+        # proposal up to eps + keep, the novelty component up to eps + keep + nov, q above;
+        # rescaled to [0, 1) it picks a mixture component
+        eps, keep, nov = self._shares()
         c = u[:, d]
         theta = np.empty((n, d))
         lw = np.empty(n)
         from_p = c < eps
         from_a = (c >= eps) & (c < eps + keep)
-        from_q = c >= eps + keep
+        from_n = (c >= eps + keep) & (c < eps + keep + nov)
+        from_q = c >= eps + keep + nov
         if from_p.any():
             theta[from_p] = self.space.from_unit(u[from_p, :d])
             lw[from_p] = self._final_log_weight(theta[from_p])
@@ -944,9 +993,14 @@ class CrossEntropySampler(Sampler):
             theta[from_a], _, z = self._from_q(u[from_a, :d], final=True, uc=(c[from_a] - eps) / keep,
                                                q=self.anchor)
             lw[from_a] = self._final_log_weight(theta[from_a], z)
+        if from_n.any():  # the novelty component: its latent normal, the discrete parameters from p
+            theta[from_n] = self.space.from_unit(u[from_n, :d])
+            z = self.novel.sample_latent(u[from_n][:, self._cont], 1.0)
+            theta[np.ix_(from_n, self._cont)] = self.gauss.to_theta(z)
+            lw[from_n] = self._final_log_weight(theta[from_n], z)
         if from_q.any():
             theta[from_q], lr, z = self._from_q(u[from_q, :d], final=True,
-                                                uc=(c[from_q] - eps - keep) / (1.0 - eps - keep))
+                                                uc=(c[from_q] - eps - keep - nov) / (1.0 - eps - keep - nov))
             lw[from_q] = self._final_log_weight(theta[from_q], z, lr)
         return Proposal(theta, lw, int(stage), 0.0 if self.converged else self.level, offset)
 
@@ -988,8 +1042,10 @@ class CrossEntropySampler(Sampler):
         if reached:
             self.converged = True
             # refine on the events of final proposals, unless told not to (the mixture family
-            # has no additive statistics to pool)
-            self.refining = self.options["refine"] > 0 and not isinstance(self.gauss, _LatentMixture)
+            # has no additive statistics to pool); with a novelty share, keep watching for the
+            # events the proposal under-samples
+            self.refitting = self.options["refine"] > 0 and not isinstance(self.gauss, _LatentMixture)
+            self.refining = self.refitting or self._watching
             self._adapting = self.refining
         elif self.n_updates >= self.options["max_stages"]:
             self._adapting = False
@@ -1002,22 +1058,62 @@ class CrossEntropySampler(Sampler):
     def _refine(self, proposal: Proposal, events: np.ndarray) -> dict:
         """A refining stage: add its events, weighted by their own likelihood ratios p/q_mix
         (at most 1/eps), to the pool and move q towards the pool's fit, whose effective size
-        grows stage by stage; stop refining after ``refine`` stages or once the pool's
-        effective size reaches ``refine_ess``."""
+        grows stage by stage; stop refitting q after ``refine`` stages or once the pool's
+        effective size reaches ``refine_ess``. With a ``novelty`` share, the events that the
+        adapted parts (q and q_1) under-sample join a second pool, which the novelty component
+        is fitted on (:meth:`_watch`), and the stages go on as long as the run does."""
         theta = np.atleast_2d(proposal.theta)[events]
         w = np.exp(np.asarray(proposal.log_weight, dtype=float)[events])
-        self.pool.add(self, theta, w)
-        self.pool.refit(self)
-        self.n_refined += 1
+        n_novel = self._watch(theta, w) if self._watching else 0
+        if self.refitting:
+            self.pool.add(self, theta, w)
+            self.pool.refit(self)
+            self.n_refined += 1
+            if self.n_refined >= self.options["refine"] or self.pool.ess >= self.options["refine_ess"]:
+                self.refitting = False
         self.n_updates += 1
-        if self.n_refined >= self.options["refine"] or self.pool.ess >= self.options["refine_ess"]:
+        if not self.refitting and not self._watching:
             self.refining = False
             self._adapting = False
         info = {"level": 0.0, "done": not self._adapting, "converged": True, "refining": True,
                 "n_events": int(events.sum()), "pool_ess": self.pool.ess, "n": int(events.size),
-                "stage": int(proposal.stage)}
-        self.history.append({k: info[k] for k in ("stage", "level", "n_events", "n", "pool_ess")})
+                "stage": int(proposal.stage), "novel_events": n_novel, "novel_total": self.n_novel}
+        self.history.append({k: info[k] for k in ("stage", "level", "n_events", "n", "pool_ess", "novel_events")})
         return info
+
+    @property
+    def _watching(self) -> bool:
+        """Whether stages from the final mixture feed a novelty component (option ``novelty``)."""
+        return self.options["novelty"] > 0.0 and bool(self._cont)
+
+    def _watch(self, theta: np.ndarray, w: np.ndarray) -> int:
+        """Add the events where the adapted parts of the mixture put less than ``novel_ratio``
+        of p's density (``((1 - eps - keep - nov) q + keep q_1) / (1 - eps - nov) < novel_ratio p``)
+        to the novelty pool, weighted by their likelihood ratios (so the pool estimates p
+        restricted to the failures the proposal misses), and refit the novelty component: the
+        pool's mean and covariance on the latents, principal stds at least :data:`NOVEL_FLOOR`.
+        Returns how many events joined."""
+        if not theta.shape[0]:
+            return 0
+        eps, _, nov = self._shares()
+        z = self.gauss.to_latent(theta[:, self._cont])
+        adapted = special.logsumexp(np.stack(self._adapted_terms(theta, z, None)), axis=0) - math.log1p(-eps - nov)
+        novel = adapted < math.log(self.options["novel_ratio"])
+        if novel.any():
+            self.novel_pool.add(self, theta[novel], w[novel])
+            self.n_novel += int(novel.sum())
+            self._fit_novel()
+        return int(novel.sum())
+
+    def _fit_novel(self) -> None:
+        """The novelty component from the novelty pool's weighted moments (None while it is empty)."""
+        sw, s1, s2 = self.novel_pool.lat
+        if not sw > 0:
+            return
+        m = s1 / sw
+        self.novel = _LatentGaussian(self.gauss.maps, NOVEL_FLOOR)
+        self.novel.mean = m
+        self.novel.cov = _floor_cov(s2 / sw - np.outer(m, m), NOVEL_FLOOR)
 
     # ---------------------------------------------------------------------- state
     def state_dict(self) -> dict:
@@ -1032,8 +1128,11 @@ class CrossEntropySampler(Sampler):
             "latent_gaussian": self.gauss.get() if self._cont else None,
             "latent_kind": self.gauss.kind,
             "refining": self.refining,
+            "refitting": self.refitting,
             "n_refined": self.n_refined,
             "pool": self.pool.get(),
+            "novel_pool": self.novel_pool.get(),
+            "n_novel": self.n_novel,
             "anchor": None if self.anchor is None else {
                 "families": [{"kind": f.kind, **f.get()} for f in self.anchor[1]],
                 "latent_gaussian": self.anchor[0].get() if self._cont else None},
@@ -1064,9 +1163,14 @@ class CrossEntropySampler(Sampler):
             self._set_q(*self.anchor, d["anchor"])
         self.n_updates = int(d["n_updates"])
         self.refining = bool(d.get("refining", False))
+        self.refitting = bool(d.get("refitting", self.refining))
         self.n_refined = int(d.get("n_refined", 0))
         if d.get("pool") is not None:
             self.pool.set(d["pool"])
+        if d.get("novel_pool") is not None:
+            self.novel_pool.set(d["novel_pool"])
+            self.n_novel = int(d.get("n_novel", 0))
+            self._fit_novel()
         self._adapting = bool(d["adapting"])
         self.converged = bool(d["converged"])
         self.level = decode_float(d["level"])
