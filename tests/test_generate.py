@@ -413,6 +413,6 @@ def test_ce_with_a_novelty_component_resumes_identically_and_reports_it(tmp_path
     assert shard_hashes(tmp_path / "part") == shard_hashes(tmp_path / "whole")
     capsys.readouterr()
     args = ["generate", str(CUT_IN), "--out", str(tmp_path / "cli"), "--budget", "4000", "--seed", "1",
-            "--stage-size", "400", "--shard-size", "200", "-q", *sum((["--option", f"{k}={v}"] for k, v in options.items()), [])]
+            "--stage-size", "400", "--shard-size", "200", "-q", *[arg for k, v in options.items() for arg in ("--option", f"{k}={v}")]]
     assert cli.main(args) == 0
     assert f"novelty component: fitted on {whole['sampler_state']['n_novel']} events" in capsys.readouterr().out

@@ -76,7 +76,7 @@ def test_novelty_multiplies_a_region_no_level_leads_to_and_keeps_the_estimate_ho
 
 def test_weights_stay_exact_with_the_novelty_component():
     model = HiddenSecondRegion()
-    s, th, lw, _ = _run(model, 1, stages=30, **DIVERSE)
+    s, *_ = _run(model, 1, stages=30, **DIVERSE)
     assert s.novel is not None
     prop = s.propose(20_000, 999)
     assert np.allclose(prop.log_weight, model.space.logpdf(prop.theta) - s.log_q_mix(prop.theta))
@@ -110,7 +110,7 @@ def test_without_novel_events_nothing_changes_but_the_stages_go_on():
     """On a failure set that q covers, no event is novel: the mixture stays the usual one, and
     stages keep watching (adapting) while the run lasts."""
     model = GaussianTail(2, 1e-4)
-    s, th, lw, r = _run(model, 3, stages=10, novelty=0.2)
+    s, *_ = _run(model, 3, stages=10, novelty=0.2)
     assert s.n_novel == 0 and s.novel is None and s._shares()[2] == 0.0
     assert s.adapting and s.estimable and not s.refitting
     ref = get_sampler("ce", model.space, 3)
