@@ -79,6 +79,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise ScenarioGenError(f"--out {args.out}: the output file must end in .npz")
     if args.every < 1:
         raise ScenarioGenError(f"--every: record_every must be a positive number of steps, got {args.every}")
+    if args.every > spec.steps and not args.metrics_only:
+        raise ScenarioGenError(f"--every {args.every}: {spec.name} runs {spec.steps} steps, so only its first "
+                               f"frame would be kept; give at most {spec.steps}, or --metrics-only")
     check_output_file(args.out)  # before the simulations, not after them
     need = args.n * record_bytes(spec, None if args.metrics_only else args.every)
     if need > _memory_bytes() // 2:

@@ -212,6 +212,7 @@ def test_worker_count_does_not_change_the_output(tmp_path):
     (["--sampler", "magic"], "unknown sampler"),
     ([], "--count"),
     (["--every", "0"], "--every must be a positive"),
+    (["--every", "1000"], "so only its first frame would be kept"),
     (["--sampler", "splitting", "--budget", "50"], "smaller than one stage of splitting"),
     (["--option", "keep=foo"], "option 'keep' of sampler 'ce' must be a finite number, got 'foo'"),
 ])

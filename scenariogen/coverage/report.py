@@ -421,7 +421,11 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
                        synthetic_groups=syn.groups)
         bar.update(1)
     except ValueError as exc:
-        raise ScenarioGenError(f"cannot score: {exc}") from None
+        hint = ""
+        if "too few usable samples" in str(exc):  # short logs or a long window leave few windows
+            hint = ("; a shorter --window (or --stride) gives more windows from the same logs, "
+                    "and more --real logs or a larger run give more of them")
+        raise ScenarioGenError(f"cannot score: {exc}{hint}") from None
     finally:
         bar.close()
     vs = verdicts(result, thresholds)

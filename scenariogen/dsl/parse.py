@@ -130,6 +130,7 @@ class _Ctx:
         self.problems: list[Problem] = []
         self.params: dict[str, Parameter] = {}  # declared in `params:`
         self.param_marks: dict[str, Mark] = {}
+        self.broken_params: set[str] = set()  # declared, with an error already reported there
         self.used: list[Parameter] = []  # in order of first use
 
     # ---------------------------------------------------------------- reporting
@@ -220,6 +221,8 @@ class _Ctx:
             return Const(float(x))
         if isinstance(x, str) and x.startswith("$"):
             name = x[1:]
+            if name in self.broken_params:
+                return None  # its declaration's error says what is wrong; '$name' is not unknown
             if name not in self.params:
                 known = list(self.params)
                 hint = did_you_mean(name, known) if known else "; declare it under 'params:'"
@@ -457,11 +460,14 @@ def _parse_params(c: _Ctx, root: YMap) -> None:
         mark = m.value_marks[name]
         if not isinstance(body, YMap):
             c.error(mark, path, f"expected a distribution (e.g. {{uniform: [0, 1]}}), got {_type_name(body)}")
+            c.broken_params.add(name)
             continue
         dist = c.distribution(body, path, ANY)
         if dist is not None:
             c.params[name] = Parameter(name, dist, discrete=isinstance(dist, Poisson))
             c.param_marks[name] = m.key_marks[name]
+        else:
+            c.broken_params.add(name)
 
 
 _ROAD_KEYS = {

@@ -88,6 +88,9 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
         raise ScenarioGenError("shard and stage sizes must be positive")
     if st.record_every < 1:
         raise ScenarioGenError(f"--every must be a positive number of steps, got {st.record_every}")
+    if st.record_every > spec.steps:
+        raise ScenarioGenError(f"--every {st.record_every}: {spec.name} runs {spec.steps} steps, so only its "
+                               f"first frame would be kept; give at most {spec.steps}")
     from ..sim.engine import MAX_CHUNK_BYTES, record_bytes
 
     per = record_bytes(spec, st.record_every)

@@ -125,6 +125,9 @@ EXPECTED: dict[str, list[tuple[int, int, str, str]]] = {
         (11, 8, "actors.leader.s.offset", "an offset of 0 to 50 m can put 'leader' on top of 'ego' in the same lane: "
                                           "keep |offset| >= 4.6 m"),
     ],
+    "47_inverted_param_used_later.yaml": [
+        (8, 17, "params.v0.uniform", "inverted bounds: low 30 is greater than high 20"),
+    ],
 }
 
 

@@ -256,3 +256,12 @@ def test_no_window_with_a_moving_ego_is_a_clear_error(small_npz, tmp_path):
     save_npz(dataclasses.replace(b, trajectories=traj), tmp_path / "parked.npz")
     with pytest.raises(ScenarioGenError, match="no window of 30 frames has a moving ego"):
         synthetic_descriptors(tmp_path / "parked.npz", window=3.0)
+
+
+def test_too_few_windows_to_score_says_what_gives_more(real_highway, tmp_path, capsys):
+    one = tmp_path / "one.npz"
+    save_npz(scenariogen.simulate(scenariogen.load_scenario(CUT_IN), n=1, seed=3), one)
+    code = main(["coverage", str(one), "--real", str(real_highway), "--out", str(tmp_path / "o"), "--window", "5", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and "too few usable samples" in err and "a shorter --window" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
