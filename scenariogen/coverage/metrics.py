@@ -30,6 +30,10 @@ from .descriptors import DESCRIPTOR_NAMES, RISKY_SIDE
 JOINT_TAIL_DESCRIPTORS = ("min_ttc", "min_thw", "min_distance", "ego_max_decel", "max_drac", "min_pet")
 
 
+class TooFewSamplesError(ValueError):
+    """Too few usable rows on one side to score (k-NN balls need more than k real rows)."""
+
+
 @dataclass(frozen=True)
 class CoverageSettings:
     """How to score: ``k`` of the k-NN balls, tail ``levels`` (shares of the real set, e.g. 0.05 =
@@ -461,7 +465,7 @@ def score(real: np.ndarray, synthetic: np.ndarray, *, names=DESCRIPTOR_NAMES, we
         w = w[oky]
     k = settings.k
     if len(Xs) < k + 2 or len(Ys) < 2:
-        raise ValueError(f"too few usable samples: {len(Xs)} real (need > {k + 1}), {len(Ys)} synthetic")
+        raise TooFewSamplesError(f"too few usable samples: {len(Xs)} real (need > {k + 1}), {len(Ys)} synthetic")
     notes = []
 
     tick("k-NN balls")

@@ -29,7 +29,7 @@ from ..errors import ScenarioGenError
 from ..sampling.base import jsonable
 from ..sim.io import check_output_dir, default_mode
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
-from .metrics import CoverageResult, CoverageSettings, score
+from .metrics import CoverageResult, CoverageSettings, TooFewSamplesError, score
 from .verdict import Thresholds, Verdict, summary, verdicts
 
 REPORT_FORMAT = "scenariogen-coverage/1"
@@ -420,12 +420,11 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
         result = score(rl.D, syn.D, weights=syn.weights, settings=settings, progress=tick, real_groups=rl.groups,
                        synthetic_groups=syn.groups)
         bar.update(1)
+    except TooFewSamplesError as exc:  # short logs or a long window leave few windows
+        raise ScenarioGenError(f"cannot score: {exc}; a shorter --window (or --stride) gives more windows from "
+                               "the same logs, and more --real logs or a larger run give more of them") from None
     except ValueError as exc:
-        hint = ""
-        if "too few usable samples" in str(exc):  # short logs or a long window leave few windows
-            hint = ("; a shorter --window (or --stride) gives more windows from the same logs, "
-                    "and more --real logs or a larger run give more of them")
-        raise ScenarioGenError(f"cannot score: {exc}{hint}") from None
+        raise ScenarioGenError(f"cannot score: {exc}") from None
     finally:
         bar.close()
     vs = verdicts(result, thresholds)
