@@ -549,18 +549,19 @@ def test_failure_diversity_over_seeds(benchmark, cut_in_spec, run_dirs):
 
 
 MINUTE_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
-MINUTE_CE_COUNT = 20_000  # about 30 s of default ce on 2 cores, 50 to 90 s with the novelty options
+MINUTE_CE_COUNT = 20_000  # about 30 s of default ce on 2 cores, 50 to 80 s with the diverse-set options
 MINUTE_MC_BUDGET = 190_000  # about 60 s of plain MC on 2 cores
-#: ce options for a diverse rare set (docs/sampling.md, "The novelty component"): p's share raised
-#: so that its draws find the failures no level leads to, and a component fitted on those
-MINUTE_NOVELTY = {"eps": 0.4, "keep": 0.0, "novelty": 0.2}
-MINUTE_RUNS = (("ce", {"count": MINUTE_CE_COUNT}), ("ce+novelty", {"count": MINUTE_CE_COUNT}),
+#: ce options for a diverse rare set (docs/sampling.md, "The novelty and exploring components"): p's
+#: share and the exploring component (p's latents widened) find the failures no level leads to,
+#: and the novelty component is fitted on those
+MINUTE_DIVERSE = {"eps": 0.2, "explore": 0.2, "keep": 0.0, "novelty": 0.2}
+MINUTE_RUNS = (("ce", {"count": MINUTE_CE_COUNT}), ("ce+diverse", {"count": MINUTE_CE_COUNT}),
                ("mc", {"budget": MINUTE_MC_BUDGET}))
 
 
 def test_failure_diversity_per_minute(benchmark, cut_in_spec, run_dirs):
     """What a user gets from about a minute of each sampler: every event of ``ce --count 20000``
-    (with default options, and with the novelty options :data:`MINUTE_NOVELTY`) against every
+    (with default options, and with the diverse-set options :data:`MINUTE_DIVERSE`) against every
     event of a plain-MC run of 190 000 simulations, counted the same way: conflict types,
     pile-ups among them, and occupied cells and clusters of the p-quantile grid; near-misses per
     minute from each run's own wall time. This is the issue's "near-misses per minute ... with
@@ -572,7 +573,7 @@ def test_failure_diversity_per_minute(benchmark, cut_in_spec, run_dirs):
         for seed in MINUTE_SEEDS:
             for name, kw in MINUTE_RUNS:
                 out = run_dirs()
-                options = MINUTE_NOVELTY if name == "ce+novelty" else {}
+                options = MINUTE_DIVERSE if name == "ce+diverse" else {}
                 t0 = time.perf_counter()
                 m = generate(spec, out, GenerateSettings(sampler=name.split("+")[0], target="near_miss", seed=seed,
                                                          sampler_options=options, **kw), progress=False)
@@ -588,7 +589,7 @@ def test_failure_diversity_per_minute(benchmark, cut_in_spec, run_dirs):
 
     benchmark.pedantic(measure, rounds=1, iterations=1)
     benchmark.extra_info.update(rows=rows, ce_count=MINUTE_CE_COUNT, mc_budget=MINUTE_MC_BUDGET,
-                                novelty_options=MINUTE_NOVELTY, **machine_info())
+                                diverse_options=MINUTE_DIVERSE, **machine_info())
     for r in rows:
         print(f"  seed {r['seed']} {r['sampler']}: {r['events']} events in {r['simulations']} sims, "
               f"{r['wall_s']:.1f} s ({r['per_minute']:.0f} per minute); {len(r['conflict_types'])} conflict types, "

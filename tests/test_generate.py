@@ -393,14 +393,14 @@ def test_bad_sampler_option_is_refused_before_anything_runs(tmp_path, capsys, op
 
 
 def test_ce_with_a_novelty_component_resumes_identically_and_reports_it(tmp_path, capsys):
-    """With a novelty share, stages keep watching for under-sampled events as long as the run lasts
+    """With a novelty share (and an exploring one), stages keep watching for under-sampled events as long as the run lasts
     (each waits for the one before); a run stopped after the component exists resumes identically.
     ``novel_ratio=1`` counts every event where the adapted proposal is below p, so that a short run
     has some."""
     from scenariogen import cli
 
     spec = scenariogen.load_scenario(CUT_IN)
-    options = {"eps": 0.4, "keep": 0.1, "novelty": 0.2, "novel_ratio": 1.0}
+    options = {"eps": 0.2, "explore": 0.2, "keep": 0.1, "novelty": 0.2, "novel_ratio": 1.0}
     st = GenerateSettings(sampler="ce", target="near_miss", seed=1, budget=4000, shard_size=200, stage_size=400,
                           sampler_options=options)
     whole = generate(spec, tmp_path / "whole", st, progress=False)

@@ -771,7 +771,7 @@ class CrossEntropySampler(Sampler):
                "widen": 1.4, "adapt_widen": 1.5, "cat_floor": 0.1, "family": "gaussian",
                "latent_floor": 0.3, "adapt_floor": 0.0, "components": 3, "min_component": 0.05,
                "select": "bic", "keep": 0.2, "shrink": 0.3, "cat_shrink": 1.0, "refine": 10,
-               "refine_ess": 200.0, "novelty": 0.0, "novel_ratio": 0.1}
+               "refine_ess": 200.0, "novelty": 0.0, "novel_ratio": 0.1, "explore": 0.0, "explore_width": 1.5}
 
     def _check_options(self) -> None:
         o = self.options
@@ -790,6 +790,12 @@ class CrossEntropySampler(Sampler):
             raise ValueError(f"ce option novelty must be in [0, 1 - eps - keep), got {o['novelty']}")
         if o["novelty"] > 0.0 and o["family"] != "gaussian":
             raise ValueError(f"ce option novelty needs family=gaussian, got family={o['family']!r}")
+        if not 0.0 <= o["explore"] < 1.0 - o["eps"] - o["keep"] - o["novelty"]:
+            raise ValueError(f"ce option explore must be in [0, 1 - eps - keep - novelty), got {o['explore']}")
+        if o["explore"] > 0.0 and o["family"] != "gaussian":
+            raise ValueError(f"ce option explore needs family=gaussian, got family={o['family']!r}")
+        if not 1.0 <= o["explore_width"] <= 4.0:
+            raise ValueError(f"ce option explore_width must be in [1, 4], got {o['explore_width']}")
         if not 0.0 < o["novel_ratio"] <= 1.0:
             raise ValueError(f"ce option novel_ratio must be in (0, 1], got {o['novel_ratio']}")
         if not o["std_floor"] > 0.0:
@@ -841,6 +847,9 @@ class CrossEntropySampler(Sampler):
         self.novel_pool = _EventPool(self.gauss.k if self._cont else 0, [])
         self.novel: _LatentGaussian | None = None
         self.n_novel = 0
+        # the exploring component: p's latents widened to N(0, explore_width^2 I)
+        self.explorer = _LatentGaussian(maps, 0.0)
+        self.explorer.cov = np.eye(len(maps)) * float(self.options["explore_width"]) ** 2
         self.n_refined = 0
         self.refining = False
         self.refitting = False  # refining stages still refit q (else they only watch for novel events)
@@ -909,38 +918,41 @@ class CrossEntropySampler(Sampler):
         final = self.estimable if final is None else final
         return self.space.logpdf(theta) - self._log_ratio(theta, final)
 
-    def _shares(self) -> tuple[float, float, float]:
-        """(eps, keep, novelty): the final mixture's shares of p, of the kept first-level proposal
-        and of the novelty component (each 0 until there is one)."""
+    def _shares(self) -> tuple[float, float, float, float]:
+        """(eps, keep, novelty, explore): the final mixture's shares of p, of the kept first-level
+        proposal, of the novelty component (each 0 until there is one) and of the exploring one."""
         return (float(self.options["eps"]), float(self.options["keep"]) if self.anchor is not None else 0.0,
-                float(self.options["novelty"]) if self.novel is not None else 0.0)
+                float(self.options["novelty"]) if self.novel is not None else 0.0, float(self.options["explore"]))
 
     def _adapted_terms(self, theta: np.ndarray, z: np.ndarray | None, lr: np.ndarray | None) -> list:
         """log(share * q/p) of the adapted parts of the final mixture: q and the kept q_1."""
-        eps, keep, nov = self._shares()
+        eps, keep, nov, exp = self._shares()
         if lr is None:
             lr = self._log_ratio(theta, True, z)
-        terms = [math.log1p(-eps - keep - nov) - lr]
+        terms = [math.log1p(-eps - keep - nov - exp) - lr]
         if keep > 0.0:
             terms.append(math.log(keep) - self._log_ratio(theta, True, z, q=self.anchor))
         return terms
 
     def _final_log_weight(self, theta: np.ndarray, z: np.ndarray | None = None,
                           lr: np.ndarray | None = None) -> np.ndarray:
-        """log p - log q_mix of the final mixture ``(1 - eps - keep - nov) q + keep q_1 + nov q_n + eps p``:
-        ``-log(... q/p + keep q_1/p + nov q_n/p + eps)``; ``lr``: log p - log q when known."""
-        eps, _, nov = self._shares()
-        if self._cont and z is None and nov > 0.0:
+        """log p - log q_mix of the final mixture ``(1 - eps - keep - nov - exp) q + keep q_1 + nov q_n
+        + exp q_e + eps p``: ``-log(... q/p + keep q_1/p + nov q_n/p + exp q_e/p + eps)``; ``lr``:
+        log p - log q when known."""
+        eps, _, nov, exp = self._shares()
+        if self._cont and z is None and (nov > 0.0 or exp > 0.0):
             z = self.gauss.to_latent(theta[:, self._cont])
         terms = self._adapted_terms(theta, z, lr)
         if nov > 0.0:
             terms.append(math.log(nov) - self.novel.log_ratio(z, 1.0))
+        if exp > 0.0:
+            terms.append(math.log(exp) - (self.explorer.log_ratio(z, 1.0) if self._cont else 0.0))
         if eps > 0.0:
             terms.append(np.full(theta.shape[0], math.log(eps)))
         return -special.logsumexp(np.stack(terms), axis=0) if len(terms) > 1 else -terms[0]
 
     def log_q_mix(self, theta: np.ndarray) -> np.ndarray:
-        """log of the final proposal ``(1 - eps - keep - nov) q + keep q_1 + nov q_n + eps p``."""
+        """log of the final proposal ``(1 - eps - keep - nov - exp) q + keep q_1 + nov q_n + exp q_e + eps p``."""
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         return self.space.logpdf(theta) - self._final_log_weight(theta)
 
@@ -975,32 +987,36 @@ class CrossEntropySampler(Sampler):
         if self._adapting and not self.refining:
             theta, lw, _ = self._from_q(u[:, :d], final=False, uc=u[:, d])
             return Proposal(theta, lw, int(stage), self.level, offset)
-        # the last column picks the final mixture's part: p below eps, the kept first-level
-        # proposal up to eps + keep, the novelty component up to eps + keep + nov, q above;
-        # rescaled to [0, 1) it picks a mixture component
-        eps, keep, nov = self._shares()
+        # the last column picks the final mixture's part: p below eps, the exploring component up
+        # to eps + exp, the kept first-level proposal up to eps + exp + keep, the novelty component
+        # up to eps + exp + keep + nov, q above; rescaled to [0, 1) it picks a mixture component
+        eps, keep, nov, exp = self._shares()
         c = u[:, d]
         theta = np.empty((n, d))
         lw = np.empty(n)
-        from_p = c < eps
-        from_a = (c >= eps) & (c < eps + keep)
-        from_n = (c >= eps + keep) & (c < eps + keep + nov)
-        from_q = c >= eps + keep + nov
+        cuts = np.cumsum([eps, exp, keep, nov])
+        from_p = c < cuts[0]
+        from_e = (c >= cuts[0]) & (c < cuts[1])
+        from_a = (c >= cuts[1]) & (c < cuts[2])
+        from_n = (c >= cuts[2]) & (c < cuts[3])
+        from_q = c >= cuts[3]
         if from_p.any():
             theta[from_p] = self.space.from_unit(u[from_p, :d])
             lw[from_p] = self._final_log_weight(theta[from_p])
+        for rows, part in ((from_e, self.explorer), (from_n, self.novel)):
+            if rows.any():  # a latent normal for the continuous parameters, the discrete ones from p
+                theta[rows] = self.space.from_unit(u[rows, :d])
+                z = part.sample_latent(u[rows][:, self._cont], 1.0)
+                if self._cont:
+                    theta[np.ix_(rows, self._cont)] = self.gauss.to_theta(z)
+                lw[rows] = self._final_log_weight(theta[rows], z)
         if from_a.any():
-            theta[from_a], _, z = self._from_q(u[from_a, :d], final=True, uc=(c[from_a] - eps) / keep,
+            theta[from_a], _, z = self._from_q(u[from_a, :d], final=True, uc=(c[from_a] - cuts[1]) / keep,
                                                q=self.anchor)
             lw[from_a] = self._final_log_weight(theta[from_a], z)
-        if from_n.any():  # the novelty component: its latent normal, the discrete parameters from p
-            theta[from_n] = self.space.from_unit(u[from_n, :d])
-            z = self.novel.sample_latent(u[from_n][:, self._cont], 1.0)
-            theta[np.ix_(from_n, self._cont)] = self.gauss.to_theta(z)
-            lw[from_n] = self._final_log_weight(theta[from_n], z)
         if from_q.any():
             theta[from_q], lr, z = self._from_q(u[from_q, :d], final=True,
-                                                uc=(c[from_q] - eps - keep - nov) / (1.0 - eps - keep - nov))
+                                                uc=(c[from_q] - cuts[3]) / (1.0 - cuts[3]))
             lw[from_q] = self._final_log_weight(theta[from_q], z, lr)
         return Proposal(theta, lw, int(stage), 0.0 if self.converged else self.level, offset)
 
@@ -1095,9 +1111,10 @@ class CrossEntropySampler(Sampler):
         Returns how many events joined."""
         if not theta.shape[0]:
             return 0
-        eps, _, nov = self._shares()
+        eps, _, nov, exp = self._shares()
         z = self.gauss.to_latent(theta[:, self._cont])
-        adapted = special.logsumexp(np.stack(self._adapted_terms(theta, z, None)), axis=0) - math.log1p(-eps - nov)
+        adapted = (special.logsumexp(np.stack(self._adapted_terms(theta, z, None)), axis=0)
+                   - math.log1p(-eps - nov - exp))
         novel = adapted < math.log(self.options["novel_ratio"])
         if novel.any():
             self.novel_pool.add(self, theta[novel], w[novel])

@@ -1,7 +1,8 @@
-"""The novelty component of the cross-entropy sampler (option ``novelty``): the events that the
-adapted proposals under-sample are pooled with their likelihood ratios, and a component fitted
-on them joins the final mixture, so a failure region that no robustness level leads to is
-multiplied once p's share has drawn one event there, and the weights stay exact."""
+"""The novelty and exploring components of the cross-entropy sampler (options ``novelty`` and
+``explore``): the events that the adapted proposals under-sample are pooled with their likelihood
+ratios, and a component fitted on them joins the final mixture, so a failure region that no
+robustness level leads to is multiplied once p's share (or the exploring component, p's latents
+widened, which reaches p's tails more often) has drawn one event there; the weights stay exact."""
 
 from __future__ import annotations
 
@@ -74,24 +75,29 @@ def test_novelty_multiplies_a_region_no_level_leads_to_and_keeps_the_estimate_ho
     assert all(0.9 < x < 1.1 for x in ratios), ratios
 
 
-def test_weights_stay_exact_with_the_novelty_component():
+@pytest.mark.parametrize("options", [DIVERSE, {**DIVERSE, "eps": 0.2, "explore": 0.2}],
+                         ids=["novelty", "novelty+explore"])
+def test_weights_stay_exact_with_the_novelty_and_exploring_components(options):
     model = HiddenSecondRegion()
-    s, *_ = _run(model, 1, stages=30, **DIVERSE)
+    s, *_ = _run(model, 1, stages=30, **options)
     assert s.novel is not None
     prop = s.propose(20_000, 999)
     assert np.allclose(prop.log_weight, model.space.logpdf(prop.theta) - s.log_q_mix(prop.theta))
-    assert prop.log_weight.max() <= -np.log(DIVERSE["eps"]) + 1e-9
+    assert prop.log_weight.max() <= -np.log(options["eps"]) + 1e-9
     # E_q[p / q] = 1 checks that the mixture's density is normalised (shares and components)
     w = np.exp(prop.log_weight)
     assert abs(w.mean() - 1.0) < 4 * w.std() / np.sqrt(w.size)
-    # q_mix written out: its parts' densities by hand, the novelty part a plain normal on theta
-    eps, keep, nov = s._shares()
+    # q_mix written out: its parts' densities by hand, the novelty and exploring parts plain
+    # normals on theta
+    eps, keep, nov, exp = s._shares()
+    assert exp == options.get("explore", 0.0)
     z = prop.theta  # standard-normal parameters: the latents are theta itself
     p = np.exp(model.space.logpdf(z))
     q = p * np.exp(-s._log_ratio(z, True))
     q1 = p * np.exp(-s._log_ratio(z, True, q=s.anchor))
     qn = stats.multivariate_normal(s.novel.mean, s.novel.cov).pdf(z)
-    mix = (1 - eps - keep - nov) * q + keep * q1 + nov * qn + eps * p
+    qe = stats.multivariate_normal(np.zeros(2), s.options["explore_width"] ** 2 * np.eye(2)).pdf(z)
+    mix = (1 - eps - keep - nov - exp) * q + keep * q1 + nov * qn + exp * qe + eps * p
     assert np.allclose(prop.log_weight, np.log(p) - np.log(mix))
 
 
@@ -119,12 +125,38 @@ def test_without_novel_events_nothing_changes_but_the_stages_go_on():
     assert np.allclose(prop.log_weight, model.space.logpdf(prop.theta) - ref.log_q_mix(prop.theta))
 
 
+def test_exploring_component_reaches_a_tail_region_sooner_and_keeps_the_estimate_honest():
+    """Region B lies in p's tails (x0 < -2.5, x1 > 1): p puts 1e-3 of its mass there, the
+    exploring component N(0, 1.5^2 I) 12 times more. Without a novelty component, a share of it
+    draws region B several times more often than the same share of p, and the weights (bounded
+    by 1/eps, p's share being there too) keep the estimate within 10 %."""
+    model = HiddenSecondRegion()
+
+    def in_region(theta):
+        return int(((theta[:, 0] < -2.5) & (theta[:, 1] > 1.0)).sum())
+
+    plain_b, explore_b, ratios = [], [], []
+    for seed in range(4):
+        _, th, _, _ = _run(model, seed, stages=20, eps=0.4, keep=0.1)
+        plain_b.append(in_region(th))
+        _, th, lw, r = _run(model, seed, stages=20, eps=0.2, explore=0.2, keep=0.1)
+        explore_b.append(in_region(th))
+        ratios.append(estimate_probability(r, lw).p / model.p)
+        assert lw.max() <= -np.log(0.2) + 1e-9
+    assert sum(explore_b) > 4 * sum(plain_b) > 0, (plain_b, explore_b)
+    assert all(0.9 < x < 1.1 for x in ratios), ratios
+
+
 @pytest.mark.parametrize(("options", "message"), [
     ({"novelty": 0.5, "eps": 0.3, "keep": 0.2}, "novelty must be in"),
     ({"novelty": -0.1}, "novelty must be in"),
     ({"novelty": 0.2, "family": "product"}, "needs family=gaussian"),
     ({"novel_ratio": 0.0}, "novel_ratio must be in"),
+    ({"explore": 0.5, "eps": 0.3, "novelty": 0.1}, "explore must be in"),
+    ({"explore": -0.1}, "explore must be in"),
+    ({"explore": 0.2, "family": "mixture"}, "explore needs family=gaussian"),
+    ({"explore_width": 0.8}, "explore_width must be in"),
 ])
-def test_bad_novelty_options(options, message):
+def test_bad_novelty_and_explore_options(options, message):
     with pytest.raises(ValueError, match=message):
         get_sampler("ce", GaussianTail(2, 1e-3).space, 0, **options)
