@@ -75,21 +75,27 @@ near-miss 280 -> 170; 4 seeds, measured against 1 000 000 plain-MC runs) at a
 cost of about 9 % on GaussianTail(2, 1e-4).
 
 A failure region that no level leads to, because it hangs on a scenario's own
-randomness more than on theta, is reached only through p's share; option
-``novelty`` (a share of the final mixture, 0 = off) multiplies it once p has drawn
-an event there. Every stage from the final mixture then watches its events: those
-where the adapted parts put less than ``novel_ratio`` (0.1) of p's density,
-``((1 - eps - keep - nov) q + keep q_1) / (1 - eps - nov) < novel_ratio p``, join a
-pool with their likelihood ratios, and the *novelty component* q_n (the pool's mean
-and covariance on the latents, principal stds at least :data:`NOVEL_FLOOR`; the
-discrete parameters from p) joins the mixture:
-``(1 - eps - keep - nov) q + keep q_1 + nov q_n + eps p``. Since a stage's mixture
-depends only on earlier stages, such stages keep adapting for the whole run. On the
-highway cut-in the pile-ups (the cutter crashes into traffic, the ego meets the
-wreck; about 2.6e-5 under p) are such a region: with ``eps=0.4 keep=0 novelty=0.2``,
-``generate --count 20000`` found them in 6 of 8 seeds, and with them more conflict
-types than a minute of plain MC; in the other 2, p's share never drew one
-(``docs/sampling.md``).
+randomness more than on theta, is reached only by drawing it: through p's share,
+or through the *exploring component* q_e (option ``explore``, a share of the final
+mixture, 0 = off): p with the continuous latents widened to N(0, s^2 I),
+s = ``explore_width`` (1.5), which draws the edges of bounded ranges and the tails
+of unbounded ones, where such regions tend to lie, far more often than p. Option
+``novelty`` (a share, 0 = off) multiplies such a region once an event was drawn
+there. Every stage from the final mixture then watches its events: those where the
+adapted parts put less than ``novel_ratio`` (0.1) of p's density,
+``((1 - eps - keep - nov - exp) q + keep q_1) / (1 - eps - nov - exp) < novel_ratio p``,
+join a pool with their likelihood ratios, and the *novelty component* q_n (the
+pool's mean and covariance on the latents, principal stds at least
+:data:`NOVEL_FLOOR`; the discrete parameters from p) joins the mixture:
+``(1 - eps - keep - nov - exp) q + keep q_1 + nov q_n + exp q_e + eps p``. Since a
+stage's mixture depends only on earlier stages, such stages keep adapting for the
+whole run; p keeps its share, so weights stay below 1/eps. On the highway cut-in the
+pile-ups (the cutter crashes into traffic, the ego meets the wreck; about 3e-5
+under p, at the upper edges of the cutter's offset and trigger) are such a region:
+with ``eps=0.2 explore=0.2 keep=0 novelty=0.2``, ``generate --count 20000`` found
+them in 8 of 8 seeds, and with them at least as many conflict types as a minute of
+plain MC in all eight; without ``explore`` (``eps=0.4``), p's share never drew one
+in 2 of 8 (``docs/sampling.md``).
 """
 
 from __future__ import annotations
@@ -753,14 +759,16 @@ class CrossEntropySampler(Sampler):
     ``mixture`` family never refines), ``novelty`` / ``novel_ratio`` (share of the novelty
     component in final proposals, 0 = off, ``family='gaussian'`` only; an event is novel
     where the adapted parts put less than ``novel_ratio`` (0.1) of p's density there: see
-    the module docstring).
+    the module docstring), ``explore`` / ``explore_width`` (share of the exploring component
+    q_e in final proposals, 0 = off, ``family='gaussian'`` only: the continuous parameters'
+    latents from N(0, explore_width^2 I), 1.5, the discrete ones from p).
 
     Stage semantics: while ``adapting``, ``propose`` draws from p (before the
     first update) or from the current q, with ``log_weight = log p - log q``;
     ``update(proposal, robustness)`` takes the *whole* stage (join pieces with
     :meth:`Proposal.concat`), computes the level and refits q. While ``refining``
     (still ``adapting``, but ``estimable``), ``propose`` draws from the final
-    mixture ``(1 - eps - keep - nov) q + keep q_1 + nov q_n + eps p`` and ``update`` refits q on
+    mixture ``(1 - eps - keep - nov - exp) q + keep q_1 + nov q_n + exp q_e + eps p`` and ``update`` refits q on
     the pooled events (and, with ``novelty``, the novelty component q_n on the novel ones:
     then the sampler refines until the run ends); once not adapting, the mixture is fixed
     and ``update`` changes nothing. Rows of any stage are addressable by
@@ -1011,12 +1019,12 @@ class CrossEntropySampler(Sampler):
                     theta[np.ix_(rows, self._cont)] = self.gauss.to_theta(z)
                 lw[rows] = self._final_log_weight(theta[rows], z)
         if from_a.any():
-            theta[from_a], _, z = self._from_q(u[from_a, :d], final=True, uc=(c[from_a] - cuts[1]) / keep,
+            theta[from_a], _, z = self._from_q(u[from_a, :d], final=True, uc=(c[from_a] - eps - exp) / keep,
                                                q=self.anchor)
             lw[from_a] = self._final_log_weight(theta[from_a], z)
         if from_q.any():
-            theta[from_q], lr, z = self._from_q(u[from_q, :d], final=True,
-                                                uc=(c[from_q] - cuts[3]) / (1.0 - cuts[3]))
+            uc = (c[from_q] - eps - exp - keep - nov) / (1.0 - eps - exp - keep - nov)
+            theta[from_q], lr, z = self._from_q(u[from_q, :d], final=True, uc=uc)
             lw[from_q] = self._final_log_weight(theta[from_q], z, lr)
         return Proposal(theta, lw, int(stage), 0.0 if self.converged else self.level, offset)
 
@@ -1104,7 +1112,7 @@ class CrossEntropySampler(Sampler):
 
     def _watch(self, theta: np.ndarray, w: np.ndarray) -> int:
         """Add the events where the adapted parts of the mixture put less than ``novel_ratio``
-        of p's density (``((1 - eps - keep - nov) q + keep q_1) / (1 - eps - nov) < novel_ratio p``)
+        of p's density (``((1 - eps - keep - nov - exp) q + keep q_1) / (1 - eps - nov - exp) < novel_ratio p``)
         to the novelty pool, weighted by their likelihood ratios (so the pool estimates p
         restricted to the failures the proposal misses), and refit the novelty component: the
         pool's mean and covariance on the latents, principal stds at least :data:`NOVEL_FLOOR`.
