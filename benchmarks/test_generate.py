@@ -551,10 +551,10 @@ def test_failure_diversity_over_seeds(benchmark, cut_in_spec, run_dirs):
 MINUTE_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
 MINUTE_CE_COUNT = 20_000  # about 30 s of default ce on 2 cores, 50 to 80 s with the diverse-set options
 MINUTE_MC_BUDGET = 190_000  # about 60 s of plain MC on 2 cores
-#: ce options for a diverse rare set (docs/sampling.md, "The novelty and exploring components"): p's
+#: ce options for a diverse rare set (docs/sampling.md, "The exploring component"): p's
 #: share and the exploring component (p's latents widened) find the failures no level leads to,
 #: and the novelty component is fitted on those
-MINUTE_DIVERSE = {"eps": 0.2, "explore": 0.2, "keep": 0.0, "novelty": 0.2}
+MINUTE_DIVERSE = {"preset": "diverse"}  # eps=0.2 explore=0.2 keep=0 novelty=0.2
 MINUTE_RUNS = (("ce", {"count": MINUTE_CE_COUNT}), ("ce+diverse", {"count": MINUTE_CE_COUNT}),
                ("mc", {"budget": MINUTE_MC_BUDGET}))
 

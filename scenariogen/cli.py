@@ -324,7 +324,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def _add_sampler_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--option", action="append", default=None, metavar="KEY=VALUE",
-                   help="a sampler option, repeatable, e.g. --option family=mixture --option eps=0.2 for ce "
+                   help="a sampler option, repeatable, e.g. --option family=mixture --option eps=0.2 for ce, or "
+                        "--option preset=diverse for a rare set that keeps the rarer kinds of failure "
                         "(see docs/sampling.md)")
 
 

@@ -379,6 +379,8 @@ def test_sampler_options_reach_the_sampler_and_bind_the_run(tmp_path, capsys):
     ("famly=mixture", "unknown option(s) 'famly'"),
     ("eps=2", "eps must be in [0, 1)"),
     ("eps", "expects KEY=VALUE"),
+    ("preset=fast", "preset must be one of 'estimate', 'diverse'"),
+    ("explore=0.9", "explore must be in [0, 1 - eps - keep - novelty)"),
 ])
 def test_bad_sampler_option_is_refused_before_anything_runs(tmp_path, capsys, option, message):
     from scenariogen import cli

@@ -107,7 +107,14 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import optimize, special, stats
 
-from ..dsl.distributions import Choice, LogNormal, Normal, Poisson, Uniform
+from ..dsl.distributions import (
+    Choice,
+    LogNormal,
+    Normal,
+    ParameterSpace,
+    Poisson,
+    Uniform,
+)
 from .base import (
     Proposal,
     Sampler,
@@ -125,6 +132,13 @@ _Z_MAX = 8.2  # |latent| cap: Phi(8.2) rounds to 1 in double precision
 #: smallest principal std of the novelty component (latent units): one event makes a
 #: component of this width around it
 NOVEL_FLOOR = 0.5
+#: option sets named by the option ``preset``, under the options given beside it: ``estimate``
+#: (the defaults, tuned for honest intervals) and ``diverse`` (a rare set that keeps the kinds of
+#: failure no level leads to, through the exploring and novelty components; docs/sampling.md)
+PRESETS: dict[str, dict[str, float]] = {
+    "estimate": {},
+    "diverse": {"eps": 0.2, "explore": 0.2, "keep": 0.0, "novelty": 0.2},
+}
 
 # ------------------------------------------------------------------ 1-d families
 
@@ -761,7 +775,9 @@ class CrossEntropySampler(Sampler):
     where the adapted parts put less than ``novel_ratio`` (0.1) of p's density there: see
     the module docstring), ``explore`` / ``explore_width`` (share of the exploring component
     q_e in final proposals, 0 = off, ``family='gaussian'`` only: the continuous parameters'
-    latents from N(0, explore_width^2 I), 1.5, the discrete ones from p).
+    latents from N(0, explore_width^2 I), 1.5, the discrete ones from p), ``preset``
+    (``estimate``, the defaults, or ``diverse``: ``eps=0.2 explore=0.2 keep=0 novelty=0.2``,
+    see :data:`PRESETS`; options given beside it win).
 
     Stage semantics: while ``adapting``, ``propose`` draws from p (before the
     first update) or from the current q, with ``log_weight = log p - log q``;
@@ -779,7 +795,14 @@ class CrossEntropySampler(Sampler):
                "widen": 1.4, "adapt_widen": 1.5, "cat_floor": 0.1, "family": "gaussian",
                "latent_floor": 0.3, "adapt_floor": 0.0, "components": 3, "min_component": 0.05,
                "select": "bic", "keep": 0.2, "shrink": 0.3, "cat_shrink": 1.0, "refine": 10,
-               "refine_ess": 200.0, "novelty": 0.0, "novel_ratio": 0.1, "explore": 0.0, "explore_width": 1.5}
+               "refine_ess": 200.0, "novelty": 0.0, "novel_ratio": 0.1, "explore": 0.0, "explore_width": 1.5,
+               "preset": "estimate"}
+
+    def __init__(self, space: ParameterSpace, seed: int = 0, **options: Any) -> None:
+        preset = options.get("preset", "estimate")
+        if preset not in PRESETS:
+            raise ValueError(f"ce option preset must be one of {', '.join(map(repr, PRESETS))}, got {preset!r}")
+        super().__init__(space, seed, **{**PRESETS[preset], **options})
 
     def _check_options(self) -> None:
         o = self.options
