@@ -92,10 +92,10 @@ stage's mixture depends only on earlier stages, such stages keep adapting for th
 whole run; p keeps its share, so weights stay below 1/eps. On the highway cut-in the
 pile-ups (the cutter crashes into traffic, the ego meets the wreck; about 3e-5
 under p, at the upper edges of the cutter's offset and trigger) are such a region:
-with ``eps=0.2 explore=0.2 keep=0 novelty=0.2``, ``generate --count 20000`` found
-them in 8 of 8 seeds, and with them at least as many conflict types as a minute of
-plain MC in all eight; without ``explore`` (``eps=0.4``), p's share never drew one
-in 2 of 8 (``docs/sampling.md``).
+with ``preset=diverse`` (``eps=0.2 explore=0.2 keep=0 novelty=0.2``),
+``generate --count 20000`` found them in 8 of 8 seeds, and with them at least as
+many conflict types as a minute of plain MC in all eight; without ``explore``
+(``eps=0.4``), p's share never drew one in 2 of 8 (``docs/sampling.md``).
 """
 
 from __future__ import annotations
