@@ -825,8 +825,10 @@ class CrossEntropySampler(Sampler):
             raise ValueError(f"ce option explore must be in [0, 1 - eps - keep - novelty), got {o['explore']}")
         if o["explore"] > 0.0 and o["family"] != "gaussian":
             raise ValueError(f"ce option explore needs family=gaussian, got family={o['family']!r}")
-        if not 1.0 <= o["explore_width"] <= 4.0:
-            raise ValueError(f"ce option explore_width must be in [1, 4], got {o['explore_width']}")
+        if not 1.0 <= o["explore_width"] <= 2.0:
+            raise ValueError(f"ce option explore_width must be in [1, 2], got {o['explore_width']}")
+        if o["preset"] not in PRESETS:
+            raise ValueError(f"ce option preset must be one of {', '.join(map(repr, PRESETS))}, got {o['preset']!r}")
         if not 0.0 < o["novel_ratio"] <= 1.0:
             raise ValueError(f"ce option novel_ratio must be in (0, 1], got {o['novel_ratio']}")
         if not o["std_floor"] > 0.0:
@@ -977,7 +979,8 @@ class CrossEntropySampler(Sampler):
         if nov > 0.0:
             terms.append(math.log(nov) - self.novel.log_ratio(z, 1.0))
         if exp > 0.0:
-            terms.append(math.log(exp) - (self.explorer.log_ratio(z, 1.0) if self._cont else 0.0))
+            terms.append(math.log(exp) - (self.explorer.log_ratio(z, 1.0) if self._cont
+                                               else np.zeros(theta.shape[0])))
         if eps > 0.0:
             terms.append(np.full(theta.shape[0], math.log(eps)))
         return -special.logsumexp(np.stack(terms), axis=0) if len(terms) > 1 else -terms[0]

@@ -171,3 +171,17 @@ def test_the_diverse_preset_names_the_options_and_yields_to_the_ones_given():
     assert get_sampler("ce", space, 0).options["explore"] == 0.0  # the default preset: estimate
     with pytest.raises(ValueError, match="preset must be one of 'estimate', 'diverse'"):
         get_sampler("ce", space, 0, preset="fast")
+
+
+def test_exploring_share_with_discrete_parameters_only_keeps_exact_weights():
+    from scenariogen.dsl.distributions import Choice, Parameter, ParameterSpace, Poisson
+
+    space = ParameterSpace((Parameter("a", Choice((1.0, 2.0, 3.0), (0.2, 0.3, 0.5))), Parameter("b", Poisson(4.0))))
+    s = get_sampler("ce", space, 0, explore=0.2, eps=0.2)
+    st = 0
+    while s.adapting and not s.estimable:
+        prop = s.propose(500, st)
+        s.update(prop, np.where(prop.theta[:, 1] >= 7, -1.0, 7.0 - prop.theta[:, 1]))
+        st += 1
+    prop = s.propose(2000, st)
+    assert np.allclose(prop.log_weight, space.logpdf(prop.theta) - s.log_q_mix(prop.theta))
