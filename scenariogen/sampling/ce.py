@@ -799,13 +799,13 @@ class CrossEntropySampler(Sampler):
                "preset": "estimate"}
 
     def __init__(self, space: ParameterSpace, seed: int = 0, **options: Any) -> None:
-        preset = options.get("preset", "estimate")
-        if preset not in PRESETS:
-            raise ValueError(f"ce option preset must be one of {', '.join(map(repr, PRESETS))}, got {preset!r}")
-        super().__init__(space, seed, **{**PRESETS[preset], **options})
+        # an unknown preset adds nothing here and is refused by _check_options
+        super().__init__(space, seed, **{**PRESETS.get(options.get("preset", "estimate"), {}), **options})
 
     def _check_options(self) -> None:
         o = self.options
+        if o["preset"] not in PRESETS:
+            raise ValueError(f"ce option preset must be one of {', '.join(map(repr, PRESETS))}, got {o['preset']!r}")
         if not 0.0 < o["rho"] < 1.0:
             raise ValueError(f"ce option rho must be in (0, 1), got {o['rho']}")
         if not 0.0 < o["alpha"] <= 1.0:
@@ -827,8 +827,6 @@ class CrossEntropySampler(Sampler):
             raise ValueError(f"ce option explore needs family=gaussian, got family={o['family']!r}")
         if not 1.0 <= o["explore_width"] <= 2.0:
             raise ValueError(f"ce option explore_width must be in [1, 2], got {o['explore_width']}")
-        if o["preset"] not in PRESETS:
-            raise ValueError(f"ce option preset must be one of {', '.join(map(repr, PRESETS))}, got {o['preset']!r}")
         if not 0.0 < o["novel_ratio"] <= 1.0:
             raise ValueError(f"ce option novel_ratio must be in (0, 1], got {o['novel_ratio']}")
         if not o["std_floor"] > 0.0:
