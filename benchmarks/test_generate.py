@@ -357,7 +357,7 @@ GEN_SHARD = 2000
 
 def test_generate_throughput(benchmark, cut_in_spec, run_dirs, monkeypatch):
     from scenariogen.parallel import tasks as tasks_mod
-    from scenariogen.sim.kernels import step
+    from scenariogen.kernels import step
 
     spec = cut_in_spec
     timers = {"kernel": 0.0, "simulate": 0.0, "save": 0.0, "clusters": 0.0, "estimate": 0.0}

@@ -2,7 +2,7 @@
 
 The C reference (``shared/bench/limit_kernel.c``, built by ``reference.py``
 with ``gcc -O3 -march=native``, no fast-math) and
-``scenariogen.sim.kernels.reference_work`` (no fast-math either) simulate
+``benchmarks.reference_work`` (no fast-math either) simulate
 B = 1000 scenarios x N = 20 vehicles x 200 steps: IDM leader following with an
 O(N) same-lane leader scan, lateral P-control, kinematic bicycle with slip
 angle, and all-pairs circle distance and TTC. Both exclude initialisation from
@@ -40,7 +40,7 @@ def c_rate():
 
 @pytest.fixture(scope="module")
 def rw():
-    from scenariogen.sim.kernels import reference_work
+    from benchmarks import reference_work
 
     # compile (or load from the cache) every variant before anything is timed
     for run in (reference_work.run_serial, reference_work.run_parallel):

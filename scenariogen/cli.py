@@ -13,12 +13,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import DSLError, ScenarioGenError
+from .errors import DSLError, ParameterError, ScenarioGenError
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a reader that stopped early (`| head`)
 _CONFLICTS_SHOWN = 6  # conflict types printed after generate; the manifest holds all
+# the flag that sets each library parameter, for error messages
+_FLAGS = {"n": "-n", "record_every": "--every", "count": "--count", "budget": "--budget", "target": "--target",
+          "sampler": "--sampler", "seed": "--seed", "options": "--option", "shard_size": "--shard-size",
+          "stage_size": "--stage-size", "keep": "--keep", "event": "--event", "window": "--window",
+          "stride": "--stride", "limit": "--limit", "index": "--index", "chunk_size": "--chunk"}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -53,49 +58,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _memory_bytes() -> int:
-    """Physical memory of this machine (bytes); a large number where it cannot be read."""
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return 1 << 50
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate N scenarios drawn from the spec, save them to an .npz file and print a summary."""
     import numpy as np
     from tqdm import tqdm
 
-    from .dsl import load_scenario
-    from .errors import ScenarioGenError
-    from .sim import iter_batches, save_npz
-    from .sim.engine import concat, record_bytes
-    from .sim.io import check_output_file
+    from .api import load_scenario, simulate
+    from .data.files import check_output_file
+    from .data.npz import save_npz
 
     spec = load_scenario(args.scenario)
-    if args.n < 1:
-        raise ScenarioGenError(f"-n must be a positive number of scenarios, got {args.n}")
     if not args.out.endswith(".npz"):
         raise ScenarioGenError(f"--out {args.out}: the output file must end in .npz")
-    if args.every < 1:
-        raise ScenarioGenError(f"--every: record_every must be a positive number of steps, got {args.every}")
-    if args.every > spec.steps and not args.metrics_only:
-        raise ScenarioGenError(f"--every {args.every}: {spec.name} runs {spec.steps} steps, so only its first "
-                               f"frame would be kept; give at most {spec.steps}, or --metrics-only")
     check_output_file(args.out)  # before the simulations, not after them
-    need = args.n * record_bytes(spec, None if args.metrics_only else args.every)
-    if need > _memory_bytes() // 2:
-        raise ScenarioGenError(f"{args.n} scenarios would hold {need / 2**30:.1f} GiB of trajectories in memory "
-                               f"(this machine has {_memory_bytes() / 2**30:.0f} GiB); simulate fewer, record fewer "
-                               "frames (--every) or give --metrics-only")
-    record = "none" if args.metrics_only else "full"
-    parts = []
-    with tqdm(total=args.n, unit="scn", desc=spec.name, disable=args.quiet or None) as bar:
-        for chunk in iter_batches(spec, n=args.n, seed=args.seed, record=record, record_every=args.every,
-                                  chunk_size=args.chunk):
-            parts.append(chunk)
-            bar.update(chunk.size)
-    batch = concat(parts)
+    with tqdm(total=max(args.n, 0), unit="scn", desc=spec.name, disable=args.quiet or None) as bar:
+        batch = simulate(spec, args.n, seed=args.seed, record="none" if args.metrics_only else "full",
+                         record_every=args.every, chunk_size=args.chunk, progress=bar.update)
     save_npz(batch, args.out)
     print(f"{spec.name}: {batch.size} scenarios, {len(batch.agent_names)} agent slots, "
           f"{spec.steps} steps of {spec.dt:g} s -> {args.out}")
@@ -157,32 +135,30 @@ def _sampler_options(pairs: list[str] | None) -> dict:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Sample and simulate until --count target events are found or --budget simulations are spent."""
-    from .dsl import load_scenario
-    from .runs import GenerateSettings, generate
+    from .api import generate, load_scenario
 
     spec = load_scenario(args.scenario)
-    settings = GenerateSettings(
-        sampler=args.sampler, target=args.target or (spec.target or ""), seed=spec.seed if args.seed is None else args.seed,
-        count=args.count, budget=args.budget, shard_size=args.shard_size, stage_size=args.stage_size,
-        keep=args.keep, record_every=args.every, sampler_options=_sampler_options(args.option),
-    )
-    m = generate(spec, args.out, settings, resume=args.resume, progress=not args.quiet, backend=_backend(args))
-    t = m["totals"]
+    m = generate(spec, args.out, count=args.count, budget=args.budget, sampler=args.sampler, target=args.target,
+                 seed=args.seed, options=_sampler_options(args.option), shard_size=args.shard_size,
+                 stage_size=args.stage_size, keep=args.keep, record_every=args.every, resume=args.resume,
+                 backend=_backend(args), progress=not args.quiet)
+    t = m.totals
+    target = m.settings["target"]
     e = {k: float(v) if k in ("p", "ci_low", "ci_high", "rel_half_width", "ess") else v
-         for k, v in (m["estimate"] or {}).items()}  # the manifest writes non-finite numbers as strings
-    print(f"{spec.name}: {t['simulations']} simulations, {t['events']} '{settings.target}' events "
-          f"({t['kept']} scenarios kept) in {len(m['shards'])} shards -> {args.out}")
+         for k, v in (m.estimate or {}).items()}  # the manifest writes non-finite numbers as strings
+    print(f"{spec.name}: {t.simulations} simulations, {t.events} '{target}' events "
+          f"({t.kept} scenarios kept) in {len(m.shards)} shards -> {args.out}")
     if e:
-        print(f"  P({settings.target}) = {e['p']:.4g}  95% CI [{e['ci_low']:.4g}, {e['ci_high']:.4g}]  "
+        print(f"  P({target}) = {e['p']:.4g}  95% CI [{e['ci_low']:.4g}, {e['ci_high']:.4g}]  "
               f"rel. half-width {e['rel_half_width']:.3g}  ESS {e['ess']:.1f}")
         for w in e.get("warnings", []):
             print(f"  warning: {w}")
-    print(f"  distinct failure clusters among the events: {m.get('failure_clusters', 0)}")
-    types = m.get("conflict_types") or {}
+    print(f"  distinct failure clusters among the events: {m.failure_clusters or 0}")
+    types = m.conflict_types or {}
     if types:
         n = sum(types.values())
         # an importance sampler keeps more of the failures it steers towards: show their real shares too
-        under_p = (m.get("conflict_shares_under_p") or {}) if m["settings"]["sampler"] == "ce" else {}
+        under_p = (m.conflict_shares_under_p or {}) if m.settings["sampler"] == "ce" else {}
         print(f"  conflict types (other party, side, motion, contact, pile-up) among {n} events: {len(types)}")
         if under_p:
             print("    share among the events | weighted by p/q: the share under the scenario's own distributions")
@@ -191,7 +167,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             print(f"    {k / n:6.1%}{weighted}  {name}")
         if len(types) > _CONFLICTS_SHOWN:
             print(f"    ... {len(types) - _CONFLICTS_SHOWN} more in {Path(args.out) / 'manifest.json'}")
-    state = m.get("sampler_state") or {}
+    state = m.sampler_state or {}
     if float((state.get("options") or {}).get("novelty", 0.0)) > 0.0:
         n_novel = int(state.get("n_novel", 0))
         print(f"  novelty component: fitted on {n_novel} events the adapted proposal under-samples" if n_novel
@@ -203,49 +179,24 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     """Estimate P(event) with a sampler and a simulation budget."""
     import json
 
-    from .dsl import load_scenario
-    from .errors import ScenarioGenError
-    from .parallel import ParallelEvaluator
-    from .sampling import SAMPLERS, run_estimate
-
-    spec = load_scenario(args.scenario)
-    names = [e.name for e in spec.events]
-    if args.event not in names:
-        raise ScenarioGenError(f"--event {args.event!r} is not an event of {args.scenario} (events: {', '.join(names)})")
-    if args.sampler not in SAMPLERS:
-        raise ScenarioGenError(f"unknown sampler {args.sampler!r} (samplers: {', '.join(SAMPLERS)})")
-    if args.budget < 1:
-        raise ScenarioGenError(f"--budget must be a positive number of simulations, got {args.budget}")
-    if args.stage_size < 1:
-        raise ScenarioGenError(f"--stage-size must be a positive number of scenarios, got {args.stage_size}")
-    seed = spec.seed if args.seed is None else args.seed
-    options = _sampler_options(args.option)
-    from .runs.generate import check_sampler_options
-
-    if args.sampler == "splitting" and "n_particles" not in options:
-        if args.stage_size < 2:  # its particles: say so in the user's own terms, not n_particles'
-            raise ScenarioGenError(f"--stage-size is splitting's number of particles and must be at least 2, "
-                                   f"got {args.stage_size}")
-        options["n_particles"] = args.stage_size  # as run_estimate does
-    check_sampler_options(args.sampler, spec, options, args.budget)
-    # each call of evaluate takes the next global scenario indices, fanned out over the backend's workers
     from tqdm import tqdm
 
-    bar = tqdm(total=args.budget, unit="sim", desc=f"{spec.name} [{args.sampler}]",
+    from .api import estimate, load_scenario
+
+    spec = load_scenario(args.scenario)
+    bar = tqdm(total=max(args.budget, 0), unit="sim", desc=f"{spec.name} [{args.sampler}]",
                disable=args.quiet or args.json or None)  # None: only on a terminal
-    with _backend(args).session(spec) as session, bar:
-        evaluator = ParallelEvaluator(session, spec, args.event, seed)
-        events = [0]
+    events = [0]
 
-        def evaluate(theta):  # simulations done, and events found, on the bar
-            rob = evaluator(theta)
-            events[0] += int((rob < 0).sum())
-            bar.update(len(rob))
-            bar.set_postfix(events=events[0])
-            return rob
+    def progress(sims: int, found: int) -> None:  # simulations done, and events found, on the bar
+        events[0] += found
+        bar.update(sims)
+        bar.set_postfix(events=events[0])
 
-        est = run_estimate(args.sampler, spec.parameters, evaluate, args.budget, seed, n_per_stage=args.stage_size,
-                           **options)
+    with bar:
+        est = estimate(spec, args.event, budget=args.budget, sampler=args.sampler, seed=args.seed,
+                       stage_size=args.stage_size, options=_sampler_options(args.option), backend=_backend(args),
+                       progress=progress)
     if args.json:
         # strict JSON for other tools: non-finite numbers as the strings 'inf', '-inf', 'nan' (Estimate.to_dict)
         print(json.dumps({"event": args.event, "sampler": args.sampler, **est.to_dict()}, allow_nan=False))
@@ -260,7 +211,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 def cmd_formats(args: argparse.Namespace) -> int:
     """List the installed writers and readers with their versions and whether they can be used."""
-    from .export import readers, writers
+    from .export import writers
+    from .logs import readers
 
     for title, reg in (("writers", writers()), ("readers", readers())):
         found = reg.available()
@@ -283,7 +235,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Export a run directory to another format with a writer plugin."""
     from tqdm import tqdm
 
-    from .export import export
+    from .api import export
 
     bar = tqdm(unit="scn", desc=f"export {args.format}", disable=args.quiet or None)
 
@@ -291,26 +243,20 @@ def cmd_export(args: argparse.Namespace) -> int:
         bar.total = total
         bar.update(n)
 
-    try:
+    with bar:
         report = export(args.run_dir, args.format, args.out, only_events=args.only_events, limit=args.limit,
                         progress=progress)
-    finally:
-        bar.close()
     print(report.summary())
     return EXIT_OK
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     """Score a run's scenarios against real logs: tail coverage, fidelity, drift, collapse, artefacts."""
+    from .api import coverage
     from .coverage.metrics import CoverageSettings
-    from .coverage.report import coverage_report
 
-    for name in ("window", "stride"):
-        v = getattr(args, name)
-        if v is not None and not v > 0:
-            raise ScenarioGenError(f"--{name} must be a positive number of seconds, got {v}")
-    rep = coverage_report(args.run_dir, args.real, args.out, reader=args.reader, window=args.window,
-                          stride=args.stride, settings=CoverageSettings(seed=args.seed), progress=not args.quiet)
+    rep = coverage(args.run_dir, args.real, args.out, reader=args.reader, window=args.window, stride=args.stride,
+                   settings=CoverageSettings(seed=args.seed), progress=not args.quiet)
     c = rep["counts"]
     print(f"coverage of {c['synthetic']} synthetic windows against {c['real']} real windows -> {args.out}")
     print(f"  verdict: {rep['summary']}")
@@ -340,7 +286,7 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="scenariogen",
@@ -460,6 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+    except ParameterError as exc:  # a library parameter: name the flag that set it
+        print(f"error: {_FLAGS.get(exc.param, exc.param)}: {exc.detail}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except ScenarioGenError as exc:
         print(f"error: {exc}" if not isinstance(exc, DSLError) else str(exc), file=sys.stderr)
         return EXIT_USER_ERROR

@@ -56,3 +56,43 @@ class RoadError(ScenarioGenError):
 
 class SimulationError(ScenarioGenError):
     """A simulation request is inconsistent (bad theta shape, unknown parameter)."""
+
+
+class ParameterError(ScenarioGenError, ValueError):
+    """A function was given a value it cannot use; ``param`` names the library parameter (the CLI
+    names its own flag for it instead)."""
+
+    def __init__(self, param: str, message: str):
+        self.param = param
+        self.detail = message
+        super().__init__(f"{param}: {message}")
+
+
+class RunError(ScenarioGenError):
+    """A run directory cannot be used: missing, incomplete, damaged, or held by another writer."""
+
+
+class PluginError(ScenarioGenError):
+    """A plugin (writer or reader) is unknown, ambiguous, fails to import or has the wrong shape."""
+
+
+class MissingDependencyError(PluginError):
+    """A plugin or reader needs an optional dependency that is not installed; the message names the
+    extra to install."""
+
+
+class LogFormatError(ScenarioGenError):
+    """A log file cannot be read: names the file and, where known, the row or element.
+
+    ``file``: the path; ``where``: "row 17", "element <state> #3 of obstacle 363", ... or ""."""
+
+    def __init__(self, file, message: str, where: str = ""):
+        self.file = str(file)
+        self.where = where
+        self.detail = message
+        loc = f"{self.file}: {where}: " if where else f"{self.file}: "
+        super().__init__(loc + message)
+
+
+class TooFewSamplesError(ScenarioGenError):
+    """Too few usable rows on one side to score (k-NN balls need more than k real rows)."""

@@ -29,17 +29,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Callable, Iterable
 
-from .errors import ScenarioGenError
+from .errors import MissingDependencyError, PluginError
 
-__all__ = ["MissingDependencyError", "PluginEntry", "PluginError", "PluginStatus", "Registry"]
-
-
-class PluginError(ScenarioGenError):
-    """A plugin is unknown, ambiguous, fails to import or has the wrong shape."""
-
-
-class MissingDependencyError(PluginError):
-    """A plugin needs an optional dependency that is not installed."""
+__all__ = ["PluginEntry", "PluginStatus", "Registry"]
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ from shapely.geometry import Polygon
 from shapely.ops import unary_union
 
 from .errors import ScenarioGenError
-from .sim import layout as Lo
-from .sim.io import check_output_file, default_mode
+from .data import layout as Lo
+from .data.files import check_output_file, default_mode
 
 __all__ = ["FORMATS", "animation_frames", "load_run", "render", "render_animation", "render_frame"]
 
@@ -99,20 +99,19 @@ def load_run(path: str | Path, index: int) -> tuple[Any, int]:
     directory, whose kept scenarios are taken in the manifest's order, or a directory of ``.npz``
     shards, taken in name order) and return ``(batch, row)`` holding scenario number ``index``
     (counted over the file, or over the shards in order)."""
-    from .runs.manifest import read_manifest
-    from .sim.io import load_npz
+    from .data.npz import load_npz
+    from .data.run import MANIFEST, open_run
 
     path = Path(path)
     if not path.exists():
         raise ScenarioGenError(f"{path}: no such file or directory")
+    if path.is_dir() and (path / MANIFEST).exists():
+        run = open_run(path, complete=False)
+        if not any(rec.kept for rec in run.manifest.shards):
+            raise ScenarioGenError(f"{path}: the run kept no scenarios")
+        return run.scenario(index)
     if path.is_dir():
-        manifest = read_manifest(path)
-        if manifest is not None:
-            shards = [path / rec["file"] for rec in manifest["shards"] if rec.get("kept", 1) > 0]
-            if not shards:
-                raise ScenarioGenError(f"{path}: the run kept no scenarios")
-        else:
-            shards = sorted(p for p in path.glob("*.npz") if p.is_file())
+        shards = sorted(p for p in path.glob("*.npz") if p.is_file())
         if not shards:
             raise ScenarioGenError(f"{path}: directory holds no .npz shards and no run manifest")
     elif path.suffix == ".npz":
@@ -124,7 +123,7 @@ def load_run(path: str | Path, index: int) -> tuple[Any, int]:
     total = sum(counts)
     if not isinstance(index, (int, np.integer)) or not 0 <= index < total:
         span = f"0..{total - 1}" if total else "none"
-        raise ScenarioGenError(f"--index {index} out of range: {path} holds {total} scenarios (index {span})")
+        raise ScenarioGenError(f"index {index} out of range: {path} holds {total} scenarios (index {span})")
     start = 0
     for shard, count in zip(shards, counts):
         if index < start + count:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from scenariogen.cli import EXIT_OK, EXIT_USER_ERROR, main
-from scenariogen.sim import load_npz
+from scenariogen.data.npz import load_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 CUT_IN = ROOT / "scenarios" / "highway_cut_in.yaml"

@@ -15,8 +15,9 @@ import pytest
 
 from scenariogen import cli
 from scenariogen.errors import ScenarioGenError
-from scenariogen.runs import GenerateSettings, generate, read_manifest
-from scenariogen.sim.io import load_npz
+from scenariogen.data.run import read_manifest
+from scenariogen.runs import GenerateSettings, generate
+from scenariogen.data.npz import load_npz
 
 ROOT = Path(__file__).resolve().parents[1]
 BRAKE = ROOT / "scenarios" / "leader_hard_brake.yaml"

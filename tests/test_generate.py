@@ -15,7 +15,8 @@ import pytest
 import scenariogen
 from scenariogen.errors import ScenarioGenError
 from scenariogen.events.conflicts import conflict_names
-from scenariogen.runs import GenerateSettings, generate, load_run, read_manifest
+from scenariogen.data.run import open_run, read_manifest
+from scenariogen.runs import GenerateSettings, generate
 from scenariogen.runs.summary import conflict_types
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ import scenariogen  # noqa: E402
 from scenariogen.cli import main  # noqa: E402
 from scenariogen.errors import ScenarioGenError  # noqa: E402
 from scenariogen.render import animation_frames, load_run, render, render_animation, render_frame  # noqa: E402
-from scenariogen.sim import save_npz  # noqa: E402
+from scenariogen.data.npz import save_npz  # noqa: E402
 
 SCENARIOS = sorted(Path(__file__).resolve().parents[1].joinpath("scenarios").glob("*.yaml"))
 GIF_FRAMES = 12

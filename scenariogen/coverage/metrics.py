@@ -24,14 +24,11 @@ from scipy.spatial import cKDTree
 from scipy.stats import norm, rankdata
 from threadpoolctl import threadpool_limits
 
+from ..errors import TooFewSamplesError
 from .descriptors import DESCRIPTOR_NAMES, RISKY_SIDE
 
 # descriptors whose joint tail is "the dangerous situations"; the default risky set
 JOINT_TAIL_DESCRIPTORS = ("min_ttc", "min_thw", "min_distance", "ego_max_decel", "max_drac", "min_pet")
-
-
-class TooFewSamplesError(ValueError):
-    """Too few usable rows on one side to score (k-NN balls need more than k real rows)."""
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ScenarioGenError
-from ..sampling.base import jsonable
-from ..sim.io import check_output_dir, default_mode
+from ..data.files import jsonable
+from ..data.files import check_output_dir, default_mode
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
-from .metrics import CoverageResult, CoverageSettings, TooFewSamplesError, score
+from ..errors import TooFewSamplesError
+from .metrics import CoverageResult, CoverageSettings, score
 from .verdict import Thresholds, Verdict, summary, verdicts
 
 REPORT_FORMAT = "scenariogen-coverage/1"
@@ -56,7 +57,7 @@ def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
     the real side (:func:`scenariogen.logs.make_windows`): the ego present throughout and moving at
     its kind's least mean speed; a crashed ego standing still gives frozen, identical windows."""
     from ..logs.windows import min_ego_speed_default
-    from ..sim import layout as Lo
+    from ..data import layout as Lo
 
     T = traj.shape[2]
     W = min(W, T)
@@ -81,18 +82,18 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     each scenario into ego windows every ``stride`` seconds (default: the window)."""
     from tqdm import tqdm
 
-    from ..runs.manifest import open_complete_run, read_shard
-    from ..sim.io import load_npz
+    from ..data.npz import load_npz
+    from ..data.run import open_run
 
     run = Path(run)
     if not run.exists():
         raise ScenarioGenError(f"{run}: no such run directory or .npz file")
     if run.is_dir():
-        manifest = open_complete_run(run)
-        shards = [(run / rec["file"], rec) for rec in manifest["shards"] if rec["kept"] > 0]
-        info = {"kind": "run", "path": str(run), "spec_name": manifest.get("spec_name"),
-                "spec_hash": manifest.get("spec_hash"), "settings": manifest.get("settings"),
-                "totals": manifest.get("totals"), "complete": manifest.get("complete")}
+        opened = open_run(run)
+        m = opened.manifest
+        shards = [(opened.shard_path(rec), rec) for rec in m.shards if rec.kept > 0]
+        info = {"kind": "run", "path": str(run), "spec_name": m.spec_name, "spec_hash": m.spec_hash,
+                "settings": m.settings, "totals": asdict(m.totals), "complete": m.complete}
         if not shards:
             raise ScenarioGenError(f"{run}: the run kept no scenarios to score")
     elif run.suffix.lower() == ".npz":
@@ -104,7 +105,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     dt = frames = None
     n_scen = 0
     for path, rec in tqdm(shards, desc="synthetic descriptors", unit="shard", disable=not progress or None):
-        b, sim = read_shard(run, rec) if rec is not None else (load_npz(path), None)
+        b, sim = opened.read_shard(rec) if rec is not None else (load_npz(path), None)
         if b.trajectories.shape[2] == 0:
             raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
         bdt = b.frame_dt()
@@ -142,9 +143,9 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
 
 def _log_paths(path: Path, reader) -> list[Path]:
     """The logs under a directory: files with a reader's extension and log directories (taken whole)."""
-    from ..logs import READERS
+    from ..logs import usable_readers
 
-    readers = [reader] if reader is not None else list(READERS.values())
+    readers = [reader] if reader is not None else usable_readers()
     exts = {e for r in readers for e in getattr(r, "extensions", ())}
     out = []
     for root, dirs, files in os.walk(path):
@@ -164,11 +165,7 @@ def _reader_object(name: str | None):
     distribution, before any log is read."""
     if name is None:
         return None, ""
-    from ..logs import READERS
-
-    if name in READERS:
-        return READERS[name], f"reader {name!r}"
-    from ..export import readers
+    from ..logs import readers
 
     reg = readers()
     obj = reg.get(name)  # raises listing the valid names
@@ -200,8 +197,8 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     ``dt`` seconds, each eligible vehicle taking the ego's role."""
     from tqdm import tqdm
 
-    from ..logs import LogFormatError, make_windows, read_log
-    from ..logs.base import MissingDependencyError
+    from ..errors import LogFormatError, MissingDependencyError
+    from ..logs import make_windows, read_log
 
     path = Path(path)
     if not path.exists():
@@ -247,15 +244,15 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
 
 
 def _all_readers():
-    from ..logs import READERS
+    from ..logs import usable_readers
 
-    return list(READERS.values())
+    return usable_readers()
 
 
 def _all_names():
-    from ..logs import READERS
+    from ..logs import readers
 
-    return list(READERS)
+    return readers().names()
 
 
 # ----------------------------------------------------------------------------- report
@@ -264,7 +261,7 @@ def _all_names():
 def report_dict(result: CoverageResult, vs: tuple[Verdict, ...], thresholds: Thresholds, synthetic: DescriptorSet,
                 real: DescriptorSet) -> dict:
     """Every number of the report as one JSON-ready dict."""
-    from .. import __version__
+    from .._version import __version__
 
     st = result.standardiser
     # strict JSON: an undefined (non-finite) number is null

@@ -28,10 +28,8 @@ import math
 from collections import Counter
 
 import numpy as np
-from numba import njit
 
-from ..sim import layout as Lo
-from ..sim.kernels.geometry import box_ttc
+from ..data import layout as Lo
 
 #: columns of :func:`conflict_codes`; side and motion are indices into SIDES and MOTIONS
 CODE_COLUMNS = ("party", "side", "motion", "contact", "pile_up")
@@ -39,29 +37,6 @@ SIDES = ("ahead", "left", "behind", "right")
 MOTIONS = ("parallel", "changing lanes", "crossing", "oncoming")
 #: m, lateral offset from its lane centre beyond which a lane-bound agent counts as changing lanes
 LANE_CHANGE_OFFSET = 0.5
-
-_F = {name: i for i, name in enumerate(Lo.FEATURES)}
-_X, _Y, _H, _V = _F["x"], _F["y"], _F["heading"], _F["speed"]  # plain ints: the jitted helper reads them too
-
-
-@njit(cache=True)
-def _min_ttc_frame(ego: np.ndarray, oth: np.ndarray, both: np.ndarray, size_e: np.ndarray, size_a: np.ndarray,
-                   horizon: float) -> int:
-    """The first frame (T,) where both are present with the smallest constant-velocity box TTC
-    between them (0 from the first frame they touch), or -1 when it is never finite. ``ego`` and
-    ``oth``: (T, F) trajectories with the features of ``layout.FEATURES``."""
-    best, frame = np.inf, -1
-    for f in range(both.shape[0]):
-        if not both[f]:
-            continue
-        e, o = ego[f], oth[f]
-        t = box_ttc(e[_X], e[_Y], e[_H], size_e[0], size_e[1], e[_V] * math.cos(e[_H]), e[_V] * math.sin(e[_H]),
-                    o[_X], o[_Y], o[_H], size_a[0], size_a[1], o[_V] * math.cos(o[_H]), o[_V] * math.sin(o[_H]),
-                    horizon)
-        if t < best:
-            best, frame = t, f
-    return frame
-
 
 def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, sizes: np.ndarray, agent_metrics: np.ndarray,
                    metrics: dict[str, np.ndarray], frame_dt: float, horizon: float) -> np.ndarray:
@@ -75,6 +50,8 @@ def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, sizes: np.ndarray
     motion are read at the moment of the closest call: the recorded frame of the smallest TTC
     to the party (within ``horizon``;
     the first frame of contact when they touched), else the frame of their closest approach."""
+    from ..kernels.conflicts import min_ttc_frame
+
     B, N, T = mask.shape
     out = np.zeros((B, len(CODE_COLUMNS)), np.int16)
     out[:, 0] = -1
@@ -91,7 +68,7 @@ def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, sizes: np.ndarray
         both = mask[b, 0] & mask[b, a]
         if not both.any():
             continue
-        f = _min_ttc_frame(trajectories[b, 0], trajectories[b, a], both, sizes[b, 0], sizes[b, a], float(horizon))
+        f = min_ttc_frame(trajectories[b, 0], trajectories[b, a], both, sizes[b, 0], sizes[b, a], float(horizon))
         if f < 0:  # no finite TTC: the closest approach, or the nearest frame both were present
             tc = agent_metrics[b, a, Lo.A_T_MIN_DIST]
             f = int(np.clip(round(tc / frame_dt), 0, T - 1)) if math.isfinite(tc) else T - 1
@@ -99,18 +76,18 @@ def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, sizes: np.ndarray
                 frames = np.flatnonzero(both)
                 f = int(frames[np.argmin(np.abs(frames - f))])
         ego, oth = trajectories[b, 0, f].astype(np.float64), trajectories[b, a, f].astype(np.float64)
-        h = float(ego[_H])
-        dx, dy = float(oth[_X] - ego[_X]), float(oth[_Y] - ego[_Y])
+        h = float(ego[Lo.F_HEADING])
+        dx, dy = float(oth[Lo.F_X] - ego[Lo.F_X]), float(oth[Lo.F_Y] - ego[Lo.F_Y])
         fwd, left = dx * math.cos(h) + dy * math.sin(h), -dx * math.sin(h) + dy * math.cos(h)
         ang = abs(math.atan2(left, fwd))
         side = 0 if ang <= math.pi / 4 else 2 if ang >= 3 * math.pi / 4 else (1 if left > 0 else 3)
-        dh = abs((float(oth[_H]) - h + math.pi) % (2 * math.pi) - math.pi)
-        off = float(oth[_F["offset"]])
+        dh = abs((float(oth[Lo.F_HEADING]) - h + math.pi) % (2 * math.pi) - math.pi)
+        off = float(oth[Lo.F_OFFSET])
         if dh > math.radians(150):
             motion = 3
         elif dh > math.radians(30):
             motion = 2
-        elif oth[_F["lane"]] >= 0 and math.isfinite(off) and abs(off) > LANE_CHANGE_OFFSET:
+        elif oth[Lo.F_LANE] >= 0 and math.isfinite(off) and abs(off) > LANE_CHANGE_OFFSET:
             motion = 1
         else:
             motion = 0

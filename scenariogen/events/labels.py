@@ -28,7 +28,7 @@ import numpy as np
 
 from ..dsl import schema as S
 from ..errors import SimulationError
-from ..sim import layout as Lo
+from ..data import layout as Lo
 
 def event_scores(
     spec: S.ScenarioSpec,

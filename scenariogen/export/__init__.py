@@ -9,35 +9,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..registry import PluginError, Registry
+from ..registry import Registry
 from .base import Progress, Writer, WriteReport, atomic_output, check_writer
 from .source import Chunk, ScenarioStream, open_source
 
 __all__ = [
-    "Chunk", "PluginError", "Progress", "ScenarioStream", "WriteReport", "Writer", "atomic_output",
-    "check_reader", "check_writer", "export", "open_source", "readers", "writers",
+    "Chunk", "Progress", "ScenarioStream", "WriteReport", "Writer", "atomic_output", "check_writer", "export",
+    "open_source", "writers",
 ]  # fmt: skip
 
 WRITERS_GROUP = "scenariogen.writers"
-READERS_GROUP = "scenariogen.readers"
-
-
-def check_reader(obj: object) -> list[str]:
-    """The problems with a reader plugin's shape: it needs a string ``name`` and a callable ``read``."""
-    problems = [] if isinstance(getattr(obj, "name", None), str) else ["'name' must be a string"]
-    if not callable(getattr(obj, "read", None)):
-        problems.append("'read' must be callable")
-    return problems
 
 
 def writers() -> Registry:
     """The installed writers (a fresh view of the installed distributions)."""
     return Registry(WRITERS_GROUP, "writer", check_writer)
-
-
-def readers() -> Registry:
-    """The installed readers."""
-    return Registry(READERS_GROUP, "reader", check_reader)
 
 
 def export(source, fmt: str, out: str | Path, *, only_events: bool = False, limit: int | None = None,

@@ -65,9 +65,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ScenarioGenError
-from ..registry import MissingDependencyError
-from ..sim import layout as Lo
-from ..sim.engine import Batch
+from ..errors import MissingDependencyError
+from ..data import layout as Lo
+from ..data.batch import Batch
 from .base import Writer
 from .lanemap import lane_geometry
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import ScenarioGenError
-from ..sim.io import check_output_dir, check_output_file, default_mode
+from ..data.files import check_output_dir, check_output_file, default_mode
 from .source import ScenarioStream, open_source
 
 __all__ = ["Progress", "WriteReport", "Writer", "atomic_output", "check_writer"]

@@ -68,8 +68,8 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import ScenarioGenError
-from ..sim import layout as Lo
-from ..sim.engine import Batch
+from ..data import layout as Lo
+from ..data.batch import Batch
 from .base import Writer
 from .lanemap import lane_geometry
 

@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ScenarioGenError
-from ..sim import layout as Lo
-from ..sim.engine import Batch
+from ..data import layout as Lo
+from ..data.batch import Batch
 from .base import Writer
 
 __all__ = ["JsonlReader", "JsonlWriter", "read_jsonl"]

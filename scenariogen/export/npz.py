@@ -56,9 +56,9 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ScenarioGenError
-from ..sim import layout as Lo
-from ..sim.engine import Batch
-from ..sim.io import write_arrays
+from ..data import layout as Lo
+from ..data.batch import Batch
+from ..data.npz import write_arrays
 from .base import Writer
 from .source import parse_spec
 

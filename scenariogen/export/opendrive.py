@@ -417,7 +417,7 @@ def xodr_bytes(road_spec, name: str) -> bytes:
     gives the same bytes."""
     net = opendrive_network(road_spec)
     root = ET.Element("OpenDRIVE")
-    from .. import __version__
+    from .._version import __version__
 
     ET.SubElement(root, "header", revMajor=str(REV_MAJOR), revMinor=str(REV_MINOR), name=name,
                   version="1.00", vendor=f"scenariogen {__version__}")

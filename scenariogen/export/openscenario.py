@@ -68,8 +68,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from ..errors import ScenarioGenError
-from ..sim import layout as Lo
-from ..sim.engine import Batch
+from ..data import layout as Lo
+from ..data.batch import Batch
 from .base import Writer
 from .npz import event_times
 from .opendrive import xodr_bytes

@@ -18,8 +18,8 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ScenarioGenError
-from ..runs.manifest import open_complete_run, read_shard
-from ..sim.engine import Batch
+from ..data.batch import Batch
+from ..data.run import Run, open_run
 
 CHUNK = 1000  # scenarios per chunk when the source is a Batch
 
@@ -106,37 +106,36 @@ def _batch_stream(batch: Batch, only_events: bool, limit: int | None) -> Scenari
 
 
 # ---- a run directory ---------------------------------------------------------------
-def _run_stream(run: Path, only_events: bool, limit: int | None) -> ScenarioStream:
-    if not run.is_dir():
-        why = "a file: export reads the run directories of 'scenariogen generate'" if run.exists() else "no such directory"
-        raise ScenarioGenError(f"{run}: not a run directory ({why})")
-    manifest = open_complete_run(run)
-    target = manifest["settings"]["target"]
-    count = sum(rec["events"] if only_events else rec["kept"] for rec in manifest["shards"])
+def _run_stream(path: Path, only_events: bool, limit: int | None) -> ScenarioStream:
+    if path.is_file():
+        raise ScenarioGenError(f"{path}: not a run directory (a file: export reads the run directories of "
+                               "'scenariogen generate')")
+    run = open_run(path)
+    m = run.manifest
+    target = m.settings["target"]
+    count = sum(rec.events if only_events else rec.kept for rec in m.shards)
     total = count if limit is None else min(count, limit)
-    run_facts = {k: manifest.get(k) for k in ("content_hash", "version", "spec_hash")}
-    run_facts.update(sampler=manifest["settings"]["sampler"], seed=manifest["settings"]["seed"],
-                     keep=manifest["settings"]["keep"], simulations=manifest["totals"]["simulations"],
-                     estimate=manifest.get("estimate"))
-    meta = {"spec_name": manifest["spec_name"], "spec_text": manifest["spec_text"], "target": target,
-            "parameters": list(manifest["parameters"]), "run": run_facts}
+    run_facts = {"content_hash": m.content_hash, "version": m.version, "spec_hash": m.spec_hash,
+                 "sampler": m.settings["sampler"], "seed": m.settings["seed"], "keep": m.settings["keep"],
+                 "simulations": m.totals.simulations, "estimate": m.estimate}
+    meta = {"spec_name": m.spec_name, "spec_text": m.spec_text, "target": target, "parameters": list(m.parameters),
+            "run": run_facts}
     stream = ScenarioStream(meta, total, iter(()))
-    stream._chunks = _run_chunks(run, manifest, target, only_events, total, stream)
+    stream._chunks = _run_chunks(run, target, only_events, total, stream)
     return stream
 
 
-def _run_chunks(run: Path, manifest: dict, target: str, only_events: bool, total: int,
-                stream: ScenarioStream) -> Iterator[Chunk]:
+def _run_chunks(run: Run, target: str, only_events: bool, total: int, stream: ScenarioStream) -> Iterator[Chunk]:
     left = total
-    for rec in manifest["shards"]:
+    for rec in run.manifest.shards:
         if left <= 0:
             return
-        if rec["kept"] == 0:
+        if rec.kept == 0:
             continue
-        batch, sim = read_shard(run, rec)
+        batch, sim = run.read_shard(rec)
         pos = np.minimum(np.searchsorted(sim["index"], batch.indices), len(sim["index"]) - 1)
         if np.any(sim["index"][pos] != batch.indices):
-            raise ScenarioGenError(f"{run / rec['file']}: kept scenarios do not match the shard's simulations")
+            raise ScenarioGenError(f"{run.shard_path(rec)}: kept scenarios do not match the shard's simulations")
         rows = np.arange(batch.size)
         if only_events:
             rows = rows[batch.labels[target]]

@@ -24,61 +24,79 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .av2 import Av2Reader
-from .base import LogFormatError, MissingDependencyError, Reader
-from .commonroad import CommonRoadReader
-from .ethucy import EthUcyReader
-from .native import ScenariogenReader, batch_to_scenes
+from ..errors import LogFormatError, PluginError
+from ..registry import Registry
+from .base import Reader
+from .native import batch_to_scenes
 from .scenes import LanePolyline, LogScenes, concat_scenes
 from .windows import make_windows
 
-READERS: dict[str, type[Reader]] = {r.name: r for r in (CommonRoadReader, Av2Reader, EthUcyReader, ScenariogenReader)}
+READERS_GROUP = "scenariogen.readers"
 
 
-def _pick(path: Path) -> type[Reader]:
+def check_reader(obj: object) -> list[str]:
+    """The problems with a reader plugin's shape: it needs a string ``name`` and a callable ``read``."""
+    problems = [] if isinstance(getattr(obj, "name", None), str) else ["'name' must be a string"]
+    if not callable(getattr(obj, "read", None)):
+        problems.append("'read' must be callable")
+    return problems
+
+
+def readers() -> Registry:
+    """The installed readers, built-in ones included (entry-point group ``scenariogen.readers``)."""
+    return Registry(READERS_GROUP, "reader", check_reader)
+
+
+def usable_readers(registry: Registry | None = None) -> list:
+    """Every reader that loads and has its dependencies, in name order (a broken plugin is left out:
+    ``scenariogen formats`` reports it)."""
+    return [st.plugin for st in (registry or readers()).available() if st.status == "ok"]
+
+
+def _pick(path: Path, found: list) -> object:
     if path.is_dir():
-        for r in (ScenariogenReader, Av2Reader):
+        for r in found:
             if r.sniff(path):
                 return r
         raise LogFormatError(path, "directory is neither a scenariogen run (manifest.json) nor an Argoverse 2 "
                                    "sensor log (annotations*.feather)")
     suffix = path.suffix.lower()
-    by_ext = [r for r in READERS.values() if suffix in r.extensions]
+    by_ext = [r for r in found if suffix in r.extensions]
     for r in by_ext:
         if r.sniff(path):
             return r
-    for r in READERS.values():
+    for r in found:
         if r not in by_ext and r.sniff(path):
             return r
     if by_ext:
         return by_ext[0]  # let the reader report what is wrong with the content
-    known = ", ".join(f"{r.name} ({' '.join(r.extensions)})" for r in READERS.values())
+    known = ", ".join(f"{r.name} ({' '.join(r.extensions)})" for r in found)
     raise LogFormatError(path, f"unknown log format; readers: {known}")
 
 
-def read_log(path, reader: str | type[Reader] | Reader | None = None, **options) -> LogScenes:
+def read_log(path, reader: str | Reader | None = None, **options) -> LogScenes:
     """Read one log file or directory into a :class:`LogScenes`.
 
-    ``reader``: a reader name (``commonroad``, ``av2``, ``eth-ucy``, ``scenariogen``), a reader
-    class or object; None picks one by extension, then by content. ``options`` go to the
+    ``reader``: a reader name (``commonroad``, ``av2``, ``eth-ucy``, ``scenariogen`` or a plugin's),
+    or a reader object; None picks one by extension, then by content. ``options`` go to the
     reader (``dt`` seconds, ``clean``, and the cleaning thresholds of
     :func:`scenariogen.logs.tracks.build_scenes`)."""
     path = Path(path)
     if not path.exists():
         raise LogFormatError(path, "no such file or directory")
     if reader is None:
-        r = _pick(path)
+        r = _pick(path, usable_readers())
     elif isinstance(reader, str):
-        if reader not in READERS:
-            raise LogFormatError(path, f"unknown reader {reader!r}; readers: {', '.join(READERS)}")
-        r = READERS[reader]
+        try:
+            r = readers().get(reader)
+        except PluginError as exc:
+            raise LogFormatError(path, str(exc)) from None
     else:
         r = reader
     return r.read(path, **options)
 
 
 __all__ = [
-    "Av2Reader", "CommonRoadReader", "EthUcyReader", "LanePolyline", "LogFormatError", "LogScenes",
-    "MissingDependencyError", "READERS", "Reader", "ScenariogenReader", "batch_to_scenes", "concat_scenes",
-    "make_windows", "read_log",
+    "LanePolyline", "LogScenes", "READERS_GROUP", "Reader", "batch_to_scenes", "check_reader", "concat_scenes",
+    "make_windows", "read_log", "readers", "usable_readers",
 ]

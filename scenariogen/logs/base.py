@@ -14,8 +14,8 @@ import importlib.util
 from pathlib import Path
 from typing import ClassVar
 
-from ..errors import ScenarioGenError
-from ..sim import layout as Lo
+from ..errors import LogFormatError, MissingDependencyError
+from ..data import layout as Lo
 
 CAR = Lo.KIND_CODES["car"]
 TRUCK = Lo.KIND_CODES["truck"]
@@ -29,23 +29,6 @@ VEHICLE_KINDS = (CAR, TRUCK, BUS, MOTORCYCLE)
 # nominal footprint (length, width) in metres per kind code, for formats without box sizes
 NOMINAL_SIZE = {CAR: (4.5, 1.9), TRUCK: (8.0, 2.5), BUS: (12.0, 2.6), MOTORCYCLE: (2.2, 0.8),
                 BICYCLE: (1.8, 0.6), PEDESTRIAN: (0.5, 0.5)}
-
-
-class LogFormatError(ScenarioGenError):
-    """A log file cannot be read: names the file and, where known, the row or element.
-
-    ``file``: the path; ``where``: "row 17", "element <state> #3 of obstacle 363", ... or ""."""
-
-    def __init__(self, file, message: str, where: str = ""):
-        self.file = str(file)
-        self.where = where
-        self.detail = message
-        loc = f"{self.file}: {where}: " if where else f"{self.file}: "
-        super().__init__(loc + message)
-
-
-class MissingDependencyError(ScenarioGenError):
-    """An optional dependency of a reader is not installed."""
 
 
 def require(modules: tuple[str, ...], extra: str, what: str) -> None:

@@ -8,13 +8,13 @@ set to NaN as in every :class:`LogScenes`. ``track_ids`` are the spec's agent na
 
 from __future__ import annotations
 
-import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ScenarioGenError
-from ..sim import layout as Lo
+from ..data import layout as Lo
 from .base import LogFormatError, Reader, check_exists, head_bytes
 from .scenes import LogScenes
 
@@ -36,7 +36,7 @@ def batch_to_scenes(batch, source: str) -> LogScenes:
 
 
 def _load(path: Path):
-    from ..sim.io import load_npz
+    from ..data.npz import load_npz
 
     try:
         return load_npz(path)
@@ -71,20 +71,14 @@ class ScenariogenReader(Reader):
             if batch.trajectories.shape[2] == 0:
                 raise LogFormatError(path, "holds metrics only (simulated with --metrics-only): no trajectories")
             return batch_to_scenes(batch, str(path))
-        from ..runs.manifest import read_manifest
+        from ..data.run import open_run
 
-        manifest = read_manifest(path)
-        if manifest is None:
-            raise LogFormatError(path, "not a run directory (no manifest.json)")
+        try:
+            run = open_run(path, complete=False)
+        except ScenarioGenError as exc:  # reported as a log that cannot be read, like the other formats
+            raise LogFormatError(path, str(exc).removeprefix(f"{path}: ")) from None
         parts = []
-        for k, sh in enumerate(manifest.get("shards", [])):
-            name = sh.get("file") or sh.get("path") or sh.get("name")
-            if not name:
-                raise LogFormatError(path / "manifest.json", "a shard entry names no file", f"shards[{k}]")
-            spath = path / name if (path / name).exists() else path / "shards" / Path(name).name
-            if not spath.exists():
-                raise LogFormatError(path / "manifest.json", f"shard file {name} is missing", f"shards[{k}]")
-            b = _load(spath)
+        for _rec, b, _sim in run.kept():
             if b.size and b.trajectories.shape[2]:
                 parts.append(batch_to_scenes(b, str(path)))
         if not parts:
@@ -96,6 +90,7 @@ class ScenariogenReader(Reader):
             sizes=np.concatenate([p.sizes for p in parts]), dt=first.dt,
             sources=np.concatenate([p.sources for p in parts]), track_ids=np.concatenate([p.track_ids for p in parts]),
             t0=np.concatenate([p.t0 for p in parts]), lanes=first.lanes,
-            info={str(path): dict(first.info[str(path)], run_manifest=json.loads(json.dumps(
-                {k: manifest.get(k) for k in ("spec_hash", "settings", "totals")})),
+            info={str(path): dict(first.info[str(path)], run_manifest={
+                "spec_hash": run.manifest.spec_hash, "settings": run.manifest.settings,
+                "totals": asdict(run.manifest.totals)},
                 indices=np.concatenate([p.info[str(path)]["indices"] for p in parts]))})

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..sim import layout as Lo
+from ..data import layout as Lo
 
 
 @dataclass(frozen=True, eq=False)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import savgol_filter
 
-from ..sim import layout as Lo
+from ..data import layout as Lo
 from .base import BICYCLE, BUS, CAR, MOTORCYCLE, PEDESTRIAN, TRUCK
 from .scenes import LanePolyline, LogScenes, empty_scenes
 

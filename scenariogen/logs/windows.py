@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..sim import layout as Lo
+from ..data import layout as Lo
 from .base import PEDESTRIAN, VEHICLE_KINDS
 from .scenes import LogScenes, empty_scenes
 

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.layout import TTC_HORIZON
+from ..data.npz import write_npz
 from ..dsl import schema as S
 from ..events.conflicts import CODE_COLUMNS, conflict_codes
-from ..sim.engine import TTC_HORIZON, simulate
-from ..sim.io import write_npz
+from ..sim.engine import simulate
 
 #: Testing hook: a folder where a file named ``kill-task-<k>`` makes the worker that picks up task ``k``
 #: claim (delete) the file and exit at once with ``os._exit`` (a crashed worker, once). Unset: no effect.

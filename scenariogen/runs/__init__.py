@@ -1,6 +1,5 @@
-"""Runs of ``scenariogen generate``: resumable, sharded output directories with a manifest."""
+"""Runs of ``scenariogen generate``: sampler stages simulated shard by shard into a run directory."""
 
-from .generate import GenerateSettings, generate, load_run
-from .manifest import content_hash, read_manifest
+from .generate import GenerateSettings, generate
 
-__all__ = ["GenerateSettings", "content_hash", "generate", "load_run", "read_manifest"]
+__all__ = ["GenerateSettings", "generate"]

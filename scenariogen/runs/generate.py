@@ -12,31 +12,19 @@ from its manifest writes exactly the shards an uninterrupted run writes.
 from __future__ import annotations
 
 import collections
-import hashlib
 import math
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
+from ..data.files import jsonable
+from ..data.run import MANIFEST, Manifest, Run, RunWriter, Totals, read_manifest
 from ..dsl import schema as S
-from ..errors import ScenarioGenError
+from ..errors import ParameterError, ScenarioGenError
 from ..parallel import Backend, ShardResult, ShardTask
-from ..sampling.base import jsonable
-from ..sim.engine import Batch, concat, spec_hash
-from ..sim.io import atomic_path, load_npz
-from .manifest import (
-    FORMAT,
-    MANIFEST,
-    SHARDS,
-    check_shards,
-    content_hash,
-    read_manifest,
-    shard_sim_arrays,
-    write_json_atomic,
-)
+from ..sim.engine import spec_hash
 from .summary import (
     conflict_shares_under_p,
     conflict_types,
@@ -68,112 +56,86 @@ class GenerateSettings:
 
 def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
     """Everything that can be wrong with the request, before anything is written."""
+    from ..dsl.parse import SEED_LIMIT
     from ..sampling import SAMPLERS
+    from ..sim.engine import MAX_CHUNK_BYTES, record_bytes
 
     names = [e.name for e in spec.events]
     if not st.target:
-        raise ScenarioGenError(f"{spec.source}: no target event: give --target (events: {', '.join(names) or 'none'})")
+        raise ParameterError("target", f"{spec.source} names no target event; give one (events: "
+                             f"{', '.join(names) or 'none'})")
     if st.target not in names:
-        raise ScenarioGenError(f"--target {st.target!r} is not an event of {spec.source} "
-                               f"(events: {', '.join(names) or 'none'})")
+        raise ParameterError("target", f"{st.target!r} is not an event of {spec.source} (events: "
+                             f"{', '.join(names) or 'none'})")
     if st.sampler not in SAMPLERS:
-        raise ScenarioGenError(f"unknown sampler {st.sampler!r} (samplers: {', '.join(SAMPLERS)})")
+        raise ParameterError("sampler", f"unknown sampler {st.sampler!r} (samplers: {', '.join(SAMPLERS)})")
     check_sampler_options(st.sampler, spec, st.sampler_options, st.budget)
     if st.count is None and st.budget is None:
-        raise ScenarioGenError("give --count N (target events wanted) and/or --budget SIMS (simulations allowed)")
+        raise ParameterError("count", "give a count (target events wanted) and/or a budget (simulations allowed)")
     for name, v in (("count", st.count), ("budget", st.budget)):
         if v is not None and v < 1:
-            raise ScenarioGenError(f"--{name} must be a positive number, got {v}")
-    if st.shard_size < 1 or st.stage_size < 1:
-        raise ScenarioGenError("shard and stage sizes must be positive")
+            raise ParameterError(name, f"must be a positive number, got {v}")
+    for name, v in (("shard_size", st.shard_size), ("stage_size", st.stage_size)):
+        if v < 1:
+            raise ParameterError(name, f"must be a positive number of scenarios, got {v}")
     if st.record_every < 1:
-        raise ScenarioGenError(f"--every must be a positive number of steps, got {st.record_every}")
+        raise ParameterError("record_every", f"must be a positive number of steps, got {st.record_every}")
     if st.record_every > spec.steps:
-        raise ScenarioGenError(f"--every {st.record_every}: {spec.name} runs {spec.steps} steps, so only its "
-                               f"first frame would be kept; give at most {spec.steps}")
-    from ..sim.engine import MAX_CHUNK_BYTES, record_bytes
-
+        raise ParameterError("record_every", f"{st.record_every}: {spec.name} runs {spec.steps} steps, so only "
+                             f"its first frame would be kept; give at most {spec.steps}")
     per = record_bytes(spec, st.record_every)
     if per > MAX_CHUNK_BYTES:
-        raise ScenarioGenError(f"{spec.source}: one scenario would record {per / 2**30:.1f} GiB of trajectories "
-                               f"({spec.steps} steps); record fewer frames (--every)")
+        raise ParameterError("record_every", f"{spec.source}: one scenario would record {per / 2**30:.1f} GiB "
+                             f"of trajectories ({spec.steps} steps); record fewer frames")
     if st.keep not in ("events", "all"):
-        raise ScenarioGenError(f"keep must be 'events' or 'all', got {st.keep!r}")
-    from ..dsl.parse import SEED_LIMIT
-
+        raise ParameterError("keep", f"must be 'events' or 'all', got {st.keep!r}")
     if not (0 <= st.seed < SEED_LIMIT):
-        raise ScenarioGenError(f"--seed must be an integer in [0, 2^63), got {st.seed}")
+        raise ParameterError("seed", f"must be an integer in [0, 2^63), got {st.seed}")
 
 
 def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict, budget: int | None = None) -> None:
-    """Build the sampler once so a bad ``--option`` is reported before anything runs, and a budget
+    """Build the sampler once so that a bad option is reported before anything runs, and a budget
     too small for one stage of a sampler with a fixed stage size (splitting) too."""
     from ..sampling import get_sampler
 
     try:
         s = get_sampler(sampler, spec.parameters, 0, **options)
     except (ValueError, TypeError) as exc:
-        raise ScenarioGenError(f"--option: {exc}") from None
+        raise ParameterError("options", str(exc)) from None
     if budget is not None and s.stage_size is not None and budget < s.stage_size:
-        raise ScenarioGenError(f"--budget {budget} is smaller than one stage of {sampler} ({s.stage_size} "
-                               f"simulations); give a larger budget or a smaller --option n_particles")
+        raise ParameterError("budget", f"{budget} is smaller than one stage of {sampler} ({s.stage_size} "
+                             "simulations); give a larger budget or a smaller n_particles option")
 
 
-def _new_manifest(spec: S.ScenarioSpec, st: GenerateSettings) -> dict:
-    return {
-        "format": FORMAT,
-        "version": __version__,
-        "spec_name": spec.name,
-        "spec_hash": spec_hash(spec),
-        "spec_text": spec.source_text,
-        "settings": asdict(st),
-        "parameters": list(spec.parameters.names),
-        "stages": [],  # completed stages: number, size, level, events, sampler state after its update
-        "shards": [],  # every shard written, in order
-        "sampler_state": None,  # state after the last completed stage
-        "totals": {"simulations": 0, "events": 0, "kept": 0},
-        "estimate": None,
-        "complete": False,
-    }
+def _new_manifest(spec: S.ScenarioSpec, st: GenerateSettings) -> Manifest:
+    return Manifest(spec_name=spec.name, spec_hash=spec_hash(spec), spec_text=spec.source_text, version=__version__,
+                    settings=asdict(st), parameters=tuple(spec.parameters.names))
 
 
-def _prepare_dir(out: Path, spec: S.ScenarioSpec, st: GenerateSettings, resume: bool) -> dict:
+def _prepare_dir(out: Path, spec: S.ScenarioSpec, st: GenerateSettings, resume: bool) -> Manifest:
     if out.exists() and not out.is_dir():
         raise ScenarioGenError(f"{out}: is a file, not a directory; choose a new or empty directory")
     existing = read_manifest(out) if out.exists() else None
     if resume:
         if existing is None:
             raise ScenarioGenError(f"{out}: nothing to resume (no {MANIFEST})")
-        if existing["spec_hash"] != spec_hash(spec):
-            raise ScenarioGenError(f"{out}: holds a run of another scenario ({existing['spec_name']}, spec hash "
-                                   f"{existing['spec_hash']}); resume it with the same scenario file")
-        if existing["settings"] != asdict(st):
-            diff = [k for k, v in asdict(st).items() if existing["settings"].get(k) != v]
+        if existing.spec_hash != spec_hash(spec):
+            raise ScenarioGenError(f"{out}: holds a run of another scenario ({existing.spec_name}, spec hash "
+                                   f"{existing.spec_hash}); resume it with the same scenario file")
+        if existing.settings != asdict(st):
+            diff = [k for k, v in asdict(st).items() if existing.settings.get(k) != v]
             raise ScenarioGenError(f"{out}: the run was started with other settings ({', '.join(diff)}); "
                                    "resume with the same options")
-        check_shards(out, existing)  # a deleted or damaged shard would leave a gap in the run
-        return jsonable(existing)  # a manifest written before non-finite numbers were strings reads as now
+        Run(out, existing).check_shards()  # a deleted or damaged shard would leave a gap in the run
+        return existing
     if existing is not None:
-        what = "this scenario" if existing["spec_hash"] == spec_hash(spec) else f"another scenario ({existing['spec_name']})"
-        hint = "use --resume to continue it or " if existing["spec_hash"] == spec_hash(spec) else ""
+        same = existing.spec_hash == spec_hash(spec)
+        what = "this scenario" if same else f"another scenario ({existing.spec_name})"
+        hint = "use --resume to continue it or " if same else ""
         raise ScenarioGenError(f"{out}: already holds a run of {what}; {hint}choose an empty directory")
     if out.exists() and any(out.iterdir()):
         raise ScenarioGenError(f"{out}: directory is not empty; choose a new or empty directory")
     return _new_manifest(spec, st)
-
-
-def _shard_path(out: Path, k: int) -> Path:
-    return out / SHARDS / f"shard-{k:06d}.npz"
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    tmp = atomic_path(path)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -191,7 +153,7 @@ class _StagePlan:
 
 
 def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *, resume: bool = False,
-             progress: bool = True, stop_after_shards: int | None = None, backend: Backend | None = None) -> dict:
+             progress: bool = True, stop_after_shards: int | None = None, backend: Backend | None = None) -> Manifest:
     """Run (or resume) a generation into ``out_dir``; returns the final manifest.
 
     Shards are simulated on ``backend`` (default: :class:`~scenariogen.parallel.LocalBackend`), several at
@@ -208,32 +170,33 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     check_settings(spec, st)
     out = Path(out_dir)
     manifest = _prepare_dir(out, spec, st, resume)
-    if manifest.get("complete"):
+    if manifest.complete:
         return manifest
+    writer = RunWriter(out)
 
     sampler = get_sampler(st.sampler, spec.parameters, st.seed, **st.sampler_options)
-    if manifest["sampler_state"] is not None:
-        sampler.load_state(manifest["sampler_state"])
+    if manifest.sampler_state is not None:
+        sampler.load_state(manifest.sampler_state)
 
-    totals = manifest["totals"]
     bar = tqdm(total=st.count if st.count is not None else st.budget, unit="evt" if st.count else "sim",
                desc=f"{spec.name} [{st.sampler}]", disable=not progress or None, initial=0)
-    bar.update(totals["events"] if st.count is not None else totals["simulations"])
+    bar.update(manifest.totals.events if st.count is not None else manifest.totals.simulations)
 
     def finished() -> bool:
-        if st.budget is not None and totals["simulations"] >= st.budget:
+        totals = manifest.totals
+        if st.budget is not None and totals.simulations >= st.budget:
             return True
         # with --count, stop once enough events are found and at least one stage was drawn from a
         # final proposal (the probability estimate uses those stages only; ce may still be refining)
-        final_done = any(counts_for_estimate(s) for s in manifest["stages"])
-        return st.count is not None and totals["events"] >= st.count and sampler.estimable and final_done
+        final_done = any(counts_for_estimate(s) for s in manifest.stages)
+        return st.count is not None and totals.events >= st.count and sampler.estimable and final_done
 
     plans: collections.deque[_StagePlan] = collections.deque()  # stages proposed, not yet updated
     tasks: dict[int, ShardTask] = {}  # submitted, not yet written, by shard number
     results: dict = {}  # finished out of order, waiting for the shards before them
     levels: dict[int, float | None] = {}
-    planned = _sims_before_stage(manifest, len(manifest["stages"]))  # global index of the next proposed row
-    next_k = len(manifest["shards"])
+    planned = _sims_before_stage(manifest, len(manifest.stages))  # global index of the next proposed row
+    next_k = len(manifest.shards)
     no_more_stages = False
 
     def plan_task() -> ShardTask | None:
@@ -246,7 +209,7 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
             if no_more_stages or (plans and sampler.adapting) or (not plans and finished()):
                 no_more_stages = no_more_stages or not plans
                 return None
-            stage = len(manifest["stages"]) + len(plans)
+            stage = len(manifest.stages) + len(plans)
             # splitting fixes its own stage size (one move per renewed particle); the others take ours
             n_stage = sampler.stage_size or (st.stage_size if sampler.adapting else st.shard_size)
             if st.budget is not None:
@@ -260,14 +223,14 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
                 return None
             cur = _StagePlan(stage, n_stage)
             plans.append(cur)
-            for rec in manifest["shards"]:  # pieces written before a resume
-                if rec["stage"] == stage:
-                    sim = shard_sim_arrays(out / rec["file"])
+            for rec in manifest.shards:  # pieces written before a resume
+                if rec.stage == stage:
+                    sim = Run(out, manifest).sim_arrays(rec)
                     cur.rob.append(sim["robustness"])
                     cur.theta.append(sim["theta"])
                     cur.log_weight.append(sim["log_weight"])
-                    cur.offset = rec["offset"] + rec["size"]
-                    planned += rec["size"]
+                    cur.offset = rec.offset + rec.size
+                    planned += rec.size
         if cur.offset >= cur.size:
             cur.closed = True
             return None
@@ -291,6 +254,7 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
 
     def complete_stages() -> bool:
         """Feed every fully written stage back to the sampler, in order; True when the run is finished."""
+        nonlocal manifest
         while plans and plans[0].closed and plans[0].outstanding == 0:
             cur = plans.popleft()
             rob = np.concatenate(cur.rob) if cur.rob else np.zeros(0)
@@ -299,40 +263,35 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
                             stage=cur.stage, level=None)
             adapting, estimable = sampler.adapting, sampler.estimable
             info = sampler.update(full, rob)
-            manifest["stages"].append({
-                "stage": cur.stage, "size": int(full.theta.shape[0]), "adapting": bool(adapting),
-                "estimate": bool(estimable), "events": int((rob < 0).sum()), "info": jsonable(info),
-            })
-            manifest["sampler_state"] = jsonable(sampler.state_dict())
-            write_json_atomic(out / MANIFEST, manifest)
-            if st.budget is None and len(manifest["stages"]) > MAX_STAGES_WITHOUT_EVENT:
+            record = {"stage": cur.stage, "size": int(full.theta.shape[0]), "adapting": bool(adapting),
+                      "estimate": bool(estimable), "events": int((rob < 0).sum()), "info": jsonable(info)}
+            manifest = replace(manifest, stages=manifest.stages + (record,),
+                               sampler_state=jsonable(sampler.state_dict()))
+            writer.write_manifest(manifest)
+            if st.budget is None and len(manifest.stages) > MAX_STAGES_WITHOUT_EVENT:
                 if adapting and not estimable:
                     raise ScenarioGenError(f"the sampler did not reach the target event in {MAX_STAGES_WITHOUT_EVENT} "
-                                           "stages; give --budget or check that the event can happen")
-                if totals["events"] == 0:
-                    raise ScenarioGenError(f"no target event in {totals['simulations']} simulations "
-                                           f"({MAX_STAGES_WITHOUT_EVENT} stages); give --budget or check that "
+                                           "stages; give a budget or check that the event can happen")
+                if manifest.totals.events == 0:
+                    raise ScenarioGenError(f"no target event in {manifest.totals.simulations} simulations "
+                                           f"({MAX_STAGES_WITHOUT_EVENT} stages); give a budget or check that "
                                            "the event can happen")
             if finished():
                 return True
         return False
 
     def write_shard(task: ShardTask, res: ShardResult) -> None:
-        path = _shard_path(out, task.k)
-        _write_bytes_atomic(path, res.data)
+        nonlocal manifest
         m = task.size
-        manifest["shards"].append({
-            "file": str(path.relative_to(out)), "stage": task.stage, "offset": task.offset, "size": m,
-            "first_index": task.first_index, "events": res.events, "kept": res.kept,
-            "sha256": hashlib.sha256(res.data).hexdigest(),
-        })
-        totals["simulations"] += m
-        totals["events"] += res.events
-        totals["kept"] += res.kept
-        write_json_atomic(out / MANIFEST, manifest)
+        rec = writer.write_shard(task.k, res.data, stage=task.stage, offset=task.offset, size=m,
+                                 first_index=task.first_index, events=res.events, kept=res.kept)
+        t = manifest.totals
+        totals = Totals(t.simulations + m, t.events + res.events, t.kept + res.kept)
+        manifest = replace(manifest, shards=manifest.shards + (rec,), totals=totals)
+        writer.write_manifest(manifest)
         bar.update(res.events if st.count is not None else m)
-        bar.set_postfix(sims=totals["simulations"], events=totals["events"],
-                        rate=f"{totals['events'] / max(totals['simulations'], 1):.2e}",
+        bar.set_postfix(sims=totals.simulations, events=totals.events,
+                        rate=f"{totals.events / max(totals.simulations, 1):.2e}",
                         level=_fmt_level(levels.pop(task.k, None)))
         cur = next(p for p in plans if p.stage == task.stage)
         cur.rob.append(res.robustness)
@@ -352,12 +311,8 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     try:
         # the backend starts (or fails) before anything is written, so a bad backend leaves no run behind
         with (backend or LocalBackend()).session(spec) as session:
-            try:
-                (out / SHARDS).mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ScenarioGenError(f"{out}: cannot create the run directory ({exc.strerror or exc})") from None
-            _clean_temporaries(out)
-            write_json_atomic(out / MANIFEST, manifest)
+            writer.open()
+            writer.write_manifest(manifest)
             done = False
             while not done:
                 fill(session)
@@ -372,8 +327,8 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
                 res = session.next_result()
                 results[res.k] = res
                 fill(session)  # keep the workers busy while this result is written
-                while not done and len(manifest["shards"]) in results:
-                    k = len(manifest["shards"])
+                while not done and len(manifest.shards) in results:
+                    k = len(manifest.shards)
                     write_shard(tasks.pop(k), results.pop(k))
                     new_shards += 1
                     if stop_after_shards is not None and new_shards >= stop_after_shards:
@@ -385,40 +340,20 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     if st.sampler == "splitting":  # its estimate is a product of level probabilities, not an IS average
         est = sampler.estimate()
     else:
-        est = final_estimate(out, manifest)
-    manifest["estimate"] = jsonable(asdict(est))
-    manifest["failure_clusters"] = failure_clusters(out, manifest)
-    manifest["conflict_types"] = conflict_types(out, manifest)
-    manifest["conflict_shares_under_p"] = conflict_shares_under_p(out, manifest)
-    manifest["complete"] = True
-    manifest["content_hash"] = content_hash(manifest)
-    write_json_atomic(out / MANIFEST, manifest)
+        est = final_estimate(Run(out, manifest))
+    run = Run(out, replace(manifest, estimate=jsonable(asdict(est))))
+    manifest = run.manifest.finish(failure_clusters=failure_clusters(run), conflict_types=conflict_types(run),
+                                   conflict_shares_under_p=conflict_shares_under_p(run))
+    writer.write_manifest(manifest)
     return manifest
 
 
-def _sims_before_stage(manifest: dict, stage: int) -> int:
-    return sum(s["size"] for s in manifest["shards"] if s["stage"] < stage)
-
-
-def _clean_temporaries(out: Path) -> None:
-    for p in list(out.glob(".*.tmp")) + list((out / SHARDS).glob(".*.tmp")):
-        p.unlink(missing_ok=True)
+def _sims_before_stage(manifest: Manifest, stage: int) -> int:
+    return sum(rec.size for rec in manifest.shards if rec.stage < stage)
 
 
 def _fmt_level(level) -> str:
     return "-" if level is None or not math.isfinite(level) else f"{level:.3g}"
 
 
-def load_run(run_dir: str | Path) -> Batch:
-    """All kept scenarios of a run as one batch (for small runs; writers stream shard by shard)."""
-    out = Path(run_dir)
-    manifest = read_manifest(out)
-    if manifest is None:
-        raise ScenarioGenError(f"{out}: not a run directory (no {MANIFEST})")
-    parts = [load_npz(out / rec["file"]) for rec in manifest["shards"] if rec["kept"] > 0]
-    if not parts:
-        raise ScenarioGenError(f"{out}: the run kept no scenarios")
-    return concat(parts)
-
-
-__all__ = ["GenerateSettings", "check_sampler_options", "check_settings", "generate", "load_run", "shard_sim_arrays"]
+__all__ = ["GenerateSettings", "check_sampler_options", "check_settings", "generate"]

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+import io
 import json
-from pathlib import Path
 
 import numpy as np
 
-from .manifest import shard_sim_arrays
+from ..data.run import Run
 
 
 def counts_for_estimate(stage: dict) -> bool:
@@ -17,33 +17,28 @@ def counts_for_estimate(stage: dict) -> bool:
     return bool(stage.get("estimate", not stage["adapting"]))
 
 
-def final_estimate(out: Path, manifest: dict):
+def final_estimate(run: Run):
     """P(target) from the samples of the stages drawn from final proposals (all samples for MC
     and QMC): each row weighted by its own stage's proposal, so ce's refining stages count too."""
     from ..sampling import estimate_probability
 
-    final = {s["stage"] for s in manifest["stages"] if counts_for_estimate(s)}
+    final = {s["stage"] for s in run.manifest.stages if counts_for_estimate(s)}
+    recs = [rec for rec in run.manifest.shards if rec.stage in final] or list(run.manifest.shards)
     ev, lw = [], []
-    for rec in manifest["shards"]:
-        if rec["stage"] in final:
-            sim = shard_sim_arrays(out / rec["file"])
-            ev.append(sim["event"])
-            lw.append(sim["log_weight"])
-    if not ev:
-        for rec in manifest["shards"]:
-            sim = shard_sim_arrays(out / rec["file"])
-            ev.append(sim["event"])
-            lw.append(sim["log_weight"])
+    for rec in recs:
+        sim = run.sim_arrays(rec)
+        ev.append(sim["event"])
+        lw.append(sim["log_weight"])
     return estimate_probability(np.concatenate(ev), log_weight=np.concatenate(lw))
 
 
-def failure_clusters(out: Path, manifest: dict, **options) -> int:
+def failure_clusters(run: Run, **options) -> int:
     """The number of distinct failure clusters of :func:`failure_cluster_summary` (same options):
     a proposal that collapsed onto one failure mode shows fewer than plain MC at equal events."""
-    return int(failure_cluster_summary(out, manifest, **options).clusters)
+    return int(failure_cluster_summary(run, **options).clusters)
 
 
-def failure_cluster_summary(out: Path, manifest: dict, *, n_events: int | None = 500, bins: int = 4,
+def failure_cluster_summary(run: Run, *, n_events: int | None = 500, bins: int = 4,
                             seed: int = 0, space=None):
     """Distinct failure clusters among the run's target events, counted in p-quantile space
     (u = F(theta) per parameter) on a grid of ``bins`` bins per parameter: clusters are groups of
@@ -61,29 +56,29 @@ def failure_cluster_summary(out: Path, manifest: dict, *, n_events: int | None =
     if space is None:
         from ..dsl import parse_text
 
-        if not manifest.get("spec_text"):
-            raise ScenarioGenError(f"{out}: the manifest holds no scenario text; pass the parameter space")
-        space = parse_text(manifest["spec_text"]).parameters
+        if not run.manifest.spec_text:
+            raise ScenarioGenError(f"{run.path}: the manifest holds no scenario text; pass the parameter space")
+        space = parse_text(run.manifest.spec_text).parameters
     u = []
-    for rec in manifest["shards"]:
-        if rec.get("events", 1) == 0:
+    for rec in run.manifest.shards:
+        if rec.events == 0:
             continue
-        sim = shard_sim_arrays(out / rec["file"])
+        sim = run.sim_arrays(rec)
         ev = np.asarray(sim["event"], bool)
         if ev.any():
             u.append(quantiles_of(space, np.asarray(sim["theta"])[ev]))
-    u_all = np.concatenate(u) if u else np.zeros((0, len(manifest.get("parameters", []))))
+    u_all = np.concatenate(u) if u else np.zeros((0, len(run.manifest.parameters)))
     return failure_clusters_u(u_all, bins=bins, n_events=n_events, seed=seed)
 
 
-def _event_conflicts(out: Path, manifest: dict, stages: set | None = None):
+def _event_conflicts(run: Run, stages: set | None = None):
     """(conflict codes, log-weights, agent names) of the target events in the shards of ``stages``
     (all when None), in shard order; None for a run written before shards recorded conflict types."""
     codes, lw, agent_names = [], [], None
-    for rec in manifest["shards"]:
-        if rec.get("events", 1) == 0 or (stages is not None and rec["stage"] not in stages):
+    for rec in run.manifest.shards:
+        if rec.events == 0 or (stages is not None and rec.stage not in stages):
             continue
-        with np.load(out / rec["file"]) as z:
+        with np.load(io.BytesIO(run.shard_bytes(rec))) as z:
             if "sim/conflict" not in z.files:
                 return None
             ev = np.asarray(z["sim/event"], bool)
@@ -97,7 +92,7 @@ def _event_conflicts(out: Path, manifest: dict, stages: set | None = None):
     return np.concatenate(codes), np.concatenate(lw), agent_names
 
 
-def conflict_types(out: Path, manifest: dict, *, n_events: int | None = 500, seed: int = 0) -> dict[str, int] | None:
+def conflict_types(run: Run, *, n_events: int | None = 500, seed: int = 0) -> dict[str, int] | None:
     """Conflict types of the run's target events (other party, side, motion, contact, pile-up; see
     :mod:`scenariogen.events.conflicts`), counted on the same subsample of at most ``n_events``
     events as :func:`failure_cluster_summary`: type -> events, most frequent first. None for a
@@ -105,7 +100,7 @@ def conflict_types(out: Path, manifest: dict, *, n_events: int | None = 500, see
     from ..events.conflicts import conflict_names, count_conflicts
     from ..sampling.estimate import subsample_events
 
-    found = _event_conflicts(out, manifest)
+    found = _event_conflicts(run)
     if found is None:
         return None
     codes, _, agent_names = found
@@ -114,7 +109,7 @@ def conflict_types(out: Path, manifest: dict, *, n_events: int | None = 500, see
     return count_conflicts(conflict_names(subsample_events(codes, n_events, seed), agent_names))
 
 
-def conflict_shares_under_p(out: Path, manifest: dict) -> dict[str, float] | None:
+def conflict_shares_under_p(run: Run) -> dict[str, float] | None:
     """How the run's target events would split into conflict types under the scenario's own
     distributions p: every event of the stages that count for the estimate, weighted by its
     importance weight p/q (``sum w over a type / sum w``), most likely first. A sampler that
@@ -125,9 +120,9 @@ def conflict_shares_under_p(out: Path, manifest: dict) -> dict[str, float] | Non
     run written before shards recorded conflict types; {} without events."""
     from ..events.conflicts import conflict_names
 
-    if manifest["settings"]["sampler"] == "splitting":
+    if run.manifest.settings["sampler"] == "splitting":
         return None
-    found = _event_conflicts(out, manifest, {s["stage"] for s in manifest["stages"] if counts_for_estimate(s)})
+    found = _event_conflicts(run, {s["stage"] for s in run.manifest.stages if counts_for_estimate(s)})
     if found is None:
         return None
     codes, lw, agent_names = found

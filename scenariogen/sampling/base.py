@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
+from ..data.files import jsonable  # noqa: F401  (re-exported: the samplers write their states with it)
 from ..dsl.distributions import LogNormal, Normal, ParameterSpace
 
 _M64 = (1 << 64) - 1
@@ -129,28 +130,6 @@ def decode_array(x: Any) -> np.ndarray:
         return float(v)
 
     return np.asarray(conv(x), dtype=float)
-
-
-def jsonable(x: Any, *, nonfinite_as_null: bool = False) -> Any:
-    """Plain JSON values (dicts, lists, str, int, float, bool, None) from numpy arrays and scalars,
-    with non-finite numbers as the strings 'inf', '-inf' and 'nan' (the form the sampler states
-    use, read back with :func:`decode_float`), or as null with ``nonfinite_as_null`` (reports,
-    where such a number means "undefined"): strict JSON either way, which other tools can read
-    (they reject NaN and Infinity)."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v, nonfinite_as_null=nonfinite_as_null) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v, nonfinite_as_null=nonfinite_as_null) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist(), nonfinite_as_null=nonfinite_as_null)
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return x if math.isfinite(x) else (None if nonfinite_as_null else repr(x))
-    return x
 
 
 def encode_float(v: float | None) -> float | str | None:

@@ -1,6 +1,5 @@
-"""Batched simulation: spec + theta -> kernel -> :class:`Batch` of trajectories, metrics and labels."""
+"""The simulator: spec + theta -> kernel inputs -> kernel -> :class:`~scenariogen.data.batch.Batch`."""
 
-from .engine import Batch, iter_batches, sample_theta, simulate
-from .io import load_npz, save_npz
+from .engine import iter_batches, simulate, spec_hash
 
-__all__ = ["Batch", "iter_batches", "load_npz", "sample_theta", "save_npz", "simulate"]
+__all__ = ["iter_batches", "simulate", "spec_hash"]

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 
 from ..dsl import schema as S
 from ..dsl.distributions import Const, Poisson, Ref, Value
+from ..data import layout as Lo
+from ..data.state import AgentState
 from ..errors import SimulationError
+from ..kernels.placement import place_traffic
+from ..kernels.rng import fill_uniforms, stream_seed
 from ..road import CompiledRoad, RoadNetwork, build_road, compile_road
-from . import layout as Lo
-from .kernels.rng import next_uniform, stream_seed
-from .state import AgentState
 
 MAX_MANEUVERS = 4
 MAX_PATH = 16
@@ -209,7 +209,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         for k, (vp, vs) in enumerate(zip(tr.first_position, tr.first_speed)):
             u_pos[:, k] = resolve(vp, theta, names)
             u_speed[:, k] = resolve(vs, theta, names)
-        _place_traffic(seeds, np.uint64(t_i + 1), count, lanes, road.lane_length, lo_s, hi_s, gap, speed, tr.length,
+        place_traffic(seeds, np.uint64(t_i + 1), count, lanes, road.lane_length, lo_s, hi_s, gap, speed, tr.length,
                        occ_lane, occ_s, occ_len, u_pos, u_speed, ok, tl, ts, tv)
         valid[:, cols] = ok
         lane0[:, cols] = np.where(ok, tl, -1)
@@ -221,7 +221,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         for c in range(col, col + cap):
             _behavior_columns(params, model, (slice(None), c), tr.behavior, theta, names, spec.dt)
         # a little diversity in desired speed per vehicle, from the same streams
-        jitter = _uniforms(seeds, np.uint64(1000 + t_i), cap)
+        jitter = np.empty((B, cap))
+        fill_uniforms(seeds, np.uint64(1000 + t_i), cap, jitter)
         params[:, cols, Lo.P_V0] *= 0.9 + 0.2 * jitter
         agent_names.extend(f"{tr.name}.{k}" for k in range(cap))
         col += cap
@@ -308,77 +309,6 @@ def _place_actor(i, a: S.ActorSpec, spec, theta, names, rp: CompiledRoadPlus, in
     lane0[:, i] = road.index_of(lid)
     s0[:, i] = s
     d0[:, i] = d
-
-
-@njit(cache=True)
-def _uniforms_kernel(seeds, salt, n, out):
-    for b in range(seeds.shape[0]):
-        st = seeds[b] ^ (salt * np.uint64(0xD1B54A32D192ED03))
-        for k in range(n):
-            st, u = next_uniform(st)
-            out[b, k] = u
-
-
-def _uniforms(seeds: np.ndarray, salt: np.uint64, n: int) -> np.ndarray:
-    out = np.empty((seeds.shape[0], n))
-    _uniforms_kernel(seeds, salt, n, out)
-    return out
-
-
-@njit(cache=True)
-def _place_traffic(seeds, salt, count, lanes, lane_length, lo_s, hi_s, gap, speed, veh_len,
-                   occ_lane, occ_s, occ_len, u_pos, u_speed, ok, out_lane, out_s, out_v):
-    """Per scenario: spread ``count[b]`` vehicles over ``lanes``, each lane filled front to back
-    from a random start with gaps of ``gap[b]`` x U(0.5, 1.5) m, skipping named actors.
-
-    ``u_pos[b, k]`` / ``u_speed[b, k]``, where not NaN, replace the stream's uniforms for lane
-    k's start and for the initial speed of its first vehicle (``placement: sampled``). Every
-    vehicle takes the same draws (lane, gap, speed) whether or not it fits in the window, so the
-    stream is the same for every value of them: the lanes taken, the gaps and the other speeds
-    do not move with them."""
-    B = seeds.shape[0]
-    nl = lanes.shape[0]
-    head = np.empty(nl)
-    seen = np.empty(nl, np.bool_)
-    for b in range(B):
-        st = seeds[b] ^ (salt * np.uint64(0x9E3779B97F4A7C15))
-        for k in range(nl):
-            st, u = next_uniform(st)
-            if not math.isnan(u_pos[b, k]):
-                u = u_pos[b, k]
-            lo = lo_s if lo_s >= 0 else 0.0
-            head[k] = lo + 0.5 * veh_len + u * gap[b]
-            seen[k] = False
-        for m in range(count[b]):
-            st, u = next_uniform(st)
-            k = min(int(u * nl), nl - 1)
-            lane = lanes[k]
-            hi = hi_s if hi_s > lo_s else lane_length[lane]
-            hi = min(hi, lane_length[lane]) - 0.5 * veh_len
-            s = head[k]
-            # step over named actors on this lane
-            moved = True
-            while moved:
-                moved = False
-                for a in range(occ_lane.shape[1]):
-                    if occ_lane[b, a] == lane and abs(occ_s[b, a] - s) < 0.5 * (occ_len[b, a] + veh_len) + gap[b] * 0.5:
-                        s = occ_s[b, a] + 0.5 * (occ_len[b, a] + veh_len) + gap[b] * 0.5 + 0.1
-                        moved = True
-            st, u = next_uniform(st)
-            head[k] = s + veh_len + gap[b] * (0.5 + u)
-            # the speed draw comes before the window check, so every vehicle takes the same three draws
-            # wherever the sampled first vehicles put the lanes' heads
-            st, u = next_uniform(st)
-            if s > hi:
-                continue
-            if not seen[k]:
-                seen[k] = True
-                if not math.isnan(u_speed[b, k]):
-                    u = u_speed[b, k]
-            ok[b, m] = True
-            out_lane[b, m] = lane
-            out_s[b, m] = s
-            out_v[b, m] = max(0.0, speed[b] + 3.0 * (u - 0.5))
 
 
 def sensor_matrix(ego: S.ActorSpec, theta: np.ndarray, names: dict[str, int], dt: float) -> np.ndarray:

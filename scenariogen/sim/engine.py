@@ -1,9 +1,10 @@
-"""Python orchestration around the kernel: theta -> kernel inputs -> kernel -> :class:`Batch`.
+"""The simulator: theta rows -> kernel inputs -> kernel -> :class:`Batch`.
 
-``simulate`` is the public entry point. Large batches run in chunks (so the
-kernel's inputs stay small), and ``record="none"`` keeps metrics only, so a
-100 000-scenario batch fits in memory; ``iter_batches`` yields chunk after
-chunk for streaming writers.
+Large batches run in chunks (so the kernel's inputs stay small), and
+``record="none"`` keeps metrics only, so a 100 000-scenario batch fits in
+memory; ``iter_batches`` yields chunk after chunk for streaming writers. Theta is
+always given: drawing it is the samplers' job (``scenariogen.simulate`` draws
+from p(theta) when asked for ``n`` scenarios).
 """
 
 from __future__ import annotations
@@ -11,106 +12,26 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
+from ..data import layout as Lo
+from ..data.layout import TTC_HORIZON
+from ..data.batch import Batch, concat
 from ..dsl import schema as S
 from ..errors import SimulationError
 from ..events.labels import event_scores, labels_from_scores
-from . import layout as Lo
-from .compile import _uniforms, compile_batch
-from .kernels.rng import stream_seed
+from .compile import compile_batch
 
-TTC_HORIZON = 10.0  # s, TTC beyond this counts as no conflict
 DEFAULT_CHUNK = 4096
 MAX_CHUNK_BYTES = 1 << 30  # recorded frames held per chunk (1 GiB); longer recordings get smaller chunks
-
-
-@dataclass(frozen=True, eq=False)
-class Batch:
-    """B simulated scenarios of one spec.
-
-    - ``trajectories``: float32 (B, N, T, F), features named in ``features``
-      (x, y m; heading rad; speed m/s; accel m/s^2; lane index; s, offset m);
-      shape (B, N, 0, F) when only metrics were kept.
-    - ``mask``: bool (B, N, T), agent present at that frame.
-    - ``kinds``: int8 (B, N) codes of ``layout.KIND_NAMES``; ``sizes``: float32 (B, N, 2) length, width (m).
-    - ``metrics``: dict name -> (B,) float64 (see ``layout.METRIC_NAMES``); ``agent_metrics``: (B, N, A).
-    - ``labels`` / ``robustness``: dict event name -> (B,) bool / float64 (negative iff the event happened).
-    - ``theta``: (B, d) parameter rows; ``indices``: (B,) global scenario indices.
-    - ``provenance``: spec name and hash, seed, package version, dt, frame step, the spec's YAML.
-    - ``perception`` (when the ego has a sensor and frames were recorded): ``visible`` float32
-      (B, N, T) visible fraction of each agent from the ego sensor; ``detected`` bool (B, N, T)
-      seen this frame; ``tracked`` bool (B, N, T) in the ego's track list (seen or coasting);
-      ``track_xy`` float32 (B, N, T, 2) where the ego believes the agent is (m; nan while not
-      tracked; the ego's own row is its true position); ``dropout``
-      bool (B, T) sensor in a dropout burst.
-    """
-
-    trajectories: np.ndarray
-    mask: np.ndarray
-    kinds: np.ndarray
-    sizes: np.ndarray
-    agent_names: tuple[str, ...]
-    metrics: dict
-    agent_metrics: np.ndarray
-    labels: dict
-    robustness: dict
-    theta: np.ndarray
-    parameter_names: tuple[str, ...]
-    indices: np.ndarray
-    provenance: dict = field(default_factory=dict)
-    perception: dict = field(default_factory=dict)
-
-    @property
-    def size(self) -> int:
-        return int(self.theta.shape[0])
-
-    @property
-    def features(self) -> tuple[str, ...]:
-        return Lo.FEATURES
-
-    def frame_dt(self, default_dt: float = 0.1) -> float:
-        """Seconds between recorded frames: the simulation step (``default_dt`` when the
-        provenance has none) times the frame step."""
-        prov = self.provenance or {}
-        return float(prov.get("dt", default_dt)) * int(prov.get("frame_step", 1) or 1)
-
-    def select(self, rows: np.ndarray) -> "Batch":
-        """The scenarios picked by a boolean mask or index array, as a new batch."""
-        pick = lambda x: x[rows]  # noqa: E731
-        return Batch(
-            trajectories=pick(self.trajectories), mask=pick(self.mask), kinds=pick(self.kinds),
-            sizes=pick(self.sizes), agent_names=self.agent_names,
-            metrics={k: pick(v) for k, v in self.metrics.items()}, agent_metrics=pick(self.agent_metrics),
-            labels={k: pick(v) for k, v in self.labels.items()},
-            robustness={k: pick(v) for k, v in self.robustness.items()}, theta=pick(self.theta),
-            parameter_names=self.parameter_names, indices=pick(self.indices), provenance=self.provenance,
-            perception={k: pick(v) for k, v in self.perception.items()},
-        )
 
 
 def spec_hash(spec: S.ScenarioSpec) -> str:
     """Content hash of the resolved spec (independent of file name and formatting)."""
     return hashlib.sha256(repr(spec).encode("utf-8")).hexdigest()[:16]
-
-
-def sample_theta(spec: S.ScenarioSpec, indices: np.ndarray, seed: int) -> np.ndarray:
-    """Theta rows drawn from p(theta) for the given global scenario indices.
-
-    Row ``i`` depends only on (seed, i): each index has its own random stream,
-    so any split of the indices into shards gives the same rows."""
-    indices = np.asarray(indices, dtype=np.uint64)
-    d = spec.parameters.dim
-    if d == 0:
-        return np.zeros((len(indices), 0))
-    seeds = np.array([stream_seed(np.uint64(seed), ix) for ix in indices], dtype=np.uint64)
-    u = _uniforms(seeds, np.uint64(0xA5A5), d)
-    np.clip(u, 1e-12, 1.0 - 1e-12, out=u)
-    return spec.parameters.from_unit(u)
 
 
 def _check_theta(spec: S.ScenarioSpec, theta: np.ndarray) -> np.ndarray:
@@ -135,7 +56,7 @@ def _threads() -> int:
 
 def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, seed: int,
                record_every: int | None) -> Batch:
-    from .kernels.step import simulate_batch
+    from ..kernels.step import simulate_batch
 
     ki = compile_batch(spec, theta, indices, seed)
     a = ki.arrays
@@ -206,8 +127,7 @@ def record_bytes(spec: S.ScenarioSpec, record_every: int | None) -> int:
 
 def iter_batches(
     spec: S.ScenarioSpec,
-    theta: np.ndarray | None = None,
-    n: int | None = None,
+    theta: np.ndarray,
     seed: int | None = None,
     *,
     record: str = "full",
@@ -216,13 +136,15 @@ def iter_batches(
     start_index: int = 0,
     max_chunk_bytes: int | None = None,
 ) -> Iterator[Batch]:
-    """Yield the batch chunk by chunk (each at most ``chunk_size`` scenarios).
+    """Simulate one scenario per row of ``theta`` (B, d), yielding the batch chunk by chunk (each at
+    most ``chunk_size`` scenarios).
 
-    ``record``: ``full`` (every ``record_every``-th frame of every agent) or
-    ``none`` (metrics, labels and theta only). ``max_chunk_bytes`` (default
-    ``MAX_CHUNK_BYTES``): recorded frames held per chunk, so long recordings come in
-    smaller chunks; one scenario above it is an error. :func:`simulate` sets no bound:
-    it holds every chunk anyway, and joining smaller ones would copy them once more."""
+    ``seed`` defaults to the spec's ``seed``; the same spec, theta and seed give bit-identical output
+    for any thread count or chunk size. Row ``k`` has global index ``start_index + k``, which keys its
+    random stream. ``record``: ``full`` (every ``record_every``-th frame of every agent) or ``none``
+    (metrics, labels and theta only). ``max_chunk_bytes`` (default ``MAX_CHUNK_BYTES``): recorded
+    frames held per chunk, so long recordings come in smaller chunks; one scenario above it is an
+    error."""
     if record not in ("full", "none"):
         raise SimulationError(f"record must be 'full' or 'none', got {record!r}")
     if record_every < 1:
@@ -232,15 +154,8 @@ def iter_batches(
     seed = spec.seed if seed is None else int(seed)
     if not 0 <= seed < 2**64:
         raise SimulationError(f"seed must be an integer in [0, 2**64), got {seed}")
-    if theta is None:
-        if n is None or n < 1:
-            raise SimulationError("give theta or a positive n")
-        total = int(n)
-    else:
-        theta = _check_theta(spec, theta)
-        total = theta.shape[0]
-        if n is not None and n != total:
-            raise SimulationError(f"n = {n} but theta has {total} rows")
+    theta = _check_theta(spec, theta)
+    total = theta.shape[0]
     provenance = {
         "spec_name": spec.name,
         "spec_hash": spec_hash(spec),
@@ -261,52 +176,14 @@ def iter_batches(
     for lo in range(0, total, chunk_size):
         hi = min(total, lo + chunk_size)
         idx = np.arange(start_index + lo, start_index + hi, dtype=np.int64)
-        th = sample_theta(spec, idx, seed) if theta is None else theta[lo:hi]
-        chunk = _run_chunk(spec, th, idx, seed, None if record == "none" else record_every)
+        chunk = _run_chunk(spec, theta[lo:hi], idx, seed, None if record == "none" else record_every)
         object.__setattr__(chunk, "provenance", dict(provenance))
         yield chunk
 
 
-def simulate(
-    spec: S.ScenarioSpec,
-    theta: np.ndarray | None = None,
-    n: int | None = None,
-    seed: int | None = None,
-    *,
-    record: str = "full",
-    record_every: int = 1,
-    chunk_size: int = DEFAULT_CHUNK,
-    start_index: int = 0,
-) -> Batch:
-    """Simulate ``n`` scenarios drawn from the spec (or one per row of ``theta``).
-
-    ``seed`` defaults to the spec's ``seed``; the same spec, theta and seed give
-    bit-identical output for any thread count or chunk size. Scenario ``k`` of
-    the batch has global index ``start_index + k``, which keys its random stream."""
-    parts = list(iter_batches(spec, theta, n, seed, record=record, record_every=record_every, chunk_size=chunk_size,
-                              start_index=start_index, max_chunk_bytes=sys.maxsize))
-    return concat(parts)
-
-
-def concat(parts: list[Batch]) -> Batch:
-    """Join chunks of one spec (same agents) into one batch."""
-    if len(parts) == 1:
-        return parts[0]
-    first = parts[0]
-    cat = np.concatenate
-    return Batch(
-        trajectories=cat([p.trajectories for p in parts]),
-        mask=cat([p.mask for p in parts]),
-        kinds=cat([p.kinds for p in parts]),
-        sizes=cat([p.sizes for p in parts]),
-        agent_names=first.agent_names,
-        metrics={k: cat([p.metrics[k] for p in parts]) for k in first.metrics},
-        agent_metrics=cat([p.agent_metrics for p in parts]),
-        labels={k: cat([p.labels[k] for p in parts]) for k in first.labels},
-        robustness={k: cat([p.robustness[k] for p in parts]) for k in first.robustness},
-        theta=cat([p.theta for p in parts]),
-        parameter_names=first.parameter_names,
-        indices=cat([p.indices for p in parts]),
-        provenance=first.provenance,
-        perception={k: cat([p.perception[k] for p in parts]) for k in first.perception},
-    )
+def simulate(spec: S.ScenarioSpec, theta: np.ndarray, seed: int | None = None, *, record: str = "full",
+             record_every: int = 1, chunk_size: int = DEFAULT_CHUNK, start_index: int = 0) -> Batch:
+    """:func:`iter_batches` joined into one batch (no bound on the bytes per chunk: every chunk is
+    held anyway, and joining smaller ones would copy them once more)."""
+    return concat(list(iter_batches(spec, theta, seed, record=record, record_every=record_every,
+                                    chunk_size=chunk_size, start_index=start_index, max_chunk_bytes=sys.maxsize)))

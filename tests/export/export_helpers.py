@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scenariogen.runs import read_manifest
+from scenariogen.data.run import read_manifest
 
 
 def sim_arrays(run: Path) -> dict:

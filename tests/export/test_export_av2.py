@@ -12,7 +12,7 @@ import pytest
 
 from scenariogen.cli import EXIT_OK, EXIT_USER_ERROR, main
 from scenariogen.export.source import open_source
-from scenariogen.runs import read_manifest
+from scenariogen.data.run import read_manifest
 
 pa = pytest.importorskip("pyarrow")
 import pyarrow.parquet as pq

@@ -13,7 +13,7 @@ import pytest
 from scenariogen.cli import EXIT_OK, EXIT_USER_ERROR, main
 from scenariogen.export import export
 from scenariogen.export.jsonl import read_jsonl
-from scenariogen.runs import read_manifest
+from scenariogen.data.run import read_manifest
 
 
 def leftovers(folder: Path) -> list[Path]:

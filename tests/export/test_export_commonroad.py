@@ -15,7 +15,7 @@ from scenariogen.cli import EXIT_OK, EXIT_USER_ERROR, main
 from scenariogen.export.commonroad import benchmark_id, lanelet_xml
 from scenariogen.export.source import open_source
 from scenariogen.logs.commonroad import CommonRoadReader
-from scenariogen.runs import read_manifest
+from scenariogen.data.run import read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 12

@@ -11,7 +11,7 @@ from export_helpers import same_bits, sim_arrays
 import scenariogen
 from scenariogen.export import export
 from scenariogen.export.jsonl import read_jsonl
-from scenariogen.runs import load_run, read_manifest
+from scenariogen.data.run import open_run, read_manifest
 
 
 def assert_batches_identical(got, ref):
@@ -30,7 +30,7 @@ def assert_batches_identical(got, ref):
 def test_run_round_trip_is_bit_identical(mc_run, tmp_path, suffix):
     out = tmp_path / f"mc{suffix}"
     report = export(mc_run, "jsonl", out)
-    ref = load_run(mc_run)
+    ref = open_run(mc_run).batch()
     assert report.scenarios == ref.size == 240 and report.dropped == [] and out.exists()
     batch, log_weight = read_jsonl(out)
     assert_batches_identical(batch, ref)
@@ -45,7 +45,7 @@ def test_importance_weights_round_trip(ce_run, tmp_path):
     expected = sim["log_weight"][np.searchsorted(sim["index"], batch.indices)]
     assert np.any(expected != 0.0), "a cross-entropy run should have non-trivial weights"
     assert same_bits(log_weight, expected)
-    assert_batches_identical(batch, load_run(ce_run))
+    assert_batches_identical(batch, open_run(ce_run).batch())
     assert batch.labels["near_miss"].all()  # the run kept its target events only
 
 

@@ -10,8 +10,8 @@ import scenariogen
 from scenariogen.export import export
 from scenariogen.export.npz import iter_parts
 from scenariogen.road import build_road, compile_road
-from scenariogen.runs import load_run, read_manifest
-from scenariogen.sim import layout as Lo
+from scenariogen.data.run import open_run, read_manifest
+from scenariogen.data import layout as Lo
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def test_one_file_per_shard_with_fixed_shapes(mc_run, mc_npz):
     shards = read_manifest(mc_run)["shards"]
     parts = list(iter_parts(out))
     assert len(parts) == len(shards) == report.files and report.scenarios == 240
-    ref = load_run(mc_run)
+    ref = open_run(mc_run).batch()
     B = [p["index"].shape[0] for p in parts]
     assert B == [s["kept"] for s in shards]
     N, T, F = ref.trajectories.shape[1:]
@@ -45,7 +45,7 @@ def test_one_file_per_shard_with_fixed_shapes(mc_run, mc_npz):
 
 def test_tensors_match_the_run(mc_run, mc_npz):
     out, _ = mc_npz
-    ref = load_run(mc_run)
+    ref = open_run(mc_run).batch()
     cat = lambda key: np.concatenate([p[key] for p in iter_parts(out)])  # noqa: E731
     valid = cat("agents/valid")
     np.testing.assert_array_equal(valid, ref.mask)
@@ -67,7 +67,7 @@ def test_tensors_match_the_run(mc_run, mc_npz):
 
 def test_event_times(mc_run, mc_npz):
     out, _ = mc_npz
-    ref = load_run(mc_run)
+    ref = open_run(mc_run).batch()
     parts = list(iter_parts(out))
     events = parts[0]["header"]["events"]
     times = np.concatenate([p["event_time"] for p in parts])

@@ -28,8 +28,8 @@ from scenariogen.export import export
 from scenariogen.export.opendrive import LANE_CODE, xodr_bytes
 from scenariogen.export.openscenario import scenario_bytes, scenario_xml
 from scenariogen.road import build_road
-from scenariogen.runs import load_run, read_manifest
-from scenariogen.sim import layout as Lo
+from scenariogen.data.run import open_run, read_manifest
+from scenariogen.data import layout as Lo
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -152,7 +152,7 @@ def test_cli_export_is_valid_and_replays_the_run(mc_run, mc_xosc, xosc_schema, x
     scenarios = [f for f in files if f.suffix == ".xosc"]
     assert [f.name for f in roads] == ["leader_hard_brake.xodr"] and len(scenarios) == 12
     assert_valid(xodr_schema, roads[0])
-    ref = load_run(mc_run)
+    ref = open_run(mc_run).batch()
     manifest = read_manifest(mc_run)
     log_weight = np.concatenate([np.load(mc_run / r["file"])["sim/log_weight"] for r in manifest["shards"]])
     row = {int(k): r for r, k in enumerate(ref.indices)}

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scenariogen.runs import load_run
+from scenariogen.data.run import open_run
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "plugins" / "scenariogen-highd"
@@ -78,7 +78,7 @@ def test_writes_three_csvs_per_scenario(highd_export):
 
 def test_positions_and_frames_match_the_run(highd_export, mc_run):
     out, _ = highd_export
-    ref = load_run(mc_run)
+    ref = open_run(mc_run).batch()
     recs = read_csv(out / "recordings.csv")
     assert [int(r["scenarioIndex"]) for r in recs] == list(range(12))
     for rec in recs[:4]:

@@ -32,18 +32,17 @@ def run_one(path: Path, sampler: str, out: Path, options: dict | None = None, bu
                           budget=budget, shard_size=SHARD, stage_size=STAGE, keep="all",
                           sampler_options=dict(options or {}))
     manifest = generate(spec, out, st, progress=False)
-    shards = [hashlib.sha256((out / rec["file"]).read_bytes()).hexdigest() for rec in manifest["shards"]]
-    return {"content_hash": manifest["content_hash"], "shards": shards}
+    shards = [hashlib.sha256((out / rec.file).read_bytes()).hexdigest() for rec in manifest.shards]
+    return {"content_hash": manifest.content_hash, "shards": shards}
 
 
 def simulate_one(path: Path, out: Path) -> str:
     """SHA-256 of ``simulate``'s .npz of 64 scenarios with full trajectories."""
-    from scenariogen import load_scenario
-    from scenariogen.sim import iter_batches, save_npz
-    from scenariogen.sim.engine import concat
+    from scenariogen import load_scenario, simulate
+    from scenariogen.data.npz import save_npz
 
     spec = load_scenario(path)
-    save_npz(concat(list(iter_batches(spec, n=64, seed=SEED, record="full", record_every=1, chunk_size=32))), out)
+    save_npz(simulate(spec, 64, seed=SEED, record="full", record_every=1, chunk_size=32), out)
     return hashlib.sha256(out.read_bytes()).hexdigest()
 
 

@@ -9,7 +9,7 @@ pytest.importorskip("pyarrow")
 
 from scenariogen.logs import Av2Reader, MissingDependencyError, make_windows, read_log  # noqa: E402
 from scenariogen.logs import base as logs_base  # noqa: E402
-from scenariogen.sim import layout as Lo  # noqa: E402
+from scenariogen.data import layout as Lo  # noqa: E402
 
 from logs_helpers import FORECAST, SENSOR, min_vehicle_gap, need  # noqa: E402
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scenariogen.logs import CommonRoadReader, make_windows, read_log
-from scenariogen.sim import layout as Lo
+from scenariogen.data import layout as Lo
 
 from logs_helpers import NGSIM, min_vehicle_gap, need
 

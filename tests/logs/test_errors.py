@@ -112,7 +112,7 @@ def test_av2_sensor_truncated_and_missing_poses(tmp_path):
 
 def test_npz_truncated(tmp_path):
     import scenariogen
-    from scenariogen.sim.io import save_npz
+    from scenariogen.data.npz import save_npz
 
     spec = scenariogen.load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "highway_cut_in.yaml")
     good = save_npz(scenariogen.simulate(spec, n=3, seed=1), tmp_path / "b.npz")

@@ -12,8 +12,8 @@ import pytest
 import scenariogen
 from scenariogen.logs import (READERS, LogScenes, batch_to_scenes, concat_scenes, make_windows,
                               read_log)
-from scenariogen.sim import layout as Lo
-from scenariogen.sim.io import save_npz
+from scenariogen.data import layout as Lo
+from scenariogen.data.npz import save_npz
 
 from logs_helpers import ETH, NGSIM, SENSOR, need
 

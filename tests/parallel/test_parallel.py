@@ -26,7 +26,8 @@ from scenariogen.parallel import (
     Session,
     make_backend,
 )
-from scenariogen.runs import GenerateSettings, generate, read_manifest
+from scenariogen.data.run import read_manifest
+from scenariogen.runs import GenerateSettings, generate
 
 ROOT = Path(__file__).resolve().parents[2]
 BRAKE = ROOT / "scenarios" / "leader_hard_brake.yaml"

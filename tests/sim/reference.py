@@ -170,7 +170,7 @@ def simulate_reference(ki, dt: float, n_steps: int, ttc_threshold: float, horizo
     ``min_ttc``, ``min_distance``, ``max_decel``, ``collision_time`` (B, N); per-scenario ``tet``,
     ``max_drac``, ``min_thw``, ``ego_max_decel``, ``ego_max_jerk``, ``collision_time``,
     ``ego_collision_time`` (B,)."""
-    from scenariogen.sim import layout as lay
+    from scenariogen.data import layout as lay
 
     _check_restricted(ki, lay)
     st, a, r = ki.state, ki.arrays, ki.road.arrays
@@ -340,7 +340,7 @@ METRIC_ATOL = 1e-9
 
 def kernel_run(spec, n: int, seed: int, chunk_size: int = 4096):
     """simulate() plus the compiled inputs of the same scenarios (for the reference)."""
-    from scenariogen.sim import simulate
+    from scenariogen import simulate
     from scenariogen.sim.compile import compile_batch
 
     batch = simulate(spec, n=n, seed=seed, record="full", chunk_size=chunk_size)
@@ -350,8 +350,8 @@ def kernel_run(spec, n: int, seed: int, chunk_size: int = 4096):
 
 def compare(spec, batch, ki) -> dict:
     """Largest normalised differences between ``batch`` (kernel) and the reference; each <= 1 passes."""
-    from scenariogen.sim import layout as lay
-    from scenariogen.sim.engine import TTC_HORIZON
+    from scenariogen.data import layout as lay
+    from scenariogen.data.layout import TTC_HORIZON
 
     thr = min((e.ttc_below for e in spec.events if e.type == "near_miss" and e.ttc_below is not None), default=1.5)
     ref = simulate_reference(ki, spec.dt, spec.steps, thr, TTC_HORIZON)

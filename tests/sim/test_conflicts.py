@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scenariogen.events.conflicts import conflict_codes, conflict_names, count_conflicts
-from scenariogen.sim import layout as Lo
+from scenariogen.data import layout as Lo
 
 F = {n: i for i, n in enumerate(Lo.FEATURES)}
 NAMES = ("ego", "cutter", "traffic0.0", "traffic0.1")

@@ -13,7 +13,7 @@ import pytest
 
 import scenariogen
 from scenariogen.sim import iter_batches, load_npz
-from scenariogen.sim.engine import concat
+from scenariogen.data.batch import concat
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CUT_IN = REPO_ROOT / "scenarios" / "highway_cut_in.yaml"

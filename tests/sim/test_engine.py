@@ -21,7 +21,7 @@ import pytest
 
 import scenariogen
 from scenariogen.errors import SimulationError
-from scenariogen.sim import layout as Lo
+from scenariogen.data import layout as Lo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("scenariogen_sim_reference", Path(__file__).with_name("reference.py"))

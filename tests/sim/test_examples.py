@@ -9,7 +9,7 @@ import pytest
 
 import scenariogen
 from scenariogen.sim import iter_batches
-from scenariogen.sim import layout as Lo
+from scenariogen.data import layout as Lo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO_ROOT / "scenarios").glob("*.yaml"))

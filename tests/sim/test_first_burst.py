@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import scenariogen
 from scenariogen.errors import DSLError
-from scenariogen.sim.kernels.perception import first_burst
+from scenariogen.kernels.perception import first_burst
 
 START = "actors.ego.sensor.dropout.gilbert_elliott.first_burst.start"
 LENGTH = "actors.ego.sensor.dropout.gilbert_elliott.first_burst.length"

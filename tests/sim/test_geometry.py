@@ -21,7 +21,7 @@ from numba import njit
 from numba.core.registry import CPUDispatcher
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
-from scenariogen.sim.kernels import geometry as g
+from scenariogen.kernels import geometry as g
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOL = 1e-9
@@ -417,7 +417,7 @@ def test_pet_hand_made_crossing():
 _SCRIPT = r'''
 import json, math, sys
 import numpy as np
-from scenariogen.sim.kernels import geometry as g
+from scenariogen.kernels import geometry as g
 
 def compute():
     rng = np.random.default_rng(2024)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 import scenariogen
-from scenariogen.sim import layout as Lo
-from scenariogen.sim.engine import TTC_HORIZON
-from scenariogen.sim.kernels.geometry import box_distance, box_ttc
+from scenariogen.data import layout as Lo
+from scenariogen.data.layout import TTC_HORIZON
+from scenariogen.kernels.geometry import box_distance, box_ttc
 
 CUT_IN = """
 scenariogen: 1

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba.core.registry import CPUDispatcher
 
-from scenariogen.sim.kernels import occlusion as oc
+from scenariogen.kernels import occlusion as oc
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PI = math.pi
@@ -518,7 +518,7 @@ def test_rigid_motion_invariance(target, occluders, yaw, fov, rng, rot, shift):
 _SCRIPT = r'''
 import json, math, sys
 import numpy as np
-from scenariogen.sim.kernels import occlusion as oc
+from scenariogen.kernels import occlusion as oc
 
 def compute():
     r = np.random.default_rng(5)

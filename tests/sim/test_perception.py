@@ -20,10 +20,10 @@ from numba import njit
 
 import scenariogen
 from scenariogen.dsl.schema import gilbert_elliott_probs
-from scenariogen.sim import layout as Lo
-from scenariogen.sim.kernels.geometry import box_ttc
-from scenariogen.sim.kernels.perception import dropout_step
-from scenariogen.sim.kernels.rng import stream_seed
+from scenariogen.data import layout as Lo
+from scenariogen.kernels.geometry import box_ttc
+from scenariogen.kernels.perception import dropout_step
+from scenariogen.kernels.rng import stream_seed
 
 DT = 0.1
 

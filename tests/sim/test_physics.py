@@ -15,8 +15,8 @@ import shapely
 from shapely.geometry import Polygon
 
 import scenariogen
-from scenariogen.sim import layout as Lo
-from scenariogen.sim.kernels.behavior import idm_equilibrium_gap
+from scenariogen.data import layout as Lo
+from scenariogen.kernels.behavior import idm_equilibrium_gap
 
 DT = 0.1
 CAR_L, CAR_W = 4.6, 1.9  # default car box (docs/dsl.md 7.2)

@@ -1,4 +1,4 @@
-"""Tests for scenariogen.sim.kernels.reference_work (the C reference's work as a Numba kernel).
+"""Tests for benchmarks.reference_work (the C reference's work as a Numba kernel).
 
 One step of the kernel is checked against a direct numpy transcription of the
 per-step rules written in ``benchmarks/reference.py`` (the C reference
@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from scenariogen.sim.kernels import reference_work as rw
+from benchmarks import reference_work as rw
 
 
 def numpy_step(x, y, psi, v, v0, lane, min_dist, min_ttc, n_crit):

@@ -19,7 +19,7 @@ from scenariogen.coverage.metrics import score
 from scenariogen.coverage.plots import histogram_axis
 from scenariogen.coverage.report import real_descriptors, synthetic_descriptors
 from scenariogen.runs import GenerateSettings, generate
-from scenariogen.sim import save_npz
+from scenariogen.data.npz import save_npz
 
 BUDGET = 3000
 
@@ -75,7 +75,7 @@ def test_ce_covers_more_of_the_real_min_ttc_tail_than_mc(runs, real_highway):
 
 def test_run_weights_follow_the_kept_scenarios(runs):
     """Each kept scenario carries exp(sim/log_weight) of its own simulation (keep=all: every one, in order)."""
-    from scenariogen.runs.manifest import read_manifest, shard_sim_arrays
+    from scenariogen.data.run import read_manifest, shard_sim_arrays
 
     for s in ("ce", "mc"):
         syn = synthetic_descriptors(runs / s)
@@ -229,8 +229,8 @@ def test_synthetic_windows_skip_an_ego_standing_still(small_npz, tmp_path):
     a window (after a crash, say) is no ego, so its frozen, identical windows do not count."""
     import dataclasses
 
-    from scenariogen.sim import layout as Lo
-    from scenariogen.sim.io import load_npz
+    from scenariogen.data import layout as Lo
+    from scenariogen.data.npz import load_npz
 
     b = load_npz(small_npz)
     traj = b.trajectories.copy()
@@ -247,8 +247,8 @@ def test_no_window_with_a_moving_ego_is_a_clear_error(small_npz, tmp_path):
     import dataclasses
 
     from scenariogen.errors import ScenarioGenError
-    from scenariogen.sim import layout as Lo
-    from scenariogen.sim.io import load_npz
+    from scenariogen.data import layout as Lo
+    from scenariogen.data.npz import load_npz
 
     b = load_npz(small_npz)
     traj = b.trajectories.copy()

@@ -16,7 +16,7 @@ from scenariogen.coverage import (
     descriptors,
     descriptors_of,
 )
-from scenariogen.sim import layout as Lo
+from scenariogen.data import layout as Lo
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = REPO / ".." / "shared" / "data" / "real"

@@ -30,3 +30,13 @@ def next_uniform(state):
     """(new_state, u) with u uniform in [0, 1)."""
     state = state + uint64(0x9E3779B97F4A7C15)
     return state, (_mix(state) >> uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def fill_uniforms(seeds, salt, n, out):
+    """``out[b, :n]``: the first ``n`` uniforms of row ``b``'s stream, keyed by ``seeds[b]`` and ``salt``."""
+    for b in range(seeds.shape[0]):
+        st = seeds[b] ^ (salt * np.uint64(0xD1B54A32D192ED03))
+        for k in range(n):
+            st, u = next_uniform(st)
+            out[b, k] = u

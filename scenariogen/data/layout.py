@@ -94,6 +94,7 @@ DROP_NONE = 0
 DROP_GE = 1
 DROP_INDEPENDENT = 2
 THREAT_TTC = 3.0  # s, an agent with a TTC to the ego below this counts as a threat
+TTC_HORIZON = 10.0  # s, TTC beyond this counts as no conflict
 
 # ---- per-scenario metrics: metrics[b, S_*] --------------------------------------
 S_MIN_TTC = 0  # s, min box TTC of the ego against any agent (inf if never closing)
@@ -135,3 +136,13 @@ A_MIN_TTC_ANY = 10  # s, min box TTC between this named actor and any other agen
 AGENT_METRIC_NAMES = ("min_ttc", "min_distance", "max_decel", "pet", "collision_time", "occluded_total",
                       "occluded_longest", "occluded_at_entry", "time_of_closest_approach", "min_gap_any", "min_ttc_any")
 N_AGENT_METRICS = 11
+
+# ---- scenario descriptors: D[b, D_*] (definitions in scenariogen.coverage.descriptors) ----
+DESCRIPTOR_NAMES = (
+    "min_ttc", "min_thw", "min_distance", "ego_max_decel", "ego_max_lat_accel", "rel_speed_at_closest",
+    "min_pet", "max_drac", "n_agents_30m", "ego_speed_mean", "ego_speed_std", "ego_speed_max",
+    "occluded_threat_longest",
+)
+(D_MIN_TTC, D_MIN_THW, D_MIN_DIST, D_MAX_DECEL, D_MAX_LAT, D_REL_SPEED, D_MIN_PET, D_MAX_DRAC, D_NEAR,
+ D_V_MEAN, D_V_STD, D_V_MAX, D_OCC) = range(13)
+N_DESCRIPTORS = 13

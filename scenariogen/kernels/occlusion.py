@@ -70,7 +70,7 @@ import math
 import numpy as np
 from numba import njit
 
-from scenariogen.sim.kernels.geometry import box_corners
+from .geometry import box_corners
 
 __all__ = [
     "visible_fraction",

@@ -44,7 +44,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..layout import (
+from ..data.layout import (
     A_COLL_TIME,
     A_MAX_DECEL,
     A_MIN_DIST,
@@ -96,7 +96,7 @@ from ..layout import (
     TRIG_DISTANCE,
     TRIG_TIME,
 )
-from ..layout import (
+from ..data.layout import (
     A_MIN_GAP,
     A_MIN_TTC_ANY,
     A_OCC_AT_ENTRY,

@@ -1,10 +1,9 @@
-"""Saving a :class:`Batch` to a single ``.npz`` file, atomically (temporary name, then rename)."""
+"""The ``.npz`` format of a :class:`Batch`: one array per field, a JSON header, written atomically."""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -12,25 +11,8 @@ import numpy as np
 
 from ..errors import ScenarioGenError
 from . import layout as Lo
-from .engine import Batch
-
-
-def default_mode(path: str | Path, directory: bool = False) -> None:
-    """Give ``path`` the permissions a plain open() or mkdir() would (mkstemp and mkdtemp make them
-    private, and a rename keeps that)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, (0o777 if directory else 0o666) & ~umask)
-
-
-def atomic_path(path: Path):
-    """A temporary file next to ``path`` (same filesystem, so the final rename is atomic), with the
-    permissions of a plain new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    default_mode(tmp)
-    return Path(tmp)
+from .batch import Batch
+from .files import atomic_path, check_output_file
 
 
 def write_npz(batch: Batch, fh, extra: dict | None = None) -> None:
@@ -74,36 +56,6 @@ def write_arrays(fh, arrays: dict, level: int = 1) -> None:
         for key, a in arrays.items():
             with zf.open(key + ".npy", "w", force_zip64=True) as out:
                 np.lib.format.write_array(out, np.asanyarray(a), allow_pickle=False)
-
-
-def check_output_file(path: str | Path) -> Path:
-    """A clear error now, before any work, if ``path`` cannot become a file: it is a directory, or
-    the nearest existing folder above it (missing folders are created when writing) is a file or
-    not writable."""
-    path = Path(path).absolute()
-    if path.is_dir():
-        raise ScenarioGenError(f"{path}: is a directory; give a file name")
-    _check_parent(path)
-    return path
-
-
-def check_output_dir(path: str | Path) -> Path:
-    """Like :func:`check_output_file`, for an output folder: it is not a file, and it can be created."""
-    path = Path(path).absolute()
-    if path.exists() and not path.is_dir():
-        raise ScenarioGenError(f"{path}: exists and is not a directory")
-    _check_parent(path)
-    return path
-
-
-def _check_parent(path: Path) -> None:
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise ScenarioGenError(f"{path}: cannot write here ({parent} is not a directory)")
-    if not os.access(parent, os.W_OK):
-        raise ScenarioGenError(f"{path}: cannot write here ({parent} is not writable)")
 
 
 def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:

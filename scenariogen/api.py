@@ -1,0 +1,161 @@
+"""The public API: the whole job of the command line, as functions.
+
+Each function imports what it needs when called, so ``import scenariogen`` stays cheap and a
+validator or a writer never loads the simulator. The CLI (:mod:`scenariogen.cli`) is argument
+parsing over these functions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ParameterError
+
+if TYPE_CHECKING:
+    from .coverage.metrics import CoverageSettings
+    from .data.batch import Batch
+    from .data.run import Manifest, Run
+    from .dsl.schema import ScenarioSpec
+    from .export.base import WriteReport
+    from .logs.scenes import LogScenes
+    from .parallel.backends import Backend
+    from .sampling.estimate import Estimate
+
+Progress = Callable[[int], Any]  # called with the number of scenarios (or simulations) just finished
+
+DEFAULT_CHUNK = 4096  # scenarios per kernel call of simulate
+
+
+def load_scenario(path: str | Path) -> ScenarioSpec:
+    """Read and validate a scenario file; a :class:`~scenariogen.errors.DSLError` lists every problem
+    with its file, line and column."""
+    from .dsl.parse import load_scenario as load
+
+    return load(path)
+
+
+def simulate(spec: ScenarioSpec, n: int | None = None, *, theta: np.ndarray | None = None, seed: int | None = None,
+             record: str = "full", record_every: int = 1, chunk_size: int = DEFAULT_CHUNK, start_index: int = 0,
+             progress: Progress | None = None) -> Batch:
+    """Simulate ``n`` scenarios drawn from the family's own distribution p(theta), or one per row of
+    ``theta`` (B, d).
+
+    ``seed`` defaults to the spec's seed; scenario ``k`` has global index ``start_index + k``, which
+    keys both its theta draw and its simulation stream, so the output is bit-identical for any
+    thread count or chunk size. ``record``: ``full`` (every ``record_every``-th frame) or ``none``
+    (metrics, labels and theta only). The memory the recorded frames need is checked against half
+    of this machine's memory before anything runs."""
+    from .sampling.prior import sample_theta
+    from .sim.engine import iter_batches, record_bytes
+    from .sim.engine import simulate as run
+
+    if theta is None:
+        if n is None or n < 1:
+            raise ParameterError("n", f"must be a positive number of scenarios, got {n}")
+        seed = spec.seed if seed is None else seed
+        theta = sample_theta(spec.parameters, np.arange(start_index, start_index + n, dtype=np.int64), seed)
+    elif n is not None and n != len(theta):
+        raise ParameterError("n", f"is {n} but theta has {len(theta)} rows")
+    if record == "full" and record_every > spec.steps:
+        raise ParameterError("record_every", f"{record_every}: {spec.name} runs {spec.steps} steps, so only its "
+                             f"first frame would be kept; give at most {spec.steps}, or record='none'")
+    need = len(theta) * record_bytes(spec, None if record == "none" else record_every)
+    if need > memory_bytes() // 2:
+        raise ParameterError("n", f"{len(theta)} scenarios would hold {need / 2**30:.1f} GiB of trajectories in "
+                             f"memory (this machine has {memory_bytes() / 2**30:.0f} GiB); simulate fewer, record "
+                             "fewer frames (record_every) or metrics only (record='none')")
+    if progress is None:
+        return run(spec, theta, seed, record=record, record_every=record_every, chunk_size=chunk_size,
+                   start_index=start_index)
+    from .data.batch import concat
+
+    parts = []
+    for chunk in iter_batches(spec, theta, seed, record=record, record_every=record_every, chunk_size=chunk_size,
+                              start_index=start_index, max_chunk_bytes=2**62):
+        parts.append(chunk)
+        progress(chunk.size)
+    return concat(parts)
+
+
+def generate(spec: ScenarioSpec, out: str | Path, *, count: int | None = None, budget: int | None = None,
+             sampler: str = "ce", target: str | None = None, seed: int | None = None,
+             options: dict | None = None, shard_size: int = 1000, stage_size: int = 2000, keep: str = "events",
+             record_every: int = 1, resume: bool = False, backend: Backend | None = None,
+             progress: bool = False) -> Manifest:
+    """Sample and simulate until ``count`` target events are found or ``budget`` simulations are
+    spent, into the run directory ``out`` (resumable with ``resume=True``); returns its manifest.
+    ``target`` defaults to the file's target event, ``seed`` to its seed; ``options`` are the
+    sampler's (e.g. ``{"preset": "diverse"}`` for ce)."""
+    from .runs.generate import GenerateSettings
+    from .runs.generate import generate as run
+
+    settings = GenerateSettings(sampler=sampler, target=target or spec.target or "",
+                                seed=spec.seed if seed is None else seed, count=count, budget=budget,
+                                shard_size=shard_size, stage_size=stage_size, keep=keep, record_every=record_every,
+                                sampler_options=dict(options or {}))
+    return run(spec, out, settings, resume=resume, progress=progress, backend=backend)
+
+
+def estimate(spec: ScenarioSpec, event: str, *, budget: int, sampler: str = "ce", seed: int | None = None,
+             stage_size: int = 1000, options: dict | None = None, backend: Backend | None = None,
+             progress: Callable[[int, int], Any] | None = None) -> Estimate:
+    """Estimate P(``event``) under the family's own distribution with at most ``budget`` simulations;
+    ``progress(simulations, events)`` is called after each batch of simulations."""
+    from .runs.estimate import estimate as run
+
+    return run(spec, event, budget=budget, sampler=sampler, seed=spec.seed if seed is None else seed,
+               stage_size=stage_size, options=dict(options or {}), backend=backend, progress=progress)
+
+
+def open_run(path: str | Path, *, complete: bool = True) -> Run:
+    """Open a run directory of :func:`generate` for reading, verified (manifest structure, content
+    hash, each shard's SHA-256 as it is read)."""
+    from .data.run import open_run as open_
+
+    return open_(path, complete=complete)
+
+
+def export(source: str | Path | Batch, fmt: str, out: str | Path, *, only_events: bool = False,
+           limit: int | None = None, progress: Callable[[int, int], Any] | None = None) -> WriteReport:
+    """Write a run directory (or a Batch) with the writer plugin ``fmt`` to ``out``, atomically."""
+    from .export import export as run
+
+    return run(source, fmt, out, only_events=only_events, limit=limit, progress=progress)
+
+
+def read_log(path: str | Path, reader: str | None = None, **options: Any) -> LogScenes:
+    """Read a real log (file or log directory) with the reader ``reader`` (default: by extension
+    and content) into the simulator's array layout."""
+    from .logs import read_log as read
+
+    return read(path, reader, **options)
+
+
+def coverage(run: str | Path, real: str | Path, out: str | Path, *, reader: str | None = None,
+             window: float | None = None, stride: float | None = None,
+             settings: CoverageSettings | None = None, progress: bool = False) -> dict:
+    """Score a run (or a simulated .npz) against real logs and write the report to ``out``; returns
+    the report as a dict (verdicts, tails, fidelity, drift, diversity, classifier test)."""
+    from .coverage.report import coverage_report
+
+    for name, v in (("window", window), ("stride", stride)):
+        if v is not None and not v > 0:
+            raise ParameterError(name, f"must be a positive number of seconds, got {v}")
+    return coverage_report(run, real, out, reader=reader, window=window, stride=stride, settings=settings,
+                           progress=progress)
+
+
+def memory_bytes() -> int:
+    """Physical memory of this machine (bytes); a large number where it cannot be read."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 1 << 50
+
+
+__all__ = ["coverage", "estimate", "export", "generate", "load_scenario", "open_run", "read_log", "simulate"]
