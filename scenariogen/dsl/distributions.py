@@ -3,7 +3,9 @@
 Every randomised field of a spec refers, through a :class:`Value`, to one
 :class:`Parameter`. The :class:`ParameterSpace` orders them into the columns of
 theta (B x d), samples them, maps uniforms through inverse CDFs (for quasi-MC),
-and gives log p(theta) for importance weights.
+and gives log p(theta) for importance weights. scipy is imported by the first
+density or inverse CDF, so reading and checking a spec (bounds only) does not
+load it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
-from scipy import stats
 
 # ---------------------------------------------------------------- distributions
 
@@ -49,6 +50,8 @@ class Normal:
     high: float | None = None
 
     def _frozen(self):
+        from scipy import stats
+
         a = -np.inf if self.low is None else (self.low - self.mean) / self.std
         b = np.inf if self.high is None else (self.high - self.mean) / self.std
         return stats.truncnorm(a, b, loc=self.mean, scale=self.std)
@@ -72,14 +75,19 @@ class LogNormal:
     mu: float
     sigma: float
 
+    def _frozen(self):
+        from scipy import stats
+
+        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
+
     def bounds(self) -> tuple[float, float]:
         return (0.0, math.inf)
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
-        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu)).logpdf(x)
+        return self._frozen().logpdf(x)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu)).ppf(u)
+        return self._frozen().ppf(u)
 
 
 @dataclass(frozen=True)
@@ -114,19 +122,24 @@ class Poisson:
     lam: float
     high: int | None = None
 
+    def _frozen(self):
+        from scipy import stats
+
+        return stats.poisson(self.lam)
+
     def bounds(self) -> tuple[float, float]:
         return (0.0, math.inf if self.high is None else float(self.high))
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        lp = stats.poisson(self.lam).logpmf(x)
+        lp = self._frozen().logpmf(x)
         if self.high is not None:
-            tail = stats.poisson(self.lam).logsf(self.high - 1)
+            tail = self._frozen().logsf(self.high - 1)
             lp = np.where(x == self.high, tail, np.where(x > self.high, -np.inf, lp))
         return np.where(np.floor(x) == x, lp, -np.inf)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        k = stats.poisson(self.lam).ppf(u)
+        k = self._frozen().ppf(u)
         if self.high is not None:
             k = np.minimum(k, self.high)
         return np.asarray(k, dtype=float)

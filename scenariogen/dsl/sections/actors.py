@@ -1,0 +1,229 @@
+"""``actors:``: kind, size, placement (on a lane, relative to another actor,
+or by pose), speed, route, behaviour, manoeuvres, sensor and AEB."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from .. import schema as S
+from ..distparse import ValueReader
+from ..distributions import Const, Value
+from ..reader import NAME_RE, NONNEG, POS, Range, did_you_mean, join_path, type_name
+from ..yamlmarks import YMap, YSeq
+from .behavior import parse_behavior
+from .maneuvers import parse_maneuvers
+from .road import lane_ref
+from .sensor import parse_sensor
+
+if TYPE_CHECKING:
+    from ...road import RoadNetwork
+
+_ACTOR_KEYS = ("kind", "length", "width", "lane", "s", "offset", "position", "speed", "behavior",
+               "maneuver", "maneuvers", "route", "sensor", "aeb")
+
+
+def parse_actors(c: ValueReader, root: YMap, net: RoadNetwork | None) -> tuple[S.ActorSpec, ...]:
+    if "actors" not in root:
+        c.error(root.mark, "", "missing required key 'actors' (at least the 'ego')")
+        return ()
+    m = c.mapping(root["actors"], c.at(root, "actors"), "actors")
+    if m is None:
+        return ()
+    if "ego" not in m:
+        c.error(m.mark, "actors", "missing the required actor 'ego'" + did_you_mean("ego", m))
+    names = {k: v for k, v in m.items()}
+    # relative placement needs its reference placed first: order by dependency
+    out = []
+    rel: dict[str, str] = {}
+    for name, body in m.items():
+        path = f"actors.{name}"
+        if not NAME_RE.match(name):
+            c.error(m.key_marks[name], path, "actor names are letters, digits and '_', not starting with a digit")
+            continue
+        am = c.mapping(body, m.value_marks[name], path, "an actor mapping (kind, lane, s, speed, ...)")
+        if am is None:
+            continue
+        a = _parse_actor(c, am, path, name, names, net, rel)
+        if a is not None:
+            out.append(a)
+    # cycles in relative placement
+    for start in rel:
+        seen = [start]
+        cur = rel.get(start)
+        while cur is not None and cur in rel:
+            if cur in seen:
+                am = m[start]
+                c.error(am.value_marks.get("s", am.mark), f"actors.{start}.s",
+                        "relative placement forms a cycle: " + " -> ".join(seen + [cur]))
+                break
+            seen.append(cur)
+            cur = rel.get(cur)
+        else:
+            continue
+        break
+    else:
+        _check_relative_placement(c, m, out, net)
+    return tuple(out)
+
+
+def _check_relative_placement(c: ValueReader, m: YMap, actors: list[S.ActorSpec], net: RoadNetwork | None) -> None:
+    """Actors placed relative to another: their whole range of ``s`` must lie on their lane, and on
+    the reference's own lane they must not start on top of it (an offset of less than half their
+    two lengths is a collision at t = 0 in every such scenario)."""
+    by_name = {a.name: a for a in actors}
+
+    def bounds(v) -> tuple[float, float]:
+        return (v.value, v.value) if isinstance(v, Const) else c.param_bounds(v.name)
+
+    def s_range(a, depth=0) -> tuple[float, float] | None:
+        pl = a.placement
+        if not isinstance(pl, S.LanePlacement) or depth > len(by_name):
+            return None
+        lo, hi = bounds(pl.s)
+        if pl.relative_to is None:
+            return lo, hi
+        ref = by_name.get(pl.relative_to)
+        base = s_range(ref, depth + 1) if ref is not None else None
+        return None if base is None else (base[0] + lo, base[1] + hi)
+
+    for a in actors:
+        pl = a.placement
+        if not isinstance(pl, S.LanePlacement) or pl.relative_to is None or pl.relative_to not in by_name:
+            continue
+        am = m[a.name]
+        mark, path = am.value_marks.get("s", am.mark), f"actors.{a.name}.s.offset"
+        rng = s_range(a)
+        if net is not None and rng is not None and math.isfinite(rng[1]) and rng[1] > net.lane(pl.lane).length:
+            c.error(mark, path, f"'{a.name}' can start at s = {rng[1]:g} m ({pl.relative_to}'s s plus the offset), "
+                                f"which is beyond the end of lane '{pl.lane}' ({net.lane(pl.lane).length:.1f} m)")
+        ref = by_name[pl.relative_to]
+        if isinstance(ref.placement, S.LanePlacement) and ref.placement.lane == pl.lane:
+            need = 0.5 * (a.length + ref.length)
+            lo, hi = bounds(pl.s)
+            if lo < need and hi > -need:
+                c.error(mark, path, f"an offset of {lo:g} to {hi:g} m can put '{a.name}' on top of "
+                                    f"'{pl.relative_to}' in the same lane: keep |offset| >= {need:g} m "
+                                    "(half their two lengths)")
+
+
+def _parse_actor(c: ValueReader, am: YMap, path: str, name: str, actors: dict, net: RoadNetwork | None,
+                 rel: dict[str, str]) -> S.ActorSpec | None:
+    c.keys(am, path, _ACTOR_KEYS, ("kind",))
+    kind = c.text(am, "kind", path, None) if "kind" in am else None
+    if kind is not None and kind not in S.KINDS:
+        c.error(c.at(am, "kind"), join_path(path, "kind"), f"unknown kind '{kind}'{did_you_mean(kind, S.KINDS)} (allowed: {', '.join(S.KINDS)})")
+        kind = None
+    dl, dw = S.DEFAULT_SIZE.get(kind or "car")
+    length = c.number(am, "length", path, dl, Range(0.1, 30.0))
+    width = c.number(am, "width", path, dw, Range(0.1, 5.0))
+    # placement
+    placement = None
+    start_lane = None
+    if "position" in am:
+        if "lane" in am or "s" in am:
+            c.error(c.at(am, "position"), join_path(path, "position"), "give either 'position' or 'lane' + 's', not both")
+        pp = join_path(path, "position")
+        pm = c.mapping(am["position"], c.at(am, "position"), pp)
+        if pm is not None:
+            c.keys(pm, pp, ("x", "y", "heading_deg"), ("x", "y"))
+            x = c.value(pm, "x", pp, None)
+            y = c.value(pm, "y", pp, None)
+            hd = c.value(pm, "heading_deg", pp, 0.0, Range(-360.0, 360.0))
+            if x is not None and y is not None and hd is not None:
+                placement = S.PosePlacement(x, y, hd)
+    elif "lane" in am or "s" in am:
+        start_lane = lane_ref(c, am, "lane", path, net)
+        relative_to = None
+        s_val: Value | None = Const(0.0)
+        if "s" not in am:
+            c.error(am.mark, path, "missing required key 's' (arc length along the lane, m)")
+        elif isinstance(am["s"], YMap) and "relative_to" in am["s"]:
+            sp = join_path(path, "s")
+            sm = am["s"]
+            c.keys(sm, sp, ("relative_to", "offset"), ("relative_to",))
+            other = sm["relative_to"]
+            if not isinstance(other, str):
+                c.error(sm.value_marks["relative_to"], join_path(sp, "relative_to"), f"expected an actor name, got {type_name(other)}")
+            elif other == name:
+                c.error(sm.value_marks["relative_to"], join_path(sp, "relative_to"), f"'{name}' cannot be placed relative to itself")
+            elif other not in actors:
+                c.error(sm.value_marks["relative_to"], join_path(sp, "relative_to"), f"unknown actor '{other}'{did_you_mean(other, actors)}")
+            else:
+                other_body = actors[other]
+                if isinstance(other_body, YMap) and "position" in other_body:
+                    c.error(sm.value_marks["relative_to"], join_path(sp, "relative_to"),
+                            f"'{other}' is placed by position; relative placement needs an actor placed on a lane")
+                else:
+                    relative_to = other
+                    rel[name] = other
+            s_val = c.value(sm, "offset", sp, 0.0)
+        else:
+            s_val = c.value(am, "s", path, None, NONNEG)
+        off = c.value(am, "offset", path, 0.0, Range(-10.0, 10.0))
+        if start_lane is not None and s_val is not None and off is not None:
+            if relative_to is None and net is not None:
+                length_lane = net.lane(start_lane).length
+                s_hi = s_val.value if isinstance(s_val, Const) else c.param_bounds(s_val.name)[1]
+                if s_hi > length_lane:
+                    what = f"s = {s_hi:g} m" if isinstance(s_val, Const) else f"s can reach {s_hi:g} m, which"
+                    c.error(c.at(am, "s"), join_path(path, "s"),
+                            f"{what} is beyond the end of lane '{start_lane}' ({length_lane:.1f} m)")
+            placement = S.LanePlacement(start_lane, s_val, off, relative_to)
+    else:
+        c.error(am.mark, path, "missing placement: give 'lane' and 's', or 'position: {x, y, heading_deg}'")
+    speed = c.value(am, "speed", path, 0.0, Range(0.0, 80.0))
+    route = _parse_route(c, am, path, net, start_lane)
+    behavior = parse_behavior(c, am, path)
+    maneuvers = parse_maneuvers(c, am, path, name, actors, net, start_lane)
+    sensor = None
+    if "sensor" in am:
+        if name != "ego":
+            c.error(am.key_marks["sensor"], join_path(path, "sensor"), "only the 'ego' carries a sensor")
+        else:
+            sensor = parse_sensor(c, am["sensor"], c.at(am, "sensor"), join_path(path, "sensor"))
+    aeb = None
+    if "aeb" in am:
+        ap = join_path(path, "aeb")
+        if name != "ego":
+            c.error(am.key_marks["aeb"], ap, "only the 'ego' has emergency braking (aeb)")
+        else:
+            amm = c.mapping(am["aeb"], c.at(am, "aeb"), ap)
+            if amm is not None:
+                c.keys(amm, ap, ("ttc", "reaction_time", "max_decel"))
+                aeb = S.AEBSpec(
+                    ttc=c.value(amm, "ttc", ap, 1.2, POS) or Const(1.2),
+                    reaction_time=c.value(amm, "reaction_time", ap, 0.2, Range(0.0, 3.0)) or Const(0.2),
+                    max_decel=c.value(amm, "max_decel", ap, 8.0, Range(0.0, 15.0, low_open=True)) or Const(8.0),
+                )
+    if kind is None or placement is None or speed is None or length is None or width is None:
+        return None
+    return S.ActorSpec(name, kind, length, width, placement, speed, behavior, maneuvers, sensor, aeb, route)
+
+
+def _parse_route(c: ValueReader, am: YMap, path: str, net: RoadNetwork | None, start_lane: str | None) -> tuple[str, ...]:
+    """Lane ids the actor drives through, each a successor of the previous one."""
+    if "route" not in am:
+        return ()
+    p = join_path(path, "route")
+    body = am["route"]
+    if not isinstance(body, YSeq) or not body:
+        c.error(c.at(am, "route"), p, "expected a non-empty list of lane ids")
+        return ()
+    for i, (x, mk) in enumerate(zip(body, body.item_marks)):
+        if isinstance(x, bool) or not isinstance(x, (int, str)):
+            c.error(mk, f"{p}[{i}]", f"expected a lane id, got {type_name(x)}")
+            return ()
+    ids = [str(x) for x in body]
+    if net is None:
+        return tuple(ids)
+    for i, (lid, mk) in enumerate(zip(ids, body.item_marks)):
+        if lid not in net.lanes:
+            c.error(mk, f"{p}[{i}]", f"unknown lane '{lid}'{did_you_mean(lid, net.lanes)}")
+            return ()
+        prev = ids[i - 1] if i else start_lane
+        if prev is not None and lid != prev and lid not in net.successors(prev):
+            c.error(mk, f"{p}[{i}]", f"lane '{lid}' does not follow lane '{prev}' "
+                    f"(successors of '{prev}': {', '.join(net.successors(prev)) or 'none'})")
+            return ()
+    return tuple(ids)

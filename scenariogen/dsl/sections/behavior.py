@@ -1,0 +1,89 @@
+"""``behavior:`` of actors and traffic: the longitudinal model (IDM and its
+parameters) and MOBIL lane changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import schema as S
+from ..distparse import ValueReader
+from ..distributions import Const, Value
+from ..reader import NONNEG, POS, PROB, Range, did_you_mean, join_path
+from ..yamlmarks import Mark, YMap
+
+_IDM_KEYS = ("desired_speed", "time_headway", "min_gap", "max_accel", "comfort_decel", "delta", "reaction_time")
+_MOBIL_KEYS = ("politeness", "threshold", "safe_decel", "duration")
+_BEHAVIORS = ("idm", "keep_lane", "constant_speed", "stop")
+
+
+def _parse_idm(c: ValueReader, body: Any, mark: Mark, path: str) -> S.IDMParams:
+    d = S.IDMParams()
+    if body is None or (isinstance(body, YMap) and not body):
+        return d
+    m = c.mapping(body, mark, path)
+    if m is None:
+        return d
+    c.keys(m, path, _IDM_KEYS)
+    return S.IDMParams(
+        desired_speed=c.value(m, "desired_speed", path, 30.0, POS) or d.desired_speed,
+        time_headway=c.value(m, "time_headway", path, 1.5, NONNEG) or d.time_headway,
+        min_gap=c.value(m, "min_gap", path, 2.0, NONNEG) or d.min_gap,
+        max_accel=c.value(m, "max_accel", path, 1.5, POS) or d.max_accel,
+        comfort_decel=c.value(m, "comfort_decel", path, 2.0, POS) or d.comfort_decel,
+        delta=c.number(m, "delta", path, 4.0, Range(1.0, 10.0)) or 4.0,
+        reaction_time=c.value(m, "reaction_time", path, 0.0, Range(0.0, 5.0)) or d.reaction_time,
+    )
+
+
+def parse_behavior(c: ValueReader, parent: YMap, path: str) -> S.BehaviorSpec:
+    if "behavior" not in parent:
+        return S.BehaviorSpec()
+    body = parent["behavior"]
+    mark = c.at(parent, "behavior")
+    p = join_path(path, "behavior")
+    if isinstance(body, str):
+        if body not in _BEHAVIORS:
+            c.error(mark, p, f"unknown behaviour '{body}'{did_you_mean(body, _BEHAVIORS)} (allowed: {', '.join(_BEHAVIORS)})")
+            return S.BehaviorSpec()
+        return S.BehaviorSpec(model=body)
+    m = c.mapping(body, mark, p, "a behaviour (idm, keep_lane, constant_speed, stop) as a name or mapping")
+    if m is None:
+        return S.BehaviorSpec()
+    c.keys(m, p, _BEHAVIORS + ("lane_change",))
+    models = [k for k in _BEHAVIORS if k in m]
+    if len(models) > 1:
+        c.error(m.key_marks[models[1]], join_path(p, models[1]), f"choose one longitudinal model, got both '{models[0]}' and '{models[1]}'")
+    model = models[0] if models else "idm"
+    idm = S.IDMParams()
+    stop_decel: Value = Const(3.0)
+    if model in ("idm", "keep_lane") and model in m:
+        idm = _parse_idm(c, m[model], c.at(m, model), join_path(p, model))
+    if model == "stop" and isinstance(m.get("stop"), YMap):
+        sm = m["stop"]
+        c.keys(sm, join_path(p, "stop"), ("decel",))
+        stop_decel = c.value(sm, "decel", join_path(p, "stop"), 3.0, POS) or stop_decel
+    mobil = None
+    if "lane_change" in m:
+        lp = join_path(p, "lane_change")
+        lm = c.mapping(m["lane_change"], c.at(m, "lane_change"), lp)
+        if lm is not None:
+            c.keys(lm, lp, ("mobil",), ("mobil",))
+            if model == "keep_lane":
+                c.error(lm.mark, lp, "'keep_lane' never changes lanes; use 'idm' with 'lane_change'")
+            if "mobil" in lm:
+                mp = join_path(lp, "mobil")
+                mm = lm["mobil"]
+                if mm is None or (isinstance(mm, YMap) and not mm):
+                    mobil = S.MobilParams()
+                else:
+                    mm = c.mapping(mm, c.at(lm, "mobil"), mp)
+                    if mm is not None:
+                        c.keys(mm, mp, _MOBIL_KEYS)
+                        dm = S.MobilParams()
+                        mobil = S.MobilParams(
+                            politeness=c.value(mm, "politeness", mp, 0.3, PROB) or dm.politeness,
+                            threshold=c.value(mm, "threshold", mp, 0.2, NONNEG) or dm.threshold,
+                            safe_decel=c.value(mm, "safe_decel", mp, 4.0, POS) or dm.safe_decel,
+                            duration=c.value(mm, "duration", mp, 3.0, POS) or dm.duration,
+                        )
+    return S.BehaviorSpec(model=model, idm=idm, mobil=mobil, stop_decel=stop_decel)

@@ -1,0 +1,139 @@
+"""``road:``: the road spec, the road network built from it, and lane ids checked against it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...errors import RoadError
+from .. import schema as S
+from ..distparse import ValueReader
+from ..reader import POS, Range, did_you_mean, join_path, type_name
+from ..yamlmarks import YMap
+
+if TYPE_CHECKING:
+    from ...road import RoadNetwork
+
+_ROAD_M = Range(0.0, 10_000.0, low_open=True)  # m; roads are discretised, so keep them finite and sane
+
+_ROAD_KEYS = {
+    "straight": ("type", "lanes", "lane_width", "length"),
+    "curve": ("type", "lanes", "lane_width", "radius", "angle_deg"),
+    "merge": ("type", "lanes", "lane_width", "length", "ramp_length", "merge_start", "merge_length", "ramp_angle_deg"),
+    "intersection": ("type", "lanes", "lane_width", "length", "turn_radius"),
+    "lanes": ("type", "lanes"),
+}
+
+
+def parse_road(c: ValueReader, root: YMap) -> S.RoadSpec | None:
+    """The road spec, or None when the road has problems (so lane ids are not checked
+    against a road built from fallback values, which would only add noise)."""
+    before = len(c.problems)
+    spec = _parse_road_spec(c, root)
+    return spec if len(c.problems) == before else None
+
+
+def _parse_road_spec(c: ValueReader, root: YMap) -> S.RoadSpec | None:
+    if "road" not in root:
+        c.error(root.mark, "", "missing required key 'road'")
+        return None
+    m = c.mapping(root["road"], c.at(root, "road"), "road")
+    if m is None:
+        return None
+    rtype = c.text(m, "type", "road", None)
+    if rtype is None:
+        return None
+    if rtype not in _ROAD_KEYS:
+        c.error(c.at(m, "type"), "road.type", f"unknown road type '{rtype}'{did_you_mean(rtype, _ROAD_KEYS)} "
+                f"(allowed: {', '.join(_ROAD_KEYS)})")
+        return None
+    c.keys(m, "road", _ROAD_KEYS[rtype])
+    d = S.RoadSpec(type=rtype)
+    if rtype == "lanes":
+        return _parse_polyline_road(c, m)
+    kw: dict[str, Any] = {"type": rtype}
+    kw["lanes"] = int(c.number(m, "lanes", "road", 1, Range(1, 16, integer=True)))
+    kw["lane_width"] = c.number(m, "lane_width", "road", d.lane_width, Range(1.0, 10.0))
+    if rtype in ("straight", "merge", "intersection"):
+        kw["length"] = c.number(m, "length", "road", d.length, _ROAD_M)
+    if rtype == "curve":
+        kw["radius"] = c.number(m, "radius", "road", d.radius, _ROAD_M)
+        kw["angle_deg"] = c.number(m, "angle_deg", "road", d.angle_deg, Range(-359.0, 359.0))
+        if kw["angle_deg"] == 0:
+            c.error(c.at(m, "angle_deg"), "road.angle_deg", "a curve needs a non-zero angle")
+    if rtype == "merge":
+        for k in ("ramp_length", "merge_length"):
+            kw[k] = c.number(m, k, "road", getattr(d, k), _ROAD_M)
+        kw["merge_start"] = c.number(m, "merge_start", "road", d.merge_start, Range(0.0, 10_000.0))
+        kw["ramp_angle_deg"] = c.number(m, "ramp_angle_deg", "road", d.ramp_angle_deg, Range(1, 60))
+    if rtype == "intersection":
+        kw["turn_radius"] = c.number(m, "turn_radius", "road", d.turn_radius, Range(0.0, 10_000.0))
+    return S.RoadSpec(**kw)
+
+
+def _parse_polyline_road(c: ValueReader, m: YMap) -> S.RoadSpec | None:
+    body = m.get("lanes")
+    mark = c.at(m, "lanes")
+    if not isinstance(body, YMap) or not body:
+        c.error(mark, "road.lanes", "expected a mapping of lane id -> {points, width, successors}")
+        return None
+    lanes = []
+    for lid, lm in body.items():
+        path = f"road.lanes.{lid}"
+        lmap = c.mapping(lm, body.value_marks[lid], path)
+        if lmap is None:
+            continue
+        c.keys(lmap, path, ("points", "width", "successors", "left", "right"), ("points",))
+        pts = c.points(lmap.get("points"), c.at(lmap, "points"), join_path(path, "points"), 2) if "points" in lmap else None
+        width = c.number(lmap, "width", path, 3.5, POS)
+        succ = lmap.get("successors", [])
+        succ_ids: list[str] = []
+        if not isinstance(succ, list):
+            c.error(c.at(lmap, "successors"), join_path(path, "successors"), "expected a list of lane ids")
+        else:
+            succ_ids = [str(s) for s in succ]
+        for i, s in enumerate(succ_ids):
+            if s not in body:
+                c.error(lmap["successors"].item_marks[i], f"{path}.successors[{i}]",
+                        f"unknown lane '{s}'{did_you_mean(s, body)}")
+        side = {}
+        for k in ("left", "right"):
+            if k in lmap:
+                v = str(lmap[k])
+                if v not in body:
+                    c.error(lmap.value_marks[k], join_path(path, k), f"unknown lane '{v}'{did_you_mean(v, body)}")
+                side[k] = v
+        if pts is not None:
+            lanes.append(S.PolylineLaneSpec(str(lid), pts, width, tuple(succ_ids), side.get("left"), side.get("right")))
+    return S.RoadSpec(type="lanes", polylines=tuple(lanes))
+
+
+def build_network(c: ValueReader, root: YMap, road: S.RoadSpec | None) -> RoadNetwork | None:
+    """The road network of ``road``, or None (impossible geometry is reported at ``road``)."""
+    if road is None:
+        return None
+    from ...road import build_road  # the road package depends on dsl.schema only
+
+    try:
+        return build_road(road)
+    except RoadError as exc:
+        c.error(c.at(root, "road"), "road", f"impossible road geometry: {exc}")
+        return None
+
+
+def lane_ref(c: ValueReader, m: YMap, key: str, path: str, net: RoadNetwork | None, required: bool = True) -> str | None:
+    """The lane id at ``key``, checked against the network when there is one."""
+    if key not in m:
+        if required:
+            c.error(m.mark, path, f"missing required key '{key}'")
+        return None
+    v = m[key]
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        c.error(c.at(m, key), join_path(path, key), f"expected a lane id, got {type_name(v)}")
+        return None
+    lid = str(v)
+    if net is not None and lid not in net.lanes:
+        ids = list(net.lanes)
+        shown = ", ".join(ids[:12]) + (" ..." if len(ids) > 12 else "")
+        c.error(c.at(m, key), join_path(path, key), f"unknown lane '{lid}'{did_you_mean(lid, ids)} (lanes: {shown})")
+        return None
+    return lid
