@@ -41,7 +41,8 @@ import pytest
 
 import scenariogen
 from benchmarks.conftest import machine_info, summary, two_core_speedup
-from scenariogen.runs.generate import GenerateSettings, generate, shard_sim_arrays
+from scenariogen.data.run import open_run
+from scenariogen.runs.generate import GenerateSettings, generate
 from scenariogen.runs.summary import failure_cluster_summary, conflict_types
 from scenariogen.sampling import (
     GaussianTail,
@@ -389,7 +390,7 @@ def test_generate_throughput(benchmark, cut_in_spec, run_dirs, monkeypatch):
     def run(*a, **k):
         t0 = time.perf_counter()
         m = generate(*a, **k)
-        rounds.append((time.perf_counter() - t0, dict(timers), m["totals"]["simulations"]))
+        rounds.append((time.perf_counter() - t0, dict(timers), m.totals.simulations))
         return m
 
     idle_before = _idle_check()
@@ -420,10 +421,11 @@ CE_COUNT = 2000
 MC_CLUSTER_EVENTS = 300
 
 
-def _event_theta(run_dir: Path, manifest: dict) -> tuple[np.ndarray, np.ndarray]:
+def _event_theta(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     theta, event = [], []
-    for rec in manifest["shards"]:
-        sim = shard_sim_arrays(run_dir / rec["file"])
+    run = open_run(run_dir)
+    for rec in run.manifest.shards:
+        sim = run.sim_arrays(rec)
         theta.append(sim["theta"])
         event.append(sim["event"])
     return np.concatenate(theta), np.concatenate(event)
@@ -441,15 +443,15 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
         t0 = time.perf_counter()
         m = generate(spec, out, st, progress=False)
         wall = time.perf_counter() - t0
-        theta, event = _event_theta(out, m)
+        theta, event = _event_theta(out)
         ev_theta = theta[event]
         distinct = int(np.unique(ev_theta, axis=0).shape[0])
-        return {"wall_s": wall, "simulations": m["totals"]["simulations"], "events": m["totals"]["events"],
+        return {"wall_s": wall, "simulations": m.totals.simulations, "events": m.totals.events,
                 "distinct_events": distinct, "per_minute": distinct / wall * 60.0,
-                "failure_clusters": m["failure_clusters"],
+                "failure_clusters": m.failure_clusters,
                 "clusters_prior_scale": cluster_count(ev_theta, scale=prior_sd), "_dir": out, "_m": m,
-                "estimate": {k: m["estimate"][k] for k in ("p", "ci_low", "ci_high", "rel_half_width")},
-                "stages": len(m["stages"])}
+                "estimate": {k: m.estimate[k] for k in ("p", "ci_low", "ci_high", "rel_half_width")},
+                "stages": len(m.stages)}
 
     def measure():
         results["ce"] = one("ce", count=CE_COUNT)
@@ -463,13 +465,13 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
         n_eq = min(results["ce"]["events"], results["mc_long"]["events"])
         for r in results.values():
             out, m = r.pop("_dir"), r.pop("_m")
-            r["clusters_equal_events"] = failure_cluster_summary(out, m, n_events=n_eq, space=spec.parameters).to_dict()
-            r["clusters_equal_events_2bins"] = failure_cluster_summary(out, m, n_events=n_eq, bins=2,
+            r["clusters_equal_events"] = failure_cluster_summary(open_run(out), n_events=n_eq, space=spec.parameters).to_dict()
+            r["clusters_equal_events_2bins"] = failure_cluster_summary(open_run(out), n_events=n_eq, bins=2,
                                                                        space=spec.parameters).to_dict()
             # what kind of conflict each event is (other party, side, motion, contact, pile-up), same subsample
-            r["conflicts_equal_events"] = conflict_types(out, m, n_events=n_eq)
+            r["conflicts_equal_events"] = conflict_types(open_run(out), n_events=n_eq)
             # and over every event the run found (ce and mc spent the same simulations)
-            r["clusters_all_events"] = failure_cluster_summary(out, m, n_events=None, space=spec.parameters).to_dict()
+            r["clusters_all_events"] = failure_cluster_summary(open_run(out), n_events=None, space=spec.parameters).to_dict()
         return results
 
     idle_before = _idle_check()
@@ -522,9 +524,9 @@ def test_failure_diversity_over_seeds(benchmark, cut_in_spec, run_dirs):
                 out = run_dirs()
                 m = generate(spec, out, GenerateSettings(sampler=sampler, target="near_miss", seed=seed,
                                                          count=DIV_EVENTS), progress=False)
-                types = conflict_types(out, m, n_events=DIV_EVENTS)
-                rows.append({"seed": seed, "sampler": sampler, "simulations": m["totals"]["simulations"],
-                             "clusters": failure_cluster_summary(out, m, n_events=DIV_EVENTS,
+                types = conflict_types(open_run(out), n_events=DIV_EVENTS)
+                rows.append({"seed": seed, "sampler": sampler, "simulations": m.totals.simulations,
+                             "clusters": failure_cluster_summary(open_run(out), n_events=DIV_EVENTS,
                                                                  space=spec.parameters).clusters,
                              "conflict_types": types,
                              "by_party": {party: sum(v for k, v in types.items() if k.split(", ")[0] == party)
@@ -578,11 +580,11 @@ def test_failure_diversity_per_minute(benchmark, cut_in_spec, run_dirs):
                 m = generate(spec, out, GenerateSettings(sampler=name.split("+")[0], target="near_miss", seed=seed,
                                                          sampler_options=options, **kw), progress=False)
                 wall = time.perf_counter() - t0
-                types = conflict_types(out, m, n_events=None)
-                grid = failure_cluster_summary(out, m, n_events=None, space=spec.parameters)
+                types = conflict_types(open_run(out), n_events=None)
+                grid = failure_cluster_summary(open_run(out), n_events=None, space=spec.parameters)
                 rows.append({"seed": seed, "sampler": name, "wall_s": wall,
-                             "simulations": m["totals"]["simulations"], "events": m["totals"]["events"],
-                             "per_minute": 60.0 * m["totals"]["events"] / wall, "conflict_types": types,
+                             "simulations": m.totals.simulations, "events": m.totals.events,
+                             "per_minute": 60.0 * m.totals.events / wall, "conflict_types": types,
                              "pile_ups": sum(v for k, v in types.items() if k.endswith("after a pile-up")),
                              "novel_events": (m.get("sampler_state") or {}).get("n_novel"),
                              "cells": grid.cells, "clusters": grid.clusters})

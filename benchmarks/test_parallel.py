@@ -36,7 +36,7 @@ def _wall(spec, out: Path, backend, shard: int = SHARD, budget: int = BUDGET) ->
     t0 = time.perf_counter()
     m = generate(spec, out, st, progress=False, backend=backend)
     wall = time.perf_counter() - t0
-    assert m["totals"]["simulations"] == budget
+    assert m.totals.simulations == budget
     return wall
 
 

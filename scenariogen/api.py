@@ -8,6 +8,7 @@ parsing over these functions.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,35 +51,38 @@ def simulate(spec: ScenarioSpec, n: int | None = None, *, theta: np.ndarray | No
     thread count or chunk size. ``record``: ``full`` (every ``record_every``-th frame) or ``none``
     (metrics, labels and theta only). The memory the recorded frames need is checked against half
     of this machine's memory before anything runs."""
+    from .data.batch import concat
     from .sampling.prior import sample_theta
     from .sim.engine import iter_batches, record_bytes
-    from .sim.engine import simulate as run
 
     if theta is None:
         if n is None or n < 1:
             raise ParameterError("n", f"must be a positive number of scenarios, got {n}")
         seed = spec.seed if seed is None else seed
-        theta = sample_theta(spec.parameters, np.arange(start_index, start_index + n, dtype=np.int64), seed)
-    elif n is not None and n != len(theta):
-        raise ParameterError("n", f"is {n} but theta has {len(theta)} rows")
+        rows = int(n)
+    else:
+        rows = len(theta)
+        if n is not None and n != rows:
+            raise ParameterError("n", f"= {n} but theta has {rows} rows")
+    if chunk_size < 1:
+        raise ParameterError("chunk_size", f"must be a positive number of scenarios, got {chunk_size}")
     if record == "full" and record_every > spec.steps:
         raise ParameterError("record_every", f"{record_every}: {spec.name} runs {spec.steps} steps, so only its "
                              f"first frame would be kept; give at most {spec.steps}, or record='none'")
-    need = len(theta) * record_bytes(spec, None if record == "none" else record_every)
+    need = rows * record_bytes(spec, None if record == "none" else record_every)
     if need > memory_bytes() // 2:
-        raise ParameterError("n", f"{len(theta)} scenarios would hold {need / 2**30:.1f} GiB of trajectories in "
+        raise ParameterError("n", f": {rows} scenarios would hold {need / 2**30:.1f} GiB of trajectories in "
                              f"memory (this machine has {memory_bytes() / 2**30:.0f} GiB); simulate fewer, record "
                              "fewer frames (record_every) or metrics only (record='none')")
-    if progress is None:
-        return run(spec, theta, seed, record=record, record_every=record_every, chunk_size=chunk_size,
-                   start_index=start_index)
-    from .data.batch import concat
-
     parts = []
-    for chunk in iter_batches(spec, theta, seed, record=record, record_every=record_every, chunk_size=chunk_size,
-                              start_index=start_index, max_chunk_bytes=2**62):
-        parts.append(chunk)
-        progress(chunk.size)
+    for lo in range(0, rows, chunk_size):  # theta drawn chunk by chunk: rows depend on their index only
+        idx = np.arange(start_index + lo, start_index + min(rows, lo + chunk_size), dtype=np.int64)
+        th = sample_theta(spec.parameters, idx, seed) if theta is None else theta[lo:lo + chunk_size]
+        for part in iter_batches(spec, th, seed, record=record, record_every=record_every, chunk_size=chunk_size,
+                                 start_index=int(idx[0]), max_chunk_bytes=sys.maxsize):
+            parts.append(part)
+            if progress is not None:
+                progress(part.size)
     return concat(parts)
 
 

@@ -407,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except ParameterError as exc:  # a library parameter: name the flag that set it
-        print(f"error: {_FLAGS.get(exc.param, exc.param)}: {exc.detail}", file=sys.stderr)
+        print(f"error: {exc.named(_FLAGS.get(exc.param, exc.param))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except ScenarioGenError as exc:
         print(f"error: {exc}" if not isinstance(exc, DSLError) else str(exc), file=sys.stderr)

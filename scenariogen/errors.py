@@ -59,13 +59,18 @@ class SimulationError(ScenarioGenError):
 
 
 class ParameterError(ScenarioGenError, ValueError):
-    """A function was given a value it cannot use; ``param`` names the library parameter (the CLI
-    names its own flag for it instead)."""
+    """A function was given a value it cannot use. The message reads "``param`` ``detail``"
+    ("budget must be a positive number, got 0"); the CLI puts the flag that sets the parameter in
+    its place ("--budget must be ..."). A detail starting with ":" follows the name directly."""
 
-    def __init__(self, param: str, message: str):
+    def __init__(self, param: str, detail: str):
         self.param = param
-        self.detail = message
-        super().__init__(f"{param}: {message}")
+        self.detail = detail
+        super().__init__(self.named(param))
+
+    def named(self, name: str) -> str:
+        """The message with ``name`` in the parameter's place."""
+        return f"{name}{'' if self.detail.startswith(':') else ' '}{self.detail}"
 
 
 class RunError(ScenarioGenError):

@@ -72,7 +72,7 @@ def test_a_damaged_manifest_is_reported_by_every_reader(run, tmp_path, capsys, d
 @pytest.mark.parametrize("how", ["delete", "truncate"])
 def test_resume_refuses_a_run_with_a_missing_or_damaged_shard(run, tmp_path, capsys, how):
     bad = _copy(run, tmp_path)
-    shard = bad / read_manifest(bad)["shards"][1]["file"]
+    shard = bad / read_manifest(bad).shards[1].file
     if how == "delete":
         shard.unlink()
     else:
@@ -85,19 +85,19 @@ def test_resume_refuses_a_run_with_a_missing_or_damaged_shard(run, tmp_path, cap
 
 def test_coverage_refuses_damaged_shards_and_incomplete_runs(run, tmp_path, capsys):
     bad = _copy(run, tmp_path)
-    shard = bad / read_manifest(bad)["shards"][0]["file"]
+    shard = bad / read_manifest(bad).shards[0].file
     shard.write_bytes(shard.read_bytes()[:2000])
     argv = ["coverage", bad, "--real", REAL, "--window", 3, "--out", tmp_path / "cov"]
     _fails(capsys, argv, "content differs from its SHA-256")
     part = _copy(run, tmp_path / "p")
-    m = read_manifest(part)
+    m = read_manifest(part).to_dict()
     (part / "manifest.json").write_text(json.dumps(dict(m, complete=False)))
     _fails(capsys, ["coverage", part, *argv[2:]], "the run is incomplete")
     assert not (tmp_path / "cov").exists()
 
 
 def test_a_truncated_or_foreign_npz_is_a_clear_error(run, tmp_path):
-    shard = run / read_manifest(run)["shards"][0]["file"]
+    shard = run / read_manifest(run).shards[0].file
     (tmp_path / "cut.npz").write_bytes(shard.read_bytes()[:5000])
     (tmp_path / "text.npz").write_text("not an archive\n")
     for name in ("cut.npz", "text.npz"):
@@ -178,7 +178,7 @@ def test_an_output_under_a_file_names_the_file(run, tmp_path, capsys, argv):
 
 
 def test_export_of_a_file_says_it_is_a_file(run, tmp_path, capsys):
-    shard = run / read_manifest(run)["shards"][0]["file"]
+    shard = run / read_manifest(run).shards[0].file
     _fails(capsys, ["export", shard, "--format", "jsonl", "--out", tmp_path / "x.jsonl"],
            "not a run directory (a file: export reads the run directories")
 

@@ -36,22 +36,22 @@ def settings(**kw) -> GenerateSettings:
 
 
 def shard_hashes(run: Path) -> list[str]:
-    return [s["sha256"] for s in read_manifest(run)["shards"]]
+    return [s.sha256 for s in read_manifest(run).shards]
 
 
 def test_mc_run_writes_manifest_and_shards(spec, tmp_path):
     out = tmp_path / "run"
     m = generate(spec, out, settings(), progress=False)
-    assert m["complete"] and m["totals"]["simulations"] == 600
-    assert len(m["shards"]) == 3 and all((out / s["file"]).exists() for s in m["shards"])
-    assert m["totals"]["kept"] == m["totals"]["events"] > 0
-    assert m["estimate"]["n_sims"] == 600 and m["estimate"]["method"] == "mc"
+    assert m.complete and m.totals.simulations == 600
+    assert len(m.shards) == 3 and all((out / s.file).exists() for s in m.shards)
+    assert m.totals.kept == m.totals.events > 0
+    assert m.estimate["n_sims"] == 600 and m.estimate["method"] == "mc"
     assert not list(out.rglob("*.tmp"))
-    batch = load_run(out)
-    assert batch.size == m["totals"]["kept"] and batch.labels["near_miss"].all()
+    batch = open_run(out).batch()
+    assert batch.size == m.totals.kept and batch.labels["near_miss"].all()
     assert batch.trajectories.shape[2] == spec.steps
     # scenario indices run through the whole run without gaps
-    idx = np.concatenate([np.load(out / s["file"])["sim/index"] for s in m["shards"]])
+    idx = np.concatenate([np.load(out / s.file)["sim/index"] for s in m.shards])
     np.testing.assert_array_equal(idx, np.arange(600))
 
 
@@ -68,9 +68,9 @@ def test_stopped_run_resumes_to_the_identical_result(spec, tmp_path, sampler):
     st = settings(sampler=sampler, budget=900)
     whole = generate(spec, tmp_path / "whole", st, progress=False)
     generate(spec, tmp_path / "part", st, progress=False, stop_after_shards=2)
-    assert not read_manifest(tmp_path / "part")["complete"]
+    assert not read_manifest(tmp_path / "part").complete
     resumed = generate(spec, tmp_path / "part", st, resume=True, progress=False)
-    assert resumed["content_hash"] == whole["content_hash"]
+    assert resumed.content_hash == whole.content_hash
     assert shard_hashes(tmp_path / "part") == shard_hashes(tmp_path / "whole")
 
 
@@ -81,14 +81,14 @@ def test_ce_run_stopped_while_refining_resumes_identically(tmp_path, stop):
     spec = scenariogen.load_scenario(CUT_IN)
     st = GenerateSettings(sampler="ce", target="near_miss", seed=4, budget=3000, shard_size=200, stage_size=400)
     whole = generate(spec, tmp_path / "whole", st, progress=False)
-    refining = [s["stage"] for s in whole["stages"] if s["adapting"] and s["estimate"]]
+    refining = [s["stage"] for s in whole.stages if s["adapting"] and s["estimate"]]
     assert len(refining) >= 2 and refining[0] == 3  # stages 0-2 are levels; shards 6, 7 hold stage 3
     generate(spec, tmp_path / "part", st, progress=False, stop_after_shards=stop)
     part = read_manifest(tmp_path / "part")
-    assert not part["complete"] and part["shards"][-1]["stage"] == refining[0] + (stop - 7) // 2
+    assert not part.complete and part.shards[-1].stage == refining[0] + (stop - 7) // 2
     resumed = generate(spec, tmp_path / "part", st, resume=True, progress=False)
-    assert resumed["content_hash"] == whole["content_hash"]
-    assert resumed["estimate"] == whole["estimate"]
+    assert resumed.content_hash == whole.content_hash
+    assert resumed.estimate == whole.estimate
     assert shard_hashes(tmp_path / "part") == shard_hashes(tmp_path / "whole")
 
 
@@ -97,28 +97,28 @@ def test_ce_hunts_the_target_and_weights_its_samples(tmp_path):
     m = generate(spec, tmp_path / "ce", GenerateSettings(sampler="ce", target="near_miss", seed=1, count=100,
                                                          budget=30000, shard_size=1000, stage_size=1000),
                  progress=False)
-    final = [s for s in m["stages"] if s["estimate"]]  # refining or fixed final proposals
+    final = [s for s in m.stages if s["estimate"]]  # refining or fixed final proposals
     assert final, "the cross-entropy levels should reach the event"
     assert all(s["info"]["converged"] for s in final)
-    assert m["totals"]["events"] >= 100
+    assert m.totals.events >= 100
     # the final proposal hits the event far more often than p(theta) does (about 1e-3)
     rate = sum(s["events"] for s in final) / sum(s["size"] for s in final)
     assert rate > 0.02
-    lw = np.concatenate([np.load(tmp_path / "ce" / s["file"])["sim/log_weight"] for s in m["shards"]])
+    lw = np.concatenate([np.load(tmp_path / "ce" / s.file)["sim/log_weight"] for s in m.shards])
     assert np.isfinite(lw).all()
     # conflict types: counted on (at most) 500 events, each naming the other party of the closest call
-    types = m["conflict_types"]
-    assert sum(types.values()) == min(m["totals"]["events"], 500)
+    types = m.conflict_types
+    assert sum(types.values()) == min(m.totals.events, 500)
     assert all(name.split(", ")[0] in ("cutter", "traffic0") for name in types)
     assert list(types.values()) == sorted(types.values(), reverse=True)
     # their shares under p: every event of the estimate's stages, weighted by its p/q
-    under_p = m["conflict_shares_under_p"]
+    under_p = m.conflict_shares_under_p
     final_stages = {s["stage"] for s in final}
     names, weights = [], []
-    for rec in m["shards"]:
-        z = np.load(tmp_path / "ce" / rec["file"])
+    for rec in m.shards:
+        z = np.load(tmp_path / "ce" / rec.file)
         ev = z["sim/event"]
-        if rec["stage"] in final_stages and ev.any():
+        if rec.stage in final_stages and ev.any():
             agents = json.loads(bytes(z["header"]).decode())["agent_names"]
             names += conflict_names(z["sim/conflict"][ev], agents)
             weights += np.exp(z["sim/log_weight"][ev]).tolist()
@@ -135,9 +135,9 @@ def test_conflict_shares_under_p_of_plain_mc_are_the_plain_shares(tmp_path):
     out = tmp_path / "mc"
     m = generate(scenariogen.load_scenario(BRAKE), out, GenerateSettings(sampler="mc", target="near_miss", seed=3,
                                                                           budget=600, shard_size=300), progress=False)
-    types = conflict_types(out, m, n_events=None)
+    types = conflict_types(open_run(out), n_events=None)
     n = sum(types.values())
-    assert n > 0 and m["conflict_shares_under_p"] == pytest.approx({k: v / n for k, v in types.items()})
+    assert n > 0 and m.conflict_shares_under_p == pytest.approx({k: v / n for k, v in types.items()})
 
 
 def test_ce_prints_the_conflict_shares_under_p_next_to_the_kept_ones(tmp_path, capsys):
@@ -149,9 +149,9 @@ def test_ce_prints_the_conflict_shares_under_p_next_to_the_kept_ones(tmp_path, c
     m = read_manifest(out)
     printed = capsys.readouterr().out
     assert "weighted by p/q" in printed
-    name, k = next(iter(m["conflict_types"].items()))
-    share = k / sum(m["conflict_types"].values())
-    assert f"{share:6.1%}  {m['conflict_shares_under_p'].get(name, 0.0):6.1%}  {name}" in printed
+    name, k = next(iter(m.conflict_types.items()))
+    share = k / sum(m.conflict_types.values())
+    assert f"{share:6.1%}  {m.conflict_shares_under_p.get(name, 0.0):6.1%}  {name}" in printed
 
 
 def test_conflict_types_are_stored_for_events_only_and_printed(tmp_path, capsys):
@@ -161,12 +161,12 @@ def test_conflict_types_are_stored_for_events_only_and_printed(tmp_path, capsys)
     assert cli.main(["generate", str(BRAKE), "--out", str(out), "--target", "near_miss", "--budget", "600",
                      "--sampler", "mc", "--seed", "3", "--shard-size", "300", "-q"]) == 0
     m = read_manifest(out)
-    z = np.load(out / m["shards"][0]["file"])
+    z = np.load(out / m.shards[0].file)
     ev, conflict = z["sim/event"], z["sim/conflict"]
     assert conflict.shape == (ev.size, 5) and (conflict[~ev] == -1).all() and (conflict[ev, 0] >= 1).all()
     printed = capsys.readouterr().out
-    assert f"among {sum(m['conflict_types'].values())} events: {len(m['conflict_types'])}" in printed
-    assert next(iter(m["conflict_types"])) in printed
+    assert f"among {sum(m.conflict_types.values())} events: {len(m.conflict_types)}" in printed
+    assert next(iter(m.conflict_types)) in printed
 
 
 def _cli(*args, **kw):
@@ -185,16 +185,16 @@ def test_killed_cli_run_resumes_identically(tmp_path):
     deadline = time.time() + 300
     while time.time() < deadline:
         m = read_manifest(out) if (out / "manifest.json").exists() else None
-        if m and len(m["shards"]) >= 2:
+        if m and len(m.shards) >= 2:
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     m = read_manifest(out)
-    assert m is not None and not m["complete"]
+    assert m is not None and not m.complete
     again = _cli(*args, "--out", out, "--resume")
     assert again.returncode == 0, again.stderr
-    assert read_manifest(out)["content_hash"] == read_manifest(tmp_path / "ref")["content_hash"]
+    assert read_manifest(out).content_hash == read_manifest(tmp_path / "ref").content_hash
     assert shard_hashes(out) == shard_hashes(tmp_path / "ref")
     assert not list(out.rglob("*.tmp"))
 
@@ -204,13 +204,13 @@ def test_worker_count_does_not_change_the_output(tmp_path):
     one = _cli(*args, "--out", tmp_path / "w1", "--workers", 1)
     two = _cli(*args, "--out", tmp_path / "w2", "--workers", 2)
     assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
-    assert read_manifest(tmp_path / "w1")["content_hash"] == read_manifest(tmp_path / "w2")["content_hash"]
+    assert read_manifest(tmp_path / "w1").content_hash == read_manifest(tmp_path / "w2").content_hash
 
 
 @pytest.mark.parametrize("extra, message", [
     (["--target", "near_mis"], "not an event"),
     (["--budget", "0"], "positive"),
-    (["--sampler", "magic"], "unknown sampler"),
+    (["--sampler", "magic"], "--sampler 'magic' is unknown"),
     ([], "--count"),
     (["--every", "0"], "--every must be a positive"),
     (["--every", "1000"], "so only its first frame would be kept"),
@@ -368,8 +368,8 @@ def test_sampler_options_reach_the_sampler_and_bind_the_run(tmp_path, capsys):
             "--stage-size", "400", "--shard-size", "400", "-q", "--option", "family=mixture", "--option", "eps=0.25"]
     assert cli.main(args) == 0
     m = read_manifest(out)
-    assert m["settings"]["sampler_options"] == {"family": "mixture", "eps": 0.25}
-    assert m["sampler_state"]["options"]["family"] == "mixture" and m["sampler_state"]["options"]["eps"] == 0.25
+    assert m.settings["sampler_options"] == {"family": "mixture", "eps": 0.25}
+    assert m.sampler_state["options"]["family"] == "mixture" and m.sampler_state["options"]["eps"] == 0.25
     # the same request without the options is another run: resume refuses it by name
     capsys.readouterr()
     assert cli.main([*args[:-4], "--resume"]) == 2
@@ -407,16 +407,16 @@ def test_ce_with_a_novelty_component_resumes_identically_and_reports_it(tmp_path
     st = GenerateSettings(sampler="ce", target="near_miss", seed=1, budget=4000, shard_size=200, stage_size=400,
                           sampler_options=options)
     whole = generate(spec, tmp_path / "whole", st, progress=False)
-    assert whole["sampler_state"]["n_novel"] > 0
-    assert all(s["adapting"] for s in whole["stages"])  # watching to the end
-    first = next(s["stage"] for s in whole["stages"] if s["info"].get("novel_events"))
+    assert whole.sampler_state["n_novel"] > 0
+    assert all(s["adapting"] for s in whole.stages)  # watching to the end
+    first = next(s["stage"] for s in whole.stages if s["info"].get("novel_events"))
     stop = 2 * (first + 2)  # two shards per stage: stopped after the component joined the mixture
     generate(spec, tmp_path / "part", st, progress=False, stop_after_shards=stop)
     resumed = generate(spec, tmp_path / "part", st, resume=True, progress=False)
-    assert resumed["content_hash"] == whole["content_hash"] and resumed["estimate"] == whole["estimate"]
+    assert resumed.content_hash == whole.content_hash and resumed.estimate == whole.estimate
     assert shard_hashes(tmp_path / "part") == shard_hashes(tmp_path / "whole")
     capsys.readouterr()
     args = ["generate", str(CUT_IN), "--out", str(tmp_path / "cli"), "--budget", "4000", "--seed", "1",
             "--stage-size", "400", "--shard-size", "200", "-q", *[arg for k, v in options.items() for arg in ("--option", f"{k}={v}")]]
     assert cli.main(args) == 0
-    assert f"novelty component: fitted on {whole['sampler_state']['n_novel']} events" in capsys.readouterr().out
+    assert f"novelty component: fitted on {whole.sampler_state['n_novel']} events" in capsys.readouterr().out

@@ -156,12 +156,13 @@ def test_load_run_file_and_shards(batches, tmp_path):
 
 def test_load_run_of_a_generate_run_directory(tmp_path):
     """A ``scenariogen generate`` run directory: its kept scenarios, in the manifest's order."""
-    from scenariogen.runs import GenerateSettings, generate, load_run as load_generated
+    from scenariogen.data.run import open_run
+    from scenariogen.runs import GenerateSettings, generate
 
     spec = scenariogen.load_scenario(next(p for p in SCENARIOS if p.stem == "highway_cut_in"))
     generate(spec, tmp_path / "gen", GenerateSettings(sampler="mc", target="near_miss", budget=600, shard_size=200,
                                                       keep="all"), progress=False)
-    whole = load_generated(tmp_path / "gen")
+    whole = open_run(tmp_path / "gen").batch()
     b, row = load_run(tmp_path / "gen", 450)
     assert b.indices[row] == whole.indices[450] == 450
 

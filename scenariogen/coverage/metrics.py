@@ -24,7 +24,7 @@ from scipy.spatial import cKDTree
 from scipy.stats import norm, rankdata
 from threadpoolctl import threadpool_limits
 
-from ..errors import TooFewSamplesError
+from ..errors import ParameterError, TooFewSamplesError
 from .descriptors import DESCRIPTOR_NAMES, RISKY_SIDE
 
 # descriptors whose joint tail is "the dangerous situations"; the default risky set
@@ -48,11 +48,11 @@ class CoverageSettings:
 
     def __post_init__(self):
         if self.k < 1:
-            raise ValueError(f"k must be >= 1, got {self.k}")
+            raise ParameterError("k", f"must be >= 1, got {self.k}")
         if not self.levels or not all(0 < q < 0.5 for q in self.levels):
-            raise ValueError(f"tail levels must lie in (0, 0.5), got {self.levels}")
+            raise ParameterError("levels", f"must lie in (0, 0.5), got {self.levels}")
         if self.folds < 2:
-            raise ValueError(f"folds must be >= 2, got {self.folds}")
+            raise ParameterError("folds", f"must be >= 2, got {self.folds}")
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ def fit_standardiser(X: np.ndarray, names=DESCRIPTOR_NAMES) -> tuple[Standardise
         loc.append(med)
         scale.append(s)
     if not cols:
-        raise ValueError("every descriptor is constant in the real set: nothing to compare")
+        raise TooFewSamplesError("every descriptor is constant in the real set: nothing to compare")
     st = Standardiser(tuple(names[j] for j in cols), tuple(cols), np.array(loc), np.array(scale))
     return st, ignored
 
@@ -363,7 +363,7 @@ def _group_codes(groups, n: int) -> np.ndarray | None:
         return None
     g = np.asarray(groups)
     if g.shape != (n,):
-        raise ValueError(f"groups must hold one label per row ({n}), got shape {g.shape}")
+        raise ParameterError("groups", f"must hold one label per row ({n}), got shape {g.shape}")
     return np.unique(g.astype(str) if g.dtype == object else g, return_inverse=True)[1].ravel()
 
 
@@ -403,7 +403,7 @@ def classifier_test(Xs: np.ndarray, Ys: np.ndarray, names, size: int, folds: int
     grouped = given and min(ngx, ngy) >= 2
     nf = int(min(folds, n, ngx, ngy) if grouped else min(folds, n))
     if nf < 2:
-        raise ValueError("the classifier test needs at least two samples of each set")
+        raise TooFewSamplesError("the classifier test needs at least two samples of each set")
     clf = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15,
                                          early_stopping=False, random_state=seed)
     if grouped:  # real and synthetic sources are distinct groups: offset the synthetic codes
@@ -447,10 +447,10 @@ def score(real: np.ndarray, synthetic: np.ndarray, *, names=DESCRIPTOR_NAMES, we
     Y = np.asarray(synthetic, float)
     names = tuple(names)
     if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != len(names) or Y.shape[1] != len(names):
-        raise ValueError(f"real {X.shape} and synthetic {Y.shape} must both have {len(names)} columns")
+        raise ParameterError("synthetic", f"{Y.shape} and real {X.shape} must both have {len(names)} columns")
     w = None if weights is None else np.asarray(weights, float)
     if w is not None and (w.shape != (len(Y),) or not np.all(np.isfinite(w)) or np.any(w < 0)):
-        raise ValueError("weights must be finite, non-negative, one per synthetic row")
+        raise ParameterError("weights", "must be finite, non-negative, one per synthetic row")
     gx, gy = _group_codes(real_groups, len(X)), _group_codes(synthetic_groups, len(Y))
     st, ignored = fit_standardiser(X, names)
     Xs, Ys = st(X), st(Y)

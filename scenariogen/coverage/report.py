@@ -143,9 +143,9 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
 
 def _log_paths(path: Path, reader) -> list[Path]:
     """The logs under a directory: files with a reader's extension and log directories (taken whole)."""
-    from ..logs import usable_readers
+    from ..logs import installed_readers
 
-    readers = [reader] if reader is not None else usable_readers()
+    readers = [reader] if reader is not None else installed_readers()
     exts = {e for r in readers for e in getattr(r, "extensions", ())}
     out = []
     for root, dirs, files in os.walk(path):
@@ -244,9 +244,9 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
 
 
 def _all_readers():
-    from ..logs import usable_readers
+    from ..logs import installed_readers
 
-    return usable_readers()
+    return installed_readers()
 
 
 def _all_names():

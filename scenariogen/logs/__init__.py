@@ -47,10 +47,11 @@ def readers() -> Registry:
     return Registry(READERS_GROUP, "reader", check_reader)
 
 
-def usable_readers(registry: Registry | None = None) -> list:
-    """Every reader that loads and has its dependencies, in name order (a broken plugin is left out:
-    ``scenariogen formats`` reports it)."""
-    return [st.plugin for st in (registry or readers()).available() if st.status == "ok"]
+def installed_readers(registry: Registry | None = None) -> list:
+    """Every reader that loads, in name order, including those whose optional dependency is missing
+    (reading with one says which extra to install); a broken plugin is left out (``scenariogen
+    formats`` reports it)."""
+    return [st.plugin for st in (registry or readers()).available() if st.status in ("ok", "missing")]
 
 
 def _pick(path: Path, found: list) -> object:
@@ -85,7 +86,7 @@ def read_log(path, reader: str | Reader | None = None, **options) -> LogScenes:
     if not path.exists():
         raise LogFormatError(path, "no such file or directory")
     if reader is None:
-        r = _pick(path, usable_readers())
+        r = _pick(path, installed_readers())
     elif isinstance(reader, str):
         try:
             r = readers().get(reader)
@@ -98,5 +99,5 @@ def read_log(path, reader: str | Reader | None = None, **options) -> LogScenes:
 
 __all__ = [
     "LanePolyline", "LogScenes", "READERS_GROUP", "Reader", "batch_to_scenes", "check_reader", "concat_scenes",
-    "make_windows", "read_log", "readers", "usable_readers",
+    "make_windows", "read_log", "readers", "installed_readers",
 ]

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import (BICYCLE, BUS, CAR, MOTORCYCLE, NOMINAL_SIZE, PEDESTRIAN, TRUCK, LogFormatError, Reader,
+from ..errors import LogFormatError
+from .base import (BICYCLE, BUS, CAR, MOTORCYCLE, NOMINAL_SIZE, PEDESTRIAN, TRUCK, Reader,
                    check_exists, head_bytes, require)
 from .scenes import LanePolyline, LogScenes
 from .tracks import RawTrack, build_scenes

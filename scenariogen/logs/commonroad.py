@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import BICYCLE, BUS, CAR, MOTORCYCLE, PEDESTRIAN, TRUCK, LogFormatError, Reader, check_exists, head_bytes
+from ..errors import LogFormatError
+from .base import BICYCLE, BUS, CAR, MOTORCYCLE, PEDESTRIAN, TRUCK, Reader, check_exists, head_bytes
 from .scenes import LanePolyline, LogScenes
 from .tracks import RawTrack, build_scenes
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import NOMINAL_SIZE, PEDESTRIAN, LogFormatError, Reader, check_exists, head_bytes
+from ..errors import LogFormatError
+from .base import NOMINAL_SIZE, PEDESTRIAN, Reader, check_exists, head_bytes
 from .scenes import LogScenes
 from .tracks import RawTrack, build_scenes
 

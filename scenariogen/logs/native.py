@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ScenarioGenError
 from ..data import layout as Lo
-from .base import LogFormatError, Reader, check_exists, head_bytes
+from ..data.batch import concat
+from ..errors import LogFormatError, ScenarioGenError
+from .base import Reader, check_exists, head_bytes
 from .scenes import LogScenes
 
 
@@ -77,20 +78,11 @@ class ScenariogenReader(Reader):
             run = open_run(path, complete=False)
         except ScenarioGenError as exc:  # reported as a log that cannot be read, like the other formats
             raise LogFormatError(path, str(exc).removeprefix(f"{path}: ")) from None
-        parts = []
-        for _rec, b, _sim in run.kept():
-            if b.size and b.trajectories.shape[2]:
-                parts.append(batch_to_scenes(b, str(path)))
+        parts = [b for _rec, b, _sim in run.kept() if b.size and b.trajectories.shape[2]]
         if not parts:
             raise LogFormatError(path, "the run holds no scenarios with trajectories")
-        first = parts[0]
-        return LogScenes(
-            trajectories=np.concatenate([p.trajectories for p in parts]),
-            mask=np.concatenate([p.mask for p in parts]), kinds=np.concatenate([p.kinds for p in parts]),
-            sizes=np.concatenate([p.sizes for p in parts]), dt=first.dt,
-            sources=np.concatenate([p.sources for p in parts]), track_ids=np.concatenate([p.track_ids for p in parts]),
-            t0=np.concatenate([p.t0 for p in parts]), lanes=first.lanes,
-            info={str(path): dict(first.info[str(path)], run_manifest={
-                "spec_hash": run.manifest.spec_hash, "settings": run.manifest.settings,
-                "totals": asdict(run.manifest.totals)},
-                indices=np.concatenate([p.info[str(path)]["indices"] for p in parts]))})
+        scenes = batch_to_scenes(concat(parts), str(path))
+        m = run.manifest
+        scenes.info[str(path)]["run_manifest"] = {"spec_hash": m.spec_hash, "settings": m.settings,
+                                                  "totals": asdict(m.totals)}
+        return scenes

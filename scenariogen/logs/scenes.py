@@ -103,12 +103,6 @@ class LogScenes:
             info={k: v for k, v in self.info.items() if k in keep},
         )
 
-    def windows(self, length: float = 8.0, **options) -> "LogScenes":
-        """Shortcut for :func:`scenariogen.logs.make_windows` on these scenes."""
-        from .windows import make_windows
-
-        return make_windows(self, length, **options)
-
 
 def empty_scenes(B: int, N: int, T: int, dt: float) -> dict:
     """Freshly allocated padded arrays for B scenes of N agents and T frames."""

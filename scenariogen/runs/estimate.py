@@ -28,7 +28,7 @@ def estimate(spec: S.ScenarioSpec, event: str, *, budget: int, sampler: str = "c
     if event not in names:
         raise ParameterError("event", f"{event!r} is not an event of {spec.source} (events: {', '.join(names)})")
     if sampler not in SAMPLERS:
-        raise ParameterError("sampler", f"unknown sampler {sampler!r} (samplers: {', '.join(SAMPLERS)})")
+        raise ParameterError("sampler", f"{sampler!r} is unknown (samplers: {', '.join(SAMPLERS)})")
     if budget < 1:
         raise ParameterError("budget", f"must be a positive number of simulations, got {budget}")
     if stage_size < 1:

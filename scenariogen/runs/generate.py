@@ -62,16 +62,16 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
 
     names = [e.name for e in spec.events]
     if not st.target:
-        raise ParameterError("target", f"{spec.source} names no target event; give one (events: "
+        raise ParameterError("target", f": {spec.source} names no target event; give one (events: "
                              f"{', '.join(names) or 'none'})")
     if st.target not in names:
         raise ParameterError("target", f"{st.target!r} is not an event of {spec.source} (events: "
                              f"{', '.join(names) or 'none'})")
     if st.sampler not in SAMPLERS:
-        raise ParameterError("sampler", f"unknown sampler {st.sampler!r} (samplers: {', '.join(SAMPLERS)})")
+        raise ParameterError("sampler", f"{st.sampler!r} is unknown (samplers: {', '.join(SAMPLERS)})")
     check_sampler_options(st.sampler, spec, st.sampler_options, st.budget)
     if st.count is None and st.budget is None:
-        raise ParameterError("count", "give a count (target events wanted) and/or a budget (simulations allowed)")
+        raise ParameterError("count", ": give a count (target events wanted) and/or a budget (simulations allowed)")
     for name, v in (("count", st.count), ("budget", st.budget)):
         if v is not None and v < 1:
             raise ParameterError(name, f"must be a positive number, got {v}")
@@ -85,7 +85,7 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
                              f"its first frame would be kept; give at most {spec.steps}")
     per = record_bytes(spec, st.record_every)
     if per > MAX_CHUNK_BYTES:
-        raise ParameterError("record_every", f"{spec.source}: one scenario would record {per / 2**30:.1f} GiB "
+        raise ParameterError("record_every", f": {spec.source}: one scenario would record {per / 2**30:.1f} GiB "
                              f"of trajectories ({spec.steps} steps); record fewer frames")
     if st.keep not in ("events", "all"):
         raise ParameterError("keep", f"must be 'events' or 'all', got {st.keep!r}")
@@ -101,7 +101,7 @@ def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict, bud
     try:
         s = get_sampler(sampler, spec.parameters, 0, **options)
     except (ValueError, TypeError) as exc:
-        raise ParameterError("options", str(exc)) from None
+        raise ParameterError("options", f": {exc}") from None
     if budget is not None and s.stage_size is not None and budget < s.stage_size:
         raise ParameterError("budget", f"{budget} is smaller than one stage of {sampler} ({s.stage_size} "
                              "simulations); give a larger budget or a smaller n_particles option")

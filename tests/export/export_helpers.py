@@ -11,7 +11,7 @@ from scenariogen.data.run import read_manifest
 
 def sim_arrays(run: Path) -> dict:
     """The run's sim/* arrays over all shards, concatenated."""
-    parts = [np.load(run / rec["file"]) for rec in read_manifest(run)["shards"]]
+    parts = [np.load(run / rec.file) for rec in read_manifest(run).shards]
     return {k: np.concatenate([p[f"sim/{k}"] for p in parts]) for k in ("index", "log_weight", "event", "stage")}
 
 

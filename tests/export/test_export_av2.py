@@ -187,7 +187,7 @@ def test_unwritable_output_path(mc_run, tmp_path, capsys):
 def test_incomplete_run(mc_run, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(mc_run, run)
-    man = read_manifest(run)
+    man = read_manifest(run).to_dict()
     man["complete"] = False
     (run / "manifest.json").write_text(json.dumps(man))
     code, err = export_cli(capsys, str(run), "--format", "av2", "--out", str(tmp_path / "o"))

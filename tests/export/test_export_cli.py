@@ -92,7 +92,7 @@ def test_not_a_run_directory(tmp_path, capsys):
 
 
 def test_incomplete_run(run_copy, tmp_path, capsys):
-    m = read_manifest(run_copy)
+    m = read_manifest(run_copy).to_dict()
     m["complete"] = False
     (run_copy / "manifest.json").write_text(json.dumps(m))
     code, _, err = export_cli(capsys, str(run_copy), "--format", "jsonl", "--out", str(tmp_path / "o.jsonl"))
@@ -110,7 +110,7 @@ def test_missing_shard(run_copy, tmp_path, capsys):
 @pytest.mark.parametrize("fmt,name", [("jsonl", "o.jsonl"), ("npz", "o")])
 def test_corrupt_last_shard_leaves_nothing(run_copy, tmp_path, capsys, fmt, name):
     """The first shards are exported before the damage is found: the partial output is removed."""
-    last = run_copy / read_manifest(run_copy)["shards"][-1]["file"]
+    last = run_copy / read_manifest(run_copy).shards[-1].file
     data = bytearray(last.read_bytes())
     data[len(data) // 2] ^= 0xFF
     last.write_bytes(bytes(data))

@@ -165,10 +165,10 @@ def test_unwritable_output_path(mc_run, tmp_path, capsys):
 def test_incomplete_run_and_missing_shard(mc_run, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(mc_run, run)
-    (run / read_manifest(run)["shards"][1]["file"]).unlink()
+    (run / read_manifest(run).shards[1].file).unlink()
     code, err = export_cli(capsys, str(run), "--format", "commonroad", "--out", str(tmp_path / "o"))
     assert code == EXIT_USER_ERROR and "missing" in err
-    man = read_manifest(run)
+    man = read_manifest(run).to_dict()
     man["complete"] = False
     (run / "manifest.json").write_text(json.dumps(man))
     code, err = export_cli(capsys, str(run), "--format", "commonroad", "--out", str(tmp_path / "o"))
@@ -179,7 +179,7 @@ def test_incomplete_run_and_missing_shard(mc_run, tmp_path, capsys):
 def test_corrupt_shard_midway_leaves_nothing(mc_run, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(mc_run, run)
-    shard = run / read_manifest(run)["shards"][2]["file"]
+    shard = run / read_manifest(run).shards[2].file
     shard.write_bytes(shard.read_bytes()[:-10] + b"0123456789")  # the first two shards export, the third fails
     code, err = export_cli(capsys, str(run), "--format", "commonroad", "--out", str(tmp_path / "o"))
     assert code == EXIT_USER_ERROR and "corrupt" in err

@@ -57,8 +57,8 @@ def test_header_and_lines_follow_the_schema(mc_run, tmp_path):
     header, first = json.loads(lines[0]), json.loads(lines[1])
     m = read_manifest(mc_run)
     assert header["record"] == "header" and header["schema"] == "scenariogen-jsonl"
-    assert header["spec_text"] == m["spec_text"] and header["target"] == "collision"
-    assert header["run"]["content_hash"] == m["content_hash"] and header["weights"] is True
+    assert header["spec_text"] == m.spec_text and header["target"] == "collision"
+    assert header["run"]["content_hash"] == m.content_hash and header["weights"] is True
     assert first["record"] == "scenario" and first["index"] == 0 and first["stage"] == 0
     assert set(first["metrics"]) == set(header["metric_names"])
     assert first["trajectories"]["shape"] == [len(header["agent_names"]), 100, 8]

@@ -23,12 +23,12 @@ def mc_npz(mc_run, tmp_path_factory):
 
 def test_one_file_per_shard_with_fixed_shapes(mc_run, mc_npz):
     out, report = mc_npz
-    shards = read_manifest(mc_run)["shards"]
+    shards = read_manifest(mc_run).shards
     parts = list(iter_parts(out))
     assert len(parts) == len(shards) == report.files and report.scenarios == 240
     ref = open_run(mc_run).batch()
     B = [p["index"].shape[0] for p in parts]
-    assert B == [s["kept"] for s in shards]
+    assert B == [s.kept for s in shards]
     N, T, F = ref.trajectories.shape[1:]
     for p in parts:
         b = p["index"].shape[0]
@@ -123,7 +123,7 @@ def test_loader_sketch_gives_the_weighted_event_rate(ce_run, tmp_path):
             num += float((wb * yb).sum())
             den += float(wb.sum())
             seen += len(yb)
-    assert seen == read_manifest(ce_run)["totals"]["kept"]
+    assert seen == read_manifest(ce_run).totals.kept
     sim = sim_arrays(ce_run)
     kept = sim["event"]
     np.testing.assert_allclose(num, np.exp(sim["log_weight"][kept]).sum())

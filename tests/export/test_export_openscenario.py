@@ -154,7 +154,7 @@ def test_cli_export_is_valid_and_replays_the_run(mc_run, mc_xosc, xosc_schema, x
     assert_valid(xodr_schema, roads[0])
     ref = open_run(mc_run).batch()
     manifest = read_manifest(mc_run)
-    log_weight = np.concatenate([np.load(mc_run / r["file"])["sim/log_weight"] for r in manifest["shards"]])
+    log_weight = np.concatenate([np.load(mc_run / r.file)["sim/log_weight"] for r in manifest.shards])
     row = {int(k): r for r, k in enumerate(ref.indices)}
     frame_dt = ref.provenance["dt"] * ref.provenance["frame_step"]
     for path in scenarios:
@@ -168,7 +168,7 @@ def test_cli_export_is_valid_and_replays_the_run(mc_run, mc_xosc, xosc_schema, x
         assert sc["stop"] == pytest.approx((ref.trajectories.shape[2] - 1) * frame_dt)
         p = sc["props"]
         assert p["scenariogen.target"] == "collision" and p["scenariogen.sampler"] == "mc"
-        assert p["scenariogen.run_content_hash"] == manifest["content_hash"]
+        assert p["scenariogen.run_content_hash"] == manifest.content_hash
         for e in ref.labels:
             assert p[f"label.{e}"] == ("true" if ref.labels[e][i] else "false")
             assert float(p[f"robustness.{e}"]) == ref.robustness[e][i]
@@ -431,7 +431,7 @@ def test_unwritable_output(mc_run, tmp_path, capsys):
 def test_incomplete_run_writes_nothing(mc_run, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(mc_run, run)
-    m = read_manifest(run)
+    m = read_manifest(run).to_dict()
     m["complete"] = False
     (run / "manifest.json").write_text(json.dumps(m))
     code, err = _cli(capsys, str(run), "--format", "openscenario", "--out", str(tmp_path / "o"))
@@ -443,7 +443,7 @@ def test_failure_midway_leaves_nothing(mc_run, tmp_path, capsys):
     """The first shard's scenarios are written before a corrupt shard is found: all removed."""
     run = tmp_path / "run"
     shutil.copytree(mc_run, run)
-    bad = run / read_manifest(run)["shards"][1]["file"]
+    bad = run / read_manifest(run).shards[1].file
     data = bytearray(bad.read_bytes())
     data[len(data) // 2] ^= 0xFF
     bad.write_bytes(bytes(data))

@@ -7,7 +7,9 @@ import pytest
 
 pytest.importorskip("pyarrow")
 
-from scenariogen.logs import Av2Reader, MissingDependencyError, make_windows, read_log  # noqa: E402
+from scenariogen.errors import MissingDependencyError  # noqa: E402
+from scenariogen.logs import make_windows, read_log  # noqa: E402
+from scenariogen.logs.av2 import Av2Reader  # noqa: E402
 from scenariogen.logs import base as logs_base  # noqa: E402
 from scenariogen.data import layout as Lo  # noqa: E402
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenariogen.logs import CommonRoadReader, make_windows, read_log
+from scenariogen.logs import make_windows, read_log
+from scenariogen.logs.commonroad import CommonRoadReader
 from scenariogen.data import layout as Lo
 
 from logs_helpers import NGSIM, min_vehicle_gap, need

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from scenariogen.errors import ScenarioGenError
-from scenariogen.logs import LogFormatError, read_log
+from scenariogen.errors import LogFormatError
+from scenariogen.logs import read_log
 
 from logs_helpers import ETH, FORECAST, NGSIM, SENSOR, need
 

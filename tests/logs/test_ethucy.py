@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenariogen.logs import EthUcyReader, make_windows, read_log
+from scenariogen.logs import make_windows, read_log
+from scenariogen.logs.ethucy import EthUcyReader
 from scenariogen.data import layout as Lo
 
 from logs_helpers import ETH, need

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import scenariogen
-from scenariogen.logs import (READERS, LogScenes, batch_to_scenes, concat_scenes, make_windows,
-                              read_log)
+from scenariogen.logs import LogScenes, batch_to_scenes, concat_scenes, make_windows, read_log, readers
 from scenariogen.data import layout as Lo
 from scenariogen.data.npz import save_npz
 
@@ -69,15 +68,16 @@ def test_reader_choice_by_extension_and_content(tmp_path):
 def test_reader_protocol_and_entry_points():
     conf = tomllib.loads((REPO / "pyproject.toml").read_text())
     eps = conf["project"]["entry-points"]["scenariogen.readers"]
-    assert set(eps) == {"commonroad", "av2", "eth-ucy", "scenariogen"} == set(READERS)
+    reg = readers()
+    assert set(eps) == {"commonroad", "av2", "eth-ucy", "scenariogen"} <= set(reg.names())
     for name, target in eps.items():
         mod, attr = target.split(":")
         r = getattr(import_module(mod), attr)
-        assert r is READERS[name] and r.name == name
+        assert type(reg.get(name)) is r and r.name == name
         assert isinstance(r.extensions, tuple) and all(e.startswith(".") for e in r.extensions)
         assert isinstance(r.format_version, str) and r.format_version
         assert isinstance(r.requires, tuple) and callable(r.read)
-    assert READERS["av2"].requires == ("pyarrow",)
+    assert reg.get("av2").requires == ("pyarrow",)
     assert "pyarrow>=14" in conf["project"]["optional-dependencies"]["parquet"]
     assert any(d.startswith("pyarrow") for d in conf["project"]["optional-dependencies"]["test"])
 

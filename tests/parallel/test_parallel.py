@@ -65,17 +65,17 @@ def ray_session(fault_dir):
 
 def shard_contents(run: Path) -> list[dict]:
     out = []
-    for rec in read_manifest(run)["shards"]:
-        with np.load(run / rec["file"]) as z:
+    for rec in read_manifest(run).shards:
+        with np.load(run / rec.file) as z:
             out.append({k: z[k] for k in z.files})
     return out
 
 
 def assert_same_run(run: Path, manifest: dict, ref: tuple[Path, dict]) -> None:
     ref_run, ref_manifest = ref
-    assert manifest["complete"]
-    assert manifest["content_hash"] == ref_manifest["content_hash"]
-    assert [s["sha256"] for s in manifest["shards"]] == [s["sha256"] for s in ref_manifest["shards"]]
+    assert manifest.complete
+    assert manifest.content_hash == ref_manifest.content_hash
+    assert [s.sha256 for s in manifest.shards] == [s.sha256 for s in ref_manifest.shards]
     for a, b in zip(shard_contents(run), shard_contents(ref_run), strict=True):
         assert a.keys() == b.keys()
         for k in a:
@@ -85,12 +85,12 @@ def assert_same_run(run: Path, manifest: dict, ref: tuple[Path, dict]) -> None:
 
 def test_reference_run_fans_out_ce_stages(reference):
     _, m = reference
-    assert m["totals"]["simulations"] == 2000
-    stages = m["stages"]
+    assert m.totals.simulations == 2000
+    stages = m.stages
     assert stages[0]["adapting"] and not stages[0]["estimate"] and stages[-1]["estimate"]
     # adapting stages hold several shards each: their pieces run concurrently
-    assert sum(s["stage"] == 0 for s in m["shards"]) == 2
-    idx = np.concatenate([np.load(reference[0] / s["file"])["sim/index"] for s in m["shards"]])
+    assert sum(s.stage == 0 for s in m.shards) == 2
+    idx = np.concatenate([np.load(reference[0] / s.file)["sim/index"] for s in m.shards])
     np.testing.assert_array_equal(idx, np.arange(2000))
 
 
@@ -168,16 +168,16 @@ def test_killed_ray_worker_is_retried_without_duplicate_or_gap(spec, reference, 
     m = generate(spec, tmp_path / "run", ST, progress=False, backend=RayBackend(workers=2))
     assert not marker.exists(), "the Ray worker of shard 4 should have claimed the marker and died"
     assert_same_run(tmp_path / "run", m, reference)
-    assert [s["first_index"] for s in m["shards"]] == [s["first_index"] for s in reference[1]["shards"]]
+    assert [s.first_index for s in m.shards] == [s.first_index for s in reference[1].shards]
 
 
 def test_ray_run_resumes_after_a_driver_stop(spec, reference, ray_session, tmp_path):
     out = tmp_path / "run"
     generate(spec, out, ST, progress=False, backend=RayBackend(workers=2), stop_after_shards=3)
     part = read_manifest(out)
-    assert not part["complete"] and len(part["shards"]) == 3
+    assert not part.complete and len(part.shards) == 3
     generate(spec, out, ST, progress=False, backend=RayBackend(workers=2), stop_after_shards=3, resume=True)
-    assert len(read_manifest(out)["shards"]) == 6
+    assert len(read_manifest(out).shards) == 6
     # the backend is not part of the run: a Ray run can be finished locally (and the other way round)
     m = generate(spec, out, ST, progress=False, backend=LocalBackend(workers=2), resume=True)
     assert_same_run(out, m, reference)
@@ -194,13 +194,13 @@ def test_killed_ray_driver_resumes_identically(ray_session, reference, tmp_path)
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
         m = read_manifest(out) if (out / "manifest.json").exists() else None
-        if m and len(m["shards"]) >= 3:
+        if m and len(m.shards) >= 3:
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the driver finished before it could be killed: " + proc.stderr.read().decode()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not read_manifest(out)["complete"]
+    assert not read_manifest(out).complete
     again = subprocess.run([*args, "--resume"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     assert_same_run(out, read_manifest(out), reference)
@@ -211,7 +211,7 @@ def test_cli_generate_and_estimate_on_ray(ray_session, reference, tmp_path, caps
     args = ["generate", str(BRAKE), "--out", str(out), "--sampler", "ce", "--target", "near_miss", "--seed", "4",
             "--budget", "2000", "--shard-size", "200", "--stage-size", "400", "-q"]
     assert cli.main([*args, "--backend", "ray", "--workers", "2"]) == 0
-    assert read_manifest(out)["content_hash"] == reference[1]["content_hash"]
+    assert read_manifest(out).content_hash == reference[1].content_hash
     est = []
     for extra in ([], ["--backend", "ray"]):
         capsys.readouterr()

@@ -161,8 +161,8 @@ def test_record_every_and_record_none(small):
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(n=0), "positive n"),
-    (dict(), "positive n"),
+    (dict(n=0), "n must be a positive number"),
+    (dict(), "n must be a positive number"),
     (dict(n=3, record="some"), "record must be"),
     (dict(n=3, record_every=0), "record_every"),
     (dict(theta=np.zeros((3, 1))), "theta must have shape"),
@@ -192,19 +192,21 @@ def test_long_recordings_take_smaller_chunks_and_a_huge_one_is_refused(monkeypat
     """Recorded frames are held per chunk: past MAX_CHUNK_BYTES the chunks shrink (the output does
     not depend on the chunk size), and one scenario alone past it is a clear error."""
     import scenariogen.sim.engine as E
+    from scenariogen.data.batch import concat
 
     spec = scenariogen.load_scenario(REPO_ROOT / "scenarios" / "highway_cut_in.yaml")
     per = E.record_bytes(spec, 1)
     assert per > 0 and E.record_bytes(spec, None) == 0
     monkeypatch.setattr(E, "MAX_CHUNK_BYTES", 3 * per)
-    chunks = list(E.iter_batches(spec, n=7, seed=1, chunk_size=100))
+    theta = scenariogen.simulate(spec, n=7, seed=1, record="none").theta
+    chunks = list(E.iter_batches(spec, theta, seed=1, chunk_size=100))
     assert [c.size for c in chunks] == [3, 3, 1]
-    assert [c.size for c in E.iter_batches(spec, n=7, seed=1, record="none", chunk_size=100)] == [7]
+    assert [c.size for c in E.iter_batches(spec, theta, seed=1, record="none", chunk_size=100)] == [7]
     # simulate() keeps one chunk (it holds them all anyway) and gives the same scenarios
-    np.testing.assert_array_equal(E.concat(chunks).trajectories, scenariogen.simulate(spec, n=7, seed=1).trajectories)
+    np.testing.assert_array_equal(concat(chunks).trajectories, scenariogen.simulate(spec, n=7, seed=1).trajectories)
     monkeypatch.setattr(E, "MAX_CHUNK_BYTES", per - 1)
     with pytest.raises(SimulationError, match="one scenario would record"):
-        next(E.iter_batches(spec, n=1, seed=1))
+        next(E.iter_batches(spec, theta[:1], seed=1))
 
 
 def test_spec_hash_ignores_the_path_and_the_formatting(tmp_path):

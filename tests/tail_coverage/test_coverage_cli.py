@@ -75,12 +75,12 @@ def test_ce_covers_more_of_the_real_min_ttc_tail_than_mc(runs, real_highway):
 
 def test_run_weights_follow_the_kept_scenarios(runs):
     """Each kept scenario carries exp(sim/log_weight) of its own simulation (keep=all: every one, in order)."""
-    from scenariogen.data.run import read_manifest, shard_sim_arrays
+    from scenariogen.data.run import open_run
 
     for s in ("ce", "mc"):
         syn = synthetic_descriptors(runs / s)
-        m = read_manifest(runs / s)
-        lw = np.concatenate([shard_sim_arrays(runs / s / rec["file"])["log_weight"] for rec in m["shards"]])
+        run = open_run(runs / s)
+        lw = np.concatenate([run.sim_arrays(rec)["log_weight"] for rec in run.manifest.shards])
         assert syn.frames == 80 and len(syn.D) == BUDGET
         np.testing.assert_allclose(syn.weights, np.exp(lw))
     assert np.ptp(syn.weights) == 0  # plain MC: p = q
@@ -208,12 +208,12 @@ class _EntryPoint:
 
 
 def test_reader_plugin_without_dt_is_refused_by_name(small_npz, tmp_path, monkeypatch, capsys):
-    from scenariogen import export
+    from scenariogen import logs
     from scenariogen.registry import PluginEntry, Registry
 
     entry = PluginEntry("oldfmt", "oldfmt_pkg:OldReader", "oldfmt-pkg", "0.3")
-    monkeypatch.setattr(export, "readers", lambda: Registry(export.READERS_GROUP, "reader", export.check_reader,
-                                                            discover=lambda group: [(entry, _EntryPoint())]))
+    monkeypatch.setattr(logs, "readers", lambda: Registry(logs.READERS_GROUP, "reader", logs.check_reader,
+                                                          discover=lambda group: [(entry, _EntryPoint())]))
     log = tmp_path / "a.old"
     log.write_text("whatever\n")
     code = main(["coverage", str(small_npz), "--real", str(log), "--reader", "oldfmt", "--out",

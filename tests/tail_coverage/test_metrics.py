@@ -24,6 +24,7 @@ from scenariogen.coverage.metrics import (
     vendi,
 )
 from scenariogen.coverage.verdict import Thresholds, summary, verdicts
+from scenariogen.errors import TooFewSamplesError
 
 COL = {n: k for k, n in enumerate(DESCRIPTOR_NAMES)}
 FAILURES = {"missing tails", "simulator drift", "collapse", "shortcut risk"}
@@ -76,7 +77,7 @@ def test_constant_columns_are_ignored_and_bad_input_refused():
     X[:, COL["min_pet"]] = 10.0
     st, ignored = fit_standardiser(X)
     assert "min_pet" in ignored and "min_pet" not in st.names and len(st.names) == 12
-    with pytest.raises(ValueError):
+    with pytest.raises(TooFewSamplesError):
         score(X[:4], X)
     with pytest.raises(ValueError):
         score(X, X[:, :5])
