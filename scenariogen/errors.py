@@ -56,3 +56,7 @@ class RoadError(ScenarioGenError):
 
 class SimulationError(ScenarioGenError):
     """A simulation request is inconsistent (bad theta shape, unknown parameter)."""
+
+
+class SamplerOptionsError(ScenarioGenError):
+    """A sampler is asked for with a bad name, option or run parameter (``eps``, ``n_particles``, ``budget``)."""

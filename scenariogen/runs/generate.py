@@ -108,11 +108,12 @@ def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
 def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict, budget: int | None = None) -> None:
     """Build the sampler once so a bad ``--option`` is reported before anything runs, and a budget
     too small for one stage of a sampler with a fixed stage size (splitting) too."""
+    from ..errors import SamplerOptionsError
     from ..sampling import get_sampler
 
     try:
         s = get_sampler(sampler, spec.parameters, 0, **options)
-    except (ValueError, TypeError) as exc:
+    except SamplerOptionsError as exc:
         raise ScenarioGenError(f"--option: {exc}") from None
     if budget is not None and s.stage_size is not None and budget < s.stage_size:
         raise ScenarioGenError(f"--budget {budget} is smaller than one stage of {sampler} ({s.stage_size} "

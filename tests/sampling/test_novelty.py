@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from scenariogen.errors import SamplerOptionsError
 from scenariogen.sampling import estimate_probability, get_sampler
 from scenariogen.sampling.toy import GaussianTail
 
@@ -158,7 +159,7 @@ def test_exploring_component_reaches_a_tail_region_sooner_and_keeps_the_estimate
     ({"explore_width": 0.8}, "explore_width must be in"),
 ])
 def test_bad_novelty_and_explore_options(options, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(SamplerOptionsError, match=message):
         get_sampler("ce", GaussianTail(2, 1e-3).space, 0, **options)
 
 
@@ -169,7 +170,7 @@ def test_the_diverse_preset_names_the_options_and_yields_to_the_ones_given():
         "eps": 0.2, "explore": 0.2, "keep": 0.0, "novelty": 0.2}
     assert get_sampler("ce", space, 0, preset="diverse", eps=0.3).options["eps"] == 0.3
     assert get_sampler("ce", space, 0).options["explore"] == 0.0  # the default preset: estimate
-    with pytest.raises(ValueError, match="preset must be one of 'estimate', 'diverse'"):
+    with pytest.raises(SamplerOptionsError, match="preset must be one of 'estimate', 'diverse'"):
         get_sampler("ce", space, 0, preset="fast")
 
 
