@@ -167,11 +167,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
             print(f"    {k / n:6.1%}{weighted}  {name}")
         if len(types) > _CONFLICTS_SHOWN:
             print(f"    ... {len(types) - _CONFLICTS_SHOWN} more in {Path(args.out) / 'manifest.json'}")
-    state = m.sampler_state or {}
-    if float((state.get("options") or {}).get("novelty", 0.0)) > 0.0:
-        n_novel = int(state.get("n_novel", 0))
-        print(f"  novelty component: fitted on {n_novel} events the adapted proposal under-samples" if n_novel
-              else "  novelty component: none yet (no event fell where the adapted proposal under-samples)")
+    from .sampling import ce_state_summary
+
+    line = ce_state_summary(m.sampler_state)
+    if line:
+        print(f"  {line}")
     return EXIT_OK
 
 

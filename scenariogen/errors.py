@@ -101,3 +101,7 @@ class LogFormatError(ScenarioGenError):
 
 class TooFewSamplesError(ScenarioGenError):
     """Too few usable rows on one side to score (k-NN balls need more than k real rows)."""
+
+
+class SamplerOptionsError(ScenarioGenError):
+    """A sampler is asked for with a bad name, option or run parameter (``eps``, ``n_particles``, ``budget``)."""

@@ -25,6 +25,7 @@ from scipy.stats import norm, rankdata
 from threadpoolctl import threadpool_limits
 
 from ..errors import ParameterError, TooFewSamplesError
+from ..sampling.weights import kish_ess
 from .descriptors import DESCRIPTOR_NAMES, RISKY_SIDE
 
 # descriptors whose joint tail is "the dangerous situations"; the default risky set
@@ -370,7 +371,7 @@ def _group_codes(groups, n: int) -> np.ndarray | None:
 def _kish(codes: np.ndarray) -> float:
     """Kish's effective sample size of rows in clusters: (sum of sizes)^2 / sum of squared sizes."""
     c = np.unique(codes, return_counts=True)[1].astype(float)
-    return float(c.sum() ** 2 / (c * c).sum())
+    return kish_ess(c)
 
 
 def classifier_test(Xs: np.ndarray, Ys: np.ndarray, names, size: int, folds: int, seed: int,

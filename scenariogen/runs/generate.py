@@ -98,10 +98,7 @@ def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict, bud
     too small for one stage of a sampler with a fixed stage size (splitting) too."""
     from ..sampling import get_sampler
 
-    try:
-        s = get_sampler(sampler, spec.parameters, 0, **options)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError("options", f": {exc}") from None
+    s = get_sampler(sampler, spec.parameters, 0, **options)  # a bad option raises SamplerOptionsError
     if budget is not None and s.stage_size is not None and budget < s.stage_size:
         raise ParameterError("budget", f"{budget} is smaller than one stage of {sampler} ({s.stage_size} "
                              "simulations); give a larger budget or a smaller n_particles option")

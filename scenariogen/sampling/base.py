@@ -26,6 +26,8 @@ from scipy import special
 
 from ..data.files import jsonable  # noqa: F401  (re-exported: the samplers write their states with it)
 from ..dsl.distributions import LogNormal, Normal, ParameterSpace
+from ..errors import SamplerOptionsError
+from .options import SamplerOptions
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -205,48 +207,32 @@ class Sampler:
     their robustness (negative iff the target event happened), repeat while
     ``adapting``; then keep proposing final rows.
 
-    Subclasses set ``name`` and ``OPTIONS`` (option name -> default) and implement
-    ``propose``/``update`` and the state hooks. ``stage_size`` is None when a stage
-    can hold any number of rows, else the number of rows the current stage has
+    Subclasses set ``name`` and ``Options`` (a frozen :class:`SamplerOptions` dataclass, the
+    option names and defaults) and implement ``propose``/``update``, :meth:`_reset` and the
+    state hooks. Callers give options as keywords; the sampler holds them as ``config`` (its
+    ``Options``) and shows them as the read-only dict ``options``. ``stage_size`` is None when
+    a stage can hold any number of rows, else the number of rows the current stage has
     (splitting)."""
 
     name: ClassVar[str] = ""
-    OPTIONS: ClassVar[dict[str, Any]] = {}
+    Options: ClassVar[type[SamplerOptions]] = SamplerOptions
 
     def __init__(self, space: ParameterSpace, seed: int = 0, **options: Any) -> None:
         if not isinstance(space, ParameterSpace):
             raise TypeError(f"space must be a ParameterSpace, got {type(space).__name__}")
-        seed = int(seed)
-        if not 0 <= seed < 2**64:
-            raise ValueError(f"seed must be an integer in [0, 2**64), got {seed}")
-        unknown = sorted(set(options) - set(self.OPTIONS))
-        if unknown:
-            valid = ", ".join(sorted(self.OPTIONS)) or "none"
-            raise ValueError(f"unknown option(s) {', '.join(map(repr, unknown))} for sampler "
-                             f"{self.name!r}; valid options: {valid}")
-        opts = dict(self.OPTIONS)
-        for k, v in options.items():
-            default = self.OPTIONS[k]
-            if isinstance(default, bool):
-                v = bool(v)
-            elif isinstance(default, (int, float)) and v is not None:
-                kind = "an integer" if isinstance(default, int) else "a finite number"
-                try:
-                    x = float(v)
-                except (TypeError, ValueError):
-                    raise ValueError(f"option {k!r} of sampler {self.name!r} must be {kind}, got {v!r}") from None
-                if not math.isfinite(x) or (isinstance(default, int) and x != int(x)):
-                    raise ValueError(f"option {k!r} of sampler {self.name!r} must be {kind}, got {v!r}")
-                v = int(x) if isinstance(default, int) else x
-            opts[k] = v
         self.space = space
-        self.seed = seed
-        self.options = opts
-        self._check_options()
+        self.seed = _check_seed(seed)
+        self.config = self.Options.from_options(options, sampler=self.name)
+        self._reset()
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The options in effect (defaults and presets filled in), read-only."""
+        return MappingProxyType(self.config.to_dict())
 
     # -- to override
-    def _check_options(self) -> None:
-        pass
+    def _reset(self) -> None:
+        """Set the state a fresh sampler has under ``config`` (also before ``load_state`` fills it in)."""
 
     @property
     def dim(self) -> int:
@@ -275,15 +261,18 @@ class Sampler:
 
     def state_dict(self) -> dict:
         """JSON-serialisable state; ``load_state`` restores it exactly."""
-        return {"name": self.name, "seed": self.seed, "options": dict(self.options), "dim": self.dim}
+        return {"name": self.name, "seed": self.seed, "options": self.config.to_dict(), "dim": self.dim}
 
     def load_state(self, d: dict) -> None:
+        """Restore a ``state_dict``: its name, seed and options, then a fresh state (:meth:`_reset`)
+        that subclasses fill in."""
         if d.get("name") != self.name:
             raise ValueError(f"state is for sampler {d.get('name')!r}, not {self.name!r}")
         if int(d.get("dim", self.dim)) != self.dim:
             raise ValueError(f"state is for a {d.get('dim')}-parameter space, this space has {self.dim}")
         self.seed = int(d["seed"])
-        self.options = {**self.OPTIONS, **d.get("options", {})}
+        self.config = self.Options.from_state(d.get("options", {}), sampler=self.name)
+        self._reset()
 
     # -- helpers
     @staticmethod
@@ -296,6 +285,14 @@ class Sampler:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(d={self.dim}, seed={self.seed}, adapting={self.adapting})"
+
+
+def _check_seed(seed: int) -> int:
+    """``seed`` as an int in [0, 2**64) (the stream keys are 64-bit)."""
+    seed = int(seed)
+    if not 0 <= seed < 2**64:
+        raise SamplerOptionsError(f"seed must be an integer in [0, 2**64), got {seed}")
+    return seed
 
 
 def sanitize_robustness(robustness: np.ndarray, n: int | None = None) -> np.ndarray:
@@ -329,9 +326,10 @@ def sampler_names() -> tuple[str, ...]:
 
 
 def get_sampler(name: str, space: ParameterSpace, seed: int = 0, **options: Any) -> Sampler:
-    """The sampler registered as ``name``; unknown names raise ValueError listing the valid ones."""
+    """The sampler registered as ``name`` (``options``: its options as keywords); an unknown name or
+    a bad option raises :class:`SamplerOptionsError` (for names, listing the valid ones)."""
     try:
         cls = _REGISTRY[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown sampler {name!r}; valid samplers: {', '.join(sampler_names())}") from None
+        raise SamplerOptionsError(f"unknown sampler {name!r}; valid samplers: {', '.join(sampler_names())}") from None
     return cls(space, seed, **options)

@@ -22,6 +22,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from ..dsl.distributions import Choice, Poisson, Uniform
+from .latent import _is_continuous, _LatentMap
+from .weights import kish_ess
+
 
 @dataclass
 class Estimate:
@@ -87,12 +91,6 @@ def _events_from(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=float) < 0  # NaN compares False: no event
 
 
-def _kish(w: np.ndarray) -> float:
-    """Kish effective size (sum w)^2 / sum w^2 of weights w (0 for no positive weight)."""
-    s2 = float(np.dot(w, w))
-    return float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
-
-
 def pareto_khat(values, tail_size: int | None = None) -> float:
     """Tail shape k of the positive ``values`` (importance-sampling terms): a generalised Pareto
     distribution fitted by maximum likelihood (scipy) to the excesses of the ``tail_size``
@@ -136,8 +134,7 @@ def estimate_probability(labels_or_robustness, log_weight=None, method: str = "a
     number of events, or one sample holds more than ``max_share`` of the estimate, or the
     terms' tail shape :func:`pareto_khat` (``details["pareto_k"]``) exceeds ``max_khat``
     (0.5: above it the terms look infinite-variance, so the normal interval, built from the
-    sample variance, is typically too narrow; measured on the cut-in near-miss with the default
-    ce settings: k = 0.36 .. 0.69, against k < 0.25 on the Gaussian-tail oracles).
+    sample variance, is typically too narrow; values measured: docs/sampling.md).
     ``tail_diagnostic=False`` skips that fit (about 20 ms), e.g. for interim checks of a
     sequential stop.
     (The ESS over all samples is reported but not warned on: with a defensive
@@ -177,7 +174,7 @@ def estimate_probability(labels_or_robustness, log_weight=None, method: str = "a
 
     lw = np.zeros(n) if lw is None else lw
     z = float(stats.norm.ppf(0.5 + confidence / 2))
-    ess = _kish(np.exp(lw - lw.max())) if np.isfinite(lw.max()) else 0.0
+    ess = kish_ess(np.exp(lw - lw.max())) if np.isfinite(lw.max()) else 0.0
     if k == 0:
         warns.append(f"no events in {n} samples: the estimate is 0 and its interval is undefined")
         return Estimate(0.0, 0.0, math.nan, math.inf, ess, n, 0, math.nan, "is", warns, 0.0, confidence)
@@ -198,7 +195,7 @@ def estimate_probability(labels_or_robustness, log_weight=None, method: str = "a
     else:
         details["interval"] = "normal"
     ye = y[events]
-    ess_ev = _kish(ye / ye.max()) if ye.max() > 0 else 0.0
+    ess_ev = kish_ess(ye / ye.max()) if ye.max() > 0 else 0.0
     share = float(ye.max() / ye.sum()) if ye.sum() > 0 else math.nan
     if ess_ev < min_ess_fraction * k:
         warns.append(f"effective sample size of the events is {ess_ev:.1f} of {k} events "
@@ -292,9 +289,6 @@ def quantiles_of(space, theta) -> np.ndarray:
     """theta (n, d) -> u (n, d) with u_j = F_j(theta_j), each parameter's CDF under p (mid-CDF
     ``F(k) - P(k) / 2`` for discrete ones): a scale-free space where equal distances mean equal
     prior probability, the same for every sampler."""
-    from ..dsl.distributions import Choice, Poisson, Uniform
-    from .ce import _is_continuous, _LatentMap
-
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
     out = np.empty_like(theta)
     for j, prm in enumerate(space.parameters):

@@ -21,7 +21,7 @@ scale; it ignores the correlation the MCMC moves leave between particles.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from dataclasses import replace
 
 import numpy as np
 from scipy import special, stats
@@ -29,6 +29,7 @@ from scipy import special, stats
 from .base import (
     Proposal,
     Sampler,
+    _check_seed,
     decode_array,
     decode_float,
     encode_array,
@@ -39,15 +40,16 @@ from .base import (
     stream_uniforms,
 )
 from .estimate import Estimate
+from .options import SplittingOptions
 
 
 @register_sampler
 class SplittingSampler(Sampler):
     """Adaptive multilevel splitting; ``run(evaluate, ...)`` gives an :class:`Estimate`.
 
-    Options: ``n_particles`` (N, 1000), ``kill_fraction`` (k / N, 0.1),
-    ``mcmc_steps`` (pCN moves per level, 5), ``beta`` (initial pCN step, 0.5, adapted
-    towards ``target_accept`` 0.3), ``max_levels`` (10000).
+    Options (:class:`~scenariogen.sampling.options.SplittingOptions`): ``n_particles`` (N, 1000),
+    ``kill_fraction`` (k / N, 0.1), ``mcmc_steps`` (pCN moves per level, 5), ``beta`` (initial
+    pCN step, 0.5, adapted towards ``target_accept`` 0.3), ``max_levels`` (10000).
 
     Stage semantics for ``propose``/``update`` (generation), honestly:
 
@@ -75,27 +77,11 @@ class SplittingSampler(Sampler):
     """
 
     name = "splitting"
-    OPTIONS: ClassVar[dict[str, Any]] = {"n_particles": 1000, "kill_fraction": 0.1, "mcmc_steps": 5, "beta": 0.5,
-               "target_accept": 0.3, "max_levels": 10000}
-
-    def _check_options(self) -> None:
-        o = self.options
-        if o["n_particles"] < 2:
-            raise ValueError(f"splitting option n_particles must be at least 2, got {o['n_particles']}")
-        if not 0.0 < o["kill_fraction"] < 1.0:
-            raise ValueError(f"splitting option kill_fraction must be in (0, 1), got {o['kill_fraction']}")
-        if o["mcmc_steps"] < 1:
-            raise ValueError(f"splitting option mcmc_steps must be at least 1, got {o['mcmc_steps']}")
-        if not 0.0 < o["beta"] <= 1.0:
-            raise ValueError(f"splitting option beta must be in (0, 1], got {o['beta']}")
-        if not 0.0 < o["target_accept"] < 1.0:
-            raise ValueError(f"splitting option target_accept must be in (0, 1), got {o['target_accept']}")
-        if o["max_levels"] < 1:
-            raise ValueError(f"splitting option max_levels must be at least 1, got {o['max_levels']}")
-        self._reset()
+    Options = SplittingOptions
+    config: SplittingOptions
 
     def _reset(self) -> None:
-        N, d = self.options["n_particles"], self.dim
+        N, d = self.config.n_particles, self.dim
         self.phase = "init"            # init -> level -> done
         self.z = np.zeros((N, d))
         self.r = np.full(N, np.inf)
@@ -103,7 +89,7 @@ class SplittingSampler(Sampler):
         self.log_mass = 0.0            # log P_hat(r < level)
         self.moving = np.zeros(0, dtype=np.int64)
         self.step = 0                  # MCMC steps done at the current level
-        self.beta = float(self.options["beta"])
+        self.beta = float(self.config.beta)
         self.kills: list[int] = []     # K_j per level
         self.levels: list[float] = []
         self.final_fraction = math.nan
@@ -114,11 +100,11 @@ class SplittingSampler(Sampler):
 
     @property
     def n_particles(self) -> int:
-        return int(self.options["n_particles"])
+        return int(self.config.n_particles)
 
     @property
     def k(self) -> int:
-        return max(1, min(self.n_particles - 1, round(self.options["kill_fraction"] * self.n_particles)))
+        return max(1, min(self.n_particles - 1, round(self.config.kill_fraction * self.n_particles)))
 
     @property
     def adapting(self) -> bool:
@@ -183,9 +169,9 @@ class SplittingSampler(Sampler):
             self.n_accepted += int(acc.sum())
             self.n_moves += n
             info["accept"] = rate
-            self.beta = float(np.clip(self.beta * math.exp(rate - self.options["target_accept"]), 0.01, 1.0))
+            self.beta = float(np.clip(self.beta * math.exp(rate - self.config.target_accept), 0.01, 1.0))
             self.step += 1
-            if self.step >= self.options["mcmc_steps"]:
+            if self.step >= self.config.mcmc_steps:
                 self._advance()
         info.update(level=self.level, done=not self.adapting, log_p=self.log_mass, n_levels=len(self.kills))
         return info
@@ -213,7 +199,7 @@ class SplittingSampler(Sampler):
         L = float(np.partition(self.r, N - self.k)[N - self.k])  # k-th largest
         if L < 0:
             return self._finish("reached the event level")
-        if len(self.kills) >= self.options["max_levels"]:
+        if len(self.kills) >= self.config.max_levels:
             return self._finish("max_levels reached before the event level")
         killed = self.r >= L
         K = int(killed.sum())
@@ -258,7 +244,7 @@ class SplittingSampler(Sampler):
         if self.n_moves and acc < 0.05:
             warns.append(f"MCMC acceptance rate is {acc:.1%}: particles barely move, the interval is optimistic")
         details = {"levels": len(self.kills), "final_fraction": f, "n_particles": N, "k": self.k,
-                   "mcmc_steps": self.options["mcmc_steps"], "accept_rate": acc, "relvar": relvar,
+                   "mcmc_steps": self.config.mcmc_steps, "accept_rate": acc, "relvar": relvar,
                    "stop_reason": self.stop_reason}
         return Estimate(p, lo, hi, rhw, ess, int(self.n_sims), n_events, math.nan, "splitting", warns,
                         math.nan, confidence, details)
@@ -271,15 +257,10 @@ class SplittingSampler(Sampler):
         options. ``max_sims`` stops early (with a warning) once that many
         simulations are spent."""
         if seed is not None:
-            seed = int(seed)
-            if not 0 <= seed < 2**64:
-                raise ValueError(f"seed must be an integer in [0, 2**64), got {seed}")
-            self.seed = seed
-        if n_particles is not None:
-            self.options["n_particles"] = int(n_particles)
-        if max_levels is not None:
-            self.options["max_levels"] = int(max_levels)
-        self._check_options()
+            self.seed = _check_seed(seed)
+        changes = {k: int(v) for k, v in (("n_particles", n_particles), ("max_levels", max_levels)) if v is not None}
+        self.config = replace(self.config, **changes)
+        self._reset()
         stage = 0
         while self.adapting:
             if max_sims is not None and self.n_sims + (self.stage_size or 0) > max_sims:
@@ -305,7 +286,6 @@ class SplittingSampler(Sampler):
 
     def load_state(self, d: dict) -> None:
         super().load_state(d)
-        self._check_options()
         N = self.n_particles
         self.phase = d["phase"]
         self.z = decode_array(d["z"]).reshape(N, self.dim)

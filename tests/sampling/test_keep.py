@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from scenariogen.errors import SamplerOptionsError
 from scenariogen.sampling import get_sampler
 from scenariogen.sampling.toy import GaussianTail
 
@@ -91,5 +92,5 @@ def test_rows_split_between_the_parts_in_their_shares(run_stages):
 
 @pytest.mark.parametrize("opts", [{"keep": -0.1}, {"keep": 0.9}, {"keep": 0.5, "eps": 0.5}])
 def test_bad_keep(opts, mixed_space):
-    with pytest.raises(ValueError, match="keep"):
+    with pytest.raises(SamplerOptionsError, match="keep"):
         get_sampler("ce", mixed_space, 1, **opts)

@@ -13,8 +13,9 @@ from scenariogen.dsl.distributions import (
     ParameterSpace,
     Uniform,
 )
+from scenariogen.errors import SamplerOptionsError
 from scenariogen.sampling import get_sampler, run_estimate
-from scenariogen.sampling.ce import _LatentMap
+from scenariogen.sampling.latent import _LatentMap
 from scenariogen.sampling.toy import GaussianTail
 
 
@@ -62,9 +63,9 @@ def test_gaussian_block_follows_a_tilted_failure_region():
 
 def test_unknown_family_and_bad_floor():
     space = ParameterSpace((Parameter("x", Normal(0.0, 1.0)),))
-    with pytest.raises(ValueError, match="family"):
+    with pytest.raises(SamplerOptionsError, match="family"):
         get_sampler("ce", space, 0, family="beta")
-    with pytest.raises(ValueError, match="latent_floor"):
+    with pytest.raises(SamplerOptionsError, match="latent_floor"):
         get_sampler("ce", space, 0, latent_floor=0.0)
 
 

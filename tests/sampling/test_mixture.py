@@ -8,14 +8,15 @@ import json
 import numpy as np
 import pytest
 
+from scenariogen.errors import SamplerOptionsError
 from scenariogen.sampling import (
     Proposal,
     estimate_probability,
     get_sampler,
     run_estimate,
 )
-from scenariogen.sampling.ce import _weighted_em
 from scenariogen.sampling.estimate import pareto_khat
+from scenariogen.sampling.mixture import _weighted_em
 from scenariogen.sampling.toy import GaussianTail, TwoSidedTail
 
 
@@ -136,7 +137,7 @@ def test_bad_mixture_options():
     space = GaussianTail(2, 1e-3).space
     for opts, msg in (({"components": 0}, "components"), ({"min_component": 0.6}, "min_component"),
                       ({"select": "aic"}, "select")):
-        with pytest.raises(ValueError, match=msg):
+        with pytest.raises(SamplerOptionsError, match=msg):
             get_sampler("ce", space, 0, family="mixture", **opts)
 
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from scenariogen.sampling import estimate_probability, get_sampler
+from scenariogen.errors import SamplerOptionsError
+from scenariogen.sampling import ce_state_summary, estimate_probability, get_sampler
 from scenariogen.sampling.toy import GaussianTail
 
 DIVERSE = {"eps": 0.4, "keep": 0.1, "novelty": 0.2}
@@ -68,6 +69,8 @@ def test_novelty_multiplies_a_region_no_level_leads_to_and_keeps_the_estimate_ho
         novel_b.append(int(model.in_b(th).sum()))
         ratios.append(estimate_probability(r, lw).p / model.p)
         assert s.n_novel > 0 and s.novel is not None
+        assert ce_state_summary(s.state_dict()) == (f"novelty component: fitted on {s.n_novel} events the "
+                                                    f"adapted proposal under-samples")
         # the component sits on region B
         assert s.novel.mean[0] < -2.0 and s.novel.mean[1] > 0.5
     # the same shares of p without the component: region B only through p (a handful of events)
@@ -158,7 +161,7 @@ def test_exploring_component_reaches_a_tail_region_sooner_and_keeps_the_estimate
     ({"explore_width": 0.8}, "explore_width must be in"),
 ])
 def test_bad_novelty_and_explore_options(options, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(SamplerOptionsError, match=message):
         get_sampler("ce", GaussianTail(2, 1e-3).space, 0, **options)
 
 
@@ -169,7 +172,7 @@ def test_the_diverse_preset_names_the_options_and_yields_to_the_ones_given():
         "eps": 0.2, "explore": 0.2, "keep": 0.0, "novelty": 0.2}
     assert get_sampler("ce", space, 0, preset="diverse", eps=0.3).options["eps"] == 0.3
     assert get_sampler("ce", space, 0).options["explore"] == 0.0  # the default preset: estimate
-    with pytest.raises(ValueError, match="preset must be one of 'estimate', 'diverse'"):
+    with pytest.raises(SamplerOptionsError, match="preset must be one of 'estimate', 'diverse'"):
         get_sampler("ce", space, 0, preset="fast")
 
 
@@ -185,3 +188,14 @@ def test_exploring_share_with_discrete_parameters_only_keeps_exact_weights():
         st += 1
     prop = s.propose(2000, st)
     assert np.allclose(prop.log_weight, space.logpdf(prop.theta) - s.log_q_mix(prop.theta))
+
+
+def test_ce_state_summary_speaks_only_of_a_novelty_share():
+    space = GaussianTail(2, 1e-3).space
+    for state in (None, {}, get_sampler("mc", space, 0).state_dict(), get_sampler("ce", space, 0).state_dict(),
+                  get_sampler("splitting", space, 0).state_dict()):
+        assert ce_state_summary(state) is None
+    fresh = get_sampler("ce", space, 0, preset="diverse").state_dict()
+    assert ce_state_summary(fresh) == ("novelty component: none yet (no event fell where the adapted proposal "
+                                       "under-samples)")
+    assert ce_state_summary({**fresh, "n_novel": 3}).startswith("novelty component: fitted on 3 events")

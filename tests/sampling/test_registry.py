@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from scenariogen.errors import SamplerOptionsError
 from scenariogen.sampling import SAMPLERS, Sampler, get_sampler, register_sampler
 from scenariogen.sampling.base import _REGISTRY
 
@@ -14,7 +15,7 @@ def test_builtin_names(mixed_space):
 
 
 def test_unknown_name_lists_valid_ones(mixed_space):
-    with pytest.raises(ValueError, match=r"unknown sampler 'cem'.*ce, mc, qmc, splitting"):
+    with pytest.raises(SamplerOptionsError, match=r"unknown sampler 'cem'.*ce, mc, qmc, splitting"):
         get_sampler("cem", mixed_space, 0)
 
 
@@ -40,13 +41,13 @@ def test_registration_and_view_is_read_only():
 
 
 def test_unknown_and_bad_options(mixed_space):
-    with pytest.raises(ValueError, match="unknown option.*'rhoo'.*valid options: "):
+    with pytest.raises(SamplerOptionsError, match="unknown option.*'rhoo'.*valid options: "):
         get_sampler("ce", mixed_space, 0, rhoo=0.1)
-    with pytest.raises(ValueError, match="rho must be in"):
+    with pytest.raises(SamplerOptionsError, match="rho must be in"):
         get_sampler("ce", mixed_space, 0, rho=1.5)
     # an infinite option would pass every range check and then break the run's strict-JSON manifest
     for key, value in (("widen", float("inf")), ("refine_ess", float("nan")), ("refine", "inf"), ("keep", "foo")):
-        with pytest.raises(ValueError, match=f"option '{key}' of sampler 'ce' must be"):
+        with pytest.raises(SamplerOptionsError, match=f"option '{key}' of sampler 'ce' must be"):
             get_sampler("ce", mixed_space, 0, **{key: value})
-    with pytest.raises(ValueError, match="seed"):
+    with pytest.raises(SamplerOptionsError, match="seed"):
         get_sampler("mc", mixed_space, -1)

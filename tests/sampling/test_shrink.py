@@ -7,18 +7,19 @@ import numpy as np
 import pytest
 
 from scenariogen.dsl.distributions import Parameter, ParameterSpace, Poisson, Uniform
+from scenariogen.errors import SamplerOptionsError
 from scenariogen.sampling import get_sampler
-from scenariogen.sampling.ce import _CategoricalFamily, _step
-from scenariogen.sampling.estimate import _kish
+from scenariogen.sampling.families import _CategoricalFamily, _step
+from scenariogen.sampling.weights import kish_ess
 
 
 def test_step_is_alpha_for_many_even_weights_and_small_for_one_dominant():
     even = np.ones(1000)
-    assert _kish(even) == pytest.approx(1000.0)
-    assert _step(0.7, _kish(even), 10, 2.0) == 0.7
+    assert kish_ess(even) == pytest.approx(1000.0)
+    assert _step(0.7, kish_ess(even), 10, 2.0) == 0.7
     dominant = np.r_[1.0, np.full(99, 1e-6)]  # Kish ESS ~ 1
-    assert _step(0.7, _kish(dominant), 10, 2.0) == pytest.approx(1.0 / 21.0, rel=1e-3)
-    assert _step(0.7, _kish(dominant), 10, 0.0) == 0.7  # off
+    assert _step(0.7, kish_ess(dominant), 10, 2.0) == pytest.approx(1.0 / 21.0, rel=1e-3)
+    assert _step(0.7, kish_ess(dominant), 10, 0.0) == 0.7  # off
 
 
 def test_categorical_does_not_collapse_on_a_few_heavy_elites():
@@ -64,7 +65,7 @@ def test_weights_stay_exact_with_and_without_shrinkage(shrink, run_stages):
 
 @pytest.mark.parametrize("key", ["shrink", "cat_shrink"])
 def test_bad_shrink(key):
-    with pytest.raises(ValueError, match=key):
+    with pytest.raises(SamplerOptionsError, match=key):
         get_sampler("ce", _space(), 1, **{key: -1.0})
 
 
@@ -73,11 +74,11 @@ def test_latent_normal_moves_its_mean_further_than_its_covariance():
     covariance: with a few effective elites (Kish size about 6.5 here) the mean moves most of the
     way towards theirs (step 6.5 / (6.5 + 0.3 k)), the covariance only a little (step 6.5 /
     (6.5 + 0.3 k(k + 1) / 2)), and the bigger block's covariance least."""
-    from scenariogen.sampling.ce import _LatentGaussian
+    from scenariogen.sampling.families import _LatentGaussian
 
     rng = np.random.default_rng(0)
     w = np.r_[1.0, 0.9, 0.8, np.full(27, 0.05)]
-    ess = _kish(w)
+    ess = kish_ess(w)
     diag = {}
     for k in (2, 10):
         g = _LatentGaussian([None] * k, 0.3)
