@@ -81,8 +81,8 @@ def test_simulate_user_errors_exit_2_without_traceback(tmp_path, args, message):
 
 @pytest.mark.parametrize("extra,message", [
     (["-n", "-4"], "-n must be a positive number"),
-    (["--chunk", "0"], "chunk_size must be a positive"),
-    (["--chunk", "-3"], "chunk_size must be a positive"),
+    (["--chunk", "0"], "--chunk must be a positive"),
+    (["--chunk", "-3"], "--chunk must be a positive"),
     (["--every", "0"], "record_every must be a positive"),
     (["--every", "81"], "runs 80 steps, so only its first frame would be kept; give at most 80"),
     (["--seed", "-1"], "seed must be an integer"),

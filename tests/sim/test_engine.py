@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import scenariogen
-from scenariogen.errors import SimulationError
+from scenariogen.errors import ScenarioGenError, SimulationError
 from scenariogen.data import layout as Lo
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -172,7 +172,7 @@ def test_record_every_and_record_none(small):
 ])
 def test_simulate_rejects_bad_arguments(small, kwargs, match):
     assert small.parameters.dim == 3
-    with pytest.raises(SimulationError, match=match):
+    with pytest.raises(ScenarioGenError, match=match):
         scenariogen.simulate(small, **kwargs)
 
 
