@@ -42,7 +42,7 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
 
 def simulate(spec: ScenarioSpec, n: int | None = None, *, theta: np.ndarray | None = None, seed: int | None = None,
              record: str = "full", record_every: int = 1, chunk_size: int = DEFAULT_CHUNK, start_index: int = 0,
-             progress: Progress | None = None) -> Batch:
+             progress: Progress | None = None, out: str | Path | None = None) -> Batch:
     """Simulate ``n`` scenarios drawn from the family's own distribution p(theta), or one per row of
     ``theta`` (B, d).
 
@@ -50,11 +50,19 @@ def simulate(spec: ScenarioSpec, n: int | None = None, *, theta: np.ndarray | No
     keys both its theta draw and its simulation stream, so the output is bit-identical for any
     thread count or chunk size. ``record``: ``full`` (every ``record_every``-th frame) or ``none``
     (metrics, labels and theta only). The memory the recorded frames need is checked against half
-    of this machine's memory before anything runs."""
+    of this machine's memory before anything runs. ``out``: also write the batch there (an .npz,
+    atomically; the path is checked before the simulations)."""
     from .data.batch import concat
+    from .data.files import check_output_file
+    from .data.npz import save_npz
     from .sampling.prior import sample_theta
     from .sim.engine import iter_batches, record_bytes
 
+    _check_seed(seed)
+    if out is not None:
+        if not str(out).endswith(".npz"):
+            raise ParameterError("out", f"{out}: the output file must end in .npz")
+        check_output_file(out)
     if theta is None:
         if n is None or n < 1:
             raise ParameterError("n", f"must be a positive number of scenarios, got {n}")
@@ -83,7 +91,10 @@ def simulate(spec: ScenarioSpec, n: int | None = None, *, theta: np.ndarray | No
             parts.append(part)
             if progress is not None:
                 progress(part.size)
-    return concat(parts)
+    batch = concat(parts)
+    if out is not None:
+        save_npz(batch, out)
+    return batch
 
 
 def generate(spec: ScenarioSpec, out: str | Path, *, count: int | None = None, budget: int | None = None,
@@ -112,6 +123,7 @@ def estimate(spec: ScenarioSpec, event: str, *, budget: int, sampler: str = "ce"
     ``progress(simulations, events)`` is called after each batch of simulations."""
     from .runs.estimate import estimate as run
 
+    _check_seed(seed)
     return run(spec, event, budget=budget, sampler=sampler, seed=spec.seed if seed is None else seed,
                stage_size=stage_size, options=dict(options or {}), backend=backend, progress=progress)
 
@@ -141,17 +153,79 @@ def read_log(path: str | Path, reader: str | None = None, **options: Any) -> Log
 
 
 def coverage(run: str | Path, real: str | Path, out: str | Path, *, reader: str | None = None,
-             window: float | None = None, stride: float | None = None,
+             window: float | None = None, stride: float | None = None, seed: int = 0,
              settings: CoverageSettings | None = None, progress: bool = False) -> dict:
     """Score a run (or a simulated .npz) against real logs and write the report to ``out``; returns
-    the report as a dict (verdicts, tails, fidelity, drift, diversity, classifier test)."""
+    the report as a dict (verdicts, tails, fidelity, drift, diversity, classifier test). ``seed``
+    drives the subsamples and the classifier unless ``settings`` are given."""
+    from .coverage.metrics import CoverageSettings
     from .coverage.report import coverage_report
+
+    _check_seed(seed)
+    settings = settings or CoverageSettings(seed=seed)
 
     for name, v in (("window", window), ("stride", stride)):
         if v is not None and not v > 0:
             raise ParameterError(name, f"must be a positive number of seconds, got {v}")
     return coverage_report(run, real, out, reader=reader, window=window, stride=stride, settings=settings,
                            progress=progress)
+
+
+def describe(spec: ScenarioSpec) -> str:
+    """The resolved spec as text: road, actors, manoeuvres, sensor, events, parameter space."""
+    from .dsl.describe import summary
+
+    return summary(spec)
+
+
+def plugins() -> dict:
+    """The installed plugin registries: ``{"writers": ..., "readers": ...}``
+    (:class:`~scenariogen.registry.Registry`; ``available()`` tries each plugin)."""
+    from .export import writers
+    from .logs import readers
+
+    return {"writers": writers(), "readers": readers()}
+
+
+def render(source: str | Path, index: int, out: str | Path, *, time: float | None = None,
+           max_frames: int = 100, fps: int = 10) -> tuple[Path, str]:
+    """Draw scenario ``index`` of a simulated .npz, a directory of .npz shards or a run directory
+    (its kept scenarios) as a frame (.png, .svg; at ``time`` s, default the closest approach) or an
+    animation (.gif). Returns the file written and a caption ("spec scenario 17")."""
+    from .render import FORMATS, load_run
+    from .render import render as draw
+
+    suffix = Path(out).suffix.lower()
+    if suffix not in FORMATS:
+        raise ParameterError("out", f"{out}: the output file must end in .png, .svg or .gif")
+    if time is not None and suffix == ".gif":
+        raise ParameterError("time", "picks one frame of a .png or .svg; a .gif shows the whole scenario")
+    batch, row = load_run(source, index)
+    written = draw(batch, row, out, time=time, max_frames=max_frames, fps=fps)
+    return written, f"{batch.provenance.get('spec_name', 'scenario')} scenario {int(batch.indices[row])}"
+
+
+def backend(name: str = "local", *, workers: int | None = None, address: str | None = None) -> Backend:
+    """An execution backend for :func:`generate` and :func:`estimate`: ``local`` (``workers``
+    kernel threads) or ``ray`` (``workers`` tasks at once, on the cluster at ``address`` or a
+    private one); checked before anything runs."""
+    from .parallel import make_backend
+
+    return make_backend(name, workers=workers, address=address)
+
+
+def sampler_note(manifest: Manifest) -> str | None:
+    """One line on the sampler's state after a run (ce's novelty component), or None."""
+    from .sampling import ce_state_summary
+
+    return ce_state_summary(manifest.sampler_state)
+
+
+def _check_seed(seed: int | None) -> None:
+    from .dsl.parse import SEED_LIMIT
+
+    if seed is not None and not 0 <= seed < SEED_LIMIT:  # the range a scenario file's seed has
+        raise ParameterError("seed", f"must be an integer in [0, 2^63), got {seed}")
 
 
 def memory_bytes() -> int:
@@ -162,4 +236,5 @@ def memory_bytes() -> int:
         return 1 << 50
 
 
-__all__ = ["coverage", "estimate", "export", "generate", "load_scenario", "open_run", "read_log", "simulate"]
+__all__ = ["backend", "coverage", "describe", "estimate", "export", "generate", "load_scenario", "open_run",
+           "plugins", "read_log", "render", "sampler_note", "simulate"]

@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 from ..data import layout as Lo
 from .base import BICYCLE, BUS, CAR, MOTORCYCLE, PEDESTRIAN, TRUCK
@@ -73,6 +72,8 @@ def _derivative(y: np.ndarray, dt: float, window: int) -> np.ndarray:
         return np.zeros(n)
     w = min(window, n if n % 2 == 1 else n - 1)
     if w >= 5:
+        from scipy.signal import savgol_filter  # scipy.signal takes 0.7 s to import: only when smoothing
+
         return savgol_filter(y, w, 2, deriv=1, delta=dt, mode="interp")
     return np.gradient(y, dt)
 
@@ -81,6 +82,8 @@ def _smooth(y: np.ndarray, window: int) -> np.ndarray:
     n = y.shape[0]
     w = min(window, n if n % 2 == 1 else n - 1)
     if w >= 5:
+        from scipy.signal import savgol_filter
+
         return savgol_filter(y, w, 2, mode="interp")
     return y.copy()
 
