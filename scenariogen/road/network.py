@@ -13,15 +13,17 @@ successor (and the first predecessor backwards); builders document their order.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
-import networkx as nx
 import numpy as np
 from shapely.geometry import Point
 
 from scenariogen.errors import RoadError
 
 from .lane import Lane
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["RoadNetwork"]
 
@@ -87,14 +89,7 @@ class RoadNetwork:
                         raise RoadError(f"lane {lid!r} cannot be its own {what} neighbour")
                 dst[lid] = n
 
-        g = nx.DiGraph()
-        for lid, lane in self._lanes.items():
-            g.add_node(lid, left=self._left[lid], right=self._right[lid], length=lane.length)
-        for lid, succ in self._succ.items():
-            for t in succ:
-                g.add_edge(lid, t, weight=self._lanes[lid].length)
-        nx.freeze(g)
-        self._graph = g
+        self._graph = None  # built on first use: networkx takes longer to import than a scenario to validate
 
     # ------------------------------------------------------------ look-ups
 
@@ -118,7 +113,29 @@ class RoadNetwork:
     @property
     def graph(self) -> nx.DiGraph:
         """The frozen lane graph (see the module docstring)."""
+        if self._graph is None:
+            import networkx as nx
+
+            g = nx.DiGraph()
+            for lid, lane in self._lanes.items():
+                g.add_node(lid, left=self._left[lid], right=self._right[lid], length=lane.length)
+            for lid, succ in self._succ.items():
+                for t in succ:
+                    g.add_edge(lid, t, weight=self._lanes[lid].length)
+            self._graph = nx.freeze(g)
         return self._graph
+
+    def reachable(self, lane_id: str) -> frozenset[str]:
+        """Every lane reachable from ``lane_id`` through successors (itself excluded unless on a loop)."""
+        self._check(lane_id)
+        seen: set[str] = set()
+        todo = list(self._succ[lane_id])
+        while todo:
+            lid = todo.pop()
+            if lid not in seen:
+                seen.add(lid)
+                todo.extend(self._succ[lid])
+        return frozenset(seen)
 
     def __len__(self) -> int:
         return len(self._lanes)
@@ -220,8 +237,10 @@ class RoadNetwork:
         """Lane ids of the shortest route (by driven length) from ``source`` to ``target``."""
         self._check(source)
         self._check(target)
+        import networkx as nx
+
         try:
-            return list(nx.shortest_path(self._graph, source, target, weight="weight"))
+            return list(nx.shortest_path(self.graph, source, target, weight="weight"))
         except nx.NetworkXNoPath:
             raise RoadError(f"no route from lane {source!r} to lane {target!r}") from None
 

@@ -95,9 +95,7 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
         if mtype in ("lane_change", "cut_in"):
             to = lane_ref(c, mm, "to", mp, net)
             if to is not None and net is not None and start_lane is not None:
-                import networkx as nx  # here only: the rest of the parser does not need it
-
-                ahead = [start_lane] + sorted(nx.descendants(net.graph, start_lane))
+                ahead = [start_lane] + sorted(net.reachable(start_lane) - {start_lane})
                 near = {x for lane in ahead for x in (net.left(lane), net.right(lane)) if x}
                 if to not in near:
                     c.error(c.at(mm, "to"), join_path(mp, "to"),
