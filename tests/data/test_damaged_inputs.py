@@ -19,7 +19,7 @@ from scenariogen.data.run import read_manifest
 from scenariogen.runs import GenerateSettings, generate
 from scenariogen.data.npz import load_npz
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BRAKE = ROOT / "scenarios" / "leader_hard_brake.yaml"
 REAL = ROOT.parent / "shared" / "data" / "real" / "ngsim-commonroad"
 SETTINGS = GenerateSettings(sampler="mc", target="near_miss", seed=3, budget=600, shard_size=300)

@@ -22,7 +22,7 @@ import pytest
 import scenariogen
 from scenariogen.sampling import estimate_probability, run_estimate
 
-CUT_IN = Path(__file__).resolve().parents[1] / "scenarios" / "highway_cut_in.yaml"
+CUT_IN = Path(__file__).resolve().parents[2] / "scenarios" / "highway_cut_in.yaml"
 EVENT = "near_miss"
 N_MC = 40_000
 

@@ -19,7 +19,7 @@ from scenariogen.data.run import open_run, read_manifest
 from scenariogen.runs import GenerateSettings, generate
 from scenariogen.runs.summary import conflict_types
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CUT_IN = ROOT / "scenarios" / "highway_cut_in.yaml"
 BRAKE = ROOT / "scenarios" / "leader_hard_brake.yaml"
 

@@ -1,0 +1,100 @@
+"""data/run.py, the one reader and writer of run directories: the manifest as a frozen dataclass,
+verified on every read (structure, content hash over the shard list, each shard's SHA-256)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import scenariogen
+from scenariogen.data.run import MANIFEST, Manifest, RunWriter, ShardRecord, open_run, read_manifest
+from scenariogen.errors import ScenarioGenError
+
+ROOT = Path(__file__).resolve().parents[2]
+BRAKE = ROOT / "scenarios" / "emergency_brake.yaml"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "brake"
+    scenariogen.generate(scenariogen.load_scenario(BRAKE), out, sampler="mc", target="near_miss", seed=3, budget=900,
+                         shard_size=300, keep="all")
+    return out
+
+
+def _copy(run: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(run, tmp_path / "copy"))
+
+
+def test_manifest_round_trips_through_json(run):
+    raw = json.loads((run / MANIFEST).read_text())
+    m = Manifest.from_dict(raw)
+    assert m.to_dict() == raw
+    assert m.complete and m.content_hash == m.hash() and len(m.shards) == 3
+    assert all(isinstance(r, ShardRecord) for r in m.shards) and m.totals.simulations == 900
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.complete = False  # type: ignore[misc]
+
+
+def test_run_reads_and_verifies_every_shard(run):
+    r = open_run(run)
+    kept = list(r.kept())
+    assert [rec for rec, _b, _s in kept] == list(r.manifest.shards)
+    assert sum(b.size for _r, b, _s in kept) == r.batch().size == 900
+    batch, row = r.scenario(450)
+    assert batch.indices[row] == 450
+    with pytest.raises(ScenarioGenError, match="out of range"):
+        r.scenario(900)
+
+
+@pytest.mark.parametrize("edit", ["drop", "duplicate", "swap", "totals"])
+def test_an_edited_shard_list_of_a_finished_run_is_refused(run, tmp_path, edit):
+    """The manifest's structure is intact and every listed shard is whole, but the list is not the
+    one the run wrote: the content hash says so, on every read."""
+    bad = _copy(run, tmp_path)
+    raw = json.loads((bad / MANIFEST).read_text())
+    shards = raw["shards"]
+    if edit == "drop":
+        del shards[1]
+    elif edit == "duplicate":
+        shards.append(dict(shards[0]))
+    elif edit == "swap":
+        shards[0], shards[1] = shards[1], shards[0]
+    else:
+        raw["totals"]["kept"] += 1
+    (bad / MANIFEST).write_text(json.dumps(raw))
+    with pytest.raises(ScenarioGenError, match="content_hash does not match"):
+        read_manifest(bad)
+
+
+def test_a_corrupt_shard_is_refused_when_read(run, tmp_path):
+    bad = _copy(run, tmp_path)
+    rec = read_manifest(bad).shards[2]
+    path = bad / rec.file
+    path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    r = open_run(bad)
+    with pytest.raises(ScenarioGenError, match="content differs from its SHA-256"):
+        r.read_shard(rec)
+    with pytest.raises(ScenarioGenError, match="1 shard\\(s\\) listed in the manifest are damaged"):
+        r.check_shards()
+
+
+def test_the_writer_writes_whole_files_and_clears_stale_temporaries(tmp_path):
+    out = tmp_path / "run"
+    w = RunWriter(out)
+    (out / "shards").mkdir(parents=True)
+    stale = out / "shards" / ".shard-000000.npz.abc.tmp"
+    stale.write_bytes(b"half")
+    w.open()
+    assert not stale.exists()
+    rec = w.write_shard(0, b"PKdata", stage=0, offset=0, size=3, first_index=0, events=1, kept=1)
+    assert (out / rec.file).read_bytes() == b"PKdata" and rec.file == "shards/shard-000000.npz"
+    m = Manifest(spec_name="s", spec_hash="h", spec_text="", version="0", settings={}, parameters=("a",),
+                 shards=(rec,))
+    w.write_manifest(m)
+    assert read_manifest(out) == m
+    assert sorted(p.name for p in out.rglob("*")) == ["manifest.json", "shard-000000.npz", "shards"]
