@@ -449,7 +449,7 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
         return {"wall_s": wall, "simulations": m.totals.simulations, "events": m.totals.events,
                 "distinct_events": distinct, "per_minute": distinct / wall * 60.0,
                 "failure_clusters": m.failure_clusters,
-                "clusters_prior_scale": cluster_count(ev_theta, scale=prior_sd), "_dir": out, "_m": m,
+                "clusters_prior_scale": cluster_count(ev_theta, scale=prior_sd), "_dir": out,
                 "estimate": {k: m.estimate[k] for k in ("p", "ci_low", "ci_high", "rel_half_width")},
                 "stages": len(m.stages)}
 
@@ -464,14 +464,14 @@ def test_near_misses_per_minute(benchmark, cut_in_spec, run_dirs):
         # p-quantile space on a grid of 4 (and 2) bins per parameter (summary.failure_cluster_summary)
         n_eq = min(results["ce"]["events"], results["mc_long"]["events"])
         for r in results.values():
-            out, m = r.pop("_dir"), r.pop("_m")
-            r["clusters_equal_events"] = failure_cluster_summary(open_run(out), n_events=n_eq, space=spec.parameters).to_dict()
-            r["clusters_equal_events_2bins"] = failure_cluster_summary(open_run(out), n_events=n_eq, bins=2,
+            run = open_run(r.pop("_dir"))
+            r["clusters_equal_events"] = failure_cluster_summary(run, n_events=n_eq, space=spec.parameters).to_dict()
+            r["clusters_equal_events_2bins"] = failure_cluster_summary(run, n_events=n_eq, bins=2,
                                                                        space=spec.parameters).to_dict()
             # what kind of conflict each event is (other party, side, motion, contact, pile-up), same subsample
-            r["conflicts_equal_events"] = conflict_types(open_run(out), n_events=n_eq)
+            r["conflicts_equal_events"] = conflict_types(run, n_events=n_eq)
             # and over every event the run found (ce and mc spent the same simulations)
-            r["clusters_all_events"] = failure_cluster_summary(open_run(out), n_events=None, space=spec.parameters).to_dict()
+            r["clusters_all_events"] = failure_cluster_summary(run, n_events=None, space=spec.parameters).to_dict()
         return results
 
     idle_before = _idle_check()

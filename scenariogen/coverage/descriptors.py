@@ -63,6 +63,7 @@ import math
 import numpy as np
 
 from ..data.layout import DESCRIPTOR_NAMES, N_DESCRIPTORS
+from ..errors import ParameterError
 DESCRIPTOR_UNITS = {
     "min_ttc": "s", "min_thw": "s", "min_distance": "m", "ego_max_decel": "m/s^2", "ego_max_lat_accel": "m/s^2",
     "rel_speed_at_closest": "m/s", "min_pet": "s", "max_drac": "m/s^2", "n_agents_30m": "agents",
@@ -116,7 +117,7 @@ def descriptors(
     if mask.shape != (B, N, T) or kinds.shape != (B, N) or sizes.shape != (B, N, 2):
         raise ValueError(f"mask {mask.shape}, kinds {kinds.shape}, sizes {sizes.shape} do not match traj {traj.shape}")
     if not dt > 0:
-        raise ValueError(f"dt must be positive, got {dt}")
+        raise ParameterError("dt", f"must be positive, got {dt}")
     out = np.full((B, N_DESCRIPTORS), np.nan)
     if B == 0 or N == 0:
         return out, DESCRIPTOR_NAMES

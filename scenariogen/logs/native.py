@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data import layout as Lo
 from ..data.batch import concat
-from ..errors import LogFormatError, ScenarioGenError
+from ..errors import LogFormatError, ParameterError, ScenarioGenError
 from .base import Reader, check_exists, head_bytes
 from .scenes import LogScenes
 
@@ -65,7 +65,7 @@ class ScenariogenReader(Reader):
         options.pop("dt", None)  # simulated frames are kept as they are
         options.pop("clean", None)
         if options:
-            raise TypeError(f"unknown option(s) for the scenariogen reader: {', '.join(sorted(options))}")
+            raise ParameterError("options", f": unknown option(s) for the scenariogen reader: {', '.join(sorted(options))}")
         path = check_exists(path)
         if not path.is_dir():
             batch = _load(path)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import layout as Lo
+from ..errors import ParameterError
 from .base import BICYCLE, BUS, CAR, MOTORCYCLE, PEDESTRIAN, TRUCK
 from .scenes import LanePolyline, LogScenes, empty_scenes
 
@@ -298,7 +299,7 @@ def build_scenes(
     ``ego_id``: the track that becomes agent 0 (the recording vehicle); it is never
     dropped as static nor merged away. Units: seconds and metres."""
     if dt <= 0:
-        raise ValueError(f"dt must be positive, got {dt}")
+        raise ParameterError("dt", f"must be positive, got {dt}")
     info = dict(info or {})
     stats = {"tracks_read": len(tracks), "static_dropped": [], "short_dropped": [], "duplicates_merged": [],
              "handoffs_joined": []}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import layout as Lo
+from ..errors import ParameterError
 from .base import PEDESTRIAN, VEHICLE_KINDS
 from .scenes import LogScenes, empty_scenes
 
@@ -40,7 +41,7 @@ def make_windows(
     dt = scenes.dt
     W = int(round(length / dt))
     if W < 2:
-        raise ValueError(f"window length {length} s is shorter than two frames of {dt} s")
+        raise ParameterError("length", f"{length} s is shorter than two frames of {dt} s")
     S = max(1, int(round((length / 2 if stride is None else stride) / dt)))
     samples = []  # (scene, start, ego, others)
     per_source: dict = {}

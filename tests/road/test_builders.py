@@ -6,7 +6,7 @@ import pytest
 from scenariogen.dsl.schema import PolylineLaneSpec, RoadSpec
 from scenariogen.errors import RoadError
 from scenariogen.road import build_road
-from scenariogen.road.builders import curve, intersection, merge, polylines, straight
+from scenariogen.road.builders import curve, intersection, polylines
 
 
 
