@@ -21,7 +21,7 @@ from scenariogen.errors import ScenarioGenError  # noqa: E402
 from scenariogen.render import animation_frames, load_run, render, render_animation, render_frame  # noqa: E402
 from scenariogen.data.npz import save_npz  # noqa: E402
 
-SCENARIOS = sorted(Path(__file__).resolve().parents[1].joinpath("scenarios").glob("*.yaml"))
+SCENARIOS = sorted(Path(__file__).resolve().parents[2].joinpath("scenarios").glob("*.yaml"))
 GIF_FRAMES = 12
 
 
