@@ -24,7 +24,8 @@ _FLAGS = {"n": "-n", "record_every": "--every", "count": "--count", "budget": "-
           "sampler": "--sampler", "seed": "--seed", "options": "--option", "shard_size": "--shard-size",
           "stage_size": "--stage-size", "keep": "--keep", "event": "--event", "window": "--window",
           "stride": "--stride", "limit": "--limit", "index": "--index", "chunk_size": "--chunk", "out": "--out",
-          "time": "--time"}
+          "time": "--time", "address": "--ray-address", "workers": "--workers", "real": "--real",
+          "backend": "--backend"}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ScenarioGenError
+from ..errors import ParameterError, ScenarioGenError
 from ..data.files import jsonable
 from ..data.files import check_output_dir, default_mode
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
@@ -114,7 +114,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
             dt = bdt
             frames = T if window is None else round(window / dt)
             if frames < 2 or frames > T:
-                raise ScenarioGenError(f"--window {window} s: must span 2 to {T} frames of {dt:g} s "
+                raise ParameterError("window", f"{window} s: must span 2 to {T} frames of {dt:g} s "
                                        f"(the simulated duration is {(T - 1) * dt:g} s)")
         step = frames if stride is None else max(1, round(stride / dt))
         traj, mask, kinds, sizes, rows = _ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, step)
@@ -134,7 +134,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     info.update(scenarios=n_scen, windows=int(sum(len(d) for d in Ds)))
     if info["windows"] == 0:
         raise ScenarioGenError(f"{run}: no window of {frames} frames has a moving ego (a mean speed of at least "
-                               "1 m/s, 0.3 for a pedestrian, as the real windows need); try a shorter --window")
+                               "1 m/s, 0.3 for a pedestrian, as the real windows need); try a shorter window")
     if info.get("kind") == "run" and (info.get("settings") or {}).get("keep") == "events":
         info["note"] = ("the run kept only its target events: the synthetic set is conditional on the event, and "
                         "its weighted shares are conditional too")
@@ -202,13 +202,13 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
 
     path = Path(path)
     if not path.exists():
-        raise ScenarioGenError(f"--real {path}: no such file or directory")
+        raise ParameterError("real", f"{path}: no such file or directory")
     r, _where = _reader_object(reader)
     is_log = path.is_file() or any(getattr(x, "sniff", lambda p: False)(path)
                                    for x in ([r] if r is not None else _all_readers()))
     paths = [path] if is_log else _log_paths(path, r)
     if not paths:
-        raise ScenarioGenError(f"--real {path}: no log files found (readers: {', '.join(_all_names())})")
+        raise ParameterError("real", f"{path}: no log files found (readers: {', '.join(_all_names())})")
     Ds, gs, skipped, used = [], [], {}, {}
     for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
         try:
@@ -234,8 +234,8 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
         used[str(p)] = int(ok.sum())
     if not Ds:
         why = "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:5])
-        raise ScenarioGenError(f"--real {path}: no usable real windows of {window:g} s"
-                               + (f" ({why})" if why else "") + "; try a shorter --window")
+        raise ParameterError("real", f"{path}: no usable real windows of {window:g} s"
+                             + (f" ({why})" if why else "") + "; try a shorter window")
     D = np.concatenate(Ds)
     groups = np.concatenate(gs)
     return DescriptorSet(D, None, float(dt), round(window / dt),
@@ -354,9 +354,9 @@ def _check_out(out) -> None:
     try:
         check_output_dir(out)
     except ScenarioGenError as exc:
-        raise ScenarioGenError(f"--out {exc}") from None
+        raise ParameterError("out", str(exc)) from None
     if out.exists() and any(out.iterdir()) and not (out / "report.json").exists():
-        raise ScenarioGenError(f"--out {out}: directory is not empty and holds no coverage report; choose another")
+        raise ParameterError("out", f"{out}: directory is not empty and holds no coverage report; choose another")
 
 
 def write_report(out, rep: dict, real: DescriptorSet, synthetic: DescriptorSet, result: CoverageResult) -> list[str]:
@@ -418,8 +418,8 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
                        synthetic_groups=syn.groups)
         bar.update(1)
     except TooFewSamplesError as exc:  # short logs or a long window leave few windows
-        raise ScenarioGenError(f"cannot score: {exc}; a shorter --window (or --stride) gives more windows from "
-                               "the same logs, and more --real logs or a larger run give more of them") from None
+        raise ScenarioGenError(f"cannot score: {exc}; a shorter window (or stride) gives more windows from "
+                               "the same logs, and more real logs or a larger run give more of them") from None
     except ValueError as exc:
         raise ScenarioGenError(f"cannot score: {exc}") from None
     finally:

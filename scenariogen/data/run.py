@@ -275,7 +275,7 @@ def open_run(run_dir: str | Path, *, complete: bool = True) -> Run:
         raise ScenarioGenError(f"{path}: not a scenariogen run (not a run directory: it has no {MANIFEST})")
     if complete and not manifest.complete:
         raise ScenarioGenError(f"{path}: the run is incomplete ({len(manifest.shards)} shards so far); "
-                               "finish it with 'scenariogen generate ... --resume' first")
+                               "resume it to the end first (scenariogen generate ... --resume)")
     missing = [rec.file for rec in manifest.shards if not (path / rec.file).is_file()]
     if missing:
         raise ScenarioGenError(f"{path}: {len(missing)} shard(s) listed in the manifest are missing "

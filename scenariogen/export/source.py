@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..errors import ScenarioGenError
+from ..errors import ParameterError, ScenarioGenError
 from ..data.batch import Batch
 from ..data.run import Run, open_run
 
@@ -63,7 +63,7 @@ def open_source(source, *, only_events: bool = False, limit: int | None = None) 
     if isinstance(source, ScenarioStream):
         return source
     if limit is not None and limit < 1:
-        raise ScenarioGenError(f"--limit must be a positive number of scenarios, got {limit}")
+        raise ParameterError("limit", f"must be a positive number of scenarios, got {limit}")
     if isinstance(source, Batch):
         return _batch_stream(source, only_events, limit)
     if isinstance(source, (str, Path)):

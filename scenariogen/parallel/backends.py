@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..dsl import schema as S
-from ..errors import ScenarioGenError
+from ..errors import ParameterError, ScenarioGenError
 
 BACKENDS = ("local", "ray")
 #: How the local backend runs tasks when not told: "threads" (one task at a time in this process, the
@@ -212,14 +212,14 @@ def _check_reachable(address: str, timeout: float = RAY_CONNECT_TIMEOUT) -> None
         except Exception:  # noqa: BLE001 - a private helper: without it, leave the address to Ray
             return
         if rest is None:
-            raise ScenarioGenError("--ray-address auto: no Ray cluster runs on this machine (start one with "
-                                   "`ray start --head`, or leave out --ray-address for a local instance)")
+            raise ParameterError("address", "auto: no Ray cluster runs on this machine (start one with "
+                                 "`ray start --head`, or give no address for a local instance)")
     host, sep, port = rest.rpartition(":")
     if not sep or not host or not port.isdigit():
         if address.startswith("ray://"):
             return
-        raise ScenarioGenError(f"--ray-address {address!r}: expected HOST:PORT (`ray start --head` prints it), "
-                               "ray://HOST:PORT or auto")
+        raise ParameterError("address", f"{address!r}: expected HOST:PORT (`ray start --head` prints it), "
+                             "ray://HOST:PORT or auto")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
             pass
@@ -324,7 +324,7 @@ class LocalBackend:
         if self.workers is not None:
             top = _max_threads() if self.mode == "threads" else (os.cpu_count() or 1) * 4
             if not 1 <= self.workers <= top:
-                raise ScenarioGenError(f"--workers must be between 1 and {top}, got {self.workers}")
+                raise ParameterError("workers", f"must be between 1 and {top}, got {self.workers}")
 
     @property
     def parallelism(self) -> int:
@@ -352,9 +352,9 @@ class RayBackend:
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
-            raise ScenarioGenError(f"--workers must be a positive number, got {self.workers}")
+            raise ParameterError("workers", f"must be a positive number, got {self.workers}")
         if self.max_retries < 0:
-            raise ScenarioGenError(f"max_retries must be >= 0, got {self.max_retries}")
+            raise ParameterError("max_retries", f"must be >= 0, got {self.max_retries}")
 
     def session(self, spec: S.ScenarioSpec) -> Session:
         return _RaySession(spec, self)
@@ -374,10 +374,10 @@ def _import_ray():
 def make_backend(name: str = "local", workers: int | None = None, address: str | None = None) -> Backend:
     """The backend called ``name`` ("local" or "ray"), checked before anything runs."""
     if name not in BACKENDS:
-        raise ScenarioGenError(f"unknown backend {name!r} (backends: {', '.join(BACKENDS)})")
+        raise ParameterError("backend", f"{name!r} is unknown (backends: {', '.join(BACKENDS)})")
     if name == "local":
         if address is not None:
-            raise ScenarioGenError("--ray-address needs --backend ray")
+            raise ParameterError("address", "needs the ray backend")
         return LocalBackend(workers=workers)
     _import_ray()
     return RayBackend(workers=workers, address=address)

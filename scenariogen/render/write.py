@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.files import check_output_file, default_mode
-from ..errors import ScenarioGenError
+from ..errors import ParameterError, ScenarioGenError
 from .draw import draw_frame
 from .figure import aspect_for, figure, fit, focus_box, scale_bar, set_view, smooth
 from .scene import Scene, build_scene
@@ -52,7 +52,7 @@ def _frame_of(scene: Scene, time: float | None) -> int:
     t = float(time)
     end = scene.times[-1]
     if not math.isfinite(t) or t < -1e-9 or t > end + 1e-9:
-        raise ScenarioGenError(f"--time {time:g} s is outside the scenario (0 .. {end:g} s)")
+        raise ParameterError("time", f"{time:g} s is outside the scenario (0 .. {end:g} s)")
     return int(np.argmin(np.abs(scene.times - t)))
 
 
@@ -137,6 +137,6 @@ def render(batch, index: int, out_path: str | Path, time: float | None = None, *
     out = _check_out(out_path, FORMATS)
     if out.suffix.lower() == ".gif":
         if time is not None:
-            raise ScenarioGenError("--time picks one frame of a .png or .svg; a .gif shows the whole scenario")
+            raise ParameterError("time", "picks one frame of a .png or .svg; a .gif shows the whole scenario")
         return render_animation(batch, index, out, max_frames=max_frames, fps=fps)
     return render_frame(batch, index, out, time)

@@ -128,7 +128,7 @@ def _prepare_dir(out: Path, spec: S.ScenarioSpec, st: GenerateSettings, resume: 
     if existing is not None:
         same = existing.spec_hash == spec_hash(spec)
         what = "this scenario" if same else f"another scenario ({existing.spec_name})"
-        hint = "use --resume to continue it or " if same else ""
+        hint = "resume it or " if same else ""
         raise ScenarioGenError(f"{out}: already holds a run of {what}; {hint}choose an empty directory")
     if out.exists() and any(out.iterdir()):
         raise ScenarioGenError(f"{out}: directory is not empty; choose a new or empty directory")

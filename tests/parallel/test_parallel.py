@@ -235,9 +235,9 @@ def test_missing_ray_gives_install_hint(monkeypatch, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("kw, message", [
-    ({"name": "dask"}, "unknown backend"),
-    ({"address": "10.0.0.1:6379"}, "--ray-address needs --backend ray"),
-    ({"workers": 0}, "--workers must be"),
+    ({"name": "dask"}, "backend 'dask' is unknown"),
+    ({"address": "10.0.0.1:6379"}, "address needs the ray backend"),
+    ({"workers": 0}, "workers must be"),
 ])
 def test_bad_backend_requests(kw, message):
     with pytest.raises(ScenarioGenError, match=message):

@@ -263,5 +263,5 @@ def test_too_few_windows_to_score_says_what_gives_more(real_highway, tmp_path, c
     save_npz(scenariogen.simulate(scenariogen.load_scenario(CUT_IN), n=1, seed=3), one)
     code = main(["coverage", str(one), "--real", str(real_highway), "--out", str(tmp_path / "o"), "--window", "5", "-q"])
     err = capsys.readouterr().err
-    assert code == 2 and "too few usable samples" in err and "a shorter --window" in err and "Traceback" not in err
+    assert code == 2 and "too few usable samples" in err and "a shorter window" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
