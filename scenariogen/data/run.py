@@ -5,11 +5,14 @@ Layout::
     RUN_DIR/manifest.json            settings, spec (text and hash), sampler state per stage,
                                      shards with their SHA-256, totals, the estimate
     RUN_DIR/shards/shard-000000.npz  the scenarios of one piece of one sampler stage
+    RUN_DIR/.lock                    the writer's lock: an OS lock held for the run's life, and
+                                     the host and process of the last writer
 
 Every file is written to a temporary name in the same folder and renamed when
-complete, so a run killed at any moment leaves only whole files; the manifest
-is rewritten after each shard and is the single source of truth for
-``--resume``. Every read is verified: the manifest's structure and types, the
+complete, so a run killed at any moment leaves only whole files; the first
+manifest is written before any shard and rewritten after each one, so every
+kill leaves a run that can be resumed. One writer at a time: a second one is
+refused while the first holds the lock (the OS releases it when a writer dies). Every read is verified: the manifest's structure and types, the
 ``content_hash`` of a finished run over its shard list, and each shard's
 SHA-256 as its bytes are read.
 """
@@ -19,19 +22,23 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import socket
+import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
-from ..errors import ScenarioGenError
+from ..errors import RunError, ScenarioGenError
 from .batch import Batch, concat
 from .files import file_sha256, jsonable, write_bytes_atomic, write_json_atomic
 from .npz import load_npz
 
 MANIFEST = "manifest.json"
 SHARDS = "shards"
+LOCK = ".lock"
 FORMAT = "scenariogen-run/1"
 
 
@@ -284,23 +291,76 @@ def open_run(run_dir: str | Path, *, complete: bool = True) -> Run:
 
 
 class RunWriter:
-    """The one writer of a run directory: creates it, writes shards and the manifest atomically,
-    and removes the temporary files an interrupted writer left behind."""
+    """The one writer of a run directory: holds its lock, writes the manifest and the shards
+    atomically, and removes what an interrupted writer left behind.
+
+    Use as a context manager: entering creates the directory if needed and takes the lock (a
+    :class:`~scenariogen.errors.RunError` names the holder while another writer has it); leaving
+    releases it, and removes the directory again if this writer created it and wrote nothing."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._fd: int | None = None
+        self._created = False
+        self._had_lock = False
+        self._wrote = False
 
-    def open(self) -> None:
-        """Create the run directory and its shard folder; clear stale temporaries."""
+    def __enter__(self) -> RunWriter:
+        if self.path.exists() and not self.path.is_dir():
+            raise RunError(f"{self.path}: is a file, not a directory; choose a new or empty directory")
+        self._created = not self.path.exists()
         try:
-            (self.path / SHARDS).mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ScenarioGenError(f"{self.path}: cannot create the run directory ({exc.strerror or exc})") from None
-        for p in list(self.path.glob(".*.tmp")) + list((self.path / SHARDS).glob(".*.tmp")):
+            raise RunError(f"{self.path}: cannot create the run directory ({exc.strerror or exc})") from None
+        self._had_lock = (self.path / LOCK).exists()
+        self._fd = _lock(self.path / LOCK)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._fd is None:
+            return
+        if not self._wrote:  # nothing of this run reached the disk: leave nothing behind either
+            if not self._had_lock:
+                (self.path / LOCK).unlink(missing_ok=True)
+            if self._created:
+                for d in (self.path / SHARDS, self.path):
+                    try:
+                        d.rmdir()
+                    except OSError:
+                        pass
+        os.close(self._fd)  # closing the descriptor releases the lock
+        self._fd = None
+
+    def temporaries(self) -> list[Path]:
+        """Temporary files an interrupted writer left (``.NAME.*.tmp``)."""
+        return list(self.path.glob(".*.tmp")) + list((self.path / SHARDS).glob(".*.tmp"))
+
+    def is_empty(self) -> bool:
+        """True when the directory holds nothing but the lock, temporaries and an empty shard folder."""
+        stale = {LOCK, SHARDS} | {p.name for p in self.temporaries()}
+        shards = self.path / SHARDS
+        return all(p.name in stale for p in self.path.iterdir()) and (
+            not shards.exists() or all(p.name.startswith(".") for p in shards.iterdir()))
+
+    def open(self, manifest: Manifest) -> None:
+        """Start writing: clear stale temporaries, write the first manifest, then the shard folder."""
+        if self._fd is None:
+            raise RunError(f"{self.path}: the run directory is not locked for writing")
+        os.ftruncate(self._fd, 0)  # who writes, for a second writer's message
+        os.pwrite(self._fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
+                                        "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}).encode("utf-8"), 0)
+        for p in self.temporaries():
             p.unlink(missing_ok=True)
+        self.write_manifest(manifest)
+        try:
+            (self.path / SHARDS).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise RunError(f"{self.path}: cannot create the shard folder ({exc.strerror or exc})") from None
 
     def write_manifest(self, manifest: Manifest) -> None:
         write_json_atomic(self.path / MANIFEST, manifest.to_dict())
+        self._wrote = True
 
     def write_shard(self, k: int, data: bytes, *, stage: int, offset: int, size: int, first_index: int,
                     events: int, kept: int) -> ShardRecord:
@@ -310,6 +370,41 @@ class RunWriter:
         return ShardRecord(file=str(path.relative_to(self.path)), stage=stage, offset=offset, size=size,
                            first_index=first_index, events=events, kept=kept,
                            sha256=hashlib.sha256(data).hexdigest())
+
+
+def _lock(path: Path) -> int:
+    """An open descriptor of ``path`` holding its exclusive lock. The lock file may be removed by a
+    writer that leaves nothing behind; a descriptor locked after that names a removed file, so the
+    lock is taken again on the file that is there now."""
+    import fcntl
+
+    for _ in range(100):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise RunError(f"{path.parent}: cannot create the run directory's lock ({exc.strerror or exc})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise RunError(f"{path.parent}: another writer is using this run directory ({holder}); wait for it "
+                           "to finish, or write to another directory") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    raise RunError(f"{path.parent}: could not lock the run directory (its lock file keeps changing)")
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        who = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
+        return f"process {who['pid']} on {who['host']} since {who['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holder unknown"
 
 
 def _sim_arrays(data: bytes, path: Path) -> dict:

@@ -109,10 +109,11 @@ def _new_manifest(spec: S.ScenarioSpec, st: GenerateSettings) -> Manifest:
                     settings=asdict(st), parameters=tuple(spec.parameters.names))
 
 
-def _prepare_dir(out: Path, spec: S.ScenarioSpec, st: GenerateSettings, resume: bool) -> Manifest:
-    if out.exists() and not out.is_dir():
-        raise ScenarioGenError(f"{out}: is a file, not a directory; choose a new or empty directory")
-    existing = read_manifest(out) if out.exists() else None
+def _prepare_dir(writer: RunWriter, spec: S.ScenarioSpec, st: GenerateSettings, resume: bool) -> Manifest:
+    """The manifest to continue from (resume) or a new one; refuses a directory holding something else.
+    Called with the directory locked, so no other writer changes it meanwhile."""
+    out = writer.path
+    existing = read_manifest(out)
     if resume:
         if existing is None:
             raise ScenarioGenError(f"{out}: nothing to resume (no {MANIFEST})")
@@ -130,7 +131,7 @@ def _prepare_dir(out: Path, spec: S.ScenarioSpec, st: GenerateSettings, resume: 
         what = "this scenario" if same else f"another scenario ({existing.spec_name})"
         hint = "resume it or " if same else ""
         raise ScenarioGenError(f"{out}: already holds a run of {what}; {hint}choose an empty directory")
-    if out.exists() and any(out.iterdir()):
+    if not writer.is_empty():
         raise ScenarioGenError(f"{out}: directory is not empty; choose a new or empty directory")
     return _new_manifest(spec, st)
 
@@ -159,18 +160,23 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     order; shards, stage updates and the manifest are written here, in index order, so the output is the
     same for every backend and worker count. ``stop_after_shards`` stops after writing that many new
     shards (for tests of interrupted runs)."""
+    check_settings(spec, st)
+    with RunWriter(out_dir) as writer:
+        manifest = _prepare_dir(writer, spec, st, resume)
+        if manifest.complete:
+            return manifest
+        return _run(spec, writer, manifest, st, progress, stop_after_shards, backend)
+
+
+def _run(spec: S.ScenarioSpec, writer: RunWriter, manifest: Manifest, st: GenerateSettings, progress: bool,
+         stop_after_shards: int | None, backend: Backend | None) -> Manifest:
+    """The stages of a run, into the locked ``writer`` from ``manifest`` on (see :func:`generate`)."""
     from tqdm import tqdm
 
     from ..parallel import LocalBackend
     from ..sampling import Proposal, get_sampler
 
-    check_settings(spec, st)
-    out = Path(out_dir)
-    manifest = _prepare_dir(out, spec, st, resume)
-    if manifest.complete:
-        return manifest
-    writer = RunWriter(out)
-
+    out = writer.path
     sampler = get_sampler(st.sampler, spec.parameters, st.seed, **st.sampler_options)
     if manifest.sampler_state is not None:
         sampler.load_state(manifest.sampler_state)
@@ -308,8 +314,7 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     try:
         # the backend starts (or fails) before anything is written, so a bad backend leaves no run behind
         with (backend or LocalBackend()).session(spec) as session:
-            writer.open()
-            writer.write_manifest(manifest)
+            writer.open(manifest)
             done = False
             while not done:
                 fill(session)

@@ -12,7 +12,7 @@ import pytest
 
 import scenariogen
 from scenariogen.data.run import MANIFEST, Manifest, RunWriter, ShardRecord, open_run, read_manifest
-from scenariogen.errors import ScenarioGenError
+from scenariogen.errors import RunError, ScenarioGenError
 
 ROOT = Path(__file__).resolve().parents[2]
 BRAKE = ROOT / "scenarios" / "emergency_brake.yaml"
@@ -85,16 +85,41 @@ def test_a_corrupt_shard_is_refused_when_read(run, tmp_path):
 
 def test_the_writer_writes_whole_files_and_clears_stale_temporaries(tmp_path):
     out = tmp_path / "run"
-    w = RunWriter(out)
     (out / "shards").mkdir(parents=True)
     stale = out / "shards" / ".shard-000000.npz.abc.tmp"
     stale.write_bytes(b"half")
-    w.open()
-    assert not stale.exists()
-    rec = w.write_shard(0, b"PKdata", stage=0, offset=0, size=3, first_index=0, events=1, kept=1)
-    assert (out / rec.file).read_bytes() == b"PKdata" and rec.file == "shards/shard-000000.npz"
-    m = Manifest(spec_name="s", spec_hash="h", spec_text="", version="0", settings={}, parameters=("a",),
-                 shards=(rec,))
-    w.write_manifest(m)
-    assert read_manifest(out) == m
-    assert sorted(p.name for p in out.rglob("*")) == ["manifest.json", "shard-000000.npz", "shards"]
+    m = Manifest(spec_name="s", spec_hash="h", spec_text="", version="0", settings={}, parameters=("a",))
+    with RunWriter(out) as w:
+        assert w.is_empty()
+        w.open(m)  # the first manifest comes before any shard
+        assert not stale.exists() and read_manifest(out) == m
+        rec = w.write_shard(0, b"PKdata", stage=0, offset=0, size=3, first_index=0, events=1, kept=1)
+        assert (out / rec.file).read_bytes() == b"PKdata" and rec.file == "shards/shard-000000.npz"
+        w.write_manifest(dataclasses.replace(m, shards=(rec,)))
+    assert read_manifest(out).shards == (rec,)
+    assert sorted(p.name for p in out.rglob("*")) == [".lock", "manifest.json", "shard-000000.npz", "shards"]
+
+
+def test_one_writer_at_a_time(tmp_path):
+    out = tmp_path / "run"
+    m = Manifest(spec_name="s", spec_hash="h", spec_text="", version="0", settings={}, parameters=())
+    with RunWriter(out) as first:
+        first.open(m)
+        with pytest.raises(RunError, match=r"another writer is using this run directory \(process \d+ on "):
+            with RunWriter(out):
+                pass
+    with RunWriter(out) as again:  # released: the next writer takes over
+        assert not again.is_empty()
+
+
+def test_a_writer_that_wrote_nothing_leaves_nothing(tmp_path):
+    out = tmp_path / "new" / "run"
+    with pytest.raises(KeyboardInterrupt):
+        with RunWriter(out):
+            raise KeyboardInterrupt
+    assert not (tmp_path / "new" / "run").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with RunWriter(empty):
+        pass
+    assert empty.is_dir() and not any(empty.iterdir())
