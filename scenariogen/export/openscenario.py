@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ScenarioGenError
 from .base import Writer
 from .npz import event_times
 from .opendrive import xodr_bytes
@@ -63,9 +62,7 @@ class OpenScenarioWriter(Writer):
         empty = 0
         for chunk in stream:
             b = chunk.batch
-            if b.trajectories.shape[2] < 2:
-                raise ScenarioGenError("openscenario needs recorded trajectories (at least two frames); "
-                                       "the source kept metrics only")
+            self.require_frames(b, 2)
             if b.perception:
                 report.drop(self.cannot_carry[1])
             frame_dt = b.frame_dt(spec.dt)
