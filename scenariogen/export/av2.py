@@ -70,6 +70,7 @@ from ..data import layout as Lo
 from ..data.batch import Batch
 from .base import Writer
 from .lanemap import lane_geometry
+from .values import json_number, wrap_heading
 
 __all__ = ["Av2Writer", "av2_map", "resample_10hz", "scenario_labels", "threat_agent"]
 
@@ -140,10 +141,6 @@ def resample_10hz(b: Batch, frame_dt: float) -> tuple[np.ndarray, ...]:
     return lerp(tr[..., Lo.F_X]), lerp(tr[..., Lo.F_Y]), lerp(heading), lerp(tr[..., Lo.F_SPEED]), valid
 
 
-def _wrap(h: np.ndarray) -> np.ndarray:
-    return (h + np.pi) % (2 * np.pi) - np.pi
-
-
 def _pts(a: np.ndarray) -> list[dict]:
     return [{"x": round(float(x), 4), "y": round(float(y), 4), "z": 0.0} for x, y in a]
 
@@ -179,11 +176,6 @@ def av2_map(spec_text: str) -> dict:
     drivable = {str(base + i): {"area_boundary": _pts(np.asarray(p.exterior.coords)[:-1]), "id": base + i}
                 for i, p in enumerate(polys) if not p.is_empty}
     return {"drivable_areas": drivable, "lane_segments": segs, "pedestrian_crossings": {}}
-
-
-def _json_num(x: float):
-    x = float(x)
-    return x if np.isfinite(x) else ("nan" if np.isnan(x) else ("inf" if x > 0 else "-inf"))
 
 
 def scenario_labels(path: str | Path) -> dict:
@@ -239,8 +231,7 @@ class Av2Writer(Writer):
         ])
         for chunk in stream:
             b = chunk.batch
-            if b.trajectories.shape[2] == 0:
-                raise ScenarioGenError("av2 needs trajectories, and this source kept metrics only")
+            self.require_frames(b, 1)
             if b.perception:
                 report.drop(self.cannot_carry[3])
             if np.any(b.kinds[b.mask.any(axis=2)] == Lo.KIND_CODES["truck"]):
@@ -258,7 +249,7 @@ class Av2Writer(Writer):
         x, y, h, v, valid = resample_10hz(b, frame_dt)
         J = x.shape[2]
         vx, vy = v * np.cos(h), v * np.sin(h)
-        h = _wrap(h)
+        h = wrap_heading(h)
         focal = threat_agent(b, target_actor)
         names = np.array(["AV", *b.agent_names[1:]], dtype=object)
         otype = np.array([OBJECT_TYPE[Lo.KIND_NAMES[k]] for k in range(len(Lo.KIND_NAMES))], dtype=object)
@@ -295,8 +286,8 @@ class Av2Writer(Writer):
                 "target": meta["target"], "index": int(b.indices[r]),
                 "parameter_names": list(b.parameter_names), "theta": [float(t) for t in b.theta[r]],
                 "labels": {k: bool(val[r]) for k, val in b.labels.items()},
-                "robustness": {k: _json_num(val[r]) for k, val in b.robustness.items()},
-                "metrics": {k: _json_num(val[r]) for k, val in b.metrics.items()},
+                "robustness": {k: json_number(val[r]) for k, val in b.robustness.items()},
+                "metrics": {k: json_number(val[r]) for k, val in b.metrics.items()},
                 "log_weight": None if lw is None else float(lw[r]),
                 "focal_agent": b.agent_names[f] if f > 0 else None, "track_of_agent": {"ego": "AV"},
                 "sim_frame_dt": frame_dt, "av2_dt": AV2_DT,

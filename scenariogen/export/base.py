@@ -139,6 +139,14 @@ class Writer:
             if out.is_dir():
                 raise ScenarioGenError(f"{out}: is a directory; {self.name} writes one file")
 
+    def require_frames(self, b, least: int) -> None:
+        """A clear error when Batch ``b`` holds fewer than ``least`` recorded frames (a source
+        that kept metrics only has none)."""
+        T = b.trajectories.shape[2]
+        if T < least:
+            frames = "1 frame" if least == 1 else f"{least} frames"
+            raise ScenarioGenError(f"{self.name} needs recorded trajectories (at least {frames}); this source has {T}")
+
     def write(self, source, out_path, *, only_events: bool = False, limit: int | None = None,
               progress: Progress | None = None) -> WriteReport:
         """Export ``source`` (run directory or Batch) to ``out_path``, atomically."""

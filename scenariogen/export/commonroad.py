@@ -59,7 +59,6 @@ perception arrays, the agent metrics and static occluder polygons.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from datetime import datetime, timezone
@@ -67,11 +66,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import ScenarioGenError
 from ..data import layout as Lo
 from ..data.batch import Batch
 from .base import Writer
 from .lanemap import lane_geometry
+from .values import json_number, wrap_heading
 
 __all__ = ["CommonRoadWriter", "benchmark_id", "lanelet_xml"]
 
@@ -155,15 +154,6 @@ def _road_tags(spec) -> list[str]:
     return tags
 
 
-def _num(x: float):
-    x = float(x)
-    return x if math.isfinite(x) else ("nan" if math.isnan(x) else ("inf" if x > 0 else "-inf"))
-
-
-def _wrap(h: np.ndarray) -> np.ndarray:
-    return (h + np.pi) % (2 * np.pi) - np.pi
-
-
 class CommonRoadWriter(Writer):
     """CommonRoad 2020a XML scenarios (lanelets, dynamic obstacles, the ego's planning problem)."""
 
@@ -195,9 +185,7 @@ class CommonRoadWriter(Writer):
         with open(tmp / "labels.jsonl", "w", encoding="utf-8") as side:
             for chunk in stream:
                 b = chunk.batch
-                if b.trajectories.shape[2] < 2:
-                    raise ScenarioGenError("commonroad needs trajectories of at least two frames, "
-                                           "and this source has none")
+                self.require_frames(b, 2)
                 if b.perception:
                     report.drop(self.cannot_carry[3])
                 frame_dt = b.frame_dt(spec.dt)
@@ -213,8 +201,8 @@ class CommonRoadWriter(Writer):
                         "benchmark_id": bid, "file": f"{bid}.xml", "index": int(b.indices[r]),
                         "parameter_names": list(b.parameter_names), "theta": [float(t) for t in b.theta[r]],
                         "labels": {k: bool(v[r]) for k, v in b.labels.items()},
-                        "robustness": {k: _num(v[r]) for k, v in b.robustness.items()},
-                        "metrics": {k: _num(v[r]) for k, v in b.metrics.items()},
+                        "robustness": {k: json_number(v[r]) for k, v in b.robustness.items()},
+                        "metrics": {k: json_number(v[r]) for k, v in b.metrics.items()},
                         "log_weight": None if lw is None else float(lw[r]),
                         "obstacles": obstacles, "planning_problem": pp_id, "time_step_size": frame_dt,
                     }) + "\n")
@@ -229,7 +217,7 @@ class CommonRoadWriter(Writer):
         mask = b.mask[r]
         N = mask.shape[0]
         x, y, v, a = tr[..., Lo.F_X], tr[..., Lo.F_Y], tr[..., Lo.F_SPEED], tr[..., Lo.F_ACCEL]
-        h = _wrap(tr[..., Lo.F_HEADING])
+        h = wrap_heading(tr[..., Lo.F_HEADING])
         # frames up to the first missing one
         run = np.cumprod(mask, axis=1).sum(axis=1)
         tags = list(road_tags)
@@ -258,7 +246,9 @@ class CommonRoadWriter(Writer):
                          + f"<trajectory>{states}</trajectory></dynamicObstacle>")
         pp_id = n_lanes + 1 + N
         last = max(int(run[0]) - 1, 0)
-        yaw_rate = float(_wrap(tr[0, 1, Lo.F_HEADING] - tr[0, 0, Lo.F_HEADING])) / frame_dt if run[0] >= 2 else 0.0
+        yaw_rate = 0.0
+        if run[0] >= 2:
+            yaw_rate = float(wrap_heading(tr[0, 1, Lo.F_HEADING] - tr[0, 0, Lo.F_HEADING])) / frame_dt
         parts.append(
             f'<planningProblem id="{pp_id}"><initialState>'
             f"<position><point><x>{x[0, 0]:.4f}</x><y>{y[0, 0]:.4f}</y></point></position>"

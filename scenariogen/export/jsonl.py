@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -43,18 +42,12 @@ from ..errors import ScenarioGenError
 from ..data import layout as Lo
 from ..data.batch import Batch
 from .base import Writer
+from .values import json_number
 
 __all__ = ["JsonlReader", "JsonlWriter", "read_jsonl"]
 
 SCHEMA = "scenariogen-jsonl"
 SCHEMA_VERSION = 1
-
-
-def _num(x) -> float | str:
-    x = float(x)
-    if math.isfinite(x):
-        return x
-    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
 def _unnum(v) -> float:
@@ -125,13 +118,13 @@ def _scenario(b: Batch, i: int, chunk) -> dict:
         "record": "scenario",
         "index": int(b.indices[i]),
         "stage": None if chunk.stage is None else int(chunk.stage[i]),
-        "log_weight": None if chunk.log_weight is None else _num(chunk.log_weight[i]),
-        "theta": [_num(v) for v in b.theta[i]],
+        "log_weight": None if chunk.log_weight is None else json_number(chunk.log_weight[i]),
+        "theta": [json_number(v) for v in b.theta[i]],
         "labels": {k: bool(v[i]) for k, v in b.labels.items()},
-        "robustness": {k: _num(v[i]) for k, v in b.robustness.items()},
-        "metrics": {k: _num(v[i]) for k, v in b.metrics.items()},
+        "robustness": {k: json_number(v[i]) for k, v in b.robustness.items()},
+        "metrics": {k: json_number(v[i]) for k, v in b.metrics.items()},
         "agents": {"names": list(b.agent_names), "kinds": b.kinds[i].tolist(),
-                   "sizes": [[_num(x) for x in row] for row in b.sizes[i]]},
+                   "sizes": [[json_number(x) for x in row] for row in b.sizes[i]]},
         "trajectories": _enc(b.trajectories[i]),
         "mask": _enc(b.mask[i]),
         "agent_metrics": _enc(b.agent_metrics[i]),

@@ -44,6 +44,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
 from ..errors import ScenarioGenError
+from .xmltext import float_text as _f
 
 __all__ = ["LANE_CODE", "REV_MINOR", "OdrNetwork", "OdrRoad", "Primitive", "opendrive_network", "xodr_bytes"]
 
@@ -334,12 +335,6 @@ def opendrive_network(road_spec) -> OdrNetwork:
 
 
 # ---------------------------------------------------------------- XML
-
-
-def _f(x: float) -> str:
-    """A float as the shortest text that reads back to the same double."""
-    x = float(x)
-    return "0" if x == 0.0 else repr(x)
 
 
 def _lane_xml(parent: ET.Element, lane: OdrLane) -> None:

@@ -16,7 +16,7 @@ Conventions
   (a thin wall), which occludes; one vertex occludes nothing; ``count = 0`` is
   an empty polygon. A non-convex obstacle must be given as several convex parts.
 * Oriented boxes are ``(x, y, heading, length, width)`` as in
-  :mod:`scenariogen.sim.kernels.geometry`.
+  :mod:`scenariogen.kernels.geometry`.
 
 Definition
 ----------
@@ -63,6 +63,14 @@ nearest point is nearer than both the target's farthest point and the range.
 Targets out of range or outside the field of view return 0 before any sweep.
 Scratch arrays are allocated once per call, sized by the number of polygons and
 vertices; the per-target loop allocates nothing.
+
+Layout
+------
+The ray and segment primitives stand on their own in :mod:`scenariogen.kernels.rays`.
+What remains here is one algorithm and stays in one module: the preparation
+fills the per-polygon table (``pdat`` and its columns) that the sweep reads,
+and the entry points size the sweep's scratch arrays from its event bound
+(``_EV_PER_VERTEX``).
 """
 
 import math
@@ -71,6 +79,7 @@ import numpy as np
 from numba import njit
 
 from .geometry import box_corners
+from .rays import edge, ray_first_hit, ray_hits_before, seg_dist2
 
 __all__ = [
     "visible_fraction",
@@ -126,68 +135,9 @@ def _wrap(a):
 
 
 @njit(cache=True)
-def _seg_dist2(ax, ay, bx, by):
-    """Squared distance (m^2) from the origin to the closed segment ``[a, b]``."""
-    ex = bx - ax
-    ey = by - ay
-    len2 = ex * ex + ey * ey
-    t = 0.0
-    if len2 > 0.0:
-        t = -(ax * ex + ay * ey) / len2
-        if t < 0.0:
-            t = 0.0
-        elif t > 1.0:
-            t = 1.0
-    qx = ax + t * ex
-    qy = ay + t * ey
-    return qx * qx + qy * qy
-
-
-@njit(cache=True)
-def _ray_first_hit(dx, dy, rx, ry, s0, n):
-    """Distance (m) along the ray ``t (dx, dy)``, ``t >= 0``, from the origin to
-    the first boundary point of polygon ``rx, ry[s0:s0+n]`` (vertices relative to
-    the sensor); ``inf`` if the ray misses it. ``(dx, dy)`` is a unit vector."""
-    best = np.inf
-    for i in range(n):
-        a = s0 + i
-        b = s0 + (i + 1 if i + 1 < n else 0)
-        ax = rx[a]
-        ay = ry[a]
-        ex = rx[b] - ax
-        ey = ry[b] - ay
-        den = dx * ey - dy * ex
-        if den == 0.0:
-            continue  # parallel edge: its end points are met by the neighbours
-        t = (ax * ey - ay * ex) / den
-        if t < 0.0 or t >= best:
-            continue
-        s = (ax * dy - ay * dx) / den
-        if 0.0 <= s <= 1.0:
-            best = t
-    return best
-
-
-@njit(cache=True)
-def _ray_hits_before(dx, dy, rx, ry, s0, n, tmax):
-    """True if the ray ``t (dx, dy)`` meets polygon ``s0:s0+n`` at some ``0 <= t < tmax``."""
-    for i in range(n):
-        a = s0 + i
-        b = s0 + (i + 1 if i + 1 < n else 0)
-        ax = rx[a]
-        ay = ry[a]
-        ex = rx[b] - ax
-        ey = ry[b] - ay
-        den = dx * ey - dy * ex
-        if den == 0.0:
-            continue
-        t = (ax * ey - ay * ex) / den
-        if t < 0.0 or t >= tmax:
-            continue
-        s = (ax * dy - ay * dx) / den
-        if 0.0 <= s <= 1.0:
-            return True
-    return False
+def _angle_from(cc, cs, x, y):
+    """Angle (rad) of the point ``(x, y)`` counter-clockwise from the unit direction ``(cc, cs)``."""
+    return math.atan2(cc * y - cs * x, cc * x + cs * y)
 
 
 @njit(cache=True)
@@ -243,7 +193,7 @@ def _prepare(ox, oy, px, py, start, count, skip, rx, ry, rel, pdat):
         for i in range(n):
             a = s0 + i
             b = s0 + (i + 1 if i + 1 < n else 0)
-            dmin2 = min(dmin2, _seg_dist2(rx[a], ry[a], rx[b], ry[b]))
+            dmin2 = min(dmin2, seg_dist2(rx[a], ry[a], rx[b], ry[b]))
             area2 += rx[a] * ry[b] - rx[b] * ry[a]
         dmin = math.sqrt(dmin2)
         inside = dmin <= _TOUCH
@@ -251,11 +201,8 @@ def _prepare(ox, oy, px, py, start, count, skip, rx, ry, rel, pdat):
             sgn = 1.0 if area2 > 0.0 else -1.0
             inside = True
             for i in range(n):
-                a = s0 + i
-                b = s0 + (i + 1 if i + 1 < n else 0)
-                ex = rx[b] - rx[a]
-                ey = ry[b] - ry[a]
-                if sgn * (ey * rx[a] - ex * ry[a]) < 0.0:
+                ax, ay, ex, ey = edge(rx, ry, s0, n, i)
+                if sgn * (ey * ax - ex * ay) < 0.0:
                     inside = False
                     break
         cx = sx / n
@@ -269,7 +216,7 @@ def _prepare(ox, oy, px, py, start, count, skip, rx, ry, rel, pdat):
         lo = 0.0
         hi = 0.0
         for v in range(s0, s0 + n):
-            r = math.atan2(cc * ry[v] - cs * rx[v], cc * rx[v] + cs * ry[v])
+            r = _angle_from(cc, cs, rx[v], ry[v])
             rel[v] = r
             lo = min(lo, r)
             hi = max(hi, r)
@@ -360,7 +307,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
         dy = math.sin(cj + phi)
         for c in range(nc):
             k = cand[c]
-            if _ray_hits_before(dx, dy, rx, ry, start[k], count[k], tcut):
+            if ray_hits_before(dx, dy, rx, ry, start[k], count[k], tcut):
                 return 0.0
         return 1.0
 
@@ -385,12 +332,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
     # range circle against the target edges
     r2 = rng * rng
     for i in range(nj):
-        a = sj + i
-        b = sj + (i + 1 if i + 1 < nj else 0)
-        ax = rx[a]
-        ay = ry[a]
-        ex = rx[b] - ax
-        ey = ry[b] - ay
+        ax, ay, ex, ey = edge(rx, ry, sj, nj, i)
         qa = ex * ex + ey * ey
         if qa == 0.0:
             continue
@@ -404,7 +346,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
             if 0.0 <= s <= 1.0:
                 x = ax + s * ex
                 y = ay + s * ey
-                ne = _push(ev, ne, math.atan2(cc * y - cs * x, cc * x + cs * y), a0, a1)
+                ne = _push(ev, ne, _angle_from(cc, cs, x, y), a0, a1)
     # occluder silhouettes and occluder / target edge crossings
     jxmin = pdat[j, _XMIN]
     jxmax = pdat[j, _XMAX]
@@ -425,28 +367,20 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
         ):
             continue
         for i in range(nj):
-            a = sj + i
-            b = sj + (i + 1 if i + 1 < nj else 0)
-            ax = rx[a]
-            ay = ry[a]
-            ex = rx[b] - ax
-            ey = ry[b] - ay
+            ax, ay, ex, ey = edge(rx, ry, sj, nj, i)
             for m in range(nk):
-                p = sk + m
-                q = sk + (m + 1 if m + 1 < nk else 0)
-                fx = rx[q] - rx[p]
-                fy = ry[q] - ry[p]
+                bx, by, fx, fy = edge(rx, ry, sk, nk, m)
                 den = ex * fy - ey * fx
                 if den == 0.0:
                     continue
-                wx = rx[p] - ax
-                wy = ry[p] - ay
+                wx = bx - ax
+                wy = by - ay
                 u = (wx * fy - wy * fx) / den
                 w = (wx * ey - wy * ex) / den
                 if 0.0 <= u <= 1.0 and 0.0 <= w <= 1.0:
                     x = ax + u * ex
                     y = ay + u * ey
-                    ne = _push(ev, ne, math.atan2(cc * y - cs * x, cc * x + cs * y), a0, a1)
+                    ne = _push(ev, ne, _angle_from(cc, cs, x, y), a0, a1)
 
     # insertion sort (a few dozen events at most in practice)
     for i in range(1, ne):
@@ -470,7 +404,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
         th = cj + phi
         dx = math.cos(th)
         dy = math.sin(th)
-        tt = _ray_first_hit(dx, dy, rx, ry, sj, nj)
+        tt = ray_first_hit(dx, dy, rx, ry, sj, nj)
         if tt > rng:
             continue  # beyond range, or (rounding) missed
         tcut = tt * (1.0 + _TIE_REL) + _TIE_ABS
@@ -479,7 +413,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
             if phi < clo[c] - _ANG_SLACK or phi > chi[c] + _ANG_SLACK:
                 continue
             k = cand[c]
-            if _ray_hits_before(dx, dy, rx, ry, start[k], count[k], tcut):
+            if ray_hits_before(dx, dy, rx, ry, start[k], count[k], tcut):
                 hidden = True
                 break
         if not hidden:
@@ -491,18 +425,31 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
 
 
 @njit(cache=True)
-def _copy_polygons(px, py, poly_start, poly_count, qx, qy, start, count, slot, pos):
-    """Append CSR polygons to a scene's vertex arrays, from polygon ``slot`` and vertex ``pos`` on."""
+def _scene(head, head_vertices, px, py, poly_start, poly_count):
+    """The CSR arrays ``qx, qy, start, count, skip`` (none skipped) of a scene of ``head`` polygons
+    of ``head_vertices`` vertices in all, which the caller fills in, followed by the CSR polygons
+    ``px, py, poly_start, poly_count`` (copied here)."""
+    npoly = head + poly_start.shape[0]
+    nv = head_vertices
+    for k in range(poly_start.shape[0]):
+        if poly_count[k] > 0:
+            nv += poly_count[k]
+    start = np.empty(npoly, np.int64)
+    count = np.empty(npoly, np.int64)
+    skip = np.zeros(npoly, np.bool_)
+    qx = np.empty(nv)
+    qy = np.empty(nv)
+    pos = head_vertices
     for k in range(poly_start.shape[0]):
         n = max(poly_count[k], 0)
-        start[slot + k] = pos
-        count[slot + k] = n
+        start[head + k] = pos
+        count[head + k] = n
         s0 = poly_start[k]
         for v in range(n):
             qx[pos + v] = px[s0 + v]
             qy[pos + v] = py[s0 + v]
         pos += n
-    return pos
+    return qx, qy, start, count, skip
 
 
 @njit(cache=True)
@@ -560,23 +507,13 @@ def visible_fraction(ox, oy, yaw, fov, rng, tx, ty, px, py, poly_start, poly_cou
     m = tx.shape[0]
     if m == 0:
         return 0.0
-    npoly = poly_start.shape[0] + 1
-    nv = m
-    for k in range(npoly - 1):
-        if poly_count[k] > 0:
-            nv += poly_count[k]
-    start = np.empty(npoly, np.int64)
-    count = np.empty(npoly, np.int64)
-    skip = np.zeros(npoly, np.bool_)
-    qx = np.empty(nv)
-    qy = np.empty(nv)
+    qx, qy, start, count, skip = _scene(1, m, px, py, poly_start, poly_count)
     start[0] = 0
     count[0] = m
     for v in range(m):
         qx[v] = tx[v]
         qy[v] = ty[v]
-    _copy_polygons(px, py, poly_start, poly_count, qx, qy, start, count, 1, m)
-    for k in range(npoly - 1):
+    for k in range(poly_start.shape[0]):
         skip[k + 1] = poly_skip[k]
     rx, ry, rel, pdat, cand, clo, chi, ev = _prepared(ox, oy, qx, qy, start, count, skip)
     return _target_fraction(0, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, clo, chi, ev)
@@ -621,17 +558,7 @@ def visibility_all(
     Returns ``out_fraction``.
     """
     na = ax.shape[0]
-    ns = static_start.shape[0]
-    npoly = na + ns
-    nv = 4 * na
-    for k in range(ns):
-        if static_count[k] > 0:
-            nv += static_count[k]
-    start = np.empty(npoly, np.int64)
-    count = np.empty(npoly, np.int64)
-    skip = np.zeros(npoly, np.bool_)
-    qx = np.empty(nv)
-    qy = np.empty(nv)
+    qx, qy, start, count, skip = _scene(na, 4 * na, static_px, static_py, static_start, static_count)
     corners = np.empty((4, 2))
     for i in range(na):
         start[i] = 4 * i
@@ -643,7 +570,6 @@ def visibility_all(
         for c in range(4):
             qx[4 * i + c] = corners[c, 0]
             qy[4 * i + c] = corners[c, 1]
-    _copy_polygons(static_px, static_py, static_start, static_count, qx, qy, start, count, na, 4 * na)
     rx, ry, rel, pdat, cand, clo, chi, ev = _prepared(ox, oy, qx, qy, start, count, skip)
     for j in range(na):
         if skip[j]:

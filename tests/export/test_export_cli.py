@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -10,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+import scenariogen
 from scenariogen.cli import EXIT_OK, EXIT_USER_ERROR, main
 from scenariogen.export import export
 from scenariogen.export.jsonl import read_jsonl
 from scenariogen.data.run import read_manifest
+from scenariogen.errors import ScenarioGenError
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -118,3 +121,15 @@ def test_corrupt_last_shard_leaves_nothing(run_copy, tmp_path, capsys, fmt, name
     code, _, err = export_cli(capsys, str(run_copy), "--format", fmt, "--out", str(outdir / name))
     assert code == EXIT_USER_ERROR and "corrupt" in err and "SHA-256" in err
     assert not outdir.exists()  # not even the folder the export created for its output
+
+
+@pytest.mark.parametrize("fmt,least", [("av2", 1), ("commonroad", 2), ("openscenario", 2)])
+def test_too_few_frames_is_named(brake_spec, tmp_path, fmt, least):
+    """A source without enough recorded frames (it kept metrics only) fails with what the format needs."""
+    b = scenariogen.simulate(brake_spec, n=2, seed=1)
+    short = dataclasses.replace(b, trajectories=b.trajectories[:, :, :least - 1], mask=b.mask[:, :, :least - 1])
+    frames = "1 frame" if least == 1 else f"{least} frames"
+    with pytest.raises(ScenarioGenError, match=rf"{fmt} needs recorded trajectories \(at least {frames}\); "
+                                               rf"this source has {least - 1}"):
+        export(short, fmt, tmp_path / "o")
+    assert not (tmp_path / "o").exists() and not leftovers(tmp_path)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from export_helpers import assert_replays, read_xosc, wrap
 from lxml import etree
 from shapely.geometry import LineString, MultiLineString, Point
 
@@ -26,10 +27,8 @@ from scenariogen.cli import EXIT_OK, EXIT_USER_ERROR, main
 from scenariogen.dsl.schema import PolylineLaneSpec, RoadSpec
 from scenariogen.export import export
 from scenariogen.export.opendrive import LANE_CODE, xodr_bytes
-from scenariogen.export.openscenario import scenario_bytes, scenario_xml
 from scenariogen.road import build_road
 from scenariogen.data.run import open_run, read_manifest
-from scenariogen.data import layout as Lo
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -61,78 +60,6 @@ def assert_valid(schema: etree.XMLSchema, path_or_bytes) -> None:
     if not schema.validate(doc):
         raise AssertionError(f"{path_or_bytes if isinstance(path_or_bytes, Path) else 'document'}: "
                              f"{schema.error_log.last_error}")
-
-
-# ---------------------------------------------------------------- reading .xosc back
-
-
-def read_xosc(path: Path) -> dict:
-    """Header properties, entities and, per entity, its trajectory spans and visibility events."""
-    root = ET.parse(path).getroot()
-    head = root.find("FileHeader")
-    props = {p.get("name"): p.get("value") for p in head.find("Properties")}
-    entities = {so.get("name"): so[0] for so in root.find("Entities")}
-    init = {}
-    for priv in root.find("Storyboard/Init/Actions").findall("Private"):
-        wp = priv.find("PrivateAction/TeleportAction/Position/WorldPosition")
-        hidden = priv.find("PrivateAction/VisibilityAction")
-        init[priv.get("entityRef")] = ((float(wp.get("x")), float(wp.get("y")), float(wp.get("h"))),
-                                       hidden is None or hidden.get("graphics") == "true")
-    tracks, visibility = {}, {}
-    for mg in root.iter("ManeuverGroup"):
-        name = mg.find("Actors/EntityRef").get("entityRef")
-        spans, vis = [], []
-        for ev in mg.iter("Event"):
-            start = float(ev.find("StartTrigger/ConditionGroup/Condition/ByValueCondition/"
-                                  "SimulationTimeCondition").get("value"))
-            for va in ev.iter("VisibilityAction"):
-                vis.append((start, va.get("graphics") == "true"))
-            fta = ev.find(".//FollowTrajectoryAction")
-            if fta is not None:
-                timing = fta.find("TimeReference/Timing")
-                assert (timing.get("domainAbsoluteRelative"), timing.get("scale"), timing.get("offset")) == \
-                    ("absolute", "1", "0")
-                assert fta.find("TrajectoryFollowingMode").get("followingMode") == "position"
-                verts = [(float(v.get("time")), *(float(v.find("Position/WorldPosition").get(k)) for k in "xyh"))
-                         for v in fta.iter("Vertex")]
-                spans.append((start, np.array(verts)))
-            tp = ev.find(".//TeleportAction/Position/WorldPosition")
-            if tp is not None:
-                spans.append((start, np.array([[start, *(float(tp.get(k)) for k in "xyh")]])))
-        tracks[name], visibility[name] = spans, vis
-    stop = root.find("Storyboard/StopTrigger/ConditionGroup/Condition/ByValueCondition/SimulationTimeCondition")
-    return {"header": head.attrib, "props": props, "entities": entities, "init": init, "tracks": tracks,
-            "visibility": visibility, "logic_file": root.find("RoadNetwork/LogicFile").get("filepath"),
-            "stop": float(stop.get("value"))}
-
-
-def wrap(a):
-    return (np.asarray(a) + np.pi) % (2 * np.pi) - np.pi
-
-
-def assert_replays(sc: dict, b, i: int, frame_dt: float) -> None:
-    """Every present agent's vertices are its simulated frames: times, positions and headings."""
-    names = ["Ego"] + list(b.agent_names[1:])
-    present = [a for a in range(len(names)) if b.mask[i, a].any()]
-    assert sorted(sc["tracks"]) == sorted(names[a] for a in present)
-    for a in present:
-        name = names[a]
-        verts = np.concatenate([v for _, v in sc["tracks"][name]])
-        frames = np.flatnonzero(b.mask[i, a])
-        traj = b.trajectories[i, a, frames]
-        np.testing.assert_allclose(verts[:, 0], frames * frame_dt, atol=1e-9)
-        # float32 values are written as their shortest text: they read back exactly
-        np.testing.assert_array_equal(verts[:, 1].astype(np.float32), traj[:, Lo.F_X])
-        np.testing.assert_array_equal(verts[:, 2].astype(np.float32), traj[:, Lo.F_Y])
-        assert np.abs(wrap(verts[:, 3] - traj[:, Lo.F_HEADING])).max() < 1e-6
-        (x0, y0, h0), _ = sc["init"][name]
-        assert (np.float32(x0), np.float32(y0)) == tuple(traj[0, :2]) and abs(wrap(h0 - traj[0, 2])) < 1e-6
-        ent = sc["entities"][name]
-        dims = ent.find("BoundingBox/Dimensions")
-        assert np.float32(float(dims.get("length"))) == b.sizes[i, a, 0]
-        assert np.float32(float(dims.get("width"))) == b.sizes[i, a, 1]
-        kind = Lo.KIND_NAMES[b.kinds[i, a]]
-        assert ent.tag == ("Pedestrian" if kind == "pedestrian" else "Vehicle")
 
 
 # ---------------------------------------------------------------- a run through the CLI
@@ -233,17 +160,6 @@ def test_agents_present_part_of_the_time(brake_spec, tmp_path, xosc_schema):
     two = b.agent_names[2]
     assert [(round(t / dt), len(v)) for t, v in sc["tracks"][two]] == [(7, 1)]  # a teleport
     assert [(round(t / dt), shown) for t, shown in sc["visibility"][two]] == [(7, True), (8, False)]
-
-
-def test_fast_vertex_rendering_equals_plain_elementtree(brake_spec):
-    """The writer renders polyline vertices as text for speed: the same document as ElementTree's."""
-    b = scenariogen.simulate(brake_spec, n=1, seed=6)
-    kw = {"spec": brake_spec, "meta": {"spec_name": "x", "target": "collision", "run": None},
-          "road_file": "x.xodr", "frame_dt": brake_spec.dt, "log_weight": None, "stage": None, "times": {}}
-    fast = scenario_bytes(b, 0, **kw)
-    plain = ET.tostring(scenario_xml(b, 0, **kw), encoding="unicode")
-    assert fast.count(b"<Vertex ") == int(b.mask[0].sum()) > 0
-    assert ET.canonicalize(fast.decode(), strip_text=True) == ET.canonicalize(plain, strip_text=True)
 
 
 # ---------------------------------------------------------------- the road: an independent evaluator

@@ -1,4 +1,4 @@
-"""Tests for scenariogen.sim.kernels.occlusion.
+"""Tests for scenariogen.kernels.occlusion (and the ray primitives of scenariogen.kernels.rays).
 
 The exact angular sweep is checked on hand-made scenes with closed-form answers,
 against an independent dense ray-cast reference (numpy, vectorised over scenes)
