@@ -4,6 +4,7 @@ also when results come back out of order, when a worker dies mid-run, and across
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from scenariogen.parallel import (
     Session,
     make_backend,
 )
-from scenariogen.data.run import read_manifest
+from scenariogen.data.run import open_run, read_manifest
 from scenariogen.runs import GenerateSettings, generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,6 +182,38 @@ def test_ray_run_resumes_after_a_driver_stop(spec, reference, ray_session, tmp_p
     # the backend is not part of the run: a Ray run can be finished locally (and the other way round)
     m = generate(spec, out, ST, progress=False, backend=LocalBackend(workers=2), resume=True)
     assert_same_run(out, m, reference)
+
+
+def test_two_ray_writers_on_one_out_never_lose_a_run(spec, ray_session, tmp_path):
+    """Two drivers (threads here, each with its own Ray session and its own lock descriptor) on one
+    --out, 20 times: one writes the run, the other is refused, and the run equals one written alone."""
+    import threading
+
+    st = {s: dataclasses.replace(ST, sampler="mc", seed=s, budget=400, shard_size=100) for s in (3, 4)}
+    alone = {s: generate(spec, tmp_path / f"alone{s}", st[s], progress=False,
+                         backend=RayBackend(workers=1)).content_hash for s in st}
+    for k in range(20):
+        out = tmp_path / f"run{k}"
+        got: dict = {}
+
+        def write(seed: int) -> None:
+            try:
+                got[seed] = generate(spec, out, st[seed], progress=False, backend=RayBackend(workers=1))
+            except ScenarioGenError as exc:
+                got[seed] = exc
+
+        threads = [threading.Thread(target=write, args=(s,)) for s in st]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=600)
+        won = [s for s, v in got.items() if not isinstance(v, ScenarioGenError)]
+        assert len(won) == 1, got
+        lost = got[({3, 4} - set(won)).pop()]
+        assert "another writer is using this run directory" in str(lost) or "already holds a run" in str(lost)
+        run = open_run(out)
+        assert run.manifest.content_hash == alone[won[0]]
+        assert sum(b.size for _r, b, _s in run.kept()) == run.manifest.totals.kept
 
 
 def test_killed_ray_driver_resumes_identically(ray_session, reference, tmp_path):
