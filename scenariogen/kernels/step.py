@@ -131,10 +131,11 @@ from ..data.layout import (
     THREAT_TTC,
 )
 from .behavior import acc_accel, idm_accel, smoothstep5
-from .geometry import box_distance, box_ttc, boxes_overlap
+from .geometry import box_distance, box_ttc, boxes_overlap, circumradius as _circumradius
 from .lanes import lane_pose, project_global, project_local
 from .occlusion import visibility_all
 from .perception import dropout_step, first_burst, next_normal, perceived_leader, perceived_min_ttc
+from .safety import crossing_pet, follow_drac_thw
 
 INF = math.inf
 REACT_BUF = 32  # steps of reaction delay the command buffer holds
@@ -143,13 +144,6 @@ K_HEAD = 2.5  # 1/s, heading-error gain
 STEER_RATE = 0.7  # rad/s, steering rate limit
 MOBIL_PERIOD = 1.0  # s between lane-change decisions
 PED_LOOKAHEAD = 80.0  # m, how far ahead a vehicle looks for pedestrians in its lane
-PET_MAX_DIST = 6.0  # m, only agents that came this close get a PET computed
-PET_MIN_ANGLE = 0.5  # rad, ... and whose paths cross at more than this angle
-
-
-@njit(cache=True)
-def _circumradius(length, width):
-    return 0.5 * math.sqrt(length * length + width * width)
 
 
 @njit(cache=True)
@@ -224,7 +218,7 @@ def _simulate_one(
     xs, ys, hs, v, acc, e, dl, sl, ln, steer, crashed, route_pos, lc_active, lc_t0, lc_dur, lc_d0, lc_origin,
     man_state, man_t0, path_pos, cmd_buf, order, pos, key, lane_first, lane_end, in_lane, lead_gap, lead_v,
     hist, hist_h, hist_v, vis, vis_hist, drop_hist, drop_ttc, det, trk_on, trk_x, trk_y, trk_vx, trk_vy, trk_seen,
-    known, entered, seen_in_lane, rank, lc_list, free_list,
+    known, entered, seen_in_lane, rank, lc_list, free_list, all_steps,
 ):  # fmt: skip
     N = xs.shape[0]
     L = r_len.shape[0]
@@ -821,12 +815,9 @@ def _simulate_one(
 
         # ------------------------------------------------------------ ego metrics that need the leader
         if valid[b, 0] and lead_gap[0] < INF:
-            g = max(lead_gap[0], 0.0)
-            if v[0] > lead_v[0]:
-                dr = (v[0] - lead_v[0]) ** 2 / (2.0 * max(g, 0.01))
-                m_drac = max(m_drac, dr)
-            if v[0] > 0.5:
-                m_thw = min(m_thw, g / v[0])
+            dr, thw = follow_drac_thw(v[0], lead_v[0], lead_gap[0])
+            m_drac = max(m_drac, dr)
+            m_thw = min(m_thw, thw)
 
         # ------------------------------------------------------------ integrate
         for i in range(N):
@@ -905,24 +896,10 @@ def _simulate_one(
     m_pet = INF
     T = n_steps
     for j in range(1, N):
-        if not valid[b, j] or agent_metrics[b, j, A_MIN_DIST] > PET_MAX_DIST:
+        if not valid[b, j]:
             continue
-        best = INF
-        reach = 0.5 * (width[b, 0] + width[b, j])
-        r2 = reach * reach
-        for t1 in range(T):
-            ex = hist[t1, 0, 0]
-            ey = hist[t1, 0, 1]
-            for t2 in range(T):
-                dt_ = abs(t1 - t2) * dt
-                if dt_ >= best:
-                    continue
-                dx = hist[t2, j, 0] - ex
-                dy = hist[t2, j, 1] - ey
-                if dx * dx + dy * dy < r2:
-                    ang = abs(math.sin(hist_h[t1, 0] - hist_h[t2, j]))
-                    if ang > math.sin(PET_MIN_ANGLE):
-                        best = dt_
+        best = crossing_pet(agent_metrics[b, j, A_MIN_DIST], hist[:, 0, 0], hist[:, 0, 1], hist_h[:, 0], all_steps,
+                            width[b, 0], hist[:, j, 0], hist[:, j, 1], hist_h[:, j], all_steps, width[b, j], dt)
         agent_metrics[b, j, A_PET] = best
         m_pet = min(m_pet, best)
 
@@ -1159,6 +1136,7 @@ def simulate_batch(
         rank = np.zeros(N, np.int64)
         lc_list = np.zeros(N, np.int64)
         free_list = np.zeros(N, np.int64)
+        all_steps = np.ones(n_steps, np.bool_)
         for b in range(lo, hi):
             _simulate_one(
                 b, r_off, r_len, r_width, r_succ, r_nsucc, r_left, r_right, r_dead, r_px, r_py, r_ph, r_pk,
@@ -1171,5 +1149,5 @@ def simulate_batch(
                 xs, ys, hs, v, acc, e, dl, sl, ln, steer, crashed, route_pos, lc_active, lc_t0, lc_dur, lc_d0,
                 lc_origin, man_state, man_t0, path_pos, cmd_buf, order, pos, key, lane_first, lane_end, in_lane,
                 lead_gap, lead_v, hist, hist_h, hist_v, vis, vis_hist, drop_hist, drop_ttc, det, trk_on, trk_x,
-                trk_y, trk_vx, trk_vy, trk_seen, known, entered, seen_in_lane, rank, lc_list, free_list,
+                trk_y, trk_vx, trk_vy, trk_seen, known, entered, seen_in_lane, rank, lc_list, free_list, all_steps,
             )
