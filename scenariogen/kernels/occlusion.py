@@ -587,7 +587,7 @@ def is_visible(ox, oy, yaw, fov, rng, tx, ty, px, py, poly_start, poly_count, po
     return f >= threshold
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=True)  # allocates its scratch: reference counting on, also when called from the step loop
 def visibility_all(
     ox, oy, yaw, fov, rng,
     ax, ay, ah, al, aw, valid, self_index,
