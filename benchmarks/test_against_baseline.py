@@ -197,7 +197,7 @@ def test_against_baseline(benchmark, workers, c_rate, case):
         baseline=BASELINE, n=n, record=record, slots=shape["current"][0], steps=shape["current"][1],
         cpu_s_baseline=cpu["baseline"], cpu_s_current=cpu["current"],
         rate_baseline=rates["baseline"], rate_current=rates["current"], ratio=ratio,
-        paired_ratio_min=paired[0], paired_ratio_max=paired[-1],
+        paired_ratio_min=paired[0], paired_ratio_median=statistics.median(paired), paired_ratio_max=paired[-1],
         c_rate=c_rate, baseline_vs_c=vs_c["baseline"], current_vs_c=vs_c["current"],
         processor=_processor(), loadavg_before=load_before, loadavg_after=load_after, threads=1,
     )
@@ -205,7 +205,8 @@ def test_against_baseline(benchmark, workers, c_rate, case):
     if name.startswith("cut_in"):
         target = " [within 3 %]" if ratio >= TARGET else " [BELOW the 3 % target]"
     summary(f"{name} n={n} record={record}: baseline {rates['baseline']:.3e}, current {rates['current']:.3e} "
-            f"agent-steps/CPU-s; current/baseline {ratio:.3f} (rounds {paired[0]:.3f}..{paired[-1]:.3f}){target}; "
+            f"agent-steps/CPU-s; current/baseline {ratio:.3f} (per round: median {statistics.median(paired):.3f}, "
+            f"{paired[0]:.3f}..{paired[-1]:.3f}){target}; "
             f"vs C: baseline {vs_c['baseline']:.3f}x, current {vs_c['current']:.3f}x; "
             f"load {load_before} -> {load_after}")
     assert rates["current"] > 0.0 and rates["baseline"] > 0.0
