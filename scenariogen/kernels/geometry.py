@@ -41,7 +41,28 @@ __all__ = [
     "pet",
     "circle_distance",
     "circle_ttc",
+    "circumradius",
+    "wrap_angle",
 ]
+
+_TWO_PI = 2.0 * math.pi
+
+
+# --------------------------------------------------------------------------
+# scalar helpers
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def circumradius(length, width):
+    """Radius (m) of the circle through the corners of a ``length`` x ``width`` box (m)."""
+    return 0.5 * math.sqrt(length * length + width * width)
+
+
+@njit(cache=True)
+def wrap_angle(a):
+    """Angle ``a`` (rad) wrapped to ``[-pi, pi)``."""
+    return a - _TWO_PI * math.floor((a + math.pi) / _TWO_PI)
 
 
 # --------------------------------------------------------------------------

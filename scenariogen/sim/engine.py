@@ -56,6 +56,7 @@ def _threads() -> int:
 
 def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, seed: int,
                record_every: int | None) -> Batch:
+    from ..kernels import groups as G
     from ..kernels.step import simulate_batch
 
     ki = compile_batch(spec, theta, indices, seed)
@@ -79,17 +80,22 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     ttc_thr = min((e.ttc_below for e in spec.events if e.type == "near_miss" and e.ttc_below is not None),
                   default=1.5)
     n_chunks = min(B, max(1, _threads() * 4))
-    simulate_batch(
-        r.lane_offset, r.lane_length, r.lane_width, r.successor, r.n_successor, r.left, r.right, ki.road.dead_end,
-        r.px, r.py, r.heading, r.curvature,
-        a["route"], a["route_len"], a["man_type"], a["man_trig"], a["man_other"], a["man_to"], a["path"], a["path_len"],
-        st.kind, st.length, st.width, st.valid, a["free"], a["model"], a["params"], a["man_val"],
-        st.x, st.y, st.heading, st.speed, st.lane, st.s, st.offset,
-        float(spec.dt), int(T), int(record_every or 1), float(ttc_thr), TTC_HORIZON,
-        a["max_brake"], a["max_jerk"], a["max_steer"], len(spec.actors),
-        a["sensor"], a["seeds"], a["occ_px"], a["occ_py"], a["occ_start"], a["occ_count"],
-        traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop, int(n_chunks),
-    )
+    road = G.Road(offset=r.lane_offset, length=r.lane_length, width=r.lane_width, successor=r.successor,
+                  n_successor=r.n_successor, left=r.left, right=r.right, dead_end=ki.road.dead_end, px=r.px,
+                  py=r.py, heading=r.heading, curvature=r.curvature)
+    agents = G.Agents(kind=st.kind, length=st.length, width=st.width, valid=st.valid, free=a["free"],
+                      model=a["model"], params=a["params"], man_type=a["man_type"], man_trig=a["man_trig"],
+                      man_other=a["man_other"], man_to=a["man_to"], man_val=a["man_val"], route=a["route"],
+                      route_len=a["route_len"], path=a["path"], path_len=a["path_len"], max_brake=a["max_brake"],
+                      max_jerk=a["max_jerk"], max_steer=a["max_steer"])
+    init = G.Init(x=st.x, y=st.y, heading=st.heading, speed=st.speed, lane=st.lane, s=st.s, offset=st.offset)
+    settings = G.Settings(dt=float(spec.dt), n_steps=int(T), record_every=int(record_every or 1),
+                          ttc_threshold=float(ttc_thr), ttc_horizon=float(TTC_HORIZON), n_named=len(spec.actors))
+    sensor = G.Sensor(params=a["sensor"], seeds=a["seeds"], occ_px=a["occ_px"], occ_py=a["occ_py"],
+                      occ_start=a["occ_start"], occ_count=a["occ_count"])
+    out = G.Outputs(traj=traj, mask=tmask, metrics=metrics, agent_metrics=agent_metrics, visible=p_vis,
+                    detected=p_det, tracked=p_trk, track_xy=p_txy, dropout=p_drop)
+    simulate_batch(road, agents, init, settings, sensor, out, int(n_chunks))
     scores = event_scores(spec, metrics, agent_metrics, ki.agent_names, TTC_HORIZON)
     return Batch(
         trajectories=traj,
