@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -121,14 +122,74 @@ def record_bytes(spec: S.ScenarioSpec, record_every: int | None) -> int:
         return 0
     if record_every < 1:
         raise SimulationError("record_every must be a positive number of steps")
-    from .compile import max_count
-
-    n_agents = len(spec.actors) + sum(max_count(t.count, spec) for t in spec.traffic)
+    n_agents = agent_slots(spec)
     frames = (spec.steps + record_every - 1) // record_every
     per_frame = n_agents * (Lo.N_FEATURES * 4 + 1)
     if spec.ego.sensor is not None:
         per_frame += n_agents * (4 + 1 + 1 + 8) + 1
     return frames * per_frame
+
+
+def agent_slots(spec: S.ScenarioSpec) -> int:
+    """Agent slots of a batch: the named actors and the largest count of each traffic block."""
+    from .compile import max_count
+
+    return len(spec.actors) + sum(max_count(t.count, spec) for t in spec.traffic)
+
+
+# bytes per scenario and agent slot of the kernel's inputs and non-recorded outputs: initial state and
+# sizes, parameters, manoeuvre values per slot of a manoeuvre, and the per-agent metrics
+_INPUT_BYTES = 8 * (16 + Lo.N_PARAMS + Lo.N_AGENT_METRICS)
+_MANEUVER_BYTES = 8 * (Lo.N_MAN_VALUES + 4)
+
+
+def memory_budget() -> int:
+    """Bytes a simulation may allocate: half of this machine's physical memory (a large number where
+    it cannot be read)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 2
+    except (AttributeError, ValueError, OSError):
+        return 1 << 50
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes a simulation allocates at its peak: ``kept`` (the recorded frames the caller holds, and
+    their copy when chunks are joined), ``chunk`` (one kernel call's inputs and outputs) and
+    ``scratch`` (one kernel thread's work arrays, (agents, steps) histories included) times
+    ``threads`` running at once."""
+
+    kept: int
+    chunk: int
+    scratch: int
+    threads: int
+
+    @property
+    def total(self) -> int:
+        return self.kept + self.chunk + self.threads * self.scratch
+
+    def describe(self) -> str:
+        gib = 2.0**30
+        return (f"{self.total / gib:.1f} GiB: {self.kept / gib:.1f} GiB of recorded frames, {self.chunk / gib:.1f} "
+                f"GiB per kernel call, {self.threads} thread(s) x {self.scratch / gib:.2f} GiB of work arrays")
+
+
+def memory_estimate(spec: S.ScenarioSpec, scenarios: int, record_every: int | None, *,
+                    chunk_size: int = DEFAULT_CHUNK, joined: bool = True, threads: int | None = None) -> MemoryEstimate:
+    """What simulating ``scenarios`` scenarios allocates (see :class:`MemoryEstimate`); ``joined``:
+    the chunks are joined into one batch at the end (``simulate``), which copies the frames once."""
+    n, T = agent_slots(spec), spec.steps
+    per = record_bytes(spec, record_every)
+    chunk = max(1, min(chunk_size, scenarios))
+    if per:
+        chunk = max(1, min(chunk, MAX_CHUNK_BYTES // per))
+    k = max((len(a.maneuvers) for a in spec.actors), default=0)
+    per_scenario = n * (_INPUT_BYTES + k * _MANEUVER_BYTES) + 8 * Lo.N_METRICS
+    kept = scenarios * per * (2 if joined else 1)
+    # per thread: four (agents, steps) histories and the visibility history, plus per-step flags
+    scratch = 8 * 5 * n * T + 10 * T + 64 * n * (k + 40)
+    return MemoryEstimate(kept=kept, chunk=chunk * (per_scenario + per), scratch=scratch,
+                          threads=threads or min(_threads(), chunk))
 
 
 def iter_batches(
