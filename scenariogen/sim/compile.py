@@ -18,15 +18,13 @@ import numpy as np
 
 from ..dsl import schema as S
 from ..dsl.distributions import Const, Poisson, Ref, Value
+from ..dsl.limits import MAX_MANEUVERS, MAX_PATH_POINTS as MAX_PATH, MAX_ROUTE
 from ..data import layout as Lo
 from ..data.state import AgentState
 from ..errors import SimulationError
 from ..kernels.placement import place_traffic
 from ..kernels.rng import fill_uniforms, stream_seed
 from ..road import CompiledRoad, RoadNetwork, build_road, compile_road
-
-MAX_MANEUVERS = 4
-MAX_PATH = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,7 +124,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
     man_val = np.zeros((B, N, K, Lo.N_MAN_VALUES))
     x0, y0, h0, v0, s0, d0 = f64(), f64(), f64(), f64(), f64(), f64()
     lane0 = np.full((B, N), -1, np.int64)
-    route = np.full((N, 8), -1, np.int64)
+    route = np.full((N, MAX_ROUTE), -1, np.int64)
     route_len = np.zeros(N, np.int64)
     man_type = np.zeros((N, K), np.int64)
     man_trig = np.zeros((N, K), np.int64)
@@ -165,8 +163,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         _behavior_columns(params, model, (slice(None), i), a.behavior, theta, names, spec.dt)
         if a.route:
             ids = [road.index_of(r) for r in a.route]
-            route[i, : len(ids)] = ids[:8]
-            route_len[i] = min(len(ids), 8)
+            route[i, : len(ids)] = ids[:MAX_ROUTE]  # the DSL refuses longer routes
+            route_len[i] = min(len(ids), MAX_ROUTE)
         for k, m in enumerate(a.maneuvers[:K]):
             code = Lo.MAN_CODES["lane_change" if m.type == "cut_in" else m.type]
             man_type[i, k] = code

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from ...errors import RoadError
 from .. import schema as S
 from ..distparse import ValueReader
+from ..limits import MAX_LANE_LENGTH, MAX_LANES, MAX_ROAD_LENGTH
 from ..reader import POS, Range, did_you_mean, join_path, type_name
 from ..yamlmarks import YMap
 
@@ -60,6 +62,12 @@ def _parse_road_spec(c: ValueReader, root: YMap) -> S.RoadSpec | None:
         kw["angle_deg"] = c.number(m, "angle_deg", "road", d.angle_deg, Range(-359.0, 359.0))
         if kw["angle_deg"] == 0:
             c.error(c.at(m, "angle_deg"), "road.angle_deg", "a curve needs a non-zero angle")
+        elif kw["radius"] and kw["angle_deg"]:
+            # before building: lane i's length is its radius (R -+ i * lane_width) times |angle|
+            turn = math.radians(abs(kw["angle_deg"]))
+            step = -kw["lane_width"] if kw["angle_deg"] > 0 else kw["lane_width"]
+            radii = [kw["radius"] + i * step for i in range(kw["lanes"])]
+            _check_lengths(c, m, "radius", [max(r, 0.0) * turn for r in radii], "a curve lane")
     if rtype == "merge":
         for k in ("ramp_length", "merge_length"):
             kw[k] = c.number(m, k, "road", getattr(d, k), _ROAD_M)
@@ -76,7 +84,11 @@ def _parse_polyline_road(c: ValueReader, m: YMap) -> S.RoadSpec | None:
     if not isinstance(body, YMap) or not body:
         c.error(mark, "road.lanes", "expected a mapping of lane id -> {points, width, successors}")
         return None
+    if len(body) > MAX_LANES:
+        c.error(mark, "road.lanes", f"{len(body)} lanes; a road has at most {MAX_LANES}")
+        return None
     lanes = []
+    total = 0.0
     for lid, lm in body.items():
         path = f"road.lanes.{lid}"
         lmap = c.mapping(lm, body.value_marks[lid], path)
@@ -103,8 +115,35 @@ def _parse_polyline_road(c: ValueReader, m: YMap) -> S.RoadSpec | None:
                     c.error(lmap.value_marks[k], join_path(path, k), f"unknown lane '{v}'{did_you_mean(v, body)}")
                 side[k] = v
         if pts is not None:
+            # checked before building: a long lane is resampled every 0.5 m by the simulator
+            length = sum(math.hypot(x1 - x0, y1 - y0) for (x0, y0), (x1, y1) in zip(pts, pts[1:]))
+            total += length
+            if length > MAX_LANE_LENGTH:
+                c.error(c.at(lmap, "points"), join_path(path, "points"), f"lane '{lid}' is {_km(length)} long; a lane "
+                        f"is at most {_km(MAX_LANE_LENGTH)}")
             lanes.append(S.PolylineLaneSpec(str(lid), pts, width, tuple(succ_ids), side.get("left"), side.get("right")))
+    if total > MAX_ROAD_LENGTH:
+        c.error(mark, "road.lanes", f"the lanes are {_km(total)} long together; a road has at most "
+                f"{_km(MAX_ROAD_LENGTH)} of lanes")
     return S.RoadSpec(type="lanes", polylines=tuple(lanes))
+
+
+def _km(metres: float) -> str:
+    return f"{metres / 1000:,.1f} km"
+
+
+def _check_lengths(c: ValueReader, m: YMap, key: str, lengths: list[float], example: str) -> bool:
+    """Lane ``lengths`` (m) against the limits, reported at ``key`` of the road mapping ``m``."""
+    longest, total = max(lengths, default=0.0), sum(lengths)
+    if longest > MAX_LANE_LENGTH:
+        c.error(c.at(m, key), join_path("road", key), f"makes {example} {_km(longest)} long; a lane is at most "
+                f"{_km(MAX_LANE_LENGTH)}")
+        return False
+    if total > MAX_ROAD_LENGTH:
+        c.error(c.at(m, key), join_path("road", key), f"makes {len(lengths)} lanes {_km(total)} long together; a "
+                f"road has at most {_km(MAX_ROAD_LENGTH)} of lanes")
+        return False
+    return True
 
 
 def build_network(c: ValueReader, root: YMap, road: S.RoadSpec | None) -> RoadNetwork | None:
@@ -114,10 +153,19 @@ def build_network(c: ValueReader, root: YMap, road: S.RoadSpec | None) -> RoadNe
     from ...road import build_road  # the road package depends on dsl.schema only
 
     try:
-        return build_road(road)
+        net = build_road(road)
     except RoadError as exc:
         c.error(c.at(root, "road"), "road", f"impossible road geometry: {exc}")
         return None
+    if road.type in ("straight", "merge", "intersection"):  # curves and polylines are checked before building
+        lengths = [net.lane(lid).length for lid in net.lanes]
+        # arms and main lanes grow with 'length'; an intersection's connectors with 'turn_radius'
+        key = "length"
+        if road.type == "intersection" and max(lengths) > MAX_LANE_LENGTH >= road.length:
+            key = "turn_radius"
+        if not _check_lengths(c, root["road"], key, lengths, "a lane"):
+            return None
+    return net
 
 
 def lane_ref(c: ValueReader, m: YMap, key: str, path: str, net: RoadNetwork | None, required: bool = True) -> str | None:
