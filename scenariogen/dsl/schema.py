@@ -115,6 +115,19 @@ class MobilParams:
 
 
 @dataclass(frozen=True)
+class DriverParams:
+    """Driver traits that hold whatever the longitudinal model: ``lateral_accel`` (m/s^2) kept in
+    curves (speed at most ``sqrt(lateral_accel / |curvature|)``), ``critical_gap`` (s) accepted
+    before entering a conflict area where the driver must yield, ``follow_up`` (s) after the vehicle
+    ahead of it in the queue entered. None: drawn for each driver from the scenario's random
+    stream with the default laws of ``docs/dsl.md`` (``sim.compile.DRIVER_DEFAULTS``)."""
+
+    lateral_accel: Value | None = None
+    critical_gap: Value | None = None
+    follow_up: Value | None = None
+
+
+@dataclass(frozen=True)
 class BehaviorSpec:
     """Longitudinal model and optional lane-change model of one actor.
 
@@ -127,6 +140,7 @@ class BehaviorSpec:
     idm: IDMParams = IDMParams()
     mobil: MobilParams | None = None
     stop_decel: Value = Const(3.0)  # m/s^2
+    driver: DriverParams = DriverParams()
 
 
 @dataclass(frozen=True)

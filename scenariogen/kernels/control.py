@@ -29,6 +29,7 @@ from ..data.layout import (
     MAN_STOP,
     MODEL_CONSTANT,
     MODEL_STOP,
+    P_ALAT,
     P_AMAX,
     P_BCOMF,
     P_BSAFE,
@@ -48,12 +49,14 @@ from ..data.layout import (
 )
 from .behavior import acc_accel, idm_accel
 from .groups import REACT_BUF
-from .lanes import lane_pose, project_global, project_local
+from .lanes import lane_pose, lane_segment, project_global, project_local
 from .order import next_lane, scan_lane
 from .perception import perceived_leader, perceived_min_ttc
 
 INF = math.inf
 PED_LOOKAHEAD = 80.0  # m, how far ahead a vehicle looks for pedestrians in its lane
+CURVE_STEP = 4.0  # m between the points ahead where a driver reads the curvature
+CURVE_MARGIN = 10.0  # m of look-ahead beyond the comfortable braking distance
 
 
 @njit(cache=True)
@@ -79,9 +82,10 @@ def lead_ttc_truth(gap, v, v_lead):
 
 @njit(cache=True)
 def start_lane_change(i, tl, time, duration, r_off, r_len, r_px, r_py, r_ph, r_pk,
-                      xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos):
+                      xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos, d_hold):
     """Switch agent ``i`` into the Frenet frame of lane ``tl`` at ``time`` (s) for a change lasting
-    ``duration`` (s, at least 0.5); the lateral controller then closes the offset."""
+    ``duration`` (s, at least 0.5) towards the new lane's centre; the lateral controller then closes
+    the offset."""
     st, dt_ = project_global(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[i], ys[i])
     _x, _y, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, st, 0.0)
     lc_origin[i] = ln[i]
@@ -94,7 +98,62 @@ def start_lane_change(i, tl, time, duration, r_off, r_len, r_px, r_py, r_ph, r_p
     lc_t0[i] = time
     lc_dur[i] = max(duration, 0.5)
     lc_d0[i] = dt_
+    d_hold[i] = 0.0
     route_pos[i] = -1
+
+
+@njit(cache=True)
+def curve_command(i, li, si, v, a_lat, b_comf, half_len, dt, road, route, route_len, route_pos):
+    """Acceleration (m/s^2; INF when no curve constrains it) that keeps agent ``i``, on lane ``li``
+    at ``si`` (m) and speed ``v`` (m/s), within ``v_c = sqrt(a_lat / |curvature|)`` on every curve
+    ahead: for a curve ``d`` m ahead of its front, the deceleration that reaches ``v_c`` there,
+    ``(v^2 - v_c^2) / (2 d)``; on a curve, the step that brings it down to ``v_c``. The curvature is
+    read in windows of ``CURVE_STEP`` m (the largest of their segments) from each lane's start, over
+    the braking distance at half of ``b_comf`` plus ``CURVE_MARGIN``, following the route (else the
+    first successor)."""
+    r_len, r_pk, r_off, curved = road.length, road.curvature, road.offset, road.curved
+    r_succ, r_nsucc = road.successor, road.n_successor
+    reach = v * v / max(b_comf, 0.1) + CURVE_MARGIN + half_len
+    best = INF
+    lane = li
+    start = -si  # m from the agent's centre to the start of ``lane``
+    rp = route_pos[i]
+    for hop in range(3):
+        if curved[lane]:
+            s = max(si, 0.0) if hop == 0 else 0.0
+            while s < r_len[lane] and start + s <= reach:
+                k = _max_curvature(r_off, r_len, r_pk, lane, s, s + CURVE_STEP)
+                if k > 1e-6:  # reach v_c there: brake to it, or speed up no further than to it
+                    vc = math.sqrt(a_lat / k)
+                    ahead = start + s - half_len  # from the agent's front
+                    a = (vc - v) / dt if ahead <= 0.0 else (vc * vc - v * v) / (2.0 * ahead)
+                    best = min(best, a)
+                s += CURVE_STEP
+        start += r_len[lane]
+        if start > reach:
+            break
+        # the next lane on the route, else the first successor
+        if rp >= 0 and rp + 1 < route_len[i] and route[i, rp] == lane:
+            lane = route[i, rp + 1]
+            rp += 1
+        elif r_nsucc[lane] > 0:
+            lane = r_succ[lane, 0]
+            rp = -1
+        else:
+            break
+    return best
+
+
+@njit(cache=True)
+def _max_curvature(off, length, pk, lane, s0, s1):
+    """Largest |curvature| (1/m) of ``lane``'s segments between ``s0`` and ``s1`` (m): every segment
+    between two read points counts, so no curve hides between them."""
+    k0, _f = lane_segment(off, length, lane, s0)
+    k1, _f = lane_segment(off, length, lane, s1)
+    best = 0.0
+    for k in range(k0, k1 + 1):
+        best = max(best, abs(pk[k]))
+    return best
 
 
 @njit(inline="always")
@@ -143,7 +202,8 @@ def triggers(b, time, n_lc, road, ag, st, sc):
                 if tl != r_left[ln[i]] and tl != r_right[ln[i]]:
                     continue  # not next to the target yet (e.g. still on the ramp): wait
                 start_lane_change(i, tl, time, man_val[b, i, k, M_DUR], r_off, r_len, r_px, r_py, r_ph, r_pk,
-                                  xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos)
+                                  xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos,
+                              st.d_hold)
                 lc_list[n_lc] = i
                 n_lc += 1
             man_state[i, k] = 1
@@ -266,13 +326,13 @@ def leaders(b, t, n_lc, n_free, has_sensor, road, ag, st, sc, tr):
 
 
 @njit(inline="always")
-def accelerations(b, t, time, aeb_trig, has_sensor, cfg, ag, sensor, out, st, tr):
+def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr):
     """Each on-lane agent's acceleration: its command from ``P_REACT`` steps ago, overridden by
     scripted braking and the ego's AEB, then limited in braking and jerk. Returns the step at
     which the AEB triggered (-1 while idle)."""
-    valid, free, length, width, params = ag.valid, ag.free, ag.length, ag.width, ag.params
+    valid, free, length, width, params, model = ag.valid, ag.free, ag.length, ag.width, ag.params, ag.model
     man_type, man_val, max_brake, max_jerk = ag.man_type, ag.man_val, ag.max_brake, ag.max_jerk
-    length_b, width_b = length[b], width[b]
+    length_b, width_b, crashed = length[b], width[b], st.crashed
     sens, metrics = sensor.params, out.metrics
     xs, ys, hs, v, acc = st.xs, st.ys, st.hs, st.v, st.acc
     man_state, man_t0, cmd_buf, lead_gap, lead_v = st.man_state, st.man_t0, st.cmd_buf, st.lead_gap, st.lead_v
@@ -307,6 +367,10 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, ag, sensor, out, st, tr
                 target = min(target, -man_val[b, i, k, M_DECEL])
             elif mt == MAN_STOP:
                 target = min(target, -man_val[b, i, k, M_DECEL]) if v[i] > 0.0 else min(target, 0.0)
+        if not crashed[i] and model[b, i] != MODEL_CONSTANT:  # curves: within the driver's lateral acceleration
+            target = min(target, curve_command(i, st.ln[i], st.sl[i], v[i], params[b, i, P_ALAT],
+                                               params[b, i, P_BCOMF], 0.5 * length[b, i], dt, road, ag.route,
+                                               ag.route_len, st.route_pos))
         if i == 0 and aeb_on:
             pttc = perceived_min_ttc(xs[0], ys[0], hs[0], length[b, 0], width[b, 0], v[0] * math.cos(hs[0]),
                                      v[0] * math.sin(hs[0]), known, trk_x, trk_y, trk_vx, trk_vy,
@@ -423,7 +487,8 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
                 best_lane = tl
         if best_lane >= 0:
             start_lane_change(i, best_lane, time, params[b, i, P_LCDUR], r_off, r_len, r_px, r_py, r_ph, r_pk,
-                              xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos)
+                              xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos,
+                              st.d_hold)
             lc_list[n_lc] = i
             n_lc += 1
     return n_lc

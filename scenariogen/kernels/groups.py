@@ -35,6 +35,7 @@ Road = namedtuple("Road", [
     "py",  # (P,) m
     "heading",  # (P,) rad
     "curvature",  # (P,) 1/m
+    "curved",  # (L,) bool: some segment of the lane has a curvature above CURVED (1/m)
 ])
 
 Agents = namedtuple("Agents", [
@@ -113,6 +114,7 @@ State = namedtuple("State", [
     "path_pos",  # (N,) m along the crossing path
     "cmd_buf",  # (N, REACT_BUF) m/s^2, commands awaiting the reaction delay
     "lead_gap", "lead_v",  # (N,) m, m/s: the leader found this step
+    "d_hold",  # (N,) m, lateral offset kept on the lane (the initial one until a lane change)
 ])
 
 Scratch = namedtuple("Scratch", [
@@ -150,7 +152,7 @@ def alloc(N, K, L, T):
         np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N),
         np.empty(N, np.int64), np.empty(N), np.empty(N, np.bool_), np.empty(N, np.int64), np.empty(N, np.bool_),
         np.empty(N), np.empty(N), np.empty(N), np.empty(N, np.int64), np.empty((N, K), np.int64),
-        np.empty((N, K)), np.empty(N), np.empty((N, REACT_BUF)), np.empty(N), np.empty(N),
+        np.empty((N, K)), np.empty(N), np.empty((N, REACT_BUF)), np.empty(N), np.empty(N), np.empty(N),
     )
     sc = Scratch(
         np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),

@@ -2,8 +2,9 @@
 
 On-lane agents: jerk- and braking-limited acceleration (set before), a
 kinematic bicycle in the lane's Frenet frame (s, d, heading error) with a
-steering-limited lateral controller tracking the lane centre or a
-minimum-jerk lane-change profile; lane transitions follow the route or the
+steering-limited lateral controller tracking the agent's held lateral offset
+(its initial one; the lane centre after a lane change) or a minimum-jerk
+lane-change profile; lane transitions follow the route or the
 first successor. Pedestrians and other off-lane agents walk their crossing
 path once their manoeuvre started, else keep a constant velocity; crashed
 agents stand still. Units: m, s, rad, m/s, m/s^2.
@@ -37,7 +38,7 @@ def integrate(b, time, dt, road, ag, init, st):
     xs, ys, hs, v, acc, e, dl, sl, ln = st.xs, st.ys, st.hs, st.v, st.acc, st.e, st.dl, st.sl, st.ln
     steer, crashed, route_pos, path_pos = st.steer, st.crashed, st.route_pos, st.path_pos
     man_state, man_t0 = st.man_state, st.man_t0
-    lc_active, lc_t0, lc_dur, lc_d0 = st.lc_active, st.lc_t0, st.lc_dur, st.lc_d0
+    lc_active, lc_t0, lc_dur, lc_d0, d_hold = st.lc_active, st.lc_t0, st.lc_dur, st.lc_d0, st.d_hold
     N = xs.shape[0]
     for i in range(N):
         if not valid[b, i]:
@@ -58,14 +59,14 @@ def integrate(b, time, dt, road, ag, init, st):
             a_i = -vi / dt
         vm = 0.5 * (vi + vn)
         li = ln[i]
-        # lateral reference: lane centre, or the lane-change profile
-        d_ref = 0.0
+        # lateral reference: the held offset, or the lane-change profile towards it
+        d_ref = d_hold[i]
         d_ref_dot = 0.0
         if lc_active[i]:
             tau = (time - lc_t0[i]) / lc_dur[i]
             q, qd = smoothstep5(tau)
-            d_ref = lc_d0[i] * (1.0 - q)
-            d_ref_dot = -lc_d0[i] * qd / lc_dur[i]
+            d_ref = d_hold[i] + (lc_d0[i] - d_hold[i]) * (1.0 - q)
+            d_ref_dot = -(lc_d0[i] - d_hold[i]) * qd / lc_dur[i]
             if tau >= 1.0:
                 lc_active[i] = False
         _xx, _yy, _hh, kappa = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i], 0.0)

@@ -28,8 +28,8 @@ loop may therefore allocate; every array comes from the engine or from
 :func:`.groups.alloc`.
 
 Numba's cache checks only the time stamp of the file that defines a cached
-function: after editing a module the step loop calls, remove the cached
-kernels (``__pycache__/*.nbi``, ``*.nbc``) or Numba keeps running the old code.
+function; :mod:`scenariogen.kernels` drops the cached kernels whenever any
+kernel source changes.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def _start_state(b, road, ag, init, st):
         st.ln[i] = init.lane[b, i]
         st.sl[i] = init.s[b, i]
         st.dl[i] = init.offset[b, i]
+        st.d_hold[i] = init.offset[b, i]
         st.steer[i] = 0.0
         st.crashed[i] = False
         st.lc_active[i] = False
@@ -171,7 +172,7 @@ def _simulate_one(b, road, ag, init, cfg, sensor, out, st, sc, tr):
         n_lc, n_free = lane_order(b, road, ag, st, sc)
         n_lc = triggers(b, time, n_lc, road, ag, st, sc)
         leaders(b, t, n_lc, n_free, has_sensor, road, ag, st, sc, tr)
-        aeb_trig = accelerations(b, t, time, aeb_trig, has_sensor, cfg, ag, sensor, out, st, tr)
+        aeb_trig = accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr)
         n_lc = mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr)
         leader_metrics(b, ag, out, st)
         integrate(b, time, dt, road, ag, init, st)

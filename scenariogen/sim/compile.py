@@ -225,6 +225,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         agent_names.extend(f"{tr.name}.{k}" for k in range(cap))
         col += cap
 
+    _draw_drivers(params, seeds)
+
     # world poses of every lane-bound agent
     lane_bound = valid & ~free & (lane0 >= 0)
     for li in np.unique(lane0[lane_bound]):
@@ -253,6 +255,32 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
     return KernelInputs(rp, tuple(agent_names), state, arrays, N)
 
 
+# default laws of the driver traits a scenario leaves out: truncated normals (mean, std, low, high),
+# drawn for each agent from its scenario's random stream (see docs/dsl.md for the sources)
+DRIVER_DEFAULTS = {
+    Lo.P_ALAT: (3.0, 0.6, 1.5, 4.5),  # m/s^2 kept in curves
+    Lo.P_TCRIT: (5.0, 0.8, 3.5, 7.5),  # s, critical gap
+    Lo.P_TFOLLOW: (3.0, 0.5, 2.0, 4.5),  # s, follow-up time
+}
+
+
+def _draw_drivers(params: np.ndarray, seeds: np.ndarray) -> None:
+    """Fill the driver traits left NaN with draws from :data:`DRIVER_DEFAULTS`, one per agent slot
+    from the scenario's stream (so a scenario's drivers depend on its index only)."""
+    from scipy.special import ndtr, ndtri
+
+    B, N = params.shape[:2]
+    for col, (mean, std, lo, hi) in DRIVER_DEFAULTS.items():
+        unset = np.isnan(params[:, :, col])
+        if not unset.any():
+            continue
+        u = np.empty((B, N))
+        fill_uniforms(seeds, np.uint64(3000 + col), N, u)
+        a, b = ndtr((lo - mean) / std), ndtr((hi - mean) / std)
+        draw = mean + std * ndtri(a + u * (b - a))
+        params[:, :, col] = np.where(unset, draw, params[:, :, col])
+
+
 def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, dt) -> None:
     idm = beh.idm
     model[where] = Lo.MODEL_CODES[beh.model]
@@ -264,6 +292,9 @@ def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, d
     params[where + (Lo.P_DELTA,)] = idm.delta
     params[where + (Lo.P_REACT,)] = np.minimum(np.rint(resolve(idm.reaction_time, theta, names) / dt), 31)
     params[where + (Lo.P_STOPDEC,)] = resolve(beh.stop_decel, theta, names)
+    for col, value in ((Lo.P_ALAT, beh.driver.lateral_accel), (Lo.P_TCRIT, beh.driver.critical_gap),
+                       (Lo.P_TFOLLOW, beh.driver.follow_up)):  # NaN: drawn per driver (_draw_drivers)
+        params[where + (col,)] = np.nan if value is None else resolve(value, theta, names)
     if beh.mobil is not None:
         params[where + (Lo.P_MOBIL,)] = 1.0
         params[where + (Lo.P_POLITE,)] = resolve(beh.mobil.politeness, theta, names)

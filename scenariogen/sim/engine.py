@@ -55,6 +55,13 @@ def _threads() -> int:
         return os.cpu_count() or 1
 
 
+def _curved_lanes(r) -> np.ndarray:
+    """(L,) bool: lanes with a segment of curvature above 1e-4 1/m (radius under 10 km)."""
+    k = np.abs(np.asarray(r.curvature))
+    return np.array([k[r.lane_offset[i]:r.lane_offset[i + 1]].max(initial=0.0) > 1e-4
+                     for i in range(len(r.lane_length))], dtype=np.bool_)
+
+
 def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, seed: int,
                record_every: int | None) -> Batch:
     from ..kernels import groups as G
@@ -83,7 +90,7 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     n_chunks = min(B, max(1, _threads() * 4))
     road = G.Road(offset=r.lane_offset, length=r.lane_length, width=r.lane_width, successor=r.successor,
                   n_successor=r.n_successor, left=r.left, right=r.right, dead_end=ki.road.dead_end, px=r.px,
-                  py=r.py, heading=r.heading, curvature=r.curvature)
+                  py=r.py, heading=r.heading, curvature=r.curvature, curved=_curved_lanes(r))
     agents = G.Agents(kind=st.kind, length=st.length, width=st.width, valid=st.valid, free=a["free"],
                       model=a["model"], params=a["params"], man_type=a["man_type"], man_trig=a["man_trig"],
                       man_other=a["man_other"], man_to=a["man_to"], man_val=a["man_val"], route=a["route"],
