@@ -667,11 +667,16 @@ def build_scenes(
     max_cells: int = MAX_CELLS,
     lanes: tuple[LanePolyline, ...] = (),
     info: dict | None = None,
+    **unknown,
 ) -> LogScenes:
     """The tracks of a log resampled to ``dt``, cleaned and laid out as scenes (module docstring).
 
     ``ego_id``: the track that becomes agent 0 (the recording vehicle); it is never
     dropped as static nor merged away. Units: seconds and metres."""
+    if unknown:
+        raise ParameterError("options", f": unknown option(s) {', '.join(sorted(unknown))}; the readers take dt, "
+                                        "clean, max_gap, smooth, handoff_gap, handoff_dist, static_extent, "
+                                        "static_speed, max_tracks, max_span, max_cells (eth-ucy also frame_time)")
     dt = _number("dt", dt, minimum=MIN_DT)
     for name, value in (("max_gap", max_gap), ("smooth", smooth), ("handoff_gap", handoff_gap),
                         ("static_extent", static_extent), ("static_speed", static_speed)):

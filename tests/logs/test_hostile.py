@@ -249,7 +249,8 @@ def test_limits_are_clear_errors_and_options(tmp_path):
     with pytest.raises(LogFormatError, match=r"too dense to hold as padded scenes.*max_cells = 20000"):
         read_log(p, max_cells=20_000)
     for option, value in (("dt", float("nan")), ("dt", 0.0), ("max_gap", -1.0), ("max_cells", 2.5),
-                          ("max_span", float("inf")), ("handoff_dist", 0.0), ("frame_time", float("inf"))):
+                          ("max_span", float("inf")), ("handoff_dist", 0.0), ("frame_time", float("inf")),
+                          ("max_cels", 10)):
         with pytest.raises(ParameterError, match=option):
             read_log(p, **{option: value})
 
