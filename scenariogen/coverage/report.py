@@ -197,7 +197,6 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     ``dt`` seconds, each eligible vehicle taking the ego's role."""
     from tqdm import tqdm
 
-    from ..errors import LogFormatError, MissingDependencyError
     from ..logs import make_windows, read_log
 
     path = Path(path)
@@ -213,7 +212,7 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
         try:
             scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
-        except (LogFormatError, MissingDependencyError) as exc:
+        except ScenarioGenError as exc:  # LogFormatError, MissingDependencyError, a reader's other errors
             if is_log:
                 raise
             skipped[str(p)] = str(exc)
