@@ -28,6 +28,34 @@ class PolylineLaneSpec:
     successors: tuple[str, ...] = ()
     left: str | None = None
     right: str | None = None
+    opposite: str | None = None
+    sign: str | None = None  # yield or stop at the lane's end
+    priority: int = 1  # level at the lane's end: higher goes first
+
+
+@dataclass(frozen=True)
+class SignalPhase:
+    """One phase of a junction's signal plan: the ``arms`` that get green for ``green`` s, then
+    amber for ``amber`` s."""
+
+    arms: tuple[str, ...]
+    green: Value = Const(25.0)
+    amber: Value = Const(3.0)
+
+
+@dataclass(frozen=True)
+class JunctionControl:
+    """Right of way at an intersection. ``type``: ``uncontrolled`` (the turn rules: yield to the
+    right, a left turn yields to oncoming traffic), ``priority`` (the ``major`` arms go first, the
+    others have a ``sign``: yield or stop), ``all_way_stop`` or ``signal`` (``phases`` in order,
+    ``all_red`` s between them, the cycle starting ``offset`` s before t = 0)."""
+
+    type: str = "uncontrolled"
+    major: tuple[str, ...] = ()
+    sign: str = "yield"
+    phases: tuple[SignalPhase, ...] = ()
+    all_red: Value = Const(1.0)
+    offset: Value = Const(0.0)
 
 
 @dataclass(frozen=True)
@@ -51,6 +79,9 @@ class RoadSpec:
     ramp_angle_deg: float = 10.0  # deg, angle of the ramp to the main road
     turn_radius: float = 8.0  # m, intersection corner radius (inner edge)
     polylines: tuple[PolylineLaneSpec, ...] = ()
+    lanes_reverse: int = 0  # straight and curve: lanes of the other direction, on the left
+    control: JunctionControl = JunctionControl()  # intersection: right of way
+    crosswalks: tuple[str, ...] = ()  # intersection: arms with a crosswalk
 
 
 # ------------------------------------------------------------------------ actors

@@ -52,6 +52,7 @@ from .groups import REACT_BUF
 from .lanes import lane_pose, lane_segment, project_global, project_local
 from .order import next_lane, scan_lane
 from .perception import perceived_leader, perceived_min_ttc
+from .rules import right_of_way_gap
 
 INF = math.inf
 PED_LOOKAHEAD = 80.0  # m, how far ahead a vehicle looks for pedestrians in its lane
@@ -212,9 +213,10 @@ def triggers(b, time, n_lc, road, ag, st, sc):
 
 
 @njit(inline="always")
-def leaders(b, t, n_lc, n_free, has_sensor, road, ag, st, sc, tr):
+def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
     """Each on-lane agent's leader (gap and speed into ``lead_gap``, ``lead_v``) and the command
-    its behaviour model asks for, into this step's slot of ``cmd_buf``."""
+    its behaviour model asks for, into this step's slot of ``cmd_buf``. Where the right of way
+    (:func:`.rules.right_of_way_gap`) makes it wait, the waiting point is a standing leader."""
     valid, free, length, width, model, params = ag.valid, ag.free, ag.length, ag.width, ag.model, ag.params
     route, route_len = ag.route, ag.route_len
     length_b, width_b = length[b], width[b]
@@ -248,6 +250,10 @@ def leaders(b, t, n_lc, n_free, has_sensor, road, ag, st, sc, tr):
                 nl = next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc)
                 if nl < 0 and r_dead[li]:
                     gap = r_len[li] - si - half_i
+            g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc)
+            if g_rule < gap:
+                gap = g_rule
+                vl = 0.0
             lead_gap[i] = gap
             lead_v[i] = vl
             cmd_buf[i, slot] = _command(b, i, model, params, v[i], gap, vl, 0.0)
@@ -320,6 +326,11 @@ def leaders(b, t, n_lc, n_free, has_sensor, road, ag, st, sc, tr):
                     gap = g
                     vl = 0.0
                     al = 0.0
+        g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc)
+        if g_rule < gap:
+            gap = g_rule
+            vl = 0.0
+            al = 0.0
         lead_gap[i] = gap
         lead_v[i] = vl
         cmd_buf[i, slot] = _command(b, i, model, params, v[i], gap, vl, al)

@@ -35,7 +35,30 @@ Road = namedtuple("Road", [
     "py",  # (P,) m
     "heading",  # (P,) rad
     "curvature",  # (P,) 1/m
-    "curved",  # (L,) bool: some segment of the lane has a curvature above CURVED (1/m)
+    "curved",  # (L,) bool: some segment of the lane has a curvature above 1e-4 1/m
+    "predecessor",  # (L, S) int lane ids
+    "n_predecessor",  # (L,) int
+    # right of way (scenariogen.road.compile.CompiledRules): conflict entries by lane, E in all
+    "cf_first",  # (L + 1,) int: lane k's entries are cf_first[k]:cf_first[k + 1]
+    "cf_other",  # (E,) int: the other lane
+    "cf_in", "cf_out",  # (E,) m: the area on this lane
+    "cf_oin", "cf_oout",  # (E,) m: the area on the other lane
+    "cf_rule",  # (E,) int: RULE_* of the driver on this lane
+    "lane_sign",  # (L,) int: 0 none, 1 yield, 2 stop at the lane's end
+    "lane_group",  # (L,) int: signal group at the lane's end, -1 none
+    "all_way",  # (1,) bool: first come first served goes by who stopped first
+    "cw_first",  # (L + 1,) int: lane k's crosswalk crossings
+    "cw_in", "cw_out",  # (C,) m on the lane
+    "cw_walk",  # (C,) int crosswalk
+    "walk_x", "walk_y",  # (W, Q) m: crosswalk corners
+    "walk_n",  # (W,) int corners
+])
+
+World = namedtuple("World", [
+    "start",  # (B, G) s: when in the cycle each signal group turns green
+    "green", "amber",  # (B, G) s
+    "cycle",  # (B,) s, 0 without signals
+    "offset",  # (B,) s into the cycle at t = 0
 ])
 
 Agents = namedtuple("Agents", [
@@ -115,6 +138,8 @@ State = namedtuple("State", [
     "cmd_buf",  # (N, REACT_BUF) m/s^2, commands awaiting the reaction delay
     "lead_gap", "lead_v",  # (N,) m, m/s: the leader found this step
     "d_hold",  # (N,) m, lateral offset kept on the lane (the initial one until a lane change)
+    "stop_lane",  # (N,) int: the lane at whose stop line the agent last stopped, -1 none
+    "stop_time",  # (N,) s: when it stopped there
 ])
 
 Scratch = namedtuple("Scratch", [
@@ -128,6 +153,7 @@ Scratch = namedtuple("Scratch", [
     "free_list",  # (N,) int off-lane agents
     "hx", "hy", "hh", "hv",  # (N, T) history of x, y (m), heading (rad), speed (m/s)
     "all_steps",  # (T,) bool, all True: every step of the history is valid
+    "lane_enter",  # (L,) s: when a vehicle last drove past the end of each lane
 ])
 
 Tracks = namedtuple("Tracks", [
@@ -153,11 +179,13 @@ def alloc(N, K, L, T):
         np.empty(N, np.int64), np.empty(N), np.empty(N, np.bool_), np.empty(N, np.int64), np.empty(N, np.bool_),
         np.empty(N), np.empty(N), np.empty(N), np.empty(N, np.int64), np.empty((N, K), np.int64),
         np.empty((N, K)), np.empty(N), np.empty((N, REACT_BUF)), np.empty(N), np.empty(N), np.empty(N),
+        np.empty(N, np.int64), np.empty(N),
     )
     sc = Scratch(
         np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),
         np.empty(L, np.int64), np.empty(N, np.bool_), np.zeros(N, np.int64), np.zeros(N, np.int64),
         np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.ones(T, np.bool_),
+        np.empty(L),
     )
     tr = Tracks(
         np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros(N), np.zeros(N), np.zeros(N),

@@ -27,7 +27,7 @@ STEER_RATE = 0.7  # rad/s, steering rate limit
 
 
 @njit(inline="always")
-def integrate(b, time, dt, road, ag, init, st):
+def integrate(b, time, dt, road, ag, init, st, sc):
     """Advance every agent of scenario ``b`` from ``time`` to ``time + dt`` (s)."""
     valid, free, length, width, max_steer = ag.valid, ag.free, ag.length, ag.width, ag.max_steer
     route, route_len, man_type, man_val = ag.route, ag.route_len, ag.man_type, ag.man_val
@@ -92,6 +92,7 @@ def integrate(b, time, dt, road, ag, init, st):
             if nl < 0:
                 break
             sl[i] -= r_len[li]
+            sc.lane_enter[li] = time + dt  # it drove past the end of li (a junction's stop line)
             if route_pos[i] >= 0 and route_pos[i] + 1 < route_len[i] and route[i, route_pos[i] + 1] == nl:
                 route_pos[i] += 1
             else:

@@ -34,6 +34,8 @@ kernel source changes.
 
 from __future__ import annotations
 
+import math
+
 from numba import njit, prange
 
 from ..data.layout import (
@@ -68,6 +70,7 @@ from .metrics import (
 from .order import lane_order
 from .perception import first_burst, perceive, start_tracks
 
+INF = math.inf
 MOBIL_PERIOD = 1.0  # s between lane-change decisions
 
 
@@ -86,6 +89,8 @@ def _start_state(b, road, ag, init, st):
         st.sl[i] = init.s[b, i]
         st.dl[i] = init.offset[b, i]
         st.d_hold[i] = init.offset[b, i]
+        st.stop_lane[i] = -1
+        st.stop_time[i] = INF
         st.steer[i] = 0.0
         st.crashed[i] = False
         st.lc_active[i] = False
@@ -134,7 +139,7 @@ def _record(b, t, frame, cfg, ag, out, st, sc):
 
 
 @njit(cache=True, _nrt=False)
-def _simulate_one(b, road, ag, init, cfg, sensor, out, st, sc, tr):
+def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     """Simulate scenario ``b`` from its initial state to the end, filling its output rows; ``st``,
     ``sc`` and ``tr`` are the thread's work arrays."""
     N = st.xs.shape[0]
@@ -144,6 +149,8 @@ def _simulate_one(b, road, ag, init, cfg, sensor, out, st, sc, tr):
     for i in range(N):
         sc.order[i] = i
         sc.pos[i] = i
+    for k in range(sc.lane_enter.shape[0]):
+        sc.lane_enter[k] = -INF
     start_metrics(b, cfg.n_named, out)
     start_tracks(b, ag, tr)
     ego_prev_acc = 0.0
@@ -171,18 +178,18 @@ def _simulate_one(b, road, ag, init, cfg, sensor, out, st, sc, tr):
                                               road, ag, cfg, sensor, out, st, sc, tr)
         n_lc, n_free = lane_order(b, road, ag, st, sc)
         n_lc = triggers(b, time, n_lc, road, ag, st, sc)
-        leaders(b, t, n_lc, n_free, has_sensor, road, ag, st, sc, tr)
+        leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr)
         aeb_trig = accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr)
         n_lc = mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr)
         leader_metrics(b, ag, out, st)
-        integrate(b, time, dt, road, ag, init, st)
+        integrate(b, time, dt, road, ag, init, st, sc)
         ego_prev_acc = accel_metrics(b, t, ego_prev_acc, cfg, ag, out, st)
 
     finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr)
 
 
 @njit(parallel=True, cache=True)
-def simulate_batch(road, ag, init, cfg, sensor, out, n_chunks):
+def simulate_batch(road, world, ag, init, cfg, sensor, out, n_chunks):
     """Simulate every scenario of the batch in ``n_chunks`` chunks run in parallel; fills ``out``
     (trajectories and perception only if they have frames)."""
     B, N = init.x.shape
@@ -196,4 +203,4 @@ def simulate_batch(road, ag, init, cfg, sensor, out, n_chunks):
             continue
         st, sc, tr = alloc(N, K, L, cfg.n_steps)
         for b in range(lo, hi):
-            _simulate_one(b, road, ag, init, cfg, sensor, out, st, sc, tr)
+            _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr)

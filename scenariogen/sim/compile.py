@@ -25,6 +25,7 @@ from ..errors import SimulationError
 from ..kernels.placement import place_traffic
 from ..kernels.rng import fill_uniforms, stream_seed
 from ..road import CompiledRoad, RoadNetwork, build_road, compile_road
+from ..road.compile import CompiledRules, compile_rules
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +35,7 @@ class CompiledRoadPlus:
     network: RoadNetwork
     arrays: CompiledRoad
     dead_end: np.ndarray  # bool (L,)
+    rules: CompiledRules
 
 
 def _dead_ends(net: RoadNetwork, road: CompiledRoad) -> np.ndarray:
@@ -56,7 +58,7 @@ def _dead_ends(net: RoadNetwork, road: CompiledRoad) -> np.ndarray:
 def _road_cached(road: S.RoadSpec) -> CompiledRoadPlus:
     net = build_road(road)
     arrays = compile_road(net, ds=0.5)
-    return CompiledRoadPlus(net, arrays, _dead_ends(net, arrays))
+    return CompiledRoadPlus(net, arrays, _dead_ends(net, arrays), compile_rules(net))
 
 
 def compiled_road(spec: S.ScenarioSpec) -> CompiledRoadPlus:
@@ -251,6 +253,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         max_brake=max_brake, max_jerk=max_jerk, max_steer=max_steer,
         sensor=sensor_matrix(actors[0], theta, names, spec.dt), seeds=seeds ^ np.uint64(0x5E550A5),
         occ_px=occ_px, occ_py=occ_py, occ_start=occ_start, occ_count=occ_count,
+        signals=signal_timing(spec, theta, names),
     )
     return KernelInputs(rp, tuple(agent_names), state, arrays, N)
 
@@ -338,6 +341,25 @@ def _place_actor(i, a: S.ActorSpec, spec, theta, names, rp: CompiledRoadPlus, in
     lane0[:, i] = road.index_of(lid)
     s0[:, i] = s
     d0[:, i] = d
+
+
+def signal_timing(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int]) -> dict[str, np.ndarray]:
+    """Per scenario, when each signal group (a phase of the junction's plan) turns green in the
+    cycle, its green and amber times, the cycle and its offset (s); a cycle of 0 without signals."""
+    B = theta.shape[0]
+    ctl = spec.road.control
+    phases = ctl.phases if ctl.type == "signal" else ()
+    G = max(1, len(phases))
+    start, green, amber = np.zeros((B, G)), np.zeros((B, G)), np.zeros((B, G))
+    cycle = np.zeros(B)
+    all_red = resolve(ctl.all_red, theta, names) if phases else np.zeros(B)
+    for k, ph in enumerate(phases):
+        start[:, k] = cycle
+        green[:, k] = resolve(ph.green, theta, names)
+        amber[:, k] = resolve(ph.amber, theta, names)
+        cycle = cycle + green[:, k] + amber[:, k] + all_red
+    offset = resolve(ctl.offset, theta, names) if phases else np.zeros(B)
+    return {"start": start, "green": green, "amber": amber, "cycle": cycle, "offset": offset}
 
 
 def sensor_matrix(ego: S.ActorSpec, theta: np.ndarray, names: dict[str, int], dt: float) -> np.ndarray:

@@ -88,9 +88,16 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     ttc_thr = min((e.ttc_below for e in spec.events if e.type == "near_miss" and e.ttc_below is not None),
                   default=1.5)
     n_chunks = min(B, max(1, _threads() * 4))
+    ru = ki.road.rules
     road = G.Road(offset=r.lane_offset, length=r.lane_length, width=r.lane_width, successor=r.successor,
                   n_successor=r.n_successor, left=r.left, right=r.right, dead_end=ki.road.dead_end, px=r.px,
-                  py=r.py, heading=r.heading, curvature=r.curvature, curved=_curved_lanes(r))
+                  py=r.py, heading=r.heading, curvature=r.curvature, curved=_curved_lanes(r),
+                  predecessor=r.predecessor, n_predecessor=r.n_predecessor, cf_first=ru.cf_first,
+                  cf_other=ru.cf_other, cf_in=ru.cf_in, cf_out=ru.cf_out, cf_oin=ru.cf_oin, cf_oout=ru.cf_oout,
+                  cf_rule=ru.cf_rule, lane_sign=ru.lane_sign, lane_group=ru.lane_group,
+                  all_way=np.array([ru.all_way]), cw_first=ru.cw_first, cw_in=ru.cw_in, cw_out=ru.cw_out,
+                  cw_walk=ru.cw_walk, walk_x=ru.walk_x, walk_y=ru.walk_y, walk_n=ru.walk_n)
+    world = G.World(**a["signals"])
     agents = G.Agents(kind=st.kind, length=st.length, width=st.width, valid=st.valid, free=a["free"],
                       model=a["model"], params=a["params"], man_type=a["man_type"], man_trig=a["man_trig"],
                       man_other=a["man_other"], man_to=a["man_to"], man_val=a["man_val"], route=a["route"],
@@ -103,7 +110,7 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
                       occ_start=a["occ_start"], occ_count=a["occ_count"])
     out = G.Outputs(traj=traj, mask=tmask, metrics=metrics, agent_metrics=agent_metrics, visible=p_vis,
                     detected=p_det, tracked=p_trk, track_xy=p_txy, dropout=p_drop)
-    simulate_batch(road, agents, init, settings, sensor, out, int(n_chunks))
+    simulate_batch(road, world, agents, init, settings, sensor, out, int(n_chunks))
     scores = event_scores(spec, metrics, agent_metrics, ki.agent_names, TTC_HORIZON)
     return Batch(
         trajectories=traj,
