@@ -35,7 +35,8 @@ class RoadSpec:
     """Which road to build and its dimensions.
 
     ``type`` is one of ``straight``, ``curve``, ``merge``, ``intersection``,
-    ``lanes``. Only the fields of that builder are meaningful; the others keep
+    ``lanes``, or ``map`` for a road imported from a map file (``road: {from: PATH}``).
+    Only the fields of that builder are meaningful; the others keep
     their defaults. Lane ids follow the builder's naming (see ``docs/dsl.md``).
     """
 
@@ -51,6 +52,16 @@ class RoadSpec:
     ramp_angle_deg: float = 10.0  # deg, angle of the ramp to the main road
     turn_radius: float = 8.0  # m, intersection corner radius (inner edge)
     polylines: tuple[PolylineLaneSpec, ...] = ()
+    # type "map": the map file as written (relative to the scenario file), its format, the piece cut
+    # out of it (a bounding box in m and/or element ids) and the SHA-256 of its bytes, so the spec hash
+    # changes with the map; map_file is the resolved path, out of the repr (the hash must not depend on
+    # where the scenario was loaded from)
+    map_path: str = ""
+    map_format: str = ""
+    region_bbox: tuple[float, float, float, float] | None = None
+    region_ids: tuple[str, ...] = ()
+    map_sha256: str = ""
+    map_file: str = field(default="", compare=False, repr=False)
 
 
 # ------------------------------------------------------------------------ actors
