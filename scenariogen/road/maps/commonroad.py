@@ -10,7 +10,8 @@ Read (XML, ``xml.etree``):
   vehicle, become non-drivable areas (crosswalks ``kind='crosswalk'``).
 * ``<stopLine>`` of a lanelet (2020a): its two points, or the lanelet's end when it has none.
 * ``<trafficSign>`` (2020a): kind from the first element's ``trafficSignID`` (``R1-1`` / ``206``
-  stop, ``R1-2`` / ``205`` yield, ``R2-1`` / ``274`` speed limit with ``additionalValue``),
+  stop, ``R1-2`` / ``205`` yield, ``R2-1`` / ``274`` speed limit with ``additionalValue`` in m/s,
+  CommonRoad's unit),
   applying to the lanelets that reference it. ``<trafficLight>``: a traffic light at its position.
 
 Dropped (counted in ``MapData.dropped``): obstacles, planning problems, intersection elements
@@ -34,7 +35,6 @@ NON_DRIVABLE = {"sidewalk", "crosswalk", "bicycleLane"}
 VEHICLES = {"vehicle", "car", "truck", "bus", "motorcycle", "priorityVehicle", "taxi", "train"}
 SIGN_KIND = {"R1-1": "stop", "206": "stop", "R1-2": "yield", "205": "yield", "R2-1": "speed_limit",
              "274": "speed_limit", "274.1": "speed_limit"}
-MPH = 0.44704  # m/s per mile per hour (US signs give mph)
 
 
 def _points(num: Numbers, el, where: str) -> np.ndarray:
@@ -144,9 +144,7 @@ def read_commonroad(path: Path, data: bytes) -> MapData:
         kind = SIGN_KIND.get(code, "other")
         value = None
         if first is not None and first.find("additionalValue") is not None and kind == "speed_limit":
-            value = num.text(first.find("additionalValue"), where, "additionalValue")
-            if code.startswith("R"):
-                value *= MPH
+            value = num.text(first.find("additionalValue"), where, "additionalValue")  # SI: m/s
         signals.append(Signal(sid, kind, code, _position(num, sign, where), tuple(sign_lanes.get(sid, ())), value))
     for k, light in enumerate(root.findall("trafficLight")):
         sid = light.get("id", f"#{k + 1}")
