@@ -11,7 +11,7 @@ are degrees, as authored).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .distributions import Const, ParameterSpace, Value
 
@@ -62,6 +62,12 @@ class RoadSpec:
     region_ids: tuple[str, ...] = ()
     map_sha256: str = ""
     map_file: str = field(default="", compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        """The dataclass repr, with the map fields only for a map road: the spec hash (the repr's
+        SHA-256) of every other road stays what it was before maps existed."""
+        shown = [f for f in fields(self) if f.repr and (self.type == "map" or not f.name.startswith(("map_", "region_")))]
+        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
 
 
 # ------------------------------------------------------------------------ actors
