@@ -1,15 +1,8 @@
-"""Map import tests: real maps from ../shared/data/real/ and a cache directory per test."""
+"""Map import tests: a cache directory of their own per test (paths: map_helpers.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-REAL = ROOT.parent / "shared" / "data" / "real"
-NGSIM = REAL / "ngsim-commonroad"
-AV2_MAPS = sorted((REAL / "av2-api-fixtures").rglob("log_map_archive_*.json"))
 
 
 @pytest.fixture(autouse=True)
@@ -23,9 +16,3 @@ def _map_cache(tmp_path, monkeypatch):
     yield
     maps._MEMO.clear()
     maps._NET_MEMO.clear()
-
-
-def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the real-data tests read ../shared/data/real next to the repository")
-    return path

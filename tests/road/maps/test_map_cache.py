@@ -12,7 +12,7 @@ from scenariogen.road import maps
 from scenariogen.road.maps import cache as C
 from scenariogen.road.maps import load_map
 
-from conftest import AV2_MAPS, NGSIM, need
+from map_helpers import AV2_MAPS, NGSIM, need
 
 
 def same(a, b) -> None:

@@ -14,7 +14,7 @@ from scenariogen.export.commonroad import lanelet_xml
 from scenariogen.road import build_road
 from scenariogen.road.maps import MapError, Region, load_map, map_road
 
-from conftest import AV2_MAPS, NGSIM, ROOT, need
+from map_helpers import AV2_MAPS, NGSIM, ROOT, need
 
 EXAMPLES = sorted((ROOT / "scenarios").glob("*.yaml"))
 

@@ -13,7 +13,7 @@ from scenariogen.export import export
 from scenariogen.road import build_road
 from scenariogen.road.maps import map_road
 
-from conftest import AV2_MAPS, ROOT
+from map_helpers import AV2_MAPS, ROOT
 from osm_fixture import osm_text
 from test_map_opendrive import _scenariogeneration_junction
 
