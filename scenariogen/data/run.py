@@ -91,6 +91,7 @@ class Manifest:
     conflict_shares_under_p: dict | None = None
     content_hash: str | None = None
     format: str = FORMAT
+    spec_file: str = ""  # absolute path of the scenario file ("" when unknown): resolves its relative map path
 
     _DONE = ("failure_clusters", "conflict_types", "conflict_shares_under_p", "content_hash")
 
@@ -100,6 +101,8 @@ class Manifest:
         for k in self._DONE:
             if d[k] is None:
                 del d[k]
+        if not d["spec_file"]:
+            del d["spec_file"]
         d["parameters"] = list(self.parameters)
         d["stages"] = list(self.stages)
         d["shards"] = [asdict(r) for r in self.shards]
@@ -169,7 +172,7 @@ class Manifest:
 #: the manifest keys every reader relies on, with the JSON type each must have
 _LAYOUT = {"settings": dict, "stages": list, "shards": list, "totals": dict, "spec_hash": str, "spec_name": str,
            "parameters": list}
-_OPTIONAL = {"spec_text": str, "version": str, "sampler_state": dict, "estimate": dict, "complete": bool,
+_OPTIONAL = {"spec_text": str, "spec_file": str, "version": str, "sampler_state": dict, "estimate": dict, "complete": bool,
              "failure_clusters": int, "conflict_types": dict, "conflict_shares_under_p": dict, "content_hash": str}
 _SHARD_KEYS = {"file": str, "stage": int, "offset": int, "size": int, "first_index": int, "events": int, "kept": int,
                "sha256": str}

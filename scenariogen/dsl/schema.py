@@ -11,7 +11,7 @@ are degrees, as authored).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .distributions import Const, ParameterSpace, Value
 
@@ -63,7 +63,8 @@ class RoadSpec:
     """Which road to build and its dimensions.
 
     ``type`` is one of ``straight``, ``curve``, ``merge``, ``intersection``,
-    ``lanes``. Only the fields of that builder are meaningful; the others keep
+    ``lanes``, or ``map`` for a road imported from a map file (``road: {from: PATH}``).
+    Only the fields of that builder are meaningful; the others keep
     their defaults. Lane ids follow the builder's naming (see ``docs/dsl.md``).
     """
 
@@ -82,6 +83,22 @@ class RoadSpec:
     lanes_reverse: int = 0  # straight and curve: lanes of the other direction, on the left
     control: JunctionControl = JunctionControl()  # intersection: right of way
     crosswalks: tuple[str, ...] = ()  # intersection: arms with a crosswalk
+    # type "map": the map file as written (relative to the scenario file), its format, the piece cut
+    # out of it (a bounding box in m and/or element ids) and the SHA-256 of its bytes, so the spec hash
+    # changes with the map; map_file is the resolved path, out of the repr (the hash must not depend on
+    # where the scenario was loaded from)
+    map_path: str = ""
+    map_format: str = ""
+    region_bbox: tuple[float, float, float, float] | None = None
+    region_ids: tuple[str, ...] = ()
+    map_sha256: str = ""
+    map_file: str = field(default="", compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        """The dataclass repr, with the map fields only for a map road: the spec hash (the repr's
+        SHA-256) of every other road stays what it was before maps existed."""
+        shown = [f for f in fields(self) if f.repr and (self.type == "map" or not f.name.startswith(("map_", "region_")))]
+        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
 
 
 # ------------------------------------------------------------------------ actors

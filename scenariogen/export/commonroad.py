@@ -157,7 +157,14 @@ def _road_tags(spec) -> list[str]:
         tags.append("intersection")
     if rt == "merge":
         tags.append("merging_lanes")
-    tags.append("multi_lane" if spec.road.lanes > 1 or rt in ("merge", "intersection") else "single_lane")
+    if rt == "map":  # an imported road: multi-lane when some lane has a same-direction neighbour
+        from ..road import build_road
+
+        net = build_road(spec.road)
+        multi = any(net.left(lid) or net.right(lid) for lid in net.lane_ids)
+    else:
+        multi = spec.road.lanes > 1 or rt in ("merge", "intersection")
+    tags.append("multi_lane" if multi else "single_lane")
     return tags
 
 

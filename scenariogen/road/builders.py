@@ -27,7 +27,7 @@ from .rules import Controls, Crosswalk
 if TYPE_CHECKING:  # only for annotations: keeps road importable without the DSL
     from scenariogen.dsl.schema import PolylineLaneSpec, RoadSpec
 
-__all__ = ["straight", "curve", "merge", "intersection", "polylines", "build_road", "BUILDERS"]
+__all__ = ["straight", "curve", "merge", "intersection", "polylines", "imported", "build_road", "BUILDERS"]
 
 _MAX_STEP = 0.5  # m, largest vertex spacing on sampled curves
 _MAX_TURN = 0.01  # rad, largest heading change between curve vertices
@@ -390,6 +390,16 @@ def polylines(specs: Sequence[PolylineLaneSpec]) -> RoadNetwork:
     )
 
 
+def imported(spec: RoadSpec) -> RoadNetwork:
+    """The road of a map file (``road: {from: PATH}``): the lanes of ``spec.region_*`` of the map
+    at ``spec.map_file`` (see :mod:`scenariogen.road.maps`; memoised and cached on disk)."""
+    from .maps import Region, map_road
+
+    net, _ = map_road(spec.map_file or spec.map_path, spec.map_format or None,
+                      Region(spec.region_bbox, tuple(spec.region_ids)))
+    return net
+
+
 # ------------------------------------------------------------------ dispatch
 
 BUILDERS: dict[str, Callable[[RoadSpec], RoadNetwork]] = {
@@ -414,6 +424,7 @@ BUILDERS: dict[str, Callable[[RoadSpec], RoadNetwork]] = {
         phases=tuple(p.arms for p in sp.control.phases), crosswalks=sp.crosswalks,
     ),
     "lanes": lambda sp: polylines(sp.polylines),
+    "map": lambda sp: imported(sp),
 }
 """Road type name -> builder taking a ``RoadSpec``."""
 

@@ -24,7 +24,7 @@ from ..data.run import MANIFEST, Manifest, Run, RunWriter, Totals, read_manifest
 from ..dsl import schema as S
 from ..errors import ParameterError, ScenarioGenError
 from ..parallel import Backend, ShardResult, ShardTask
-from ..sim.engine import spec_hash
+from ..sim.engine import spec_file, spec_hash
 from .summary import (
     conflict_shares_under_p,
     conflict_types,
@@ -105,7 +105,8 @@ def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict, bud
 
 
 def _new_manifest(spec: S.ScenarioSpec, st: GenerateSettings) -> Manifest:
-    return Manifest(spec_name=spec.name, spec_hash=spec_hash(spec), spec_text=spec.source_text, version=__version__,
+    return Manifest(spec_name=spec.name, spec_hash=spec_hash(spec), spec_text=spec.source_text,
+                    spec_file=spec_file(spec), version=__version__,
                     settings=asdict(st), parameters=tuple(spec.parameters.names))
 
 

@@ -30,6 +30,18 @@ DEFAULT_CHUNK = 4096
 MAX_CHUNK_BYTES = 1 << 30  # recorded frames held per chunk (1 GiB); longer recordings get smaller chunks
 
 
+def spec_file(spec: S.ScenarioSpec) -> str:
+    """The absolute path of the file a spec whose road comes from a map file (``road: {from: PATH}``)
+    was loaded from, kept in provenance so that re-reading the spec text resolves the map's relative
+    path as the original did; "" for every other road (their provenance, and so their shards' bytes,
+    stay independent of where the scenario file is), for a text or a pipe, or a file gone since."""
+    src = spec.source
+    if spec.road.type != "map" or not src or src.startswith("<"):
+        return ""
+    p = os.path.abspath(src)
+    return p if os.path.isfile(p) else ""
+
+
 def spec_hash(spec: S.ScenarioSpec) -> str:
     """Content hash of the resolved spec (independent of file name and formatting)."""
     return hashlib.sha256(repr(spec).encode("utf-8")).hexdigest()[:16]
@@ -242,6 +254,7 @@ def iter_batches(
         "spec_hash": spec_hash(spec),
         "source_hash": spec.source_hash,
         "spec_text": spec.source_text,
+        **({"spec_file": spec_file(spec)} if spec_file(spec) else {}),
         "seed": seed,
         "version": __version__,
         "dt": spec.dt,

@@ -50,6 +50,8 @@ def _parse_road_spec(c: ValueReader, root: YMap) -> S.RoadSpec | None:
     m = c.mapping(root["road"], c.at(root, "road"), "road")
     if m is None:
         return None
+    if "from" in m:
+        return _parse_map_road(c, m)
     rtype = c.text(m, "type", "road", None)
     if rtype is None:
         return None
@@ -249,6 +251,70 @@ def _against(a: tuple, b: tuple) -> bool:
     return float(da @ db) < 0.0
 
 
+_MAP_KEYS = ("from", "format", "region")
+_MAP_FORMATS = ("opendrive", "lanelet2", "commonroad", "av2")
+
+
+def _parse_map_road(c: ValueReader, m: YMap) -> S.RoadSpec | None:
+    """``road: {from: PATH, format: ..., region: {bbox: [x0, y0, x1, y1], ids: [...]}}``: a road imported
+    from a map file, its path relative to the scenario file (to the working directory for a text
+    without a file)."""
+    import hashlib
+    from pathlib import Path
+
+    c.keys(m, "road", _MAP_KEYS)
+    raw = m["from"]
+    if not isinstance(raw, str) or not raw.strip():
+        c.error(c.at(m, "from"), "road.from", f"expected the path of a map file, got {type_name(raw)}")
+        return None
+    fmt = ""
+    if "format" in m:
+        fmt = c.text(m, "format", "road", "") or ""
+        if fmt and fmt not in _MAP_FORMATS:
+            c.error(c.at(m, "format"), "road.format", f"unknown map format '{fmt}'{did_you_mean(fmt, _MAP_FORMATS)} "
+                    f"(allowed: {', '.join(_MAP_FORMATS)})")
+            return None
+    bbox, ids = None, ()
+    if "region" in m:
+        r = c.mapping(m["region"], c.at(m, "region"), "road.region", "a mapping {bbox: [min_x, min_y, max_x, max_y], "
+                      "ids: [...]}")
+        if r is None:
+            return None
+        c.keys(r, "road.region", ("bbox", "ids"))
+        if "bbox" in r:
+            vals = c.numbers(r["bbox"], c.at(r, "bbox"), "road.region.bbox")
+            if vals is None:
+                return None
+            if len(vals) != 4 or not (vals[0] < vals[2] and vals[1] < vals[3]):
+                c.error(c.at(r, "bbox"), "road.region.bbox", "expected [min_x, min_y, max_x, max_y] (m) with "
+                        "min_x < max_x and min_y < max_y")
+                return None
+            bbox = (vals[0], vals[1], vals[2], vals[3])
+        if "ids" in r:
+            body = r["ids"]
+            if not isinstance(body, list) or not body or any(isinstance(v, (bool, float)) or not isinstance(v, (int, str))
+                                                             for v in body):
+                c.error(c.at(r, "ids"), "road.region.ids", "expected a non-empty list of road, lanelet or lane ids")
+                return None
+            ids = tuple(str(v) for v in body)
+        if bbox is None and not ids:
+            c.error(c.at(m, "region"), "road.region", "give 'bbox', 'ids' or both (or leave 'region' out for the "
+                    "whole map)")
+            return None
+    base = Path(c.file).parent if not c.file.startswith("<") else Path.cwd()
+    path = Path(raw).expanduser()
+    resolved = path if path.is_absolute() else base / path
+    try:
+        data = resolved.read_bytes()
+    except OSError as exc:
+        why = "no such file" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc))
+        rel = "" if path.is_absolute() else f" (relative to {'the scenario file' if not c.file.startswith('<') else 'the working directory'}: {resolved})"
+        c.error(c.at(m, "from"), "road.from", f"cannot read map '{raw}'{rel}: {why}")
+        return None
+    return S.RoadSpec(type="map", map_path=raw, map_format=fmt, region_bbox=bbox, region_ids=ids,
+                      map_sha256=hashlib.sha256(data).hexdigest(), map_file=str(resolved.resolve()))
+
+
 def _km(metres: float) -> str:
     return f"{metres / 1000:,.1f} km"
 
@@ -276,8 +342,24 @@ def build_network(c: ValueReader, root: YMap, road: S.RoadSpec | None) -> RoadNe
     try:
         net = build_road(road)
     except RoadError as exc:
-        c.error(c.at(root, "road"), "road", f"impossible road geometry: {exc}")
+        if road.type == "map":
+            m = root["road"]
+            key = "region" if getattr(exc, "where", "") == "region" and "region" in m else "from"
+            c.error(c.at(m, key), f"road.{key}", f"cannot import map '{road.map_path}': {exc}")
+        else:
+            c.error(c.at(root, "road"), "road", f"impossible road geometry: {exc}")
         return None
+    if road.type == "map":
+        lengths = [net.lane(lid).length for lid in net.lanes]
+        longest = max(lengths)
+        if len(lengths) > MAX_LANES or longest > MAX_LANE_LENGTH or sum(lengths) > MAX_ROAD_LENGTH:
+            what = (f"{len(lengths)} lanes (at most {MAX_LANES})" if len(lengths) > MAX_LANES else
+                    f"a lane {_km(longest)} long (at most {_km(MAX_LANE_LENGTH)})" if longest > MAX_LANE_LENGTH else
+                    f"{_km(sum(lengths))} of lanes (at most {_km(MAX_ROAD_LENGTH)})")
+            c.error(c.at(root["road"], "from"), "road.from", f"the imported road has {what}; cut a piece out of the "
+                    "map with 'region: {bbox: [min_x, min_y, max_x, max_y]}' or 'region: {ids: [...]}'")
+            return None
+        return net
     if road.type in ("straight", "merge", "intersection"):  # curves and polylines are checked before building
         lengths = [net.lane(lid).length for lid in net.lanes]
         # arms and main lanes grow with 'length'; an intersection's connectors with 'turn_radius'
