@@ -40,24 +40,35 @@ P_STOPDEC = 12  # deceleration of the `stop` behaviour, m/s^2
 P_ALAT = 13  # lateral acceleration the driver keeps in curves, m/s^2
 P_TCRIT = 14  # critical gap accepted before entering a conflict area the driver yields at, s
 P_TFOLLOW = 15  # follow-up time after the vehicle ahead in the queue entered, s
-N_PARAMS = 16
+P_COOP = 16  # 1.0 if the driver lets a vehicle merge in from a lane that ends
+N_PARAMS = 17
 
-# ---- manoeuvres: man_type[i, k], man_trig[i, k], man_other[i, k], man_to[i, k]; man_val[b, i, k, M_*]
+# ---- manoeuvres: man_type[i, k], man_trig[i, k], man_other[i, k], man_to[i, k], man_trig2[i, k],
+# man_other2[i, k], man_combo[i, k], man_gap[i, k]; man_val[b, i, k, M_*]
 MAN_NONE = 0
 MAN_LANE_CHANGE = 1
 MAN_HARD_BRAKE = 2
 MAN_STOP = 3
 MAN_CROSS = 4
-MAN_CODES = {"lane_change": MAN_LANE_CHANGE, "hard_brake": MAN_HARD_BRAKE, "stop": MAN_STOP, "cross": MAN_CROSS}
+MAN_OFFSET = 5
+MAN_CODES = {"lane_change": MAN_LANE_CHANGE, "hard_brake": MAN_HARD_BRAKE, "stop": MAN_STOP, "cross": MAN_CROSS,
+             "offset": MAN_OFFSET}
 TRIG_TIME = 0
 TRIG_DISTANCE = 1
 TRIG_TIME_GAP = 2
-TRIG_CODES = {"time": TRIG_TIME, "distance": TRIG_DISTANCE, "time_gap": TRIG_TIME_GAP}
-M_TRIG = 0  # trigger value: time (s), distance (m) or time gap (s)
+TRIG_AFTER = 3  # seconds after the previous manoeuvre of the actor finished
+TRIG_NONE = -1  # no second condition
+TRIG_CODES = {"time": TRIG_TIME, "distance": TRIG_DISTANCE, "time_gap": TRIG_TIME_GAP, "after_previous": TRIG_AFTER}
+COMBO_ONE, COMBO_ANY, COMBO_ALL = 0, 1, 2
+M_TRIG = 0  # trigger value: time (s), distance (m), time gap (s) or delay (s)
 M_DUR = 1  # duration, s
 M_DECEL = 2  # deceleration, m/s^2
 M_SPEED = 3  # crossing speed, m/s
-N_MAN_VALUES = 4
+M_TRIG2 = 4  # the second condition's value
+M_TIMEOUT = 5  # s: the manoeuvre starts by then whatever its conditions (inf: never)
+M_OFFSET = 6  # m, target lateral offset of an offset manoeuvre (left positive)
+M_GAP = 7  # gap check: 0 none; a lane change: 1; an offset: the seconds the oncoming lane must be free
+N_MAN_VALUES = 8
 
 # ---- trajectory features: traj[b, i, t, F_*] ------------------------------------
 F_X = 0  # m, world

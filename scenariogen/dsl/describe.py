@@ -64,12 +64,28 @@ def _behavior(b: S.BehaviorSpec) -> str:
     return text
 
 
+def _condition(t: S.Trigger) -> str:
+    if t.kind == "time":
+        return f"at t={format_value(t.value, 's')}"
+    if t.kind == "after_previous":
+        return f"{format_value(t.value, 's')} after the previous one"
+    return f"when {t.kind.replace('_', ' ')} to {t.other} < {format_value(t.value)}"
+
+
 def _maneuver(m: S.ManeuverSpec) -> str:
     t = m.start
-    when = f"at t={format_value(t.value, 's')}" if t.kind == "time" else (
-        f"when {t.kind.replace('_', ' ')} to {t.other} < {format_value(t.value)}")
+    when = _condition(t)
+    if t.second is not None:
+        when = f"{t.combine} of ({when}; {_condition(t.second)})"
+    if t.timeout is not None:
+        when += f", at the latest at t={format_value(t.timeout, 's')}"
+    if m.gap_check:
+        when += ", once the gap is safe" if m.type == "lane_change" else (
+            f", once the oncoming lane is free for {m.gap_check:g} s")
     if m.type == "lane_change":
         return f"lane_change to {m.to} over {format_value(m.duration, 's')} {when}"
+    if m.type == "offset":
+        return f"offset to {format_value(m.offset, 'm')} over {format_value(m.duration, 's')} {when}"
     if m.type in ("hard_brake", "stop"):
         return f"{m.type} at {format_value(m.decel, 'm/s^2')} {when}"
     return f"cross {len(m.path)}-point path at {format_value(m.speed, 'm/s')} {when}"

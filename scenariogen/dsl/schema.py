@@ -173,6 +173,7 @@ class DriverParams:
     lateral_accel: Value | None = None
     critical_gap: Value | None = None
     follow_up: Value | None = None
+    cooperation: Value | None = None  # probability (0-1) that the driver opens a gap for a merging vehicle
 
 
 @dataclass(frozen=True)
@@ -194,13 +195,20 @@ class BehaviorSpec:
 @dataclass(frozen=True)
 class Trigger:
     """When a manoeuvre starts: at ``time`` (s); when the centre distance (m) to
-    actor ``other`` first falls below ``below``; or when ``other``, driving
+    actor ``other`` first falls below ``below``; when ``other``, driving
     behind this actor, first has a time gap (bumper gap along its heading
-    divided by its speed, s) below ``below`` (the moment to cut in front of it)."""
+    divided by its speed, s) below ``below`` (the moment to cut in front of it);
+    or ``value`` s after the actor's previous manoeuvre finished
+    (``after_previous``). ``second`` is a second condition, combined by
+    ``combine`` (``any`` or ``all``); ``timeout`` (s) starts the manoeuvre then
+    whatever the conditions say."""
 
-    kind: str  # "time" | "distance" | "time_gap"
-    value: Value  # time (s) for kind "time", the threshold otherwise
+    kind: str  # "time" | "distance" | "time_gap" | "after_previous"
+    value: Value  # time (s) for kind "time", the threshold or delay otherwise
     other: str | None = None
+    second: Trigger | None = None
+    combine: str = "one"  # "one" | "any" | "all"
+    timeout: Value | None = None
 
 
 @dataclass(frozen=True)
@@ -212,7 +220,14 @@ class ManeuverSpec:
     ``duration`` s, or to standstill when duration is 0), ``stop`` (comfortable
     stop at ``decel``), ``cross`` (walk or ride along ``path`` at ``speed`` m/s;
     the path's points are offsets in metres from the actor's initial position,
-    along the world axes, so a randomised start moves the whole path).
+    along the world axes, so a randomised start moves the whole path),
+    ``offset`` (move within the lane to lateral offset ``offset`` m, left
+    positive, over ``duration`` s; beyond the lane's left edge on a two-way road
+    it drives in the oncoming lane).
+
+    ``gap_check``: 0 starts the manoeuvre when it fires; for a lane change any
+    positive value waits for gaps the new follower accepts; for an offset into
+    the oncoming lane, the seconds within which no oncoming vehicle may meet it.
     """
 
     type: str
@@ -222,6 +237,8 @@ class ManeuverSpec:
     decel: Value = Const(0.0)
     speed: Value = Const(0.0)
     path: tuple[tuple[float, float], ...] = ()
+    offset: Value = Const(0.0)
+    gap_check: float = 0.0
 
 
 @dataclass(frozen=True)

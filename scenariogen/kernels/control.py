@@ -1,5 +1,5 @@
-"""Driver decisions of one step: manoeuvre triggers, leaders and longitudinal commands, reaction
-delay, scripted braking and AEB, and MOBIL lane changes.
+"""Driver decisions of one step: leaders and longitudinal commands, reaction delay, scripted braking
+and AEB, curve speeds, and MOBIL lane changes (manoeuvre triggers and forced merges: :mod:`.maneuvers`).
 
 The longitudinal command is IDM with the constant-acceleration heuristic to
 the leader (same lane, the lane ahead, a vehicle changing into or out of the
@@ -23,9 +23,7 @@ from ..data.layout import (
     E_AEB_TTC,
     M_DECEL,
     M_DUR,
-    M_TRIG,
     MAN_HARD_BRAKE,
-    MAN_LANE_CHANGE,
     MAN_STOP,
     MODEL_CONSTANT,
     MODEL_STOP,
@@ -33,6 +31,7 @@ from ..data.layout import (
     P_AMAX,
     P_BCOMF,
     P_BSAFE,
+    P_COOP,
     P_DELTA,
     P_LCDUR,
     P_MOBIL,
@@ -44,20 +43,21 @@ from ..data.layout import (
     P_THRESH,
     P_V0,
     S_AEB_TIME,
-    TRIG_DISTANCE,
-    TRIG_TIME,
 )
 from .behavior import acc_accel, idm_accel
 from .groups import REACT_BUF
-from .lanes import lane_pose, lane_segment, project_global, project_local
+from .lanes import lane_segment, project_local
 from .order import next_lane, scan_lane
 from .perception import perceived_leader, perceived_min_ttc
+from .maneuvers import MERGE_ZONE, start_lane_change
 from .rules import right_of_way_gap
 
 INF = math.inf
 PED_LOOKAHEAD = 80.0  # m, how far ahead a vehicle looks for pedestrians in its lane
 CURVE_STEP = 4.0  # m between the points ahead where a driver reads the curvature
 CURVE_MARGIN = 10.0  # m of look-ahead beyond the comfortable braking distance
+LAT_MARGIN = 0.3  # m of lateral clearance below which a vehicle ahead blocks the path
+COOP_AHEAD = 40.0  # m ahead within which a cooperative driver opens a gap for a merging vehicle
 
 
 @njit(cache=True)
@@ -79,28 +79,6 @@ def lead_ttc_truth(gap, v, v_lead):
     if v > v_lead and gap < INF:
         return max(gap, 0.0) / (v - v_lead)
     return INF
-
-
-@njit(cache=True)
-def start_lane_change(i, tl, time, duration, r_off, r_len, r_px, r_py, r_ph, r_pk,
-                      xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos, d_hold):
-    """Switch agent ``i`` into the Frenet frame of lane ``tl`` at ``time`` (s) for a change lasting
-    ``duration`` (s, at least 0.5) towards the new lane's centre; the lateral controller then closes
-    the offset."""
-    st, dt_ = project_global(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[i], ys[i])
-    _x, _y, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, st, 0.0)
-    lc_origin[i] = ln[i]
-    ln[i] = tl
-    sl[i] = st
-    dl[i] = dt_
-    e[i] = hs[i] - lh
-    e[i] = math.atan2(math.sin(e[i]), math.cos(e[i]))
-    lc_active[i] = True
-    lc_t0[i] = time
-    lc_dur[i] = max(duration, 0.5)
-    lc_d0[i] = dt_
-    d_hold[i] = 0.0
-    route_pos[i] = -1
 
 
 @njit(cache=True)
@@ -157,59 +135,56 @@ def _max_curvature(off, length, pk, lane, s0, s1):
     return best
 
 
-@njit(inline="always")
-def triggers(b, time, n_lc, road, ag, st, sc):
-    """Start the manoeuvres whose trigger (time, distance, time gap) fires; returns the number of
-    agents changing lanes (lane changes started here join ``lc_list``)."""
-    valid, free, length, man_val = ag.valid, ag.free, ag.length, ag.man_val
-    man_type, man_trig, man_other, man_to = ag.man_type, ag.man_trig, ag.man_other, ag.man_to
-    r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
-    r_left, r_right = road.left, road.right
-    xs, ys, hs, v, e, dl, sl, ln = st.xs, st.ys, st.hs, st.v, st.e, st.dl, st.sl, st.ln
-    crashed, route_pos, man_state, man_t0 = st.crashed, st.route_pos, st.man_state, st.man_t0
-    lc_active, lc_t0, lc_dur, lc_d0, lc_origin = st.lc_active, st.lc_t0, st.lc_dur, st.lc_d0, st.lc_origin
-    lc_list = sc.lc_list
-    N = xs.shape[0]
-    K = man_type.shape[1]
-    for i in range(N):
-        if not valid[b, i] or crashed[i]:
+@njit(cache=True)
+def oncoming_leader(b, i, road, ag, st, sc):
+    """Bumper gap (m) to, and speed (m/s, negative: towards it) of, the nearest vehicle ahead on
+    the lane opposite agent ``i``'s whose body and ``i``'s overlap laterally (one of them intrudes
+    into the other's lane); (INF, 0) if none."""
+    li = st.ln[i]
+    opp = road.opposite[li]
+    wi, half_i = ag.width[b, i], 0.5 * ag.length[b, i]
+    i_out = st.dl[i] + 0.5 * wi > 0.5 * road.width[li]
+    best, best_v = INF, 0.0
+    for q in range(sc.lane_first[opp], sc.lane_end[opp]):
+        j = sc.order[q]
+        if not ag.valid[b, j] or st.crashed[j]:
             continue
-        for k in range(K):
-            mt = man_type[i, k]
-            if mt == 0 or man_state[i, k] != 0:
+        if not i_out and st.dl[j] + 0.5 * ag.width[b, j] <= 0.5 * road.width[opp]:
+            continue
+        sj, dj = project_local(road.offset, road.length, road.px, road.py, road.heading, road.curvature, li,
+                               st.xs[j], st.ys[j], st.sl[i])
+        if sj <= st.sl[i] or abs(dj - st.dl[i]) >= 0.5 * (wi + ag.width[b, j]) + LAT_MARGIN:
+            continue
+        g = sj - st.sl[i] - half_i - 0.5 * ag.length[b, j]
+        if g < best:
+            best = g
+            best_v = -st.v[j]
+    return best, best_v
+
+
+@njit(cache=True)
+def merger_ahead(b, i, road, ag, st, sc):
+    """Bumper gap (m) to, and speed (m/s) of, the nearest vehicle up to ``COOP_AHEAD`` m ahead of
+    agent ``i`` on a neighbouring lane that ends within ``MERGE_ZONE`` m; (INF, 0) if none."""
+    li = st.ln[i]
+    best, best_v = INF, 0.0
+    for side in range(2):
+        tl = road.left[li] if side == 0 else road.right[li]
+        if tl < 0 or not road.dead_end[tl]:
+            continue
+        for q in range(sc.lane_first[tl], sc.lane_end[tl]):
+            j = sc.order[q]
+            if not ag.valid[b, j] or st.crashed[j] or st.lc_active[j]:
                 continue
-            trig_val = man_val[b, i, k, M_TRIG]
-            fire = False
-            if man_trig[i, k] == TRIG_TIME:
-                fire = time >= trig_val
-            else:
-                o = man_other[i, k]
-                if man_trig[i, k] == TRIG_DISTANCE:
-                    fire = math.sqrt((xs[o] - xs[i]) ** 2 + (ys[o] - ys[i]) ** 2) < trig_val
-                else:
-                    # time gap of the other actor behind this one: bumper gap along its heading / its speed
-                    ahead_by = (xs[i] - xs[o]) * math.cos(hs[o]) + (ys[i] - ys[o]) * math.sin(hs[o])
-                    ahead_by -= 0.5 * (length[b, i] + length[b, o])
-                    fire = ahead_by >= 0.0 and ahead_by / max(v[o], 0.1) < trig_val
-            if not fire:
+            if road.length[tl] - st.sl[j] - 0.5 * ag.length[b, j] > MERGE_ZONE:
                 continue
-            if mt == MAN_LANE_CHANGE:
-                if lc_active[i] or free[b, i]:
-                    continue
-                tl = man_to[i, k]
-                if tl == ln[i]:
-                    man_state[i, k] = 2
-                    continue
-                if tl != r_left[ln[i]] and tl != r_right[ln[i]]:
-                    continue  # not next to the target yet (e.g. still on the ramp): wait
-                start_lane_change(i, tl, time, man_val[b, i, k, M_DUR], r_off, r_len, r_px, r_py, r_ph, r_pk,
-                                  xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos,
-                              st.d_hold)
-                lc_list[n_lc] = i
-                n_lc += 1
-            man_state[i, k] = 1
-            man_t0[i, k] = time
-    return n_lc
+            sj, _dj = project_local(road.offset, road.length, road.px, road.py, road.heading, road.curvature, li,
+                                    st.xs[j], st.ys[j], st.sl[i])
+            g = sj - st.sl[i] - 0.5 * (ag.length[b, i] + ag.length[b, j])
+            if ag.params[b, i, P_S0] <= g < COOP_AHEAD and g < best:  # room for it in front
+                best = g
+                best_v = st.v[j]
+    return best, best_v
 
 
 @njit(inline="always")
@@ -258,12 +233,16 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
             lead_v[i] = vl
             cmd_buf[i, slot] = _command(b, i, model, params, v[i], gap, vl, 0.0)
             continue
-        # same lane: the next agent in lane order that occupies the lane
+        # same lane: the next agent in lane order that occupies the lane: one changing into it as soon
+        # as its body crosses the line, the others when they are across this one's path (a cyclist at
+        # the kerb does not stop a car passing at an offset)
         ahead = -1
         if lane_first[li] <= rank[i] < lane_end[li] and ln[i] == li:
             for q in range(rank[i] + 1, lane_end[li]):
-                if in_lane[order[q]]:
-                    ahead = order[q]
+                j = order[q]
+                if in_lane[j] and ((lc_active[j] and lc_origin[j] != li) or abs(st.dl[j] - st.dl[i])
+                                   < 0.5 * (width_b[i] + width_b[j]) + LAT_MARGIN):
+                    ahead = j
                     break
         else:  # it switched lanes this step (a manoeuvre just started): search the lane
             ahead, _bh = scan_lane(li, si, i, order, lane_first, lane_end, sl, in_lane, known, False)
@@ -326,6 +305,20 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
                     gap = g
                     vl = 0.0
                     al = 0.0
+        # oncoming vehicles across its path on a two-way road (it or they overtaking)
+        if road.opposite[li] >= 0:
+            g, vo = oncoming_leader(b, i, road, ag, st, sc)
+            if g < gap:
+                gap = g
+                vl = vo
+                al = 0.0
+        # a cooperative driver makes room for a vehicle merging in from a lane that ends, braking
+        # at most at its comfortable deceleration for it
+        coop = INF
+        if params[b, i, P_COOP] > 0.5:
+            g, vm = merger_ahead(b, i, road, ag, st, sc)
+            if g < gap:
+                coop = max(_command(b, i, model, params, v[i], g, vm, 0.0), -params[b, i, P_BCOMF])
         g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc)
         if g_rule < gap:
             gap = g_rule
@@ -333,7 +326,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
             al = 0.0
         lead_gap[i] = gap
         lead_v[i] = vl
-        cmd_buf[i, slot] = _command(b, i, model, params, v[i], gap, vl, al)
+        cmd_buf[i, slot] = min(_command(b, i, model, params, v[i], gap, vl, al), coop)
 
 
 @njit(inline="always")
@@ -371,9 +364,11 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, 
                 dur = man_val[b, i, k, M_DUR]
                 if dur > 0.0 and time - man_t0[i, k] >= dur:
                     man_state[i, k] = 2
+                    man_t0[i, k] = time  # now its end time (for after_previous)
                     continue
                 if dur <= 0.0 and v[i] <= 0.0:
                     man_state[i, k] = 2
+                    man_t0[i, k] = time
                     continue
                 target = min(target, -man_val[b, i, k, M_DECEL])
             elif mt == MAN_STOP:
@@ -408,9 +403,9 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
     valid, free, length, width, params = ag.valid, ag.free, ag.length, ag.width, ag.params
     r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
     r_width, r_left, r_right, r_dead, r_nsucc = road.width, road.left, road.right, road.dead_end, road.n_successor
-    xs, ys, hs, v, e, dl, sl, ln = st.xs, st.ys, st.hs, st.v, st.e, st.dl, st.sl, st.ln
-    crashed, route_pos, man_state, lead_gap, lead_v = st.crashed, st.route_pos, st.man_state, st.lead_gap, st.lead_v
-    lc_active, lc_t0, lc_dur, lc_d0, lc_origin = st.lc_active, st.lc_t0, st.lc_dur, st.lc_d0, st.lc_origin
+    xs, ys, v, sl, ln = st.xs, st.ys, st.v, st.sl, st.ln
+    crashed, man_state, lead_gap, lead_v = st.crashed, st.man_state, st.lead_gap, st.lead_v
+    lc_active, lc_origin = st.lc_active, st.lc_origin
     order, lane_first, lane_end, in_lane, lc_list = sc.order, sc.lane_first, sc.lane_end, sc.in_lane, sc.lc_list
     known = tr.known
     N = xs.shape[0]
@@ -420,9 +415,11 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
             continue
         if not valid[b, i] or free[b, i] or crashed[i] or lc_active[i] or params[b, i, P_MOBIL] < 0.5:
             continue
+        if abs(st.dl[i]) > 0.5:  # not settled in its lane
+            continue
         busy = False
         for k in range(K):
-            if man_state[i, k] == 1:
+            if man_state[i, k] == 1 or man_state[i, k] == 3:  # a manoeuvre runs or waits to start
                 busy = True
         if busy:
             continue
@@ -438,8 +435,8 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
             if tl < 0:
                 continue
             st_, _dt = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[i], ys[i], sl[i])
-            if st_ < 0.0 or st_ > r_len[tl] - 30.0 and (r_dead[tl] or r_nsucc[tl] == 0):
-                continue
+            if st_ < 0.0 or r_dead[tl] or (st_ > r_len[tl] - 30.0 and r_nsucc[tl] == 0):
+                continue  # never by choice into a lane that ends
             # vehicles changing into the target lane (maybe this very step) must be clear, and so
             # must vehicles leaving it while their body still overlaps it (the lane scan no
             # longer lists them there)
@@ -497,9 +494,7 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
                 best_gain = gain
                 best_lane = tl
         if best_lane >= 0:
-            start_lane_change(i, best_lane, time, params[b, i, P_LCDUR], r_off, r_len, r_px, r_py, r_ph, r_pk,
-                              xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos,
-                              st.d_hold)
+            start_lane_change(i, best_lane, time, params[b, i, P_LCDUR], road, st)
             lc_list[n_lc] = i
             n_lc += 1
     return n_lc

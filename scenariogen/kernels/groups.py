@@ -36,6 +36,7 @@ Road = namedtuple("Road", [
     "heading",  # (P,) rad
     "curvature",  # (P,) 1/m
     "curved",  # (L,) bool: some segment of the lane has a curvature above 1e-4 1/m
+    "opposite",  # (L,) int: the adjacent lane on the left driving the other way, -1 none
     "predecessor",  # (L, S) int lane ids
     "n_predecessor",  # (L,) int
     # right of way (scenariogen.road.compile.CompiledRules): conflict entries by lane, E in all
@@ -73,6 +74,9 @@ Agents = namedtuple("Agents", [
     "man_trig",  # (N, K) int trigger kind
     "man_other",  # (N, K) int the trigger's other agent
     "man_to",  # (N, K) int target lane of a lane change
+    "man_trig2",  # (N, K) int second condition's kind, TRIG_NONE for none
+    "man_other2",  # (N, K) int its other agent
+    "man_combo",  # (N, K) int COMBO_ONE, COMBO_ANY or COMBO_ALL
     "man_val",  # (B, N, K, M_*) manoeuvre values
     "route",  # (N, R) int lanes
     "route_len",  # (N,) int
@@ -132,8 +136,8 @@ State = namedtuple("State", [
     "lc_t0", "lc_dur",  # (N,) s, lane-change start and duration
     "lc_d0",  # (N,) m, lateral offset at the start
     "lc_origin",  # (N,) int, lane being left
-    "man_state",  # (N, K) int: 0 waiting, 1 running, 2 done
-    "man_t0",  # (N, K) s, start time
+    "man_state",  # (N, K) int: 0 waiting, 3 triggered and waiting for a safe gap, 1 running, 2 done
+    "man_t0",  # (N, K) s, start time (running) or end time (done)
     "path_pos",  # (N,) m along the crossing path
     "cmd_buf",  # (N, REACT_BUF) m/s^2, commands awaiting the reaction delay
     "lead_gap", "lead_v",  # (N,) m, m/s: the leader found this step

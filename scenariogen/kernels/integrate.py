@@ -24,6 +24,7 @@ from .order import next_lane
 K_LAT = 0.8  # 1/s, lateral offset gain
 K_HEAD = 2.5  # 1/s, heading-error gain
 STEER_RATE = 0.7  # rad/s, steering rate limit
+LC_SETTLED = 0.5  # m from its target offset at which a lane change whose time is up has ended
 
 
 @njit(inline="always")
@@ -67,8 +68,8 @@ def integrate(b, time, dt, road, ag, init, st, sc):
             q, qd = smoothstep5(tau)
             d_ref = d_hold[i] + (lc_d0[i] - d_hold[i]) * (1.0 - q)
             d_ref_dot = -(lc_d0[i] - d_hold[i]) * qd / lc_dur[i]
-            if tau >= 1.0:
-                lc_active[i] = False
+            if tau >= 1.0 and abs(dl[i] - d_hold[i]) < LC_SETTLED:  # a car that stopped mid-change
+                lc_active[i] = False  # is still changing
         _xx, _yy, _hh, kappa = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i], 0.0)
         wheelbase = 0.6 * length[b, i]
         vv = max(vm, 1.0)
@@ -158,6 +159,7 @@ def move_free(i, b, time, dt, xs, ys, hs, v, acc, man_type, man_state, man_t0, m
                 hs[i] = math.atan2(by - ay, bx - ax)
                 if rem >= seg and p == n - 2:
                     man_state[i, k] = 2
+                    man_t0[i, k] = time  # its end time (for after_previous)
                     v[i] = 0.0
                 else:
                     v[i] = speed

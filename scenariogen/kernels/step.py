@@ -11,9 +11,10 @@ Per step, for every scenario:
    current state (:mod:`.metrics`);
 2. the ego's perception, when it has a sensor (:mod:`.perception`);
 3. sort agents by (lane, arc length), updating last step's order (:mod:`.order`);
-4. start manoeuvres whose triggers fire, find leaders and the longitudinal
-   commands, apply reaction delay, scripted braking and AEB, and take MOBIL
-   lane-change decisions every second (:mod:`.control`);
+4. start manoeuvres whose triggers fire and the merges a lane's end forces
+   (:mod:`.maneuvers`), find leaders and the longitudinal commands, apply
+   reaction delay, scripted braking and AEB, and take MOBIL lane-change
+   decisions every second (:mod:`.control`);
 5. the ego's DRAC and headway to its leader, then integrate (:mod:`.integrate`).
 
 After the last step, :func:`.metrics.finish_metrics`.
@@ -54,10 +55,11 @@ from ..data.layout import (
     F_Y,
     THREAT_TTC,
 )
-from .control import accelerations, leaders, mobil, triggers
+from .control import accelerations, leaders, mobil
 from .groups import REACT_BUF, alloc
 from .integrate import integrate
 from .lanes import lane_pose
+from .maneuvers import forced_merges, triggers
 from .metrics import (
     accel_metrics,
     collisions,
@@ -177,7 +179,8 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
             rstate, lost, n_sensed = perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_len,
                                               road, ag, cfg, sensor, out, st, sc, tr)
         n_lc, n_free = lane_order(b, road, ag, st, sc)
-        n_lc = triggers(b, time, n_lc, road, ag, st, sc)
+        n_lc = triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr)
+        n_lc = forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr)
         leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr)
         aeb_trig = accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr)
         n_lc = mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr)

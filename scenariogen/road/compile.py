@@ -38,6 +38,8 @@ class CompiledRoad:
     - ``n_predecessor``: int64 (L,).
     - ``left``, ``right``: int64 (L,), neighbour lane index of the same
       direction, -1 for none.
+    - ``opposite``: int64 (L,), the adjacent lane on the left driving the other
+      way, -1 for none.
 
     Per point (resampled at a spacing of at most ``ds`` along each lane, both
     end points included, so every lane has >= 2 points):
@@ -62,6 +64,7 @@ class CompiledRoad:
     n_predecessor: np.ndarray
     left: np.ndarray
     right: np.ndarray
+    opposite: np.ndarray
     px: np.ndarray
     py: np.ndarray
     s: np.ndarray
@@ -74,7 +77,7 @@ class CompiledRoad:
         object.__setattr__(self, "_index", {lid: k for k, lid in enumerate(self.lane_ids)})
         for name in (
             "lane_offset", "lane_length", "lane_width", "successor", "n_successor",
-            "predecessor", "n_predecessor", "left", "right", "px", "py", "s", "heading", "curvature",
+            "predecessor", "n_predecessor", "left", "right", "opposite", "px", "py", "s", "heading", "curvature",
         ):  # fmt: skip
             getattr(self, name).setflags(write=False)
 
@@ -158,6 +161,7 @@ def compile_road(network: RoadNetwork, ds: float = 0.5) -> CompiledRoad:
         n_predecessor=n_pred,
         left=neighbour(network.left),
         right=neighbour(network.right),
+        opposite=neighbour(network.opposite),
         px=np.concatenate(x_parts).astype(np.float64),
         py=np.concatenate(y_parts).astype(np.float64),
         s=np.concatenate(s_parts).astype(np.float64),

@@ -132,6 +132,9 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
     man_trig = np.zeros((N, K), np.int64)
     man_other = np.zeros((N, K), np.int64)
     man_to = np.full((N, K), -1, np.int64)
+    man_trig2 = np.full((N, K), Lo.TRIG_NONE, np.int64)
+    man_other2 = np.zeros((N, K), np.int64)
+    man_combo = np.zeros((N, K), np.int64)
     path = np.zeros((N, MAX_PATH, 2))
     path_len = np.zeros(N, np.int64)
 
@@ -169,14 +172,23 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
             route_len[i] = min(len(ids), MAX_ROUTE)
         for k, m in enumerate(a.maneuvers[:K]):
             code = Lo.MAN_CODES["lane_change" if m.type == "cut_in" else m.type]
+            trig, second = m.start, m.start.second
             man_type[i, k] = code
-            man_trig[i, k] = Lo.TRIG_CODES[m.start.kind]
-            man_other[i, k] = index_of[m.start.other] if m.start.other else 0
+            man_trig[i, k] = Lo.TRIG_CODES[trig.kind]
+            man_other[i, k] = index_of[trig.other] if trig.other else 0
             man_to[i, k] = road.index_of(m.to) if m.to is not None else -1
-            man_val[:, i, k, Lo.M_TRIG] = resolve(m.start.value, theta, names)
+            man_val[:, i, k, Lo.M_TRIG] = resolve(trig.value, theta, names)
+            if second is not None:
+                man_trig2[i, k] = Lo.TRIG_CODES[second.kind]
+                man_other2[i, k] = index_of[second.other] if second.other else 0
+                man_combo[i, k] = Lo.COMBO_ALL if trig.combine == "all" else Lo.COMBO_ANY
+                man_val[:, i, k, Lo.M_TRIG2] = resolve(second.value, theta, names)
+            man_val[:, i, k, Lo.M_TIMEOUT] = np.inf if trig.timeout is None else resolve(trig.timeout, theta, names)
             man_val[:, i, k, Lo.M_DUR] = resolve(m.duration, theta, names)
             man_val[:, i, k, Lo.M_DECEL] = resolve(m.decel, theta, names)
             man_val[:, i, k, Lo.M_SPEED] = resolve(m.speed, theta, names)
+            man_val[:, i, k, Lo.M_OFFSET] = resolve(m.offset, theta, names)
+            man_val[:, i, k, Lo.M_GAP] = m.gap_check
             if code == Lo.MAN_CROSS:
                 pts = np.asarray(m.path[:MAX_PATH], dtype=float)
                 path[i, : len(pts)] = pts - pts[0]
@@ -249,6 +261,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
     occ_px, occ_py, occ_start, occ_count = occluder_arrays(spec)
     arrays = dict(
         route=route, route_len=route_len, man_type=man_type, man_trig=man_trig, man_other=man_other, man_to=man_to,
+        man_trig2=man_trig2, man_other2=man_other2, man_combo=man_combo,
         path=path, path_len=path_len, free=free, model=model, params=params, man_val=man_val,
         max_brake=max_brake, max_jerk=max_jerk, max_steer=max_steer,
         sensor=sensor_matrix(actors[0], theta, names, spec.dt), seeds=seeds ^ np.uint64(0x5E550A5),
@@ -265,6 +278,7 @@ DRIVER_DEFAULTS = {
     Lo.P_TCRIT: (5.0, 0.8, 3.5, 7.5),  # s, critical gap
     Lo.P_TFOLLOW: (3.0, 0.5, 2.0, 4.5),  # s, follow-up time
 }
+DEFAULT_COOPERATION = 0.5  # probability that a driver opens a gap for a merging vehicle
 
 
 def _draw_drivers(params: np.ndarray, seeds: np.ndarray) -> None:
@@ -282,6 +296,11 @@ def _draw_drivers(params: np.ndarray, seeds: np.ndarray) -> None:
         a, b = ndtr((lo - mean) / std), ndtr((hi - mean) / std)
         draw = mean + std * ndtri(a + u * (b - a))
         params[:, :, col] = np.where(unset, draw, params[:, :, col])
+    # cooperation: a probability per driver, drawn into yes (1.0) or no (0.0)
+    p = np.where(np.isnan(params[:, :, Lo.P_COOP]), DEFAULT_COOPERATION, params[:, :, Lo.P_COOP])
+    u = np.empty((B, N))
+    fill_uniforms(seeds, np.uint64(3000 + Lo.P_COOP), N, u)
+    params[:, :, Lo.P_COOP] = (u < p).astype(np.float64)
 
 
 def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, dt) -> None:
@@ -296,7 +315,7 @@ def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, d
     params[where + (Lo.P_REACT,)] = np.minimum(np.rint(resolve(idm.reaction_time, theta, names) / dt), 31)
     params[where + (Lo.P_STOPDEC,)] = resolve(beh.stop_decel, theta, names)
     for col, value in ((Lo.P_ALAT, beh.driver.lateral_accel), (Lo.P_TCRIT, beh.driver.critical_gap),
-                       (Lo.P_TFOLLOW, beh.driver.follow_up)):  # NaN: drawn per driver (_draw_drivers)
+                       (Lo.P_TFOLLOW, beh.driver.follow_up), (Lo.P_COOP, beh.driver.cooperation)):  # NaN: drawn per driver (_draw_drivers)
         params[where + (col,)] = np.nan if value is None else resolve(value, theta, names)
     if beh.mobil is not None:
         params[where + (Lo.P_MOBIL,)] = 1.0

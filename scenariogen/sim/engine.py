@@ -103,7 +103,7 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     ru = ki.road.rules
     road = G.Road(offset=r.lane_offset, length=r.lane_length, width=r.lane_width, successor=r.successor,
                   n_successor=r.n_successor, left=r.left, right=r.right, dead_end=ki.road.dead_end, px=r.px,
-                  py=r.py, heading=r.heading, curvature=r.curvature, curved=_curved_lanes(r),
+                  py=r.py, heading=r.heading, curvature=r.curvature, curved=_curved_lanes(r), opposite=r.opposite,
                   predecessor=r.predecessor, n_predecessor=r.n_predecessor, cf_first=ru.cf_first,
                   cf_other=ru.cf_other, cf_in=ru.cf_in, cf_out=ru.cf_out, cf_oin=ru.cf_oin, cf_oout=ru.cf_oout,
                   cf_rule=ru.cf_rule, lane_sign=ru.lane_sign, lane_group=ru.lane_group,
@@ -112,7 +112,8 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     world = G.World(**a["signals"])
     agents = G.Agents(kind=st.kind, length=st.length, width=st.width, valid=st.valid, free=a["free"],
                       model=a["model"], params=a["params"], man_type=a["man_type"], man_trig=a["man_trig"],
-                      man_other=a["man_other"], man_to=a["man_to"], man_val=a["man_val"], route=a["route"],
+                      man_other=a["man_other"], man_to=a["man_to"], man_trig2=a["man_trig2"],
+                      man_other2=a["man_other2"], man_combo=a["man_combo"], man_val=a["man_val"], route=a["route"],
                       route_len=a["route_len"], path=a["path"], path_len=a["path_len"], max_brake=a["max_brake"],
                       max_jerk=a["max_jerk"], max_steer=a["max_steer"])
     init = G.Init(x=st.x, y=st.y, heading=st.heading, speed=st.speed, lane=st.lane, s=st.s, offset=st.offset)

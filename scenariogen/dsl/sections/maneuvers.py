@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import schema as S
 from ..distparse import ValueReader
 from ..distributions import Const
 from ..limits import MAX_MANEUVERS, MAX_PATH_POINTS
-from ..reader import NONNEG, POS, Range, did_you_mean, join_path, type_name
+from ..reader import NONNEG, POS, Range, did_you_mean, is_number, join_path, type_name
 from ..yamlmarks import Mark, YMap, YSeq
 from .road import lane_ref
 
@@ -16,49 +17,105 @@ if TYPE_CHECKING:
     from ...road import RoadNetwork
 
 _MANEUVERS = {
-    "lane_change": ("to", "start", "duration"),
-    "cut_in": ("to", "start", "duration"),
+    "lane_change": ("to", "start", "duration", "gap_check"),
+    "cut_in": ("to", "start", "duration", "gap_check"),
+    "offset": ("to", "start", "duration", "gap_check"),
     "hard_brake": ("start", "decel", "duration"),
     "stop": ("start", "decel"),
     "cross": ("start", "path", "speed"),
 }
 
 
-def _parse_trigger(c: ValueReader, m: YMap, path: str, actor: str, actors: dict) -> S.Trigger:
+DEFAULT_CLEAR = 8.0  # s the oncoming lane must be free for an offset with gap_check: true
+_KINDS = ("time", "distance_to", "time_gap_to", "after_previous")
+_DIST_KEYS = ("uniform", "normal", "lognormal", "choice", "poisson")
+
+
+def _parse_condition(c: ValueReader, body: YMap, p: str, actor: str, actors: dict, first: bool,
+                     extra: tuple[str, ...] = ()) -> S.Trigger | None:
+    """One condition: exactly one of ``time``, ``distance_to``/``time_gap_to`` (with ``below``) or
+    ``after_previous`` (the delay in s after the actor's previous manoeuvre finished)."""
+    c.keys(body, p, _KINDS + ("below",) + extra)
+    given = [k for k in _KINDS if k in body]
+    if len(given) != 1:
+        c.error(body.mark, p, "a trigger condition has exactly one of 'time', 'distance_to' (with 'below'), "
+                "'time_gap_to' (with 'below') or 'after_previous'")
+        return None
+    kind = given[0]
+    if kind in ("time", "after_previous"):
+        if kind == "after_previous" and first:
+            c.error(body.key_marks[kind], join_path(p, kind), "'after_previous' needs a manoeuvre before this one")
+            return None
+        v = c.value(body, kind, p, None, NONNEG)
+        return S.Trigger(kind, v) if v is not None else None
+    other = body[kind]
+    omark = body.value_marks[kind]
+    if not isinstance(other, str):
+        c.error(omark, join_path(p, kind), f"expected an actor name, got {type_name(other)}")
+        return None
+    if other == actor:
+        c.error(omark, join_path(p, kind), f"trigger of '{actor}' references '{actor}' itself; name another actor")
+        return None
+    if other not in actors:
+        c.error(omark, join_path(p, kind), f"unknown actor '{other}'{did_you_mean(other, actors)}")
+        return None
+    v = c.value(body, "below", p, None, POS)
+    if v is None:
+        return None
+    return S.Trigger("distance" if kind == "distance_to" else "time_gap", v, other)
+
+
+def _parse_trigger(c: ValueReader, m: YMap, path: str, actor: str, actors: dict, first: bool) -> S.Trigger:
+    """``start:`` of a manoeuvre: a time, one condition, or ``any``/``all`` of two, each with an
+    optional ``timeout`` (s)."""
     default = S.Trigger("time", Const(0.0))
     if "start" not in m:
         return default
     body = m["start"]
     mark = c.at(m, "start")
     p = join_path(path, "start")
-    if not isinstance(body, YMap) or any(k in body for k in ("uniform", "normal", "lognormal", "choice", "poisson")):
+    if not isinstance(body, YMap) or any(k in body for k in _DIST_KEYS):
         v = c.value_node(body, mark, p, NONNEG)
         return S.Trigger("time", v) if v is not None else default
-    kinds = ("time", "distance_to", "time_gap_to")
-    c.keys(body, p, kinds + ("below",))
-    given = [k for k in kinds if k in body]
-    if len(given) != 1:
-        c.error(body.mark, p, "a trigger has exactly one of 'time', 'distance_to' (with 'below') or 'time_gap_to' (with 'below')")
+    timeout = c.value(body, "timeout", p, None, POS) if "timeout" in body else None
+    combos = [k for k in ("any", "all") if k in body]
+    if not combos:
+        trig = _parse_condition(c, body, p, actor, actors, first, ("timeout",))
+        return replace(trig, timeout=timeout) if trig is not None else default
+    c.keys(body, p, ("any", "all", "timeout"))
+    if len(combos) > 1:
+        c.error(body.key_marks["all"], join_path(p, "all"), "give either 'any' or 'all', not both")
         return default
-    kind = given[0]
-    if kind == "time":
-        v = c.value(body, "time", p, None, NONNEG)
-        return S.Trigger("time", v) if v is not None else default
-    other = body[kind]
-    omark = body.value_marks[kind]
-    if not isinstance(other, str):
-        c.error(omark, join_path(p, kind), f"expected an actor name, got {type_name(other)}")
+    combo = combos[0]
+    lp = join_path(p, combo)
+    items = body[combo]
+    if not isinstance(items, YSeq) or len(items) != 2:
+        c.error(body.value_marks[combo], lp, f"expected a list of two conditions, got {type_name(items)}"
+                + (f" of {len(items)}" if isinstance(items, YSeq) else ""))
         return default
-    if other == actor:
-        c.error(omark, join_path(p, kind), f"trigger of '{actor}' references '{actor}' itself; name another actor")
+    conds = []
+    for k, (item, imark) in enumerate(zip(items, items.item_marks)):
+        cm = c.mapping(item, imark, f"{lp}[{k}]", "a condition such as {time: 3}")
+        conds.append(_parse_condition(c, cm, f"{lp}[{k}]", actor, actors, first) if cm is not None else None)
+    if conds[0] is None or conds[1] is None:
         return default
-    if other not in actors:
-        c.error(omark, join_path(p, kind), f"unknown actor '{other}'{did_you_mean(other, actors)}")
-        return default
-    v = c.value(body, "below", p, None, POS)
-    if v is None:
-        return default
-    return S.Trigger("distance" if kind == "distance_to" else "time_gap", v, other)
+    return replace(conds[0], second=conds[1], combine=combo, timeout=timeout)
+
+
+def _gap_check(c: ValueReader, mm: YMap, path: str, lane_change: bool) -> float:
+    """``gap_check`` of a lane change (true/false) or of an offset (false, or the seconds the oncoming
+    lane must be free; true: ``DEFAULT_CLEAR`` s)."""
+    if "gap_check" not in mm:
+        return 0.0
+    x = mm["gap_check"]
+    p = join_path(path, "gap_check")
+    if isinstance(x, bool):
+        return (1.0 if lane_change else DEFAULT_CLEAR) if x else 0.0
+    if not lane_change and is_number(x) and 0.0 < float(x) <= 60.0:
+        return float(x)
+    c.error(mm.value_marks["gap_check"], p, "expected true or false" if lane_change else
+            "expected true, false or the seconds (0-60) the oncoming lane must be free")
+    return 0.0
 
 
 def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors: dict, net: RoadNetwork | None,
@@ -80,6 +137,7 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
                 f"this one {len(items)}")
         items = items[:MAX_MANEUVERS]
     out = []
+    lane = start_lane  # the lane the actor is on when each manoeuvre starts (after earlier lane changes)
     for b, mk, p in items:
         m = c.mapping(b, mk, p, "a manoeuvre mapping such as {lane_change: {...}}")
         if m is None:
@@ -96,18 +154,26 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
         if mm is None:
             continue
         c.keys(mm, mp, _MANEUVERS[mtype])
-        trig = _parse_trigger(c, mm, mp, actor, actors)
+        trig = _parse_trigger(c, mm, mp, actor, actors, not out)
         if mtype in ("lane_change", "cut_in"):
             to = lane_ref(c, mm, "to", mp, net)
-            if to is not None and net is not None and start_lane is not None:
-                ahead = [start_lane] + sorted(net.reachable(start_lane) - {start_lane})
-                near = {x for lane in ahead for x in (net.left(lane), net.right(lane)) if x}
+            if to is not None and net is not None and lane is not None:
+                ahead = [lane] + sorted(net.reachable(lane) - {lane})
+                near = {x for ln in ahead for x in (net.left(ln), net.right(ln)) if x}
                 if to not in near:
                     c.error(c.at(mm, "to"), join_path(mp, "to"),
-                            f"lane '{to}' is not next to lane '{start_lane}' or any lane it leads to "
+                            f"lane '{to}' is not next to lane '{lane}' or any lane it leads to "
                             f"(reachable neighbours: {', '.join(sorted(near)) or 'none'})")
+                lane = to
             dur = c.value(mm, "duration", mp, 3.0, POS)
-            out.append(S.ManeuverSpec("lane_change", trig, to=to, duration=dur or Const(3.0)))
+            gap = _gap_check(c, mm, mp, lane_change=True)
+            out.append(S.ManeuverSpec("lane_change", trig, to=to, duration=dur or Const(3.0), gap_check=gap))
+        elif mtype == "offset":
+            off = c.value(mm, "to", mp, None, Range(-10.0, 10.0))
+            dur = c.value(mm, "duration", mp, 3.0, POS)
+            gap = _gap_check(c, mm, mp, lane_change=False)
+            if off is not None:
+                out.append(S.ManeuverSpec("offset", trig, offset=off, duration=dur or Const(3.0), gap_check=gap))
         elif mtype in ("hard_brake", "stop"):
             decel = c.value(mm, "decel", mp, 8.0 if mtype == "hard_brake" else 3.0, Range(0.0, 15.0, low_open=True))
             dur = c.value(mm, "duration", mp, 0.0, NONNEG) if mtype == "hard_brake" else Const(0.0)
