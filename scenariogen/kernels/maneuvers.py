@@ -14,8 +14,8 @@ A vehicle on a lane that ends while a neighbour goes on merges by itself within 
 the end: it accepts a shrinking gap (the bumper gaps fall to ``MIN_GAP_END``, the time gap it leaves
 its new follower from ``T_MIN`` to ``T_MIN_END``, and the even braking it may ask of that follower
 rises to the follower's limit at the lane's end), waits at the end while no gap exists, and never
-waits while one does. A vehicle with a scripted lane change still
-to start merges when its script says (give the script a ``timeout``). Units: m, s, m/s, m/s^2.
+waits while one does. A scripted lane change that has not fired by then does not hold it back (one
+that fires later, into the lane it is already on, is done). Units: m, s, m/s, m/s^2.
 """
 
 from __future__ import annotations
@@ -94,12 +94,13 @@ def start_offset(i, target, time, duration, st):
 
 
 @njit(cache=True)
-def safe_change(b, i, tl, b_safe, min_gap, t_min, n_lc, road, ag, st, sc, tr, seen_only):
+def safe_change(b, i, tl, b_safe, min_gap, t_min, relax, n_lc, road, ag, st, sc, tr, seen_only):
     """True if agent ``i`` can change into lane ``tl`` now: nobody else is changing into (or still
     leaving) it nearby, the new leader is ``min_gap`` m ahead and ``i`` need not brake harder than
     ``b_safe`` (m/s^2) behind it, and the new follower, ``min_gap`` m behind, need not brake harder
     than ``b_safe``: by its own driver model (``t_min`` = 0), or (``t_min`` > 0, s) to fall back
-    to a time gap of ``t_min`` behind ``i`` braking evenly."""
+    to a time gap of ``t_min`` behind ``i`` braking evenly; ``b_safe`` raised by the fraction
+    ``relax`` (0-1) towards each driver's braking limit."""
     r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
     length, width, params = ag.length, ag.width, ag.params
     xs, ys, v, sl, ln = st.xs, st.ys, st.v, st.sl, st.ln
@@ -124,7 +125,7 @@ def safe_change(b, i, tl, b_safe, min_gap, t_min, n_lc, road, ag, st, sc, tr, se
             return False
         a_i = idm_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0], params[b, i, P_AMAX],
                         params[b, i, P_BCOMF], params[b, i, P_DELTA], gap_l, v[lead])
-        if a_i < -b_safe:
+        if a_i < -(b_safe + relax * max(ag.max_brake[b, i] - b_safe, 0.0)):
             return False
     if foll >= 0:
         gap_f = s_t - sl[foll] - 0.5 * (length[b, i] + length[b, foll])
@@ -133,7 +134,8 @@ def safe_change(b, i, tl, b_safe, min_gap, t_min, n_lc, road, ag, st, sc, tr, se
         if t_min > 0.0:
             room = gap_f - min_gap - t_min * v[foll]
             dv = v[foll] - v[i]
-            if room < 0.0 or (dv > 0.0 and dv * dv > 2.0 * b_safe * room):
+            b_f = b_safe + relax * max(ag.max_brake[b, foll] - b_safe, 0.0)
+            if room < 0.0 or (dv > 0.0 and dv * dv > 2.0 * b_f * room):
                 return False
         else:
             a_f = idm_accel(v[foll], params[b, foll, P_V0], params[b, foll, P_T], params[b, foll, P_S0],
@@ -201,8 +203,9 @@ def triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
                     man_t0[i, k] = st.lc_t0[i] + st.lc_dur[i]  # when its profile ended
                 continue
             if state == 0:
-                if ag.man_trig[i, k] == TRIG_AFTER and (k == 0 or man_state[i, k - 1] != 2):
-                    continue  # armed only once the manoeuvre before it has finished
+                if (ag.man_trig[i, k] == TRIG_AFTER and (k == 0 or man_state[i, k - 1] != 2)
+                        and time < man_val[b, i, k, M_TIMEOUT]):
+                    continue  # armed once the manoeuvre before it has finished (or at its timeout)
                 fire = _condition(ag.man_trig[i, k], ag.man_other[i, k], man_val[b, i, k, M_TRIG], k, i, time, b, ag, st)
                 if ag.man_trig2[i, k] != TRIG_NONE:
                     second = _condition(ag.man_trig2[i, k], ag.man_other2[i, k], man_val[b, i, k, M_TRIG2], k, i,
@@ -230,7 +233,8 @@ def triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
                     continue  # must hold again once it is
                 if gap > 0.0:
                     b_safe = ag.params[b, i, P_BSAFE] if ag.params[b, i, P_BSAFE] > 0.0 else DEFAULT_B_SAFE
-                    if not safe_change(b, i, tl, b_safe, MIN_GAP, 0.0, n_lc, road, ag, st, sc, tr, i == 0 and has_sensor):
+                    if not safe_change(b, i, tl, b_safe, MIN_GAP, 0.0, 0.0, n_lc, road, ag, st, sc, tr,
+                                       i == 0 and has_sensor):
                         continue
                 start_lane_change(i, tl, time, man_val[b, i, k, M_DUR], road, st)
                 sc.lc_list[n_lc] = i
@@ -249,9 +253,9 @@ def triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
 
 @njit(cache=True)
 def _scripted_change(i, ag, st):
-    """True if agent ``i`` has a scripted lane change still to start (it merges when its script says)."""
+    """True if agent ``i``'s script has fired a lane change that waits for its gap."""
     for k in range(ag.man_type.shape[1]):
-        if ag.man_type[i, k] == MAN_LANE_CHANGE and (st.man_state[i, k] == 0 or st.man_state[i, k] == 3):
+        if ag.man_type[i, k] == MAN_LANE_CHANGE and st.man_state[i, k] == 3:
             return True
     return False
 
@@ -282,10 +286,9 @@ def forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
             continue
         relax = 1.0 - max(to_end, 0.0) / MERGE_ZONE  # 0 at the zone's start, 1 at the lane's end
         b_safe = params[b, i, P_BSAFE] if params[b, i, P_BSAFE] > 0.0 else DEFAULT_B_SAFE
-        b_safe = b_safe + relax * max(ag.max_brake[b, i] - b_safe, 0.0)
         min_gap = MIN_GAP_END + (1.0 - relax) * (2.0 * MIN_GAP - MIN_GAP_END)
         t_min = T_MIN_END + (1.0 - relax) * (T_MIN - T_MIN_END)
-        if safe_change(b, i, tl, b_safe, min_gap, t_min, n_lc, road, ag, st, sc, tr, i == 0 and has_sensor):
+        if safe_change(b, i, tl, b_safe, min_gap, t_min, relax, n_lc, road, ag, st, sc, tr, i == 0 and has_sensor):
             dur = params[b, i, P_LCDUR] if params[b, i, P_LCDUR] > 0.0 else 3.0
             start_lane_change(i, tl, time, max(1.5, dur * (1.0 - 0.5 * relax)), road, st)
             sc.lc_list[n_lc] = i

@@ -6,6 +6,8 @@ plus a margin, a driver stops before
 
 - a conflict area that another vehicle holds (its body overlaps the area), whatever the priority:
   crossing, merging and oncoming traffic alike;
+- a conflict area where it has priority, while a driver already past its line (inside the
+  junction, moving) reaches the area before it;
 - a conflict area it yields at (``RULE_YIELD``; once it started from its yield or stop line, or
   passed it, it has taken its gap and only waits for a held area) unless every vehicle with
   priority that has not yet
@@ -18,9 +20,13 @@ plus a margin, a driver stops before
 - a red signal, and an amber one it can stop for at its comfortable deceleration;
 - a crosswalk with a pedestrian on it or stepping onto it within ``WALK_AHEAD`` s.
 
-The waiting point is the stop line when the area starts at the lane's start (a junction's
-connector), else ``MARGIN`` m before the area. A driver whose front has passed a waiting point
-goes on. Ground truth for every driver, the ego included. Units: m, s, m/s.
+The waiting point is ``MARGIN`` m before the area, pulled back before every earlier area its body
+would stand in (nobody waits across another stream's path), and the stop line when that leaves
+no room on a junction's connector or the approach has a sign. A driver whose front has passed a waiting point
+goes on, unless it crawls (below ``CRAWL``: it stopped late) short of the area or within
+``AT_LINE`` m past its line, where it waits, or can still stop short of the area at its
+comfortable deceleration, where it waits before the area. Ground truth for every driver, the ego
+included. Units: m, s, m/s.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ INF = math.inf
 MARGIN = 1.0  # m between a waiting driver's front and the area it waits for
 STOPPED = 0.2  # m/s, below this a driver counts as stopped at its line
 AT_LINE = 3.0  # m from a stop line within which a stopped driver is at it
+NOSE_IN = 0.5  # m a body may reach into a conflict area without holding it
+CRAWL = 2.0  # m/s, below this a driver just past its line or waiting point (it stopped late) still waits
 WALK_AHEAD = 1.5  # s, a pedestrian about to step onto a crosswalk within this counts as on it
 TIE = 0.05  # s, arrivals closer than this are simultaneous (broken by agent index)
 LOOK_MIN = 60.0  # m, shortest look-ahead
@@ -62,14 +70,15 @@ def signal_state(b, g, time, world):
 def _arrival(j, lane, o, o_in, o_out, b, road, ag, st):
     """(distance, held) of agent ``j`` on ``lane`` to the area ``o_in``..``o_out`` (m) of lane ``o``:
     the distance (m) from its front to the area's entry along its lane (``lane`` is ``o`` or a
-    predecessor of it), and whether its body overlaps the area now. A distance of INF: it has
-    passed the area."""
+    predecessor of it), and whether its body overlaps the area now (by more than ``NOSE_IN``: a
+    nose over the line of an area drawn with full lane widths blocks nobody). A distance of INF: it
+    has passed the area."""
     half = 0.5 * ag.length[b, j]
     s = st.sl[j]
     if lane != o:
         s -= road.length[lane]  # on a predecessor: its position measured on ``o``
-    if s + half <= o_in:
-        return o_in - (s + half), False
+    if s + half <= o_in + NOSE_IN:
+        return max(o_in - (s + half), 0.0), False
     if s - half < o_out:
         return 0.0, True
     return INF, False
@@ -85,6 +94,24 @@ def _at_line(j, lane, st):
 def _first(j, i, st):
     """True if ``j`` stopped at its line before ``i`` stopped at its (ties: the lower index)."""
     return st.stop_time[j] < st.stop_time[i] or (st.stop_time[j] == st.stop_time[i] and j < i)
+
+
+@njit(cache=True)
+def _wait_point(lane, e, length, road):
+    """Where (m along ``lane``) a driver of body ``length`` (m) waiting for conflict entry ``e`` puts
+    its front: ``MARGIN`` before the area, pulled back before every earlier area on the lane its
+    body would stand in (it does not wait across another stream's path); 0 or less: at the line."""
+    pos = road.cf_in[e] - MARGIN
+    moved = True
+    while moved and pos > 0.0:
+        moved = False
+        for e2 in range(road.cf_first[lane], e):
+            if road.cf_rule[e2] == RULE_HELD:
+                continue  # an area shared with its own approach's other branches
+            if road.cf_in[e2] + NOSE_IN < pos and pos - length < road.cf_out[e2]:
+                pos = road.cf_in[e2] - MARGIN
+                moved = True
+    return pos
 
 
 @njit(cache=True)
@@ -113,7 +140,11 @@ def _conflict_blocks(i, i_lane, e, d_wait, committed, b, road, ag, st, sc):
             d_j, held = _arrival(j, lane, o, o_in, o_out, b, road, ag, st)
             if held:
                 return True
-            if d_j == INF or crashed[j] or committed or rule == RULE_GO or rule == RULE_HELD:
+            if d_j == INF or crashed[j] or committed or rule == RULE_HELD:
+                continue
+            if rule == RULE_GO:  # it has priority, but yields to one already past its line that gets
+                if lane == o and v[j] >= STOPPED and d_j / v[j] < t_i + TIE:  # there first
+                    return True
                 continue
             if lane == o and rule == RULE_FIRST_COME:
                 return True  # past its line and heading for the area
@@ -195,10 +226,17 @@ def right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc):
             d_in = start + road.cf_in[e]
             if d_in > reach:
                 break
-            at_line = hop > 0 and (road.cf_in[e] < MARGIN or road.lane_sign[prev] > 0)
-            wait = start if at_line else d_in - MARGIN
-            if wait - half < -0.05:  # its front passed the waiting point: it goes on
-                continue
+            pos = _wait_point(lane, e, ag.length[b, i], road)
+            at_line = hop > 0 and (pos <= 0.0 or road.lane_sign[prev] > 0)
+            wait = start if at_line else start + pos
+            if wait - half < -0.05:  # its front passed the waiting point: it goes on, unless it
+                room = d_in - half  # stopped late, or can still stop comfortably short of the area
+                if vi < CRAWL and (room > 0.05 or (at_line and wait - half > -AT_LINE)):
+                    wait = half
+                elif room > 0.05 and vi * vi <= 2.0 * params[b, i, P_BCOMF] * room:
+                    wait = d_in - 0.05
+                else:
+                    continue
             # a driver that started from its line has taken its gap, as one past the line has
             going = committed if hop == 0 else (st.stop_lane[i] == prev and vi >= STOPPED and at_line)
             if wait - half < gap and _conflict_blocks(i, prev if hop > 0 else lane, e, wait, going, b, road, ag,
@@ -214,7 +252,8 @@ def right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc):
         # the stop line at the end of this lane
         line = start + r_len[lane]
         ahead = line - half  # from i's front
-        if ahead > -0.05 and line <= reach:
+        if (ahead > -0.05 or (ahead > -AT_LINE and vi < CRAWL and hop == 0)) and line <= reach:
+            ahead = max(ahead, 0.0)  # a driver that stopped just past its line waits there
             if vi < STOPPED and ahead < AT_LINE and st.stop_lane[i] != lane:
                 st.stop_lane[i] = lane  # it stopped at this line (a stop sign asks for no more)
                 st.stop_time[i] = time
