@@ -2,7 +2,8 @@
 each is now refused at its key with file:line:col.
 
 - a curve's reverse lanes (``lanes_reverse``) were left out of the lane-length limits checked before
-  building, so a curve of 32 lanes of 10.2 km (319 km in all) passed ``validate``;
+  building, so a curve of 32 lanes of up to 10.2 km (319 km in all) passed ``validate`` (and a curve
+  too tight for them said it was too small for the forward lanes alone);
 - an explicit lane's ``opposite`` on its right: the simulator looks for oncoming traffic on the
   left, so two cars met head-on at 12 m/s without braking;
 - ``after_previous`` after a ``stop``, which never finishes: the manoeuvre never ran, timeout or not;
@@ -37,6 +38,17 @@ actors:
     assert p.message == "makes a curve lane 10.2 km long; a lane is at most 10.0 km"
     # the same road without its reverse lanes is within the limits
     scenariogen.parse_text(text.replace("lanes_reverse: 16, ", ""))
+
+
+def test_a_curve_too_tight_for_its_reverse_lanes_says_so():
+    (p,) = problems(HEAD + """road: {type: curve, lanes: 2, lanes_reverse: 2, radius: 10, angle_deg: 90}
+actors:
+  ego: {kind: car, lane: 0, s: 1}
+""")
+    assert (p.line, p.column, p.path) == (5, 7, "road")
+    assert p.message == ("impossible road geometry: curve radius 10.0 m is too small for 2 lane(s) and 2 the other "
+                         "way of 3.5 m turning left: the innermost lane's centreline radius is -0.5 m, its inner edge "
+                         "-2.25 m; need radius > 12.25 m")
 
 
 def test_a_curve_with_reverse_lanes_within_the_limits_is_accepted():
