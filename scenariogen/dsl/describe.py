@@ -52,6 +52,15 @@ def _placement(a: S.ActorSpec) -> str:
     return f"x = {format_value(p.x, 'm')}, y = {format_value(p.y, 'm')}, heading {format_value(p.heading_deg, 'deg')}"
 
 
+_DRIVER_UNITS = (("lateral_accel", "m/s^2"), ("critical_gap", "s"), ("follow_up", "s"), ("cooperation", ""))
+
+
+def _driver(d: S.DriverParams) -> str:
+    """The driver traits the scenario gives; "" when none is given."""
+    given = [f"{k}={format_value(getattr(d, k), unit)}" for k, unit in _DRIVER_UNITS if getattr(d, k) is not None]
+    return f" + driver({', '.join(given)})" if given else ""
+
+
 def _behavior(b: S.BehaviorSpec) -> str:
     if b.model in ("idm", "keep_lane"):
         text = f"{b.model}(v0={format_value(b.idm.desired_speed)}, T={format_value(b.idm.time_headway)})"
@@ -61,7 +70,7 @@ def _behavior(b: S.BehaviorSpec) -> str:
         text = b.model
     if b.mobil is not None:
         text += f" + mobil(p={format_value(b.mobil.politeness)})"
-    return text
+    return text + _driver(b.driver)
 
 
 def _condition(t: S.Trigger) -> str:
@@ -69,7 +78,9 @@ def _condition(t: S.Trigger) -> str:
         return f"at t={format_value(t.value, 's')}"
     if t.kind == "after_previous":
         return f"{format_value(t.value, 's')} after the previous one"
-    return f"when {t.kind.replace('_', ' ')} to {t.other} < {format_value(t.value)}"
+    if t.kind == "distance":
+        return f"when the distance to {t.other} < {format_value(t.value, 'm')}"
+    return f"when the time gap of {t.other} behind < {format_value(t.value, 's')}"
 
 
 def _maneuver(m: S.ManeuverSpec) -> str:
@@ -83,12 +94,55 @@ def _maneuver(m: S.ManeuverSpec) -> str:
         when += ", once the gap is safe" if m.type == "lane_change" else (
             f", once the oncoming lane is free for {m.gap_check:g} s")
     if m.type == "lane_change":
-        return f"lane_change to {m.to} over {format_value(m.duration, 's')} {when}"
+        return f"lane_change to {m.to} over {format_value(m.duration, 's')}, {when}"
     if m.type == "offset":
-        return f"offset to {format_value(m.offset, 'm')} over {format_value(m.duration, 's')} {when}"
+        return f"offset to {format_value(m.offset, 'm')} over {format_value(m.duration, 's')}, {when}"
     if m.type in ("hard_brake", "stop"):
-        return f"{m.type} at {format_value(m.decel, 'm/s^2')} {when}"
-    return f"cross {len(m.path)}-point path at {format_value(m.speed, 'm/s')} {when}"
+        return f"{m.type} at {format_value(m.decel, 'm/s^2')}, {when}"
+    return f"cross {len(m.path)}-point path at {format_value(m.speed, 'm/s')}, {when}"
+
+
+def _arms(arms) -> str:
+    return ", ".join(arms)
+
+
+def _control_lines(r: S.RoadSpec) -> list[str]:
+    """An intersection's right of way (control, signal plan) and crosswalks."""
+    ctl = r.control
+    if ctl.type == "priority":
+        minor = [a for a in ("N", "E", "S", "W") if a not in ctl.major]
+        text = (f"priority: major road {_arms(ctl.major)}; "
+                + (f"{_arms(minor)} {ctl.sign} ({'stop at the line, then ' if ctl.sign == 'stop' else ''}"
+                   "accept a gap of their critical gap)" if minor else "no minor arm"))
+    elif ctl.type == "all_way_stop":
+        text = "all-way stop: every arm stops at its line, then first come, first served"
+    elif ctl.type == "signal":
+        text = (f"signal, {len(ctl.phases)} phase(s), all red {format_value(ctl.all_red, 's')} between them, "
+                f"cycle offset {format_value(ctl.offset, 's')}")
+        unsignalled = [a for a in ("N", "E", "S", "W") if all(a not in ph.arms for ph in ctl.phases)]
+        if unsignalled:
+            text += f"; no signal on {_arms(unsignalled)} (turn rules)"
+    else:
+        text = "uncontrolled: yield to the right, a left turn yields to oncoming traffic"
+    out = [f"  control: {text}"]
+    for k, ph in enumerate(ctl.phases if ctl.type == "signal" else ()):
+        out.append(f"    phase {k + 1}: {_arms(ph.arms)} green {format_value(ph.green, 's')}, "
+                   f"amber {format_value(ph.amber, 's')}")
+    if r.crosswalks:
+        out.append(f"  crosswalks on {_arms(r.crosswalks)} (vehicles yield to pedestrians on them)")
+    return out
+
+
+def _polyline_lines(r: S.RoadSpec) -> list[str]:
+    """The explicit lanes that run against another or carry a sign or a priority level."""
+    out = []
+    for p in r.polylines:
+        bits = [f"opposite {p.opposite}"] if p.opposite else []
+        bits += [f"{p.sign} sign at its end"] if p.sign else []
+        bits += [f"priority {p.priority}"] if p.priority != 1 else []
+        if bits:
+            out.append(f"  lane {p.id}: {', '.join(bits)}")
+    return out
 
 
 def _map_lines(r: S.RoadSpec) -> list[str]:
@@ -122,6 +176,7 @@ def summary(spec: S.ScenarioSpec) -> str:
     r = spec.road
     if r.type == "lanes":
         out.append(f"road: {len(r.polylines)} explicit lanes ({', '.join(p.id for p in r.polylines)})")
+        out.extend(_polyline_lines(r))
     elif r.type == "map":
         out.extend(_map_lines(r))
     else:
@@ -131,7 +186,13 @@ def summary(spec: S.ScenarioSpec) -> str:
             "merge": f"length {r.length:g} m, ramp {r.ramp_length:g} m joining at s={r.merge_start:g} m, accel lane {r.merge_length:g} m",
             "intersection": f"arms {r.length:g} m, turn radius {r.turn_radius:g} m",
         }[r.type]
-        out.append(f"road: {r.type}, {r.lanes} lane(s) x {r.lane_width:g} m, {dims}")
+        lanes = f"{r.lanes} lane(s)"
+        if r.lanes_reverse:
+            rev = ", ".join(f"r{k}" for k in range(r.lanes_reverse))
+            lanes += f" + {r.lanes_reverse} the other way ({rev})"
+        out.append(f"road: {r.type}, {lanes} x {r.lane_width:g} m, {dims}")
+        if r.type == "intersection":
+            out.extend(_control_lines(r))
     out.append("actors:")
     for a in spec.actors:
         out.append(f"  {a.name}: {a.kind} {a.length:g} x {a.width:g} m, {_placement(a)}, speed {format_value(a.speed, 'm/s')}, {_behavior(a.behavior)}")
@@ -159,6 +220,10 @@ def summary(spec: S.ScenarioSpec) -> str:
         placed = ", first of each lane sampled" if t.first_position else ""
         out.append(f"traffic {t.name}: {format_value(t.count)} x {t.kind} on lanes {', '.join(t.lanes)}, {sp}, "
                    f"speed {format_value(t.speed, 'm/s')}{placed}, {_behavior(t.behavior)}")
+    drawn = [k for k, _unit in _DRIVER_UNITS
+             if any(getattr(b.driver, k) is None for b in [a.behavior for a in spec.actors] + [t.behavior for t in spec.traffic])]
+    if drawn:
+        out.append(f"drivers: {', '.join(drawn)} drawn for each driver that has none given (docs/dsl.md 7.5)")
     for o in spec.occluders:
         out.append(f"occluder {o.name}: polygon of {len(o.polygon)} points")
     if spec.events:

@@ -161,7 +161,8 @@ def curve(
         side = "left" if sign > 0 else "right"
         need = (n + m - 1) * w + w / 2 if sign > 0 else w / 2
         raise RoadError(
-            f"curve radius {R} m is too small for {n} lane(s) of {w} m turning {side}: the innermost "
+            f"curve radius {R} m is too small for {n} lane(s){f' and {m} the other way' if m else ''} of {w} m "
+            f"turning {side}: the innermost "
             f"lane's centreline radius is {inner} m, its inner edge {inner - w / 2} m; "
             f"need radius > {need} m"
         )

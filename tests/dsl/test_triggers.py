@@ -57,7 +57,7 @@ def test_the_new_keys_parse_into_the_spec():
     ("""    maneuver: {lane_change: {to: 0, start: {time: 1, timeout: 0}}}
 """, 13, 63, "actors.car.maneuver.lane_change.start.timeout", "(0, inf)"),
     ("""    maneuver: {offset: {to: 3.5, gap_check: 100}}
-""", 13, 45, "actors.car.maneuver.offset.gap_check", "seconds (0-60)"),
+""", 13, 45, "actors.car.maneuver.offset.gap_check", "seconds the oncoming lane must be free, a number in (0, 60]"),
     ("""    maneuver: {lane_change: {to: 0, gap_check: 3}}
 """, 13, 48, "actors.car.maneuver.lane_change.gap_check", "expected true or false"),
     ("""    maneuver: {offset: {to: 12}}

@@ -27,14 +27,17 @@ _MANEUVERS = {
 
 
 DEFAULT_CLEAR = 8.0  # s the oncoming lane must be free for an offset with gap_check: true
+# manoeuvres that never finish in the simulator, so nothing can come 'after_previous' of them
+_NEVER_END = {"stop": "never finishes (it holds the actor at a standstill to the end)"}
 _KINDS = ("time", "distance_to", "time_gap_to", "after_previous")
 _DIST_KEYS = ("uniform", "normal", "lognormal", "choice", "poisson")
 
 
-def _parse_condition(c: ValueReader, body: YMap, p: str, actor: str, actors: dict, first: bool,
+def _parse_condition(c: ValueReader, body: YMap, p: str, actor: str, actors: dict, prev: str | None,
                      extra: tuple[str, ...] = ()) -> S.Trigger | None:
     """One condition: exactly one of ``time``, ``distance_to``/``time_gap_to`` (with ``below``) or
-    ``after_previous`` (the delay in s after the actor's previous manoeuvre finished)."""
+    ``after_previous`` (the delay in s after the actor's previous manoeuvre, of type ``prev``, finished;
+    None: this is the actor's first manoeuvre)."""
     c.keys(body, p, _KINDS + ("below",) + extra)
     given = [k for k in _KINDS if k in body]
     if len(given) != 1:
@@ -43,8 +46,13 @@ def _parse_condition(c: ValueReader, body: YMap, p: str, actor: str, actors: dic
         return None
     kind = given[0]
     if kind in ("time", "after_previous"):
-        if kind == "after_previous" and first:
+        if kind == "after_previous" and prev is None:
             c.error(body.key_marks[kind], join_path(p, kind), "'after_previous' needs a manoeuvre before this one")
+            return None
+        if kind == "after_previous" and prev in _NEVER_END:
+            c.error(body.key_marks[kind], join_path(p, kind), f"'after_previous' follows a '{prev}', which "
+                    f"{_NEVER_END[prev]}: this condition would never hold; start this manoeuvre at a time or "
+                    "on another condition")
             return None
         v = c.value(body, kind, p, None, NONNEG)
         return S.Trigger(kind, v) if v is not None else None
@@ -65,7 +73,7 @@ def _parse_condition(c: ValueReader, body: YMap, p: str, actor: str, actors: dic
     return S.Trigger("distance" if kind == "distance_to" else "time_gap", v, other)
 
 
-def _parse_trigger(c: ValueReader, m: YMap, path: str, actor: str, actors: dict, first: bool) -> S.Trigger:
+def _parse_trigger(c: ValueReader, m: YMap, path: str, actor: str, actors: dict, prev: str | None) -> S.Trigger:
     """``start:`` of a manoeuvre: a time, one condition, or ``any``/``all`` of two, each with an
     optional ``timeout`` (s)."""
     default = S.Trigger("time", Const(0.0))
@@ -80,7 +88,7 @@ def _parse_trigger(c: ValueReader, m: YMap, path: str, actor: str, actors: dict,
     timeout = c.value(body, "timeout", p, None, POS) if "timeout" in body else None
     combos = [k for k in ("any", "all") if k in body]
     if not combos:
-        trig = _parse_condition(c, body, p, actor, actors, first, ("timeout",))
+        trig = _parse_condition(c, body, p, actor, actors, prev, ("timeout",))
         return replace(trig, timeout=timeout) if trig is not None else default
     c.keys(body, p, ("any", "all", "timeout"))
     if len(combos) > 1:
@@ -96,7 +104,7 @@ def _parse_trigger(c: ValueReader, m: YMap, path: str, actor: str, actors: dict,
     conds = []
     for k, (item, imark) in enumerate(zip(items, items.item_marks)):
         cm = c.mapping(item, imark, f"{lp}[{k}]", "a condition such as {time: 3}")
-        conds.append(_parse_condition(c, cm, f"{lp}[{k}]", actor, actors, first) if cm is not None else None)
+        conds.append(_parse_condition(c, cm, f"{lp}[{k}]", actor, actors, prev) if cm is not None else None)
     if conds[0] is None or conds[1] is None:
         return default
     return replace(conds[0], second=conds[1], combine=combo, timeout=timeout)
@@ -114,7 +122,7 @@ def _gap_check(c: ValueReader, mm: YMap, path: str, lane_change: bool) -> float:
     if not lane_change and is_number(x) and 0.0 < float(x) <= 60.0:
         return float(x)
     c.error(mm.value_marks["gap_check"], p, "expected true or false" if lane_change else
-            "expected true, false or the seconds (0-60) the oncoming lane must be free")
+            "expected true, false or the seconds the oncoming lane must be free, a number in (0, 60]")
     return 0.0
 
 
@@ -138,7 +146,10 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
         items = items[:MAX_MANEUVERS]
     out = []
     lane = start_lane  # the lane the actor is on when each manoeuvre starts (after earlier lane changes)
+    prev: str | None = None  # the type of the manoeuvre before this one ("" when it could not be read)
+    cross_at: str | None = None  # the path of the actor's 'cross', if it has one
     for b, mk, p in items:
+        before, prev = prev, ""
         m = c.mapping(b, mk, p, "a manoeuvre mapping such as {lane_change: {...}}")
         if m is None:
             continue
@@ -146,6 +157,7 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
             c.error(m.mark, p, f"a manoeuvre has exactly one of {', '.join(_MANEUVERS)}")
             continue
         (mtype,) = m.keys()
+        prev = mtype
         mp = join_path(p, mtype)
         if mtype not in _MANEUVERS:
             c.error(m.key_marks[mtype], mp, f"unknown manoeuvre '{mtype}'{did_you_mean(mtype, _MANEUVERS)} (allowed: {', '.join(_MANEUVERS)})")
@@ -154,7 +166,7 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
         if mm is None:
             continue
         c.keys(mm, mp, _MANEUVERS[mtype])
-        trig = _parse_trigger(c, mm, mp, actor, actors, not out)
+        trig = _parse_trigger(c, mm, mp, actor, actors, before)
         if mtype in ("lane_change", "cut_in"):
             to = lane_ref(c, mm, "to", mp, net)
             if to is not None and net is not None and lane is not None:
@@ -179,6 +191,12 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
             dur = c.value(mm, "duration", mp, 0.0, NONNEG) if mtype == "hard_brake" else Const(0.0)
             out.append(S.ManeuverSpec(mtype, trig, decel=decel or Const(8.0), duration=dur or Const(0.0)))
         else:  # cross
+            if cross_at is not None:  # the simulator keeps one path per actor and walks it once
+                c.error(m.key_marks[mtype], mp, f"an actor walks one path, and this one has one at {cross_at}; "
+                        "give all its points in that 'cross' (a path has up to "
+                        f"{MAX_PATH_POINTS} points)")
+                continue
+            cross_at = mp
             pts = c.points(mm.get("path"), c.at(mm, "path"), join_path(mp, "path"), 2) if "path" in mm else None
             if "path" not in mm:
                 c.error(mm.mark, mp, "missing required key 'path'")

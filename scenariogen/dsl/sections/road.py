@@ -76,10 +76,11 @@ def _parse_road_spec(c: ValueReader, root: YMap) -> S.RoadSpec | None:
         if kw["angle_deg"] == 0:
             c.error(c.at(m, "angle_deg"), "road.angle_deg", "a curve needs a non-zero angle")
         elif kw["radius"] and kw["angle_deg"]:
-            # before building: lane i's length is its radius (R -+ i * lane_width) times |angle|
+            # before building: the lane i across the road (the reverse lanes follow on the left) is its
+            # radius (R -+ i * lane_width) times |angle| long
             turn = math.radians(abs(kw["angle_deg"]))
             step = -kw["lane_width"] if kw["angle_deg"] > 0 else kw["lane_width"]
-            radii = [kw["radius"] + i * step for i in range(kw["lanes"])]
+            radii = [kw["radius"] + i * step for i in range(kw["lanes"] + kw["lanes_reverse"])]
             _check_lengths(c, m, "radius", [max(r, 0.0) * turn for r in radii], "a curve lane")
     if rtype == "merge":
         for k in ("ramp_length", "merge_length"):
@@ -225,7 +226,7 @@ def _parse_polyline_road(c: ValueReader, m: YMap) -> S.RoadSpec | None:
             lanes.append(S.PolylineLaneSpec(str(lid), pts, width, tuple(succ_ids), side.get("left"), side.get("right"),
                                             side.get("opposite"), sign, priority))
     by_id = {ln.id: ln for ln in lanes}
-    for ln in lanes:  # neighbours drive the same way; opposite lanes the other way
+    for ln in lanes:  # neighbours drive the same way; opposite lanes the other way, on the left
         lmap = body[ln.id]
         for k in ("left", "right", "opposite"):
             other = getattr(ln, k)
@@ -233,6 +234,12 @@ def _parse_polyline_road(c: ValueReader, m: YMap) -> S.RoadSpec | None:
                 why = ("drives the other way: lanes of opposite directions are not neighbours (declare it "
                        f"'opposite: {other}')") if k != "opposite" else "drives the same way (make it a left or right neighbour)"
                 c.error(lmap.value_marks[k], join_path(f"road.lanes.{ln.id}", k), f"lane '{other}' {why}")
+            elif k == "opposite" and other in by_id and not _on_left(ln.points, by_id[other].points):
+                # the simulator looks for oncoming traffic on the left (overtaking, offsets with a gap
+                # check): an opposite lane on the right would leave that traffic unseen
+                c.error(lmap.value_marks[k], join_path(f"road.lanes.{ln.id}", k), f"lane '{other}' is on the "
+                        f"right of lane '{ln.id}': traffic drives on the right, so the opposite lane is the one "
+                        "next to it on its left")
     if total > MAX_ROAD_LENGTH:
         c.error(mark, "road.lanes", f"the lanes are {_km(total)} long together; a road has at most "
                 f"{_km(MAX_ROAD_LENGTH)} of lanes")
@@ -249,6 +256,22 @@ def _against(a: tuple, b: tuple) -> bool:
     kb = min(kb, len(pb) - 2)
     db = pb[kb + 1] - pb[kb]
     return float(da @ db) < 0.0
+
+
+def _on_left(a: tuple, b: tuple) -> bool:
+    """True if polyline ``b`` lies to the left of ``a`` near ``a``'s middle (where :func:`_against`
+    compares their headings)."""
+    pa, pb = np.asarray(a, float), np.asarray(b, float)
+    mid = len(pa) // 2
+    ka = max(mid - 1, 0)
+    da = pa[min(ka + 1, len(pa) - 1)] - pa[ka]
+    kb = int(np.argmin(((pb - pa[mid]) ** 2).sum(axis=1)))
+    kb = min(kb, len(pb) - 2)
+    # the point of b's segment nearest a's middle point, relative to it
+    seg = pb[kb + 1] - pb[kb]
+    t = float(np.clip((pa[mid] - pb[kb]) @ seg / max(float(seg @ seg), 1e-12), 0.0, 1.0))
+    rel = pb[kb] + t * seg - pa[mid]
+    return float(da[0] * rel[1] - da[1] * rel[0]) > 0.0
 
 
 _MAP_KEYS = ("from", "format", "region")
