@@ -90,9 +90,9 @@ def _maneuver(m: S.ManeuverSpec) -> str:
         when = f"{t.combine} of ({when}; {_condition(t.second)})"
     if t.timeout is not None:
         when += f", at the latest at t={format_value(t.timeout, 's')}"
-    if m.gap_check:
+    if m.gap_check != Const(0.0):
         when += ", once the gap is safe" if m.type == "lane_change" else (
-            f", once the oncoming lane is free for {m.gap_check:g} s")
+            f", once the oncoming lane is free for {format_value(m.gap_check, 's')}")
     if m.type == "lane_change":
         return f"lane_change to {m.to} over {format_value(m.duration, 's')}, {when}"
     if m.type == "offset":

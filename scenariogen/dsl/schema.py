@@ -238,7 +238,7 @@ class ManeuverSpec:
     speed: Value = Const(0.0)
     path: tuple[tuple[float, float], ...] = ()
     offset: Value = Const(0.0)
-    gap_check: float = 0.0
+    gap_check: Value = Const(0.0)
 
 
 @dataclass(frozen=True)

@@ -337,7 +337,9 @@ def opendrive_network(road_spec) -> OdrNetwork:
     """The OpenDRIVE roads and junctions for a :class:`~scenariogen.dsl.schema.RoadSpec`."""
     from ..road import build_road
 
-    build_road(road_spec)  # the same validation (RoadError) as the simulator's road
+    net = build_road(road_spec)  # the same validation (RoadError) as the simulator's road
+    if getattr(road_spec, "lanes_reverse", 0):  # a two-way road: one road per lane, as for maps
+        return _lane_roads(net)
     builder = _BUILDERS.get(road_spec.type)
     if builder is None:
         raise ScenarioGenError(f"OpenDRIVE export does not know road type {road_spec.type!r} "

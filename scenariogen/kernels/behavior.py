@@ -60,9 +60,8 @@ def acc_accel(v, v0, T, s0, a_max, b_comf, delta, gap, v_lead, a_lead):
     g = max(gap, 0.1)
     a_l = min(a_lead, a_max)
     dv = v - v_lead
-    if v_lead * dv <= -2.0 * g * a_l:
-        denom = v_lead * v_lead - 2.0 * g * a_l
-        a_cah = v * v * a_l / denom if denom > 1e-9 else a_l
+    if v_lead * dv <= -2.0 * g * a_l and a_l < 0.0:  # the leader stops before the gap closes
+        a_cah = v * v * a_l / (v_lead * v_lead - 2.0 * g * a_l)
     else:
         a_cah = a_l - (dv * dv / (2.0 * g) if dv > 0.0 else 0.0)
     if a_idm >= a_cah:

@@ -137,14 +137,15 @@ def _max_curvature(off, length, pk, lane, s0, s1):
 
 @njit(cache=True)
 def oncoming_leader(b, i, road, ag, st, sc):
-    """Bumper gap (m) to, and speed (m/s, negative: towards it) of, the nearest vehicle ahead on
-    the lane opposite agent ``i``'s whose body and ``i``'s overlap laterally (one of them intrudes
-    into the other's lane); (INF, 0) if none."""
+    """Gap (m) to, and speed (0 m/s) of, where agent ``i`` would meet the nearest vehicle ahead on
+    the lane opposite its own whose body and ``i``'s overlap laterally (one of them intrudes into
+    the other's lane): its share, at their speeds, of the bumper gap between them, taken as a
+    standing obstacle; (INF, 0) if none."""
     li = st.ln[i]
     opp = road.opposite[li]
     wi, half_i = ag.width[b, i], 0.5 * ag.length[b, i]
     i_out = st.dl[i] + 0.5 * wi > 0.5 * road.width[li]
-    best, best_v = INF, 0.0
+    best = INF
     for q in range(sc.lane_first[opp], sc.lane_end[opp]):
         j = sc.order[q]
         if not ag.valid[b, j] or st.crashed[j]:
@@ -156,10 +157,12 @@ def oncoming_leader(b, i, road, ag, st, sc):
         if sj <= st.sl[i] or abs(dj - st.dl[i]) >= 0.5 * (wi + ag.width[b, j]) + LAT_MARGIN:
             continue
         g = sj - st.sl[i] - half_i - 0.5 * ag.length[b, j]
+        closing = st.v[i] + st.v[j]
+        if closing > 0.1:
+            g *= st.v[i] / closing  # both stop short of where they would meet
         if g < best:
             best = g
-            best_v = -st.v[j]
-    return best, best_v
+    return best, 0.0
 
 
 @njit(cache=True)
@@ -282,7 +285,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
             if lo == li and ln[j] != li:
                 # j leaves lane li: it still occupies it while its body overlaps
                 sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, li, xs[j], ys[j], si)
-                if abs(dj) < 0.5 * (r_width[li] + width[b, j]) and sj > si:
+                if abs(dj) < 0.5 * (r_width[li] + width[b, j]) + LAT_MARGIN and sj > si:
                     g = sj - si - half_i - 0.5 * length[b, j]
                     if g < gap:
                         gap = g

@@ -7,8 +7,10 @@ conditions (``any``/``all``), and at its ``timeout`` whatever they say. A lane c
 offset with a gap check then waits (state 3) until it is safe: for a lane change the MOBIL safety
 criterion (gaps of at least ``MIN_GAP`` m to the new leader and follower, and the braking of the
 follower behind it, and its own behind the leader, within the safe deceleration); for an offset
-into the oncoming lane, no oncoming vehicle meets it within the manoeuvre's clear time. Without a gap check a manoeuvre starts when it fires: an
-aggressive cut-in stays aggressive.
+into the oncoming lane, no oncoming vehicle meets it within the manoeuvre's clear time. Without a
+gap check a manoeuvre starts when it fires: an aggressive cut-in stays aggressive. An overtaker out
+in the oncoming lane goes back to its lane's centre when oncoming traffic would meet it within
+``ABORT_CLEAR`` s, unless it is beside the vehicle it overtakes.
 
 A vehicle on a lane that ends while a neighbour goes on merges by itself within ``MERGE_ZONE`` m of
 the end: it accepts a shrinking gap (the bumper gaps fall to ``MIN_GAP_END``, the time gap it leaves
@@ -35,6 +37,7 @@ from ..data.layout import (
     M_TRIG2,
     MAN_LANE_CHANGE,
     MAN_OFFSET,
+    MODEL_CONSTANT,
     P_AMAX,
     P_BCOMF,
     P_BSAFE,
@@ -58,6 +61,9 @@ MIN_GAP_END = 0.5  # m, the same at the very end of a lane that ends
 T_MIN = 1.0  # s, time gap a merging vehicle leaves its new follower at the start of the merge zone
 T_MIN_END = 0.3  # s, the same at the very end of the lane
 MERGE_ZONE = 120.0  # m before its end where a lane that ends makes its vehicles merge
+ABORT_CLEAR = 3.0  # s: an overtaker meeting oncoming traffic this soon goes back
+ABORT_DUR = 2.0  # s it takes to go back
+ALONGSIDE = 2.0  # m: a vehicle this close lengthwise (bumper to bumper) is beside it: it does not go back
 DEFAULT_B_SAFE = 4.0  # m/s^2, safe deceleration of drivers without MOBIL parameters
 
 
@@ -147,20 +153,33 @@ def safe_change(b, i, tl, b_safe, min_gap, t_min, relax, n_lc, road, ag, st, sc,
 
 @njit(cache=True)
 def oncoming_clear(b, i, seconds, road, ag, st, sc):
-    """True if no vehicle on the lane opposite agent ``i``'s meets it within ``seconds`` (s) at their
-    speeds (it and they driving on)."""
+    """True if no vehicle on the lane opposite agent ``i``'s meets it within ``seconds`` (s), they at
+    their speeds and it at its desired speed (to pass, it speeds up)."""
     opp = road.opposite[st.ln[i]]
     if opp < 0:
         return True
     ch, sh = math.cos(st.hs[i]), math.sin(st.hs[i])
+    v_i = max(st.v[i], ag.params[b, i, P_V0])  # it speeds up to pass
     for q in range(sc.lane_first[opp], sc.lane_end[opp]):
         j = sc.order[q]
         if not ag.valid[b, j]:
             continue
         ahead = (st.xs[j] - st.xs[i]) * ch + (st.ys[j] - st.ys[i]) * sh - 0.5 * (ag.length[b, i] + ag.length[b, j])
-        if ahead > -0.5 * ag.length[b, j] and ahead < seconds * (st.v[i] + st.v[j]):
+        if ahead > -0.5 * ag.length[b, j] and ahead < seconds * (v_i + st.v[j]):
             return False
     return True
+
+
+@njit(cache=True)
+def _alongside(b, i, ag, st, sc):
+    """True if another vehicle on agent ``i``'s lane is beside it (within ``ALONGSIDE`` m lengthwise,
+    bumper to bumper)."""
+    li = st.ln[i]
+    for q in range(sc.lane_first[li], sc.lane_end[li]):
+        j = sc.order[q]
+        if j != i and ag.valid[b, j] and abs(st.sl[j] - st.sl[i]) < 0.5 * (ag.length[b, i] + ag.length[b, j]) + ALONGSIDE:
+            return True
+    return False
 
 
 @njit(cache=True)
@@ -192,6 +211,11 @@ def triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
     for i in range(N):
         if not valid[b, i] or st.crashed[i]:
             continue
+        # an overtaker out in the oncoming lane goes back when oncoming traffic comes too close
+        li = st.ln[i]
+        if (road.opposite[li] >= 0 and st.d_hold[i] > 0.5 * road.width[li] and not free[b, i]
+                and not oncoming_clear(b, i, ABORT_CLEAR, road, ag, st, sc) and not _alongside(b, i, ag, st, sc)):
+            start_offset(i, 0.0, time, ABORT_DUR, st)
         for k in range(K):
             mt = man_type[i, k]
             state = man_state[i, k]
@@ -268,7 +292,8 @@ def forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
     params, length = ag.params, ag.length
     N = st.xs.shape[0]
     for i in range(N):
-        if not ag.valid[b, i] or ag.free[b, i] or st.crashed[i] or st.lc_active[i]:
+        if (not ag.valid[b, i] or ag.free[b, i] or st.crashed[i] or st.lc_active[i]
+                or ag.model[b, i] == MODEL_CONSTANT):  # (a stalled car goes nowhere by itself)
             continue
         li = st.ln[i]
         if not road.dead_end[li]:

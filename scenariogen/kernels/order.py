@@ -60,9 +60,10 @@ def lane_order(b, road, ag, st, sc):
     for p in range(N):
         rank[order[p]] = p
     for i in range(N):
-        # it occupies its lane while its body overlaps it (not when changing out of it or driving
-        # at an offset in the oncoming lane)
-        in_lane[i] = valid[b, i] and not free[b, i] and abs(dl[i]) < 0.5 * (r_width[ln[i]] + width[b, i])
+        # it occupies its lane while its body overlaps it (not when driving at an offset in the
+        # oncoming lane), and from its start the lane it changes into (it has committed to it)
+        in_lane[i] = valid[b, i] and not free[b, i] and (
+            (lc_active[i] and st.lc_origin[i] != ln[i]) or abs(dl[i]) < 0.5 * (r_width[ln[i]] + width[b, i]))
         if lc_active[i]:
             lc_list[n_lc] = i
             n_lc += 1

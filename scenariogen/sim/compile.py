@@ -188,7 +188,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
             man_val[:, i, k, Lo.M_DECEL] = resolve(m.decel, theta, names)
             man_val[:, i, k, Lo.M_SPEED] = resolve(m.speed, theta, names)
             man_val[:, i, k, Lo.M_OFFSET] = resolve(m.offset, theta, names)
-            man_val[:, i, k, Lo.M_GAP] = m.gap_check
+            man_val[:, i, k, Lo.M_GAP] = resolve(m.gap_check, theta, names)
             if code == Lo.MAN_CROSS:
                 pts = np.asarray(m.path[:MAX_PATH], dtype=float)
                 path[i, : len(pts)] = pts - pts[0]

@@ -40,11 +40,11 @@ def test_the_new_keys_parse_into_the_spec():
     assert car.behavior.driver.cooperation == Const(0.3)
     first, back, out, edge = car.maneuvers
     assert (first.start.kind, first.start.combine, first.start.second.kind) == ("time", "any", "distance")
-    assert first.start.timeout == Const(4.0) and first.gap_check == 1.0
+    assert first.start.timeout == Const(4.0) and first.gap_check == Const(1.0)
     assert back.start.kind == "after_previous" and back.to == "1"  # back to the start lane: accepted
-    assert out.type == "offset" and out.offset == Const(3.5) and out.gap_check == 6.0
+    assert out.type == "offset" and out.offset == Const(3.5) and out.gap_check == Const(6.0)
     assert out.start.combine == "all" and out.start.second.kind == "time_gap"
-    assert edge.gap_check == 8.0  # true: the default clear time (s)
+    assert edge.gap_check == Const(8.0)  # true: the default clear time (s)
 
 
 @pytest.mark.parametrize("tail, line, column, path, message", [
@@ -57,7 +57,7 @@ def test_the_new_keys_parse_into_the_spec():
     ("""    maneuver: {lane_change: {to: 0, start: {time: 1, timeout: 0}}}
 """, 13, 63, "actors.car.maneuver.lane_change.start.timeout", "(0, inf)"),
     ("""    maneuver: {offset: {to: 3.5, gap_check: 100}}
-""", 13, 45, "actors.car.maneuver.offset.gap_check", "seconds the oncoming lane must be free, a number in (0, 60]"),
+""", 13, 45, "actors.car.maneuver.offset.gap_check", "a number in (0, 60]"),
     ("""    maneuver: {lane_change: {to: 0, gap_check: 3}}
 """, 13, 48, "actors.car.maneuver.lane_change.gap_check", "expected true or false"),
     ("""    maneuver: {offset: {to: 12}}

@@ -134,9 +134,8 @@ def acc_model(v, v0, T, s0, a_max, b_comf, delta, gap, v_lead, a_lead, coolness=
         return a_idm
     s = max(gap, 0.1)
     a_l = min(a_lead, a_max)
-    if v_lead * (v - v_lead) <= -2.0 * s * a_l:
-        den = v_lead * v_lead - 2.0 * s * a_l
-        a_cah = v * v * a_l / den if den > 1e-9 else a_l
+    if v_lead * (v - v_lead) <= -2.0 * s * a_l and a_l < 0.0:
+        a_cah = v * v * a_l / (v_lead * v_lead - 2.0 * s * a_l)
     else:
         a_cah = a_l - (max(v - v_lead, 0.0) ** 2) / (2.0 * s)
     if a_idm >= a_cah:

@@ -219,7 +219,7 @@ def test_a_merger_waits_at_the_lane_end_while_there_is_no_gap():
 
 @pytest.mark.parametrize("coop", [0.0, 1.0])
 def test_a_cooperative_driver_opens_a_gap_for_a_merger(coop):
-    """A merger 5 m ahead 48 m before the lane's end: a cooperative driver brakes (at most at its
+    """A merger 8 m ahead 45 m before the lane's end: a cooperative driver brakes (at most at its
     comfortable deceleration) so it can merge ahead; an uncooperative one holds its speed and the
     merger waits for it to pass."""
     body = _merge_road() + f"""actors:
@@ -229,7 +229,7 @@ def test_a_cooperative_driver_opens_a_gap_for_a_merger(coop):
     s: 210
     speed: 15
     behavior: {{idm: {{desired_speed: 15}}, driver: {{cooperation: {coop}}}}}
-  merger: {{kind: car, lane: accel, s: 70, speed: 15, behavior: {{idm: {{desired_speed: 15}}}}}}
+  merger: {{kind: car, lane: accel, s: 73, speed: 15, behavior: {{idm: {{desired_speed: 15}}}}}}
 """
     spec, b = sim(body, duration=15.0)
     ego, merger = b.trajectories[0, 0], b.trajectories[0, 1]

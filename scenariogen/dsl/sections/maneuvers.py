@@ -110,20 +110,19 @@ def _parse_trigger(c: ValueReader, m: YMap, path: str, actor: str, actors: dict,
     return replace(conds[0], second=conds[1], combine=combo, timeout=timeout)
 
 
-def _gap_check(c: ValueReader, mm: YMap, path: str, lane_change: bool) -> float:
-    """``gap_check`` of a lane change (true/false) or of an offset (false, or the seconds the oncoming
-    lane must be free; true: ``DEFAULT_CLEAR`` s)."""
+def _gap_check(c: ValueReader, mm: YMap, path: str, lane_change: bool) -> S.Value:
+    """``gap_check`` of a lane change (true/false: 1 or 0) or of an offset (false, or the seconds,
+    a value, the oncoming lane must be free; true: ``DEFAULT_CLEAR`` s)."""
     if "gap_check" not in mm:
-        return 0.0
+        return Const(0.0)
     x = mm["gap_check"]
     p = join_path(path, "gap_check")
     if isinstance(x, bool):
-        return (1.0 if lane_change else DEFAULT_CLEAR) if x else 0.0
-    if not lane_change and is_number(x) and 0.0 < float(x) <= 60.0:
-        return float(x)
-    c.error(mm.value_marks["gap_check"], p, "expected true or false" if lane_change else
-            "expected true, false or the seconds the oncoming lane must be free, a number in (0, 60]")
-    return 0.0
+        return Const((1.0 if lane_change else DEFAULT_CLEAR) if x else 0.0)
+    if lane_change:
+        c.error(mm.value_marks["gap_check"], p, "expected true or false")
+        return Const(0.0)
+    return c.value(mm, "gap_check", path, DEFAULT_CLEAR, Range(0.0, 60.0, low_open=True)) or Const(0.0)
 
 
 def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors: dict, net: RoadNetwork | None,
