@@ -9,7 +9,7 @@ from .. import schema as S
 from ..distparse import ValueReader
 from ..distributions import Const
 from ..limits import MAX_MANEUVERS, MAX_PATH_POINTS
-from ..reader import NONNEG, POS, Range, did_you_mean, is_number, join_path, type_name
+from ..reader import NONNEG, POS, Range, did_you_mean, join_path, type_name
 from ..yamlmarks import Mark, YMap, YSeq
 from .road import lane_ref
 
