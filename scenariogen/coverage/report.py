@@ -18,6 +18,7 @@ import inspect
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
@@ -28,6 +29,8 @@ import numpy as np
 from ..errors import ParameterError, ScenarioGenError
 from ..data.files import jsonable
 from ..data.files import check_output_dir, default_mode
+from .artefacts import REASONS, AnnotationRules, annotation_errors
+from .derivatives import SMOOTH_WINDOW
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
 from ..errors import TooFewSamplesError
 from .metrics import CoverageResult, CoverageSettings, score
@@ -39,9 +42,11 @@ REPORT_FORMAT = "scenariogen-coverage/1"
 @dataclass(frozen=True, eq=False)
 class DescriptorSet:
     """Descriptor rows of one side: ``D`` (n, 13) raw units, optional importance ``weights`` (n,),
-    the frame step ``dt`` (s) and frames per window, what was read (``info``) and ``groups`` (n,):
+    the frame step ``dt`` (s) and frames per window, what was read (``info``), ``groups`` (n,):
     the source each window was cut from (a simulated scenario's index; a real log, scene and ego
-    track), which keeps overlapping windows of one source in one fold of the classifier test."""
+    track), and ``recordings`` (n,): the independent unit it belongs to (a simulated scenario; a
+    real recording, see :func:`recording_of`). Real windows of one recording share traffic, so
+    the classifier's folds and the real-vs-real baseline split real data by recording."""
 
     D: np.ndarray
     weights: np.ndarray | None
@@ -49,6 +54,7 @@ class DescriptorSet:
     frames: int
     info: dict
     groups: np.ndarray | None = None
+    recordings: np.ndarray | None = None
 
 
 def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
@@ -132,13 +138,14 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
             w = np.ones(len(rows))
         ws.append(w)
     info.update(scenarios=n_scen, windows=int(sum(len(d) for d in Ds)))
+    groups = np.concatenate(gs)
     if info["windows"] == 0:
         raise ScenarioGenError(f"{run}: no window of {frames} frames has a moving ego (a mean speed of at least "
                                "1 m/s, 0.3 for a pedestrian, as the real windows need); try a shorter window")
     if info.get("kind") == "run" and (info.get("settings") or {}).get("keep") == "events":
         info["note"] = ("the run kept only its target events: the synthetic set is conditional on the event, and "
                         "its weighted shares are conditional too")
-    return DescriptorSet(np.concatenate(Ds), np.concatenate(ws), float(dt), int(frames), info, np.concatenate(gs))
+    return DescriptorSet(np.concatenate(Ds), np.concatenate(ws), float(dt), int(frames), info, groups, groups)
 
 
 def _log_paths(path: Path, reader) -> list[Path]:
@@ -189,12 +196,34 @@ def _require_dt(reader, where: str) -> None:
             "resampled to the simulation's frame step; the plugin needs read(path, *, dt=seconds, ...)") from None
 
 
+# CommonRoad benchmark ids: COUNTRY_MAP-CONFIGURATION_PREDICTION_T-VERSION (optionally C- in front,
+# S- or P- for other prediction types); the slices (prediction ids) of one configuration share traffic
+_COMMONROAD_ID = re.compile(r"^(?:C-)?([A-Z]{3}_[A-Za-z0-9]+-\d+)_\d+_[A-Z]+-\d+$")
+
+
+def recording_of(path, scene: int = 0, scenes: int = 1) -> str:
+    """The recording a real log belongs to: logs of one recording share traffic and are never split
+    between the two sides of a real-vs-real comparison or of a classifier fold. A CommonRoad
+    benchmark id ``USA_US101-22_1_T-1`` belongs to recording ``USA_US101-22`` (its slices
+    ``_1``, ``_10``, ... share vehicles); any other log is its own recording (one per scene when a
+    file holds several scenes)."""
+    p = Path(path)
+    m = _COMMONROAD_ID.match(p.stem) if p.suffix.lower() == ".xml" else None
+    if m:
+        return m.group(1)
+    return str(p) if scenes <= 1 else f"{p}#{scene}"
+
+
 def real_descriptors(path, *, reader: str | None = None, window: float, dt: float, stride: float | None = None,
-                     progress: bool = False) -> DescriptorSet:
+                     progress: bool = False, rules: AnnotationRules = AnnotationRules(),
+                     smooth: float | None = SMOOTH_WINDOW) -> DescriptorSet:
     """Descriptors of real logs: one file or log directory, or every log under a directory (files no
     reader can read are skipped and listed in ``info['skipped']``; a log named directly must read).
     Windows of ``window`` seconds every ``stride`` seconds (default: disjoint windows), resampled to
-    ``dt`` seconds, each eligible vehicle taking the ego's role."""
+    ``dt`` seconds, each eligible vehicle taking the ego's role. Windows with an annotation error
+    (:func:`~scenariogen.coverage.artefacts.annotation_errors` under ``rules``) are left out and
+    counted in ``info['annotation_errors']`` (per reason) and ``info['excluded']`` (per log).
+    ``smooth``: the derivative descriptors' filter window (s), as for the synthetic side."""
     from tqdm import tqdm
 
     from ..errors import LogFormatError, MissingDependencyError
@@ -209,7 +238,7 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     paths = [path] if is_log else _log_paths(path, r)
     if not paths:
         raise ParameterError("real", f"{path}: no log files found (readers: {', '.join(_all_names())})")
-    Ds, gs, skipped, used = [], [], {}, {}
+    Ds, gs, rs, skipped, used, excluded = [], [], [], {}, {}, {}
     for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
         try:
             scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
@@ -218,19 +247,28 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
                 raise
             skipped[str(p)] = str(exc)
             continue
-        if scenes.size > 1:  # several scenes in one file may reuse track ids: tag them with the scene
-            tag = np.char.add(np.arange(scenes.size).astype(str)[:, None], ":")
-            scenes = dataclasses.replace(scenes, track_ids=np.char.add(tag, scenes.track_ids.astype(str)).astype(object))
+        n_scenes = scenes.size
+        # several scenes in one file may reuse track ids: tag them with the scene
+        tag = np.char.add(np.arange(n_scenes).astype(str)[:, None], ":")
+        scenes = dataclasses.replace(scenes, track_ids=np.char.add(tag, scenes.track_ids.astype(str)).astype(object))
         w = make_windows(scenes, window, stride=window if stride is None else stride)
         if w.size == 0:
             skipped[str(p)] = f"no window of {window:g} s with an eligible ego (log lasts {scenes.duration:g} s)"
             continue
-        D, _ = descriptors(w.trajectories, w.mask, w.kinds, w.sizes, w.dt)
+        flags = annotation_errors(w.trajectories, w.mask, w.kinds, w.sizes, w.dt, rules)
+        clean = flags == ""
+        if not clean.all():
+            excluded[str(p)] = {r: int((flags == r).sum()) for r in REASONS if (flags == r).any()}
+        D, _ = descriptors(w.trajectories[clean], w.mask[clean], w.kinds[clean], w.sizes[clean], w.dt, smooth=smooth)
         # a window's source: this log, its scene and the ego's track (agent 0 of the window)
-        g = np.array([f"{p}|{src}|{tid}" for src, tid in zip(w.sources, w.track_ids[:, 0])], dtype=object)
+        tids = w.track_ids[clean, 0]
+        scene_of = np.array([int(str(t).split(":", 1)[0]) for t in tids], dtype=np.int64)
+        g = np.array([f"{p}|{src}|{tid}" for src, tid in zip(w.sources[clean], tids)], dtype=object)
+        rec = np.array([recording_of(p, int(k), n_scenes) for k in scene_of], dtype=object)
         ok = np.isfinite(D).any(axis=1)
         Ds.append(D[ok])
         gs.append(g[ok])
+        rs.append(rec[ok])
         used[str(p)] = int(ok.sum())
     if not Ds:
         why = "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:5])
@@ -238,9 +276,13 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
                              + (f" ({why})" if why else "") + "; try a shorter window")
     D = np.concatenate(Ds)
     groups = np.concatenate(gs)
+    recs = np.concatenate(rs)
+    counts = {r: sum(v.get(r, 0) for v in excluded.values()) for r in REASONS}
     return DescriptorSet(D, None, float(dt), round(window / dt),
                          {"path": str(path), "logs": used, "skipped": skipped, "windows": len(D),
-                          "sources": len(set(groups.tolist()))}, groups)
+                          "sources": len(set(groups.tolist())), "recordings": len(set(recs.tolist())),
+                          "annotation_errors": counts, "excluded": excluded, "annotation_rules": asdict(rules)},
+                         groups, recs)
 
 
 def _all_readers():
