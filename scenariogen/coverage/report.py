@@ -33,10 +33,11 @@ from .artefacts import REASONS, AnnotationRules, annotation_errors
 from .derivatives import SMOOTH_WINDOW
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
 from ..errors import TooFewSamplesError
-from .metrics import CoverageResult, CoverageSettings, score
-from .verdict import Thresholds, Verdict, summary, verdicts
+from .assess import Assessment, assess
+from .metrics import CoverageResult, CoverageSettings
+from .verdict import Thresholds, summary
 
-REPORT_FORMAT = "scenariogen-coverage/1"
+REPORT_FORMAT = "scenariogen-coverage/2"
 
 
 @dataclass(frozen=True, eq=False)
@@ -300,12 +301,24 @@ def _all_names():
 # ----------------------------------------------------------------------------- report
 
 
-def report_dict(result: CoverageResult, vs: tuple[Verdict, ...], thresholds: Thresholds, synthetic: DescriptorSet,
-                real: DescriptorSet) -> dict:
+CALIBRATED = ("density", "coverage", "off_support", "vendi_ratio", "duplicate_excess", "auc")
+
+
+def _band(b) -> dict | None:
+    return None if not b.n else {"median": b.median, "lo": b.lo, "hi": b.hi, "splits": b.n}
+
+
+def report_dict(a: Assessment, thresholds: Thresholds, synthetic: DescriptorSet, real: DescriptorSet) -> dict:
     """Every number of the report as one JSON-ready dict."""
     from .._version import __version__
 
+    result, vs, bl, cal = a.result, a.verdicts, a.baseline, a.calibration
     st = result.standardiser
+    main = {"density": result.fidelity.density, "coverage": result.fidelity.coverage,
+            "off_support": result.fidelity.off_support, "vendi_ratio": result.diversity.vendi_ratio,
+            "duplicate_excess": result.diversity.duplicate_rate - result.diversity.duplicate_rate_real,
+            "auc": result.classifier.auc if result.classifier is not None else None}
+    keys = sorted(set(bl.real) | set(cal.synthetic))
     # strict JSON: an undefined (non-finite) number is null
     return jsonable({
         "format": REPORT_FORMAT,
@@ -317,17 +330,28 @@ def report_dict(result: CoverageResult, vs: tuple[Verdict, ...], thresholds: Thr
         "synthetic": {**synthetic.info, "dt": synthetic.dt, "window_frames": synthetic.frames,
                       "rows": len(synthetic.D)},
         "real": {**real.info, "dt": real.dt, "window_frames": real.frames, "rows": len(real.D)},
+        "baseline": {"unit": bl.unit, "groups": bl.groups, "splits": len(bl.held_out), "held_out": bl.held_out,
+                     "held_out_windows": bl.sizes, "synthetic_windows": cal.sizes, "note": bl.note,
+                     "calibrated": {k: {"synthetic": cal.value(k), "real": _band(cal.band(k)),
+                                        "all_real": main.get(k)} for k in CALIBRATED},
+                     "numbers": {k: {"synthetic": cal.value(k), "real": _band(cal.band(k))} for k in keys}},
         "descriptors": {n: {"unit": DESCRIPTOR_UNITS[n], "risky_side": RISKY_SIDE[n],
                             "used": n in st.names,
                             "loc": float(st.loc[st.names.index(n)]) if n in st.names else None,
                             "scale": float(st.scale[st.names.index(n)]) if n in st.names else None,
-                            "ignored": result.ignored.get(n)} for n in DESCRIPTOR_NAMES},
+                            "real_vs_real_separation": a.separation.get(n),
+                            "ignored": (f"separates real from real (median |2 AUC - 1| {a.separation[n]:.2f} over the "
+                                        f"splits, limit {result.settings.unreliable_separation:g})"
+                                        if n in a.unreliable else result.ignored.get(n))}
+                        for n in DESCRIPTOR_NAMES},
         "counts": {"real": result.n_real, "synthetic": result.n_synthetic, "dropped_real": result.dropped_real,
-                   "dropped_synthetic": result.dropped_synthetic, "weighted": result.weighted},
+                   "dropped_synthetic": result.dropped_synthetic, "weighted": result.weighted,
+                   "annotation_errors": real.info.get("annotation_errors", {})},
         "tails": [asdict(t) for t in result.tails],
+        "tail_test": asdict(result.tail_test) if result.tail_test is not None else None,
         "fidelity": asdict(result.fidelity),
         "diversity": asdict(result.diversity),
-        "classifier": asdict(result.classifier),
+        "classifier": asdict(result.classifier) if result.classifier is not None else None,
         "notes": list(result.notes),
     }, nonfinite_as_null=True)
 
@@ -338,51 +362,96 @@ def _f(x, nd=3) -> str:
     return f"{x:.{nd}g}"
 
 
+def _fb(b) -> str:
+    """A real-vs-real band as 'median (lo to hi)'."""
+    return "-" if not b else f"{_f(b['median'])} ({_f(b['lo'])} to {_f(b['hi'])})"
+
+
+NAMES = {"density": "density (k-NN balls)", "coverage": "coverage", "off_support": "off-support rate",
+         "vendi_ratio": "Vendi ratio (order 1), synthetic / real", "duplicate_excess": "duplicate rate over the real one",
+         "auc": "classifier AUC"}
+
+
 def report_markdown(rep: dict, plots: list[str]) -> str:
-    """The human report: verdicts first, then the tables."""
+    """The human report: verdicts first, then the baseline and the tables."""
     L = ["# Tail coverage report", ""]
-    syn, real = rep["synthetic"], rep["real"]
+    syn, real, bl = rep["synthetic"], rep["real"], rep["baseline"]
+    errs = rep["counts"].get("annotation_errors") or {}
     L.append(f"Synthetic: `{syn['path']}` ({syn.get('spec_name') or syn['kind']}, {rep['counts']['synthetic']} windows "
              f"of {syn['window_frames']} frames x {syn['dt']:g} s). Real: `{real['path']}` "
-             f"({len(real['logs'])} logs, {rep['counts']['real']} windows).")
+             f"({len(real['logs'])} logs, {real.get('recordings', '?')} recordings, {rep['counts']['real']} windows"
+             + (f"; {sum(errs.values())} windows left out as annotation errors: "
+                + ", ".join(f"{v} {k}" for k, v in errs.items() if v) if sum(errs.values()) else "") + ").")
     L += ["", f"**Verdict: {rep['summary']}**", ""]
     for v in rep["verdicts"]:
         mark = "YES" if v["fired"] else "no"
         L.append(f"- **{v['name']}**: {mark}. {v['message']}")
+        for act in v.get("actions") or ():
+            L.append(f"  - {act}")
     if syn.get("note"):
         L += ["", f"Note: {syn['note']}."]
     for n in rep["notes"]:
         L.append(f"- note: {n}")
+    L += ["", "## Real versus real", "",
+          (f"The real windows were split {bl['splits']} ways leaving whole {bl['unit']}s out ({bl['groups']} "
+           f"{bl['unit']}s; about half held out each time). Each held-out side was scored against its reference "
+           "like a synthetic set, and the synthetic set against the same references at the held-out side's size: "
+           "a verdict fires only outside the real-versus-real range." + (f" {bl['note']}." if bl.get("note") else "")),
+          "", "| number | synthetic (median over the splits) | real vs real: median (range) | synthetic vs all real |",
+          "| --- | --- | --- | --- |"]
+    for k, v in bl["calibrated"].items():
+        L.append(f"| {NAMES[k]} | {_f(v['synthetic'])} | {_fb(v['real'])} | {_f(v['all_real'])} |")
     f, d, c = rep["fidelity"], rep["diversity"], rep["classifier"]
-    L += ["", "## Fidelity, coverage, diversity, artefacts", "", "| metric | value |", "| --- | --- |",
+    L += ["", "## Fidelity, coverage, diversity, artefacts (synthetic against all real windows)", "",
+          "| metric | value |", "| --- | --- |",
           f"| density (k = {f['k']}) | {_f(f['density'])} |", f"| coverage | {_f(f['coverage'])} |",
           f"| off-support rate | {_f(f['off_support'])} |",
           (f"| Vendi order 1, synthetic / real (n = {d['n']}) | {_f(d['vendi_synthetic'])} / {_f(d['vendi_real'])} "
            f"(ratio {_f(d['vendi_ratio'])}) |"),
           (f"| Vendi order 0.5, synthetic / real | {_f(d['vendi_synthetic_half'])} / {_f(d['vendi_real_half'])} "
            f"(ratio {_f(d['vendi_ratio_half'])}) |"),
-          f"| duplicate rate, synthetic / real | {_f(d['duplicate_rate'])} / {_f(d['duplicate_rate_real'])} |",
-          (f"| classifier accuracy ({c['folds']}-fold, {c['n_per_class']} per class"
-           + (f", folds grouped by source: {c['groups_real']} real, {c['groups_synthetic']} synthetic"
-              if c.get("grouped") else ", plain folds") + f") | {_f(c['accuracy'])} "
-           f"(chance {_f(c['accuracy_chance'][0])}-{_f(c['accuracy_chance'][1])}) |"),
-          f"| classifier AUC | {_f(c['auc'])} (chance {_f(c['auc_chance'][0])}-{_f(c['auc_chance'][1])}) |"]
-    L += ["", "## Tails", "", "Real tail beyond the real quantile on the risky side; shares are fractions of each set.", "",
-          "| descriptor | side | level | threshold | real share | synthetic share | enrichment | weighted | reach | reach 1-D |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+          f"| duplicate rate, synthetic / real | {_f(d['duplicate_rate'])} / {_f(d['duplicate_rate_real'])} |"]
+    if c is not None:
+        L += [(f"| classifier accuracy ({c['folds']}-fold, {c['n_per_class']} per class"
+               + (f", folds grouped: {c['groups_real']} real {bl['unit']}s, {c['groups_synthetic']} synthetic "
+                  "scenarios" if c.get("grouped") else ", plain folds") + f") | {_f(c['accuracy'])} "
+               f"(chance {_f(c['accuracy_chance'][0])}-{_f(c['accuracy_chance'][1])}) |"),
+              (f"| classifier AUC | {_f(c['auc'])} (chance {_f(c['auc_chance'][0])}-{_f(c['auc_chance'][1])}, from "
+               f"{_f(c['effective_real'])} effective real {bl['unit']}s) |")]
+    tt = rep.get("tail_test") or {}
+    nums = bl["numbers"]
+    L += ["", "## Tails", "",
+          ("Real tail beyond the real quantile on the risky side; shares are fractions of each set. A tail is judged "
+           f"from {rep['settings']['min_tail_real']} real windows on"
+           + (f" ({tt['judged']} of {tt['formed']} are); its bounds are cluster-bootstrap bounds ({tt['draws']} draws "
+              f"over {tt['real_units']} real {bl['unit']}s) at the one-sided level {tt['alpha']:g} / {tt['judged']} "
+              "(Bonferroni over the judged tails)" if tt and tt.get("judged") else "") + "."), "",
+          "| descriptor | side | level | threshold | real windows | synthetic share | enrichment | bounds | "
+          "real vs real | weighted | reach | reach 1-D |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for t in rep["tails"]:
-        L.append(f"| {t['descriptor']} | {t['side']} | {t['level']:g} | {_f(t['threshold'])} | {_f(t['real_share'])} | "
-                 f"{_f(t['synthetic_share'])} | {_f(t['enrichment'])} | {_f(t['weighted_enrichment'])} | "
-                 f"{_f(t['reach'])} | {_f(t['reach_1d'])} |")
+        key = f"tail:{t['descriptor']}:{t['level']:g}"
+        bounds = f"{_f(t['enrichment_low'])} to {_f(t['enrichment_high'])}" if t.get("judged") else "not judged"
+        L.append(f"| {t['descriptor']} | {t['side']} | {t['level']:g} | {_f(t['threshold'])} | {t['n_real']} | "
+                 f"{_f(t['synthetic_share'])} | {_f(t['enrichment'])} | {bounds} | {_fb((nums.get(key) or {}).get('real'))} | "
+                 f"{_f(t['weighted_enrichment'])} | {_f(t['reach'])} | {_f(t['reach_1d'])} |")
     L += ["", "## Per descriptor", "",
-          "| descriptor | unit | real median | real scale | median shift (sd) | off-support 1-D | drift share | separation |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+          ("Shift: synthetic median minus real median in real robust sd; separation: |2 AUC - 1| of the descriptor "
+           "alone. Synthetic values against all real windows; real vs real: median (range) over the splits."), "",
+          "| descriptor | unit | real median | real scale | shift (sd) | real vs real shift | separation | "
+          "real vs real separation | off-support 1-D | drift share |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for n, dd in rep["descriptors"].items():
         if not dd["used"]:
-            L.append(f"| {n} | {dd['unit']} | - | - | ignored: {dd['ignored']} | - | - | - |")
+            L.append(f"| {n} | {dd['unit']} | - | - | ignored: {dd['ignored']} | - | - | - | - | - |")
             continue
         L.append(f"| {n} | {dd['unit']} | {_f(dd['loc'])} | {_f(dd['scale'])} | {_f(f['median_shift'][n])} | "
-                 f"{_f(f['off_support_1d'][n])} | {_f(f['drift_share'][n])} | {_f(c['separation'][n])} |")
+                 f"{_fb((nums.get('shift:' + n) or {}).get('real'))} | {_f(f['separation'].get(n))} | "
+                 f"{_fb((nums.get('separation:' + n) or {}).get('real'))} | {_f(f['off_support_1d'][n])} | "
+                 f"{_f(f['drift_share'][n])} |")
+    if real.get("excluded"):
+        L += ["", "## Real windows left out (annotation errors)", ""] + [
+            f"- `{k}`: " + ", ".join(f"{c_} {r_}" for r_, c_ in v.items()) for k, v in real["excluded"].items()]
     if real.get("skipped"):
         L += ["", "## Real logs skipped", ""] + [f"- `{k}`: {v}" for k, v in real["skipped"].items()]
     if plots:
@@ -446,18 +515,18 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
     syn = synthetic_descriptors(run, window=window, stride=stride, progress=progress)
     rl = real_descriptors(real, reader=reader, window=syn.frames * syn.dt, dt=syn.dt, stride=stride,
                           progress=progress)
-    bar = tqdm(total=4, desc="scoring", unit="step", disable=not progress or None)
+    bar = tqdm(total=7, desc="scoring", unit="step", disable=not progress or None)
     started = []
 
-    def tick(name):  # called as each of the four steps starts
+    def tick(name):  # called as each of the seven steps starts (score, its four parts, baseline, calibration)
         if started:
             bar.update(1)
         started.append(name)
         bar.set_postfix_str(name)
 
     try:
-        result = score(rl.D, syn.D, weights=syn.weights, settings=settings, progress=tick, real_groups=rl.groups,
-                       synthetic_groups=syn.groups)
+        a = assess(rl.D, syn.D, real_units=rl.recordings, real_sources=rl.groups, synthetic_units=syn.groups,
+                   weights=syn.weights, settings=settings, thresholds=thresholds, progress=tick)
         bar.update(1)
     except TooFewSamplesError as exc:  # short logs or a long window leave few windows
         raise ScenarioGenError(f"cannot score: {exc}; a shorter window (or stride) gives more windows from "
@@ -466,7 +535,6 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
         raise ScenarioGenError(f"cannot score: {exc}") from None
     finally:
         bar.close()
-    vs = verdicts(result, thresholds)
-    rep = report_dict(result, vs, thresholds, syn, rl)
-    notes = write_report(out, rep, rl, syn, result)
+    rep = report_dict(a, thresholds, syn, rl)
+    notes = write_report(out, rep, rl, syn, a.result)
     return dict(rep, notes_written=notes)
