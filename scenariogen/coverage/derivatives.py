@@ -19,6 +19,14 @@ sides get them from positions alone, through one documented filter:
 A quadratic fit is exact for constant acceleration along a line, so a braking ego keeps its
 deceleration; a straight, constant-speed ego with measurement noise gets a lateral acceleration
 near 0 instead of the noise's yaw rate times its speed.
+
+The filter leaves a small noise floor (a few tenths of m/s^2 of lateral acceleration on NGSIM),
+which a simulated ego, exact to the micrometre, does not have: on its own that floor would tell
+every simulated set from the logs. So the simulated side can be given the measured noise of the
+log source before the same filter: :func:`noise_stats` measures it on the real egos (residuals of
+x and y around the filter's fit, rescaled to the white-noise standard deviation that leaves such
+residuals), and ``noise`` (m) adds Gaussian noise of that standard deviation to the ego's x and y,
+seeded, for the derivative descriptors only.
 """
 
 from __future__ import annotations
@@ -56,13 +64,54 @@ def _runs(valid: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
 
 
-def ego_accelerations(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_floor: float = V_FLOOR):
+def _centre_weight(w: int) -> float:
+    """The weight of the centre sample in the quadratic Savitzky-Golay smoother of ``w`` frames."""
+    m = (w - 1) // 2
+    return 3.0 * (3 * m * m + 3 * m - 1) / ((2 * m + 3) * (2 * m + 1) * (2 * m - 1))
+
+
+def noise_stats(traj, mask, dt: float, window: float = SMOOTH_WINDOW) -> tuple[float, int]:
+    """Measurement-noise statistics of the egos (agent 0) of windows present throughout: the sum of
+    squared residuals of x and y around the quadratic Savitzky-Golay fit (m^2) and their count.
+    :func:`noise_sd` turns pooled sums into the noise's standard deviation."""
+    traj = np.asarray(traj)
+    x = np.asarray(traj[:, 0, :, Lo.F_X], np.float64)
+    y = np.asarray(traj[:, 0, :, Lo.F_Y], np.float64)
+    full = np.asarray(mask[:, 0], bool).all(axis=1) & np.isfinite(x).all(axis=1) & np.isfinite(y).all(axis=1)
+    w = _window_frames(window, dt)
+    if not full.any() or x.shape[1] < w:
+        return 0.0, 0
+    from scipy.signal import savgol_filter
+
+    r = [z[full] - savgol_filter(z[full], w, 2, axis=-1, mode="interp") for z in (x, y)]
+    # the fit is a projection, so the centre residuals are the ones of a smoother with that weight;
+    # the edge frames (fitted by one polynomial) are left out
+    h = (w - 1) // 2
+    inner = [ri[:, h:ri.shape[1] - h] for ri in r]
+    return float(sum((ri ** 2).sum() for ri in inner)), int(sum(ri.size for ri in inner))
+
+
+def noise_sd(sum_sq: float, count: int, dt: float, window: float = SMOOTH_WINDOW) -> float:
+    """The white position noise (m, per axis) that leaves residuals of mean square sum_sq / count
+    around the filter's fit: residual variance = sd^2 (1 - centre weight). 0 without residuals."""
+    if count <= 0:
+        return 0.0
+    return float(np.sqrt(sum_sq / count / (1.0 - _centre_weight(_window_frames(window, dt)))))
+
+
+def ego_accelerations(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_floor: float = V_FLOOR,
+                      noise: float = 0.0, seed: int = 0):
     """Longitudinal and lateral acceleration (m/s^2) of agent 0 at every frame, (B, T) each, from
-    its Savitzky-Golay smoothed positions (module docstring); NaN where the ego is absent."""
+    its Savitzky-Golay smoothed positions (module docstring), after Gaussian position noise of
+    ``noise`` m per axis (seeded) when positive; NaN where the ego is absent."""
     traj = np.asarray(traj)
     B, _N, T = traj.shape[:3]
     x = np.asarray(traj[:, 0, :, Lo.F_X], np.float64)
     y = np.asarray(traj[:, 0, :, Lo.F_Y], np.float64)
+    if noise > 0:
+        rng = np.random.default_rng(seed)
+        x = x + rng.normal(0.0, noise, x.shape)
+        y = y + rng.normal(0.0, noise, y.shape)
     ok = np.asarray(mask[:, 0], bool) & np.isfinite(x) & np.isfinite(y)
     vx, vy, ax, ay = (np.full((B, T), np.nan) for _ in range(4))
     w = _window_frames(window, dt)
@@ -77,11 +126,12 @@ def ego_accelerations(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_fl
     return (vx * ax + vy * ay) / speed, np.abs(vx * ay - vy * ax) / speed
 
 
-def derivative_descriptors(traj, mask, dt: float, window: float = SMOOTH_WINDOW,
-                           v_floor: float = V_FLOOR) -> tuple[np.ndarray, np.ndarray]:
+def derivative_descriptors(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_floor: float = V_FLOOR,
+                           noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(ego_max_decel, ego_max_lat_accel) per scenario (m/s^2, (B,) each) from smoothed ego
-    positions; NaN for a scenario whose ego is never present."""
-    lon, lat = ego_accelerations(traj, mask, dt, window, v_floor)
+    positions (with ``noise`` m of added position noise, seeded); NaN for a scenario whose ego is
+    never present."""
+    lon, lat = ego_accelerations(traj, mask, dt, window, v_floor, noise, seed)
     seen = np.isfinite(lon).any(axis=1)
     decel = np.full(len(lon), np.nan)
     latmax = np.full(len(lon), np.nan)

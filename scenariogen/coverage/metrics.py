@@ -42,9 +42,9 @@ class CoverageSettings:
 
     Tails: a tail is judged only when it holds at least ``min_tail_real`` real windows; its
     enrichment gets cluster-bootstrap bounds (``bootstrap`` draws resampling the real recordings;
-    the synthetic share is a property of the set judged) at the one-sided level ``tail_alpha`` / (number of judged tails):
-    Bonferroni over the judged tails, separately for each direction (the lower bounds decide
-    ``enriching``, the upper bounds ``missing tails``, each verdict at family-wise level alpha).
+    the synthetic share is a property of the set judged) that hold for every judged tail at once
+    at family-wise level ``tail_alpha`` per direction (max-T; the lower bounds decide
+    ``enriching``, the upper bounds ``missing tails``).
 
     Baseline (:mod:`~scenariogen.coverage.baseline`): ``splits`` real-versus-real splits leaving
     whole recordings out (all of them when fewer exist), and the ``min_groups`` recordings below
@@ -137,8 +137,10 @@ class TailResult:
 @dataclass(frozen=True)
 class TailTest:
     """How the tails were tested: ``judged`` tails (risky descriptors and the joint tail, every
-    level, with at least ``min_real`` real samples) out of ``formed``; each bound is the
-    ``quantile`` (= alpha / judged) or 1 - quantile of ``draws`` cluster-bootstrap ratios;
+    level, with at least ``min_real`` real samples) out of ``formed``; their bounds hold together
+    at family-wise level ``alpha`` per direction (max-T over ``draws`` cluster-bootstrap draws,
+    :func:`ratio_bounds`), with critical values ``critical_low`` / ``critical_high`` (in units of
+    each tail's bootstrap spread of the log ratio; Bonferroni would use z at alpha / judged);
     ``real_units``: the real clusters resampled (recordings; rows when none were given). The
     synthetic set's share is what the set holds, not an estimate, so it is not resampled."""
 
@@ -146,7 +148,8 @@ class TailTest:
     judged: int
     min_real: int
     alpha: float
-    quantile: float
+    critical_low: float
+    critical_high: float
     draws: int
     real_units: int
 
@@ -382,30 +385,58 @@ def _codes(g: np.ndarray | None, n: int) -> np.ndarray:
     return np.arange(n) if g is None else g
 
 
-def ratio_bounds(real_in: list[np.ndarray], syn_share: list[float], gx: np.ndarray, draws: int, quantile: float,
-                 seed: int) -> list[tuple[float, float]]:
-    """Cluster-bootstrap bounds of tail enrichment ratios. ``real_in``: per tail, the boolean region
-    membership of the real rows; ``syn_share``: per tail, the synthetic set's share in the region
-    (a property of the set being judged, so it is not resampled); ``gx``: the real rows' cluster
-    codes (recordings). Each draw resamples the real clusters with replacement and takes
-    synthetic share / real share; returns per tail the ``quantile`` and 1 - ``quantile`` of the
-    draws (a draw with no real sample in the region counts as infinite, or 0 when the synthetic
-    share is 0 too)."""
+def ratio_bounds(real_in: list[np.ndarray], syn_share: list[float], gx: np.ndarray, draws: int, alpha: float,
+                 seed: int) -> tuple[list[tuple[float, float]], float, float]:
+    """Simultaneous cluster-bootstrap bounds of tail enrichment ratios (family-wise level ``alpha``
+    per direction). ``real_in``: per tail, the boolean region membership of the real rows;
+    ``syn_share``: per tail, the synthetic set's share in the region (a property of the set being
+    judged, so it is not resampled); ``gx``: the real rows' cluster codes (recordings).
+
+    Each draw resamples the real clusters with replacement and takes synthetic share / real share.
+    On the log scale, each tail's deviation from its estimate is scaled by its bootstrap spread
+    (half the 16-84 % range); the critical value is the (1 - alpha) quantile over the draws of the
+    largest scaled deviation across the tails (max-T, Westfall and Young 1993): one bound for all
+    tails at once, less conservative than Bonferroni where tails move together (they share
+    recordings). Returns the (lower, upper) bound per tail and the two critical values. A tail
+    whose draws do not spread (no synthetic mass: every draw 0) gets its one value as both bounds."""
     if not real_in:
-        return []
+        return [], math.nan, math.nan
     ux, gx = np.unique(gx, return_inverse=True)
     G = len(ux)
     cx = np.stack([np.bincount(gx.ravel(), weights=m.astype(float), minlength=G) for m in real_in], 1)
     nx = np.bincount(gx.ravel(), minlength=G).astype(float)
-    sy = np.asarray(syn_share, float)[None, :]
+    sy = np.asarray(syn_share, float)
     rng = np.random.default_rng(seed)
-    w = rng.multinomial(G, np.full(G, 1.0 / G), size=draws).astype(float)
-    rx = (w @ cx) / (w @ nx)[:, None]
+    chunk = max(1, 4_000_000 // G)  # draws per block: at most a few million cluster weights in memory
+    rx = np.concatenate([_resampled_shares(rng, G, min(chunk, draws - d), cx, nx) for d in range(0, draws, chunk)])
     with np.errstate(divide="ignore", invalid="ignore"):
-        R = np.where(rx > 0, sy / rx, np.where(sy > 0, np.inf, 0.0))
-    lo = np.quantile(R, quantile, axis=0, method="lower")
-    hi = np.quantile(R, 1.0 - quantile, axis=0, method="higher")
-    return [(float(a), float(b)) for a, b in zip(lo, hi)]
+        R = np.where(rx > 0, sy[None, :] / rx, np.where(sy[None, :] > 0, np.inf, 0.0))
+        r0 = sy / (cx.sum(0) / nx.sum())
+    L = np.log(np.clip(R, 1e-6, 1e6))
+    l0 = np.log(np.clip(r0, 1e-6, 1e6))
+    spread = (np.quantile(L, 0.84, axis=0) - np.quantile(L, 0.16, axis=0)) / 2
+    live = spread > 1e-9
+    if live.any():
+        z = (L[:, live] - l0[live]) / spread[live]
+        c_lo = float(np.quantile((-z).max(axis=1), 1 - alpha))
+        c_hi = float(np.quantile(z.max(axis=1), 1 - alpha))
+    else:
+        c_lo = c_hi = math.nan
+    out = []
+    for k in range(len(sy)):
+        if live[k]:
+            out.append((float(np.exp(l0[k] - c_lo * spread[k])), float(np.exp(l0[k] + c_hi * spread[k]))))
+        else:
+            v = float(r0[k]) if np.isfinite(r0[k]) else math.inf
+            out.append((v, v))
+    return out, c_lo, c_hi
+
+
+def _resampled_shares(rng, G: int, draws: int, cx: np.ndarray, nx: np.ndarray) -> np.ndarray:
+    """Real shares of each region (columns of cx, counts per cluster) in ``draws`` resamples of the
+    G clusters with replacement."""
+    w = rng.multinomial(G, np.full(G, 1.0 / G), size=draws).astype(float)
+    return (w @ cx) / (w @ nx)[:, None]
 
 
 def separation(Xs: np.ndarray, Ys: np.ndarray, names) -> dict[str, float]:
@@ -660,17 +691,17 @@ def _test_tails(tails: list[TailResult], regions, gx, gy, settings: CoverageSett
     eligible = [i for i, t in enumerate(tails)
                 if (t.descriptor == "joint" or t.descriptor in settings.risky) and t.n_real >= settings.min_tail_real]
     m = len(eligible)
-    q = settings.tail_alpha / m if m else math.nan
     out = list(tails)
     for i in eligible:
         out[i] = dataclasses.replace(out[i], judged=True)
     if not bounds:
         return out, None
     cx = _codes(gx, len(regions[0][0]) if regions else 0)
-    got = ratio_bounds([regions[i][0] for i in eligible], [tails[i].synthetic_share for i in eligible], cx,
-                       settings.bootstrap, q, settings.seed) if m else []
+    got, c_lo, c_hi = (ratio_bounds([regions[i][0] for i in eligible], [tails[i].synthetic_share for i in eligible],
+                                    cx, settings.bootstrap, settings.tail_alpha, settings.seed)
+                       if m else ([], math.nan, math.nan))
     for i, (lo, hi) in zip(eligible, got):
         out[i] = dataclasses.replace(out[i], enrichment_low=lo, enrichment_high=hi)
-    test = TailTest(len(tails), m, settings.min_tail_real, settings.tail_alpha, q, settings.bootstrap,
+    test = TailTest(len(tails), m, settings.min_tail_real, settings.tail_alpha, c_lo, c_hi, settings.bootstrap,
                     int(len(np.unique(cx))))
     return out, test

@@ -30,7 +30,7 @@ from ..errors import ParameterError, ScenarioGenError
 from ..data.files import jsonable
 from ..data.files import check_output_dir, default_mode
 from .artefacts import REASONS, AnnotationRules, annotation_errors
-from .derivatives import SMOOTH_WINDOW
+from .derivatives import SMOOTH_WINDOW, noise_sd, noise_stats
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
 from ..errors import TooFewSamplesError
 from .assess import Assessment, assess
@@ -82,50 +82,76 @@ def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
             np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts]), np.concatenate(rows))
 
 
-def synthetic_descriptors(run, *, window: float | None = None, stride: float | None = None,
-                          progress: bool = False) -> DescriptorSet:
-    """Descriptors of a run directory's kept scenarios (weights from ``sim/log_weight``) or of a
-    simulated ``.npz`` batch, shard by shard. ``window`` (s, default the whole simulation) cuts
-    each scenario into ego windows every ``stride`` seconds (default: the window)."""
-    from tqdm import tqdm
-
+def _shards(run: Path):
+    """The shards holding kept scenarios of a run directory (or the one .npz), a reader for each,
+    and what the report says about the run."""
     from ..data.npz import load_npz
     from ..data.run import open_run
 
-    run = Path(run)
     if not run.exists():
         raise ScenarioGenError(f"{run}: no such run directory or .npz file")
     if run.is_dir():
         opened = open_run(run)
         m = opened.manifest
-        shards = [(opened.shard_path(rec), rec) for rec in m.shards if rec.kept > 0]
+        shards = [(opened.shard_path(rec), (lambda rec=rec: opened.read_shard(rec))) for rec in m.shards
+                  if rec.kept > 0]
         info = {"kind": "run", "path": str(run), "spec_name": m.spec_name, "spec_hash": m.spec_hash,
                 "settings": m.settings, "totals": asdict(m.totals), "complete": m.complete}
         if not shards:
             raise ScenarioGenError(f"{run}: the run kept no scenarios to score")
     elif run.suffix.lower() == ".npz":
-        shards = [(run, None)]
+        shards = [(run, lambda: (load_npz(run), None))]
         info = {"kind": "npz", "path": str(run)}
     else:
         raise ScenarioGenError(f"{run}: not a run directory or an .npz batch of 'scenariogen simulate'")
+    return shards, info
+
+
+def _frames(path, b, window: float | None) -> tuple[float, int]:
+    """The frame step (s) of a batch and the frames of a ``window`` (s; default: the whole simulation)."""
+    if b.trajectories.shape[2] == 0:
+        raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
+    dt = b.frame_dt()
+    T = b.trajectories.shape[2]
+    frames = T if window is None else round(window / dt)
+    if frames < 2 or frames > T:
+        raise ParameterError("window", f"{window} s: must span 2 to {T} frames of {dt:g} s "
+                               f"(the simulated duration is {(T - 1) * dt:g} s)")
+    return float(dt), int(frames)
+
+
+def synthetic_timing(run, *, window: float | None = None) -> tuple[float, int]:
+    """The frame step (s) of a run (or .npz) and the frames of its windows, from its first shard."""
+    shards, _info = _shards(Path(run))
+    path, read = shards[0]
+    return _frames(path, read()[0], window)
+
+
+def synthetic_descriptors(run, *, window: float | None = None, stride: float | None = None,
+                          progress: bool = False, position_noise: float = 0.0, seed: int = 0) -> DescriptorSet:
+    """Descriptors of a run directory's kept scenarios (weights from ``sim/log_weight``) or of a
+    simulated ``.npz`` batch, shard by shard. ``window`` (s, default the whole simulation) cuts
+    each scenario into ego windows every ``stride`` seconds (default: the window).
+    ``position_noise`` (m): the real logs' measured position noise, added to the egos' positions
+    (seeded by ``seed`` and the shard) before the derivative descriptors' filter."""
+    from tqdm import tqdm
+
+    run = Path(run)
+    shards, info = _shards(run)
     Ds, ws, gs = [], [], []
     dt = frames = None
     n_scen = 0
-    for path, rec in tqdm(shards, desc="synthetic descriptors", unit="shard", disable=not progress or None):
-        b, sim = opened.read_shard(rec) if rec is not None else (load_npz(path), None)
-        if b.trajectories.shape[2] == 0:
-            raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
+    for k, (path, read) in enumerate(tqdm(shards, desc="synthetic descriptors", unit="shard",
+                                          disable=not progress or None)):
+        b, sim = read()
         bdt = b.frame_dt()
-        T = b.trajectories.shape[2]
         if dt is None:
-            dt = bdt
-            frames = T if window is None else round(window / dt)
-            if frames < 2 or frames > T:
-                raise ParameterError("window", f"{window} s: must span 2 to {T} frames of {dt:g} s "
-                                       f"(the simulated duration is {(T - 1) * dt:g} s)")
+            dt, frames = _frames(path, b, window)
+        elif b.trajectories.shape[2] == 0:
+            raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
         step = frames if stride is None else max(1, round(stride / dt))
         traj, mask, kinds, sizes, rows = _ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, step)
-        D, _ = descriptors(traj, mask, kinds, sizes, bdt)
+        D, _ = descriptors(traj, mask, kinds, sizes, bdt, position_noise=position_noise, noise_seed=[seed, k])
         Ds.append(D)
         gs.append(np.asarray(b.indices, np.int64)[rows] if b.indices is not None else rows + n_scen)
         n_scen += b.size
@@ -143,6 +169,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     if info["windows"] == 0:
         raise ScenarioGenError(f"{run}: no window of {frames} frames has a moving ego (a mean speed of at least "
                                "1 m/s, 0.3 for a pedestrian, as the real windows need); try a shorter window")
+    info["position_noise"] = position_noise
     if info.get("kind") == "run" and (info.get("settings") or {}).get("keep") == "events":
         info["note"] = ("the run kept only its target events: the synthetic set is conditional on the event, and "
                         "its weighted shares are conditional too")
@@ -224,7 +251,9 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     ``dt`` seconds, each eligible vehicle taking the ego's role. Windows with an annotation error
     (:func:`~scenariogen.coverage.artefacts.annotation_errors` under ``rules``) are left out and
     counted in ``info['annotation_errors']`` (per reason) and ``info['excluded']`` (per log).
-    ``smooth``: the derivative descriptors' filter window (s), as for the synthetic side."""
+    ``smooth``: the derivative descriptors' filter window (s), as for the synthetic side.
+    ``info['position_noise']``: the egos' position noise (m, pooled over the logs; per log in
+    ``position_noise_by_log``) measured around that filter's fit, which the synthetic side is given."""
     from tqdm import tqdm
 
     from ..errors import LogFormatError, MissingDependencyError
@@ -239,7 +268,7 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     paths = [path] if is_log else _log_paths(path, r)
     if not paths:
         raise ParameterError("real", f"{path}: no log files found (readers: {', '.join(_all_names())})")
-    Ds, gs, rs, skipped, used, excluded = [], [], [], {}, {}, {}
+    Ds, gs, rs, skipped, used, excluded, noise = [], [], [], {}, {}, {}, {}
     for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
         try:
             scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
@@ -261,6 +290,8 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
         if not clean.all():
             excluded[str(p)] = {r: int((flags == r).sum()) for r in REASONS if (flags == r).any()}
         D, _ = descriptors(w.trajectories[clean], w.mask[clean], w.kinds[clean], w.sizes[clean], w.dt, smooth=smooth)
+        ss, cnt = noise_stats(w.trajectories[clean], w.mask[clean], w.dt, smooth or SMOOTH_WINDOW)
+        noise[str(p)] = (ss, cnt)
         # a window's source: this log, its scene and the ego's track (agent 0 of the window)
         tids = w.track_ids[clean, 0]
         scene_of = np.array([int(str(t).split(":", 1)[0]) for t in tids], dtype=np.int64)
@@ -279,10 +310,14 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     groups = np.concatenate(gs)
     recs = np.concatenate(rs)
     counts = {r: sum(v.get(r, 0) for v in excluded.values()) for r in REASONS}
+    win = smooth or SMOOTH_WINDOW
+    pooled = noise_sd(sum(v[0] for v in noise.values()), sum(v[1] for v in noise.values()), dt, win)
     return DescriptorSet(D, None, float(dt), round(window / dt),
                          {"path": str(path), "logs": used, "skipped": skipped, "windows": len(D),
                           "sources": len(set(groups.tolist())), "recordings": len(set(recs.tolist())),
-                          "annotation_errors": counts, "excluded": excluded, "annotation_rules": asdict(rules)},
+                          "annotation_errors": counts, "excluded": excluded, "annotation_rules": asdict(rules),
+                          "position_noise": pooled,
+                          "position_noise_by_log": {k: noise_sd(*v, dt, win) for k, v in noise.items()}},
                          groups, recs)
 
 
@@ -424,8 +459,8 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
           ("Real tail beyond the real quantile on the risky side; shares are fractions of each set. A tail is judged "
            f"from {rep['settings']['min_tail_real']} real windows on"
            + (f" ({tt['judged']} of {tt['formed']} are); its bounds are cluster-bootstrap bounds ({tt['draws']} draws "
-              f"over {tt['real_units']} real {bl['unit']}s) at the one-sided level {tt['alpha']:g} / {tt['judged']} "
-              "(Bonferroni over the judged tails)" if tt and tt.get("judged") else "") + "."), "",
+              f"over {tt['real_units']} real {bl['unit']}s) that hold for all judged tails at once at level "
+              f"{tt['alpha']:g} per direction (max-T)" if tt and tt.get("judged") else "") + "."), "",
           "| descriptor | side | level | threshold | real windows | synthetic share | enrichment | bounds | "
           "real vs real | weighted | reach | reach 1-D |",
           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -512,9 +547,11 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
     from tqdm import tqdm
 
     _check_out(out)  # before the scoring work, not after it
-    syn = synthetic_descriptors(run, window=window, stride=stride, progress=progress)
-    rl = real_descriptors(real, reader=reader, window=syn.frames * syn.dt, dt=syn.dt, stride=stride,
-                          progress=progress)
+    dt, frames = synthetic_timing(run, window=window)
+    rl = real_descriptors(real, reader=reader, window=frames * dt, dt=dt, stride=stride, progress=progress)
+    # the simulated egos get the logs' measured position noise before the same derivative filter
+    syn = synthetic_descriptors(run, window=window, stride=stride, progress=progress,
+                                position_noise=rl.info["position_noise"], seed=settings.seed)
     bar = tqdm(total=7, desc="scoring", unit="step", disable=not progress or None)
     started = []
 

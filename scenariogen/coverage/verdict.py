@@ -68,9 +68,9 @@ class Thresholds:
     shortcut_auc: float = 0.6
     shortcut_separation: float = 0.1
     enrich_ratio: float = 1.5
-    enrich_lower: float = 1.0
+    enrich_lower: float = 1.5
     enrich_reach: float = 0.5
-    enrich_band: bool = True
+    enrich_band: bool = False
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds(), calibration: Cali
     msg = (f"{off:.0%} of the synthetic samples lie outside every real k-NN ball ({_band_text(b_off, _pct)}, "
            f"floor {th.drift_off_support:.0%})")
     if shifted:
-        msg += "; drifting: " + "; ".join(actions)
+        msg += "; drifting beyond the real spread: " + ", ".join(f"{n} ({s:+.1f} sd)" for n, s, _b, _e in shifted)
     elif off_fired:
         top = ", ".join(f"{n} ({s:.0%})" for n, s in nums["drift_share"].items())
         msg += (f"; no single descriptor is off beyond the real spread: the distance lies in their combination, "
@@ -286,8 +286,9 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds(), calibration: Cali
         msg = (f"a classifier tells synthetic from real with held-out AUC {c.auc:.3f} ({_band_text(b_auc)}, chance "
                f"up to {c.auc_chance[1]:.3f} from {c.effective_real:.3g} effective real units)")
         if fired:
-            msg += ("; " + "; ".join(actions) if actions else
-                    "; no single descriptor separates beyond real vs real: the shortcut is in their combination")
+            msg += ("; separating beyond real vs real: " + ", ".join(f"{n} ({s:.2f})" for n, s, _b, _e in seps[:4])
+                    if seps else "; no single descriptor separates beyond real vs real: the shortcut is in their "
+                                 "combination")
         out.append(Verdict("shortcut risk", fired, msg + uncal, nums, tuple(n for n, *_x in seps[:4]) if fired else (),
                            actions if fired else ()))
 

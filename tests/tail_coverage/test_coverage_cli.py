@@ -97,7 +97,7 @@ def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "verdict:" in r.stdout
     rep = json.loads((out / "report.json").read_text())
-    assert rep["format"] == "scenariogen-coverage/1"
+    assert rep["format"] == "scenariogen-coverage/2"
     assert [v["name"] for v in rep["verdicts"]] == ["missing tails", "simulator drift", "collapse", "shortcut risk",
                                                     "enriching"]
     # 8 s simulations cut into disjoint 3 s ego windows: frames 0-29 and 30-59

@@ -88,17 +88,24 @@ def test_constant_columns_are_ignored_and_bad_input_refused():
 
 def test_ratio_bounds_resample_real_clusters():
     """Bootstrap bounds bracket the ratio, widen when the real tail sits in few clusters, and a
-    region the synthetic set never enters has both bounds at 0."""
+    region the synthetic set never enters has both bounds at 0; bounds for several tails at once
+    are wider than for one alone, and no wider than Bonferroni's for tails that move together."""
     rng = np.random.default_rng(0)
     n = 2000
     spread = np.arange(n) % 40  # 40 clusters, the tail spread over all of them
     tail = rng.random(n) < 0.05
     lumped = np.where(tail, np.arange(n) % 4, 4 + np.arange(n) % 36)  # the same tail in 4 clusters
-    (lo, hi), = ratio_bounds([tail], [0.15], spread, 2000, 0.01, 0)
-    (lo2, hi2), = ratio_bounds([tail], [0.15], lumped, 2000, 0.01, 0)
+    ((lo, hi),), c_lo, c_hi = ratio_bounds([tail], [0.15], spread, 2000, 0.05, 0)
+    ((lo2, hi2),), _, _ = ratio_bounds([tail], [0.15], lumped, 2000, 0.05, 0)
     ratio = 0.15 / tail.mean()
     assert lo < ratio < hi and lo2 < lo and hi2 > hi
-    assert ratio_bounds([tail], [0.0], spread, 500, 0.01, 0) == [(0.0, 0.0)]
+    assert 1.4 < c_lo < 2.0 and 1.4 < c_hi < 2.0  # one tail: about the one-sided normal quantile 1.64
+    assert ratio_bounds([tail], [0.0], spread, 500, 0.05, 0)[0] == [(0.0, 0.0)]
+    # six tails: three copies of one (they move together) and three independent ones
+    others = [rng.random(n) < 0.05 for _ in range(3)]
+    got, c6, _ = ratio_bounds([tail] * 3 + others, [0.15] * 6, spread, 4000, 0.05, 0)
+    assert c_lo < c6 < 2.64  # more than one tail alone, less than Bonferroni's z(0.05 / 6) = 2.39 + slack
+    assert got[0][0] < lo and got[0] == got[1] == got[2]
 
 
 def test_tails_are_judged_from_enough_real_windows_with_corrected_bounds():
@@ -114,7 +121,7 @@ def test_tails_are_judged_from_enough_real_windows_with_corrected_bounds():
             assert t.enrichment_low <= t.enrichment <= t.enrichment_high
     judged = sum(t.judged for t in r.tails)
     assert r.tail("min_ttc", 0.05).judged and not r.tail("min_ttc", 0.01).judged  # 30 and 6 real windows
-    assert r.tail_test.judged == judged and r.tail_test.quantile == pytest.approx(0.05 / judged)
+    assert r.tail_test.judged == judged and r.tail_test.critical_low > 1.64  # several tails at once
     assert r.tail_test.real_units == 30
     with pytest.raises(ParameterError, match="min_tail_real"):
         CoverageSettings(min_tail_real=0)
