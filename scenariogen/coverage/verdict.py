@@ -43,8 +43,9 @@ class Thresholds:
 
     - missing tails: a judged risky tail at ``tail_level`` whose bootstrap upper bound of the
       enrichment is below ``missing_descriptor_enrichment`` (``missing_enrichment`` for the joint
-      tail) and whose calibrated ratio is below the lowest real-vs-real one; or whose real tail
-      samples are reached less than ``missing_reach`` and less than in any real-vs-real split;
+      tail) and whose calibrated ratio is below the lowest real-vs-real one; or a risky descriptor's
+      tail whose real samples are reached on its own axis less than ``missing_reach`` and less than
+      in any real-vs-real split (the joint tail's full-space reach is left to simulator drift);
     - simulator drift: the calibrated off-support rate above ``drift_off_support`` and above the
       band, or a descriptor's calibrated median shift at least ``drift_shift`` real sd and outside
       its band (those descriptors are the named drivers);
@@ -178,7 +179,9 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds(), calibration: Cali
         b, br = C.band(_key("tail", t)), C.band(_key("reach", t))
         bar = th.missing_enrichment if t.descriptor == "joint" else th.missing_descriptor_enrichment
         low_mass = t.judged and t.enrichment_high < bar and _below(ratio, b)
-        low_reach = t.judged and reach < th.missing_reach and _below(reach, br)
+        # reach on the descriptor's own axis; the joint tail's reach is in the full space, where any
+        # drift of the whole set lowers it (that is simulator drift's verdict, not a missing tail)
+        low_reach = (t.judged and t.descriptor != "joint" and reach < th.missing_reach and _below(reach, br))
         nums["tails"][t.descriptor] = {"judged": t.judged, "n_real": t.n_real, "enrichment": t.enrichment,
                                        "enrichment_high": t.enrichment_high, "calibrated": ratio,
                                        "band": _band_dict(b), "reach": reach, "reach_band": _band_dict(br)}
@@ -187,9 +190,11 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds(), calibration: Cali
     parts = []
     if missing:
         parts.append(f"the synthetic set misses the real {q:g} tail of " + ", ".join(
-            f"{t.descriptor} ({_fmt(t.enrichment)}x the real mass, at most {_fmt(t.enrichment_high)}x; "
-            f"{_fmt(ratio)}x against held-out halves, {_band_text(b)}; {_pct(reach)} of its real samples reached)"
-            for t, ratio, b, reach, br, _m in missing))
+            (f"{t.descriptor} ({_fmt(t.enrichment)}x the real mass, at most {_fmt(t.enrichment_high)}x; "
+             f"{_fmt(ratio)}x against held-out halves, {_band_text(b)})") if by_mass else
+            (f"{t.descriptor} ({_pct(reach)} of its real samples reached on its own axis, {_band_text(br, _pct)}; "
+             f"{_fmt(t.enrichment)}x the real mass, but elsewhere in the tail region)")
+            for t, ratio, b, reach, br, by_mass in missing))
     judged = [t for t in level_tails if t.judged]
     if not missing and judged:
         parts.append(f"every judged {q:g} tail holds real-like mass or more (" + ", ".join(
@@ -203,8 +208,9 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds(), calibration: Cali
     msg = "; ".join(parts) + uncal
     if fired:
         msg += (f" (missing: the bootstrap upper bound below {th.missing_descriptor_enrichment:g}x, "
-                f"{th.missing_enrichment:g}x for the joint tail, and below every real-vs-real split, or fewer than "
-                f"{th.missing_reach:.0%} of the real tail reached and fewer than in any real-vs-real split)")
+                f"{th.missing_enrichment:g}x for the joint tail, and below every real-vs-real split; or fewer than "
+                f"{th.missing_reach:.0%} of the real tail reached on its own axis and fewer than in any real-vs-real "
+                "split)")
     out.append(Verdict("missing tails", fired, msg, nums, tuple(m[0].descriptor for m in missing)))
 
     # ---- simulator drift: off the real support beyond real-vs-real, and the descriptors that drift
@@ -341,9 +347,10 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds(), calibration: Cali
             need.append(f"make the classifier's AUC fall to at most {lim:.3f} (now {c.auc:.3f}): {top} give the set away")
         actions = tuple(need)
         msg += ": to count, " + "; ".join(need)
+    elif not any(t.judged for t in r.tails):
+        msg = (f"cannot be judged: no risky tail holds {r.settings.min_tail_real} real windows (add real recordings)")
     else:
-        msg = (f"neutral: no judged risky tail holds confidently more than {th.enrich_ratio:g}x the real mass beyond "
-               "the real-vs-real spread")
+        msg = (f"neutral: no judged risky tail holds confidently more than {th.enrich_ratio:g}x the real mass")
         if weak:
             msg += "; " + ", ".join(
                 f"{t.descriptor} {t.level:g} {_fmt(t.enrichment)}x " + (
@@ -356,6 +363,10 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds(), calibration: Cali
 
 
 def summary(vs: tuple[Verdict, ...]) -> str:
-    """One line: the fired verdicts, or ``neutral``."""
+    """One line: the fired verdicts, or ``neutral``; noting when no tail could be judged."""
     fired = [v.name for v in vs if v.fired]
-    return ", ".join(fired) if fired else "neutral"
+    line = ", ".join(fired) if fired else "neutral"
+    tails = next((v.numbers.get("tails") for v in vs if v.name == "missing tails"), None)
+    if tails and not any(t.get("judged") for t in tails.values()):
+        line += " (tails not judged: too few real windows)"
+    return line
