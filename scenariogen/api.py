@@ -7,7 +7,6 @@ parsing over these functions.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -56,7 +55,7 @@ def simulate(spec: ScenarioSpec, n: int | None = None, *, theta: np.ndarray | No
     from .data.files import check_output_file
     from .data.npz import save_npz
     from .sampling.prior import sample_theta
-    from .sim.engine import iter_batches, record_bytes
+    from .sim.engine import iter_batches, memory_estimate
 
     _check_seed(seed)
     if out is not None:
@@ -77,11 +76,11 @@ def simulate(spec: ScenarioSpec, n: int | None = None, *, theta: np.ndarray | No
     if record == "full" and record_every > spec.steps:
         raise ParameterError("record_every", f"{record_every}: {spec.name} runs {spec.steps} steps, so only its "
                              f"first frame would be kept; give at most {spec.steps}, or record='none'")
-    need = rows * record_bytes(spec, None if record == "none" else record_every)
-    if need > memory_bytes() // 2:
-        raise ParameterError("n", f": {rows} scenarios would hold {need / 2**30:.1f} GiB of trajectories in "
-                             f"memory (this machine has {memory_bytes() / 2**30:.0f} GiB); simulate fewer, record "
-                             "fewer frames (record_every) or metrics only (record='none')")
+    need = memory_estimate(spec, rows, None if record == "none" else record_every, chunk_size=chunk_size)
+    if need.total > memory_budget():
+        raise ParameterError("n", f": {rows} scenarios would take {need.describe()}, more than the memory budget "
+                             f"({memory_budget() / 2**30:.1f} GiB, half of this machine's); simulate fewer, record "
+                             "fewer frames (record_every) or metrics only (record='none'), or shorten the scenario")
     parts = []
     for lo in range(0, rows, chunk_size):  # theta drawn chunk by chunk: rows depend on their index only
         idx = np.arange(start_index + lo, start_index + min(rows, lo + chunk_size), dtype=np.int64)
@@ -234,12 +233,11 @@ def _check_seed(seed: int | None) -> None:
         raise ParameterError("seed", f"must be an integer in [0, 2^63), got {seed}")
 
 
-def memory_bytes() -> int:
-    """Physical memory of this machine (bytes); a large number where it cannot be read."""
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):
-        return 1 << 50
+def memory_budget() -> int:
+    """Bytes a simulation may allocate: half of this machine's physical memory."""
+    from .sim.engine import memory_budget as budget
+
+    return budget()
 
 
 __all__ = ["backend", "coverage", "describe", "estimate", "export", "generate", "load_scenario", "open_run",

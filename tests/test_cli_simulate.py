@@ -60,7 +60,7 @@ def test_simulate_writes_loadable_file_and_prints_event_table(tmp_path):
     (["--out", "x.txt"], "must end in .npz"),
     (["--out", "afile/x.npz"], "is not a directory"),
     (["--out", "adir.npz"], "is a directory"),
-    (["-n", "100000000"], "GiB of trajectories in memory"),
+    (["-n", "100000000"], "more than the memory budget"),
 ])
 def test_simulate_user_errors_exit_2_without_traceback(tmp_path, args, message):
     (tmp_path / "afile").write_text("")

@@ -256,7 +256,6 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     ``position_noise_by_log``) measured around that filter's fit, which the synthetic side is given."""
     from tqdm import tqdm
 
-    from ..errors import LogFormatError, MissingDependencyError
     from ..logs import make_windows, read_log
 
     path = Path(path)
@@ -272,7 +271,7 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
         try:
             scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
-        except (LogFormatError, MissingDependencyError) as exc:
+        except ScenarioGenError as exc:  # LogFormatError, MissingDependencyError, a reader's other errors
             if is_log:
                 raise
             skipped[str(p)] = str(exc)

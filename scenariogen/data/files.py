@@ -1,5 +1,13 @@
 """Files written whole or not at all: temporary names renamed when complete, plain permissions,
-and output paths checked before any work starts."""
+output paths checked before any work starts, and the one place where names become file names,
+archive entries or XML text.
+
+Names: a scenario or event name comes from a user (a scenario file, an edited manifest, a Batch
+built in memory) and may hold ``/``, ``..``, NUL, control characters or thousands of characters.
+:func:`safe_name` makes a file or folder name of it, :func:`entry_name` an archive entry name
+(reversibly, :func:`entry_name_decoded`), and :func:`valid_text` text that XML 1.0 and UTF-8 can
+hold. Writers keep the original name in their metadata.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,15 @@ import hashlib
 import json
 import math
 import os
+import re
+import secrets
+import shutil
 import tempfile
+import unicodedata
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+from urllib.parse import unquote
 
 import numpy as np
 
@@ -109,3 +123,141 @@ def jsonable(x: Any, *, nonfinite_as_null: bool = False) -> Any:
         x = float(x)
         return x if math.isfinite(x) else (None if nonfinite_as_null else repr(x))
     return x
+
+
+# ---------------------------------------------------------------------------------- names
+
+#: bytes of UTF-8 a file or folder name made by :func:`safe_name` takes at most (file systems allow
+#: 255; writers add a prefix, an index and a suffix)
+MAX_NAME_BYTES = 100
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+# characters XML 1.0 cannot hold (not even as references), lone surrogates included, which UTF-8
+# cannot encode either
+_NOT_XML = re.compile("[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+
+
+def safe_name(name: str, default: str = "scenario") -> str:
+    """A file or folder name made from ``name``, unchanged when it is one already: letters and
+    digits of any script, ``_``, ``-`` and ``.``, where every other run of characters (``/``,
+    ``\\``, spaces, control characters, ...) becomes one ``_``; no leading or trailing ``.`` or
+    ``_`` (never ``.``, ``..`` or a hidden file), not a name Windows reserves (``NUL``, ``COM1``),
+    at most :data:`MAX_NAME_BYTES` bytes (a longer one is cut and ends in ``-`` and 8 hex digits of
+    its SHA-256, so that different long names stay apart); ``default`` when nothing is left."""
+    text = unicodedata.normalize("NFC", str(name))
+    out, gap = [], False
+    for ch in text:
+        if ch.isalnum() or ch in "_-.":
+            out.append(ch)
+            gap = False
+        elif not gap:
+            out.append("_")
+            gap = True
+    stem = "".join(out).strip("._")
+    if not stem:
+        return default
+    if stem.split(".")[0].upper() in _RESERVED:
+        stem = "_" + stem
+    raw = stem.encode("utf-8")
+    if len(raw) > MAX_NAME_BYTES:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        stem = raw[:MAX_NAME_BYTES - 9].decode("utf-8", "ignore").rstrip("._") + "-" + digest
+    return stem
+
+
+def entry_name(name: str) -> str:
+    """``name`` as one component of an archive entry (``label/<name>.npy``): ``%``, ``/``, ``\\``
+    and every control, format, private or unassigned character written ``%XX`` (its UTF-8 bytes),
+    so that it never splits into folders or climbs out with ``..``; read back by
+    :func:`entry_name_decoded`. Plain names are unchanged."""
+    out = []
+    for ch in str(name):
+        if ch in "%/\\" or unicodedata.category(ch).startswith("C"):
+            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass")))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def entry_name_decoded(entry: str) -> str:
+    """The name :func:`entry_name` wrote as ``entry``."""
+    return unquote(entry, errors="surrogatepass") if "%" in entry else entry
+
+
+def valid_text(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot hold (control characters but tab, line feed
+    and carriage return; lone surrogates; U+FFFE, U+FFFF) replaced by U+FFFD, so that it can go
+    into XML text or attributes, or be encoded as UTF-8."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+# ------------------------------------------------------------------------ temporaries
+
+
+def _temp_re(path: Path) -> re.Pattern:
+    """The names of ``path``'s temporaries: ``.NAME.<8 characters>.tmp`` (NAME cut to 200 bytes)."""
+    return re.compile(re.escape(_temp_prefix(path)) + r"[a-z0-9_]{8}\.tmp")
+
+
+def _temp_prefix(path: Path) -> str:
+    return "." + path.name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore") + "."
+
+
+@contextmanager
+def locked_temporary(path: Path, directory: bool = False) -> Iterator[Path]:
+    """A new empty file (or folder) ``.NAME.<8 hex>.tmp`` next to ``path``, holding an OS lock
+    (flock) while the block runs. A process killed during the block leaves it behind, unlocked:
+    :func:`remove_stale_temporaries` finds it by name and lock. The caller renames or removes it."""
+    import fcntl
+
+    for _ in range(100):
+        tmp = path.parent / f"{_temp_prefix(path)}{secrets.token_hex(4)}.tmp"
+        try:
+            if directory:
+                os.mkdir(tmp, 0o700)
+                fd = os.open(tmp, os.O_RDONLY)
+            else:
+                fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        break
+    else:  # pragma: no cover - 100 collisions of 32 random bits
+        raise FileExistsError(f"{path}: no free temporary name")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield tmp
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporaries of ``path`` (``.NAME.*.tmp`` next to it, see :func:`locked_temporary`)
+    that no live process holds: what writers killed before renaming left behind. Returns them."""
+    import fcntl
+
+    pattern = _temp_re(path)
+    try:
+        names = [p for p in path.parent.iterdir() if pattern.fullmatch(p.name)]
+    except OSError:
+        return []
+    removed = []
+    for p in names:
+        try:
+            fd = os.open(p, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a writer is still at work
+            os.close(fd)
+            continue
+        try:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            removed.append(p)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed

@@ -37,7 +37,10 @@ P_THRESH = 9  # MOBIL threshold, m/s^2
 P_BSAFE = 10  # MOBIL safe deceleration, m/s^2
 P_LCDUR = 11  # lane-change duration, s
 P_STOPDEC = 12  # deceleration of the `stop` behaviour, m/s^2
-N_PARAMS = 13
+P_ALAT = 13  # lateral acceleration the driver keeps in curves, m/s^2
+P_TCRIT = 14  # critical gap accepted before entering a conflict area the driver yields at, s
+P_TFOLLOW = 15  # follow-up time after the vehicle ahead in the queue entered, s
+N_PARAMS = 16
 
 # ---- manoeuvres: man_type[i, k], man_trig[i, k], man_other[i, k], man_to[i, k]; man_val[b, i, k, M_*]
 MAN_NONE = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +13,15 @@ import numpy as np
 from ..errors import ScenarioGenError
 from . import layout as Lo
 from .batch import Batch
-from .files import atomic_path, check_output_file
+from .files import (check_output_file, default_mode, entry_name, entry_name_decoded, locked_temporary,
+                    remove_stale_temporaries)
 
 
 def write_npz(batch: Batch, fh, extra: dict | None = None) -> None:
     """Write every array of the batch to the binary file object ``fh`` (.npz); metrics as
     ``metric/<name>``, labels as ``label/<event>``, robustness as ``robustness/<event>``, and a
-    JSON header; ``extra`` arrays are stored under their own names."""
+    JSON header; ``extra`` arrays are stored under their own names. Names are written with
+    :func:`~scenariogen.data.files.entry_name` (an event ``../x`` is the entry ``label/..%2Fx.npy``)."""
     header = {
         "provenance": batch.provenance,
         "agent_names": list(batch.agent_names),
@@ -37,10 +40,9 @@ def write_npz(batch: Batch, fh, extra: dict | None = None) -> None:
         "indices": batch.indices,
         "header": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8),
     }
-    arrays.update({f"metric/{k}": v for k, v in batch.metrics.items()})
-    arrays.update({f"label/{k}": v for k, v in batch.labels.items()})
-    arrays.update({f"robustness/{k}": v for k, v in batch.robustness.items()})
-    arrays.update({f"perception/{k}": v for k, v in batch.perception.items()})
+    for prefix, named in (("metric", batch.metrics), ("label", batch.labels), ("robustness", batch.robustness),
+                          ("perception", batch.perception)):
+        arrays.update({f"{prefix}/{entry_name(k)}": v for k, v in named.items()})
     arrays.update(extra or {})
     write_arrays(fh, arrays)
 
@@ -64,17 +66,21 @@ def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
     if path.suffix != ".npz":
         raise ScenarioGenError(f"{path}: output file must end in .npz")
     check_output_file(path)
-    try:
-        tmp = atomic_path(path)
-    except OSError as exc:
-        raise ScenarioGenError(f"{path}: cannot write here ({exc.strerror or exc})") from None
-    try:
-        with open(tmp, "wb") as fh:
-            write_npz(batch, fh, extra)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with ExitStack() as lock:  # the temporary's lock, released on the way out
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(path)  # what a killed save left
+            tmp = lock.enter_context(locked_temporary(path))
+        except OSError as exc:
+            raise ScenarioGenError(f"{path}: cannot write here ({exc.strerror or exc})") from None
+        try:
+            with open(tmp, "wb") as fh:
+                write_npz(batch, fh, extra)
+            default_mode(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return path
 
 
@@ -94,7 +100,8 @@ def load_npz(path, name: str | Path | None = None) -> Batch:
 def _load_npz(path) -> Batch:
     with np.load(path) as z:
         header = json.loads(bytes(z["header"]).decode("utf-8"))
-        pick = lambda prefix: {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith(prefix)}  # noqa: E731
+        pick = lambda prefix: {entry_name_decoded(k.split("/", 1)[1]): z[k]  # noqa: E731
+                               for k in z.files if k.startswith(prefix)}
         return Batch(
             trajectories=z["trajectories"],
             mask=z["mask"],

@@ -12,7 +12,8 @@ Every file is written to a temporary name in the same folder and renamed when
 complete, so a run killed at any moment leaves only whole files; the first
 manifest is written before any shard and rewritten after each one, so every
 kill leaves a run that can be resumed. One writer at a time: a second one is
-refused while the first holds the lock (the OS releases it when a writer dies). Every read is verified: the manifest's structure and types, the
+refused while the first holds the lock (the OS releases it when a writer
+dies). Every read is verified: the manifest's structure and types, the
 ``content_hash`` of a finished run over its shard list, and each shard's
 SHA-256 as its bytes are read.
 """
@@ -31,7 +32,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..errors import RunError, ScenarioGenError
+from ..errors import RunError
 from .batch import Batch, concat
 from .files import file_sha256, jsonable, write_bytes_atomic, write_json_atomic
 from .npz import load_npz
@@ -90,6 +91,7 @@ class Manifest:
     conflict_shares_under_p: dict | None = None
     content_hash: str | None = None
     format: str = FORMAT
+    spec_file: str = ""  # absolute path of the scenario file ("" when unknown): resolves its relative map path
 
     _DONE = ("failure_clusters", "conflict_types", "conflict_shares_under_p", "content_hash")
 
@@ -99,6 +101,8 @@ class Manifest:
         for k in self._DONE:
             if d[k] is None:
                 del d[k]
+        if not d["spec_file"]:
+            del d["spec_file"]
         d["parameters"] = list(self.parameters)
         d["stages"] = list(self.stages)
         d["shards"] = [asdict(r) for r in self.shards]
@@ -122,12 +126,12 @@ class Manifest:
     def from_dict(cls, data: Any, where: Path | str = MANIFEST) -> Manifest:
         """A manifest from its JSON object; a clear error naming ``where`` for a damaged structure
         (edited by hand, cut short by a disk failure) instead of a KeyError deep inside a reader."""
-        def bad(what: str) -> ScenarioGenError:
-            return ScenarioGenError(f"{where}: damaged run manifest: {what}")
+        def bad(what: str) -> RunError:
+            return RunError(f"{where}: damaged run manifest: {what}")
 
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             found = data.get("format") if isinstance(data, dict) else type(data).__name__
-            raise ScenarioGenError(f"{where}: not a scenariogen run manifest (format {found!r}, expected {FORMAT!r})")
+            raise RunError(f"{where}: not a scenariogen run manifest (format {found!r}, expected {FORMAT!r})")
         for key, kind in _LAYOUT.items():
             if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool) and kind is not bool:
                 raise bad(f"'{key}' should be {_JSON_NAMES[kind]}{', but it is missing' if key not in data else ''}")
@@ -168,7 +172,7 @@ class Manifest:
 #: the manifest keys every reader relies on, with the JSON type each must have
 _LAYOUT = {"settings": dict, "stages": list, "shards": list, "totals": dict, "spec_hash": str, "spec_name": str,
            "parameters": list}
-_OPTIONAL = {"spec_text": str, "version": str, "sampler_state": dict, "estimate": dict, "complete": bool,
+_OPTIONAL = {"spec_text": str, "spec_file": str, "version": str, "sampler_state": dict, "estimate": dict, "complete": bool,
              "failure_clusters": int, "conflict_types": dict, "conflict_shares_under_p": dict, "content_hash": str}
 _SHARD_KEYS = {"file": str, "stage": int, "offset": int, "size": int, "first_index": int, "events": int, "kept": int,
                "sha256": str}
@@ -185,7 +189,7 @@ def read_manifest(run_dir: str | Path) -> Manifest | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ScenarioGenError(f"{path}: not a readable run manifest ({exc})") from None
+        raise RunError(f"{path}: not a readable run manifest ({exc})") from None
     return Manifest.from_dict(jsonable(data), path)
 
 
@@ -206,11 +210,11 @@ class Run:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise ScenarioGenError(f"{path}: shard listed in the manifest is missing") from None
+            raise RunError(f"{path}: shard listed in the manifest is missing") from None
         except OSError as exc:
-            raise ScenarioGenError(f"{path}: cannot read shard ({exc.strerror or exc})") from None
+            raise RunError(f"{path}: cannot read shard ({exc.strerror or exc})") from None
         if hashlib.sha256(data).hexdigest() != rec.sha256:
-            raise ScenarioGenError(f"{path}: shard is corrupt (content differs from its SHA-256 in the manifest)")
+            raise RunError(f"{path}: shard is corrupt (content differs from its SHA-256 in the manifest)")
         return data
 
     def read_shard(self, rec: ShardRecord) -> tuple[Batch, dict]:
@@ -236,7 +240,7 @@ class Run:
         """Every kept scenario as one batch (for small runs; writers stream shard by shard)."""
         parts = [b for _rec, b, _sim in self.kept()]
         if not parts:
-            raise ScenarioGenError(f"{self.path}: the run kept no scenarios")
+            raise RunError(f"{self.path}: the run kept no scenarios")
         return concat(parts)
 
     def scenario(self, index: int) -> tuple[Batch, int]:
@@ -246,8 +250,8 @@ class Run:
         total = sum(r.kept for r in recs)
         if not isinstance(index, (int, np.integer)) or not 0 <= index < total:
             span = f"0..{total - 1}" if total else "none"
-            raise ScenarioGenError(f"index {index} out of range: {self.path} holds {total} kept scenarios "
-                                   f"(index {span})")
+            raise RunError(f"index {index} out of range: {self.path} holds {total} kept scenarios "
+                           f"(index {span})")
         for rec in recs:
             if index < rec.kept:
                 return self.read_shard(rec)[0], int(index)
@@ -266,8 +270,8 @@ class Run:
                 bad.append(f"{rec.file} (content differs from its SHA-256)")
         if bad:
             more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-            raise ScenarioGenError(f"{self.path}: {len(bad)} shard(s) listed in the manifest are damaged: "
-                                   f"{', '.join(bad[:3])}{more}; the run cannot be used or resumed as it is")
+            raise RunError(f"{self.path}: {len(bad)} shard(s) listed in the manifest are damaged: "
+                           f"{', '.join(bad[:3])}{more}; the run cannot be used or resumed as it is")
 
 
 def open_run(run_dir: str | Path, *, complete: bool = True) -> Run:
@@ -276,17 +280,17 @@ def open_run(run_dir: str | Path, *, complete: bool = True) -> Run:
     path = Path(run_dir)
     if not path.is_dir():
         why = "it is a file" if path.exists() else "no such directory"
-        raise ScenarioGenError(f"{path}: not a run directory ({why})")
+        raise RunError(f"{path}: not a run directory ({why})")
     manifest = read_manifest(path)
     if manifest is None:
-        raise ScenarioGenError(f"{path}: not a scenariogen run (not a run directory: it has no {MANIFEST})")
+        raise RunError(f"{path}: not a scenariogen run (not a run directory: it has no {MANIFEST})")
     if complete and not manifest.complete:
-        raise ScenarioGenError(f"{path}: the run is incomplete ({len(manifest.shards)} shards so far); "
-                               "resume it to the end first (scenariogen generate ... --resume)")
+        raise RunError(f"{path}: the run is incomplete ({len(manifest.shards)} shards so far); "
+                       "resume it to the end first (scenariogen generate ... --resume)")
     missing = [rec.file for rec in manifest.shards if not (path / rec.file).is_file()]
     if missing:
-        raise ScenarioGenError(f"{path}: {len(missing)} shard(s) listed in the manifest are missing "
-                               f"(first: {missing[0]})")
+        raise RunError(f"{path}: {len(missing)} shard(s) listed in the manifest are missing "
+                       f"(first: {missing[0]})")
     return Run(path, manifest)
 
 
@@ -412,4 +416,4 @@ def _sim_arrays(data: bytes, path: Path) -> dict:
         with np.load(io.BytesIO(data)) as z:
             return {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("sim/")}
     except Exception as exc:  # the hash matches but it does not parse: not written by generate
-        raise ScenarioGenError(f"{path}: shard is unreadable ({type(exc).__name__}: {exc})") from None
+        raise RunError(f"{path}: shard is unreadable ({type(exc).__name__}: {exc})") from None

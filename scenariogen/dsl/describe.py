@@ -75,6 +75,28 @@ def _maneuver(m: S.ManeuverSpec) -> str:
     return f"cross {len(m.path)}-point path at {format_value(m.speed, 'm/s')} {when}"
 
 
+def _map_lines(r: S.RoadSpec) -> list[str]:
+    """The imported road: file, format, region, then one line per lane (id, length, width, links)."""
+    from ..road.maps import Region, map_road
+
+    net, data = map_road(r.map_file or r.map_path, r.map_format or None, Region(r.region_bbox, tuple(r.region_ids)))
+    region = Region(r.region_bbox, tuple(r.region_ids))
+    total = sum(net.lane(lid).length for lid in net.lane_ids)
+    head = (f"road: map {r.map_path} ({data.format} {data.version}".rstrip() + f"; {region.describe()}), "
+            f"{len(net)} lanes, {total / 1000:.2f} km")
+    extra = [f"{len(data.stop_lines)} stop lines"] if data.stop_lines else []
+    extra += [f"{len(data.signals)} signals"] if data.signals else []
+    extra += [f"{len(data.areas)} non-drivable areas"] if data.areas else []
+    out = [head + (f" ({', '.join(extra)}, not used by the simulator yet)" if extra else "")]
+    for lid in net.lane_ids:
+        lane = net.lane(lid)
+        links = [f"-> {', '.join(net.successors(lid))}"] if net.successors(lid) else []
+        links += [f"left {net.left(lid)}"] if net.left(lid) else []
+        links += [f"right {net.right(lid)}"] if net.right(lid) else []
+        out.append(f"  lane {lid}: {lane.length:.1f} m x {lane.width:.2f} m" + (f"  {'; '.join(links)}" if links else ""))
+    return out
+
+
 def summary(spec: S.ScenarioSpec) -> str:
     """Multi-line summary: header, road, actors, traffic, occluders, sensor, events, parameter space."""
     out = [f"{spec.name}  ({spec.source})"]
@@ -84,6 +106,8 @@ def summary(spec: S.ScenarioSpec) -> str:
     r = spec.road
     if r.type == "lanes":
         out.append(f"road: {len(r.polylines)} explicit lanes ({', '.join(p.id for p in r.polylines)})")
+    elif r.type == "map":
+        out.extend(_map_lines(r))
     else:
         dims = {
             "straight": f"length {r.length:g} m",

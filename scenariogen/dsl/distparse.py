@@ -32,11 +32,14 @@ from .reader import (
     is_number,
     join_path,
     short_num,
+    too_large,
     type_name,
 )
+from .limits import MAX_MAGNITUDE, MAX_POISSON_MEAN, SAMPLED_Z
 from .yamlmarks import Mark, YMap, YSeq
 
 _MAX_TAIL_SD = 40  # a truncated normal's window may lie at most this many std beyond its mean
+_LOG_TINY = -700.0  # exp() of less is about 1e-304: near the smallest normal double, where values round to 0
 
 
 class ValueReader(NodeReader):
@@ -48,6 +51,7 @@ class ValueReader(NodeReader):
         self.params: dict[str, Parameter] = {}  # declared in `params:`
         self.broken_params: set[str] = set()  # declared, with an error already reported there
         self.used: list[Parameter] = []  # in order of first use
+        self.use_marks: dict[str, Mark] = {}  # where each parameter of the space was first used
 
     def value(self, m: YMap, key: str, path: str, default: float | None, rng: Range = ANY) -> Value | None:
         """A number, a ``$param`` reference, or a one-key distribution mapping."""
@@ -71,6 +75,9 @@ class ValueReader(NodeReader):
             if not rng.contains(float(x)):
                 self.error(mark, path, f"value {x} is out of range: expected a number in {rng.describe()}")
                 return None
+            if abs(x) > MAX_MAGNITUDE:
+                self.error(mark, path, too_large(x))
+                return None
             return Const(float(x))
         if isinstance(x, str) and x.startswith("$"):
             name = x[1:]
@@ -83,14 +90,14 @@ class ValueReader(NodeReader):
                 return None
             param = self.params[name]
             self._check_support(param.dist, mark, path, rng, f"parameter '${name}'")
-            self.use(param)
+            self.use(param, mark)
             return Ref(name)
         if isinstance(x, YMap):
             dist = self.distribution(x, path, rng)
             if dist is None:
                 return None
             param = Parameter(path, dist, discrete=isinstance(dist, Poisson) or rng.integer)
-            self.use(param)
+            self.use(param, mark)
             return Ref(path)
         what = "an integer, a poisson or a choice" if rng.integer else "a number, a distribution or a $parameter"
         self.error(mark, path, f"expected {what}, got {type_name(x)}")
@@ -103,10 +110,11 @@ class ValueReader(NodeReader):
                 return p.bounds
         return (-math.inf, math.inf)
 
-    def use(self, param: Parameter) -> None:
-        """Add ``param`` to the space unless a parameter of its name is there already."""
+    def use(self, param: Parameter, mark: Mark) -> None:
+        """Add ``param`` to the space unless a parameter of its name is there already; ``mark``: where."""
         if all(p.name != param.name for p in self.used):
             self.used.append(param)
+            self.use_marks[param.name] = mark
 
     def _check_support(self, dist: Distribution, mark: Mark, path: str, rng: Range, what: str) -> bool:
         lo, hi = dist.bounds()
@@ -152,6 +160,9 @@ class ValueReader(NodeReader):
             if not math.isfinite(hi - lo):
                 self.error(mark, p, f"bounds [{lo:g}, {hi:g}] are too far apart to sample")
                 return None
+            if max(abs(lo), abs(hi)) > MAX_MAGNITUDE:
+                self.error(mark, p, too_large(max(lo, hi, key=abs), "bound"))
+                return None
             dist = Uniform(lo, hi)
         elif kind == "normal":
             if isinstance(body, YSeq):
@@ -165,14 +176,20 @@ class ValueReader(NodeReader):
                 if body_d is None:
                     return None
                 self.keys(body_d, p, ("mean", "std", "low", "high"), ("mean", "std"))
-                mean = self.number(body_d, "mean", p, 0.0)
-                std = self.number(body_d, "std", p, 1.0)
-                low = self.number(body_d, "low", p, None) if "low" in body_d else None
-                high = self.number(body_d, "high", p, None) if "high" in body_d else None
+                # bounded=False: the checks below name the key and the limit
+                mean = self.number(body_d, "mean", p, 0.0, bounded=False)
+                std = self.number(body_d, "std", p, 1.0, bounded=False)
+                low = self.number(body_d, "low", p, None, bounded=False) if "low" in body_d else None
+                high = self.number(body_d, "high", p, None, bounded=False) if "high" in body_d else None
             if std <= 0:
                 where = body_d.value_marks["std"] if body_d is not None else mark
                 self.error(where, join_path(p, "std"), f"std must be positive, got {std:g}")
                 return None
+            for k, x in (("mean", mean), ("std", std), ("low", low), ("high", high)):
+                if x is not None and abs(x) > MAX_MAGNITUDE:
+                    where = body_d.value_marks[k] if body_d is not None else mark
+                    self.error(where, join_path(p, k), too_large(x, k))
+                    return None
             if low is not None and high is not None and low >= high:
                 self.error(body_d.value_marks["low"], join_path(p, "low"), f"empty truncation: low {low:g} is not below high {high:g}")
                 return None
@@ -184,6 +201,16 @@ class ValueReader(NodeReader):
                 where = body_d.value_marks[k] if body_d is not None else mark
                 self.error(where, join_path(p, k), f"truncation {k} {x:g} is more than {_MAX_TAIL_SD} standard deviations "
                            f"from the mean {mean:g}; the normal has no mass there (check mean, std and bounds)")
+                return None
+            # where sampling reaches on an open side: SAMPLED_Z standard deviations from the mean
+            reach = [(k, x) for k, x, open_side in (("low", mean - SAMPLED_Z * std, low is None),
+                                                     ("high", mean + SAMPLED_Z * std, high is None))
+                     if open_side and abs(x) > MAX_MAGNITUDE]
+            if reach:
+                k, x = reach[0]
+                self.error(mark, p, f"the normal reaches {x:g} ({SAMPLED_Z} standard deviations from the mean, as far "
+                           f"as sampling goes), beyond the limit of +-{MAX_MAGNITUDE:g} on any number; give it a "
+                           f"'{k}:' or a smaller std")
                 return None
             dist = Normal(mean, std, low, high)
         elif kind == "lognormal":
@@ -204,6 +231,15 @@ class ValueReader(NodeReader):
                 if median is None or sigma is None or median <= 0 or sigma <= 0:
                     return None
                 dist = LogNormal(math.log(median), sigma)
+            # where sampling reaches: exp(mu +- SAMPLED_Z sigma), in logs to stay finite
+            top, bottom = dist.mu + SAMPLED_Z * dist.sigma, dist.mu - SAMPLED_Z * dist.sigma
+            if top > math.log(MAX_MAGNITUDE) or bottom < _LOG_TINY:
+                x = f"{math.exp(top):.3g}" if top < 700 else f"e^{top:.0f}"
+                low_x = f"{math.exp(bottom):.3g}" if bottom > -700 else f"e^{bottom:.0f}"
+                self.error(mark, p, f"the lognormal reaches [{low_x}, {x}] ({SAMPLED_Z} standard deviations of its "
+                           f"logarithm, as far as sampling goes): beyond the limit of +-{MAX_MAGNITUDE:g} on any number, "
+                           "or so close to 0 that it rounds to 0; use a smaller sigma (or std)")
+                return None
         elif kind == "choice":
             values, weights, wmark = body, None, mark
             if isinstance(body, YMap):
@@ -218,14 +254,20 @@ class ValueReader(NodeReader):
             if not vals:
                 self.error(mark, p, "choice needs at least one value")
                 return None
+            big = [(i, v) for i, v in enumerate(vals) if abs(v) > MAX_MAGNITUDE]
+            if big:
+                i, v = big[0]
+                self.error(values.item_marks[i], f"{p}[{i}]", too_large(v))
+                return None
             if weights is None:
                 ws = [1.0] * len(vals)
             else:
                 ws = self.numbers(weights, wmark, join_path(p, "weights"))
                 if ws is None:
                     return None
-                if len(ws) != len(vals) or any(w < 0 for w in ws) or sum(ws) <= 0:
-                    self.error(wmark, join_path(p, "weights"), f"expected {len(vals)} non-negative weights with a positive sum")
+                if len(ws) != len(vals) or any(w < 0 for w in ws) or not 0 < sum(ws) < math.inf:
+                    inf = " (these add up to more than a float holds)" if sum(ws) == math.inf else ""
+                    self.error(wmark, join_path(p, "weights"), f"expected {len(vals)} non-negative weights with a positive sum{inf}")
                     return None
             total = sum(ws)
             dist = Choice(tuple(vals), tuple(w / total for w in ws))
@@ -233,7 +275,7 @@ class ValueReader(NodeReader):
             high = None
             if isinstance(body, YMap):
                 self.keys(body, p, ("lam", "high"), ("lam",))
-                lam = self.number(body, "lam", p, 1.0, POS)
+                lam = self.number(body, "lam", p, 1.0, POS, bounded=False)
                 if "high" in body:
                     h = self.number(body, "high", p, None, COUNT)
                     high = None if h is None else int(h)
@@ -247,6 +289,11 @@ class ValueReader(NodeReader):
                 return None
             if lam is None or lam <= 0:
                 self.error(mark, p, f"poisson mean must be positive, got {lam}")
+                return None
+            if lam > MAX_POISSON_MEAN:
+                self.error(body.value_marks["lam"] if isinstance(body, YMap) else mark, join_path(p, "lam") if isinstance(body, YMap) else p,
+                           f"poisson mean {lam:g} is beyond the limit of {MAX_POISSON_MEAN:g} (its quantiles are not "
+                           "computed reliably above; docs/dsl.md, Limits)")
                 return None
             dist = Poisson(lam, high)
         if not self._check_support(dist, mark, path, rng, f"{kind} distribution"):
@@ -267,7 +314,8 @@ def is_sampled(c: ValueReader, m: YMap, key: str, path: str, default: str) -> bo
     return True
 
 
-def quantile_parameter(c: ValueReader, name: str) -> Ref:
-    """A new parameter ``name``, uniform on (0, 1): a p-quantile that replaces one random draw."""
-    c.use(Parameter(name, Uniform(0.0, 1.0)))
+def quantile_parameter(c: ValueReader, name: str, mark: Mark) -> Ref:
+    """A new parameter ``name``, uniform on (0, 1): a p-quantile that replaces one random draw
+    (``mark``: the key that asks for it)."""
+    c.use(Parameter(name, Uniform(0.0, 1.0)), mark)
     return Ref(name)

@@ -11,6 +11,7 @@ checks (references, bounds, road geometry) run before anything is simulated.
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 from ..errors import DSLError, Problem
@@ -24,7 +25,8 @@ from .sections.occluders import parse_occluders
 from .sections.params import parse_params
 from .sections.road import build_network, parse_road
 from .sections.traffic import parse_traffic
-from .yamlmarks import MAX_BYTES, LoadError, Mark, YMap, load
+from .limits import MAX_BYTES, MAX_NAME_CHARS, MAX_PARAMETERS, MAX_STEPS
+from .yamlmarks import LoadError, Mark, YMap, load
 
 DSL_VERSION = 1
 #: seeds are integers below this (samplers derive keys from them; scipy's generators take < 2**63)
@@ -54,10 +56,13 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
         if v != DSL_VERSION or isinstance(v, bool):
             c.error(c.at(root, "scenariogen"), "scenariogen", f"unsupported DSL version {v!r}; this scenariogen reads version {DSL_VERSION}")
     name = c.text(root, "name", "", "unnamed") or "unnamed"
+    if len(name) > MAX_NAME_CHARS:
+        c.error(c.at(root, "name"), "name", f"the name has {len(name)} characters; at most {MAX_NAME_CHARS} "
+                "(it names files and folders of exports)")
     description = c.text(root, "description", "", "") or ""
     dt = c.number(root, "dt", "", 0.1, Range(0.001, 1.0))
     duration = c.number(root, "duration", "", 10.0, Range(0.0, 3600.0, low_open=True))
-    seed = c.number(root, "seed", "", 0, COUNT)
+    seed = c.number(root, "seed", "", 0, COUNT, bounded=False)
     if seed is not None and isinstance(root.get("seed"), int):
         seed = root["seed"]  # exact: a float keeps only 53 bits of a large seed
         if seed >= SEED_LIMIT:
@@ -67,6 +72,9 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
         ratio = duration / dt
         if abs(ratio - round(ratio)) > 1e-6 * max(1.0, ratio):
             c.error(c.at(root, "duration"), "duration", f"dt = {dt:g} s does not divide duration = {duration:g} s into whole steps")
+        elif round(ratio) > MAX_STEPS:
+            c.error(c.at(root, "duration"), "duration", f"duration / dt = {round(ratio)} simulation steps; at most "
+                    f"{MAX_STEPS} (a larger dt or a shorter duration)")
     parse_params(c, root)
     road = parse_road(c, root)
     net = build_network(c, root, road)
@@ -84,10 +92,15 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
             hint = did_you_mean(target, declared) or (
                 f" (events: {', '.join(declared)})" if declared else "; define it under 'events:'")
             c.error(c.at(root, "target"), "target", f"target '{target}' is not an event of this scenario{hint}")
-    if c.problems:
-        raise DSLError(c.problems)
     # params declared but never used still belong to the space (they may be read by plugins)
     used = list(c.used) + [p for n, p in c.params.items() if all(u.name != n for u in c.used)]
+    if len(used) > MAX_PARAMETERS:
+        first = used[MAX_PARAMETERS].name  # the first column beyond the limit: where it was used or declared
+        mark = c.use_marks.get(first) or root["params"].key_marks[first]
+        c.error(mark, f"params.{first}" if first in c.params else first, f"the parameter space has {len(used)} dimensions; at most {MAX_PARAMETERS} "
+                "(one theta column per distribution)")
+    if c.problems:
+        raise DSLError(c.problems)
     return S.ScenarioSpec(
         version=version,
         name=name,
@@ -109,19 +122,21 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
 
 
 def load_scenario(path: str | Path) -> S.ScenarioSpec:
-    """Read and validate a scenario file; raises :class:`DSLError` (file, line, column, key path)."""
-    p = Path(path)
+    """Read and validate a scenario file (``-``: standard input); raises :class:`DSLError` (file, line,
+    column, key path). Reads at most :data:`MAX_BYTES` + 1 bytes, whatever the file is: a pipe or a
+    device has no size to check up front."""
     shown = str(path)
     try:
-        size = p.stat().st_size
+        if shown == "-":
+            shown = "<stdin>"
+            data = _read_at_most(sys.stdin.buffer, MAX_BYTES + 1)
+        else:
+            with open(path, "rb") as fh:
+                data = _read_at_most(fh, MAX_BYTES + 1)
     except OSError as exc:
         raise DSLError([Problem(shown, 1, 1, "", f"cannot read file: {exc.strerror or exc}")]) from None
-    if size > MAX_BYTES:
+    if len(data) > MAX_BYTES:
         raise DSLError([Problem(shown, 1, 1, "", f"file is larger than {MAX_BYTES // 1000} kB; scenario files must be small")])
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise DSLError([Problem(shown, 1, 1, "", f"cannot read file: {exc.strerror or exc}")]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -131,3 +146,15 @@ def load_scenario(path: str | Path) -> S.ScenarioSpec:
         raise DSLError([Problem(shown, line, column, "", f"file is not UTF-8 text ({exc.reason} at byte {exc.start}, "
                                 f"value 0x{data[exc.start]:02x}); save it as UTF-8")]) from None
     return parse_text(text, shown)
+
+
+def _read_at_most(fh, n: int) -> bytes:
+    """Up to ``n`` bytes of ``fh``: stops at ``n`` on a file, pipe or device that never ends."""
+    parts, left = [], n
+    while left > 0:
+        block = fh.read(min(left, 1 << 16))
+        if not block:
+            break
+        parts.append(block)
+        left -= len(block)
+    return b"".join(parts)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..errors import Problem
+from .limits import MAX_MAGNITUDE
 from .yamlmarks import Mark, YMap, YSeq
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -102,6 +103,12 @@ PROB = Range(0.0, 1.0)
 COUNT = Range(0.0, integer=True)
 
 
+def too_large(x: float, what: str = "value") -> str:
+    """The message for a number beyond :data:`~scenariogen.dsl.limits.MAX_MAGNITUDE`."""
+    shown = f"{x:g}" if isinstance(x, float) else short_num(x)
+    return f"{what} {shown} is beyond the limit of +-{MAX_MAGNITUDE:g} on any number here (docs/dsl.md, Limits)"
+
+
 def join_path(path: str, key: str) -> str:
     """The key path of ``key`` under ``path`` (``actors.ego`` + ``speed``)."""
     return f"{path}.{key}" if path else str(key)
@@ -146,7 +153,9 @@ class NodeReader:
     def at(self, m: YMap, key: str) -> Mark:
         return m.value_marks.get(key, m.mark)
 
-    def number(self, m: YMap, key: str, path: str, default: float | None, rng: Range = ANY) -> float | None:
+    def number(self, m: YMap, key: str, path: str, default: float | None, rng: Range = ANY,
+               bounded: bool = True) -> float | None:
+        """The number at ``key`` in ``rng`` (and, when ``bounded``, within +-MAX_MAGNITUDE)."""
         p = join_path(path, key)
         if key not in m:
             if default is None:
@@ -164,6 +173,9 @@ class NodeReader:
             return default
         if not rng.contains(float(x)):
             self.error(self.at(m, key), p, f"value {x} is out of range: expected a number in {rng.describe()}")
+            return default
+        if bounded and abs(x) > MAX_MAGNITUDE:
+            self.error(self.at(m, key), p, too_large(x))
             return default
         return float(x)
 
@@ -209,6 +221,9 @@ class NodeReader:
         for i, (v, vm) in enumerate(zip(body, body.item_marks)):
             pr = self.pair(v, vm, f"{path}[{i}]")
             if pr is None:
+                return None
+            if max(abs(pr[0]), abs(pr[1])) > MAX_MAGNITUDE:
+                self.error(vm, f"{path}[{i}]", too_large(max(pr, key=abs), "coordinate"))
                 return None
             pts.append(pr)
         if len(pts) < min_points:

@@ -11,7 +11,7 @@ are degrees, as authored).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .distributions import Const, ParameterSpace, Value
 
@@ -28,6 +28,34 @@ class PolylineLaneSpec:
     successors: tuple[str, ...] = ()
     left: str | None = None
     right: str | None = None
+    opposite: str | None = None
+    sign: str | None = None  # yield or stop at the lane's end
+    priority: int = 1  # level at the lane's end: higher goes first
+
+
+@dataclass(frozen=True)
+class SignalPhase:
+    """One phase of a junction's signal plan: the ``arms`` that get green for ``green`` s, then
+    amber for ``amber`` s."""
+
+    arms: tuple[str, ...]
+    green: Value = Const(25.0)
+    amber: Value = Const(3.0)
+
+
+@dataclass(frozen=True)
+class JunctionControl:
+    """Right of way at an intersection. ``type``: ``uncontrolled`` (the turn rules: yield to the
+    right, a left turn yields to oncoming traffic), ``priority`` (the ``major`` arms go first, the
+    others have a ``sign``: yield or stop), ``all_way_stop`` or ``signal`` (``phases`` in order,
+    ``all_red`` s between them, the cycle starting ``offset`` s before t = 0)."""
+
+    type: str = "uncontrolled"
+    major: tuple[str, ...] = ()
+    sign: str = "yield"
+    phases: tuple[SignalPhase, ...] = ()
+    all_red: Value = Const(1.0)
+    offset: Value = Const(0.0)
 
 
 @dataclass(frozen=True)
@@ -35,7 +63,8 @@ class RoadSpec:
     """Which road to build and its dimensions.
 
     ``type`` is one of ``straight``, ``curve``, ``merge``, ``intersection``,
-    ``lanes``. Only the fields of that builder are meaningful; the others keep
+    ``lanes``, or ``map`` for a road imported from a map file (``road: {from: PATH}``).
+    Only the fields of that builder are meaningful; the others keep
     their defaults. Lane ids follow the builder's naming (see ``docs/dsl.md``).
     """
 
@@ -51,6 +80,25 @@ class RoadSpec:
     ramp_angle_deg: float = 10.0  # deg, angle of the ramp to the main road
     turn_radius: float = 8.0  # m, intersection corner radius (inner edge)
     polylines: tuple[PolylineLaneSpec, ...] = ()
+    lanes_reverse: int = 0  # straight and curve: lanes of the other direction, on the left
+    control: JunctionControl = JunctionControl()  # intersection: right of way
+    crosswalks: tuple[str, ...] = ()  # intersection: arms with a crosswalk
+    # type "map": the map file as written (relative to the scenario file), its format, the piece cut
+    # out of it (a bounding box in m and/or element ids) and the SHA-256 of its bytes, so the spec hash
+    # changes with the map; map_file is the resolved path, out of the repr (the hash must not depend on
+    # where the scenario was loaded from)
+    map_path: str = ""
+    map_format: str = ""
+    region_bbox: tuple[float, float, float, float] | None = None
+    region_ids: tuple[str, ...] = ()
+    map_sha256: str = ""
+    map_file: str = field(default="", compare=False, repr=False)
+
+    def __repr__(self) -> str:
+        """The dataclass repr, with the map fields only for a map road: the spec hash (the repr's
+        SHA-256) of every other road stays what it was before maps existed."""
+        shown = [f for f in fields(self) if f.repr and (self.type == "map" or not f.name.startswith(("map_", "region_")))]
+        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
 
 
 # ------------------------------------------------------------------------ actors
@@ -115,6 +163,19 @@ class MobilParams:
 
 
 @dataclass(frozen=True)
+class DriverParams:
+    """Driver traits that hold whatever the longitudinal model: ``lateral_accel`` (m/s^2) kept in
+    curves (speed at most ``sqrt(lateral_accel / |curvature|)``), ``critical_gap`` (s) accepted
+    before entering a conflict area where the driver must yield, ``follow_up`` (s) after the vehicle
+    ahead of it in the queue entered. None: drawn for each driver from the scenario's random
+    stream with the default laws of ``docs/dsl.md`` (``sim.compile.DRIVER_DEFAULTS``)."""
+
+    lateral_accel: Value | None = None
+    critical_gap: Value | None = None
+    follow_up: Value | None = None
+
+
+@dataclass(frozen=True)
 class BehaviorSpec:
     """Longitudinal model and optional lane-change model of one actor.
 
@@ -127,6 +188,7 @@ class BehaviorSpec:
     idm: IDMParams = IDMParams()
     mobil: MobilParams | None = None
     stop_decel: Value = Const(3.0)  # m/s^2
+    driver: DriverParams = DriverParams()
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,16 @@ file size, nesting depth, and the number of nodes after alias expansion
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import yaml
 
-MAX_BYTES = 1_000_000  # a scenario file is a few KB; 1 MB is generous
-MAX_NODES = 100_000  # after alias expansion
-MAX_DEPTH = 64
+from .limits import MAX_BYTES, MAX_DEPTH, MAX_NODES
+
+# what YAML refuses to read raw (PyYAML's NON_PRINTABLE): C0 controls but tab, LF and CR, DEL, C1
+# controls but NEL, surrogates, U+FFFE and U+FFFF; refused written as escapes too ("\0", "\x07")
+_UNPRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class _Builder:
         # (mark, message) -> key path; a dict keeps file order and reports a duplicate
         # once even when an aliased mapping is expanded more than once
         self.duplicates: dict[tuple[Mark, str], str] = {}
+        self.unprintable: dict[tuple[Mark, str], str] = {}  # the same, for text with control characters
         self._explicit: dict[int, set[int]] = {}  # mapping node id -> ids of its own key nodes
 
     def scalar(self, node: yaml.Node, path: str):
@@ -79,12 +83,17 @@ class _Builder:
             raise LoadError(_mark(node.start_mark), f"YAML tag '{_short_tag(node.tag)}' is not allowed; "
                             "scenario files use plain YAML values", path)
         try:
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except yaml.constructor.ConstructorError as exc:
             raise LoadError(_mark(node.start_mark), _clean(exc.problem or str(exc)), path) from None
         except (ValueError, TypeError, AttributeError, OverflowError):
             raise LoadError(_mark(node.start_mark),
                             f"cannot read {node.value!r} as {_short_tag(node.tag)}", path) from None
+        if isinstance(value, str) and (bad := _UNPRINTABLE.search(value)):
+            msg = (f"text holds the character #x{ord(bad.group()):04x}, written as an escape; scenario text "
+                   "cannot hold control characters or invalid code points (they would end up in file names and XML)")
+            self.unprintable.setdefault((_mark(node.start_mark), msg), path)
+        return value
 
     def _remember_written_keys(self, node: yaml.MappingNode, depth: int = 0) -> None:
         """Record the key nodes written in ``node`` and in the mappings it merges,
@@ -185,7 +194,8 @@ def _syntax_hint(problem: str) -> str:
 
 
 def load(text: str) -> tuple[object, list[tuple[Mark, str, str]]]:
-    """Parse YAML text into marked data; returns (data, duplicate keys as (mark, key path, message)).
+    """Parse YAML text into marked data; returns (data, problems as (mark, key path, message)): keys
+    written twice in one mapping, and text holding control characters written as escapes.
 
     Raises :class:`LoadError` for syntax errors, unsafe tags, oversize or
     alias-bomb documents.
@@ -224,6 +234,7 @@ def load(text: str) -> tuple[object, list[tuple[Mark, str, str]]]:
             data = builder.build(node)
         except RecursionError:
             raise LoadError(_mark(node.start_mark), "document nests too deeply (recursive alias?)") from None
-        return data, [(mark, kpath, msg) for (mark, msg), kpath in builder.duplicates.items()]
+        found = {**builder.duplicates, **builder.unprintable}
+        return data, [(mark, kpath, msg) for (mark, msg), kpath in found.items()]
     finally:
         loader.dispose()

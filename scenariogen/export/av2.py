@@ -8,7 +8,9 @@ this project's ``av2`` log reader open each scenario folder as they are::
     OUT/<scenario_id>/scenario_<scenario_id>.parquet
     OUT/<scenario_id>/log_map_archive_<scenario_id>.json
 
-``scenario_id`` is ``<spec name>_<global scenario index, 9 digits>``.
+``scenario_id`` is ``<spec name>_<global scenario index, 9 digits>``, the spec
+name made a safe file name by :func:`scenariogen.data.files.safe_name` (the name
+itself is ``spec_name`` in the metadata below).
 
 Parquet columns, one row per track per timestep, with the dtypes of the
 Argoverse 2 release files: ``observed`` bool, ``track_id`` string,
@@ -68,6 +70,7 @@ from ..errors import ScenarioGenError
 from ..errors import MissingDependencyError
 from ..data import layout as Lo
 from ..data.batch import Batch
+from ..data.files import safe_name, valid_text
 from .base import Writer
 from .lanemap import lane_geometry
 from .values import json_number, wrap_heading
@@ -211,7 +214,7 @@ class Av2Writer(Writer):
         spec = stream.spec(self.name)
         map_bytes = json.dumps(av2_map(meta["spec_text"])).encode("utf-8")
         map_id = zlib.crc32(map_bytes)
-        slice_id = (meta.get("run") or {}).get("content_hash") or meta["spec_name"]
+        slice_id = valid_text((meta.get("run") or {}).get("content_hash") or meta["spec_name"])
         target_actor = None
         if meta["target"]:
             ev = next((e for e in spec.events if e.name == meta["target"]), None)
@@ -251,15 +254,16 @@ class Av2Writer(Writer):
         vx, vy = v * np.cos(h), v * np.sin(h)
         h = wrap_heading(h)
         focal = threat_agent(b, target_actor)
-        names = np.array(["AV", *b.agent_names[1:]], dtype=object)
+        names = np.array(["AV", *(valid_text(n) for n in b.agent_names[1:])], dtype=object)  # UTF-8 strings
         otype = np.array([OBJECT_TYPE[Lo.KIND_NAMES[k]] for k in range(len(Lo.KIND_NAMES))], dtype=object)
         whole = valid.all(axis=2)
         lw = chunk.log_weight
         steps = np.arange(J, dtype=np.int64)
         obs = steps < OBSERVED_STEPS
         end_ts = float((J - 1) * AV2_DT * 1e9)
+        stem = safe_name(meta["spec_name"])  # a folder and file name, whatever the spec is called
         for r in range(b.size):
-            sid = f"{meta['spec_name']}_{int(b.indices[r]):09d}"
+            sid = f"{stem}_{int(b.indices[r]):09d}"
             ai, ti = np.nonzero(valid[r])
             n = len(ai)
             cat = np.where(whole[r], SCORED, UNSCORED)

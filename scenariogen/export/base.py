@@ -17,22 +17,25 @@ it loads the plugin):
 (a run directory streamed shard by shard, or a :class:`~scenariogen.sim.Batch`),
 checks the output path, writes to a temporary file or folder next to it and
 renames it into place only when complete, so a failed export leaves nothing
-behind. A subclass fills in :meth:`Writer.write_stream`.
+behind; the temporaries of an export that was killed (no ``finally`` runs) are
+removed by the next export to the same path. Names that become file names or XML
+go through :mod:`scenariogen.data.files` (``safe_name``, ``valid_text``).
+A subclass fills in :meth:`Writer.write_stream`.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import ScenarioGenError
-from ..data.files import check_output_dir, check_output_file, default_mode
+from ..data.files import (check_output_dir, check_output_file, default_mode, locked_temporary,
+                          remove_stale_temporaries)
 from .source import ScenarioStream, open_source
 
 __all__ = ["Progress", "WriteReport", "Writer", "atomic_output", "check_writer"]
@@ -87,33 +90,33 @@ def check_writer(obj: object) -> list[str]:
 
 
 @contextmanager
-def atomic_output(out: Path, directory: bool) -> Iterator[Path]:
-    """A temporary file or folder next to ``out``, renamed to ``out`` when the block succeeds
-    and removed when it fails."""
+def atomic_output(out: Path, directory: bool, stale: list[Path] | None = None) -> Iterator[Path]:
+    """A temporary file or folder next to ``out`` (``.NAME.<8 hex>.tmp``, locked while in use),
+    renamed to ``out`` when the block succeeds and removed when it fails. First removes the
+    temporaries that killed exports to ``out`` left, listing them in ``stale`` when given."""
     created = next((p for p in reversed(out.parents) if not p.exists()), None)  # removed again on failure
     if not out.exists():  # a parent that is a file is named as such, not reported as "File exists"
         (check_output_dir if directory else check_output_file)(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if directory:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        else:
-            fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-            os.close(fd)
-            tmp = Path(name)
-    except OSError as exc:
-        raise ScenarioGenError(f"{out}: cannot write here ({exc.strerror or exc})") from None
-    try:
-        yield tmp
-        default_mode(tmp, directory)
-        os.replace(tmp, out)  # a folder replaces only an empty one: checked before writing
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
-        if created is not None:
-            shutil.rmtree(created, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise ScenarioGenError(f"{out}: writing failed ({exc.strerror or exc})") from None
-        raise
+    with ExitStack() as lock:  # the temporary's lock, released on the way out
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            removed = remove_stale_temporaries(out)
+            tmp = lock.enter_context(locked_temporary(out, directory))
+        except OSError as exc:
+            raise ScenarioGenError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+        if stale is not None:
+            stale.extend(removed)
+        try:
+            yield tmp
+            default_mode(tmp, directory)
+            os.replace(tmp, out)  # a folder replaces only an empty one: checked before writing
+        except BaseException as exc:
+            shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+            if created is not None:
+                shutil.rmtree(created, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise ScenarioGenError(f"{out}: writing failed ({exc.strerror or exc})") from None
+            raise
 
 
 class Writer:
@@ -157,8 +160,11 @@ class Writer:
         report = WriteReport(self.name, out)
         if progress is not None:
             progress(0, stream.total)
-        with atomic_output(out, self.directory) as tmp:
+        stale: list[Path] = []
+        with atomic_output(out, self.directory, stale) as tmp:
             self.write_stream(stream, tmp, report, progress)
+        if stale:
+            report.notes.append(f"removed {len(stale)} temporary file(s) left by an interrupted export to {out}")
         report.skipped = stream.skipped
         run = stream.meta.get("run")
         if run and run.get("keep") == "events":

@@ -7,7 +7,7 @@ The output is a new folder::
 
 Benchmark ids follow the CommonRoad convention ``COUNTRY_MapName-MapId_ConfigId_T-PredId``:
 country ``ZAM`` (the code CommonRoad reserves for artificial scenarios),
-``MapName`` the spec name in CamelCase (letters and digits only), map id 1 (one
+``MapName`` the spec name in CamelCase (ASCII letters and digits only, at most 64), map id 1 (one
 spec, one road), configuration id the global scenario index + 1 (ids start at
 1), prediction type ``T`` (recorded trajectories), prediction id 1.
 
@@ -58,6 +58,7 @@ perception arrays, the agent metrics and static occluder polygons.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -77,6 +78,7 @@ __all__ = ["CommonRoadWriter", "benchmark_id", "lanelet_xml"]
 VERSION = "2020a"
 FIXED_DATE = "2020-01-01"  # CommonRoad requires a date; the run has none (it is deterministic)
 GOAL_LENGTH = 10.0  # m, goal rectangle along the ego's final heading
+MAX_MAP_NAME = 64  # characters of the MapName part of a benchmark id (it names the files)
 STATE = ("<state><position><point><x>%.4f</x><y>%.4f</y></point></position>"
          "<orientation><exact>%.6f</exact></orientation><time><exact>%d</exact></time>"
          "<velocity><exact>%.4f</exact></velocity><acceleration><exact>%.4f</exact></acceleration></state>")
@@ -97,9 +99,14 @@ def file_date() -> str:
 
 
 def _map_name(spec_name: str) -> str:
+    """The spec name in CamelCase, ASCII letters and digits only, at most ``MAX_MAP_NAME``
+    characters (a longer one is cut and ends in 8 hex digits of its SHA-256)."""
     words = re.findall(r"[A-Za-z0-9]+", spec_name)
-    name = "".join(w[:1].upper() + w[1:] for w in words)
-    return name or "Scenario"
+    name = "".join(w[:1].upper() + w[1:] for w in words) or "Scenario"
+    if len(name) > MAX_MAP_NAME:
+        digest = hashlib.sha256(spec_name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        name = name[:MAX_MAP_NAME - 8] + digest
+    return name
 
 
 def benchmark_id(spec_name: str, index: int) -> str:
@@ -150,7 +157,14 @@ def _road_tags(spec) -> list[str]:
         tags.append("intersection")
     if rt == "merge":
         tags.append("merging_lanes")
-    tags.append("multi_lane" if spec.road.lanes > 1 or rt in ("merge", "intersection") else "single_lane")
+    if rt == "map":  # an imported road: multi-lane when some lane has a same-direction neighbour
+        from ..road import build_road
+
+        net = build_road(spec.road)
+        multi = any(net.left(lid) or net.right(lid) for lid in net.lane_ids)
+    else:
+        multi = spec.road.lanes > 1 or rt in ("merge", "intersection")
+    tags.append("multi_lane" if multi else "single_lane")
     return tags
 
 

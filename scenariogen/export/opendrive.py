@@ -23,7 +23,8 @@ lanes, ids -1, -2, ...; lane -1 is the one next to the reference line):
   right lanes, the outgoing ones left lanes. Every connector lane of our model
   (straight on, right turn, left turn) is one connecting road with one lane
   inside a default junction.
-* ``lanes`` (explicit polylines): one road per lane whose reference line is the
+* ``lanes`` (explicit polylines) and ``map`` (a road imported from a map file, the lanes
+  :mod:`scenariogen.road.maps` made of it): one road per lane whose reference line is the
   centreline itself (one ``line`` per polyline segment, so it matches our
   piecewise-linear centreline exactly) with a ``laneOffset`` of half the lane
   width centring lane -1 on it; a one-to-one successor becomes a road link and
@@ -261,7 +262,17 @@ def _intersection(sp) -> OdrNetwork:
 def _polylines(sp) -> OdrNetwork:
     from ..road.builders import polylines
 
-    net = polylines(sp.polylines)
+    return _lane_roads(polylines(sp.polylines))
+
+
+def _imported(sp) -> OdrNetwork:
+    from ..road import build_road
+
+    return _lane_roads(build_road(sp))
+
+
+def _lane_roads(net) -> OdrNetwork:
+    """One road per lane of ``net`` (explicit polylines, imported maps): see the module docstring."""
     ids = list(net.lane_ids)
     rid = {lid: str(k + 1) for k, lid in enumerate(ids)}
     # group successor edges that share a source or a target: each group is one road link or junction
@@ -319,7 +330,7 @@ def _chain_s(geom: tuple[Primitive, ...]) -> tuple[Primitive, ...]:
 
 
 _BUILDERS = {"straight": _straight, "curve": _curve, "merge": _merge, "intersection": _intersection,
-             "lanes": _polylines}
+             "lanes": _polylines, "map": _imported}
 
 
 def opendrive_network(road_spec) -> OdrNetwork:

@@ -2,7 +2,9 @@
 
 Output: a new folder with one road file for the run (``<spec>.xodr``, one spec
 has one road; see :mod:`scenariogen.export.opendrive`) and one scenario file
-per scenario, ``<spec>-<index:09d>.xosc`` (``index``: the global scenario
+per scenario, ``<spec>-<index:09d>.xosc`` (``<spec>``: the spec name made a safe
+file name by :func:`scenariogen.data.files.safe_name`; the name itself is the
+``scenariogen.spec_name`` property) (``index``: the global scenario
 index), whose ``RoadNetwork/LogicFile`` names the road file by its relative path.
 
 Frame, units, time base: the world frame of the simulation unchanged (x east,
@@ -21,19 +23,13 @@ occluder polygons.
 
 from __future__ import annotations
 
-import re
-
+from ..data.files import safe_name
 from .base import Writer
 from .npz import event_times
 from .opendrive import xodr_bytes
 from .xosc import REV_MAJOR, REV_MINOR, ShardDocuments
 
 __all__ = ["OpenScenarioWriter"]
-
-
-def _stem(name: str) -> str:
-    """A file-name-safe form of the spec name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "scenario"
 
 
 class OpenScenarioWriter(Writer):
@@ -53,7 +49,7 @@ class OpenScenarioWriter(Writer):
     def write_stream(self, stream, tmp, report, progress) -> None:
         meta = stream.meta
         spec = stream.spec(self.name)
-        stem = _stem(meta["spec_name"] or spec.name)
+        stem = safe_name(meta["spec_name"] or spec.name)  # the name itself: scenariogen.spec_name
         road_file = f"{stem}.xodr"
         (tmp / road_file).write_bytes(xodr_bytes(spec.road, stem))
         report.drop(self.cannot_carry[0])

@@ -71,12 +71,24 @@ def open_source(source, *, only_events: bool = False, limit: int | None = None) 
     raise ScenarioGenError(f"cannot export a {type(source).__name__}: give a run directory or a Batch")
 
 
+#: spec text -> the scenario file it was loaded from, as the opened run or batch recorded it (only specs
+#: whose road comes from a map file record one: their relative map path resolves against it)
+_SPEC_FILES: dict[str, str] = {}
+
+
+def _note_spec_file(spec_text: str, spec_file: str) -> None:
+    if spec_text and spec_file and _SPEC_FILES.get(spec_text) != spec_file:
+        _SPEC_FILES[spec_text] = spec_file
+        parse_spec.cache_clear()
+
+
 @lru_cache(maxsize=8)
 def parse_spec(spec_text: str):
-    """A spec text from a run's provenance, parsed (cached: writers ask for the same text per shard)."""
+    """A spec text from a run's provenance, parsed (cached: writers ask for the same text per shard);
+    a relative map path in it resolves against the scenario file the run recorded."""
     from ..dsl import parse_text
 
-    return parse_text(spec_text)
+    return parse_text(spec_text, _SPEC_FILES.get(spec_text, "<string>"))
 
 
 def spec_target(spec_text: str) -> str:
@@ -86,6 +98,7 @@ def spec_target(spec_text: str) -> str:
 # ---- a Batch in memory -------------------------------------------------------------
 def _batch_stream(batch: Batch, only_events: bool, limit: int | None) -> ScenarioStream:
     text = batch.provenance.get("spec_text", "")
+    _note_spec_file(text, str(batch.provenance.get("spec_file", "") or ""))
     target = spec_target(text) if text else ""
     rows = np.arange(batch.size)
     if only_events:
@@ -112,6 +125,7 @@ def _run_stream(path: Path, only_events: bool, limit: int | None) -> ScenarioStr
                                "'scenariogen generate')")
     run = open_run(path)
     m = run.manifest
+    _note_spec_file(m.spec_text, m.spec_file)
     target = m.settings["target"]
     count = sum(rec.events if only_events else rec.kept for rec in m.shards)
     total = count if limit is None else min(count, limit)

@@ -9,6 +9,8 @@ OpenSCENARIO export).
 
 from __future__ import annotations
 
+from ..data.files import valid_text
+
 __all__ = ["XmlLines", "attrs", "escape", "float_text"]
 
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;",
@@ -22,8 +24,9 @@ def float_text(x) -> str:
 
 
 def escape(value: str) -> str:
-    """An attribute value escaped as ElementTree writes it."""
-    return value.translate(_ESCAPE)
+    """An attribute value escaped as ElementTree writes it, after the characters XML 1.0 cannot
+    hold (control characters, lone surrogates) are replaced by U+FFFD."""
+    return valid_text(value).translate(_ESCAPE)
 
 
 def attrs(**kw: str) -> str:

@@ -26,11 +26,9 @@ from ..data.layout import (
     D_V_MEAN,
     D_V_STD,
 )
-from .geometry import box_distance, box_ttc
+from .geometry import box_distance, box_ttc, circumradius, wrap_angle
 from .occlusion import visibility_all
-
-PET_MAX_DIST = 6.0  # m, as the simulator
-PET_MIN_ANGLE = 0.5  # rad
+from .safety import crossing_pet, follow_drac_thw
 
 
 @njit(cache=True, inline="always")
@@ -39,11 +37,6 @@ def _ok(traj, mask, kinds, b, i, t):
         return False
     return (math.isfinite(traj[b, i, t, 0]) and math.isfinite(traj[b, i, t, 1]) and math.isfinite(traj[b, i, t, 2])
             and math.isfinite(traj[b, i, t, 3]))
-
-
-@njit(cache=True)
-def _wrap(a):
-    return a - 2.0 * math.pi * math.floor((a + math.pi) / (2.0 * math.pi))
 
 
 @njit(cache=True)
@@ -57,7 +50,7 @@ def _one(b, traj, mask, kinds, sizes, dt, horizon, radius, dcap, rng, fov, vthr,
     at_min = np.full(N, -1, np.int64)
     circ = np.empty(N)
     for j in range(N):
-        circ[j] = 0.5 * math.hypot(float(sizes[b, j, 0]), float(sizes[b, j, 1]))
+        circ[j] = circumradius(float(sizes[b, j, 0]), float(sizes[b, j, 1]))
     le = float(sizes[b, 0, 0])
     we = float(sizes[b, 0, 1])
     min_thw = INF
@@ -95,7 +88,7 @@ def _one(b, traj, mask, kinds, sizes, dt, horizon, radius, dcap, rng, fov, vthr,
         elif prev_ok:
             max_decel = max(max_decel, -(ve - vprev) / dt)
         if prev_ok:
-            yr = _wrap(he - hprev) / dt
+            yr = wrap_angle(he - hprev) / dt
             max_lat = max(max_lat, abs(0.5 * (ve + vprev) * yr))
         prev_ok = True
         hprev = he
@@ -140,11 +133,9 @@ def _one(b, traj, mask, kinds, sizes, dt, horizon, radius, dcap, rng, fov, vthr,
                 lead_v = vj * math.cos(hj - he)
         near_sum += near
         if lead_lon < INF:
-            g = max(lead_gap, 0.0)
-            if ve > lead_v:
-                max_drac = max(max_drac, (ve - lead_v) ** 2 / (2.0 * max(g, 0.01)))
-            if ve > 0.5:
-                min_thw = min(min_thw, g / ve)
+            drac, thw = follow_drac_thw(ve, lead_v, lead_gap)
+            max_drac = max(max_drac, drac)
+            min_thw = min(min_thw, thw)
     if n_ego == 0:
         for k in range(out.shape[1]):
             out[b, k] = math.nan
@@ -166,29 +157,19 @@ def _one(b, traj, mask, kinds, sizes, dt, horizon, radius, dcap, rng, fov, vthr,
         ve = float(traj[b, 0, t, 3])
         vj = float(traj[b, jd, t, 3])
         rel_at = math.hypot(vj * math.cos(hj) - ve * math.cos(he), vj * math.sin(hj) - ve * math.sin(he))
-    # ---- PET (as the simulator: same spot, crossing paths)
+    # ---- PET, as the simulator computes it
+    ok_e = np.empty(T, np.bool_)
+    ok_j = np.empty(T, np.bool_)
+    for t in range(T):
+        ok_e[t] = _ok(traj, mask, kinds, b, 0, t)
     min_pet = INF
-    smin = math.sin(PET_MIN_ANGLE)
     for j in range(1, N):
-        if at_min[j] < 0 or amin_dist[j] > PET_MAX_DIST:
+        if at_min[j] < 0:
             continue
-        reach = 0.5 * (we + float(sizes[b, j, 1]))
-        rr = reach * reach
-        best = INF
-        for t1 in range(T):
-            if not _ok(traj, mask, kinds, b, 0, t1):
-                continue
-            ex = float(traj[b, 0, t1, 0])
-            ey = float(traj[b, 0, t1, 1])
-            eh = float(traj[b, 0, t1, 2])
-            for t2 in range(T):
-                d_t = abs(t1 - t2) * dt
-                if d_t >= best or not _ok(traj, mask, kinds, b, j, t2):
-                    continue
-                dx = float(traj[b, j, t2, 0]) - ex
-                dy = float(traj[b, j, t2, 1]) - ey
-                if dx * dx + dy * dy < rr and abs(math.sin(eh - float(traj[b, j, t2, 2]))) > smin:
-                    best = d_t
+        for t in range(T):
+            ok_j[t] = _ok(traj, mask, kinds, b, j, t)
+        best = crossing_pet(amin_dist[j], traj[b, 0, :, 0], traj[b, 0, :, 1], traj[b, 0, :, 2], ok_e, we,
+                            traj[b, j, :, 0], traj[b, j, :, 1], traj[b, j, :, 2], ok_j, float(sizes[b, j, 1]), dt)
         min_pet = min(min_pet, best)
     # ---- occlusion of the closest threat before its closest approach
     occ = 0.0

@@ -41,7 +41,28 @@ __all__ = [
     "pet",
     "circle_distance",
     "circle_ttc",
+    "circumradius",
+    "wrap_angle",
 ]
+
+_TWO_PI = 2.0 * math.pi
+
+
+# --------------------------------------------------------------------------
+# scalar helpers
+# --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def circumradius(length, width):
+    """Radius (m) of the circle through the corners of a ``length`` x ``width`` box (m)."""
+    return 0.5 * math.sqrt(length * length + width * width)
+
+
+@njit(cache=True)
+def wrap_angle(a):
+    """Angle ``a`` (rad) wrapped to ``[-pi, pi)``."""
+    return a - _TWO_PI * math.floor((a + math.pi) / _TWO_PI)
 
 
 # --------------------------------------------------------------------------
@@ -126,20 +147,19 @@ def box_corners(x, y, heading, length, width, out):
 
 
 @njit(cache=True)
+def _two_boxes(h1, l1, w1, h2, l2, w2):
+    """Unit heading (cos, sin) of each box and its half length and half width (m)."""
+    return math.cos(h1), math.sin(h1), math.cos(h2), math.sin(h2), 0.5 * l1, 0.5 * w1, 0.5 * l2, 0.5 * w2
+
+
+@njit(cache=True)
 def boxes_overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2):
     """True if two oriented boxes intersect (closed sets: touching counts).
 
     Box k: centre ``(xk, yk)`` (m), heading ``hk`` (rad), length ``lk`` and
     width ``wk`` (m). Separating axis test on the four box axes.
     """
-    c1 = math.cos(h1)
-    s1 = math.sin(h1)
-    c2 = math.cos(h2)
-    s2 = math.sin(h2)
-    hl1 = 0.5 * l1
-    hw1 = 0.5 * w1
-    hl2 = 0.5 * l2
-    hw2 = 0.5 * w2
+    c1, s1, c2, s2, hl1, hw1, hl2, hw2 = _two_boxes(h1, l1, w1, h2, l2, w2)
     dx = x2 - x1
     dy = y2 - y1
     # axes: u1, v1, u2, v2
@@ -209,14 +229,7 @@ def box_ttc(x1, y1, h1, l1, w1, vx1, vy1, x2, y2, h2, l2, w2, vx2, vy2, horizon)
     clipping). The result is consistent with :func:`boxes_overlap`: 0.0 exactly
     when the boxes overlap now.
     """
-    c1 = math.cos(h1)
-    s1 = math.sin(h1)
-    c2 = math.cos(h2)
-    s2 = math.sin(h2)
-    hl1 = 0.5 * l1
-    hw1 = 0.5 * w1
-    hl2 = 0.5 * l2
-    hw2 = 0.5 * w2
+    c1, s1, c2, s2, hl1, hw1, hl2, hw2 = _two_boxes(h1, l1, w1, h2, l2, w2)
     dx = x2 - x1
     dy = y2 - y1
     dvx = vx2 - vx1

@@ -78,7 +78,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .geometry import box_corners
+from .geometry import box_corners, wrap_angle
 from .rays import edge, ray_first_hit, ray_hits_before, seg_dist2
 
 __all__ = [
@@ -126,12 +126,6 @@ _NCOL = 12
 # --------------------------------------------------------------------------
 # scalar helpers
 # --------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _wrap(a):
-    """Angle ``a`` (rad) wrapped to ``[-pi, pi)``."""
-    return a - _TWO_PI * math.floor((a + math.pi) / _TWO_PI)
 
 
 @njit(cache=True)
@@ -267,7 +261,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
     fc = 0.0
     hf = 0.5 * fov
     if not full:
-        fc = _wrap(yaw - cj)
+        fc = wrap_angle(yaw - cj)
         if width > _POINT_WIDTH:
             seen = False
             for sh in (0.0, -_TWO_PI, _TWO_PI):
@@ -282,7 +276,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
     for k in range(pdat.shape[0]):
         if k == j or pdat[k, _STATE] != 1.0 or pdat[k, _DMIN] >= depth:
             continue
-        delta = _wrap(pdat[k, _CDIR] - cj)
+        delta = wrap_angle(pdat[k, _CDIR] - cj)
         olo = delta + pdat[k, _LO]
         ohi = delta + pdat[k, _HI]
         for sh in (0.0, -_TWO_PI, _TWO_PI):
@@ -299,7 +293,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
     # ---- zero angular width: one ray
     if width <= _POINT_WIDTH:
         phi = 0.5 * (a0 + a1)
-        if not full and abs(_wrap(phi - fc)) > hf:
+        if not full and abs(wrap_angle(phi - fc)) > hf:
             return 0.0
         tt = pdat[j, _DMIN]
         tcut = tt * (1.0 + _TIE_REL) + _TIE_ABS
@@ -315,7 +309,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
     if nc == 0 and pdat[j, _DMAX] <= rng:
         if full:
             return 1.0
-        lo_f = _wrap(a0 - fc)
+        lo_f = wrap_angle(a0 - fc)
         if lo_f >= -hf and lo_f + width <= hf:
             return 1.0
 
@@ -327,8 +321,8 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
     for v in range(sj, sj + nj):
         ne = _push(ev, ne, rel[v], a0, a1)
     if not full:
-        ne = _push(ev, ne, _wrap(fc - hf), a0, a1)
-        ne = _push(ev, ne, _wrap(fc + hf), a0, a1)
+        ne = _push(ev, ne, wrap_angle(fc - hf), a0, a1)
+        ne = _push(ev, ne, wrap_angle(fc + hf), a0, a1)
     # range circle against the target edges
     r2 = rng * rng
     for i in range(nj):
@@ -356,9 +350,9 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
         k = cand[c]
         sk = start[k]
         nk = count[k]
-        shift = _wrap(pdat[k, _CDIR] - cj)
+        shift = wrap_angle(pdat[k, _CDIR] - cj)
         for v in range(sk, sk + nk):
-            ne = _push(ev, ne, _wrap(shift + rel[v]), a0, a1)
+            ne = _push(ev, ne, wrap_angle(shift + rel[v]), a0, a1)
         if (
             pdat[k, _XMIN] > jxmax
             or pdat[k, _XMAX] < jxmin
@@ -399,7 +393,7 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
         if hi_e <= lo_e:
             continue
         phi = 0.5 * (lo_e + hi_e)
-        if not full and abs(_wrap(phi - fc)) > hf:
+        if not full and abs(wrap_angle(phi - fc)) > hf:
             continue
         th = cj + phi
         dx = math.cos(th)
@@ -527,7 +521,7 @@ def is_visible(ox, oy, yaw, fov, rng, tx, ty, px, py, poly_start, poly_count, po
     return f >= threshold
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=True)  # allocates its scratch: reference counting on, also when called from the step loop
 def visibility_all(
     ox, oy, yaw, fov, rng,
     ax, ay, ah, al, aw, valid, self_index,

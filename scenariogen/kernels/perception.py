@@ -1,5 +1,13 @@
-"""The ego's perception as scalar ``@njit`` helpers: dropout chains, noisy detections,
-a coasting track list, and the leader and TTC the ego derives from its tracks.
+"""The ego's perception: dropout chains, noisy detections, a coasting track list, and the
+leader and TTC the ego derives from its tracks.
+
+Every step (:func:`perceive`) the exact visible fraction of each agent is
+computed (angular sweep against the other agents' boxes and the static
+occluders), a Gilbert-Elliott (or independent) dropout chain decides whether
+the sensor delivers anything, a detection is the agent's state ``latency``
+steps ago plus Gaussian noise, predicted forward over the latency at constant
+velocity (as a tracker that knows its delay does), and tracks that vanish are
+coasted at constant velocity for ``track memory`` seconds.
 
 Units: metres, seconds, m/s, radians. Randomness comes from the scenario's own
 stream state (see :mod:`.rng`), passed in and returned.
@@ -11,8 +19,25 @@ import math
 
 from numba import njit
 
+from ..data.layout import (
+    A_OCC_AT_ENTRY,
+    E_DROP_MODEL,
+    E_FOV,
+    E_LATENCY,
+    E_MEMORY,
+    E_MOUNT_X,
+    E_MOUNT_Y,
+    E_P_ENTER,
+    E_P_EXIT,
+    E_P_LOSS,
+    E_POS_NOISE,
+    E_RANGE,
+    E_SPEED_NOISE,
+    E_THRESHOLD,
+)
 from .geometry import box_ttc
 from .lanes import lane_pose, project_local
+from .occlusion import visibility_all
 from .rng import next_uniform
 
 
@@ -109,3 +134,110 @@ def perceived_min_ttc(x, y, h, length, width, vx, vy, trk_on, trk_x, trk_y, trk_
         if ttc < best:
             best = ttc
     return best
+
+
+@njit(cache=True)
+def start_tracks(b, ag, tr):
+    """Scenario ``b`` starts with no track and no agent in the ego's lane corridor; the ego knows
+    of every valid agent (a sensor replaces that by its live tracks from its first step on)."""
+    for i in range(tr.trk_on.shape[0]):
+        tr.trk_on[i] = False
+        tr.trk_seen[i] = -math.inf
+        tr.trk_x[i] = 0.0  # scratch is shared by the scenarios of a chunk: start every scenario clean
+        tr.trk_y[i] = 0.0
+        tr.trk_vx[i] = 0.0
+        tr.trk_vy[i] = 0.0
+        tr.entered[i] = False
+        tr.known[i] = ag.valid[b, i]
+
+
+@njit(inline="always")
+def perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_len, road, ag, cfg, sensor, out,
+             st, sc, tr):
+    """One sensor step of the ego at step ``t`` (time ``time``, s): visibility, the dropout chain
+    (or the sampled first burst ``burst0``, ``burst_len``, in sensor steps), detections from
+    ``latency`` steps ago, tracks, the occlusion of agents as they enter the ego's lane, and the
+    recorded perception of frame ``frame - 1``. ``step_ttc``: the ego's smallest TTC now (s).
+    Returns (stream state, lost, sensor steps so far)."""
+    width, valid, free = ag.width, ag.valid, ag.free
+    length_b, width_b, valid_b = ag.length[b], width[b], valid[b]
+    r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
+    r_width = road.width
+    sens, occ_px, occ_py = sensor.params, sensor.occ_px, sensor.occ_py
+    occ_start, occ_count = sensor.occ_start, sensor.occ_count
+    xs, ys, hs, sl, ln = st.xs, st.ys, st.hs, st.sl, st.ln
+    hx, hy, hh, hv = sc.hx, sc.hy, sc.hh, sc.hv
+    vis, det, known, entered = tr.vis, tr.det, tr.known, tr.entered
+    trk_on, trk_x, trk_y, trk_vx, trk_vy, trk_seen = tr.trk_on, tr.trk_x, tr.trk_y, tr.trk_vx, tr.trk_vy, tr.trk_seen
+    vis_hist, drop_hist, drop_ttc = tr.vis_hist, tr.drop_hist, tr.drop_ttc
+    agent_metrics, p_vis, p_det = out.agent_metrics, out.visible, out.detected
+    p_trk, p_txy, p_drop = out.tracked, out.track_xy, out.dropout
+    dt = cfg.dt
+    N = xs.shape[0]
+    lat = int(sens[b, E_LATENCY])
+    c0 = math.cos(hs[0])
+    s0_ = math.sin(hs[0])
+    sx = xs[0] + c0 * sens[b, E_MOUNT_X] - s0_ * sens[b, E_MOUNT_Y]
+    sy = ys[0] + s0_ * sens[b, E_MOUNT_X] + c0 * sens[b, E_MOUNT_Y]
+    visibility_all(sx, sy, hs[0], sens[b, E_FOV], sens[b, E_RANGE], xs, ys, hs, length_b, width_b, valid_b, 0,
+                   occ_px, occ_py, occ_start, occ_count, vis)
+    if burst0 >= 0 and n_sensed <= burst0 + burst_len:
+        lost = burst0 <= n_sensed < burst0 + burst_len  # the step after the burst is the exit
+    else:
+        rstate, lost = dropout_step(rstate, lost, int(sens[b, E_DROP_MODEL]), sens[b, E_P_ENTER],
+                                    sens[b, E_P_EXIT], sens[b, E_P_LOSS])
+    n_sensed += 1
+    for j in range(N):
+        vis_hist[t, j] = vis[j]
+    drop_hist[t] = lost
+    drop_ttc[t] = step_ttc
+    # the measurement delivered now was taken `lat` steps ago
+    tm = t - lat
+    thr = sens[b, E_THRESHOLD]
+    for j in range(1, N):
+        det[j] = False
+        if not valid[b, j]:
+            continue
+        if tm >= 0 and not drop_hist[tm] and vis_hist[tm, j] >= thr and vis_hist[tm, j] > 0.0:
+            det[j] = True
+            rstate, z1 = next_normal(rstate)
+            rstate, z2 = next_normal(rstate)
+            rstate, z3 = next_normal(rstate)
+            pn = sens[b, E_POS_NOISE]
+            sp = max(0.0, hv[j, tm] + sens[b, E_SPEED_NOISE] * z3)
+            # the tracker knows its latency and predicts the stale measurement forward at
+            # constant velocity: latency hurts when the target changes speed or direction
+            trk_vx[j] = sp * math.cos(hh[j, tm])
+            trk_vy[j] = sp * math.sin(hh[j, tm])
+            trk_x[j] = hx[j, tm] + pn * z1 + trk_vx[j] * lat * dt
+            trk_y[j] = hy[j, tm] + pn * z2 + trk_vy[j] * lat * dt
+            trk_on[j] = True
+            trk_seen[j] = time
+        elif trk_on[j]:
+            # a small slack so that t * dt rounding does not cut the memory short by a step
+            if time - trk_seen[j] > sens[b, E_MEMORY] + 1e-9:
+                trk_on[j] = False
+            else:  # coast at constant velocity
+                trk_x[j] += trk_vx[j] * dt
+                trk_y[j] += trk_vy[j] * dt
+        known[j] = trk_on[j]
+        # occlusion bookkeeping: hidden while within range
+        if not entered[j] and ln[0] >= 0 and not free[b, 0]:
+            ahead = (xs[j] - xs[0]) * c0 + (ys[j] - ys[0]) * s0_
+            if ahead > 0.0:
+                sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk,
+                                       ln[0], xs[j], ys[j], sl[0] + ahead)
+                if abs(dj) < 0.5 * (r_width[ln[0]] + width[b, j]):
+                    entered[j] = True
+                    agent_metrics[b, j, A_OCC_AT_ENTRY] = 1.0 if vis[j] < thr else 0.0
+    if p_vis.shape[2] > 0 and t % cfg.record_every == 0 and frame - 1 < p_vis.shape[2]:
+        f = frame - 1
+        p_drop[b, f] = lost
+        for j in range(N):
+            p_vis[b, j, f] = vis[j] if j > 0 else 1.0
+            p_det[b, j, f] = det[j] if j > 0 else True
+            p_trk[b, j, f] = trk_on[j] if j > 0 else True
+            # no belief about an agent without a track: NaN
+            p_txy[b, j, f, 0] = xs[0] if j == 0 else (trk_x[j] if trk_on[j] else math.nan)
+            p_txy[b, j, f, 1] = ys[0] if j == 0 else (trk_y[j] if trk_on[j] else math.nan)
+    return rstate, lost, n_sensed

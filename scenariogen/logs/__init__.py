@@ -16,8 +16,23 @@ name            files                         what
 resamples to ``dt`` (default 0.1 s) and cleans the tracks (static objects,
 duplicate boxes, track hand-offs: see :mod:`scenariogen.logs.tracks`).
 ``make_windows`` cuts the logs into fixed-length samples with each eligible
-vehicle as the ego. A bad file raises :class:`LogFormatError` naming the file
-and the row or element.
+vehicle as the ego.
+
+Bounded memory: tracks are kept sparse while read and cleaned, and a log is one
+scene only while its padded (agents x frames) grid has at most ``max_cells``
+cells (default 4 000 000, about 130 MB); a larger one is split where no agent is
+present, then, if need be, cut into consecutive scenes of at least 20 s (the
+details, and ``info[path]["split"]``, in :mod:`scenariogen.logs.tracks`). A log
+with more than ``max_tracks`` tracks (100 000), samples spread over more than
+``max_span`` seconds (86 400: a corrupt time stamp) or too dense to fit even cut
+is refused. These limits are options of ``read_log``.
+
+Errors: a bad file raises :class:`LogFormatError` naming the file and the row,
+column or element: unreadable or truncated files, missing or mistyped columns
+(text where numbers belong, lists, binary ids, nulls), non-finite values, sizes
+that are not positive or above 100 m, empty tables, and the limits above; a
+missing optional dependency raises :class:`MissingDependencyError`; bad options
+raise :class:`ParameterError`. Nothing else escapes a reader.
 """
 
 from __future__ import annotations
@@ -80,8 +95,8 @@ def read_log(path, reader: str | Reader | None = None, **options) -> LogScenes:
 
     ``reader``: a reader name (``commonroad``, ``av2``, ``eth-ucy``, ``scenariogen`` or a plugin's),
     or a reader object; None picks one by extension, then by content. ``options`` go to the
-    reader (``dt`` seconds, ``clean``, and the cleaning thresholds of
-    :func:`scenariogen.logs.tracks.build_scenes`)."""
+    reader (``dt`` seconds, ``clean``, the cleaning thresholds and the limits ``max_tracks``,
+    ``max_span``, ``max_cells`` of :func:`scenariogen.logs.tracks.build_scenes`)."""
     path = Path(path)
     if not path.exists():
         raise LogFormatError(path, "no such file or directory")

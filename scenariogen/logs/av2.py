@@ -23,12 +23,13 @@ track is agent 0; a log without it gets one built from the poses (4.877 m x 2.0 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import LogFormatError
-from .base import (BICYCLE, BUS, CAR, MOTORCYCLE, NOMINAL_SIZE, PEDESTRIAN, TRUCK, Reader,
+from .base import (BICYCLE, BUS, CAR, MAX_COORD, MAX_SIZE, MOTORCYCLE, NOMINAL_SIZE, PEDESTRIAN, TRUCK, Reader,
                    check_exists, head_bytes, require)
 from .scenes import LanePolyline, LogScenes
 from .tracks import RawTrack, build_scenes
@@ -81,33 +82,99 @@ def _load_table(path: Path, kind: str):
         raise LogFormatError(path, f"not a readable {kind} file ({str(exc).splitlines()[0][:200]})") from None
 
 
-def _columns(path: Path, table, names) -> dict:
+# what a column must hold: "int" integers, "num" integers or floats, "str" text, "id" text or integers
+FORECAST_TYPES = {"track_id": "id", "object_type": "str", "object_category": "int", "timestep": "num",
+                  "position_x": "num", "position_y": "num", "heading": "num", "velocity_x": "num", "velocity_y": "num",
+                  "scenario_id": "str", "focal_track_id": "id", "city": "str", "start_timestamp": "num",
+                  "end_timestamp": "num", "num_timestamps": "int"}
+ANNOT_TYPES = {"timestamp_ns": "int", "track_uuid": "id", "category": "str", **{c: "num" for c in ANNOT_COLUMNS[3:]}}
+POSE_TYPES = {"timestamp_ns": "int", **{c: "num" for c in POSE_COLUMNS[1:]}}
+_TYPE_WORDS = {"int": "integers", "num": "numbers", "str": "text", "id": "text or integer ids"}
+
+
+def _type_ok(pa, typ, want: str) -> bool:
+    if pa.types.is_dictionary(typ):
+        typ = typ.value_type
+    is_int = pa.types.is_integer(typ)
+    is_str = pa.types.is_string(typ) or pa.types.is_large_string(typ)
+    return {"int": is_int, "num": is_int or pa.types.is_floating(typ), "str": is_str, "id": is_str or is_int}[want]
+
+
+def _column(path: Path, table, name: str, want: str):
+    """Column ``name`` as a NumPy array (text as str, numbers as int64/float64), checked for its type
+    and for nulls."""
+    pa = _arrow()
+    if len(table.schema.get_all_field_indices(name)) > 1:
+        raise LogFormatError(path, f"column {name} appears more than once")
+    col = table.column(name)
+    if not _type_ok(pa, col.type, want):
+        raise LogFormatError(path, f"column {name} holds {col.type}, not {_TYPE_WORDS[want]}")
+    if col.null_count:
+        bad = int(np.flatnonzero(np.asarray(col.is_null()))[0])
+        raise LogFormatError(path, f"column {name} is empty", f"row {bad}")
+    try:
+        v = col.to_numpy(zero_copy_only=False)
+    except Exception as exc:  # noqa: BLE001 - arrow raises many types here
+        raise LogFormatError(path, f"column {name} cannot be read ({exc})") from None
+    if want in ("str", "id"):
+        return np.asarray(v).astype(str)
+    return np.asarray(v, dtype=np.int64 if want == "int" else np.float64)
+
+
+def _columns(path: Path, table, names, types: dict) -> dict:
     missing = [c for c in names if c not in table.column_names]
     if missing:
         raise LogFormatError(path, f"missing column(s) {', '.join(missing)} (has {', '.join(table.column_names)})")
-    out = {}
-    for c in names:
-        col = table.column(c)
-        if col.null_count:
-            bad = int(np.flatnonzero(np.asarray(col.is_null()))[0])
-            raise LogFormatError(path, f"column {c} is empty", f"row {bad}")
-        try:
-            out[c] = col.to_numpy(zero_copy_only=False)
-        except Exception as exc:  # noqa: BLE001 - arrow raises many types here
-            raise LogFormatError(path, f"column {c} cannot be read ({exc})") from None
-    return out
+    if table.num_rows == 0:
+        raise LogFormatError(path, "the table has no rows")
+    return {c: _column(path, table, c, types[c]) for c in names}
 
 
 def _check_finite(path: Path, cols: dict, names) -> None:
     for c in names:
-        try:
-            v = np.asarray(cols[c], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise LogFormatError(path, f"column {c} is not numeric") from None
+        v = np.asarray(cols[c], dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(v))
         if len(bad):
             raise LogFormatError(path, f"{c} = {v[bad[0]]} is not finite", f"row {int(bad[0])}")
         cols[c] = v
+
+
+def _check_pose(path: Path, cols: dict) -> None:
+    """Unit quaternions (norm within 1 % of 1) and translations within ``MAX_COORD`` metres."""
+    norm = np.hypot(np.hypot(cols["qw"], cols["qx"]), np.hypot(cols["qy"], cols["qz"]))  # no overflow
+    bad = np.flatnonzero(~(np.abs(norm - 1.0) <= 0.01))
+    if len(bad):
+        raise LogFormatError(path, f"quaternion (qw, qx, qy, qz) of norm {norm[bad[0]]:g} is not a rotation",
+                             f"row {int(bad[0])}")
+    for c in ("tx_m", "ty_m"):
+        bad = np.flatnonzero(~(np.abs(cols[c]) <= MAX_COORD))
+        if len(bad):
+            raise LogFormatError(path, f"{c} = {cols[c][bad[0]]:g} m is out of range (at most {MAX_COORD:g} m)",
+                                 f"row {int(bad[0])}")
+
+
+def _check_sizes(path: Path, cols: dict, names) -> None:
+    for c in names:
+        bad = np.flatnonzero(~((cols[c] > 0) & (cols[c] <= MAX_SIZE)))
+        if len(bad):
+            raise LogFormatError(path, f"{c} = {cols[c][bad[0]]:g} m is impossible (must be positive and at most "
+                                       f"{MAX_SIZE:g} m)", f"row {int(bad[0])}")
+
+
+def _meta(path: Path, table) -> dict:
+    """The scenario's metadata columns (row 0), each checked like a data column."""
+    meta = {}
+    for k in ("scenario_id", "focal_track_id", "city", "start_timestamp", "end_timestamp", "num_timestamps"):
+        if k in table.column_names:
+            v = _column(path, table.slice(0, 1), k, FORECAST_TYPES[k])[0]
+            meta[k] = v.item() if isinstance(v, np.generic) else v
+    sid = meta.get("scenario_id")
+    if sid is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", sid):
+        raise LogFormatError(path, f"scenario_id {sid[:60]!r} is not a plain id (letters, digits, _ . -)", "row 0")
+    for k in ("start_timestamp", "end_timestamp"):
+        if k in meta and not np.isfinite(meta[k]):
+            raise LogFormatError(path, f"{k} = {meta[k]} is not finite", "row 0")
+    return meta
 
 
 def _read_map(folder: Path, pattern: str) -> tuple[LanePolyline, ...]:
@@ -166,20 +233,16 @@ class Av2Reader(Reader):
     @classmethod
     def _read_forecasting(cls, path: Path, dt, clean, options) -> LogScenes:
         table = _load_table(path, "parquet")
-        c = _columns(path, table, FORECAST_COLUMNS)
+        c = _columns(path, table, FORECAST_COLUMNS, FORECAST_TYPES)
         _check_finite(path, c, ("timestep", "position_x", "position_y", "heading", "velocity_x", "velocity_y"))
-        meta = {}
-        for k in ("scenario_id", "focal_track_id", "city", "start_timestamp", "end_timestamp", "num_timestamps"):
-            if k in table.column_names and table.num_rows:
-                v = table.column(k)[0].as_py()
-                meta[k] = v
+        meta = _meta(path, table)
         step = 0.1
         if {"start_timestamp", "end_timestamp", "num_timestamps"} <= meta.keys() and meta["num_timestamps"] > 1:
             step = (float(meta["end_timestamp"]) - float(meta["start_timestamp"])) / 1e9 / (meta["num_timestamps"] - 1)
             if not 0.01 < step < 1.0:
                 step = 0.1
-        ids = np.asarray(c["track_id"]).astype(str)
-        types = np.asarray(c["object_type"]).astype(str)
+        ids = c["track_id"]
+        types = c["object_type"]
         order = np.lexsort((c["timestep"], ids))
         ids_s = ids[order]
         cuts = np.flatnonzero(ids_s[1:] != ids_s[:-1]) + 1
@@ -202,7 +265,7 @@ class Av2Reader(Reader):
                 id=tid, kind=kind, length=length, width=width, t=c["timestep"][rows] * step,
                 x=c["position_x"][rows], y=c["position_y"][rows], heading=c["heading"][rows],
                 speed=np.hypot(c["velocity_x"][rows], c["velocity_y"][rows])))
-        lanes = _read_map(path.parent, f"log_map_archive_{meta.get('scenario_id', '*')}*.json")
+        lanes = _read_map(path.parent, f"log_map_archive_{meta.get('scenario_id', '')}*.json")
         info = dict(format="av2-forecasting", format_version="av2", raw_dt=step, object_category=cats,
                     stats={"static_class_dropped": n_static}, **{k: meta[k] for k in meta if k != "num_timestamps"})
         ego = "AV" if any(tr.id == "AV" for tr in tracks) else meta.get("focal_track_id")
@@ -212,16 +275,17 @@ class Av2Reader(Reader):
     @classmethod
     def _read_sensor(cls, path: Path, dt, clean, options) -> LogScenes:
         table = _load_table(path, "feather")
-        c = _columns(path, table, ANNOT_COLUMNS)
+        c = _columns(path, table, ANNOT_COLUMNS, ANNOT_TYPES)
         _check_finite(path, c, ANNOT_COLUMNS[3:])
+        _check_sizes(path, c, ("length_m", "width_m"))
+        _check_pose(path, c)
         pose_path = path.parent / "city_SE3_egovehicle.feather"
         if not pose_path.exists():
             raise LogFormatError(path, f"the ego poses {pose_path.name} are missing next to the annotations")
         ptab = _load_table(pose_path, "feather")
-        p = _columns(pose_path, ptab, POSE_COLUMNS)
+        p = _columns(pose_path, ptab, POSE_COLUMNS, POSE_TYPES)
         _check_finite(pose_path, p, POSE_COLUMNS[1:])
-        if len(p["timestamp_ns"]) == 0:
-            raise LogFormatError(pose_path, "no ego poses")
+        _check_pose(pose_path, p)
         po = np.argsort(p["timestamp_ns"], kind="stable")
         pts = np.asarray(p["timestamp_ns"], np.int64)[po]
         pyaw = _yaw(p["qw"][po], p["qx"][po], p["qy"][po], p["qz"][po])
@@ -243,8 +307,8 @@ class Av2Reader(Reader):
         yaw = ey + _yaw(c["qw"], c["qx"], c["qy"], c["qz"])
         t0 = int(ts.min()) if len(ts) else 0
         t = (ts - t0) / 1e9
-        cat = np.asarray(c["category"]).astype(str)
-        uuid = np.asarray(c["track_uuid"]).astype(str)
+        cat = c["category"]
+        uuid = c["track_uuid"]
         order = np.lexsort((ts, uuid))
         us = uuid[order]
         cuts = np.flatnonzero(us[1:] != us[:-1]) + 1

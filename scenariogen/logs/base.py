@@ -11,6 +11,7 @@ The class itself is what the ``scenariogen.readers`` entry points name, so
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 from typing import ClassVar
 
@@ -29,6 +30,24 @@ VEHICLE_KINDS = (CAR, TRUCK, BUS, MOTORCYCLE)
 # nominal footprint (length, width) in metres per kind code, for formats without box sizes
 NOMINAL_SIZE = {CAR: (4.5, 1.9), TRUCK: (8.0, 2.5), BUS: (12.0, 2.6), MOTORCYCLE: (2.2, 0.8),
                 BICYCLE: (1.8, 0.6), PEDESTRIAN: (0.5, 0.5)}
+
+
+MAX_SIZE = 100.0  # m: no road user is longer or wider
+MAX_COORD = 1e9  # m: no frame of a log reaches further from its origin
+MAX_SPEED = 1e3  # m/s: no road user's logged speed is faster
+
+
+def size_problem(length, width) -> str | None:
+    """What is impossible about a box of ``length`` x ``width`` metres (not a number, not finite, not
+    positive, above ``MAX_SIZE``), or None."""
+    for name, v in (("length", length), ("width", width)):
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return f"{name} {v!r} is not a number"
+        if not (math.isfinite(f) and 0 < f <= MAX_SIZE):
+            return f"{name} {f:g} m is impossible (must be positive and at most {MAX_SIZE:g} m)"
+    return None
 
 
 def require(modules: tuple[str, ...], extra: str, what: str) -> None:

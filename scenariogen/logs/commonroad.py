@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LogFormatError
-from .base import BICYCLE, BUS, CAR, MOTORCYCLE, PEDESTRIAN, TRUCK, Reader, check_exists, head_bytes
+from .base import (BICYCLE, BUS, CAR, MOTORCYCLE, PEDESTRIAN, TRUCK, Reader, check_exists, head_bytes,
+                   size_problem)
 from .scenes import LanePolyline, LogScenes
 from .tracks import RawTrack, build_scenes
 
@@ -106,18 +107,23 @@ def _shape(ctx, ob, where):
     if sh is None:
         ctx.fail(where, "missing <shape>")
     rect = sh.find("rectangle")
-    if rect is not None:
-        return _num(ctx, rect.find("length"), where, "length"), _num(ctx, rect.find("width"), where, "width")
     circ = sh.find("circle")
-    if circ is not None:
-        r = _num(ctx, circ.find("radius"), where, "radius")
-        return 2 * r, 2 * r
     poly = sh.find("polygon")
-    if poly is not None:
+    if rect is not None:
+        size = _num(ctx, rect.find("length"), where, "length"), _num(ctx, rect.find("width"), where, "width")
+    elif circ is not None:
+        r = _num(ctx, circ.find("radius"), where, "radius")
+        size = 2 * r, 2 * r
+    elif poly is not None:
         p = _points(ctx, poly, where + " <polygon>")
         ext = p.max(axis=0) - p.min(axis=0)
-        return float(ext.max()), float(ext.min())
-    ctx.fail(where, "<shape> has no <rectangle>, <circle> or <polygon>")
+        size = float(ext.max()), float(ext.min())
+    else:
+        ctx.fail(where, "<shape> has no <rectangle>, <circle> or <polygon>")
+    problem = size_problem(*size)
+    if problem:
+        ctx.fail(where + " <shape>", problem)
+    return size
 
 
 def _state(ctx, st, where, step):
@@ -132,6 +138,8 @@ def _state(ctx, st, where, step):
     h = _exact(ctx, st, "orientation", where)
     t = _exact(ctx, st, "time", where)
     v = _exact(ctx, st, "velocity", where, required=False)
+    if not np.isfinite(t * step):
+        ctx.fail(where, f"time {t:g} x timeStepSize {step:g} s is not a finite number of seconds")
     return t * step, x, y, h, (np.nan if v is None else v)
 
 
@@ -167,8 +175,9 @@ class CommonRoadReader(Reader):
             step = float(root.get("timeStepSize", ""))
         except ValueError:
             ctx.fail("root element <commonRoad>", f"timeStepSize is not a number: {root.get('timeStepSize')!r}")
-        if not step > 0:
-            ctx.fail("root element <commonRoad>", f"timeStepSize must be positive, got {step}")
+        if not (np.isfinite(step) and step > 0):
+            ctx.fail("root element <commonRoad>", f"timeStepSize must be a positive finite number of seconds, got "
+                                                  f"{root.get('timeStepSize')!r}")
         agents = []
         n_static = 0
         for ob in root:

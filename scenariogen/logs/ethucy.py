@@ -9,11 +9,13 @@ headings come from (smoothed) finite differences of the positions.
 
 from __future__ import annotations
 
+import math
+from array import array
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import LogFormatError
+from ..errors import LogFormatError, ParameterError
 from .base import NOMINAL_SIZE, PEDESTRIAN, Reader, check_exists, head_bytes
 from .scenes import LogScenes
 from .tracks import RawTrack, build_scenes
@@ -28,7 +30,7 @@ def _parse(path: Path) -> np.ndarray:
         raise LogFormatError(path, f"not a text file (undecodable byte at offset {exc.start})") from None
     except OSError as exc:
         raise LogFormatError(path, f"cannot read ({exc.strerror or exc})") from None
-    rows = []
+    values = array("d")  # 8 bytes a number, not a Python float object each
     for ln, line in enumerate(text.splitlines(), 1):
         parts = line.split()
         if not parts or parts[0].startswith("#"):
@@ -40,12 +42,12 @@ def _parse(path: Path) -> np.ndarray:
             vals = [float(p) for p in parts]
         except ValueError:
             raise LogFormatError(path, f"not a number in {line.strip()[:60]!r}", f"line {ln}") from None
-        if not all(np.isfinite(vals)):
+        if not all(math.isfinite(v) for v in vals):
             raise LogFormatError(path, f"non-finite value in {line.strip()[:60]!r}", f"line {ln}")
-        rows.append(vals)
-    if not rows:
+        values.extend(vals)
+    if not values:
         raise LogFormatError(path, "no data rows")
-    return np.array(rows)
+    return np.frombuffer(values, dtype=np.float64).reshape(-1, 4).copy()
 
 
 class EthUcyReader(Reader):
@@ -72,6 +74,9 @@ class EthUcyReader(Reader):
     def read(cls, path, *, dt: float = 0.1, clean: bool = True, frame_time: float = FRAME_TIME,
              **options) -> LogScenes:
         path = check_exists(path)
+        if not (isinstance(frame_time, (int, float)) and not isinstance(frame_time, bool) and math.isfinite(frame_time)
+                and frame_time > 0):
+            raise ParameterError("frame_time", f"must be a positive number of seconds, got {frame_time!r}")
         a = _parse(path)
         ids = a[:, 1]
         t = a[:, 0] * frame_time

@@ -87,7 +87,7 @@ def build_scene(batch, row: int) -> Scene:
     if not text:
         raise ScenarioGenError("the batch carries no scenario YAML (provenance['spec_text']); "
                                "re-simulate it with this version of scenariogen")
-    spec = parse_text(text, file=f"<{prov.get('spec_name', 'scenario')} from provenance>")
+    spec = parse_text(text, file=prov.get("spec_file") or f"<{prov.get('spec_name', 'scenario')} from provenance>")
     B = batch.size
     if not 0 <= row < B:
         raise ScenarioGenError(f"index {row} out of range: the batch holds {B} scenarios (index 0..{B - 1})")

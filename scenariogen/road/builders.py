@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -21,11 +22,12 @@ from scenariogen.errors import RoadError
 
 from .lane import Lane
 from .network import RoadNetwork
+from .rules import Controls, Crosswalk
 
 if TYPE_CHECKING:  # only for annotations: keeps road importable without the DSL
     from scenariogen.dsl.schema import PolylineLaneSpec, RoadSpec
 
-__all__ = ["straight", "curve", "merge", "intersection", "polylines", "build_road", "BUILDERS"]
+__all__ = ["straight", "curve", "merge", "intersection", "polylines", "imported", "build_road", "BUILDERS"]
 
 _MAX_STEP = 0.5  # m, largest vertex spacing on sampled curves
 _MAX_TURN = 0.01  # rad, largest heading change between curve vertices
@@ -98,33 +100,51 @@ def _chain(
 # ------------------------------------------------------------------ builders
 
 
-def straight(*, lanes: int = 1, lane_width: float = 3.5, length: float = 200.0) -> RoadNetwork:
-    """Parallel straight lanes ``"0"``..``"n-1"`` heading +x (rad 0).
+def straight(*, lanes: int = 1, lane_width: float = 3.5, length: float = 200.0, lanes_reverse: int = 0) -> RoadNetwork:
+    """Parallel straight lanes ``"0"``..``"n-1"`` heading +x (rad 0), and ``lanes_reverse`` lanes
+    ``"r0"``..``"r{m-1}"`` heading -x on their left.
 
-    Lane ``i`` runs from ``(0, i*lane_width)`` to ``(length, i*lane_width)``;
-    ``"0"`` is the rightmost; no successors.
+    Lane ``i`` runs from ``(0, i*lane_width)`` to ``(length, i*lane_width)``; ``"0"`` is the
+    rightmost. The other direction's rightmost lane ``"r0"`` is the farthest from the forward lanes;
+    the two innermost lanes (``"n-1"`` and ``"r{m-1}"``) are each other's ``opposite``. No successors.
     """
     n = _lane_count(lanes)
     w = _positive("lane_width", lane_width)
     L = _positive("length", length)
+    m = _reverse_count(lanes_reverse)
     ids = [str(i) for i in range(n)]
     lane_objs = [Lane(ids[i], [(0.0, i * w), (L, i * w)], w) for i in range(n)]
-    return RoadNetwork(
-        lane_objs,
-        left=_chain(ids, lambda i: i + 1),
-        right=_chain(ids, lambda i: i - 1),
-    )
+    rev = [f"r{k}" for k in range(m)]
+    lane_objs += [Lane(rev[k], [(L, (n + m - 1 - k) * w), (0.0, (n + m - 1 - k) * w)], w) for k in range(m)]
+    return _two_way(lane_objs, ids, rev)
+
+
+def _reverse_count(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= int(value) <= 16:
+        raise RoadError(f"lanes_reverse must be an integer in 0..16, got {value!r}")
+    return int(value)
+
+
+def _two_way(lane_objs: list[Lane], ids: list[str], rev: list[str]) -> RoadNetwork:
+    """The network of forward lanes ``ids`` and reverse lanes ``rev``, each direction's lanes
+    chained as neighbours and the two innermost lanes opposite each other."""
+    left, right = _chain(ids, lambda i: i + 1), _chain(ids, lambda i: i - 1)
+    left.update(_chain(rev, lambda i: i + 1))
+    right.update(_chain(rev, lambda i: i - 1))
+    return RoadNetwork(lane_objs, left=left, right=right, opposite={ids[-1]: rev[-1]} if rev else None)
 
 
 def curve(
-    *, lanes: int = 1, lane_width: float = 3.5, radius: float = 100.0, angle_deg: float = 90.0
+    *, lanes: int = 1, lane_width: float = 3.5, radius: float = 100.0, angle_deg: float = 90.0,
+    lanes_reverse: int = 0,
 ) -> RoadNetwork:
     """Parallel circular lanes ``"0"``..``"n-1"`` starting at the origin heading +x.
 
     ``angle_deg`` > 0 turns left, < 0 right (|angle| < 360). ``radius`` (m) is the
     radius of lane ``"0"``'s centreline; lane ``i`` starts at ``(0, i*lane_width)``,
     offset to the left, so its radius is ``radius - i*w`` on a left turn and
-    ``radius + i*w`` on a right turn. Every lane's inner edge must keep a
+    ``radius + i*w`` on a right turn. ``lanes_reverse`` lanes ``"r0"``..``"r{m-1}"`` of the other
+    direction follow on the left (as for :func:`straight`). Every lane's inner edge must keep a
     positive radius (``radius_i > lane_width/2``), else RoadError.
     """
     n = _lane_count(lanes)
@@ -135,10 +155,11 @@ def curve(
         raise RoadError(f"angle_deg must be non-zero and within (-360, 360), got {angle_deg}")
     angle = math.radians(a_deg)
     sign = 1.0 if angle > 0 else -1.0
-    inner = R - (n - 1) * w if sign > 0 else R  # centreline radius of the innermost lane
+    m = _reverse_count(lanes_reverse)
+    inner = R - (n + m - 1) * w if sign > 0 else R  # centreline radius of the innermost lane
     if inner - w / 2 <= 0.0:
         side = "left" if sign > 0 else "right"
-        need = (n - 1) * w + w / 2 if sign > 0 else w / 2
+        need = (n + m - 1) * w + w / 2 if sign > 0 else w / 2
         raise RoadError(
             f"curve radius {R} m is too small for {n} lane(s) of {w} m turning {side}: the innermost "
             f"lane's centreline radius is {inner} m, its inner edge {inner - w / 2} m; "
@@ -149,11 +170,12 @@ def curve(
     for i in range(n):
         pts, hdg = _arc((0.0, i * w), 0.0, R - sign * i * w, angle)
         lane_objs.append(Lane(ids[i], pts, w, headings=hdg))
-    return RoadNetwork(
-        lane_objs,
-        left=_chain(ids, lambda i: i + 1),
-        right=_chain(ids, lambda i: i - 1),
-    )
+    rev = [f"r{k}" for k in range(m)]
+    for k in range(m):
+        j = n + m - 1 - k  # position across the road, counted from lane "0"
+        pts, hdg = _arc((0.0, j * w), 0.0, R - sign * j * w, angle)
+        lane_objs.append(Lane(rev[k], pts[::-1], w, headings=hdg[::-1] + math.pi))
+    return _two_way(lane_objs, ids, rev)
 
 
 def merge(
@@ -221,7 +243,9 @@ def merge(
 
 
 def intersection(
-    *, lanes: int = 1, lane_width: float = 3.5, length: float = 200.0, turn_radius: float = 8.0
+    *, lanes: int = 1, lane_width: float = 3.5, length: float = 200.0, turn_radius: float = 8.0,
+    control: str = "uncontrolled", major: Sequence[str] = (), sign: str = "yield",
+    phases: Sequence[Sequence[str]] = (), crosswalks: Sequence[str] = (),
 ) -> RoadNetwork:
     """A four-way intersection centred at the origin with arms N, E, S, W.
 
@@ -293,7 +317,49 @@ def intersection(
         lane_objs.append(lane(cid, key, arm))
         succ.setdefault(src, []).append(cid)
         succ[cid] = [dst]
-    return RoadNetwork(lane_objs, successors=succ, left=left, right=right)
+    controls = _junction_controls(n, control, major, sign, phases)
+    walks = []
+    for arm in crosswalks:
+        if arm not in ARMS:
+            raise RoadError(f"crosswalk on unknown arm {arm!r} (arms: {', '.join(ARMS)})")
+        canon_walk = np.array([(-n * w, -H - 0.5), (n * w, -H - 0.5), (n * w, -H - 3.5), (-n * w, -H - 3.5)])
+        pts = _rotate(canon_walk, _ARM_ROTATION[arm])
+        walks.append(Crosswalk(f"{arm}_crosswalk", tuple((float(x), float(y)) for x, y in pts)))
+    controls = replace(controls, crosswalks=tuple(walks))
+    return RoadNetwork(lane_objs, successors=succ, left=left, right=right, controls=controls)
+
+
+CONTROLS = ("uncontrolled", "priority", "all_way_stop", "signal")
+
+
+def _junction_controls(n: int, control: str, major: Sequence[str], sign: str,
+                       phases: Sequence[Sequence[str]]) -> Controls:
+    """The controls of an intersection's in lanes (see :func:`intersection`)."""
+    if control not in CONTROLS:
+        close = difflib.get_close_matches(str(control), CONTROLS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise RoadError(f"unknown control {control!r}{hint} (controls: {', '.join(CONTROLS)})")
+    for arm in [*major, *(a for p in phases for a in p)]:
+        if arm not in ARMS:
+            raise RoadError(f"unknown arm {arm!r} (arms: {', '.join(ARMS)})")
+    lanes_of = {arm: [f"{arm}_in_{i}" for i in range(n)] for arm in ARMS}
+    if control == "priority":
+        if not major:
+            raise RoadError("a priority junction needs its major arms")
+        minor = [a for a in ARMS if a not in major]
+        return Controls(priority={lid: 2 for a in major for lid in lanes_of[a]},
+                        sign={lid: sign for a in minor for lid in lanes_of[a]})
+    if control == "all_way_stop":
+        return Controls(sign={lid: "stop" for a in ARMS for lid in lanes_of[a]}, all_way_stop=True)
+    if control == "signal":
+        if not phases:
+            raise RoadError("a signal junction needs its phases (the arms of each)")
+        seen = [a for p in phases for a in p]
+        if len(seen) != len(set(seen)):
+            raise RoadError("an arm belongs to two signal phases")
+        return Controls(signal={lid: k for k, p in enumerate(phases) for a in p for lid in lanes_of[a]},
+                        n_groups=len(phases))
+    return Controls()
 
 
 def polylines(specs: Sequence[PolylineLaneSpec]) -> RoadNetwork:
@@ -318,15 +384,30 @@ def polylines(specs: Sequence[PolylineLaneSpec]) -> RoadNetwork:
         successors={s.id: tuple(s.successors) for s in specs},
         left={s.id: s.left for s in specs},
         right={s.id: s.right for s in specs},
+        opposite={s.id: s.opposite for s in specs if s.opposite is not None},
+        controls=Controls(sign={s.id: s.sign for s in specs if s.sign is not None},
+                          priority={s.id: s.priority for s in specs if s.priority != 1}),
     )
+
+
+def imported(spec: RoadSpec) -> RoadNetwork:
+    """The road of a map file (``road: {from: PATH}``): the lanes of ``spec.region_*`` of the map
+    at ``spec.map_file`` (see :mod:`scenariogen.road.maps`; memoised and cached on disk)."""
+    from .maps import Region, map_road
+
+    net, _ = map_road(spec.map_file or spec.map_path, spec.map_format or None,
+                      Region(spec.region_bbox, tuple(spec.region_ids)))
+    return net
 
 
 # ------------------------------------------------------------------ dispatch
 
 BUILDERS: dict[str, Callable[[RoadSpec], RoadNetwork]] = {
-    "straight": lambda sp: straight(lanes=sp.lanes, lane_width=sp.lane_width, length=sp.length),
+    "straight": lambda sp: straight(lanes=sp.lanes, lane_width=sp.lane_width, length=sp.length,
+                                    lanes_reverse=sp.lanes_reverse),
     "curve": lambda sp: curve(
-        lanes=sp.lanes, lane_width=sp.lane_width, radius=sp.radius, angle_deg=sp.angle_deg
+        lanes=sp.lanes, lane_width=sp.lane_width, radius=sp.radius, angle_deg=sp.angle_deg,
+        lanes_reverse=sp.lanes_reverse,
     ),
     "merge": lambda sp: merge(
         lanes=sp.lanes,
@@ -338,9 +419,12 @@ BUILDERS: dict[str, Callable[[RoadSpec], RoadNetwork]] = {
         ramp_angle_deg=sp.ramp_angle_deg,
     ),
     "intersection": lambda sp: intersection(
-        lanes=sp.lanes, lane_width=sp.lane_width, length=sp.length, turn_radius=sp.turn_radius
+        lanes=sp.lanes, lane_width=sp.lane_width, length=sp.length, turn_radius=sp.turn_radius,
+        control=sp.control.type, major=sp.control.major, sign=sp.control.sign,
+        phases=tuple(p.arms for p in sp.control.phases), crosswalks=sp.crosswalks,
     ),
     "lanes": lambda sp: polylines(sp.polylines),
+    "map": lambda sp: imported(sp),
 }
 """Road type name -> builder taking a ``RoadSpec``."""
 

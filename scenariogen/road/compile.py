@@ -17,7 +17,7 @@ from scenariogen.errors import RoadError
 
 from .network import RoadNetwork
 
-__all__ = ["CompiledRoad", "compile_road"]
+__all__ = ["CompiledRoad", "CompiledRules", "compile_road", "compile_rules"]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -164,4 +164,94 @@ def compile_road(network: RoadNetwork, ds: float = 0.5) -> CompiledRoad:
         heading=np.concatenate(h_parts).astype(np.float64),
         curvature=np.concatenate(k_parts).astype(np.float64),
         ds=ds,
+    )
+
+
+# rule of a conflict entry for the driver on its lane (CompiledRules.cf_rule)
+RULE_GO = 0  # the other side yields
+RULE_YIELD = 1  # this side yields: it needs a gap
+RULE_FIRST_COME = 2  # both yield: first come, first served
+RULE_HELD = 3  # nobody yields: only a held area stops a driver
+SIGN_CODES = {"yield": 1, "stop": 2}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CompiledRules:
+    """The right of way of a road as arrays, for the kernels (E conflict entries, C crosswalk
+    crossings, W crosswalks of at most Q corners).
+
+    Conflict entries: every conflict area once for each of its two lanes, sorted by lane and entry;
+    lane ``k``'s entries are ``cf_first[k]:cf_first[k + 1]``. ``cf_other``: the other lane;
+    ``cf_in``/``cf_out``: m on this lane; ``cf_oin``/``cf_oout``: m on the other lane;
+    ``cf_rule``: ``RULE_*`` for the driver on this lane. Approach lanes: ``lane_sign`` (0 none, 1
+    yield, 2 stop at the lane's end), ``lane_group`` (signal group, -1 none), ``all_way``.
+    Crosswalks: lane ``k`` crosses ``cw_walk[e]`` between ``cw_in[e]`` and ``cw_out[e]`` for ``e`` in
+    ``cw_first[k]:cw_first[k + 1]``; walk ``w``'s corners are ``walk_x[w, :walk_n[w]]``, ``walk_y``.
+    """
+
+    cf_first: np.ndarray
+    cf_other: np.ndarray
+    cf_in: np.ndarray
+    cf_out: np.ndarray
+    cf_oin: np.ndarray
+    cf_oout: np.ndarray
+    cf_rule: np.ndarray
+    lane_sign: np.ndarray
+    lane_group: np.ndarray
+    n_groups: int
+    all_way: bool
+    cw_first: np.ndarray
+    cw_in: np.ndarray
+    cw_out: np.ndarray
+    cw_walk: np.ndarray
+    walk_x: np.ndarray
+    walk_y: np.ndarray
+    walk_n: np.ndarray
+
+
+def _csr(lane_of: list[int], n_lanes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The stable order of entries by lane, and the CSR starts per lane."""
+    order = np.argsort(np.asarray(lane_of, dtype=np.int64), kind="stable")
+    first = np.zeros(n_lanes + 1, dtype=np.int64)
+    np.add.at(first, np.asarray(lane_of, dtype=np.int64) + 1, 1)
+    return order, np.cumsum(first)
+
+
+def compile_rules(network: RoadNetwork) -> CompiledRules:
+    """The conflict areas, controls and crosswalks of ``network`` as arrays (lane order as in
+    :func:`compile_road`)."""
+    from .conflicts import conflict_areas, crosswalk_crossings
+
+    ids = network.lane_ids
+    index = {lid: k for k, lid in enumerate(ids)}
+    rows = []  # (lane, other, in, out, oin, oout, rule)
+    for c in conflict_areas(network):
+        for me, other, s_in, s_out, o_in, o_out, mine, theirs in (
+                (c.lane_a, c.lane_b, c.a_in, c.a_out, c.b_in, c.b_out, c.a_yields, c.b_yields),
+                (c.lane_b, c.lane_a, c.b_in, c.b_out, c.a_in, c.a_out, c.b_yields, c.a_yields)):
+            rule = (RULE_FIRST_COME if theirs else RULE_YIELD) if mine else (RULE_GO if theirs else RULE_HELD)
+            rows.append((index[me], index[other], s_in, s_out, o_in, o_out, rule))
+    rows.sort(key=lambda r: (r[0], r[2]))
+    order, cf_first = _csr([r[0] for r in rows], len(ids))
+    col = lambda j, dt: np.array([rows[k][j] for k in order], dtype=dt)  # noqa: E731
+    ctl = network.controls
+    walks = ctl.crosswalks
+    q = max((len(w.polygon) for w in walks), default=1)
+    walk_x = np.zeros((len(walks), q))
+    walk_y = np.zeros((len(walks), q))
+    for w, cw in enumerate(walks):
+        walk_x[w, : len(cw.polygon)] = [p[0] for p in cw.polygon]
+        walk_y[w, : len(cw.polygon)] = [p[1] for p in cw.polygon]
+    crossings = crosswalk_crossings(network)
+    cw_order, cw_first = _csr([index[x.lane] for x in crossings], len(ids))
+    return CompiledRules(
+        cf_first=cf_first, cf_other=col(1, np.int64), cf_in=col(2, np.float64), cf_out=col(3, np.float64),
+        cf_oin=col(4, np.float64), cf_oout=col(5, np.float64), cf_rule=col(6, np.int64),
+        lane_sign=np.array([SIGN_CODES.get(ctl.sign.get(lid, ""), 0) for lid in ids], dtype=np.int64),
+        lane_group=np.array([ctl.signal.get(lid, -1) for lid in ids], dtype=np.int64),
+        n_groups=ctl.n_groups, all_way=ctl.all_way_stop,
+        cw_first=cw_first, cw_in=np.array([crossings[k].s_in for k in cw_order], dtype=np.float64),
+        cw_out=np.array([crossings[k].s_out for k in cw_order], dtype=np.float64),
+        cw_walk=np.array([crossings[k].crosswalk for k in cw_order], dtype=np.int64),
+        walk_x=walk_x, walk_y=walk_y, walk_n=np.array([len(w.polygon) for w in walks], dtype=np.int64),
     )

@@ -6,6 +6,11 @@ successor of ``a`` (traffic may drive from the end of ``a`` onto the start of
 ``left`` and ``right`` (neighbour lane id of the same direction, or None) and
 ``length`` (m).
 
+``opposite`` pairs a lane with the lane next to it on its left that carries the
+other direction (the one an overtaking vehicle borrows); ``controls`` holds the
+road's right-of-way: signs, priorities, signal groups and crosswalks
+(:class:`~scenariogen.road.rules.Controls`).
+
 Successor order matters: :meth:`RoadNetwork.advance` follows the *first*
 successor (and the first predecessor backwards); builders document their order.
 """
@@ -13,6 +18,7 @@ successor (and the first predecessor backwards); builders document their order.
 from __future__ import annotations
 
 import difflib
+import math
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -21,6 +27,7 @@ from shapely.geometry import Point
 from scenariogen.errors import RoadError
 
 from .lane import Lane
+from .rules import Controls
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -41,9 +48,15 @@ class RoadNetwork:
         ``lane id -> successor ids`` in priority order; missing ids mean none.
     left, right:
         ``lane id -> neighbour id`` of the same direction; missing means none.
+    opposite:
+        ``lane id -> lane id`` of the adjacent lane on its left driving the other way (both
+        directions are recorded); missing means none.
+    controls:
+        The right-of-way (:class:`~scenariogen.road.rules.Controls`); default: none.
 
-    Raises :class:`~scenariogen.errors.RoadError` on duplicate ids or on any
-    reference to an unknown lane id. Instances are not meant to be mutated.
+    Raises :class:`~scenariogen.errors.RoadError` on duplicate ids, on any reference to an
+    unknown lane id, and on a left or right neighbour that drives the other way (such lanes are
+    each other's ``opposite``, never neighbours). Instances are not meant to be mutated.
     """
 
     def __init__(
@@ -52,6 +65,8 @@ class RoadNetwork:
         successors: Mapping[str, Sequence[str]] | None = None,
         left: Mapping[str, str | None] | None = None,
         right: Mapping[str, str | None] | None = None,
+        opposite: Mapping[str, str] | None = None,
+        controls: Controls | None = None,
     ) -> None:
         self._lanes: dict[str, Lane] = {}
         for lane in lanes:
@@ -87,7 +102,20 @@ class RoadNetwork:
                     self._check(n, f"lane {lid!r}: unknown {what} neighbour")
                     if n == lid:
                         raise RoadError(f"lane {lid!r} cannot be its own {what} neighbour")
+                    if _against(self._lanes[lid], self._lanes[n]):
+                        raise RoadError(f"lane {lid!r}: its {what} neighbour {n!r} drives the other way; lanes of "
+                                        "opposite directions are not neighbours (declare them 'opposite')")
                 dst[lid] = n
+        self._opposite: dict[str, str] = {}
+        for lid, o in dict(opposite or {}).items():
+            self._check(lid, "opposite of an unknown lane")
+            self._check(o, f"lane {lid!r}: unknown opposite lane")
+            if not _against(self._lanes[lid], self._lanes[o]):
+                raise RoadError(f"lane {lid!r}: its opposite lane {o!r} drives the same way")
+            self._opposite[lid] = o
+            self._opposite.setdefault(o, lid)
+        self._controls = controls if controls is not None else Controls()
+        self._controls.check(self)
 
         self._graph = None  # built on first use: networkx takes longer to import than a scenario to validate
 
@@ -150,6 +178,16 @@ class RoadNetwork:
         """The lane ``lane_id``; RoadError listing valid ids (and a close match) if unknown."""
         self._check(lane_id)
         return self._lanes[lane_id]
+
+    def opposite(self, lane_id: str) -> str | None:
+        """The adjacent lane on the left of ``lane_id`` that drives the other way, or None."""
+        self._check(lane_id)
+        return self._opposite.get(lane_id)
+
+    @property
+    def controls(self) -> Controls:
+        """The road's right-of-way: signs, priorities, signal groups, crosswalks."""
+        return self._controls
 
     def successors(self, lane_id: str) -> tuple[str, ...]:
         """Successor lane ids of ``lane_id``, in priority order."""
@@ -255,3 +293,13 @@ class RoadNetwork:
                 ys.append(y)
         x, y = np.concatenate(xs), np.concatenate(ys)
         return (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+
+
+def _against(a: Lane, b: Lane) -> bool:
+    """True if lanes ``a`` and ``b`` run against each other where they are side by side: the
+    heading of ``b`` at its point nearest to ``a``'s middle is more than 90 degrees from ``a``'s."""
+    s_mid = 0.5 * a.length
+    x, y, h = a.position(s_mid)
+    sb, _d = b.local_coordinates(x, y)
+    hb = float(b.heading_at(min(max(sb, 0.0), b.length)))
+    return math.cos(hb - float(h)) < 0.0

@@ -24,7 +24,7 @@ from ..data.run import MANIFEST, Manifest, Run, RunWriter, Totals, read_manifest
 from ..dsl import schema as S
 from ..errors import ParameterError, ScenarioGenError
 from ..parallel import Backend, ShardResult, ShardTask
-from ..sim.engine import spec_hash
+from ..sim.engine import spec_file, spec_hash
 from .summary import (
     conflict_shares_under_p,
     conflict_types,
@@ -105,7 +105,8 @@ def check_sampler_options(sampler: str, spec: S.ScenarioSpec, options: dict, bud
 
 
 def _new_manifest(spec: S.ScenarioSpec, st: GenerateSettings) -> Manifest:
-    return Manifest(spec_name=spec.name, spec_hash=spec_hash(spec), spec_text=spec.source_text, version=__version__,
+    return Manifest(spec_name=spec.name, spec_hash=spec_hash(spec), spec_text=spec.source_text,
+                    spec_file=spec_file(spec), version=__version__,
                     settings=asdict(st), parameters=tuple(spec.parameters.names))
 
 
@@ -314,6 +315,7 @@ def _run(spec: S.ScenarioSpec, writer: RunWriter, manifest: Manifest, st: Genera
     try:
         # the backend starts (or fails) before anything is written, so a bad backend leaves no run behind
         with (backend or LocalBackend()).session(spec) as session:
+            _check_memory(spec, st, session.window)
             writer.open(manifest)
             done = False
             while not done:
@@ -348,6 +350,18 @@ def _run(spec: S.ScenarioSpec, writer: RunWriter, manifest: Manifest, st: Genera
                                    conflict_shares_under_p=conflict_shares_under_p(run))
     writer.write_manifest(manifest)
     return manifest
+
+
+def _check_memory(spec: S.ScenarioSpec, st: GenerateSettings, tasks: int) -> None:
+    """Refuse, before anything is written, a run whose shards in flight need more than the budget."""
+    from ..sim.engine import memory_budget, memory_estimate
+
+    one = memory_estimate(spec, st.shard_size, st.record_every, joined=True)
+    if tasks * one.total > memory_budget():
+        raise ParameterError("shard_size", f": {tasks} shard(s) of {st.shard_size} scenarios at once would take "
+                             f"{tasks} x {one.describe()}, more than the memory budget ({memory_budget() / 2**30:.1f} "
+                             "GiB, half of this machine's); give smaller shards, record fewer frames or shorten "
+                             "the scenario")
 
 
 def _sims_before_stage(manifest: Manifest, stage: int) -> int:

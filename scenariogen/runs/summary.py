@@ -58,7 +58,7 @@ def failure_cluster_summary(run: Run, *, n_events: int | None = 500, bins: int =
 
         if not run.manifest.spec_text:
             raise ScenarioGenError(f"{run.path}: the manifest holds no scenario text; pass the parameter space")
-        space = parse_text(run.manifest.spec_text).parameters
+        space = parse_text(run.manifest.spec_text, run.manifest.spec_file or "<string>").parameters
     u = []
     for rec in run.manifest.shards:
         if rec.events == 0:

@@ -18,15 +18,14 @@ import numpy as np
 
 from ..dsl import schema as S
 from ..dsl.distributions import Const, Poisson, Ref, Value
+from ..dsl.limits import MAX_MANEUVERS, MAX_PATH_POINTS as MAX_PATH, MAX_ROUTE
 from ..data import layout as Lo
 from ..data.state import AgentState
 from ..errors import SimulationError
 from ..kernels.placement import place_traffic
 from ..kernels.rng import fill_uniforms, stream_seed
 from ..road import CompiledRoad, RoadNetwork, build_road, compile_road
-
-MAX_MANEUVERS = 4
-MAX_PATH = 16
+from ..road.compile import CompiledRules, compile_rules
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +35,7 @@ class CompiledRoadPlus:
     network: RoadNetwork
     arrays: CompiledRoad
     dead_end: np.ndarray  # bool (L,)
+    rules: CompiledRules
 
 
 def _dead_ends(net: RoadNetwork, road: CompiledRoad) -> np.ndarray:
@@ -58,7 +58,7 @@ def _dead_ends(net: RoadNetwork, road: CompiledRoad) -> np.ndarray:
 def _road_cached(road: S.RoadSpec) -> CompiledRoadPlus:
     net = build_road(road)
     arrays = compile_road(net, ds=0.5)
-    return CompiledRoadPlus(net, arrays, _dead_ends(net, arrays))
+    return CompiledRoadPlus(net, arrays, _dead_ends(net, arrays), compile_rules(net))
 
 
 def compiled_road(spec: S.ScenarioSpec) -> CompiledRoadPlus:
@@ -126,7 +126,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
     man_val = np.zeros((B, N, K, Lo.N_MAN_VALUES))
     x0, y0, h0, v0, s0, d0 = f64(), f64(), f64(), f64(), f64(), f64()
     lane0 = np.full((B, N), -1, np.int64)
-    route = np.full((N, 8), -1, np.int64)
+    route = np.full((N, MAX_ROUTE), -1, np.int64)
     route_len = np.zeros(N, np.int64)
     man_type = np.zeros((N, K), np.int64)
     man_trig = np.zeros((N, K), np.int64)
@@ -165,8 +165,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         _behavior_columns(params, model, (slice(None), i), a.behavior, theta, names, spec.dt)
         if a.route:
             ids = [road.index_of(r) for r in a.route]
-            route[i, : len(ids)] = ids[:8]
-            route_len[i] = min(len(ids), 8)
+            route[i, : len(ids)] = ids[:MAX_ROUTE]  # the DSL refuses longer routes
+            route_len[i] = min(len(ids), MAX_ROUTE)
         for k, m in enumerate(a.maneuvers[:K]):
             code = Lo.MAN_CODES["lane_change" if m.type == "cut_in" else m.type]
             man_type[i, k] = code
@@ -227,6 +227,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         agent_names.extend(f"{tr.name}.{k}" for k in range(cap))
         col += cap
 
+    _draw_drivers(params, seeds)
+
     # world poses of every lane-bound agent
     lane_bound = valid & ~free & (lane0 >= 0)
     for li in np.unique(lane0[lane_bound]):
@@ -251,8 +253,35 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         max_brake=max_brake, max_jerk=max_jerk, max_steer=max_steer,
         sensor=sensor_matrix(actors[0], theta, names, spec.dt), seeds=seeds ^ np.uint64(0x5E550A5),
         occ_px=occ_px, occ_py=occ_py, occ_start=occ_start, occ_count=occ_count,
+        signals=signal_timing(spec, theta, names),
     )
     return KernelInputs(rp, tuple(agent_names), state, arrays, N)
+
+
+# default laws of the driver traits a scenario leaves out: truncated normals (mean, std, low, high),
+# drawn for each agent from its scenario's random stream (see docs/dsl.md for the sources)
+DRIVER_DEFAULTS = {
+    Lo.P_ALAT: (3.0, 0.6, 1.5, 4.5),  # m/s^2 kept in curves
+    Lo.P_TCRIT: (5.0, 0.8, 3.5, 7.5),  # s, critical gap
+    Lo.P_TFOLLOW: (3.0, 0.5, 2.0, 4.5),  # s, follow-up time
+}
+
+
+def _draw_drivers(params: np.ndarray, seeds: np.ndarray) -> None:
+    """Fill the driver traits left NaN with draws from :data:`DRIVER_DEFAULTS`, one per agent slot
+    from the scenario's stream (so a scenario's drivers depend on its index only)."""
+    from scipy.special import ndtr, ndtri
+
+    B, N = params.shape[:2]
+    for col, (mean, std, lo, hi) in DRIVER_DEFAULTS.items():
+        unset = np.isnan(params[:, :, col])
+        if not unset.any():
+            continue
+        u = np.empty((B, N))
+        fill_uniforms(seeds, np.uint64(3000 + col), N, u)
+        a, b = ndtr((lo - mean) / std), ndtr((hi - mean) / std)
+        draw = mean + std * ndtri(a + u * (b - a))
+        params[:, :, col] = np.where(unset, draw, params[:, :, col])
 
 
 def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, dt) -> None:
@@ -266,6 +295,9 @@ def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, d
     params[where + (Lo.P_DELTA,)] = idm.delta
     params[where + (Lo.P_REACT,)] = np.minimum(np.rint(resolve(idm.reaction_time, theta, names) / dt), 31)
     params[where + (Lo.P_STOPDEC,)] = resolve(beh.stop_decel, theta, names)
+    for col, value in ((Lo.P_ALAT, beh.driver.lateral_accel), (Lo.P_TCRIT, beh.driver.critical_gap),
+                       (Lo.P_TFOLLOW, beh.driver.follow_up)):  # NaN: drawn per driver (_draw_drivers)
+        params[where + (col,)] = np.nan if value is None else resolve(value, theta, names)
     if beh.mobil is not None:
         params[where + (Lo.P_MOBIL,)] = 1.0
         params[where + (Lo.P_POLITE,)] = resolve(beh.mobil.politeness, theta, names)
@@ -309,6 +341,25 @@ def _place_actor(i, a: S.ActorSpec, spec, theta, names, rp: CompiledRoadPlus, in
     lane0[:, i] = road.index_of(lid)
     s0[:, i] = s
     d0[:, i] = d
+
+
+def signal_timing(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int]) -> dict[str, np.ndarray]:
+    """Per scenario, when each signal group (a phase of the junction's plan) turns green in the
+    cycle, its green and amber times, the cycle and its offset (s); a cycle of 0 without signals."""
+    B = theta.shape[0]
+    ctl = spec.road.control
+    phases = ctl.phases if ctl.type == "signal" else ()
+    G = max(1, len(phases))
+    start, green, amber = np.zeros((B, G)), np.zeros((B, G)), np.zeros((B, G))
+    cycle = np.zeros(B)
+    all_red = resolve(ctl.all_red, theta, names) if phases else np.zeros(B)
+    for k, ph in enumerate(phases):
+        start[:, k] = cycle
+        green[:, k] = resolve(ph.green, theta, names)
+        amber[:, k] = resolve(ph.amber, theta, names)
+        cycle = cycle + green[:, k] + amber[:, k] + all_red
+    offset = resolve(ctl.offset, theta, names) if phases else np.zeros(B)
+    return {"start": start, "green": green, "amber": amber, "cycle": cycle, "offset": offset}
 
 
 def sensor_matrix(ego: S.ActorSpec, theta: np.ndarray, names: dict[str, int], dt: float) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -27,6 +28,18 @@ from .compile import compile_batch
 
 DEFAULT_CHUNK = 4096
 MAX_CHUNK_BYTES = 1 << 30  # recorded frames held per chunk (1 GiB); longer recordings get smaller chunks
+
+
+def spec_file(spec: S.ScenarioSpec) -> str:
+    """The absolute path of the file a spec whose road comes from a map file (``road: {from: PATH}``)
+    was loaded from, kept in provenance so that re-reading the spec text resolves the map's relative
+    path as the original did; "" for every other road (their provenance, and so their shards' bytes,
+    stay independent of where the scenario file is), for a text or a pipe, or a file gone since."""
+    src = spec.source
+    if spec.road.type != "map" or not src or src.startswith("<"):
+        return ""
+    p = os.path.abspath(src)
+    return p if os.path.isfile(p) else ""
 
 
 def spec_hash(spec: S.ScenarioSpec) -> str:
@@ -54,8 +67,16 @@ def _threads() -> int:
         return os.cpu_count() or 1
 
 
+def _curved_lanes(r) -> np.ndarray:
+    """(L,) bool: lanes with a segment of curvature above 1e-4 1/m (radius under 10 km)."""
+    k = np.abs(np.asarray(r.curvature))
+    return np.array([k[r.lane_offset[i]:r.lane_offset[i + 1]].max(initial=0.0) > 1e-4
+                     for i in range(len(r.lane_length))], dtype=np.bool_)
+
+
 def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, seed: int,
                record_every: int | None) -> Batch:
+    from ..kernels import groups as G
     from ..kernels.step import simulate_batch
 
     ki = compile_batch(spec, theta, indices, seed)
@@ -79,17 +100,29 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     ttc_thr = min((e.ttc_below for e in spec.events if e.type == "near_miss" and e.ttc_below is not None),
                   default=1.5)
     n_chunks = min(B, max(1, _threads() * 4))
-    simulate_batch(
-        r.lane_offset, r.lane_length, r.lane_width, r.successor, r.n_successor, r.left, r.right, ki.road.dead_end,
-        r.px, r.py, r.heading, r.curvature,
-        a["route"], a["route_len"], a["man_type"], a["man_trig"], a["man_other"], a["man_to"], a["path"], a["path_len"],
-        st.kind, st.length, st.width, st.valid, a["free"], a["model"], a["params"], a["man_val"],
-        st.x, st.y, st.heading, st.speed, st.lane, st.s, st.offset,
-        float(spec.dt), int(T), int(record_every or 1), float(ttc_thr), TTC_HORIZON,
-        a["max_brake"], a["max_jerk"], a["max_steer"], len(spec.actors),
-        a["sensor"], a["seeds"], a["occ_px"], a["occ_py"], a["occ_start"], a["occ_count"],
-        traj, tmask, metrics, agent_metrics, p_vis, p_det, p_trk, p_txy, p_drop, int(n_chunks),
-    )
+    ru = ki.road.rules
+    road = G.Road(offset=r.lane_offset, length=r.lane_length, width=r.lane_width, successor=r.successor,
+                  n_successor=r.n_successor, left=r.left, right=r.right, dead_end=ki.road.dead_end, px=r.px,
+                  py=r.py, heading=r.heading, curvature=r.curvature, curved=_curved_lanes(r),
+                  predecessor=r.predecessor, n_predecessor=r.n_predecessor, cf_first=ru.cf_first,
+                  cf_other=ru.cf_other, cf_in=ru.cf_in, cf_out=ru.cf_out, cf_oin=ru.cf_oin, cf_oout=ru.cf_oout,
+                  cf_rule=ru.cf_rule, lane_sign=ru.lane_sign, lane_group=ru.lane_group,
+                  all_way=np.array([ru.all_way]), cw_first=ru.cw_first, cw_in=ru.cw_in, cw_out=ru.cw_out,
+                  cw_walk=ru.cw_walk, walk_x=ru.walk_x, walk_y=ru.walk_y, walk_n=ru.walk_n)
+    world = G.World(**a["signals"])
+    agents = G.Agents(kind=st.kind, length=st.length, width=st.width, valid=st.valid, free=a["free"],
+                      model=a["model"], params=a["params"], man_type=a["man_type"], man_trig=a["man_trig"],
+                      man_other=a["man_other"], man_to=a["man_to"], man_val=a["man_val"], route=a["route"],
+                      route_len=a["route_len"], path=a["path"], path_len=a["path_len"], max_brake=a["max_brake"],
+                      max_jerk=a["max_jerk"], max_steer=a["max_steer"])
+    init = G.Init(x=st.x, y=st.y, heading=st.heading, speed=st.speed, lane=st.lane, s=st.s, offset=st.offset)
+    settings = G.Settings(dt=float(spec.dt), n_steps=int(T), record_every=int(record_every or 1),
+                          ttc_threshold=float(ttc_thr), ttc_horizon=float(TTC_HORIZON), n_named=len(spec.actors))
+    sensor = G.Sensor(params=a["sensor"], seeds=a["seeds"], occ_px=a["occ_px"], occ_py=a["occ_py"],
+                      occ_start=a["occ_start"], occ_count=a["occ_count"])
+    out = G.Outputs(traj=traj, mask=tmask, metrics=metrics, agent_metrics=agent_metrics, visible=p_vis,
+                    detected=p_det, tracked=p_trk, track_xy=p_txy, dropout=p_drop)
+    simulate_batch(road, world, agents, init, settings, sensor, out, int(n_chunks))
     scores = event_scores(spec, metrics, agent_metrics, ki.agent_names, TTC_HORIZON)
     return Batch(
         trajectories=traj,
@@ -115,14 +148,74 @@ def record_bytes(spec: S.ScenarioSpec, record_every: int | None) -> int:
         return 0
     if record_every < 1:
         raise SimulationError("record_every must be a positive number of steps")
-    from .compile import max_count
-
-    n_agents = len(spec.actors) + sum(max_count(t.count, spec) for t in spec.traffic)
+    n_agents = agent_slots(spec)
     frames = (spec.steps + record_every - 1) // record_every
     per_frame = n_agents * (Lo.N_FEATURES * 4 + 1)
     if spec.ego.sensor is not None:
         per_frame += n_agents * (4 + 1 + 1 + 8) + 1
     return frames * per_frame
+
+
+def agent_slots(spec: S.ScenarioSpec) -> int:
+    """Agent slots of a batch: the named actors and the largest count of each traffic block."""
+    from .compile import max_count
+
+    return len(spec.actors) + sum(max_count(t.count, spec) for t in spec.traffic)
+
+
+# bytes per scenario and agent slot of the kernel's inputs and non-recorded outputs: initial state and
+# sizes, parameters, manoeuvre values per slot of a manoeuvre, and the per-agent metrics
+_INPUT_BYTES = 8 * (16 + Lo.N_PARAMS + Lo.N_AGENT_METRICS)
+_MANEUVER_BYTES = 8 * (Lo.N_MAN_VALUES + 4)
+
+
+def memory_budget() -> int:
+    """Bytes a simulation may allocate: half of this machine's physical memory (a large number where
+    it cannot be read)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 2
+    except (AttributeError, ValueError, OSError):
+        return 1 << 50
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes a simulation allocates at its peak: ``kept`` (the recorded frames the caller holds, and
+    their copy when chunks are joined), ``chunk`` (one kernel call's inputs and outputs) and
+    ``scratch`` (one kernel thread's work arrays, (agents, steps) histories included) times
+    ``threads`` running at once."""
+
+    kept: int
+    chunk: int
+    scratch: int
+    threads: int
+
+    @property
+    def total(self) -> int:
+        return self.kept + self.chunk + self.threads * self.scratch
+
+    def describe(self) -> str:
+        gib = 2.0**30
+        return (f"{self.total / gib:.1f} GiB: {self.kept / gib:.1f} GiB of recorded frames, {self.chunk / gib:.1f} "
+                f"GiB per kernel call, {self.threads} thread(s) x {self.scratch / gib:.2f} GiB of work arrays")
+
+
+def memory_estimate(spec: S.ScenarioSpec, scenarios: int, record_every: int | None, *,
+                    chunk_size: int = DEFAULT_CHUNK, joined: bool = True, threads: int | None = None) -> MemoryEstimate:
+    """What simulating ``scenarios`` scenarios allocates (see :class:`MemoryEstimate`); ``joined``:
+    the chunks are joined into one batch at the end (``simulate``), which copies the frames once."""
+    n, T = agent_slots(spec), spec.steps
+    per = record_bytes(spec, record_every)
+    chunk = max(1, min(chunk_size, scenarios))
+    if per:
+        chunk = max(1, min(chunk, MAX_CHUNK_BYTES // per))
+    k = max((len(a.maneuvers) for a in spec.actors), default=0)
+    per_scenario = n * (_INPUT_BYTES + k * _MANEUVER_BYTES) + 8 * Lo.N_METRICS
+    kept = scenarios * per * (2 if joined else 1)
+    # per thread: four (agents, steps) histories and the visibility history, plus per-step flags
+    scratch = 8 * 5 * n * T + 10 * T + 64 * n * (k + 40)
+    return MemoryEstimate(kept=kept, chunk=chunk * (per_scenario + per), scratch=scratch,
+                          threads=threads or min(_threads(), chunk))
 
 
 def iter_batches(
@@ -161,6 +254,7 @@ def iter_batches(
         "spec_hash": spec_hash(spec),
         "source_hash": spec.source_hash,
         "spec_text": spec.source_text,
+        **({"spec_file": spec_file(spec)} if spec_file(spec) else {}),
         "seed": seed,
         "version": __version__,
         "dt": spec.dt,

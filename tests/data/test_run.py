@@ -123,3 +123,18 @@ def test_a_writer_that_wrote_nothing_leaves_nothing(tmp_path):
     with RunWriter(empty):
         pass
     assert empty.is_dir() and not any(empty.iterdir())
+
+
+def test_a_folder_a_killed_writer_left_is_accepted(tmp_path):
+    """A kill after the lock and the shard folder but before the first manifest leaves a folder a
+    new run takes (and --resume says there is nothing to resume)."""
+    out = tmp_path / "run"
+    (out / "shards").mkdir(parents=True)
+    (out / ".lock").write_text("{}")
+    (out / "shards" / ".shard-000000.npz.x.tmp").write_bytes(b"half")
+    spec = scenariogen.load_scenario(BRAKE)
+    with pytest.raises(ScenarioGenError, match="nothing to resume"):
+        scenariogen.generate(spec, out, sampler="mc", target="near_miss", budget=100, shard_size=100, resume=True)
+    m = scenariogen.generate(spec, out, sampler="mc", target="near_miss", budget=100, shard_size=100)
+    assert m.complete and open_run(out).manifest == m
+    assert not list(out.rglob("*.tmp"))

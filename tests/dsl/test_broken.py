@@ -128,6 +128,55 @@ EXPECTED: dict[str, list[tuple[int, int, str, str]]] = {
     "47_inverted_param_used_later.yaml": [
         (8, 17, "params.v0.uniform", "inverted bounds: low 30 is greater than high 20"),
     ],
+    # ---------------------------------------------------------------- limits (dsl/limits.py)
+    "48_poisson_mean_too_large.yaml": [
+        (8, 28, "traffic[0].count.poisson.lam", "poisson mean 1e+12 is beyond the limit of 1e+06"),
+    ],
+    "49_normal_mean_too_large.yaml": [
+        (8, 35, "actors.walker.position.x.normal.mean", "mean 1e+300 is beyond the limit of +-1e+07"),
+    ],
+    "50_polyline_lane_too_long.yaml": [
+        (6, 5, "road.lanes", "the lanes are 30,000.0 km long together; a road has at most 200.0 km of lanes"),
+        (7, 20, "road.lanes.long.points", "lane 'long' is 29,999.9 km long; a lane is at most 10.0 km"),
+    ],
+    "51_road_too_long_together.yaml": [(6, 5, "road.lanes", "the lanes are 207.0 km long together")],
+    "52_curve_lane_too_long.yaml": [(3, 56, "road.radius", "makes a curve lane 47.2 km long; a lane is at most 10.0 km")],
+    "53_intersection_too_large.yaml": [(3, 64, "road.turn_radius", "makes a lane 12.0 km long")],
+    "54_intersection_arms_too_long_together.yaml": [
+        (6, 11, "road.length", "makes 56 lanes 256.9 km long together; a road has at most 200.0 km of lanes"),
+    ],
+    "55_too_many_steps.yaml": [(4, 11, "duration", "duration / dt = 600000 simulation steps; at most 100000")],
+    "56_too_many_agents.yaml": [
+        (9, 26, "traffic[2].count", "up to 250 vehicles here make up to 1051 agents with the actors and the blocks "
+                                    "before; a scenario has at most 1000 agents"),
+    ],
+    "57_control_characters_in_names.yaml": [
+        (2, 7, "name", "text holds the character #x0000, written as an escape"),
+        (7, 3, "events", "text holds the character #x001b, written as an escape"),
+    ],
+    "58_names_too_long.yaml": [
+        (2, 7, "name", "the name has 250 characters; at most 200"),
+        (7, 3, "events.", "an event name has 1 to 200 characters, this one 0"),
+        (8, 3, "events." + "e" * 201, "an event name has 1 to 200 characters, this one 201"),
+    ],
+    "59_too_many_parameters.yaml": [(1007, 3, "params.p1000", "the parameter space has 1001 dimensions; at most 1000")],
+    "60_too_many_events.yaml": [(107, 3, "events.e100", "more than 100 events; a scenario has at most 100")],
+    "61_too_many_lanes.yaml": [(6, 5, "road.lanes", "1001 lanes; a road has at most 1000")],
+    "62_lognormal_reaches_too_far.yaml": [
+        (10, 48, "actors.ego.behavior.idm.time_headway.lognormal", "the lognormal reaches [1.84e-11, 7.82e+10]"),
+    ],
+    "63_values_too_large.yaml": [
+        (8, 28, "actors.walker.position.x.normal", "the normal reaches -1.66e+07 (8.3 standard deviations"),
+        (8, 57, "actors.walker.position.y", "value 1e+09 is beyond the limit of +-1e+07"),
+        (9, 47, "actors.walker.behavior.idm.desired_speed.uniform", "bound 1e+08 is beyond the limit"),
+        (11, 30, "actors.walker.maneuver.cross.path[1]", "coordinate 3e+07 is beyond the limit"),
+        (13, 14, "occluders[0].box.x", "value 1e+12 is beyond the limit"),
+    ],
+    "64_too_many_maneuvers_route_and_path.yaml": [
+        (10, 12, "actors.ego.route", "a route lists at most 8 lanes, this one 9"),
+        (16, 7, "actors.lead.maneuvers", "an actor has at most 4 manoeuvres, this one 5"),
+        (25, 21, "actors.walker.maneuver.cross.path", "a path has at most 16 points, this one 17"),
+    ],
 }
 
 

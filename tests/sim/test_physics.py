@@ -258,12 +258,13 @@ def test_tight_curve_steering_rate_limited_but_on_track():
     np.testing.assert_allclose(yaw[mid], v / R, rtol=0.03)
 
 
-def test_initial_offset_converges_to_centreline():
+def test_initial_offset_holds_on_a_curve():
+    """An actor placed 0.6 m off the centreline keeps that offset through a curve (it decayed to the
+    centreline before issue 21): only the steering transient at the curve's start moves it (cm)."""
     b, tr = _curve(80.0, 90.0, 15.0, offset=0.6)
-    off = np.abs(tr[:, F.F_OFFSET])
+    off = tr[:, F.F_OFFSET]
     assert off[0] == pytest.approx(0.6, abs=1e-6)
-    assert off.max() <= 0.6 + 1e-6
-    assert off[50:].max() < 0.02  # K_LAT = 0.8 /s: time constant ~1.25 s, 5 s later < 2 cm
+    np.testing.assert_allclose(off, 0.6, atol=0.05)
 
 
 # ------------------------------------------------------------------------------------------ surrogate metrics

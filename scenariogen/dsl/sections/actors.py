@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .. import schema as S
 from ..distparse import ValueReader
 from ..distributions import Const, Value
+from ..limits import MAX_AGENTS, MAX_ROUTE
 from ..reader import NAME_RE, NONNEG, POS, Range, did_you_mean, join_path, type_name
 from ..yamlmarks import YMap, YSeq
 from .behavior import parse_behavior
@@ -36,8 +37,10 @@ def parse_actors(c: ValueReader, root: YMap, net: RoadNetwork | None) -> tuple[S
     # relative placement needs its reference placed first: order by dependency
     out = []
     rel: dict[str, str] = {}
-    for name, body in m.items():
+    for k, (name, body) in enumerate(m.items()):
         path = f"actors.{name}"
+        if k == MAX_AGENTS:
+            c.error(m.key_marks[name], path, f"more than {MAX_AGENTS} actors; a scenario has at most {MAX_AGENTS} agents")
         if not NAME_RE.match(name):
             c.error(m.key_marks[name], path, "actor names are letters, digits and '_', not starting with a digit")
             continue
@@ -209,6 +212,9 @@ def _parse_route(c: ValueReader, am: YMap, path: str, net: RoadNetwork | None, s
     body = am["route"]
     if not isinstance(body, YSeq) or not body:
         c.error(c.at(am, "route"), p, "expected a non-empty list of lane ids")
+        return ()
+    if len(body) > MAX_ROUTE:
+        c.error(c.at(am, "route"), p, f"a route lists at most {MAX_ROUTE} lanes, this one {len(body)}")
         return ()
     for i, (x, mk) in enumerate(zip(body, body.item_marks)):
         if isinstance(x, bool) or not isinstance(x, (int, str)):

@@ -14,6 +14,7 @@ from ..yamlmarks import Mark, YMap
 _IDM_KEYS = ("desired_speed", "time_headway", "min_gap", "max_accel", "comfort_decel", "delta", "reaction_time")
 _MOBIL_KEYS = ("politeness", "threshold", "safe_decel", "duration")
 _BEHAVIORS = ("idm", "keep_lane", "constant_speed", "stop")
+_DRIVER_KEYS = ("lateral_accel", "critical_gap", "follow_up")
 
 
 def _parse_idm(c: ValueReader, body: Any, mark: Mark, path: str) -> S.IDMParams:
@@ -49,7 +50,7 @@ def parse_behavior(c: ValueReader, parent: YMap, path: str) -> S.BehaviorSpec:
     m = c.mapping(body, mark, p, "a behaviour (idm, keep_lane, constant_speed, stop) as a name or mapping")
     if m is None:
         return S.BehaviorSpec()
-    c.keys(m, p, _BEHAVIORS + ("lane_change",))
+    c.keys(m, p, _BEHAVIORS + ("lane_change", "driver"))
     models = [k for k in _BEHAVIORS if k in m]
     if len(models) > 1:
         c.error(m.key_marks[models[1]], join_path(p, models[1]), f"choose one longitudinal model, got both '{models[0]}' and '{models[1]}'")
@@ -86,4 +87,18 @@ def parse_behavior(c: ValueReader, parent: YMap, path: str) -> S.BehaviorSpec:
                             safe_decel=c.value(mm, "safe_decel", mp, 4.0, POS) or dm.safe_decel,
                             duration=c.value(mm, "duration", mp, 3.0, POS) or dm.duration,
                         )
-    return S.BehaviorSpec(model=model, idm=idm, mobil=mobil, stop_decel=stop_decel)
+    driver = _parse_driver(c, m, p) if "driver" in m else S.DriverParams()
+    return S.BehaviorSpec(model=model, idm=idm, mobil=mobil, stop_decel=stop_decel, driver=driver)
+
+
+def _parse_driver(c: ValueReader, m: YMap, path: str) -> S.DriverParams:
+    dp = join_path(path, "driver")
+    dm = c.mapping(m["driver"], c.at(m, "driver"), dp)
+    if dm is None:
+        return S.DriverParams()
+    c.keys(dm, dp, _DRIVER_KEYS)
+    return S.DriverParams(
+        lateral_accel=c.value(dm, "lateral_accel", dp, None, Range(0.5, 10.0)) if "lateral_accel" in dm else None,
+        critical_gap=c.value(dm, "critical_gap", dp, None, Range(0.5, 30.0)) if "critical_gap" in dm else None,
+        follow_up=c.value(dm, "follow_up", dp, None, Range(0.5, 30.0)) if "follow_up" in dm else None,
+    )

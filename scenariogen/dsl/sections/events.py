@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import schema as S
 from ..distparse import ValueReader
+from ..limits import MAX_EVENTS, MAX_NAME_CHARS
 from ..reader import NONNEG, POS, did_you_mean, join_path, type_name
 from ..yamlmarks import YMap
 
@@ -25,8 +26,14 @@ def parse_events(c: ValueReader, root: YMap, actors: dict, ego_has_sensor: bool)
     if m is None:
         return ()
     out = []
-    for name, body in m.items():
+    for k, (name, body) in enumerate(m.items()):
         path = f"events.{name}"
+        if k == MAX_EVENTS:
+            c.error(m.key_marks[name], path, f"more than {MAX_EVENTS} events; a scenario has at most {MAX_EVENTS} "
+                    "(each is a label and a score of every scenario)")
+        if not name or len(name) > MAX_NAME_CHARS:
+            c.error(m.key_marks[name], path, f"an event name has 1 to {MAX_NAME_CHARS} characters, this one {len(name)} "
+                    "(it names arrays in shards and exports)")
         em = body if body is not None else YMap()
         if body is None:
             em.mark, em.key_marks, em.value_marks = m.value_marks[name], {}, {}

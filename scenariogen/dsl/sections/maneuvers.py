@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import schema as S
 from ..distparse import ValueReader
 from ..distributions import Const
+from ..limits import MAX_MANEUVERS, MAX_PATH_POINTS
 from ..reader import NONNEG, POS, Range, did_you_mean, join_path, type_name
 from ..yamlmarks import Mark, YMap, YSeq
 from .road import lane_ref
@@ -74,6 +75,10 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
         items = [(b, mk, f"{path}.{key}[{i}]") for i, (b, mk) in enumerate(zip(body, body.item_marks))]
     else:
         items = [(body, c.at(parent, key), join_path(path, key))]
+    if len(items) > MAX_MANEUVERS:
+        c.error(c.at(parent, key), join_path(path, key), f"an actor has at most {MAX_MANEUVERS} manoeuvres, "
+                f"this one {len(items)}")
+        items = items[:MAX_MANEUVERS]
     out = []
     for b, mk, p in items:
         m = c.mapping(b, mk, p, "a manoeuvre mapping such as {lane_change: {...}}")
@@ -111,6 +116,10 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
             pts = c.points(mm.get("path"), c.at(mm, "path"), join_path(mp, "path"), 2) if "path" in mm else None
             if "path" not in mm:
                 c.error(mm.mark, mp, "missing required key 'path'")
+            elif pts is not None and len(pts) > MAX_PATH_POINTS:
+                c.error(c.at(mm, "path"), join_path(mp, "path"), f"a path has at most {MAX_PATH_POINTS} points, "
+                        f"this one {len(pts)}")
+                pts = None
             speed = c.value(mm, "speed", mp, 1.4, POS)
             if pts is not None:
                 out.append(S.ManeuverSpec("cross", trig, speed=speed or Const(1.4), path=pts))

@@ -91,6 +91,6 @@ def _parse_first_burst(c: ValueReader, bm: YMap, path: str) -> dict:
     the whole chain to its own random stream."""
     if not is_sampled(c, bm, "first_burst", path, "chain"):
         return {}
-    p = join_path(path, "first_burst")
-    return {"first_burst_start": quantile_parameter(c, join_path(p, "start")),
-            "first_burst_length": quantile_parameter(c, join_path(p, "length"))}
+    p, mark = join_path(path, "first_burst"), c.at(bm, "first_burst")
+    return {"first_burst_start": quantile_parameter(c, join_path(p, "start"), mark),
+            "first_burst_length": quantile_parameter(c, join_path(p, "length"), mark)}

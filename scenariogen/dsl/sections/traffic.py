@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import schema as S
 from ..distparse import ValueReader, is_sampled, quantile_parameter
 from ..distributions import Const
+from ..limits import MAX_AGENTS, MAX_TRAFFIC_COUNT
 from ..reader import POS, Range, did_you_mean, join_path, type_name
 from ..yamlmarks import Mark, YMap, YSeq
 from .behavior import parse_behavior
@@ -28,6 +29,8 @@ def parse_traffic(c: ValueReader, root: YMap, net: RoadNetwork | None) -> tuple[
     else:
         blocks = [(body, mark, "traffic")]
     out = []
+    # agents: every named actor plus the largest count of each block
+    agents = len(root["actors"]) if isinstance(root.get("actors"), YMap) else 0
     for i, (b, mk, path) in enumerate(blocks):
         m = c.mapping(b, mk, path, "a traffic block mapping (kind, count, lanes, ...)")
         if m is None:
@@ -39,7 +42,15 @@ def parse_traffic(c: ValueReader, root: YMap, net: RoadNetwork | None) -> tuple[
             c.error(c.at(m, "kind"), join_path(path, "kind"), f"traffic kind must be a vehicle ({', '.join(_VEHICLES)}), got '{kind}'{did_you_mean(kind, _VEHICLES)}")
             kind = "car"
         dl, dw = S.DEFAULT_SIZE[kind]
-        count = c.value(m, "count", path, None, Range(0.0, 500.0, integer=True))
+        count = c.value(m, "count", path, None, Range(0.0, MAX_TRAFFIC_COUNT, integer=True))
+        hi = None if count is None else count.value if isinstance(count, Const) else c.param_bounds(count.name)[1]
+        if hi is not None and hi <= MAX_TRAFFIC_COUNT:  # else the count's own error is reported
+            cap = int(hi)
+            if agents <= MAX_AGENTS < agents + cap:
+                c.error(c.at(m, "count"), join_path(path, "count"), f"up to {cap} vehicles here make up to "
+                        f"{agents + cap} agents with the actors and the blocks before; a scenario has at most "
+                        f"{MAX_AGENTS} agents")
+            agents += cap
         lanes: list[str] = []
         if "lanes" in m:
             lv = m["lanes"]
@@ -95,7 +106,8 @@ def _parse_placement(c: ValueReader, m: YMap, path: str, lanes: list[str]) -> di
     block's random stream."""
     if not is_sampled(c, m, "placement", path, "random"):
         return {}
-    p = join_path(path, "placement")
-    refs = [(quantile_parameter(c, join_path(join_path(p, lane), "position")), quantile_parameter(c, join_path(join_path(p, lane), "speed")))
+    p, mark = join_path(path, "placement"), c.at(m, "placement")
+    refs = [(quantile_parameter(c, join_path(join_path(p, lane), "position"), mark),
+             quantile_parameter(c, join_path(join_path(p, lane), "speed"), mark))
             for lane in lanes]
     return {"first_position": tuple(r[0] for r in refs), "first_speed": tuple(r[1] for r in refs)}

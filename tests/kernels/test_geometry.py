@@ -1,4 +1,4 @@
-"""Tests for scenariogen.sim.kernels.geometry.
+"""Tests for scenariogen.kernels.geometry.
 
 Each kernel is checked against a closed form and against a slow, independent
 reference (shapely polygons, a Minkowski polygon built by shapely, a fine time

@@ -1,4 +1,4 @@
-"""Tests for benchmarks.reference_work (the C reference's work as a Numba kernel).
+"""Tests for benchmarks/reference_work.py (the C reference's work as a Numba kernel).
 
 One step of the kernel is checked against a direct numpy transcription of the
 per-step rules written in ``benchmarks/reference.py`` (the C reference

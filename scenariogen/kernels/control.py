@@ -1,0 +1,505 @@
+"""Driver decisions of one step: manoeuvre triggers, leaders and longitudinal commands, reaction
+delay, scripted braking and AEB, and MOBIL lane changes.
+
+The longitudinal command is IDM with the constant-acceleration heuristic to
+the leader (same lane, the lane ahead, a vehicle changing into or out of the
+lane, or a pedestrian in the lane corridor), delayed by the driver's reaction
+time; scripted braking overrides it. An ego with a sensor finds its leader,
+takes its MOBIL decisions and triggers its AEB (perceived TTC below a
+threshold, after a reaction delay, at a fixed deceleration) on its tracks
+only; every other agent uses ground truth. Units: m, s, m/s, m/s^2.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from ..data.layout import (
+    E_AEB_DECEL,
+    E_AEB_ON,
+    E_AEB_REACT,
+    E_AEB_TTC,
+    M_DECEL,
+    M_DUR,
+    M_TRIG,
+    MAN_HARD_BRAKE,
+    MAN_LANE_CHANGE,
+    MAN_STOP,
+    MODEL_CONSTANT,
+    MODEL_STOP,
+    P_ALAT,
+    P_AMAX,
+    P_BCOMF,
+    P_BSAFE,
+    P_DELTA,
+    P_LCDUR,
+    P_MOBIL,
+    P_POLITE,
+    P_REACT,
+    P_S0,
+    P_STOPDEC,
+    P_T,
+    P_THRESH,
+    P_V0,
+    S_AEB_TIME,
+    TRIG_DISTANCE,
+    TRIG_TIME,
+)
+from .behavior import acc_accel, idm_accel
+from .groups import REACT_BUF
+from .lanes import lane_pose, lane_segment, project_global, project_local
+from .order import next_lane, scan_lane
+from .perception import perceived_leader, perceived_min_ttc
+from .rules import right_of_way_gap
+
+INF = math.inf
+PED_LOOKAHEAD = 80.0  # m, how far ahead a vehicle looks for pedestrians in its lane
+CURVE_STEP = 4.0  # m between the points ahead where a driver reads the curvature
+CURVE_MARGIN = 10.0  # m of look-ahead beyond the comfortable braking distance
+
+
+@njit(cache=True)
+def _command(b, i, model, params, v, gap, v_lead, a_lead):
+    """Longitudinal acceleration (m/s^2) agent ``i``'s behaviour model asks for at speed ``v``
+    behind a leader at bumper gap ``gap`` (m), speed ``v_lead`` and acceleration ``a_lead``."""
+    mdl = model[b, i]
+    if mdl == MODEL_CONSTANT:
+        return 0.0
+    if mdl == MODEL_STOP:
+        return -params[b, i, P_STOPDEC] if v > 0.0 else 0.0
+    return acc_accel(v, params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0], params[b, i, P_AMAX],
+                     params[b, i, P_BCOMF], params[b, i, P_DELTA], gap, v_lead, a_lead)
+
+
+@njit(cache=True)
+def lead_ttc_truth(gap, v, v_lead):
+    """Ground-truth TTC (s) to the leader on the lane, for an ego without a sensor."""
+    if v > v_lead and gap < INF:
+        return max(gap, 0.0) / (v - v_lead)
+    return INF
+
+
+@njit(cache=True)
+def start_lane_change(i, tl, time, duration, r_off, r_len, r_px, r_py, r_ph, r_pk,
+                      xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos, d_hold):
+    """Switch agent ``i`` into the Frenet frame of lane ``tl`` at ``time`` (s) for a change lasting
+    ``duration`` (s, at least 0.5) towards the new lane's centre; the lateral controller then closes
+    the offset."""
+    st, dt_ = project_global(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[i], ys[i])
+    _x, _y, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, st, 0.0)
+    lc_origin[i] = ln[i]
+    ln[i] = tl
+    sl[i] = st
+    dl[i] = dt_
+    e[i] = hs[i] - lh
+    e[i] = math.atan2(math.sin(e[i]), math.cos(e[i]))
+    lc_active[i] = True
+    lc_t0[i] = time
+    lc_dur[i] = max(duration, 0.5)
+    lc_d0[i] = dt_
+    d_hold[i] = 0.0
+    route_pos[i] = -1
+
+
+@njit(cache=True)
+def curve_command(i, li, si, v, a_lat, b_comf, half_len, dt, road, route, route_len, route_pos):
+    """Acceleration (m/s^2; INF when no curve constrains it) that keeps agent ``i``, on lane ``li``
+    at ``si`` (m) and speed ``v`` (m/s), within ``v_c = sqrt(a_lat / |curvature|)`` on every curve
+    ahead: for a curve ``d`` m ahead of its front, the deceleration that reaches ``v_c`` there,
+    ``(v^2 - v_c^2) / (2 d)``; on a curve, the step that brings it down to ``v_c``. The curvature is
+    read in windows of ``CURVE_STEP`` m (the largest of their segments) from each lane's start, over
+    the braking distance at half of ``b_comf`` plus ``CURVE_MARGIN``, following the route (else the
+    first successor)."""
+    r_len, r_pk, r_off, curved = road.length, road.curvature, road.offset, road.curved
+    r_succ, r_nsucc = road.successor, road.n_successor
+    reach = v * v / max(b_comf, 0.1) + CURVE_MARGIN + half_len
+    best = INF
+    lane = li
+    start = -si  # m from the agent's centre to the start of ``lane``
+    rp = route_pos[i]
+    for hop in range(3):
+        if curved[lane]:
+            s = max(si, 0.0) if hop == 0 else 0.0
+            while s < r_len[lane] and start + s <= reach:
+                k = _max_curvature(r_off, r_len, r_pk, lane, s, s + CURVE_STEP)
+                if k > 1e-6:  # reach v_c there: brake to it, or speed up no further than to it
+                    vc = math.sqrt(a_lat / k)
+                    ahead = start + s - half_len  # from the agent's front
+                    a = (vc - v) / dt if ahead <= 0.0 else (vc * vc - v * v) / (2.0 * ahead)
+                    best = min(best, a)
+                s += CURVE_STEP
+        start += r_len[lane]
+        if start > reach:
+            break
+        # the next lane on the route, else the first successor
+        if rp >= 0 and rp + 1 < route_len[i] and route[i, rp] == lane:
+            lane = route[i, rp + 1]
+            rp += 1
+        elif r_nsucc[lane] > 0:
+            lane = r_succ[lane, 0]
+            rp = -1
+        else:
+            break
+    return best
+
+
+@njit(cache=True)
+def _max_curvature(off, length, pk, lane, s0, s1):
+    """Largest |curvature| (1/m) of ``lane``'s segments between ``s0`` and ``s1`` (m): every segment
+    between two read points counts, so no curve hides between them."""
+    k0, _f = lane_segment(off, length, lane, s0)
+    k1, _f = lane_segment(off, length, lane, s1)
+    best = 0.0
+    for k in range(k0, k1 + 1):
+        best = max(best, abs(pk[k]))
+    return best
+
+
+@njit(inline="always")
+def triggers(b, time, n_lc, road, ag, st, sc):
+    """Start the manoeuvres whose trigger (time, distance, time gap) fires; returns the number of
+    agents changing lanes (lane changes started here join ``lc_list``)."""
+    valid, free, length, man_val = ag.valid, ag.free, ag.length, ag.man_val
+    man_type, man_trig, man_other, man_to = ag.man_type, ag.man_trig, ag.man_other, ag.man_to
+    r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
+    r_left, r_right = road.left, road.right
+    xs, ys, hs, v, e, dl, sl, ln = st.xs, st.ys, st.hs, st.v, st.e, st.dl, st.sl, st.ln
+    crashed, route_pos, man_state, man_t0 = st.crashed, st.route_pos, st.man_state, st.man_t0
+    lc_active, lc_t0, lc_dur, lc_d0, lc_origin = st.lc_active, st.lc_t0, st.lc_dur, st.lc_d0, st.lc_origin
+    lc_list = sc.lc_list
+    N = xs.shape[0]
+    K = man_type.shape[1]
+    for i in range(N):
+        if not valid[b, i] or crashed[i]:
+            continue
+        for k in range(K):
+            mt = man_type[i, k]
+            if mt == 0 or man_state[i, k] != 0:
+                continue
+            trig_val = man_val[b, i, k, M_TRIG]
+            fire = False
+            if man_trig[i, k] == TRIG_TIME:
+                fire = time >= trig_val
+            else:
+                o = man_other[i, k]
+                if man_trig[i, k] == TRIG_DISTANCE:
+                    fire = math.sqrt((xs[o] - xs[i]) ** 2 + (ys[o] - ys[i]) ** 2) < trig_val
+                else:
+                    # time gap of the other actor behind this one: bumper gap along its heading / its speed
+                    ahead_by = (xs[i] - xs[o]) * math.cos(hs[o]) + (ys[i] - ys[o]) * math.sin(hs[o])
+                    ahead_by -= 0.5 * (length[b, i] + length[b, o])
+                    fire = ahead_by >= 0.0 and ahead_by / max(v[o], 0.1) < trig_val
+            if not fire:
+                continue
+            if mt == MAN_LANE_CHANGE:
+                if lc_active[i] or free[b, i]:
+                    continue
+                tl = man_to[i, k]
+                if tl == ln[i]:
+                    man_state[i, k] = 2
+                    continue
+                if tl != r_left[ln[i]] and tl != r_right[ln[i]]:
+                    continue  # not next to the target yet (e.g. still on the ramp): wait
+                start_lane_change(i, tl, time, man_val[b, i, k, M_DUR], r_off, r_len, r_px, r_py, r_ph, r_pk,
+                                  xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos,
+                              st.d_hold)
+                lc_list[n_lc] = i
+                n_lc += 1
+            man_state[i, k] = 1
+            man_t0[i, k] = time
+    return n_lc
+
+
+@njit(inline="always")
+def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
+    """Each on-lane agent's leader (gap and speed into ``lead_gap``, ``lead_v``) and the command
+    its behaviour model asks for, into this step's slot of ``cmd_buf``. Where the right of way
+    (:func:`.rules.right_of_way_gap`) makes it wait, the waiting point is a standing leader."""
+    valid, free, length, width, model, params = ag.valid, ag.free, ag.length, ag.width, ag.model, ag.params
+    route, route_len = ag.route, ag.route_len
+    length_b, width_b = length[b], width[b]
+    r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
+    r_width, r_succ, r_nsucc, r_dead = road.width, road.successor, road.n_successor, road.dead_end
+    xs, ys, hs, v, acc, sl, ln = st.xs, st.ys, st.hs, st.v, st.acc, st.sl, st.ln
+    crashed, route_pos, lc_active, lc_origin = st.crashed, st.route_pos, st.lc_active, st.lc_origin
+    lead_gap, lead_v, cmd_buf = st.lead_gap, st.lead_v, st.cmd_buf
+    order, rank, lane_first, lane_end, in_lane = sc.order, sc.rank, sc.lane_first, sc.lane_end, sc.in_lane
+    lc_list, free_list, known = sc.lc_list, sc.free_list, tr.known
+    trk_on, trk_x, trk_y, trk_vx, trk_vy = tr.trk_on, tr.trk_x, tr.trk_y, tr.trk_vx, tr.trk_vy
+    N = xs.shape[0]
+    slot = t % REACT_BUF
+    for i in range(N):
+        lead_gap[i] = INF
+        lead_v[i] = 0.0
+        if not valid[b, i] or crashed[i] or free[b, i]:
+            continue
+        li = ln[i]
+        si = sl[i]
+        half_i = 0.5 * length[b, i]
+        gap = INF
+        vl = 0.0
+        al = 0.0
+        if i == 0 and has_sensor:
+            # the ego follows what it perceives
+            gap, vl, _lead = perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, li, si, xs[0],
+                                              ys[0], hs[0], half_i, trk_on, trk_x, trk_y, trk_vx, trk_vy,
+                                              length_b, width_b, PED_LOOKAHEAD + 40.0)
+            if gap == INF:
+                nl = next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc)
+                if nl < 0 and r_dead[li]:
+                    gap = r_len[li] - si - half_i
+            g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc)
+            if g_rule < gap:
+                gap = g_rule
+                vl = 0.0
+            lead_gap[i] = gap
+            lead_v[i] = vl
+            cmd_buf[i, slot] = _command(b, i, model, params, v[i], gap, vl, 0.0)
+            continue
+        # same lane: the next agent in lane order that occupies the lane
+        ahead = -1
+        if lane_first[li] <= rank[i] < lane_end[li] and ln[i] == li:
+            for q in range(rank[i] + 1, lane_end[li]):
+                if in_lane[order[q]]:
+                    ahead = order[q]
+                    break
+        else:  # it switched lanes this step (a manoeuvre just started): search the lane
+            ahead, _bh = scan_lane(li, si, i, order, lane_first, lane_end, sl, in_lane, known, False)
+        if ahead >= 0:
+            gap = sl[ahead] - si - half_i - 0.5 * length[b, ahead]
+            vl = v[ahead]
+            al = acc[ahead]
+        else:
+            nl = next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc)
+            if nl >= 0:
+                a2, _b2 = scan_lane(nl, -INF, i, order, lane_first, lane_end, sl, in_lane, known, False)
+                if a2 >= 0:
+                    gap = r_len[li] - si + sl[a2] - half_i - 0.5 * length[b, a2]
+                    vl = v[a2]
+                    al = acc[a2]
+            elif r_dead[li]:
+                gap = r_len[li] - si - half_i
+                vl = 0.0
+                al = 0.0
+        # while changing lanes, also keep distance to the leader in the lane being left
+        if lc_active[i]:
+            lo = lc_origin[i]
+            so, _do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[i], ys[i], si)
+            a3, _b3 = scan_lane(lo, so, i, order, lane_first, lane_end, sl, in_lane, known, False)
+            if a3 >= 0:
+                g3 = sl[a3] - so - half_i - 0.5 * length[b, a3]
+                if g3 < gap:
+                    gap = g3
+                    vl = v[a3]
+                    al = acc[a3]
+        # vehicles changing into or out of this lane (their body overlaps it)
+        for q in range(n_lc):
+            j = lc_list[q]
+            if j == i or not valid[b, j]:
+                continue
+            lo = lc_origin[j]
+            if lo == li and ln[j] != li:
+                # j leaves lane li: it still occupies it while its body overlaps
+                sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, li, xs[j], ys[j], si)
+                if abs(dj) < 0.5 * (r_width[li] + width[b, j]) and sj > si:
+                    g = sj - si - half_i - 0.5 * length[b, j]
+                    if g < gap:
+                        gap = g
+                        vl = v[j]
+                        al = acc[j]
+        # off-lane agents (pedestrians) inside this lane's corridor ahead
+        ch = math.cos(hs[i])
+        sh = math.sin(hs[i])
+        for q in range(n_free):
+            j = free_list[q]
+            if j == i:
+                continue
+            ahead_d = (xs[j] - xs[i]) * ch + (ys[j] - ys[i]) * sh
+            if ahead_d <= 0.0 or ahead_d > PED_LOOKAHEAD:
+                continue
+            sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, li, xs[j], ys[j], si + ahead_d)
+            if abs(dj) < 0.5 * (r_width[li] + width[b, j]) and sj > si:
+                g = sj - si - half_i - 0.5 * length[b, j]
+                if g < gap:
+                    gap = g
+                    vl = 0.0
+                    al = 0.0
+        g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc)
+        if g_rule < gap:
+            gap = g_rule
+            vl = 0.0
+            al = 0.0
+        lead_gap[i] = gap
+        lead_v[i] = vl
+        cmd_buf[i, slot] = _command(b, i, model, params, v[i], gap, vl, al)
+
+
+@njit(inline="always")
+def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr):
+    """Each on-lane agent's acceleration: its command from ``P_REACT`` steps ago, overridden by
+    scripted braking and the ego's AEB, then limited in braking and jerk. Returns the step at
+    which the AEB triggered (-1 while idle)."""
+    valid, free, length, width, params, model = ag.valid, ag.free, ag.length, ag.width, ag.params, ag.model
+    man_type, man_val, max_brake, max_jerk = ag.man_type, ag.man_val, ag.max_brake, ag.max_jerk
+    length_b, width_b, crashed = length[b], width[b], st.crashed
+    sens, metrics = sensor.params, out.metrics
+    xs, ys, hs, v, acc = st.xs, st.ys, st.hs, st.v, st.acc
+    man_state, man_t0, cmd_buf, lead_gap, lead_v = st.man_state, st.man_t0, st.cmd_buf, st.lead_gap, st.lead_v
+    known, trk_x, trk_y, trk_vx, trk_vy = tr.known, tr.trk_x, tr.trk_y, tr.trk_vx, tr.trk_vy
+    dt = cfg.dt
+    N = xs.shape[0]
+    K = man_type.shape[1]
+    slot = t % REACT_BUF
+    aeb_on = sens[b, E_AEB_ON] > 0.5
+    for i in range(N):
+        if not valid[b, i] or free[b, i]:
+            continue
+        r = int(params[b, i, P_REACT])
+        if r <= 0:
+            target = cmd_buf[i, slot]
+        elif t >= r:
+            target = cmd_buf[i, (t - r) % REACT_BUF]
+        else:
+            target = 0.0
+        for k in range(K):
+            if man_state[i, k] != 1:
+                continue
+            mt = man_type[i, k]
+            if mt == MAN_HARD_BRAKE:
+                dur = man_val[b, i, k, M_DUR]
+                if dur > 0.0 and time - man_t0[i, k] >= dur:
+                    man_state[i, k] = 2
+                    continue
+                if dur <= 0.0 and v[i] <= 0.0:
+                    man_state[i, k] = 2
+                    continue
+                target = min(target, -man_val[b, i, k, M_DECEL])
+            elif mt == MAN_STOP:
+                target = min(target, -man_val[b, i, k, M_DECEL]) if v[i] > 0.0 else min(target, 0.0)
+        if not crashed[i] and model[b, i] != MODEL_CONSTANT:  # curves: within the driver's lateral acceleration
+            target = min(target, curve_command(i, st.ln[i], st.sl[i], v[i], params[b, i, P_ALAT],
+                                               params[b, i, P_BCOMF], 0.5 * length[b, i], dt, road, ag.route,
+                                               ag.route_len, st.route_pos))
+        if i == 0 and aeb_on:
+            pttc = perceived_min_ttc(xs[0], ys[0], hs[0], length[b, 0], width[b, 0], v[0] * math.cos(hs[0]),
+                                     v[0] * math.sin(hs[0]), known, trk_x, trk_y, trk_vx, trk_vy,
+                                     length_b, width_b, cfg.ttc_horizon) if has_sensor else lead_ttc_truth(
+                                         lead_gap[0], v[0], lead_v[0])
+            if aeb_trig < 0 and pttc < sens[b, E_AEB_TTC] and v[0] > 0.5:
+                aeb_trig = t
+                metrics[b, S_AEB_TIME] = min(metrics[b, S_AEB_TIME], time)
+            elif aeb_trig >= 0 and (v[0] <= 0.0 or pttc > 2.0 * sens[b, E_AEB_TTC]):
+                aeb_trig = -1
+            if aeb_trig >= 0 and t - aeb_trig >= int(sens[b, E_AEB_REACT]):
+                target = min(target, -sens[b, E_AEB_DECEL])
+        # limits: braking per kind, jerk
+        target = max(-max_brake[b, i], min(target, params[b, i, P_AMAX] * 1.5 + 0.5))
+        dj = max_jerk[b, i] * dt
+        acc[i] = max(acc[i] - dj, min(acc[i] + dj, target))
+    return aeb_trig
+
+
+@njit(inline="always")
+def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
+    """MOBIL lane-change decisions, each agent every ``mobil_every`` steps (staggered); a change
+    starts at once. Returns the number of agents changing lanes."""
+    valid, free, length, width, params = ag.valid, ag.free, ag.length, ag.width, ag.params
+    r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
+    r_width, r_left, r_right, r_dead, r_nsucc = road.width, road.left, road.right, road.dead_end, road.n_successor
+    xs, ys, hs, v, e, dl, sl, ln = st.xs, st.ys, st.hs, st.v, st.e, st.dl, st.sl, st.ln
+    crashed, route_pos, man_state, lead_gap, lead_v = st.crashed, st.route_pos, st.man_state, st.lead_gap, st.lead_v
+    lc_active, lc_t0, lc_dur, lc_d0, lc_origin = st.lc_active, st.lc_t0, st.lc_dur, st.lc_d0, st.lc_origin
+    order, lane_first, lane_end, in_lane, lc_list = sc.order, sc.lane_first, sc.lane_end, sc.in_lane, sc.lc_list
+    known = tr.known
+    N = xs.shape[0]
+    K = man_state.shape[1]
+    for i in range(N):
+        if (t + i) % mobil_every != 0:
+            continue
+        if not valid[b, i] or free[b, i] or crashed[i] or lc_active[i] or params[b, i, P_MOBIL] < 0.5:
+            continue
+        busy = False
+        for k in range(K):
+            if man_state[i, k] == 1:
+                busy = True
+        if busy:
+            continue
+        li = ln[i]
+        a_c = idm_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0],
+                        params[b, i, P_AMAX], params[b, i, P_BCOMF], params[b, i, P_DELTA], lead_gap[i], lead_v[i])
+        seen_only = i == 0 and has_sensor  # the ego sees only the agents it knows of
+        _ah, fo = scan_lane(li, sl[i], i, order, lane_first, lane_end, sl, in_lane, known, seen_only)
+        best_gain = params[b, i, P_THRESH]
+        best_lane = -1
+        for side in range(2):
+            tl = r_left[li] if side == 0 else r_right[li]
+            if tl < 0:
+                continue
+            st_, _dt = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[i], ys[i], sl[i])
+            if st_ < 0.0 or st_ > r_len[tl] - 30.0 and (r_dead[tl] or r_nsucc[tl] == 0):
+                continue
+            # vehicles changing into the target lane (maybe this very step) must be clear, and so
+            # must vehicles leaving it while their body still overlaps it (the lane scan no
+            # longer lists them there)
+            conflict = False
+            for q in range(n_lc):
+                j = lc_list[q]
+                if j == i or not lc_active[j] or not valid[b, j] or (i == 0 and not known[j]):
+                    continue
+                sj = sl[j]
+                if ln[j] != tl:
+                    if lc_origin[j] != tl:
+                        continue
+                    sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[j], ys[j], st_)
+                    if abs(dj) >= 0.5 * (r_width[tl] + width[b, j]):
+                        continue
+                if abs(sj - st_) < 0.5 * (length[b, i] + length[b, j]) + max(v[i], v[j]):
+                    conflict = True
+            if conflict:
+                continue
+            nl_, nf = scan_lane(tl, st_, i, order, lane_first, lane_end, sl, in_lane, known, seen_only)
+            gap_l = INF
+            vl_ = 0.0
+            if nl_ >= 0:
+                gap_l = sl[nl_] - st_ - 0.5 * (length[b, i] + length[b, nl_])
+                vl_ = v[nl_]
+            if gap_l < 1.0:
+                continue
+            a_c2 = idm_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0],
+                             params[b, i, P_AMAX], params[b, i, P_BCOMF], params[b, i, P_DELTA], gap_l, vl_)
+            gain_n = 0.0
+            if nf >= 0:
+                gap_f = st_ - sl[nf] - 0.5 * (length[b, i] + length[b, nf])
+                if gap_f < 1.0:
+                    continue
+                old_gap = INF if nl_ < 0 else sl[nl_] - sl[nf] - 0.5 * (length[b, nl_] + length[b, nf])
+                a_n = idm_accel(v[nf], params[b, nf, P_V0], params[b, nf, P_T], params[b, nf, P_S0],
+                                params[b, nf, P_AMAX], params[b, nf, P_BCOMF], params[b, nf, P_DELTA], old_gap, vl_)
+                a_n2 = idm_accel(v[nf], params[b, nf, P_V0], params[b, nf, P_T], params[b, nf, P_S0],
+                                 params[b, nf, P_AMAX], params[b, nf, P_BCOMF], params[b, nf, P_DELTA], gap_f, v[i])
+                if a_n2 < -params[b, i, P_BSAFE]:
+                    continue
+                gain_n = a_n2 - a_n
+            gain_o = 0.0
+            if fo >= 0:
+                g_now = sl[i] - sl[fo] - 0.5 * (length[b, i] + length[b, fo])
+                g_new = lead_gap[i] + g_now + length[b, i] if lead_gap[i] < INF else INF
+                a_o = idm_accel(v[fo], params[b, fo, P_V0], params[b, fo, P_T], params[b, fo, P_S0],
+                                params[b, fo, P_AMAX], params[b, fo, P_BCOMF], params[b, fo, P_DELTA], g_now, v[i])
+                a_o2 = idm_accel(v[fo], params[b, fo, P_V0], params[b, fo, P_T], params[b, fo, P_S0],
+                                 params[b, fo, P_AMAX], params[b, fo, P_BCOMF], params[b, fo, P_DELTA], g_new,
+                                 lead_v[i])
+                gain_o = a_o2 - a_o
+            gain = a_c2 - a_c + params[b, i, P_POLITE] * (gain_n + gain_o)
+            if gain > best_gain:
+                best_gain = gain
+                best_lane = tl
+        if best_lane >= 0:
+            start_lane_change(i, best_lane, time, params[b, i, P_LCDUR], r_off, r_len, r_px, r_py, r_ph, r_pk,
+                              xs, ys, hs, ln, sl, dl, e, lc_active, lc_t0, lc_dur, lc_d0, lc_origin, route_pos,
+                              st.d_hold)
+            lc_list[n_lc] = i
+            n_lc += 1
+    return n_lc

@@ -1,0 +1,169 @@
+"""Motion of one step: every agent moves by its acceleration over ``dt``.
+
+On-lane agents: jerk- and braking-limited acceleration (set before), a
+kinematic bicycle in the lane's Frenet frame (s, d, heading error) with a
+steering-limited lateral controller tracking the agent's held lateral offset
+(its initial one; the lane centre after a lane change) or a minimum-jerk
+lane-change profile; lane transitions follow the route or the
+first successor. Pedestrians and other off-lane agents walk their crossing
+path once their manoeuvre started, else keep a constant velocity; crashed
+agents stand still. Units: m, s, rad, m/s, m/s^2.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from ..data.layout import M_SPEED, MAN_CROSS
+from .behavior import smoothstep5
+from .lanes import lane_pose
+from .order import next_lane
+
+K_LAT = 0.8  # 1/s, lateral offset gain
+K_HEAD = 2.5  # 1/s, heading-error gain
+STEER_RATE = 0.7  # rad/s, steering rate limit
+
+
+@njit(inline="always")
+def integrate(b, time, dt, road, ag, init, st, sc):
+    """Advance every agent of scenario ``b`` from ``time`` to ``time + dt`` (s)."""
+    valid, free, length, width, max_steer = ag.valid, ag.free, ag.length, ag.width, ag.max_steer
+    route, route_len, man_type, man_val = ag.route, ag.route_len, ag.man_type, ag.man_val
+    path, path_len = ag.path, ag.path_len
+    x0, y0 = init.x, init.y
+    r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
+    r_succ, r_nsucc = road.successor, road.n_successor
+    xs, ys, hs, v, acc, e, dl, sl, ln = st.xs, st.ys, st.hs, st.v, st.acc, st.e, st.dl, st.sl, st.ln
+    steer, crashed, route_pos, path_pos = st.steer, st.crashed, st.route_pos, st.path_pos
+    man_state, man_t0 = st.man_state, st.man_t0
+    lc_active, lc_t0, lc_dur, lc_d0, d_hold = st.lc_active, st.lc_t0, st.lc_dur, st.lc_d0, st.d_hold
+    N = xs.shape[0]
+    for i in range(N):
+        if not valid[b, i]:
+            continue
+        if crashed[i]:
+            v[i] = 0.0
+            acc[i] = 0.0
+            continue
+        if free[b, i]:
+            move_free(i, b, time, dt, xs, ys, hs, v, acc, man_type, man_state, man_t0, man_val, path, path_len,
+                      path_pos, x0, y0, length, width, valid, free)
+            continue
+        a_i = acc[i]
+        vi = v[i]
+        vn = vi + a_i * dt
+        if vn < 0.0:
+            vn = 0.0
+            a_i = -vi / dt
+        vm = 0.5 * (vi + vn)
+        li = ln[i]
+        # lateral reference: the held offset, or the lane-change profile towards it
+        d_ref = d_hold[i]
+        d_ref_dot = 0.0
+        if lc_active[i]:
+            tau = (time - lc_t0[i]) / lc_dur[i]
+            q, qd = smoothstep5(tau)
+            d_ref = d_hold[i] + (lc_d0[i] - d_hold[i]) * (1.0 - q)
+            d_ref_dot = -(lc_d0[i] - d_hold[i]) * qd / lc_dur[i]
+            if tau >= 1.0:
+                lc_active[i] = False
+        _xx, _yy, _hh, kappa = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i], 0.0)
+        wheelbase = 0.6 * length[b, i]
+        vv = max(vm, 1.0)
+        e_des = math.atan2(d_ref_dot + K_LAT * (d_ref - dl[i]), vv)
+        yaw_rate = kappa * vm * math.cos(e[i]) / max(1.0 - kappa * dl[i], 0.1) + K_HEAD * (e_des - e[i])
+        delta_cmd = math.atan(wheelbase * yaw_rate / vv)
+        ds_ = STEER_RATE * dt
+        delta = max(steer[i] - ds_, min(steer[i] + ds_, delta_cmd))
+        lim = max_steer[b, i]
+        delta = max(-lim, min(lim, delta))
+        steer[i] = delta
+        s_dot = vm * math.cos(e[i]) / max(1.0 - kappa * dl[i], 0.1)
+        dl[i] += vm * math.sin(e[i]) * dt
+        e[i] += (vm * math.tan(delta) / wheelbase - kappa * s_dot) * dt
+        sl[i] += s_dot * dt
+        v[i] = vn
+        acc[i] = a_i
+        # lane transitions
+        while sl[i] > r_len[li]:
+            nl = next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc)
+            if nl < 0:
+                break
+            sl[i] -= r_len[li]
+            sc.lane_enter[li] = time + dt  # it drove past the end of li (a junction's stop line)
+            if route_pos[i] >= 0 and route_pos[i] + 1 < route_len[i] and route[i, route_pos[i] + 1] == nl:
+                route_pos[i] += 1
+            else:
+                route_pos[i] = -1
+            li = nl
+            ln[i] = nl
+        px_, py_, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i], dl[i])
+        xs[i] = px_
+        ys[i] = py_
+        hs[i] = lh + e[i]
+
+
+@njit(cache=True)
+def _blocked(i, b, px, py, xs, ys, hs, length, width, valid, free):
+    """True if point (px, py) lies within 0.6 m of another (non-free) agent's box: a walker waits there."""
+    for j in range(xs.shape[0]):
+        if j == i or not valid[b, j] or free[b, j]:
+            continue
+        dx = px - xs[j]
+        dy = py - ys[j]
+        c = math.cos(hs[j])
+        sn = math.sin(hs[j])
+        if abs(c * dx + sn * dy) < 0.5 * length[b, j] + 0.6 and abs(-sn * dx + c * dy) < 0.5 * width[b, j] + 0.6:
+            return True
+    return False
+
+
+@njit(cache=True)
+def move_free(i, b, time, dt, xs, ys, hs, v, acc, man_type, man_state, man_t0, man_val, path, path_len,
+              path_pos, x0, y0, length, width, valid, free):
+    """Off-lane agent ``i``: walk the crossing path once its manoeuvre started (waiting while a
+    vehicle blocks the next step), else keep a constant velocity."""
+    K = man_type.shape[1]
+    for k in range(K):
+        if man_type[i, k] != MAN_CROSS:
+            continue
+        if man_state[i, k] == 0:
+            # waiting at the kerb: stand still
+            v[i] = 0.0
+            acc[i] = 0.0
+            return
+        if man_state[i, k] == 2:
+            v[i] = 0.0
+            return
+        speed = man_val[b, i, k, M_SPEED]
+        pp = path_pos[i] + speed * dt
+        n = path_len[i]
+        # walk along the polyline of offsets
+        rem = pp
+        for p in range(n - 1):
+            ax, ay = path[i, p, 0], path[i, p, 1]
+            bx, by = path[i, p + 1, 0], path[i, p + 1, 1]
+            seg = math.sqrt((bx - ax) ** 2 + (by - ay) ** 2)
+            if rem <= seg or p == n - 2:
+                f = min(rem / seg, 1.0) if seg > 0 else 1.0
+                nx = x0[b, i] + ax + f * (bx - ax)
+                ny = y0[b, i] + ay + f * (by - ay)
+                if _blocked(i, b, nx, ny, xs, ys, hs, length, width, valid, free):
+                    v[i] = 0.0
+                    return
+                xs[i] = nx
+                ys[i] = ny
+                hs[i] = math.atan2(by - ay, bx - ax)
+                if rem >= seg and p == n - 2:
+                    man_state[i, k] = 2
+                    v[i] = 0.0
+                else:
+                    v[i] = speed
+                break
+            rem -= seg
+        path_pos[i] = pp
+        return
+    xs[i] += v[i] * math.cos(hs[i]) * dt
+    ys[i] += v[i] * math.sin(hs[i]) * dt

@@ -1,0 +1,345 @@
+"""The simulator's metrics: per step on the current state, and once at the end of a scenario.
+
+Per step: collisions of any two agents (sweep and prune along x, then an
+exact oriented-box test; colliding agents stop where they are), the named
+actors' smallest gap and TTC to any agent, the ego's box distance and exact
+box TTC to every agent with TET, DRAC and time headway to its leader, and
+the largest decelerations and the ego's jerk. At the end: PET, occlusion of
+each agent before its closest approach, the dropout summary, and the
+scenario's metrics row. Columns: ``data.layout`` ``S_*`` and ``A_*``. The
+running values live in the output rows themselves. Units: m, s, m/s, m/s^2.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from ..data.layout import (
+    A_COLL_TIME,
+    A_MAX_DECEL,
+    A_MIN_DIST,
+    A_MIN_GAP,
+    A_MIN_TTC,
+    A_MIN_TTC_ANY,
+    A_OCC_AT_ENTRY,
+    A_OCC_LONGEST,
+    A_OCC_TOTAL,
+    A_PET,
+    A_T_MIN_DIST,
+    E_RANGE,
+    E_THRESHOLD,
+    S_AEB_TIME,
+    S_COLL_A,
+    S_COLL_B,
+    S_COLL_TIME,
+    S_DROP_COUNT,
+    S_DROP_CRITICAL,
+    S_DROP_LONGEST,
+    S_DROP_THREAT_LONGEST,
+    S_EGO_COLL_TIME,
+    S_EGO_MAX_DECEL,
+    S_EGO_MAX_JERK,
+    S_MAX_DRAC,
+    S_MIN_DIST,
+    S_MIN_PET,
+    S_MIN_THW,
+    S_MIN_TTC,
+    S_TET,
+    THREAT_TTC,
+)
+from .geometry import box_distance, box_ttc, boxes_overlap, circumradius
+from .order import insertion_sort
+from .safety import crossing_pet, follow_drac_thw
+
+INF = math.inf
+
+
+@njit(cache=True)
+def start_metrics(b, n_named, out):
+    """Reset scenario ``b``'s metric rows to the values the step loop improves on."""
+    metrics, agent_metrics = out.metrics, out.agent_metrics
+    for i in range(agent_metrics.shape[1]):
+        for m in range(agent_metrics.shape[2]):
+            agent_metrics[b, i, m] = INF
+        agent_metrics[b, i, A_MAX_DECEL] = 0.0
+        agent_metrics[b, i, A_OCC_AT_ENTRY] = math.nan
+        # the gap to every other agent is tracked for the named actors other than the ego (others: nan)
+        agent_metrics[b, i, A_MIN_GAP] = INF if 0 < i < n_named else math.nan
+        agent_metrics[b, i, A_MIN_TTC_ANY] = INF if 0 < i < n_named else math.nan
+    metrics[b, S_TET] = 0.0
+    metrics[b, S_MAX_DRAC] = 0.0
+    metrics[b, S_MIN_THW] = INF
+    metrics[b, S_EGO_MAX_DECEL] = 0.0
+    metrics[b, S_EGO_MAX_JERK] = 0.0
+    metrics[b, S_COLL_TIME] = INF
+    metrics[b, S_COLL_A] = -1.0
+    metrics[b, S_COLL_B] = -1.0
+    metrics[b, S_EGO_COLL_TIME] = INF
+    metrics[b, S_AEB_TIME] = INF
+
+
+@njit(inline="always")
+def collisions(b, time, ag, out, st, sc):
+    """Mark colliding agents as crashed and note the first collision times (sweep and prune on x)."""
+    valid, length, width = ag.valid, ag.length, ag.width
+    xs, ys, hs, crashed = st.xs, st.ys, st.hs, st.crashed
+    pos, key = sc.pos, sc.key
+    metrics, agent_metrics = out.metrics, out.agent_metrics
+    N = xs.shape[0]
+    for i in range(N):  # order by x for the sweep (insertion sort, nearly sorted)
+        key[i] = xs[i] if valid[b, i] else INF
+    insertion_sort(pos, key)
+    rmax = 0.0
+    for i in range(N):
+        if valid[b, i]:
+            rmax = max(rmax, circumradius(length[b, i], width[b, i]))
+    for p in range(N):
+        i = pos[p]
+        if not valid[b, i]:
+            break
+        ri = circumradius(length[b, i], width[b, i])
+        for q in range(p + 1, N):
+            j = pos[q]
+            if not valid[b, j] or xs[j] - xs[i] > ri + rmax:
+                break
+            rj = circumradius(length[b, j], width[b, j])
+            dx = xs[j] - xs[i]
+            dy = ys[j] - ys[i]
+            if dx * dx + dy * dy > (ri + rj) * (ri + rj):
+                continue
+            if boxes_overlap(xs[i], ys[i], hs[i], length[b, i], width[b, i],
+                             xs[j], ys[j], hs[j], length[b, j], width[b, j]):
+                if crashed[i] and crashed[j]:
+                    continue
+                if time < metrics[b, S_COLL_TIME]:
+                    metrics[b, S_COLL_TIME] = time
+                    metrics[b, S_COLL_A] = min(i, j)
+                    metrics[b, S_COLL_B] = max(i, j)
+                if (i == 0 or j == 0) and time < metrics[b, S_EGO_COLL_TIME]:
+                    metrics[b, S_EGO_COLL_TIME] = time
+                for a_ in (i, j):
+                    if agent_metrics[b, a_, A_COLL_TIME] == INF:
+                        agent_metrics[b, a_, A_COLL_TIME] = time
+                    crashed[a_] = True
+
+
+@njit(inline="always")
+def named_actor_metrics(b, cfg, ag, out, st):
+    """The named actors' (ego excluded) smallest box gap and TTC to any agent."""
+    valid, length, width = ag.valid, ag.length, ag.width
+    xs, ys, hs, v = st.xs, st.ys, st.hs, st.v
+    agent_metrics = out.agent_metrics
+    ttc_horizon = cfg.ttc_horizon
+    N = xs.shape[0]
+    for i in range(1, cfg.n_named):
+        if not valid[b, i]:
+            continue
+        ri = circumradius(length[b, i], width[b, i])
+        ivx = v[i] * math.cos(hs[i])
+        ivy = v[i] * math.sin(hs[i])
+        for j in range(N):
+            if j == i or not valid[b, j]:
+                continue
+            dx = xs[j] - xs[i]
+            dy = ys[j] - ys[i]
+            cd = math.sqrt(dx * dx + dy * dy)
+            lower_gap = cd - ri - circumradius(length[b, j], width[b, j])
+            if lower_gap < agent_metrics[b, i, A_MIN_GAP]:
+                gap = box_distance(xs[i], ys[i], hs[i], length[b, i], width[b, i],
+                                   xs[j], ys[j], hs[j], length[b, j], width[b, j])
+                if gap < agent_metrics[b, i, A_MIN_GAP]:
+                    agent_metrics[b, i, A_MIN_GAP] = gap
+            # TTC as for the ego below: the exact test only where the circle bound can improve it;
+            # no closing speed exceeds the sum of the speeds, so most pairs stop here, without trigonometry
+            if lower_gap > 0.0 and lower_gap >= min(agent_metrics[b, i, A_MIN_TTC_ANY], ttc_horizon) * (
+                    abs(v[i]) + abs(v[j])):
+                continue
+            jvx = v[j] * math.cos(hs[j])
+            jvy = v[j] * math.sin(hs[j])
+            closing = -(dx * (jvx - ivx) + dy * (jvy - ivy)) / max(cd, 1e-9)
+            if closing > 1e-9:
+                lower = max(lower_gap, 0.0) / closing
+                if lower < agent_metrics[b, i, A_MIN_TTC_ANY] and lower < ttc_horizon:
+                    ttc = box_ttc(xs[i], ys[i], hs[i], length[b, i], width[b, i], ivx, ivy,
+                                  xs[j], ys[j], hs[j], length[b, j], width[b, j], jvx, jvy, ttc_horizon)
+                    if ttc < agent_metrics[b, i, A_MIN_TTC_ANY]:
+                        agent_metrics[b, i, A_MIN_TTC_ANY] = ttc
+            elif lower_gap <= 0.0:
+                if boxes_overlap(xs[i], ys[i], hs[i], length[b, i], width[b, i],
+                                 xs[j], ys[j], hs[j], length[b, j], width[b, j]):
+                    agent_metrics[b, i, A_MIN_TTC_ANY] = 0.0
+
+
+@njit(inline="always")
+def ego_metrics(b, time, threat_bound, cfg, ag, out, st):
+    """The ego's smallest box distance (and when) and TTC to every agent, and TET; returns the
+    ego's smallest TTC this step (s, inf without an ego). Every TTC below ``threat_bound`` (s)
+    is exact: the dropout summary asks whether a threat was present during each burst."""
+    valid, length, width = ag.valid, ag.length, ag.width
+    xs, ys, hs, v = st.xs, st.ys, st.hs, st.v
+    metrics, agent_metrics = out.metrics, out.agent_metrics
+    ttc_threshold, ttc_horizon = cfg.ttc_threshold, cfg.ttc_horizon
+    N = xs.shape[0]
+    if not valid[b, 0]:
+        return INF
+    evx = v[0] * math.cos(hs[0])
+    evy = v[0] * math.sin(hs[0])
+    le, we = length[b, 0], width[b, 0]
+    re = circumradius(le, we)
+    step_ttc = INF
+    for j in range(1, N):
+        if not valid[b, j]:
+            continue
+        rj = circumradius(length[b, j], width[b, j])
+        dx = xs[j] - xs[0]
+        dy = ys[j] - ys[0]
+        cd = math.sqrt(dx * dx + dy * dy)
+        if cd - re - rj < agent_metrics[b, j, A_MIN_DIST]:
+            dist = box_distance(xs[0], ys[0], hs[0], le, we, xs[j], ys[j], hs[j], length[b, j], width[b, j])
+            if dist < agent_metrics[b, j, A_MIN_DIST]:
+                agent_metrics[b, j, A_MIN_DIST] = dist
+                agent_metrics[b, j, A_T_MIN_DIST] = time
+        # circle TTC bounds the box TTC from below: skip the exact test when it cannot matter
+        jvx = v[j] * math.cos(hs[j])
+        jvy = v[j] * math.sin(hs[j])
+        rvx = jvx - evx
+        rvy = jvy - evy
+        closing = -(dx * rvx + dy * rvy) / max(cd, 1e-9)
+        bound = max(ttc_threshold, threat_bound, agent_metrics[b, j, A_MIN_TTC])
+        if closing > 1e-9:
+            lower = max(cd - re - rj, 0.0) / closing
+            if lower < bound and lower < ttc_horizon:
+                ttc = box_ttc(xs[0], ys[0], hs[0], le, we, evx, evy,
+                              xs[j], ys[j], hs[j], length[b, j], width[b, j], jvx, jvy, ttc_horizon)
+                if ttc < agent_metrics[b, j, A_MIN_TTC]:
+                    agent_metrics[b, j, A_MIN_TTC] = ttc
+                if ttc < step_ttc:
+                    step_ttc = ttc
+        elif cd - re - rj <= 0.0:
+            if boxes_overlap(xs[0], ys[0], hs[0], le, we, xs[j], ys[j], hs[j], length[b, j], width[b, j]):
+                agent_metrics[b, j, A_MIN_TTC] = 0.0
+                step_ttc = 0.0
+    if step_ttc < ttc_threshold:
+        metrics[b, S_TET] += cfg.dt
+    return step_ttc
+
+
+@njit(inline="always")
+def leader_metrics(b, ag, out, st):
+    """The ego's DRAC and time headway to the leader it found this step."""
+    valid, v, lead_gap, lead_v, metrics = ag.valid, st.v, st.lead_gap, st.lead_v, out.metrics
+    if valid[b, 0] and lead_gap[0] < INF:
+        drac, thw = follow_drac_thw(v[0], lead_v[0], lead_gap[0])
+        metrics[b, S_MAX_DRAC] = max(metrics[b, S_MAX_DRAC], drac)
+        metrics[b, S_MIN_THW] = min(metrics[b, S_MIN_THW], thw)
+
+
+@njit(inline="always")
+def accel_metrics(b, t, ego_prev_acc, cfg, ag, out, st):
+    """Every agent's largest deceleration, the ego's and its largest jerk; returns the ego's
+    acceleration (m/s^2) for the next step's jerk."""
+    valid, acc, metrics, agent_metrics = ag.valid, st.acc, out.metrics, out.agent_metrics
+    for i in range(acc.shape[0]):
+        if valid[b, i] and -acc[i] > agent_metrics[b, i, A_MAX_DECEL]:
+            agent_metrics[b, i, A_MAX_DECEL] = -acc[i]
+    if valid[b, 0]:
+        metrics[b, S_EGO_MAX_DECEL] = max(metrics[b, S_EGO_MAX_DECEL], -acc[0])
+        if t > 0:
+            metrics[b, S_EGO_MAX_JERK] = max(metrics[b, S_EGO_MAX_JERK], abs(acc[0] - ego_prev_acc) / cfg.dt)
+        return acc[0]
+    return ego_prev_acc
+
+
+@njit(cache=True)
+def finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr):
+    """After the last step: PET of the ego against every agent, occlusion of each agent before its
+    closest approach and the dropout summary (with a sensor), and the scenario's smallest TTC,
+    distance and PET."""
+    valid, width = ag.valid, ag.width
+    hx, hy, hh, ok = sc.hx, sc.hy, sc.hh, sc.all_steps
+    metrics, agent_metrics = out.metrics, out.agent_metrics
+    dt = cfg.dt
+    N = hx.shape[0]
+    T = cfg.n_steps
+    m_pet = INF
+    for j in range(1, N):
+        if not valid[b, j]:
+            continue
+        best = crossing_pet(agent_metrics[b, j, A_MIN_DIST], hx[0], hy[0], hh[0], ok, width[b, 0],
+                            hx[j], hy[j], hh[j], ok, width[b, j], dt)
+        agent_metrics[b, j, A_PET] = best
+        m_pet = min(m_pet, best)
+
+    if has_sensor:
+        vis_hist, drop_hist, drop_ttc = tr.vis_hist, tr.drop_hist, tr.drop_ttc
+        thr = sensor.params[b, E_THRESHOLD]
+        rng2 = sensor.params[b, E_RANGE] ** 2
+        for j in range(1, N):
+            if not valid[b, j]:
+                continue
+            t_end = agent_metrics[b, j, A_T_MIN_DIST]
+            total = 0.0
+            run = 0.0
+            longest = 0.0
+            for t in range(T):
+                if t * dt > t_end:
+                    break
+                dx = hx[j, t] - hx[0, t]
+                dy = hy[j, t] - hy[0, t]
+                if vis_hist[t, j] < thr and dx * dx + dy * dy < rng2:
+                    total += dt
+                    run += dt
+                    longest = max(longest, run)
+                else:
+                    run = 0.0
+            agent_metrics[b, j, A_OCC_TOTAL] = total
+            agent_metrics[b, j, A_OCC_LONGEST] = longest
+        count = 0
+        longest = 0.0
+        threat_longest = 0.0
+        critical = 0.0
+        t = 0
+        while t < T:
+            if not drop_hist[t]:
+                t += 1
+                continue
+            t0 = t
+            threat = False
+            crit = False
+            while t < T and drop_hist[t]:
+                if drop_ttc[t] < THREAT_TTC:
+                    threat = True
+                if drop_ttc[t] < cfg.ttc_threshold:
+                    crit = True
+                t += 1
+            dur = (t - t0) * dt
+            count += 1
+            longest = max(longest, dur)
+            if threat:
+                threat_longest = max(threat_longest, dur)
+            if crit:
+                critical = 1.0
+        metrics[b, S_DROP_COUNT] = count
+        metrics[b, S_DROP_LONGEST] = longest
+        metrics[b, S_DROP_THREAT_LONGEST] = threat_longest
+        metrics[b, S_DROP_CRITICAL] = critical
+    else:
+        for j in range(N):
+            agent_metrics[b, j, A_OCC_TOTAL] = 0.0
+            agent_metrics[b, j, A_OCC_LONGEST] = 0.0
+        metrics[b, S_DROP_COUNT] = 0.0
+        metrics[b, S_DROP_LONGEST] = 0.0
+        metrics[b, S_DROP_THREAT_LONGEST] = 0.0
+        metrics[b, S_DROP_CRITICAL] = 0.0
+
+    m_min_ttc = INF
+    m_min_dist = INF
+    for j in range(1, N):
+        if valid[b, j]:
+            m_min_ttc = min(m_min_ttc, agent_metrics[b, j, A_MIN_TTC])
+            m_min_dist = min(m_min_dist, agent_metrics[b, j, A_MIN_DIST])
+    metrics[b, S_MIN_TTC] = m_min_ttc
+    metrics[b, S_MIN_DIST] = m_min_dist
+    metrics[b, S_MIN_PET] = m_pet

@@ -1,0 +1,99 @@
+"""Agents in lane order: the step's sort by (lane, arc length) and the lookups that use it.
+
+Leaders and followers are found by walking this order, not by testing all
+pairs. Units: m.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+INF = math.inf
+
+
+@njit(cache=True)
+def insertion_sort(perm, key):
+    """Sort the permutation ``perm`` by ``key[perm]`` in place; O(N) when last step's order still
+    almost holds, which is the common case from one step to the next."""
+    for p in range(1, perm.shape[0]):
+        j = perm[p]
+        kj = key[j]
+        q = p - 1
+        while q >= 0 and key[perm[q]] > kj:
+            perm[q + 1] = perm[q]
+            q -= 1
+        perm[q + 1] = j
+
+
+@njit(inline="always")
+def lane_order(b, road, ag, st, sc):
+    """Sort the agents by (lane, s) into ``order`` (with each lane's range, each agent's rank
+    and whether it occupies its lane) and list the lane changers and off-lane agents; returns
+    (number changing lanes, number off-lane)."""
+    valid, free, width, r_width = ag.valid, ag.free, ag.width, road.width
+    ln, sl, dl, lc_active = st.ln, st.sl, st.dl, st.lc_active
+    order, key, rank, lane_first, lane_end = sc.order, sc.key, sc.rank, sc.lane_first, sc.lane_end
+    in_lane, lc_list, free_list = sc.in_lane, sc.lc_list, sc.free_list
+    N = order.shape[0]
+    L = lane_first.shape[0]
+    for i in range(N):
+        if valid[b, i] and not free[b, i]:
+            key[i] = ln[i] * 1.0e7 + sl[i]
+        else:
+            key[i] = INF
+    insertion_sort(order, key)
+    for l_ in range(L):
+        lane_first[l_] = 0
+        lane_end[l_] = 0
+    for p in range(N):
+        i = order[p]
+        if key[i] == INF:
+            break
+        l_ = ln[i]
+        if lane_end[l_] == 0:
+            lane_first[l_] = p
+        lane_end[l_] = p + 1
+    n_lc = 0
+    n_free = 0
+    for p in range(N):
+        rank[order[p]] = p
+    for i in range(N):
+        in_lane[i] = valid[b, i] and not free[b, i]
+        if lc_active[i]:
+            in_lane[i] = abs(dl[i]) < 0.5 * (r_width[ln[i]] + width[b, i])
+            lc_list[n_lc] = i
+            n_lc += 1
+        if valid[b, i] and free[b, i]:
+            free_list[n_free] = i
+            n_free += 1
+    return n_lc, n_free
+
+
+@njit(cache=True)
+def next_lane(i, lane, route, route_len, route_pos, r_succ, r_nsucc):
+    """Lane an agent enters after ``lane``: its route's next lane, else the first successor, else -1."""
+    rp = route_pos[i]
+    if rp >= 0 and rp + 1 < route_len[i] and route[i, rp] == lane:
+        return route[i, rp + 1]
+    if r_nsucc[lane] > 0:
+        return r_succ[lane, 0]
+    return -1
+
+
+@njit(cache=True)
+def scan_lane(lane, s_at, skip, order, lane_first, lane_end, sl, in_lane, known, known_only):
+    """First agent ahead of ``s_at`` (m) and last one behind it on ``lane`` among those occupying
+    it (``in_lane``) and, if ``known_only``, ``known`` (indices, -1 if none)."""
+    ahead = -1
+    behind = -1
+    for q in range(lane_first[lane], lane_end[lane]):
+        j = order[q]
+        if j == skip or not in_lane[j] or (known_only and not known[j]):
+            continue
+        if sl[j] > s_at:
+            ahead = j
+            break
+        behind = j
+    return ahead, behind
