@@ -229,17 +229,16 @@ def _require_dt(reader, where: str) -> None:
 _COMMONROAD_ID = re.compile(r"^(?:C-)?([A-Z]{3}_[A-Za-z0-9]+-\d+)_\d+_[A-Z]+-\d+$")
 
 
-def recording_of(path, scene: int = 0, scenes: int = 1) -> str:
+def recording_of(path) -> str:
     """The recording a real log belongs to: logs of one recording share traffic and are never split
     between the two sides of a real-vs-real comparison or of a classifier fold. A CommonRoad
     benchmark id ``USA_US101-22_1_T-1`` belongs to recording ``USA_US101-22`` (its slices
-    ``_1``, ``_10``, ... share vehicles); any other log is its own recording (one per scene when a
-    file holds several scenes)."""
+    ``_1``, ``_10``, ... share vehicles); any other log is its own recording, whole: when a reader
+    splits a long log into several scenes (:func:`scenariogen.logs.read_log`), those are
+    consecutive stretches of one recording that share vehicles, so they are never separated."""
     p = Path(path)
     m = _COMMONROAD_ID.match(p.stem) if p.suffix.lower() == ".xml" else None
-    if m:
-        return m.group(1)
-    return str(p) if scenes <= 1 else f"{p}#{scene}"
+    return m.group(1) if m else str(p)
 
 
 def real_descriptors(path, *, reader: str | None = None, window: float, dt: float, stride: float | None = None,
@@ -291,11 +290,13 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
         D, _ = descriptors(w.trajectories[clean], w.mask[clean], w.kinds[clean], w.sizes[clean], w.dt, smooth=smooth)
         ss, cnt = noise_stats(w.trajectories[clean], w.mask[clean], w.dt, smooth or SMOOTH_WINDOW)
         noise[str(p)] = (ss, cnt)
-        # a window's source: this log, its scene and the ego's track (agent 0 of the window)
+        # a window's source: this log and the ego's track (agent 0 of the window), without the scene
+        # tag: the scenes of a long log are consecutive stretches of one recording, and a track
+        # present in several of them is one vehicle; every window of the file is one recording
         tids = w.track_ids[clean, 0]
-        scene_of = np.array([int(str(t).split(":", 1)[0]) for t in tids], dtype=np.int64)
-        g = np.array([f"{p}|{src}|{tid}" for src, tid in zip(w.sources[clean], tids)], dtype=object)
-        rec = np.array([recording_of(p, int(k), n_scenes) for k in scene_of], dtype=object)
+        g = np.array([f"{p}|{src}|{str(tid).split(':', 1)[1]}" for src, tid in zip(w.sources[clean], tids)],
+                     dtype=object)
+        rec = np.full(len(g), recording_of(p), dtype=object)
         ok = np.isfinite(D).any(axis=1)
         Ds.append(D[ok])
         gs.append(g[ok])

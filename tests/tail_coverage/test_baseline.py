@@ -77,3 +77,35 @@ def test_real_baseline_and_calibration_share_references_and_sizes():
     # a synthetic set smaller than the held-out side gets a baseline at its own size
     small = real_baseline(X, g, settings=st, size=100)
     assert set(small.sizes) == {100}
+
+
+def test_the_scenes_of_one_log_are_one_recording(tmp_path, monkeypatch):
+    """A reader splits a long log into consecutive scenes that share vehicles (scenariogen.logs): their
+    windows stay one recording, and a vehicle's windows one source whichever scene they come from."""
+    import dataclasses
+    import shutil
+
+    import scenariogen.logs as logs
+    from coverage_helpers import NGSIM, need
+
+    from scenariogen.coverage import real_descriptors
+
+    log = tmp_path / "us101_segment.xml"  # not a CommonRoad benchmark id: the file is its own recording
+    shutil.copy(need(NGSIM / "USA_US101-4_1_T-1.xml"), log)
+    read = logs.read_log
+
+    def in_two_scenes(path, **kw):  # the log's 10 s as two consecutive 5 s scenes
+        s = read(path, **kw)
+        h = s.trajectories.shape[2] // 2
+        return dataclasses.replace(
+            s, trajectories=np.concatenate([s.trajectories[:, :, :h], s.trajectories[:, :, h:2 * h]]),
+            mask=np.concatenate([s.mask[:, :, :h], s.mask[:, :, h:2 * h]]), kinds=np.tile(s.kinds, (2, 1)),
+            sizes=np.tile(s.sizes, (2, 1, 1)), sources=np.tile(s.sources, 2), track_ids=np.tile(s.track_ids, (2, 1)),
+            t0=np.array([0.0, h * s.dt]))
+
+    monkeypatch.setattr(logs, "read_log", in_two_scenes)
+    r = real_descriptors(log, window=3.0, dt=0.1)
+    assert set(r.recordings.tolist()) == {str(log)} and r.info["recordings"] == 1
+    per_source = {str(g): n for g, n in zip(*np.unique(r.groups.astype(str), return_counts=True))}
+    assert max(per_source.values()) == 2  # a vehicle present in both scenes: its two windows, one source
+    assert r.info["sources"] == len(per_source) < len(r.D)
