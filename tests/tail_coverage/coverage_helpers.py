@@ -66,13 +66,13 @@ def highway_dir(tmp: Path) -> Path:
 
 
 @cache
-def heldout_real(window: float = 3.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Descriptor rows of the disjoint ``window`` s windows of every NGSIM recording not in ``TUNING``
-    (US-101 15-29, 3 and 4, Peachtree 3 and 4, Lankershim 1: about 950 windows of 17 recordings),
-    read through ``real_descriptors`` (annotation errors left out); with each row's recording and
-    source (log + ego track)."""
+def heldout_real(window: float = 3.0, stride: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Descriptor rows of the ``window`` s windows (disjoint, or every ``stride`` s) of every NGSIM
+    recording not in ``TUNING`` (US-101 15-29, 3 and 4, Peachtree 3 and 4, Lankershim 1: about 950
+    disjoint 3 s windows of 17 recordings), read through ``real_descriptors`` (annotation errors left
+    out); with each row's recording and source (log + ego track)."""
     paths = [p for p in sorted(need(NGSIM_MORE).glob("*.xml")) + sorted(need(NGSIM).glob("*.xml"))
              if recording_of(p) not in TUNING]
-    sets = [real_descriptors(p, window=window, dt=0.1) for p in paths]
+    sets = [real_descriptors(p, window=window, dt=0.1, stride=stride) for p in paths]
     return (np.concatenate([s.D for s in sets]), np.concatenate([s.recordings for s in sets]).astype(str),
             np.concatenate([s.groups for s in sets]).astype(str))
