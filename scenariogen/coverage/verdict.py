@@ -54,9 +54,10 @@ class Thresholds:
     - shortcut risk: the classifier's AUC above its chance interval, above the band and at least
       ``shortcut_auc``; the named descriptors separate beyond their own band by at least
       ``shortcut_separation``;
-    - enriching: no drift, collapse or shortcut, the AUC inside the band, and a judged tail with a
-      bootstrap lower bound of its enrichment of at least ``enrich_ratio``, at least
-      ``enrich_reach`` of its real samples reached and a calibrated ratio above the band."""
+    - enriching: no drift, collapse or shortcut, the AUC not above the band, and a judged tail
+      holding at least ``enrich_ratio`` times the real mass with a bootstrap lower bound of at least
+      ``enrich_lower`` and at least ``enrich_reach`` of its real samples reached (with
+      ``enrich_band``, also a calibrated ratio above the real-vs-real band; off by default)."""
 
     tail_level: float = 0.05
     missing_enrichment: float = 0.5
@@ -304,7 +305,7 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds(), calibration: Cali
         if not (t.descriptor == "joint" or t.descriptor in r.settings.risky):
             continue
         ratio, b = C.value(_key("tail", t), t.enrichment), C.band(_key("tail", t))
-        ok = (t.judged and t.enrichment >= th.enrich_ratio and t.enrichment_low > th.enrich_lower
+        ok = (t.judged and t.enrichment >= th.enrich_ratio and t.enrichment_low >= th.enrich_lower
               and _reach(t) >= th.enrich_reach and (not th.enrich_band or _above(ratio, b)))
         if ok:
             cands.append((t, ratio, b))
