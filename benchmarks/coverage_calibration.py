@@ -5,6 +5,9 @@
     python benchmarks/coverage_calibration.py heldout --outer 20 --splits 20
     python benchmarks/coverage_calibration.py eight    # real vs real on eight held-out recordings,
                                                        # split by vehicle and by recording
+    python benchmarks/coverage_calibration.py descriptors  # the numbers of "Comparable descriptors"
+    python benchmarks/coverage_calibration.py noise RUN_DIR REAL  # separation of the derivative
+                                                       # descriptors without and with the logs' noise
 
 Not a speed benchmark and not collected by pytest. For each of ``--outer`` splits of the chosen NGSIM
 recordings (a third of each road's recordings held out; a road with one recording stays on the real
@@ -155,9 +158,117 @@ def eight() -> None:
         print("   medians: " + ", ".join(f"{k} {np.median(v):.2f}" for k, v in nums.items()), flush=True)
 
 
+def descriptors() -> None:
+    """Lateral acceleration from headings and from smoothed positions over the disjoint 3 s windows
+    of all 32 NGSIM scenes, the annotation errors left out, the kept windows whose boxes overlap
+    inside the window, and a straight constant-speed track with US-101's measured noise."""
+    from scipy.signal import savgol_filter
+
+    from scenariogen.coverage import descriptors as descriptors_fn
+    from scenariogen.coverage.artefacts import annotation_errors, boxes_overlap
+    from scenariogen.data import layout as Lo
+    from scenariogen.logs import make_windows, read_log
+
+    j = COL["ego_max_lat_accel"]
+    paths = sorted(NGSIM_MORE.glob("*.xml")) + sorted(NGSIM.glob("*.xml"))
+    for smooth in ("smoothed positions", None):
+        kw = {} if smooth else {"smooth": None}
+        sets = [real_descriptors(p, window=3.0, dt=0.1, **kw) for p in paths]
+        x = np.concatenate([s.D[:, j] for s in sets])
+        x = x[np.isfinite(x)]
+        errors = Counter()
+        for s in sets:
+            errors.update(s.info["annotation_errors"])
+        print(f"{len(paths)} scenes, {sum(len(s.D) for s in sets)} windows kept, {sum(errors.values())} left out "
+              f"{dict(errors)}; ego_max_lat_accel from {smooth or 'the logged headings'}: median {np.median(x):.2f}, "
+              f"95th percentile {np.quantile(x, 0.95):.2f} m/s^2")
+    for s, p in zip(sets, paths):
+        for log, why in s.info["excluded"].items():
+            print(f"   left out in {Path(log).name}: {why}")
+    # real-vs-real separation per descriptor (as assess computes it) over 20 half splits of the 29
+    # recordings, next to a made-up descriptor that is nothing but the recording's identity
+    from scenariogen.coverage.assess import real_separation
+    from scenariogen.coverage.baseline import group_splits
+
+    sets = [real_descriptors(p, window=3.0, dt=0.1) for p in paths]
+    D = np.concatenate([s.D for s in sets])
+    rec = np.concatenate([s.recordings for s in sets]).astype(str)
+    ident = np.searchsorted(np.unique(rec), rec) * 100.0 + np.random.default_rng(0).normal(size=len(rec))
+    names = list(DESCRIPTOR_NAMES) + ["recording identifier"]
+    per = [real_separation(np.column_stack([D, ident]), rec, names, [held]) for held in group_splits(rec, 20, 0)]
+    print(f"real-vs-real separation |2 AUC - 1| over 20 half splits of {len(np.unique(rec))} recordings "
+          "(median, smallest to largest split):")
+    for n in names:
+        v = np.array([x[n] for x in per])
+        print(f"   {n:24s} {np.median(v):.2f} ({v.min():.2f} to {v.max():.2f})")
+    inside = []
+    for p in paths:  # kept windows whose ego box overlaps another box at a later frame of the window
+        w = make_windows(read_log(p, dt=0.1), 3.0, stride=3.0)
+        keep = annotation_errors(w.trajectories, w.mask, w.kinds, w.sizes, w.dt) == ""
+        tr, m, sz = w.trajectories[keep].astype(float), w.mask[keep], w.sizes[keep].astype(float)
+        x, y, h = tr[..., Lo.F_X], tr[..., Lo.F_Y], tr[..., Lo.F_HEADING]
+        ov = boxes_overlap(x[:, :1], y[:, :1], h[:, :1], sz[:, :1, :1], sz[:, :1, 1:], x, y, h, sz[:, :, :1], sz[:, :, 1:])
+        ov &= m & m[:, :1] & np.isfinite(h) & np.isfinite(h[:, :1])
+        ov[:, 0] = False
+        frames = ov.any(axis=1).sum(axis=1)
+        inside += [(p.name, int(f)) for f in frames[frames > 0]]
+    print(f"kept windows with boxes overlapping inside the window: {len(inside)} "
+          + ", ".join(f"{n} ({f} frames)" for n, f in inside))
+    # a straight constant-speed track with the noise of NGSIM US-101 4 (as in test_derivatives.py)
+    w = make_windows(read_log(NGSIM / "USA_US101-4_1_T-1.xml"), 3.0, stride=3.0)
+    ego = w.trajectories[:, 0].astype(float)
+
+    def noise(z):
+        return float((z - savgol_filter(z, 11, 2, axis=-1)).std())
+
+    sd_xy = np.hypot(noise(ego[..., 0]), noise(ego[..., 1])) / np.sqrt(2)
+    sd_h, sd_v = noise(np.unwrap(ego[..., 2], axis=-1)), noise(ego[..., 3])
+    rng = np.random.default_rng(0)
+    B, T, v, h0 = 200, 30, 15.0, 0.3
+    t = np.arange(T) * 0.1
+    traj = np.full((B, 1, T, 8), np.nan)
+    traj[:, 0, :, 0] = v * t * np.cos(h0) + rng.normal(0, sd_xy, (B, T))
+    traj[:, 0, :, 1] = v * t * np.sin(h0) + rng.normal(0, sd_xy, (B, T))
+    traj[:, 0, :, 2] = h0 + rng.normal(0, sd_h, (B, T))
+    traj[:, 0, :, 3] = v + rng.normal(0, sd_v, (B, T))
+    args = (traj, np.ones((B, 1, T), bool), np.zeros((B, 1), np.int8), np.tile([4.5, 1.8], (B, 1, 1)), 0.1)
+    smooth = descriptors_fn(*args)[0][:, j]
+    raw = descriptors_fn(*args, smooth=None)[0][:, j]
+    print(f"straight track with US-101 noise (position {100 * sd_xy:.1f} cm, heading {sd_h:.3f} rad): lateral "
+          f"acceleration from positions median {np.median(smooth):.2f}, max {smooth.max():.2f}; from headings median "
+          f"{np.median(raw):.1f} m/s^2")
+
+
+def noise(run: str, real: str) -> None:
+    """|2 AUC - 1| of each derivative descriptor alone between a run's 3 s ego windows and the real
+    logs' windows, with the simulated egos exact and with the logs' measured position noise added."""
+    from scenariogen.coverage.metrics import univariate_auc
+    from scenariogen.coverage.report import synthetic_descriptors
+
+    rl = real_descriptors(real, window=3.0, dt=0.1)
+    sigma = rl.info["position_noise"]
+    print(f"real: {len(rl.D)} windows of {rl.info['recordings']} recordings, position noise {100 * sigma:.2f} cm")
+    for label, pn in (("exact simulated egos", 0.0), ("with the logs' noise", sigma)):
+        sy = synthetic_descriptors(run, window=3.0, position_noise=pn, seed=0)
+        seps = []
+        for n in ("ego_max_lat_accel", "ego_max_decel"):
+            a, b = rl.D[:, COL[n]], sy.D[:, COL[n]]
+            a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+            seps.append(f"{n} {abs(2 * univariate_auc(a, b) - 1):.2f}")
+        print(f"{label}: separation " + ", ".join(seps))
+
+
 def main() -> None:
     if sys.argv[1:2] == ["eight"]:
         eight()
+        return
+    if sys.argv[1:2] == ["descriptors"]:
+        descriptors()
+        return
+    if sys.argv[1:2] == ["noise"]:
+        if len(sys.argv) != 4:
+            sys.exit("usage: python benchmarks/coverage_calibration.py noise RUN_DIR REAL")
+        noise(*sys.argv[2:4])
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("which", choices=("tune", "heldout"))
