@@ -152,16 +152,22 @@ def read_log(path: str | Path, reader: str | None = None, **options: Any) -> Log
 
 
 def coverage(run: str | Path, real: str | Path, out: str | Path, *, reader: str | None = None,
-             window: float | None = None, stride: float | None = None, seed: int = 0,
+             window: float | None = None, stride: float | None = None, seed: int = 0, splits: int | None = None,
              settings: CoverageSettings | None = None, progress: bool = False) -> dict:
     """Score a run (or a simulated .npz) against real logs and write the report to ``out``; returns
-    the report as a dict (verdicts, tails, fidelity, drift, diversity, classifier test). ``seed``
-    drives the subsamples and the classifier unless ``settings`` are given."""
+    the report as a dict (verdicts, real-vs-real baseline, tails, fidelity, drift, diversity,
+    classifier test). ``seed`` drives the subsamples, the splits and the classifier, and ``splits``
+    sets the number of real-versus-real splits, unless ``settings`` are given."""
+    from dataclasses import replace
+
     from .coverage.metrics import CoverageSettings
     from .coverage.report import coverage_report
 
     _check_seed(seed)
-    settings = settings or CoverageSettings(seed=seed)
+    if settings is None:
+        settings = CoverageSettings(seed=seed)
+        if splits is not None:
+            settings = replace(settings, splits=splits)  # validated by the settings
 
     for name, v in (("window", window), ("stride", stride)):
         if v is not None and not v > 0:

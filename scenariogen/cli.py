@@ -25,7 +25,7 @@ _FLAGS = {"n": "-n", "record_every": "--every", "count": "--count", "budget": "-
           "stage_size": "--stage-size", "keep": "--keep", "event": "--event", "window": "--window",
           "stride": "--stride", "limit": "--limit", "index": "--index", "chunk_size": "--chunk", "out": "--out",
           "time": "--time", "address": "--ray-address", "workers": "--workers", "real": "--real",
-          "backend": "--backend"}
+          "backend": "--backend", "splits": "--splits"}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -240,13 +240,19 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from .api import coverage
 
     rep = coverage(args.run_dir, args.real, args.out, reader=args.reader, window=args.window, stride=args.stride,
-                   seed=args.seed, progress=not args.quiet)
-    c = rep["counts"]
-    print(f"coverage of {c['synthetic']} synthetic windows against {c['real']} real windows -> {args.out}")
+                   seed=args.seed, splits=args.splits, progress=not args.quiet)
+    c, bl = rep["counts"], rep["baseline"]
+    errs = sum((c.get("annotation_errors") or {}).values())
+    print(f"coverage of {c['synthetic']} synthetic windows against {c['real']} real windows"
+          + (f" ({errs} left out as annotation errors)" if errs else "") + f" -> {args.out}")
+    print(f"  calibrated against {bl['splits']} real-versus-real splits of {bl['groups']} {bl['unit']}s"
+          + (f" ({bl['note']})" if bl.get("note") else ""))
     print(f"  verdict: {rep['summary']}")
     for v in rep["verdicts"]:
         if v["fired"] or v["name"] == "enriching":  # what the set adds is worth a line even when blocked
             print(f"  {v['name']}: {v['message']}")
+            for act in v.get("actions") or ():
+                print(f"    -> {act}")
     for note in rep.get("notes_written", []):
         print(f"  note: {note}")
     return EXIT_OK
@@ -366,7 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="window length for both sides (default: the simulated duration)")
     p.add_argument("--stride", type=float, default=None, metavar="SECONDS",
                    help="seconds between window starts (default: the window, i.e. disjoint windows)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the subsamples and the classifier (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the subsamples, splits and classifier (default 0)")
+    p.add_argument("--splits", type=int, default=None, metavar="N",
+                   help="real-versus-real splits of the baseline, leaving whole recordings out (default 20)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_coverage)
     return parser

@@ -23,9 +23,13 @@ min_thw                s      low     min time headway: bumper gap to the neares
                                       > 0.5 m/s; capped at ``ttc_horizon``
 min_distance           m      low     min box distance (:func:`box_distance`) to any agent; capped
                                       at ``distance_cap``
-ego_max_decel          m/s^2  high    max of -accel over the ego's frames (>= 0; accel from the
-                                      feature, else from speed differences)
-ego_max_lat_accel      m/s^2  high    max |v * yaw rate|, yaw rate from heading differences of
+ego_max_decel          m/s^2  high    max of -longitudinal acceleration over the ego's frames
+                                      (>= 0), from its smoothed positions
+                                      (:mod:`~scenariogen.coverage.derivatives`); with
+                                      ``smooth=None``: the accel feature, else speed differences
+ego_max_lat_accel      m/s^2  high    max lateral acceleration |v x a| / |v| from the ego's
+                                      smoothed positions; with ``smooth=None``: max
+                                      |v * yaw rate|, yaw rate from heading differences of
                                       consecutive frames, v their mean speed
 rel_speed_at_closest   m/s    high    |v_agent - v_ego| (vectors) at the closest approach
                                       (frame and agent of min_distance); NaN with no other agent
@@ -62,8 +66,10 @@ import math
 
 import numpy as np
 
-from ..data.layout import DESCRIPTOR_NAMES, N_DESCRIPTORS
+from ..data.layout import D_MAX_DECEL, D_MAX_LAT, DESCRIPTOR_NAMES, N_DESCRIPTORS
 from ..errors import ParameterError
+from .derivatives import SMOOTH_WINDOW, derivative_descriptors
+
 DESCRIPTOR_UNITS = {
     "min_ttc": "s", "min_thw": "s", "min_distance": "m", "ego_max_decel": "m/s^2", "ego_max_lat_accel": "m/s^2",
     "rel_speed_at_closest": "m/s", "min_pet": "s", "max_drac": "m/s^2", "n_agents_30m": "agents",
@@ -94,6 +100,9 @@ def descriptors(
     occlusion: bool = True,
     static_occluders=(),
     sensor_mount: tuple[float, float] = (0.0, 0.0),
+    smooth: float | None = SMOOTH_WINDOW,
+    position_noise: float = 0.0,
+    noise_seed: int = 0,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Descriptor matrix ``D`` float64 (B, 13) and the column names ``DESCRIPTOR_NAMES``
     (definitions, units and risky sides in the module docstring).
@@ -104,7 +113,13 @@ def descriptors(
     every scenario besides the agents' own boxes (e.g. a spec's ``occluders``); by default
     only the trajectories' boxes occlude, so that logs and simulations are treated alike.
     ``sensor_mount``: sensor position (m) forward and left of the ego's centre (the range test
-    uses the ego's centre, as the simulator does)."""
+    uses the ego's centre, as the simulator does). ``smooth`` (s): window of the Savitzky-Golay
+    filter of the ego's positions from which both sides' derivative descriptors (ego_max_decel,
+    ego_max_lat_accel) are computed; None keeps the frame differences of the trajectory's own
+    heading, speed and accel features (what the simulator's metrics use). ``position_noise`` (m):
+    Gaussian noise added to the ego's x and y (seeded by ``noise_seed``) before that filter, to
+    give simulated trajectories the measured noise of a log source
+    (:func:`~scenariogen.coverage.derivatives.noise_stats`); 0 for real logs."""
     traj = np.asarray(traj)
     if traj.ndim != 4 or traj.shape[3] < 4:
         raise ValueError(f"traj must have shape (B, N, T, F >= 4), got {traj.shape}")
@@ -131,6 +146,16 @@ def descriptors(
                         float(distance_cap), float(sensor_range), math.radians(sensor_fov_deg),
                         float(visible_threshold), float(corridor_margin), bool(occlusion),
                         float(sensor_mount[0]), float(sensor_mount[1]), np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1]), starts, counts, out)
+    if smooth is not None:
+        if not smooth > 0:
+            raise ParameterError("smooth", f"must be a positive window in seconds or None, got {smooth}")
+        if not position_noise >= 0:
+            raise ParameterError("position_noise", f"must be >= 0 m, got {position_noise}")
+        decel, lat = derivative_descriptors(traj, mask, float(dt), float(smooth), noise=float(position_noise),
+                                            seed=noise_seed)
+        seen = np.isfinite(out).any(axis=1)  # the kernel's NaN rows (ego never valid) stay NaN
+        out[seen, D_MAX_DECEL] = decel[seen]
+        out[seen, D_MAX_LAT] = lat[seen]
     return out, DESCRIPTOR_NAMES
 
 

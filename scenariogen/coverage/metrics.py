@@ -16,6 +16,7 @@ lie outside every ball (off-support). Definitions are in ``docs/coverage.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -37,7 +38,20 @@ class CoverageSettings:
     """How to score: ``k`` of the k-NN balls, tail ``levels`` (shares of the real set, e.g. 0.05 =
     beyond the real 5 % quantile), the ``risky`` descriptors of the joint tail, subsample sizes of
     the Vendi score and of the classifier test (per class), CV ``folds`` and the ``seed`` of every
-    random choice (same inputs and seed give the same numbers)."""
+    random choice (same inputs and seed give the same numbers).
+
+    Tails: a tail is judged only when it holds at least ``min_tail_real`` real windows; its
+    enrichment gets cluster-bootstrap bounds (``bootstrap`` draws resampling the real recordings;
+    the synthetic share is a property of the set judged) that hold for every judged tail at once
+    at family-wise level ``tail_alpha`` per direction (max-T; the lower bounds decide
+    ``enriching``, the upper bounds ``missing tails``).
+
+    Baseline (:mod:`~scenariogen.coverage.baseline`): ``splits`` real-versus-real splits leaving
+    whole recordings out (all of them when fewer exist), and the ``min_groups`` recordings below
+    which real data cannot be split by recording (the baseline and the classifier's folds then
+    fall back to ego tracks, and the report says so). A descriptor whose two halves of real data
+    separate (median |2 AUC - 1| over the splits) at ``unreliable_separation`` or more is left
+    out of the judging space: real data does not agree with itself on it."""
 
     k: int = 5
     levels: tuple[float, ...] = (0.05, 0.01)
@@ -46,6 +60,12 @@ class CoverageSettings:
     classifier_size: int = 5000
     folds: int = 5
     seed: int = 0
+    min_tail_real: int = 20
+    tail_alpha: float = 0.05
+    bootstrap: int = 1000
+    splits: int = 20
+    min_groups: int = 4
+    unreliable_separation: float = 0.8
 
     def __post_init__(self):
         if self.k < 1:
@@ -54,6 +74,18 @@ class CoverageSettings:
             raise ParameterError("levels", f"must lie in (0, 0.5), got {self.levels}")
         if self.folds < 2:
             raise ParameterError("folds", f"must be >= 2, got {self.folds}")
+        if self.min_tail_real < 1:
+            raise ParameterError("min_tail_real", f"must be >= 1, got {self.min_tail_real}")
+        if not 0 < self.tail_alpha < 1:
+            raise ParameterError("tail_alpha", f"must lie in (0, 1), got {self.tail_alpha}")
+        if self.bootstrap < 100:
+            raise ParameterError("bootstrap", f"must be >= 100 draws, got {self.bootstrap}")
+        if self.splits < 2:
+            raise ParameterError("splits", f"must be >= 2, got {self.splits}")
+        if not 0 < self.unreliable_separation <= 1:
+            raise ParameterError("unreliable_separation", f"must lie in (0, 1], got {self.unreliable_separation}")
+        if self.min_groups < 4:
+            raise ParameterError("min_groups", f"must be >= 4 (two recordings on each side), got {self.min_groups}")
 
 
 @dataclass(frozen=True)
@@ -79,7 +111,9 @@ class TailResult:
     raw and with the importance weights; ``enrichment`` = synthetic_share / real_share (and
     ``weighted_enrichment``); ``reach``: share of the real tail samples whose k-NN ball (all used
     descriptors) holds a synthetic sample; ``reach_1d``: the same with the ball on this descriptor
-    alone (NaN for the joint tail)."""
+    alone (NaN for the joint tail). ``judged``: the region holds at least ``min_tail_real`` real
+    samples; ``enrichment_low`` / ``enrichment_high``: the cluster-bootstrap bounds of the
+    enrichment at the corrected level (:class:`TailTest`; NaN when not judged)."""
 
     descriptor: str
     side: str
@@ -95,6 +129,29 @@ class TailResult:
     reach: float
     reach_1d: float
     threshold_high: float = math.nan
+    judged: bool = False
+    enrichment_low: float = math.nan
+    enrichment_high: float = math.nan
+
+
+@dataclass(frozen=True)
+class TailTest:
+    """How the tails were tested: ``judged`` tails (risky descriptors and the joint tail, every
+    level, with at least ``min_real`` real samples) out of ``formed``; their bounds hold together
+    at family-wise level ``alpha`` per direction (max-T over ``draws`` cluster-bootstrap draws,
+    :func:`ratio_bounds`), with critical values ``critical_low`` / ``critical_high`` (in units of
+    each tail's bootstrap spread of the log ratio; Bonferroni would use z at alpha / judged);
+    ``real_units``: the real clusters resampled (recordings; rows when none were given). The
+    synthetic set's share is what the set holds, not an estimate, so it is not resampled."""
+
+    formed: int
+    judged: int
+    min_real: int
+    alpha: float
+    critical_low: float
+    critical_high: float
+    draws: int
+    real_units: int
 
 
 @dataclass(frozen=True)
@@ -103,7 +160,9 @@ class FidelityResult:
     coverage (share of real samples whose ball holds a synthetic one), off-support rate (share of
     synthetic samples outside every real ball) overall and per descriptor on its own axis, and each
     descriptor's share of the squared standardised distance from off-support samples to their
-    nearest real sample (which descriptors drive the drift)."""
+    nearest real sample (which descriptors drive the drift); per descriptor the median shift
+    (synthetic median - real median, in real robust sd) and the separation |2 AUC - 1| of that
+    descriptor alone over all rows."""
 
     k: int
     density: float
@@ -112,6 +171,7 @@ class FidelityResult:
     off_support_1d: dict[str, float]
     drift_share: dict[str, float]
     median_shift: dict[str, float]
+    separation: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,7 +221,8 @@ class ClassifierResult:
 
 @dataclass(frozen=True)
 class CoverageResult:
-    """Everything measured for one synthetic set against one real set."""
+    """Everything measured for one synthetic set against one real set (``classifier`` None when
+    scored without the classifier test)."""
 
     names: tuple[str, ...]
     ignored: dict[str, str]
@@ -175,8 +236,9 @@ class CoverageResult:
     tails: tuple[TailResult, ...]
     fidelity: FidelityResult
     diversity: DiversityResult
-    classifier: ClassifierResult
+    classifier: ClassifierResult | None
     notes: tuple[str, ...] = field(default=())
+    tail_test: TailTest | None = None
 
     def tail(self, descriptor: str, level: float) -> TailResult:
         """The tail result of ``descriptor`` (or ``"joint"``) at ``level``."""
@@ -319,6 +381,70 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else math.nan
 
 
+def _codes(g: np.ndarray | None, n: int) -> np.ndarray:
+    return np.arange(n) if g is None else g
+
+
+def ratio_bounds(real_in: list[np.ndarray], syn_share: list[float], gx: np.ndarray, draws: int, alpha: float,
+                 seed: int) -> tuple[list[tuple[float, float]], float, float]:
+    """Simultaneous cluster-bootstrap bounds of tail enrichment ratios (family-wise level ``alpha``
+    per direction). ``real_in``: per tail, the boolean region membership of the real rows;
+    ``syn_share``: per tail, the synthetic set's share in the region (a property of the set being
+    judged, so it is not resampled); ``gx``: the real rows' cluster codes (recordings).
+
+    Each draw resamples the real clusters with replacement and takes synthetic share / real share.
+    On the log scale, each tail's deviation from its estimate is scaled by its bootstrap spread
+    (half the 16-84 % range); the critical value is the (1 - alpha) quantile over the draws of the
+    largest scaled deviation across the tails (max-T, Westfall and Young 1993): one bound for all
+    tails at once, less conservative than Bonferroni where tails move together (they share
+    recordings). Returns the (lower, upper) bound per tail and the two critical values. A tail
+    whose draws do not spread (no synthetic mass: every draw 0) gets its one value as both bounds."""
+    if not real_in:
+        return [], math.nan, math.nan
+    ux, gx = np.unique(gx, return_inverse=True)
+    G = len(ux)
+    cx = np.stack([np.bincount(gx.ravel(), weights=m.astype(float), minlength=G) for m in real_in], 1)
+    nx = np.bincount(gx.ravel(), minlength=G).astype(float)
+    sy = np.asarray(syn_share, float)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, 4_000_000 // G)  # draws per block: at most a few million cluster weights in memory
+    rx = np.concatenate([_resampled_shares(rng, G, min(chunk, draws - d), cx, nx) for d in range(0, draws, chunk)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        R = np.where(rx > 0, sy[None, :] / rx, np.where(sy[None, :] > 0, np.inf, 0.0))
+        r0 = sy / (cx.sum(0) / nx.sum())
+    L = np.log(np.clip(R, 1e-6, 1e6))
+    l0 = np.log(np.clip(r0, 1e-6, 1e6))
+    spread = (np.quantile(L, 0.84, axis=0) - np.quantile(L, 0.16, axis=0)) / 2
+    live = spread > 1e-9
+    if live.any():
+        z = (L[:, live] - l0[live]) / spread[live]
+        c_lo = float(np.quantile((-z).max(axis=1), 1 - alpha))
+        c_hi = float(np.quantile(z.max(axis=1), 1 - alpha))
+    else:
+        c_lo = c_hi = math.nan
+    out = []
+    for k in range(len(sy)):
+        if live[k]:
+            out.append((float(np.exp(l0[k] - c_lo * spread[k])), float(np.exp(l0[k] + c_hi * spread[k]))))
+        else:
+            v = float(r0[k]) if np.isfinite(r0[k]) else math.inf
+            out.append((v, v))
+    return out, c_lo, c_hi
+
+
+def _resampled_shares(rng, G: int, draws: int, cx: np.ndarray, nx: np.ndarray) -> np.ndarray:
+    """Real shares of each region (columns of cx, counts per cluster) in ``draws`` resamples of the
+    G clusters with replacement."""
+    w = rng.multinomial(G, np.full(G, 1.0 / G), size=draws).astype(float)
+    return (w @ cx) / (w @ nx)[:, None]
+
+
+def separation(Xs: np.ndarray, Ys: np.ndarray, names) -> dict[str, float]:
+    """Per column |2 AUC - 1| of telling Ys from Xs with that column alone, largest first."""
+    sep = {nm: abs(2 * univariate_auc(Xs[:, j], Ys[:, j]) - 1) for j, nm in enumerate(names)}
+    return dict(sorted(sep.items(), key=lambda kv: -kv[1]))
+
+
 # ----------------------------------------------------------------------------- diversity
 
 
@@ -424,8 +550,7 @@ def classifier_test(Xs: np.ndarray, Ys: np.ndarray, names, size: int, folds: int
     z = norm.ppf(0.975)
     ha = z * math.sqrt(0.25 / (ex + ey))
     hu = z * math.sqrt((ex + ey + 1) / (12.0 * ex * ey))
-    sep = {nm: abs(2 * univariate_auc(xa[:, j], ya[:, j]) - 1) for j, nm in enumerate(names)}
-    sep = dict(sorted(sep.items(), key=lambda kv: -kv[1]))
+    sep = separation(xa, ya, names)
     return ClassifierResult(n, nf, acc, (0.5 - ha, 0.5 + ha), auc, (0.5 - hu, 0.5 + hu), sep, grouped, ngx, ngy,
                             ex, ey)
 
@@ -435,14 +560,16 @@ def classifier_test(Xs: np.ndarray, Ys: np.ndarray, names, size: int, folds: int
 
 def score(real: np.ndarray, synthetic: np.ndarray, *, names=DESCRIPTOR_NAMES, weights=None,
           settings: CoverageSettings = CoverageSettings(), progress=None, real_groups=None,
-          synthetic_groups=None) -> CoverageResult:
+          synthetic_groups=None, classify: bool = True, bounds: bool = True) -> CoverageResult:
     """Score synthetic descriptor rows against real ones (both (n, len(names)), raw units).
 
     ``weights``: optional importance weights of the synthetic rows (e.g. exp(log p - log q) of a
     run), used for the weighted tail shares. ``real_groups`` / ``synthetic_groups``: optional
-    per-row source labels (log + ego vehicle, simulated scenario) that keep the windows of one
-    source in one fold of the classifier test. ``progress``: optional callable(step_name) called
-    before each step (for a progress bar)."""
+    per-row labels of the independent units the rows come from (a real recording, a simulated
+    scenario): the classifier's folds keep each unit whole, its chance interval counts units, and
+    the tail bootstrap resamples the real ones. ``classify=False`` skips the classifier test and
+    ``bounds=False`` the tail bootstrap (the real-versus-real baseline's splits need neither).
+    ``progress``: optional callable(step_name) called before each step (for a progress bar)."""
     tick = progress or (lambda _name: None)
     X = np.asarray(real, float)
     Y = np.asarray(synthetic, float)
@@ -488,10 +615,12 @@ def score(real: np.ndarray, synthetic: np.ndarray, *, names=DESCRIPTOR_NAMES, we
         ivals[nm] = r1
         off1[nm] = float((~_inside_union(starts, ends, Ys[:, j])).mean())
         med_shift[nm] = float(np.median(Ys[:, j]) - np.median(Xs[:, j]))
-    fid = FidelityResult(k, density, coverage, float(off.mean()), off1, drift_share, med_shift)
+    fid = FidelityResult(k, density, coverage, float(off.mean()), off1, drift_share, med_shift,
+                         separation(Xs, Ys, st.names))
 
     tick("tails")
     tails = []
+    regions = []  # per tail: (real mask, synthetic mask), for the bootstrap
     ysorted = {nm: np.sort(Ys[:, j]) for j, nm in enumerate(st.names)}
     for j, nm in enumerate(st.names):
         side = RISKY_SIDE.get(nm, "both")
@@ -503,6 +632,7 @@ def score(real: np.ndarray, synthetic: np.ndarray, *, names=DESCRIPTOR_NAMES, we
             my, mx, thr = got
             rs = float(mx.mean())
             reach1 = float(_reached_1d(Xs[mx, j], ivals[nm][mx], ysorted[nm]).mean())
+            regions.append((mx, my))
             tails.append(TailResult(nm, side, q, thr[0], int(mx.sum()), int(my.sum()), rs, _share(my, None),
                                     _share(my, w) if w is not None else math.nan,
                                     _ratio(_share(my, None), rs),
@@ -520,6 +650,7 @@ def score(real: np.ndarray, synthetic: np.ndarray, *, names=DESCRIPTOR_NAMES, we
                 continue
             my, mx, thr = got
             rs = float(mx.mean())
+            regions.append((mx, my))
             tails.append(TailResult("joint", "low", q, thr[0], int(mx.sum()), int(my.sum()), rs, _share(my, None),
                                     _share(my, w) if w is not None else math.nan,
                                     _ratio(_share(my, None), rs),
@@ -527,6 +658,7 @@ def score(real: np.ndarray, synthetic: np.ndarray, *, names=DESCRIPTOR_NAMES, we
                                     float((counts[mx] > 0).mean()), math.nan))
     else:
         notes.append("no risky descriptor is usable: no joint tail")
+    tails, tail_test = _test_tails(tails, regions, gx, gy, settings, bounds)
 
     tick("diversity")
     rng = np.random.default_rng(settings.seed)
@@ -542,10 +674,34 @@ def score(real: np.ndarray, synthetic: np.ndarray, *, names=DESCRIPTOR_NAMES, we
     div = DiversityResult(n, vr1, vs1, _ratio(vs1, vr1), vrh, vsh, _ratio(vsh, vrh),
                           duplicate_rate(Ys), duplicate_rate(Xs))
 
-    tick("classifier")
-    clf = classifier_test(Xs, Ys, st.names, settings.classifier_size, settings.folds, settings.seed, gx, gy)
-    if (gx is not None or gy is not None) and not clf.grouped:
-        notes.append("classifier test: a set has fewer than two sources, so its folds are not grouped by source "
-                     "(near-copies of one source may sit on both sides of a split)")
+    clf = None
+    if classify:
+        tick("classifier")
+        clf = classifier_test(Xs, Ys, st.names, settings.classifier_size, settings.folds, settings.seed, gx, gy)
+        if (gx is not None or gy is not None) and not clf.grouped:
+            notes.append("classifier test: a set has fewer than two sources, so its folds are not grouped by source "
+                         "(near-copies of one source may sit on both sides of a split)")
     return CoverageResult(st.names, ignored, len(Xs), len(Ys), int((~okx).sum()), int((~oky).sum()), w is not None,
-                          settings, st, tuple(tails), fid, div, clf, tuple(notes))
+                          settings, st, tuple(tails), fid, div, clf, tuple(notes), tail_test)
+
+
+def _test_tails(tails: list[TailResult], regions, gx, gy, settings: CoverageSettings, bounds: bool):
+    """Mark the judged tails (risky or joint, enough real samples) and give them bootstrap bounds
+    corrected for how many are judged (per direction)."""
+    eligible = [i for i, t in enumerate(tails)
+                if (t.descriptor == "joint" or t.descriptor in settings.risky) and t.n_real >= settings.min_tail_real]
+    m = len(eligible)
+    out = list(tails)
+    for i in eligible:
+        out[i] = dataclasses.replace(out[i], judged=True)
+    if not bounds:
+        return out, None
+    cx = _codes(gx, len(regions[0][0]) if regions else 0)
+    got, c_lo, c_hi = (ratio_bounds([regions[i][0] for i in eligible], [tails[i].synthetic_share for i in eligible],
+                                    cx, settings.bootstrap, settings.tail_alpha, settings.seed)
+                       if m else ([], math.nan, math.nan))
+    for i, (lo, hi) in zip(eligible, got):
+        out[i] = dataclasses.replace(out[i], enrichment_low=lo, enrichment_high=hi)
+    test = TailTest(len(tails), m, settings.min_tail_real, settings.tail_alpha, c_lo, c_hi, settings.bootstrap,
+                    int(len(np.unique(cx))))
+    return out, test

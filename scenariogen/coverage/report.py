@@ -18,6 +18,7 @@ import inspect
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass
@@ -28,20 +29,25 @@ import numpy as np
 from ..errors import ParameterError, ScenarioGenError
 from ..data.files import jsonable
 from ..data.files import check_output_dir, default_mode
+from .artefacts import REASONS, AnnotationRules, annotation_errors
+from .derivatives import SMOOTH_WINDOW, noise_sd, noise_stats
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
 from ..errors import TooFewSamplesError
-from .metrics import CoverageResult, CoverageSettings, score
-from .verdict import Thresholds, Verdict, summary, verdicts
+from .assess import Assessment, assess
+from .metrics import CoverageResult, CoverageSettings
+from .verdict import Thresholds, summary
 
-REPORT_FORMAT = "scenariogen-coverage/1"
+REPORT_FORMAT = "scenariogen-coverage/2"
 
 
 @dataclass(frozen=True, eq=False)
 class DescriptorSet:
     """Descriptor rows of one side: ``D`` (n, 13) raw units, optional importance ``weights`` (n,),
-    the frame step ``dt`` (s) and frames per window, what was read (``info``) and ``groups`` (n,):
+    the frame step ``dt`` (s) and frames per window, what was read (``info``), ``groups`` (n,):
     the source each window was cut from (a simulated scenario's index; a real log, scene and ego
-    track), which keeps overlapping windows of one source in one fold of the classifier test."""
+    track), and ``recordings`` (n,): the independent unit it belongs to (a simulated scenario; a
+    real recording, see :func:`recording_of`). Real windows of one recording share traffic, so
+    the classifier's folds and the real-vs-real baseline split real data by recording."""
 
     D: np.ndarray
     weights: np.ndarray | None
@@ -49,6 +55,7 @@ class DescriptorSet:
     frames: int
     info: dict
     groups: np.ndarray | None = None
+    recordings: np.ndarray | None = None
 
 
 def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
@@ -75,50 +82,76 @@ def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
             np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts]), np.concatenate(rows))
 
 
-def synthetic_descriptors(run, *, window: float | None = None, stride: float | None = None,
-                          progress: bool = False) -> DescriptorSet:
-    """Descriptors of a run directory's kept scenarios (weights from ``sim/log_weight``) or of a
-    simulated ``.npz`` batch, shard by shard. ``window`` (s, default the whole simulation) cuts
-    each scenario into ego windows every ``stride`` seconds (default: the window)."""
-    from tqdm import tqdm
-
+def _shards(run: Path):
+    """The shards holding kept scenarios of a run directory (or the one .npz), a reader for each,
+    and what the report says about the run."""
     from ..data.npz import load_npz
     from ..data.run import open_run
 
-    run = Path(run)
     if not run.exists():
         raise ScenarioGenError(f"{run}: no such run directory or .npz file")
     if run.is_dir():
         opened = open_run(run)
         m = opened.manifest
-        shards = [(opened.shard_path(rec), rec) for rec in m.shards if rec.kept > 0]
+        shards = [(opened.shard_path(rec), (lambda rec=rec: opened.read_shard(rec))) for rec in m.shards
+                  if rec.kept > 0]
         info = {"kind": "run", "path": str(run), "spec_name": m.spec_name, "spec_hash": m.spec_hash,
                 "settings": m.settings, "totals": asdict(m.totals), "complete": m.complete}
         if not shards:
             raise ScenarioGenError(f"{run}: the run kept no scenarios to score")
     elif run.suffix.lower() == ".npz":
-        shards = [(run, None)]
+        shards = [(run, lambda: (load_npz(run), None))]
         info = {"kind": "npz", "path": str(run)}
     else:
         raise ScenarioGenError(f"{run}: not a run directory or an .npz batch of 'scenariogen simulate'")
+    return shards, info
+
+
+def _frames(path, b, window: float | None) -> tuple[float, int]:
+    """The frame step (s) of a batch and the frames of a ``window`` (s; default: the whole simulation)."""
+    if b.trajectories.shape[2] == 0:
+        raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
+    dt = b.frame_dt()
+    T = b.trajectories.shape[2]
+    frames = T if window is None else round(window / dt)
+    if frames < 2 or frames > T:
+        raise ParameterError("window", f"{window} s: must span 2 to {T} frames of {dt:g} s "
+                               f"(the simulated duration is {(T - 1) * dt:g} s)")
+    return float(dt), int(frames)
+
+
+def synthetic_timing(run, *, window: float | None = None) -> tuple[float, int]:
+    """The frame step (s) of a run (or .npz) and the frames of its windows, from its first shard."""
+    shards, _info = _shards(Path(run))
+    path, read = shards[0]
+    return _frames(path, read()[0], window)
+
+
+def synthetic_descriptors(run, *, window: float | None = None, stride: float | None = None,
+                          progress: bool = False, position_noise: float = 0.0, seed: int = 0) -> DescriptorSet:
+    """Descriptors of a run directory's kept scenarios (weights from ``sim/log_weight``) or of a
+    simulated ``.npz`` batch, shard by shard. ``window`` (s, default the whole simulation) cuts
+    each scenario into ego windows every ``stride`` seconds (default: the window).
+    ``position_noise`` (m): the real logs' measured position noise, added to the egos' positions
+    (seeded by ``seed`` and the shard) before the derivative descriptors' filter."""
+    from tqdm import tqdm
+
+    run = Path(run)
+    shards, info = _shards(run)
     Ds, ws, gs = [], [], []
     dt = frames = None
     n_scen = 0
-    for path, rec in tqdm(shards, desc="synthetic descriptors", unit="shard", disable=not progress or None):
-        b, sim = opened.read_shard(rec) if rec is not None else (load_npz(path), None)
-        if b.trajectories.shape[2] == 0:
-            raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
+    for k, (path, read) in enumerate(tqdm(shards, desc="synthetic descriptors", unit="shard",
+                                          disable=not progress or None)):
+        b, sim = read()
         bdt = b.frame_dt()
-        T = b.trajectories.shape[2]
         if dt is None:
-            dt = bdt
-            frames = T if window is None else round(window / dt)
-            if frames < 2 or frames > T:
-                raise ParameterError("window", f"{window} s: must span 2 to {T} frames of {dt:g} s "
-                                       f"(the simulated duration is {(T - 1) * dt:g} s)")
+            dt, frames = _frames(path, b, window)
+        elif b.trajectories.shape[2] == 0:
+            raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
         step = frames if stride is None else max(1, round(stride / dt))
         traj, mask, kinds, sizes, rows = _ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, step)
-        D, _ = descriptors(traj, mask, kinds, sizes, bdt)
+        D, _ = descriptors(traj, mask, kinds, sizes, bdt, position_noise=position_noise, noise_seed=[seed, k])
         Ds.append(D)
         gs.append(np.asarray(b.indices, np.int64)[rows] if b.indices is not None else rows + n_scen)
         n_scen += b.size
@@ -132,13 +165,15 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
             w = np.ones(len(rows))
         ws.append(w)
     info.update(scenarios=n_scen, windows=int(sum(len(d) for d in Ds)))
+    groups = np.concatenate(gs)
     if info["windows"] == 0:
         raise ScenarioGenError(f"{run}: no window of {frames} frames has a moving ego (a mean speed of at least "
                                "1 m/s, 0.3 for a pedestrian, as the real windows need); try a shorter window")
+    info["position_noise"] = position_noise
     if info.get("kind") == "run" and (info.get("settings") or {}).get("keep") == "events":
         info["note"] = ("the run kept only its target events: the synthetic set is conditional on the event, and "
                         "its weighted shares are conditional too")
-    return DescriptorSet(np.concatenate(Ds), np.concatenate(ws), float(dt), int(frames), info, np.concatenate(gs))
+    return DescriptorSet(np.concatenate(Ds), np.concatenate(ws), float(dt), int(frames), info, groups, groups)
 
 
 def _log_paths(path: Path, reader) -> list[Path]:
@@ -189,12 +224,35 @@ def _require_dt(reader, where: str) -> None:
             "resampled to the simulation's frame step; the plugin needs read(path, *, dt=seconds, ...)") from None
 
 
+# CommonRoad benchmark ids: COUNTRY_MAP-CONFIGURATION_PREDICTION_T-VERSION (optionally C- in front,
+# S- or P- for other prediction types); the slices (prediction ids) of one configuration share traffic
+_COMMONROAD_ID = re.compile(r"^(?:C-)?([A-Z]{3}_[A-Za-z0-9]+-\d+)_\d+_[A-Z]+-\d+$")
+
+
+def recording_of(path) -> str:
+    """The recording a real log belongs to: logs of one recording share traffic and are never split
+    between the two sides of a real-vs-real comparison or of a classifier fold. A CommonRoad
+    benchmark id ``USA_US101-22_1_T-1`` belongs to recording ``USA_US101-22`` (its slices
+    ``_1``, ``_10``, ... share vehicles); any other log is its own recording, whole: when a reader
+    splits a long log into several scenes (:func:`scenariogen.logs.read_log`), those are
+    consecutive stretches of one recording that share vehicles, so they are never separated."""
+    p = Path(path)
+    m = _COMMONROAD_ID.match(p.stem) if p.suffix.lower() == ".xml" else None
+    return m.group(1) if m else str(p)
+
+
 def real_descriptors(path, *, reader: str | None = None, window: float, dt: float, stride: float | None = None,
-                     progress: bool = False) -> DescriptorSet:
+                     progress: bool = False, rules: AnnotationRules = AnnotationRules(),
+                     smooth: float | None = SMOOTH_WINDOW) -> DescriptorSet:
     """Descriptors of real logs: one file or log directory, or every log under a directory (files no
     reader can read are skipped and listed in ``info['skipped']``; a log named directly must read).
     Windows of ``window`` seconds every ``stride`` seconds (default: disjoint windows), resampled to
-    ``dt`` seconds, each eligible vehicle taking the ego's role."""
+    ``dt`` seconds, each eligible vehicle taking the ego's role. Windows with an annotation error
+    (:func:`~scenariogen.coverage.artefacts.annotation_errors` under ``rules``) are left out and
+    counted in ``info['annotation_errors']`` (per reason) and ``info['excluded']`` (per log).
+    ``smooth``: the derivative descriptors' filter window (s), as for the synthetic side.
+    ``info['position_noise']``: the egos' position noise (m, pooled over the logs; per log in
+    ``position_noise_by_log``) measured around that filter's fit, which the synthetic side is given."""
     from tqdm import tqdm
 
     from ..logs import make_windows, read_log
@@ -208,7 +266,7 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     paths = [path] if is_log else _log_paths(path, r)
     if not paths:
         raise ParameterError("real", f"{path}: no log files found (readers: {', '.join(_all_names())})")
-    Ds, gs, skipped, used = [], [], {}, {}
+    Ds, gs, rs, skipped, used, excluded, noise = [], [], [], {}, {}, {}, {}
     for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
         try:
             scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
@@ -217,19 +275,32 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
                 raise
             skipped[str(p)] = str(exc)
             continue
-        if scenes.size > 1:  # several scenes in one file may reuse track ids: tag them with the scene
-            tag = np.char.add(np.arange(scenes.size).astype(str)[:, None], ":")
-            scenes = dataclasses.replace(scenes, track_ids=np.char.add(tag, scenes.track_ids.astype(str)).astype(object))
+        n_scenes = scenes.size
+        # several scenes in one file may reuse track ids: tag them with the scene
+        tag = np.char.add(np.arange(n_scenes).astype(str)[:, None], ":")
+        scenes = dataclasses.replace(scenes, track_ids=np.char.add(tag, scenes.track_ids.astype(str)).astype(object))
         w = make_windows(scenes, window, stride=window if stride is None else stride)
         if w.size == 0:
             skipped[str(p)] = f"no window of {window:g} s with an eligible ego (log lasts {scenes.duration:g} s)"
             continue
-        D, _ = descriptors(w.trajectories, w.mask, w.kinds, w.sizes, w.dt)
-        # a window's source: this log, its scene and the ego's track (agent 0 of the window)
-        g = np.array([f"{p}|{src}|{tid}" for src, tid in zip(w.sources, w.track_ids[:, 0])], dtype=object)
+        flags = annotation_errors(w.trajectories, w.mask, w.kinds, w.sizes, w.dt, rules)
+        clean = flags == ""
+        if not clean.all():
+            excluded[str(p)] = {r: int((flags == r).sum()) for r in REASONS if (flags == r).any()}
+        D, _ = descriptors(w.trajectories[clean], w.mask[clean], w.kinds[clean], w.sizes[clean], w.dt, smooth=smooth)
+        ss, cnt = noise_stats(w.trajectories[clean], w.mask[clean], w.dt, smooth or SMOOTH_WINDOW)
+        noise[str(p)] = (ss, cnt)
+        # a window's source: this log and the ego's track (agent 0 of the window), without the scene
+        # tag: the scenes of a long log are consecutive stretches of one recording, and a track
+        # present in several of them is one vehicle; every window of the file is one recording
+        tids = w.track_ids[clean, 0]
+        g = np.array([f"{p}|{src}|{str(tid).split(':', 1)[1]}" for src, tid in zip(w.sources[clean], tids)],
+                     dtype=object)
+        rec = np.full(len(g), recording_of(p), dtype=object)
         ok = np.isfinite(D).any(axis=1)
         Ds.append(D[ok])
         gs.append(g[ok])
+        rs.append(rec[ok])
         used[str(p)] = int(ok.sum())
     if not Ds:
         why = "; ".join(f"{k}: {v}" for k, v in list(skipped.items())[:5])
@@ -237,9 +308,17 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
                              + (f" ({why})" if why else "") + "; try a shorter window")
     D = np.concatenate(Ds)
     groups = np.concatenate(gs)
+    recs = np.concatenate(rs)
+    counts = {r: sum(v.get(r, 0) for v in excluded.values()) for r in REASONS}
+    win = smooth or SMOOTH_WINDOW
+    pooled = noise_sd(sum(v[0] for v in noise.values()), sum(v[1] for v in noise.values()), dt, win)
     return DescriptorSet(D, None, float(dt), round(window / dt),
                          {"path": str(path), "logs": used, "skipped": skipped, "windows": len(D),
-                          "sources": len(set(groups.tolist()))}, groups)
+                          "sources": len(set(groups.tolist())), "recordings": len(set(recs.tolist())),
+                          "annotation_errors": counts, "excluded": excluded, "annotation_rules": asdict(rules),
+                          "position_noise": pooled,
+                          "position_noise_by_log": {k: noise_sd(*v, dt, win) for k, v in noise.items()}},
+                         groups, recs)
 
 
 def _all_readers():
@@ -257,12 +336,24 @@ def _all_names():
 # ----------------------------------------------------------------------------- report
 
 
-def report_dict(result: CoverageResult, vs: tuple[Verdict, ...], thresholds: Thresholds, synthetic: DescriptorSet,
-                real: DescriptorSet) -> dict:
+CALIBRATED = ("density", "coverage", "off_support", "vendi_ratio", "duplicate_excess", "auc")
+
+
+def _band(b) -> dict | None:
+    return None if not b.n else {"median": b.median, "lo": b.lo, "hi": b.hi, "splits": b.n}
+
+
+def report_dict(a: Assessment, thresholds: Thresholds, synthetic: DescriptorSet, real: DescriptorSet) -> dict:
     """Every number of the report as one JSON-ready dict."""
     from .._version import __version__
 
+    result, vs, bl, cal = a.result, a.verdicts, a.baseline, a.calibration
     st = result.standardiser
+    main = {"density": result.fidelity.density, "coverage": result.fidelity.coverage,
+            "off_support": result.fidelity.off_support, "vendi_ratio": result.diversity.vendi_ratio,
+            "duplicate_excess": result.diversity.duplicate_rate - result.diversity.duplicate_rate_real,
+            "auc": result.classifier.auc if result.classifier is not None else None}
+    keys = sorted(set(bl.real) | set(cal.synthetic))
     # strict JSON: an undefined (non-finite) number is null
     return jsonable({
         "format": REPORT_FORMAT,
@@ -274,17 +365,28 @@ def report_dict(result: CoverageResult, vs: tuple[Verdict, ...], thresholds: Thr
         "synthetic": {**synthetic.info, "dt": synthetic.dt, "window_frames": synthetic.frames,
                       "rows": len(synthetic.D)},
         "real": {**real.info, "dt": real.dt, "window_frames": real.frames, "rows": len(real.D)},
+        "baseline": {"unit": bl.unit, "groups": bl.groups, "splits": len(bl.held_out), "held_out": bl.held_out,
+                     "held_out_windows": bl.sizes, "synthetic_windows": cal.sizes, "note": bl.note,
+                     "calibrated": {k: {"synthetic": cal.value(k), "real": _band(cal.band(k)),
+                                        "all_real": main.get(k)} for k in CALIBRATED},
+                     "numbers": {k: {"synthetic": cal.value(k), "real": _band(cal.band(k))} for k in keys}},
         "descriptors": {n: {"unit": DESCRIPTOR_UNITS[n], "risky_side": RISKY_SIDE[n],
                             "used": n in st.names,
                             "loc": float(st.loc[st.names.index(n)]) if n in st.names else None,
                             "scale": float(st.scale[st.names.index(n)]) if n in st.names else None,
-                            "ignored": result.ignored.get(n)} for n in DESCRIPTOR_NAMES},
+                            "real_vs_real_separation": a.separation.get(n),
+                            "ignored": (f"separates real from real (median |2 AUC - 1| {a.separation[n]:.2f} over the "
+                                        f"splits, limit {result.settings.unreliable_separation:g})"
+                                        if n in a.unreliable else result.ignored.get(n))}
+                        for n in DESCRIPTOR_NAMES},
         "counts": {"real": result.n_real, "synthetic": result.n_synthetic, "dropped_real": result.dropped_real,
-                   "dropped_synthetic": result.dropped_synthetic, "weighted": result.weighted},
+                   "dropped_synthetic": result.dropped_synthetic, "weighted": result.weighted,
+                   "annotation_errors": real.info.get("annotation_errors", {})},
         "tails": [asdict(t) for t in result.tails],
+        "tail_test": asdict(result.tail_test) if result.tail_test is not None else None,
         "fidelity": asdict(result.fidelity),
         "diversity": asdict(result.diversity),
-        "classifier": asdict(result.classifier),
+        "classifier": asdict(result.classifier) if result.classifier is not None else None,
         "notes": list(result.notes),
     }, nonfinite_as_null=True)
 
@@ -295,51 +397,96 @@ def _f(x, nd=3) -> str:
     return f"{x:.{nd}g}"
 
 
+def _fb(b) -> str:
+    """A real-vs-real band as 'median (lo to hi)'."""
+    return "-" if not b else f"{_f(b['median'])} ({_f(b['lo'])} to {_f(b['hi'])})"
+
+
+NAMES = {"density": "density (k-NN balls)", "coverage": "coverage", "off_support": "off-support rate",
+         "vendi_ratio": "Vendi ratio (order 1), synthetic / real", "duplicate_excess": "duplicate rate over the real one",
+         "auc": "classifier AUC"}
+
+
 def report_markdown(rep: dict, plots: list[str]) -> str:
-    """The human report: verdicts first, then the tables."""
+    """The human report: verdicts first, then the baseline and the tables."""
     L = ["# Tail coverage report", ""]
-    syn, real = rep["synthetic"], rep["real"]
+    syn, real, bl = rep["synthetic"], rep["real"], rep["baseline"]
+    errs = rep["counts"].get("annotation_errors") or {}
     L.append(f"Synthetic: `{syn['path']}` ({syn.get('spec_name') or syn['kind']}, {rep['counts']['synthetic']} windows "
              f"of {syn['window_frames']} frames x {syn['dt']:g} s). Real: `{real['path']}` "
-             f"({len(real['logs'])} logs, {rep['counts']['real']} windows).")
+             f"({len(real['logs'])} logs, {real.get('recordings', '?')} recordings, {rep['counts']['real']} windows"
+             + (f"; {sum(errs.values())} windows left out as annotation errors: "
+                + ", ".join(f"{v} {k}" for k, v in errs.items() if v) if sum(errs.values()) else "") + ").")
     L += ["", f"**Verdict: {rep['summary']}**", ""]
     for v in rep["verdicts"]:
         mark = "YES" if v["fired"] else "no"
         L.append(f"- **{v['name']}**: {mark}. {v['message']}")
+        for act in v.get("actions") or ():
+            L.append(f"  - {act}")
     if syn.get("note"):
         L += ["", f"Note: {syn['note']}."]
     for n in rep["notes"]:
         L.append(f"- note: {n}")
+    L += ["", "## Real versus real", "",
+          (f"The real windows were split {bl['splits']} ways leaving whole {bl['unit']}s out ({bl['groups']} "
+           f"{bl['unit']}s; about half held out each time). Each held-out side was scored against its reference "
+           "like a synthetic set, and the synthetic set against the same references at the held-out side's size: "
+           "a verdict fires only outside the real-versus-real range." + (f" {bl['note']}." if bl.get("note") else "")),
+          "", "| number | synthetic (median over the splits) | real vs real: median (range) | synthetic vs all real |",
+          "| --- | --- | --- | --- |"]
+    for k, v in bl["calibrated"].items():
+        L.append(f"| {NAMES[k]} | {_f(v['synthetic'])} | {_fb(v['real'])} | {_f(v['all_real'])} |")
     f, d, c = rep["fidelity"], rep["diversity"], rep["classifier"]
-    L += ["", "## Fidelity, coverage, diversity, artefacts", "", "| metric | value |", "| --- | --- |",
+    L += ["", "## Fidelity, coverage, diversity, artefacts (synthetic against all real windows)", "",
+          "| metric | value |", "| --- | --- |",
           f"| density (k = {f['k']}) | {_f(f['density'])} |", f"| coverage | {_f(f['coverage'])} |",
           f"| off-support rate | {_f(f['off_support'])} |",
           (f"| Vendi order 1, synthetic / real (n = {d['n']}) | {_f(d['vendi_synthetic'])} / {_f(d['vendi_real'])} "
            f"(ratio {_f(d['vendi_ratio'])}) |"),
           (f"| Vendi order 0.5, synthetic / real | {_f(d['vendi_synthetic_half'])} / {_f(d['vendi_real_half'])} "
            f"(ratio {_f(d['vendi_ratio_half'])}) |"),
-          f"| duplicate rate, synthetic / real | {_f(d['duplicate_rate'])} / {_f(d['duplicate_rate_real'])} |",
-          (f"| classifier accuracy ({c['folds']}-fold, {c['n_per_class']} per class"
-           + (f", folds grouped by source: {c['groups_real']} real, {c['groups_synthetic']} synthetic"
-              if c.get("grouped") else ", plain folds") + f") | {_f(c['accuracy'])} "
-           f"(chance {_f(c['accuracy_chance'][0])}-{_f(c['accuracy_chance'][1])}) |"),
-          f"| classifier AUC | {_f(c['auc'])} (chance {_f(c['auc_chance'][0])}-{_f(c['auc_chance'][1])}) |"]
-    L += ["", "## Tails", "", "Real tail beyond the real quantile on the risky side; shares are fractions of each set.", "",
-          "| descriptor | side | level | threshold | real share | synthetic share | enrichment | weighted | reach | reach 1-D |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+          f"| duplicate rate, synthetic / real | {_f(d['duplicate_rate'])} / {_f(d['duplicate_rate_real'])} |"]
+    if c is not None:
+        L += [(f"| classifier accuracy ({c['folds']}-fold, {c['n_per_class']} per class"
+               + (f", folds grouped: {c['groups_real']} real {bl['unit']}s, {c['groups_synthetic']} synthetic "
+                  "scenarios" if c.get("grouped") else ", plain folds") + f") | {_f(c['accuracy'])} "
+               f"(chance {_f(c['accuracy_chance'][0])}-{_f(c['accuracy_chance'][1])}) |"),
+              (f"| classifier AUC | {_f(c['auc'])} (chance {_f(c['auc_chance'][0])}-{_f(c['auc_chance'][1])}, from "
+               f"{_f(c['effective_real'])} effective real {bl['unit']}s) |")]
+    tt = rep.get("tail_test") or {}
+    nums = bl["numbers"]
+    L += ["", "## Tails", "",
+          ("Real tail beyond the real quantile on the risky side; shares are fractions of each set. A tail is judged "
+           f"from {rep['settings']['min_tail_real']} real windows on"
+           + (f" ({tt['judged']} of {tt['formed']} are); its bounds are cluster-bootstrap bounds ({tt['draws']} draws "
+              f"over {tt['real_units']} real {bl['unit']}s) that hold for all judged tails at once at level "
+              f"{tt['alpha']:g} per direction (max-T)" if tt and tt.get("judged") else "") + "."), "",
+          "| descriptor | side | level | threshold | real windows | synthetic share | enrichment | bounds | "
+          "real vs real | weighted | reach | reach 1-D |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for t in rep["tails"]:
-        L.append(f"| {t['descriptor']} | {t['side']} | {t['level']:g} | {_f(t['threshold'])} | {_f(t['real_share'])} | "
-                 f"{_f(t['synthetic_share'])} | {_f(t['enrichment'])} | {_f(t['weighted_enrichment'])} | "
-                 f"{_f(t['reach'])} | {_f(t['reach_1d'])} |")
+        key = f"tail:{t['descriptor']}:{t['level']:g}"
+        bounds = f"{_f(t['enrichment_low'])} to {_f(t['enrichment_high'])}" if t.get("judged") else "not judged"
+        L.append(f"| {t['descriptor']} | {t['side']} | {t['level']:g} | {_f(t['threshold'])} | {t['n_real']} | "
+                 f"{_f(t['synthetic_share'])} | {_f(t['enrichment'])} | {bounds} | {_fb((nums.get(key) or {}).get('real'))} | "
+                 f"{_f(t['weighted_enrichment'])} | {_f(t['reach'])} | {_f(t['reach_1d'])} |")
     L += ["", "## Per descriptor", "",
-          "| descriptor | unit | real median | real scale | median shift (sd) | off-support 1-D | drift share | separation |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+          ("Shift: synthetic median minus real median in real robust sd; separation: |2 AUC - 1| of the descriptor "
+           "alone. Synthetic values against all real windows; real vs real: median (range) over the splits."), "",
+          "| descriptor | unit | real median | real scale | shift (sd) | real vs real shift | separation | "
+          "real vs real separation | off-support 1-D | drift share |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for n, dd in rep["descriptors"].items():
         if not dd["used"]:
-            L.append(f"| {n} | {dd['unit']} | - | - | ignored: {dd['ignored']} | - | - | - |")
+            L.append(f"| {n} | {dd['unit']} | - | - | ignored: {dd['ignored']} | - | - | - | - | - |")
             continue
         L.append(f"| {n} | {dd['unit']} | {_f(dd['loc'])} | {_f(dd['scale'])} | {_f(f['median_shift'][n])} | "
-                 f"{_f(f['off_support_1d'][n])} | {_f(f['drift_share'][n])} | {_f(c['separation'][n])} |")
+                 f"{_fb((nums.get('shift:' + n) or {}).get('real'))} | {_f(f['separation'].get(n))} | "
+                 f"{_fb((nums.get('separation:' + n) or {}).get('real'))} | {_f(f['off_support_1d'][n])} | "
+                 f"{_f(f['drift_share'][n])} |")
+    if real.get("excluded"):
+        L += ["", "## Real windows left out (annotation errors)", ""] + [
+            f"- `{k}`: " + ", ".join(f"{c_} {r_}" for r_, c_ in v.items()) for k, v in real["excluded"].items()]
     if real.get("skipped"):
         L += ["", "## Real logs skipped", ""] + [f"- `{k}`: {v}" for k, v in real["skipped"].items()]
     if plots:
@@ -400,21 +547,23 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
     from tqdm import tqdm
 
     _check_out(out)  # before the scoring work, not after it
-    syn = synthetic_descriptors(run, window=window, stride=stride, progress=progress)
-    rl = real_descriptors(real, reader=reader, window=syn.frames * syn.dt, dt=syn.dt, stride=stride,
-                          progress=progress)
-    bar = tqdm(total=4, desc="scoring", unit="step", disable=not progress or None)
+    dt, frames = synthetic_timing(run, window=window)
+    rl = real_descriptors(real, reader=reader, window=frames * dt, dt=dt, stride=stride, progress=progress)
+    # the simulated egos get the logs' measured position noise before the same derivative filter
+    syn = synthetic_descriptors(run, window=window, stride=stride, progress=progress,
+                                position_noise=rl.info["position_noise"], seed=settings.seed)
+    bar = tqdm(total=7, desc="scoring", unit="step", disable=not progress or None)
     started = []
 
-    def tick(name):  # called as each of the four steps starts
+    def tick(name):  # called as each of the seven steps starts (score, its four parts, baseline, calibration)
         if started:
             bar.update(1)
         started.append(name)
         bar.set_postfix_str(name)
 
     try:
-        result = score(rl.D, syn.D, weights=syn.weights, settings=settings, progress=tick, real_groups=rl.groups,
-                       synthetic_groups=syn.groups)
+        a = assess(rl.D, syn.D, real_units=rl.recordings, real_sources=rl.groups, synthetic_units=syn.groups,
+                   weights=syn.weights, settings=settings, thresholds=thresholds, progress=tick)
         bar.update(1)
     except TooFewSamplesError as exc:  # short logs or a long window leave few windows
         raise ScenarioGenError(f"cannot score: {exc}; a shorter window (or stride) gives more windows from "
@@ -423,7 +572,6 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
         raise ScenarioGenError(f"cannot score: {exc}") from None
     finally:
         bar.close()
-    vs = verdicts(result, thresholds)
-    rep = report_dict(result, vs, thresholds, syn, rl)
-    notes = write_report(out, rep, rl, syn, result)
+    rep = report_dict(a, thresholds, syn, rl)
+    notes = write_report(out, rep, rl, syn, a.result)
     return dict(rep, notes_written=notes)

@@ -97,7 +97,7 @@ def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "verdict:" in r.stdout
     rep = json.loads((out / "report.json").read_text())
-    assert rep["format"] == "scenariogen-coverage/1"
+    assert rep["format"] == "scenariogen-coverage/2"
     assert [v["name"] for v in rep["verdicts"]] == ["missing tails", "simulator drift", "collapse", "shortcut risk",
                                                     "enriching"]
     # 8 s simulations cut into disjoint 3 s ego windows: frames 0-29 and 30-59
@@ -105,8 +105,17 @@ def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     assert rep["fidelity"]["k"] == 5 and 0 <= rep["fidelity"]["coverage"] <= 1
     assert {t["descriptor"] for t in rep["tails"]} >= {"min_ttc", "joint"}
     assert rep["classifier"]["grouped"] and rep["real"]["sources"] <= rep["counts"]["real"]
+    # two recordings are too few to hold whole recordings out: the baseline says so and splits ego tracks
+    bl = rep["baseline"]
+    assert bl["unit"] == "source" and "only 2 real recording" in bl["note"] and bl["splits"] == 20
+    assert set(bl["calibrated"]) == {"density", "coverage", "off_support", "vendi_ratio", "duplicate_excess", "auc"}
+    assert bl["calibrated"]["density"]["real"]["lo"] <= bl["calibrated"]["density"]["real"]["hi"]
+    assert rep["counts"]["annotation_errors"] == {"overlap at start": 0, "impossible speed": 0, "teleport": 0}
+    assert rep["real"]["position_noise"] == rep["synthetic"]["position_noise"] > 0  # the logs' noise, given
+    assert all(t["judged"] is False for t in rep["tails"])  # 40 real windows: no tail holds 20
     md = (out / "report.md").read_text()
-    assert md.index("Verdict") < md.index("## Tails")
+    assert md.index("Verdict") < md.index("## Real versus real") < md.index("## Tails")
+    assert "not enough real tail to judge" in md
     if importlib.util.find_spec("matplotlib") is not None:
         assert {"histograms.png", "risky_map.png"} <= {p.name for p in out.iterdir()}
         assert (out / "histograms.png").read_bytes()[:4] == b"\x89PNG"
