@@ -228,7 +228,8 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
                 nl = next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc)
                 if nl < 0 and r_dead[li]:
                     gap = r_len[li] - si - half_i
-            g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc)
+            g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known,
+                                      i == 0 and has_sensor)
             if g_rule < gap:
                 gap = g_rule
                 vl = 0.0
@@ -322,7 +323,8 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
             g, vm = merger_ahead(b, i, road, ag, st, sc)
             if g < gap:
                 coop = max(_command(b, i, model, params, v[i], g, vm, 0.0), -params[b, i, P_BCOMF])
-        g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc)
+        g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known,
+                                  i == 0 and has_sensor)
         if g_rule < gap:
             gap = g_rule
             vl = 0.0

@@ -25,8 +25,8 @@ would stand in (nobody waits across another stream's path), and the stop line wh
 no room on a junction's connector or the approach has a sign. A driver whose front has passed a waiting point
 goes on, unless it crawls (below ``CRAWL``: it stopped late) short of the area or within
 ``AT_LINE`` m past its line, where it waits, or can still stop short of the area at its
-comfortable deceleration, where it waits before the area. Ground truth for every driver, the ego
-included. Units: m, s, m/s.
+comfortable deceleration, where it waits before the area. Ground truth for every driver, except that
+an ego with a sensor yields on a crosswalk only to the pedestrians it sees. Units: m, s, m/s.
 """
 
 from __future__ import annotations
@@ -169,11 +169,12 @@ def _conflict_blocks(i, i_lane, e, d_wait, committed, b, road, ag, st, sc):
 
 
 @njit(cache=True)
-def _walk_taken(w, road, st, sc, n_free):
-    """True if a pedestrian is on crosswalk ``w`` or steps onto it within ``WALK_AHEAD`` s."""
+def _walk_taken(w, road, st, sc, n_free, known, seen_only):
+    """True if a pedestrian (one the driver sees, with ``seen_only``) is on crosswalk ``w`` or steps
+    onto it within ``WALK_AHEAD`` s."""
     for q in range(n_free):
         j = sc.free_list[q]
-        if st.crashed[j]:
+        if st.crashed[j] or (seen_only and not known[j]):
             continue
         x, y = st.xs[j], st.ys[j]
         vx = st.v[j] * math.cos(st.hs[j])
@@ -202,9 +203,11 @@ def _inside(px, py, xs, ys, n):
 
 
 @njit(cache=True)
-def right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc):
+def right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known, seen_only):
     """Bumper gap (m) from driver ``i``'s front to where it must wait this step by the right of way
-    (see the module docstring); INF when nothing stops it. Records when it stops at a stop line."""
+    (see the module docstring); INF when nothing stops it. Records when it stops at a stop line.
+    With ``seen_only`` (the ego with a sensor) it yields on crosswalks only to the pedestrians it
+    sees (``known``)."""
     v, params = st.v, ag.params
     route, route_len = ag.route, ag.route_len
     r_len, r_succ, r_nsucc = road.length, road.successor, road.n_successor
@@ -247,7 +250,7 @@ def right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc):
             wait = start + road.cw_in[e] - MARGIN
             if wait - half < -0.05 or wait > reach:
                 continue
-            if wait - half < gap and _walk_taken(road.cw_walk[e], road, st, sc, n_free):
+            if wait - half < gap and _walk_taken(road.cw_walk[e], road, st, sc, n_free, known, seen_only):
                 gap = wait - half
         # the stop line at the end of this lane
         line = start + r_len[lane]
