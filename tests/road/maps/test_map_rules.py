@@ -396,7 +396,7 @@ def test_lanelet2_errors_and_lights(tmp_path):
     assert [(t, n) for t, n in map_controls(data).notes if "without a signal plan" in t][0][1] == 1
 
 
-# ------------------------------------------------------------------ Argoverse 2
+# ------------------------------------------------------------------ Argoverse 2, show
 
 
 def test_av2_has_no_signs_only_crosswalks():
@@ -405,3 +405,16 @@ def test_av2_has_no_signs_only_crosswalks():
     c = net.controls
     assert not c.sign and not c.signal and not c.priority
     assert len(c.crosswalks) == sum(a.kind == "crosswalk" for a in data.areas) > 0
+
+
+def test_show_lists_the_controls_of_a_map(tmp_path, capsys):
+    f = tmp_path / "peach.yaml"
+    f.write_text(f"scenariogen: 1\nname: peach\ndt: 0.1\nduration: 5\nroad: {{from: {need(PEACH)}}}\nactors:\n"
+                 + car("ego", "43208", 5, 10, ["43208"]))
+    assert main(["show", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "right of way from the map: traffic lights on 13 lane(s) in 2 signal group(s)" in out
+    assert "signal group 1 (lights 43919, 43921): green 40 s from 9 s into the cycle, amber 3 s" in out
+    assert "signal group 2 (lights 43918, 43920): green 40 s from 59 s into the cycle, amber 3 s" in out
+    assert "lane 43208: 55.1 m x 2.91 m  -> 43592; left 43349; right 43343; signal group 2 at its end" in out
+    assert "not used by the simulator yet" not in out
