@@ -146,23 +146,68 @@ def _polyline_lines(r: S.RoadSpec) -> list[str]:
 
 
 def _map_lines(r: S.RoadSpec) -> list[str]:
-    """The imported road: file, format, region, then one line per lane (id, length, width, links)."""
-    from ..road.maps import Region, map_road
+    """The imported road: file, format, region, its right of way (signs, signal groups and their plan,
+    crosswalks, and what the simulator leaves out), then one line per lane (id, length, width, links,
+    controls at its end)."""
+    from ..road.maps import Region, map_controls, map_road
 
     net, data = map_road(r.map_file or r.map_path, r.map_format or None, Region(r.region_bbox, tuple(r.region_ids)))
     region = Region(r.region_bbox, tuple(r.region_ids))
     total = sum(net.lane(lid).length for lid in net.lane_ids)
-    head = (f"road: map {r.map_path} ({data.format} {data.version}".rstrip() + f"; {region.describe()}), "
-            f"{len(net)} lanes, {total / 1000:.2f} km")
-    extra = [f"{len(data.stop_lines)} stop lines"] if data.stop_lines else []
-    extra += [f"{len(data.signals)} signals"] if data.signals else []
-    extra += [f"{len(data.areas)} non-drivable areas"] if data.areas else []
-    out = [head + (f" ({', '.join(extra)}, not used by the simulator yet)" if extra else "")]
+    out = [f"road: map {r.map_path} ({data.format} {data.version}".rstrip() + f"; {region.describe()}), "
+           f"{len(net)} lanes, {total / 1000:.2f} km"]
+    mc = map_controls(data)
+    c = mc.controls
+    kinds: dict[str, int] = {}
+    for sg in data.signals:
+        kinds[sg.kind] = kinds.get(sg.kind, 0) + 1
+    if kinds:
+        names = {"traffic_light": "traffic lights", "stop": "stop signs or all-way stops",
+                 "yield": "yield signs or right-of-way rules",
+                 "priority": "priority signs", "speed_limit": "speed limits", "other": "other signs"}
+        out.append("  signs and lights in the map: "
+                   + ", ".join(f"{n} {names.get(k, k)}" for k, n in sorted(kinds.items())))
+    used = []
+    for what in ("stop", "yield"):
+        n = sum(1 for v in c.sign.values() if v == what)
+        if n:
+            used.append(f"{what} sign on {n} lane(s)")
+    n_major = sum(1 for v in c.priority.values() if v > 1)
+    if n_major:
+        used.append(f"priority (level 2) on {n_major} lane(s)")
+    if c.signal:
+        used.append(f"traffic lights on {len(c.signal)} lane(s) in {c.n_groups} signal group(s), the file's plan "
+                    f"(cycle {c.cycle:g} s)")
+    if c.crosswalks:
+        used.append(f"{len(c.crosswalks)} crosswalk(s) (vehicles yield to pedestrians on them)")
+    head = "  right of way from the map: " + ("; ".join(used) if used else "none (the turn rules apply)")
+    if c.all_way_stop:
+        head += "; an all-way stop: first come, first served"
+    out.append(head)
+    for g, (start, green, amber) in enumerate(c.plan):
+        lights = ", ".join(mc.groups[g]) if g < len(mc.groups) else ""
+        out.append(f"    signal group {g + 1} (lights {lights}): green {green:g} s from {start:g} s into the cycle, "
+                   f"amber {amber:g} s")
+    if data.stop_lines:
+        out.append(f"  {len(data.stop_lines)} stop line(s): drivers stop at the end of their lane")
+    for text, n in mc.notes:
+        out.append(f"  {n} {text}")
+    if kinds.get("speed_limit"):
+        out.append("  speed limit signs are not used (drivers keep their desired speed)")
+    n_areas = sum(1 for a in data.areas if a.kind != "crosswalk")
+    if n_areas:
+        out.append(f"  {n_areas} non-drivable areas and borders (drawn, not simulated)")
     for lid in net.lane_ids:
         lane = net.lane(lid)
         links = [f"-> {', '.join(net.successors(lid))}"] if net.successors(lid) else []
         links += [f"left {net.left(lid)}"] if net.left(lid) else []
         links += [f"right {net.right(lid)}"] if net.right(lid) else []
+        if lid in c.signal:
+            links.append(f"signal group {c.signal[lid] + 1} at its end")
+        if lid in c.sign:
+            links.append(f"{c.sign[lid]} sign at its end")
+        elif c.priority.get(lid, 1) > 1:
+            links.append(f"priority {c.priority[lid]}")
         out.append(f"  lane {lid}: {lane.length:.1f} m x {lane.width:.2f} m" + (f"  {'; '.join(links)}" if links else ""))
     return out
 

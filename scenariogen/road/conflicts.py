@@ -10,7 +10,7 @@ centreline) and a rule for each side:
 1. different priority levels of the approaches (:class:`~scenariogen.road.rules.Controls`): the
    lower yields; an all-way stop: both yield, first come first served;
 2. approaches in different signal groups: nobody yields (the signal separates them; a driver still
-   waits while the area is held);
+   waits while the area is held), unless a road's own plan lets both show green at once (then 3);
 3. otherwise the turn rules of right-hand traffic: a left turn yields to oncoming traffic that does
    not turn left; on crossing approaches the driver with the other coming from its right yields;
    merging from the same direction is first come first served;
@@ -34,6 +34,7 @@ __all__ = ["ConflictArea", "CrosswalkCrossing", "conflict_areas", "crosswalk_cro
 
 MIN_AREA = 0.5  # m^2, smaller overlaps are lanes that only touch
 TURN = math.pi / 4  # rad, a lane turning more than this is a left or a right turn
+CONTROL_REACH = 30.0  # m of uncontrolled lanes between a controlled approach and the lane it governs
 KINDS = ("crossing", "merging", "diverging")
 
 
@@ -78,11 +79,29 @@ def _corridor(net: RoadNetwork, lane_id: str) -> Polygon:
     return LineString(lane.points).buffer(0.5 * lane.width, cap_style="flat")
 
 
+def _controlled(net: RoadNetwork, lane_id: str) -> bool:
+    c = net.controls
+    return lane_id in c.sign or lane_id in c.priority or lane_id in c.signal
+
+
 def _approach(net: RoadNetwork, lane_id: str) -> str:
     """The lane whose controls govern entering ``lane_id``: its first predecessor (a junction's
-    connector is entered from its approach lane), or itself when it has none."""
+    connector is entered from its approach lane), or itself when it has none. When that predecessor
+    has no control of its own, the controlled lane it continues (with no other lane joining) within
+    ``CONTROL_REACH`` m is the approach: maps put a short lane between a stop line and the junction
+    (the lanelet over the crosswalk, say)."""
     pred = net.predecessors(lane_id)
-    return pred[0] if pred else lane_id
+    if not pred:
+        return lane_id
+    first = lane = pred[0]
+    gap = 0.0
+    while not _controlled(net, lane):
+        back = net.predecessors(lane)
+        gap += net.lane(lane).length
+        if len(back) != 1 or gap > CONTROL_REACH or back[0] == first:
+            return first
+        lane = back[0]
+    return lane
 
 
 def _s_range(net: RoadNetwork, lane_id: str, geom) -> tuple[float, float]:
@@ -105,7 +124,7 @@ def _yields(net: RoadNetwork, a: str, b: str, kind: str) -> tuple[bool, bool]:
     if la != lb:
         return la < lb, lb < la
     ga, gb = c.signal.get(pa, -1), c.signal.get(pb, -1)
-    if ga >= 0 and gb >= 0 and ga != gb:
+    if ga >= 0 and gb >= 0 and ga != gb and not c.overlap(ga, gb):
         return False, False
     ha = float(net.lane(a).heading_at(0.0))
     hb = float(net.lane(b).heading_at(0.0))
@@ -149,9 +168,13 @@ def crosswalk_crossings(net: RoadNetwork) -> tuple[CrosswalkCrossing, ...]:
     """Where each lane runs over a crosswalk of the network's controls, in lane order."""
     out = []
     walks = [Polygon(cw.polygon) for cw in net.controls.crosswalks]
+    if not walks:
+        return ()
+    tree = shapely.STRtree(walks)  # a map may have many crosswalks: test only those near each lane
     for lid in net.lane_ids:
         corridor = _corridor(net, lid)
-        for k, walk in enumerate(walks):
+        for k in sorted(int(i) for i in tree.query(corridor)):
+            walk = walks[k]
             overlap = corridor.intersection(walk)
             if overlap.is_empty or overlap.area < MIN_AREA:
                 continue

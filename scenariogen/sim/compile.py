@@ -26,6 +26,7 @@ from ..kernels.placement import place_traffic
 from ..kernels.rng import fill_uniforms, stream_seed
 from ..road import CompiledRoad, RoadNetwork, build_road, compile_road
 from ..road.compile import CompiledRules, compile_rules
+from ..road.rules import Controls
 
 
 @dataclass(frozen=True, eq=False)
@@ -266,7 +267,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         max_brake=max_brake, max_jerk=max_jerk, max_steer=max_steer,
         sensor=sensor_matrix(actors[0], theta, names, spec.dt), seeds=seeds ^ np.uint64(0x5E550A5),
         occ_px=occ_px, occ_py=occ_py, occ_start=occ_start, occ_count=occ_count,
-        signals=signal_timing(spec, theta, names),
+        signals=signal_timing(spec, theta, names, net.controls),
     )
     return KernelInputs(rp, tuple(agent_names), state, arrays, N)
 
@@ -362,10 +363,23 @@ def _place_actor(i, a: S.ActorSpec, spec, theta, names, rp: CompiledRoadPlus, in
     d0[:, i] = d
 
 
-def signal_timing(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int]) -> dict[str, np.ndarray]:
+def signal_timing(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int],
+                  controls: Controls | None = None) -> dict[str, np.ndarray]:
     """Per scenario, when each signal group (a phase of the junction's plan) turns green in the
-    cycle, its green and amber times, the cycle and its offset (s); a cycle of 0 without signals."""
+    cycle, its green and amber times, the cycle and its offset (s); a cycle of 0 without signals.
+    A road with its own plan (``controls.plan``: a map's light cycles) runs that plan in every
+    scenario."""
     B = theta.shape[0]
+    if controls is not None and controls.plan:
+        plan = np.array(controls.plan, dtype=np.float64)  # (G, 3): start, green, amber
+
+        def rows(col: np.ndarray) -> np.ndarray:
+            return np.repeat(col[None, :], B, axis=0)
+
+        return {"start": rows(plan[:, 0]), "green": rows(plan[:, 1]), "amber": rows(plan[:, 2]),
+                "cycle": np.full(B, float(controls.cycle)), "offset": np.zeros(B)}
+    if controls is not None and controls.n_groups > max(1, len(spec.road.control.phases)):
+        raise SimulationError(f"{spec.name}: the road has {controls.n_groups} signal groups but no plan for them")
     ctl = spec.road.control
     phases = ctl.phases if ctl.type == "signal" else ()
     G = max(1, len(phases))

@@ -13,16 +13,17 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from .model import MapArea, MapData, MapError, MapLane, Region, Signal, StopLine, cut_region, map_network
+from .model import (MapArea, MapControls, MapData, MapError, MapLane, Region, Signal, StopLine, cut_region,
+                    map_controls, map_network)
 
-__all__ = ["FORMATS", "MapArea", "MapData", "MapError", "MapLane", "Region", "Signal", "StopLine", "cut_region",
-           "detect_format", "load_map", "map_network", "map_road", "file_sha256"]
+__all__ = ["FORMATS", "MapArea", "MapControls", "MapData", "MapError", "MapLane", "Region", "Signal", "StopLine",
+           "cut_region", "detect_format", "load_map", "map_controls", "map_network", "map_road", "file_sha256"]
 
 #: format name -> (file suffixes, reader version: bump when a reader's output changes, to invalidate caches)
 FORMATS: dict[str, tuple[tuple[str, ...], int]] = {
-    "opendrive": ((".xodr",), 1),
-    "lanelet2": ((".osm",), 1),
-    "commonroad": ((".xml",), 1),
+    "opendrive": ((".xodr",), 2),
+    "lanelet2": ((".osm",), 2),
+    "commonroad": ((".xml",), 2),
     "av2": ((".json",), 1),
 }
 

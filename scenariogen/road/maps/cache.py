@@ -25,7 +25,7 @@ from .model import MapArea, MapData, MapLane, Signal, StopLine
 
 __all__ = ["cache_dir", "load_cached", "store_cached", "CACHE_FORMAT"]
 
-CACHE_FORMAT = "scenariogen-map-cache/1"
+CACHE_FORMAT = "scenariogen-map-cache/2"
 ENV = "SCENARIOGEN_MAP_CACHE"
 
 
@@ -72,7 +72,8 @@ def store_cached(directory: Path | None, key: str, data: MapData) -> None:
                        for s in data.stop_lines],
         "signals": [{"id": s.id, "kind": s.kind, "code": s.code,
                      "position": None if s.position is None else list(s.position), "lanes": list(s.lanes),
-                     "value": s.value} for s in data.signals],
+                     "value": s.value, "cycle": [[c, d] for c, d in s.cycle], "offset": s.offset,
+                     "active": s.active, "source": s.source} for s in data.signals],
     }
 
     def cat(parts, width):
@@ -158,7 +159,9 @@ def _rebuild(meta: dict, key: str, lane_xy, lane_h, area_xy, stop_xy) -> MapData
              for m, p in zip(sm, _split(stop_xy, [m["n"] for m in sm], 2))]
     sigs = [Signal(str(m["id"]), str(m["kind"]), str(m["code"]),
                    None if m["position"] is None else (float(m["position"][0]), float(m["position"][1])),
-                   tuple(str(x) for x in m["lanes"]), None if m["value"] is None else float(m["value"]))
+                   tuple(str(x) for x in m["lanes"]), None if m["value"] is None else float(m["value"]),
+                   tuple((str(c), float(d)) for c, d in m["cycle"]), float(m["offset"]), bool(m["active"]),
+                   str(m["source"]))
             for m in meta["signals"]]
     if not lanes:
         raise ValueError("no lanes")

@@ -9,13 +9,19 @@ Read (XML, ``xml.etree``):
   Lanelets typed ``sidewalk``, ``crosswalk`` or ``bicycleLane``, or whose ``userOneWay`` names no
   vehicle, become non-drivable areas (crosswalks ``kind='crosswalk'``).
 * ``<stopLine>`` of a lanelet (2020a): its two points, or the lanelet's end when it has none.
-* ``<trafficSign>`` (2020a): kind from the first element's ``trafficSignID`` (``R1-1`` / ``206``
-  stop, ``R1-2`` / ``205`` yield, ``R2-1`` / ``274`` speed limit with ``additionalValue`` in m/s,
-  CommonRoad's unit),
-  applying to the lanelets that reference it. ``<trafficLight>``: a traffic light at its position.
+* ``<trafficSign>`` (2020a): kind from its elements' ``trafficSignID`` (``R1-1`` / ``206`` / ``r2``
+  stop, ``R1-2`` / ``205`` / ``r1`` yield, ``306`` / ``301`` priority, else the first element:
+  ``R2-1`` / ``274`` speed limit with ``additionalValue`` in m/s, CommonRoad's unit), applying to the
+  lanelets that reference it.
+* ``<trafficLight>`` (2020a): its position, ``direction``, ``active`` and ``cycle``: the
+  ``cycleElement`` colours with their durations (time steps of the file's ``timeStepSize``, in
+  seconds here) and ``timeOffset``; at time step ``k`` the light shows the element at
+  ``(k - timeOffset) mod cycle``, as commonroad-io computes it.
+* ``<intersection>`` (2020a): the lanelets its incomings lead into (``successorsRight``,
+  ``successorsStraight``, ``successorsLeft``) are junction lanes (``MapLane.junction``).
 
-Dropped (counted in ``MapData.dropped``): obstacles, planning problems, intersection elements
-(the lane graph already holds the successors they group), line markings, light cycles.
+Dropped (counted in ``MapData.dropped``): obstacles, planning problems, line markings, the
+intersections' ``isLeftOf`` (the turn rules come from the lane geometry).
 """
 
 from __future__ import annotations
@@ -33,8 +39,12 @@ __all__ = ["read_commonroad", "VERSIONS"]
 VERSIONS = ("2018b", "2020a")
 NON_DRIVABLE = {"sidewalk", "crosswalk", "bicycleLane"}
 VEHICLES = {"vehicle", "car", "truck", "bus", "motorcycle", "priorityVehicle", "taxi", "train"}
-SIGN_KIND = {"R1-1": "stop", "206": "stop", "R1-2": "yield", "205": "yield", "R2-1": "speed_limit",
-             "274": "speed_limit", "274.1": "speed_limit"}
+SIGN_KIND = {"R1-1": "stop", "206": "stop", "r2": "stop", "R1-2": "yield", "205": "yield", "r1": "yield",
+             "306": "priority", "301": "priority", "R2-1": "speed_limit", "274": "speed_limit",
+             "274.1": "speed_limit"}
+#: a sign of several elements is the first of these kinds it has (a stop sign with a plate is a stop sign)
+SIGN_ORDER = ("stop", "yield", "priority")
+COLOURS = ("green", "yellow", "red", "redYellow", "inactive")
 
 
 def _points(num: Numbers, el, where: str) -> np.ndarray:
@@ -58,6 +68,16 @@ def read_commonroad(path: Path, data: bytes) -> MapData:
     elements = root.findall("lanelet")
     if not elements:
         raise num.fail("<commonRoad>", "the file has no <lanelet> elements (no road network)")
+    junction_of: dict[str, str] = {}
+    n_left_of = 0
+    for k, inter in enumerate(root.findall("intersection")):
+        iid = inter.get("id", f"#{k + 1}")
+        for inc in inter.findall("incoming"):
+            n_left_of += len(inc.findall("isLeftOf"))
+            for tag in ("successorsRight", "successorsStraight", "successorsLeft"):
+                for ref in inc.findall(tag):
+                    if ref.get("ref"):
+                        junction_of.setdefault(ref.get("ref"), iid)
     raw = []
     areas = []
     dropped: dict[str, int] = {}
@@ -133,27 +153,58 @@ def read_commonroad(path: Path, data: bytes) -> MapData:
             successors=tuple(s.get("ref") for s in ll.findall("successor") if s.get("ref") in drivable),
             left=adj["left"] if adj["left"] in drivable else None,
             right=adj["right"] if adj["right"] in drivable else None,
-            opposite=tuple(o for o in opposite if o in drivable), group=lid,
+            opposite=tuple(o for o in opposite if o in drivable), group=lid, junction=junction_of.get(lid, ""),
             kind=sorted(types)[0] if types else "lanelet", speed_limit=speed, source=where))
     signals = []
     for k, sign in enumerate(root.findall("trafficSign")):
         sid = sign.get("id", f"#{k + 1}")
         where = f"<trafficSign id={sid}>"
-        first = sign.find("trafficSignElement")
-        code = (first.findtext("trafficSignID") or "").strip() if first is not None else ""
-        kind = SIGN_KIND.get(code, "other")
+        els = sign.findall("trafficSignElement")
+        codes = [(el.findtext("trafficSignID") or "").strip() for el in els]
+        kinds = [SIGN_KIND.get(c, "other") for c in codes]
+        pick = next((i for kd in SIGN_ORDER for i, x in enumerate(kinds) if x == kd), 0)
+        code, kind = (codes[pick], kinds[pick]) if els else ("", "other")
         value = None
-        if first is not None and first.find("additionalValue") is not None and kind == "speed_limit":
-            value = num.text(first.find("additionalValue"), where, "additionalValue")  # SI: m/s
-        signals.append(Signal(sid, kind, code, _position(num, sign, where), tuple(sign_lanes.get(sid, ())), value))
+        if kind == "speed_limit" and els[pick].find("additionalValue") is not None:
+            value = num.text(els[pick].find("additionalValue"), where, "additionalValue")  # SI: m/s
+        signals.append(Signal(sid, kind, code, _position(num, sign, where), tuple(sign_lanes.get(sid, ())), value,
+                              source=where))
+    step = None
     for k, light in enumerate(root.findall("trafficLight")):
         sid = light.get("id", f"#{k + 1}")
-        signals.append(Signal(sid, "traffic_light", "", _position(num, light, f"<trafficLight id={sid}>"),
-                              tuple(light_lanes.get(sid, ()))))
-    for tag in ("obstacle", "dynamicObstacle", "staticObstacle", "planningProblem", "intersection"):
+        where = f"<trafficLight id={sid}>"
+        cycle: list[tuple[str, float]] = []
+        offset = 0.0
+        cyc = light.find("cycle")
+        if cyc is not None and cyc.findall("cycleElement"):
+            if step is None:
+                step = num.attr(root, "timeStepSize", "<commonRoad timeStepSize> (the unit of the light cycles)")
+                if not step > 0.0:
+                    raise num.fail("<commonRoad timeStepSize>", f"must be positive, got {step:g}")
+            for i, el in enumerate(cyc.findall("cycleElement")):
+                ew = f"{where} <cycleElement> #{i + 1}"
+                colour = (el.findtext("color") or "").strip()
+                if not colour:
+                    raise num.fail(ew, "missing <color>")
+                if colour not in COLOURS:
+                    raise num.fail(ew, f"unknown colour {colour!r} (colours: {', '.join(COLOURS)})")
+                steps = num.text(el.find("duration"), ew, "duration")
+                if steps < 0:
+                    raise num.fail(ew, f"<duration> must not be negative, got {steps:g}")
+                cycle.append((colour, steps * step))
+            if cyc.find("timeOffset") is not None:
+                offset = num.text(cyc.find("timeOffset"), f"{where} <cycle>", "timeOffset") * step
+        active = (light.findtext("active") or "true").strip().lower() not in ("false", "0")
+        direction = (light.findtext("direction") or "all").strip()
+        signals.append(Signal(sid, "traffic_light", direction, _position(num, light, where),
+                              tuple(light_lanes.get(sid, ())), cycle=tuple(cycle), offset=offset, active=active,
+                              source=where))
+    for tag in ("obstacle", "dynamicObstacle", "staticObstacle", "planningProblem"):
         n = len(root.findall(tag))
         if n:
             dropped[f"<{tag}> elements"] = n
+    if n_left_of:
+        dropped["<isLeftOf> of intersections (the turn rules come from the lane geometry)"] = n_left_of
     return MapData(format="commonroad", file=str(path), version=version, lanes=tuple(lanes), areas=tuple(areas),
                    stop_lines=tuple(stops), signals=tuple(signals), dropped=tuple(sorted(dropped.items())))
 

@@ -17,12 +17,15 @@ Read (XML, ``xml.etree``):
   same way; a shared bound used in opposite directions makes the lanelets ``opposite``. Line
   markings do not restrict neighbours (the simulator does not model lane-change permissions).
 * ``relation`` ``type=regulatory_element``: ``traffic_light`` (a light at the centre of its
-  ``refers`` way), ``traffic_sign`` (``stop`` / ``yield`` / ``speed_limit`` from the sign type, e.g.
-  ``de206``, ``usR1-1``), ``right_of_way`` (a ``yield`` for its ``yield`` lanelets), ``all_way_stop``;
-  each ``ref_line`` way is a stop line of the lanelets that reference the element.
+  ``refers`` way; Lanelet2 has no signal plans), ``traffic_sign`` (``stop`` / ``yield`` /
+  ``priority`` / ``speed_limit`` from the sign type, e.g. ``de206``, ``de205``, ``de306``,
+  ``usR1-1``), ``right_of_way`` (a ``yield`` sign for its ``yield`` lanelets; ``fallback=yes``
+  noted in the code), ``all_way_stop`` (a stop sign for its ``yield`` lanelets, else the lanelets
+  that reference it); each ``ref_line`` way is a stop line of the lanelets that reference the element.
 * Ways typed ``curbstone``, ``road_border``, ``fence``, ``wall``, ``guard_rail``: non-drivable borders.
 
-Dropped: elevation (``ele``), areas (multipolygons), line-marking types, other regulatory elements.
+Dropped: elevation (``ele``), areas (multipolygons), line-marking types, other regulatory elements,
+``right_of_way`` elements without a ``yield`` lanelet.
 """
 
 from __future__ import annotations
@@ -64,14 +67,20 @@ def _tags(el) -> dict[str, str]:
     return {t.get("k"): t.get("v", "") for t in el.findall("tag") if t.get("k") is not None}
 
 
+_SIGN_CODES = (("stop", r"(?<![0-9])206(?![0-9])|r1-1(?![0-9])|stop"),
+               ("yield", r"(?<![0-9])205(?![0-9])|r1-2(?![0-9])|yield|give_?way"),
+               ("priority", r"(?<![0-9])30[16](?![0-9])|priority|right_of_way"),
+               ("speed_limit", r"(?<![0-9])274(?![0-9])|r2-1(?![0-9])|speed"))
+
+
 def _sign_kind(code: str) -> str:
+    """The kind of a Lanelet2 sign type (``de206``, ``usR1-1``, ``stop_sign``, ...)."""
+    import re
+
     c = code.lower()
-    if "206" in c or "r1-1" in c or "stop" in c:
-        return "stop"
-    if "205" in c or "r1-2" in c or "yield" in c:
-        return "yield"
-    if "274" in c or "r2-1" in c or "speed" in c:
-        return "speed_limit"
+    for kind, pattern in _SIGN_CODES:
+        if re.search(pattern, c):
+            return kind
     return "other"
 
 
@@ -203,6 +212,7 @@ def read_lanelet2(path: Path, data: bytes) -> MapData:
                              group=r["id"].removesuffix("-reverse"), kind=r["subtype"], speed_limit=r["speed"],
                              source=r["where"]))
     signals, stops = [], []
+    drivable = {r["id"] for r in raw}
     for rid, rel in relations.items():
         tags = _tags(rel)
         if tags.get("type") != "regulatory_element":
@@ -220,8 +230,17 @@ def read_lanelet2(path: Path, data: bytes) -> MapData:
             if ref in node_index:
                 pos = tuple(float(v) for v in xy[node_index[ref]])
                 break
+        yielding = []
+        for m in members:
+            if m.get("role") == "yield":
+                if m.get("ref") not in relations:
+                    raise num.fail(where, f"its 'yield' member refers to lanelet {m.get('ref')} that is not in "
+                                   "the file")
+                if m.get("ref") in drivable:
+                    yielding.append(m.get("ref"))
+        yielding = tuple(dict.fromkeys(yielding))
         if sub == "traffic_light":
-            signals.append(Signal(rid, "traffic_light", "", pos, lanelets))
+            signals.append(Signal(rid, "traffic_light", "", pos, lanelets, source=where))
         elif sub == "traffic_sign":
             code = tags.get("sign_type", "")
             for ref in refers:
@@ -233,19 +252,26 @@ def read_lanelet2(path: Path, data: bytes) -> MapData:
                     value = float(tags["sign_value"]) / 3.6
                 except ValueError:
                     value = None
-            signals.append(Signal(rid, kind, code, pos, lanelets, value))
+            signals.append(Signal(rid, kind, code, pos, lanelets, value, source=where))
         elif sub == "right_of_way":
-            yielding = tuple(m.get("ref") for m in members if m.get("role") == "yield")
-            signals.append(Signal(rid, "yield", "right_of_way", pos, yielding or lanelets))
+            if not yielding:
+                dropped["right_of_way elements without a 'yield' lanelet"] = dropped.get(
+                    "right_of_way elements without a 'yield' lanelet", 0) + 1
+                continue
+            code = "right_of_way fallback" if tags.get("fallback") == "yes" else "right_of_way"
+            signals.append(Signal(rid, "yield", code, pos, yielding, source=where))
         elif sub == "all_way_stop":
-            signals.append(Signal(rid, "stop", "all_way_stop", pos, lanelets))
+            signals.append(Signal(rid, "stop", "all_way_stop", pos, yielding or lanelets, source=where))
         else:
             dropped[f"regulatory elements of subtype {sub or '(none)'}"] = dropped.get(
                 f"regulatory elements of subtype {sub or '(none)'}", 0) + 1
             continue
-        for m in members:
-            if m.get("role") == "ref_line" and m.get("ref") in ways:
-                stops.append(StopLine(f"way {m.get('ref')}", way_pts(m.get("ref"), where)[0], lanelets, rid))
+        lines = [m.get("ref") for m in members if m.get("role") == "ref_line" and m.get("ref") in ways]
+        stopping = yielding if sub in ("right_of_way", "all_way_stop") and yielding else lanelets
+        for k, wid in enumerate(lines):
+            # an all-way stop lists its lanelets and their stop lines in the same order
+            mine = (stopping[k],) if sub == "all_way_stop" and len(lines) == len(stopping) > 1 else stopping
+            stops.append(StopLine(f"way {wid}", way_pts(wid, where)[0], mine, rid))
     for wid, (refs, tags) in ways.items():
         if tags.get("type") in BORDERS and len(refs) >= 2:
             areas.append(MapArea(f"way {wid}", tags["type"], xy[[node_index[r] for r in refs]], closed=False))

@@ -25,9 +25,11 @@ Read (XML, ``xml.etree``; our own evaluator, checked against closed forms in the
   of travel. Adjacent lanes of a section driving the same way are left/right neighbours; adjacent
   lanes driving opposite ways are recorded as ``opposite`` only.
 * ``signals``: ``signal`` and ``signalReference`` with ``validity``: dynamic signals and type
-  ``1000001`` are traffic lights, ``206`` stop, ``205`` yield, ``274`` speed limits (``value``
-  with ``unit``), ``294`` stop lines; ``objects``: ``crosswalk`` outlines and stop-line objects.
-  The lanes a signal applies to follow its ``orientation`` (``+``: lanes driving along s).
+  ``1000001`` are traffic lights (OpenDRIVE gives no signal plan), ``206`` / ``R1-1`` stop,
+  ``205`` / ``R1-2`` yield, ``306`` / ``301`` priority, ``274`` / ``R2-1`` speed limits
+  (``value`` with ``unit``), ``294`` stop lines; ``objects``: ``crosswalk`` outlines and
+  stop-line objects. The lanes a signal applies to follow its ``orientation`` (``+``: lanes
+  driving along s, ``-`` against, ``none`` both) in the lane section at its ``s``.
 * Speed limits: the road's ``type/speed``.
 
 Dropped (counted in ``MapData.dropped``): elevation, superelevation and lateral profiles (the road
@@ -784,11 +786,16 @@ def _assemble(lanes_out, succ, left, right, opposite, names) -> list[MapLane]:
 # ------------------------------------------------------------------ signals and objects
 
 
+#: signal types (German StVO numbers, US MUTCD codes) and what they are
+SIGNAL_KIND = {"206": "stop", "R1-1": "stop", "205": "yield", "R1-2": "yield", "306": "priority", "301": "priority",
+               "274": "speed_limit", "R2-1": "speed_limit", "294": "stop_line"}
+
+
 def _kind(sig: ET.Element) -> str:
-    t = sig.get("type", "")
+    t = (sig.get("type") or "").strip()
     if sig.get("dynamic") == "yes" or t == "1000001":
         return "traffic_light"
-    return {"206": "stop", "205": "yield", "274": "speed_limit", "294": "stop_line"}.get(t, "other")
+    return SIGNAL_KIND.get(t, SIGNAL_KIND.get(t.upper(), "other"))
 
 
 def _signals(rd: _Reader, roads: dict[str, _Road], section_pieces, lanes_out, names):
@@ -819,6 +826,8 @@ def _signals(rd: _Reader, roads: dict[str, _Road], section_pieces, lanes_out, na
             si = max(i for i, sec in enumerate(road.sections) if sec.s <= s + 1e-9) if road.sections else 0
             pieces = section_pieces.get((road.id, si), {})
             orient = placed.get("orientation", "none")
+            if orient not in ("+", "-", "none"):
+                raise rd.fail(where, f"orientation must be '+', '-' or 'none', got {orient!r}")
             valid = [(int(rd.num.attr(v, "fromLane", where)), int(rd.num.attr(v, "toLane", where)))
                      for v in placed.findall("validity")]
             keys = []
@@ -847,7 +856,7 @@ def _signals(rd: _Reader, roads: dict[str, _Road], section_pieces, lanes_out, na
             if kind == "stop_line":
                 stops.append(StopLine(f"road {road.id} signal {sid}", _across(road, pieces, keys, s), lane_ids))
             else:
-                signals.append(Signal(sid, kind, sg.get("type", ""), (px, py), lane_ids, value))
+                signals.append(Signal(sid, kind, sg.get("type", ""), (px, py), lane_ids, value, source=where))
         # stop lines given as objects
         objs = road.el.find("objects")
         if objs is None:
