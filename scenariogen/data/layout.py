@@ -111,7 +111,7 @@ THREAT_TTC = 3.0  # s, an agent with a TTC to the ego below this counts as a thr
 TTC_HORIZON = 10.0  # s, TTC beyond this counts as no conflict
 
 # ---- per-scenario metrics: metrics[b, S_*] --------------------------------------
-S_MIN_TTC = 0  # s, min box TTC of the ego against any agent (inf if never closing)
+S_MIN_TTC = 0  # s, min TTC of the ego against any agent along their predicted paths (inf if none)
 S_MIN_DIST = 1  # m, min box distance of the ego to any agent
 S_TET = 2  # s, time the ego spends with TTC below the near-miss threshold
 S_MAX_DRAC = 3  # m/s^2, max deceleration rate to avoid a crash, ego following its leader
@@ -136,7 +136,7 @@ METRIC_NAMES = (
 N_METRICS = 17
 
 # ---- per-agent metrics: agent_metrics[b, i, A_*] --------------------------------
-A_MIN_TTC = 0  # s, min box TTC between the ego and this agent
+A_MIN_TTC = 0  # s, min TTC between the ego and this agent along their predicted paths (kernels/paths.py)
 A_MIN_DIST = 1  # m, min box distance between the ego and this agent
 A_MAX_DECEL = 2  # m/s^2, this agent's largest deceleration
 A_PET = 3  # s, post-encroachment time between the ego and this agent
@@ -146,10 +146,12 @@ A_OCC_LONGEST = 6  # s, longest such stretch
 A_OCC_AT_ENTRY = 7  # 1.0 if hidden when it first entered the ego's lane corridor ahead, 0.0 if seen, nan if never entered
 A_T_MIN_DIST = 8  # s, time of the closest approach to the ego
 A_MIN_GAP = 9  # m, min box distance between this named actor and any other agent (nan for the ego and traffic)
-A_MIN_TTC_ANY = 10  # s, min box TTC between this named actor and any other agent (same; inf beyond the horizon)
+A_MIN_TTC_ANY = 10  # s, min path TTC between this named actor and any other agent (same; inf beyond the horizon)
+A_T_MIN_TTC = 11  # s, when A_MIN_TTC was first reached (inf if it never was finite)
 AGENT_METRIC_NAMES = ("min_ttc", "min_distance", "max_decel", "pet", "collision_time", "occluded_total",
-                      "occluded_longest", "occluded_at_entry", "time_of_closest_approach", "min_gap_any", "min_ttc_any")
-N_AGENT_METRICS = 11
+                      "occluded_longest", "occluded_at_entry", "time_of_closest_approach", "min_gap_any", "min_ttc_any",
+                      "time_of_min_ttc")
+N_AGENT_METRICS = 12
 
 # ---- scenario descriptors: D[b, D_*] (definitions in scenariogen.coverage.descriptors) ----
 DESCRIPTOR_NAMES = (

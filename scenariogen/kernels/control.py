@@ -5,9 +5,10 @@ The longitudinal command is IDM with the constant-acceleration heuristic to
 the leader (same lane, the lane ahead, a vehicle changing into or out of the
 lane, or a pedestrian in the lane corridor), delayed by the driver's reaction
 time; scripted braking overrides it. An ego with a sensor finds its leader,
-takes its MOBIL decisions and triggers its AEB (perceived TTC below a
-threshold, after a reaction delay, at a fixed deceleration) on its tracks
-only; every other agent uses ground truth. Units: m, s, m/s, m/s^2.
+takes its MOBIL decisions and triggers its AEB (TTC along the predicted paths,
+:mod:`.paths`, below a threshold, after a reaction delay, at a fixed
+deceleration) on its tracks only; every other agent, and the AEB of an ego
+without a sensor, uses ground truth. Units: m, s, m/s, m/s^2.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from .behavior import acc_accel, idm_accel
 from .groups import REACT_BUF
 from .lanes import lane_segment, project_local
 from .order import next_lane, scan_lane
-from .perception import perceived_leader, perceived_min_ttc
+from .perception import perceived_leader, perceived_path_ttc
 from .maneuvers import MERGE_ZONE, start_lane_change
 from .rules import right_of_way_gap
 
@@ -71,14 +72,6 @@ def _command(b, i, model, params, v, gap, v_lead, a_lead):
         return -params[b, i, P_STOPDEC] if v > 0.0 else 0.0
     return acc_accel(v, params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0], params[b, i, P_AMAX],
                      params[b, i, P_BCOMF], params[b, i, P_DELTA], gap, v_lead, a_lead)
-
-
-@njit(cache=True)
-def lead_ttc_truth(gap, v, v_lead):
-    """Ground-truth TTC (s) to the leader on the lane, for an ego without a sensor."""
-    if v > v_lead and gap < INF:
-        return max(gap, 0.0) / (v - v_lead)
-    return INF
 
 
 @njit(cache=True)
@@ -345,7 +338,6 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, 
     sens, metrics = sensor.params, out.metrics
     xs, ys, hs, v, acc = st.xs, st.ys, st.hs, st.v, st.acc
     man_state, man_t0, cmd_buf, lead_gap, lead_v = st.man_state, st.man_t0, st.cmd_buf, st.lead_gap, st.lead_v
-    known, trk_x, trk_y, trk_vx, trk_vy = tr.known, tr.trk_x, tr.trk_y, tr.trk_vx, tr.trk_vy
     dt = cfg.dt
     N = xs.shape[0]
     K = man_type.shape[1]
@@ -383,10 +375,10 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, 
                                                params[b, i, P_BCOMF], 0.5 * length[b, i], dt, road, ag.route,
                                                ag.route_len, st.route_pos))
         if i == 0 and aeb_on:
-            pttc = perceived_min_ttc(xs[0], ys[0], hs[0], length[b, 0], width[b, 0], v[0] * math.cos(hs[0]),
-                                     v[0] * math.sin(hs[0]), known, trk_x, trk_y, trk_vx, trk_vy,
-                                     length_b, width_b, cfg.ttc_horizon) if has_sensor else lead_ttc_truth(
-                                         lead_gap[0], v[0], lead_v[0])
+            # the TTC along the predicted paths, on the tracks (else the ground truth of the metrics,
+            # exact below twice the trigger); beyond twice the trigger it only has to be large
+            pttc = perceived_path_ttc(b, time, min(cfg.ttc_horizon, 2.0 * sens[b, E_AEB_TTC]), road, ag, st,
+                                      tr) if has_sensor else tr.drop_ttc[t]
             if aeb_trig < 0 and pttc < sens[b, E_AEB_TTC] and v[0] > 0.5:
                 aeb_trig = t
                 metrics[b, S_AEB_TIME] = min(metrics[b, S_AEB_TIME], time)

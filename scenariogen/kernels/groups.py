@@ -20,6 +20,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from .paths import N_MOT
+
 REACT_BUF = 32  # steps of reaction delay the command buffer holds
 
 Road = namedtuple("Road", [
@@ -158,6 +160,7 @@ Scratch = namedtuple("Scratch", [
     "hx", "hy", "hh", "hv",  # (N, T) history of x, y (m), heading (rad), speed (m/s)
     "all_steps",  # (T,) bool, all True: every step of the history is valid
     "lane_enter",  # (L,) s: when a vehicle last drove past the end of each lane
+    "mot",  # (N, paths.N_MOT) each agent's predicted motion this step (kernels/paths.py)
 ])
 
 Tracks = namedtuple("Tracks", [
@@ -171,7 +174,11 @@ Tracks = namedtuple("Tracks", [
     "entered",  # (N,) bool, has entered the ego's lane corridor
     "vis_hist",  # (T, N) visible fraction per step
     "drop_hist",  # (T,) bool sensor delivered nothing
-    "drop_ttc",  # (T,) s ego's smallest TTC that step
+    "drop_ttc",  # (T,) s ego's smallest TTC that step (ground truth)
+    "trk_mot",  # (N, paths.N_MOT) the motion the ego predicts for each track (row 0: its own)
+    # the road's shape for path predictions (kernels/paths.py; the metrics read them too)
+    "lane_straight",  # (L,) bool: the lane is a straight line
+    "kmax",  # (1,) 1/m: largest heading change per metre of any lane segment
 ])
 
 
@@ -189,11 +196,11 @@ def alloc(N, K, L, T):
         np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),
         np.empty(L, np.int64), np.empty(N, np.bool_), np.zeros(N, np.int64), np.zeros(N, np.int64),
         np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.ones(T, np.bool_),
-        np.empty(L),
+        np.empty(L), np.zeros((N, N_MOT)),
     )
     tr = Tracks(
         np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros(N), np.zeros(N), np.zeros(N),
         np.zeros(N), np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros((T, N)),
-        np.zeros(T, np.bool_), np.full(T, math.inf),
+        np.zeros(T, np.bool_), np.full(T, math.inf), np.zeros((N, N_MOT)), np.zeros(L, np.bool_), np.zeros(1),
     )
     return st, sc, tr

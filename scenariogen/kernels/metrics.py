@@ -2,11 +2,14 @@
 
 Per step: collisions of any two agents (sweep and prune along x, then an
 exact oriented-box test; colliding agents stop where they are), the named
-actors' smallest gap and TTC to any agent, the ego's box distance and exact
-box TTC to every agent with TET, DRAC and time headway to its leader, and
+actors' smallest gap and TTC to any agent, the ego's box distance and TTC to
+every agent with TET, DRAC and time headway to its leader, and
 the largest decelerations and the ego's jerk. At the end: PET, occlusion of
 each agent before its closest approach, the dropout summary, and the
-scenario's metrics row. Columns: ``data.layout`` ``S_*`` and ``A_*``. The
+scenario's metrics row. Every TTC is the first time the two boxes overlap
+along the paths the agents are predicted to follow (:mod:`.paths`: lanes
+along routes at constant speed, straight lines for off-lane agents), within
+the horizon ``ttc_horizon``. Columns: ``data.layout`` ``S_*`` and ``A_*``. The
 running values live in the output rows themselves. Units: m, s, m/s, m/s^2.
 """
 
@@ -28,6 +31,7 @@ from ..data.layout import (
     A_OCC_TOTAL,
     A_PET,
     A_T_MIN_DIST,
+    A_T_MIN_TTC,
     E_RANGE,
     E_THRESHOLD,
     S_AEB_TIME,
@@ -49,8 +53,9 @@ from ..data.layout import (
     S_TET,
     THREAT_TTC,
 )
-from .geometry import box_distance, box_ttc, boxes_overlap, circumradius
+from .geometry import box_distance, boxes_overlap, circumradius
 from .order import insertion_sort
+from .paths import MO_VB, SEAM, motion_ttc
 from .safety import crossing_pet, follow_drac_thw
 
 INF = math.inf
@@ -126,10 +131,12 @@ def collisions(b, time, ag, out, st, sc):
 
 
 @njit(inline="always")
-def named_actor_metrics(b, cfg, ag, out, st):
-    """The named actors' (ego excluded) smallest box gap and TTC to any agent."""
+def named_actor_metrics(b, cfg, road, ag, out, st, sc):
+    """The named actors' (ego excluded) smallest box gap and path TTC to any agent (``sc.mot``: this
+    step's predicted motions, :func:`.paths.set_motions`)."""
     valid, length, width = ag.valid, ag.length, ag.width
-    xs, ys, hs, v = st.xs, st.ys, st.hs, st.v
+    xs, ys, hs = st.xs, st.ys, st.hs
+    mot = sc.mot
     agent_metrics = out.agent_metrics
     ttc_horizon = cfg.ttc_horizon
     N = xs.shape[0]
@@ -137,8 +144,6 @@ def named_actor_metrics(b, cfg, ag, out, st):
         if not valid[b, i]:
             continue
         ri = circumradius(length[b, i], width[b, i])
-        ivx = v[i] * math.cos(hs[i])
-        ivy = v[i] * math.sin(hs[i])
         for j in range(N):
             if j == i or not valid[b, j]:
                 continue
@@ -151,41 +156,30 @@ def named_actor_metrics(b, cfg, ag, out, st):
                                    xs[j], ys[j], hs[j], length[b, j], width[b, j])
                 if gap < agent_metrics[b, i, A_MIN_GAP]:
                     agent_metrics[b, i, A_MIN_GAP] = gap
-            # TTC as for the ego below: the exact test only where the circle bound can improve it;
-            # no closing speed exceeds the sum of the speeds, so most pairs stop here, without trigonometry
-            if lower_gap > 0.0 and lower_gap >= min(agent_metrics[b, i, A_MIN_TTC_ANY], ttc_horizon) * (
-                    abs(v[i]) + abs(v[j])):
+            # TTC as for the ego below: the path TTC only where the circle bound can improve it; no
+            # predicted centre moves faster than its speed bound, so most pairs stop here
+            t_lim = min(agent_metrics[b, i, A_MIN_TTC_ANY], ttc_horizon)
+            if lower_gap > 0.0 and lower_gap >= t_lim * (mot[i, MO_VB] + mot[j, MO_VB]) + SEAM:
                 continue
-            jvx = v[j] * math.cos(hs[j])
-            jvy = v[j] * math.sin(hs[j])
-            closing = -(dx * (jvx - ivx) + dy * (jvy - ivy)) / max(cd, 1e-9)
-            if closing > 1e-9:
-                lower = max(lower_gap, 0.0) / closing
-                if lower < agent_metrics[b, i, A_MIN_TTC_ANY] and lower < ttc_horizon:
-                    ttc = box_ttc(xs[i], ys[i], hs[i], length[b, i], width[b, i], ivx, ivy,
-                                  xs[j], ys[j], hs[j], length[b, j], width[b, j], jvx, jvy, ttc_horizon)
-                    if ttc < agent_metrics[b, i, A_MIN_TTC_ANY]:
-                        agent_metrics[b, i, A_MIN_TTC_ANY] = ttc
-            elif lower_gap <= 0.0:
-                if boxes_overlap(xs[i], ys[i], hs[i], length[b, i], width[b, i],
-                                 xs[j], ys[j], hs[j], length[b, j], width[b, j]):
-                    agent_metrics[b, i, A_MIN_TTC_ANY] = 0.0
+            ttc = motion_ttc(mot, i, mot, j, t_lim, ag.route, road)
+            if ttc < agent_metrics[b, i, A_MIN_TTC_ANY]:
+                agent_metrics[b, i, A_MIN_TTC_ANY] = ttc
 
 
 @njit(inline="always")
-def ego_metrics(b, time, threat_bound, cfg, ag, out, st):
-    """The ego's smallest box distance (and when) and TTC to every agent, and TET; returns the
-    ego's smallest TTC this step (s, inf without an ego). Every TTC below ``threat_bound`` (s)
-    is exact: the dropout summary asks whether a threat was present during each burst."""
+def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
+    """The ego's smallest box distance (and when) and path TTC (and when) to every agent, and TET;
+    returns the ego's smallest TTC this step (s, inf without an ego). Every TTC below
+    ``exact_below`` (s) is exact: the dropout summary asks whether a threat was present during each
+    burst, and an AEB without a sensor brakes on it. ``sc.mot``: this step's predicted motions."""
     valid, length, width = ag.valid, ag.length, ag.width
-    xs, ys, hs, v = st.xs, st.ys, st.hs, st.v
+    xs, ys, hs = st.xs, st.ys, st.hs
+    mot = sc.mot
     metrics, agent_metrics = out.metrics, out.agent_metrics
     ttc_threshold, ttc_horizon = cfg.ttc_threshold, cfg.ttc_horizon
     N = xs.shape[0]
     if not valid[b, 0]:
         return INF
-    evx = v[0] * math.cos(hs[0])
-    evy = v[0] * math.sin(hs[0])
     le, we = length[b, 0], width[b, 0]
     re = circumradius(le, we)
     step_ttc = INF
@@ -201,26 +195,17 @@ def ego_metrics(b, time, threat_bound, cfg, ag, out, st):
             if dist < agent_metrics[b, j, A_MIN_DIST]:
                 agent_metrics[b, j, A_MIN_DIST] = dist
                 agent_metrics[b, j, A_T_MIN_DIST] = time
-        # circle TTC bounds the box TTC from below: skip the exact test when it cannot matter
-        jvx = v[j] * math.cos(hs[j])
-        jvy = v[j] * math.sin(hs[j])
-        rvx = jvx - evx
-        rvy = jvy - evy
-        closing = -(dx * rvx + dy * rvy) / max(cd, 1e-9)
-        bound = max(ttc_threshold, threat_bound, agent_metrics[b, j, A_MIN_TTC])
-        if closing > 1e-9:
-            lower = max(cd - re - rj, 0.0) / closing
-            if lower < bound and lower < ttc_horizon:
-                ttc = box_ttc(xs[0], ys[0], hs[0], le, we, evx, evy,
-                              xs[j], ys[j], hs[j], length[b, j], width[b, j], jvx, jvy, ttc_horizon)
-                if ttc < agent_metrics[b, j, A_MIN_TTC]:
-                    agent_metrics[b, j, A_MIN_TTC] = ttc
-                if ttc < step_ttc:
-                    step_ttc = ttc
-        elif cd - re - rj <= 0.0:
-            if boxes_overlap(xs[0], ys[0], hs[0], le, we, xs[j], ys[j], hs[j], length[b, j], width[b, j]):
-                agent_metrics[b, j, A_MIN_TTC] = 0.0
-                step_ttc = 0.0
+        # the path TTC only where it can matter: below the larger of the thresholds and the pair's
+        # smallest so far, and where the circle bound does not rule contact out
+        t_lim = min(max(ttc_threshold, exact_below, agent_metrics[b, j, A_MIN_TTC]), ttc_horizon)
+        if cd - re - rj >= t_lim * (mot[0, MO_VB] + mot[j, MO_VB]) + SEAM and cd - re - rj > 0.0:
+            continue
+        ttc = motion_ttc(mot, 0, mot, j, t_lim, ag.route, road)
+        if ttc < agent_metrics[b, j, A_MIN_TTC]:
+            agent_metrics[b, j, A_MIN_TTC] = ttc
+            agent_metrics[b, j, A_T_MIN_TTC] = time
+        if ttc < step_ttc:
+            step_ttc = ttc
     if step_ttc < ttc_threshold:
         metrics[b, S_TET] += cfg.dt
     return step_ttc

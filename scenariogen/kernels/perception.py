@@ -7,7 +7,9 @@ occluders), a Gilbert-Elliott (or independent) dropout chain decides whether
 the sensor delivers anything, a detection is the agent's state ``latency``
 steps ago plus Gaussian noise, predicted forward over the latency at constant
 velocity (as a tracker that knows its delay does), and tracks that vanish are
-coasted at constant velocity for ``track memory`` seconds.
+coasted at constant velocity for ``track memory`` seconds. The AEB's TTC
+(:func:`perceived_path_ttc`) predicts the tracks along the lanes they are
+matched to (:mod:`.paths`).
 
 Units: metres, seconds, m/s, radians. Randomness comes from the scenario's own
 stream state (see :mod:`.rng`), passed in and returned.
@@ -35,9 +37,9 @@ from ..data.layout import (
     E_SPEED_NOISE,
     E_THRESHOLD,
 )
-from .geometry import box_ttc
 from .lanes import lane_pose, project_local
 from .occlusion import visibility_all
+from .paths import motion_ttc, set_motion, set_track_motion
 from .rng import next_uniform
 
 
@@ -120,17 +122,19 @@ def perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, lane, s_ego,
 
 
 @njit(cache=True)
-def perceived_min_ttc(x, y, h, length, width, vx, vy, trk_on, trk_x, trk_y, trk_vx, trk_vy, lengths, widths,
-                      horizon):
-    """Smallest box TTC (s) between the ego's box and any live track (tracks oriented along their velocity)."""
+def perceived_path_ttc(b, time, horizon, road, ag, st, tr):
+    """The ego's smallest TTC (s) to any live track within ``horizon`` (s; INF beyond), along the
+    predicted paths (:mod:`.paths`): its own along its lanes and route (it knows them), each track's
+    as :func:`.paths.set_track_motion` matches it to a lane (else straight on at its velocity).
+    Fills ``tr.trk_mot``."""
+    mot = tr.trk_mot
+    set_motion(0, b, time, horizon, road, ag, st, mot, tr.lane_straight, tr.kmax)
     best = math.inf
-    for j in range(1, trk_on.shape[0]):
-        if not trk_on[j]:
+    for j in range(1, tr.trk_on.shape[0]):
+        if not tr.known[j] or not ag.valid[b, j]:
             continue
-        sp = math.hypot(trk_vx[j], trk_vy[j])
-        hj = math.atan2(trk_vy[j], trk_vx[j]) if sp > 0.1 else h
-        ttc = box_ttc(x, y, h, length, width, vx, vy, trk_x[j], trk_y[j], hj, lengths[j], widths[j],
-                      trk_vx[j], trk_vy[j], min(horizon, best))
+        set_track_motion(j, b, st.hs[0], horizon, road, ag, st, tr, mot, tr.lane_straight, tr.kmax)
+        ttc = motion_ttc(mot, 0, mot, j, min(horizon, best), ag.route, road)
         if ttc < best:
             best = ttc
     return best

@@ -40,6 +40,8 @@ import math
 from numba import njit, prange
 
 from ..data.layout import (
+    E_AEB_ON,
+    E_AEB_TTC,
     E_FIRST_LEN,
     E_FIRST_START,
     E_ON,
@@ -70,6 +72,7 @@ from .metrics import (
     start_metrics,
 )
 from .order import lane_order
+from .paths import set_motions, start_paths
 from .perception import first_burst, perceive, start_tracks
 
 INF = math.inf
@@ -160,7 +163,9 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     # perception state
     sp_ = sensor.params
     has_sensor = sp_[b, E_ON] > 0.5
-    threat_bound = THREAT_TTC if has_sensor else 0.0
+    # the ego's TTC is exact below this (s): threats for the dropout summary, or an AEB without a
+    # sensor, which brakes on the ground truth
+    exact_below = THREAT_TTC if has_sensor else (2.0 * sp_[b, E_AEB_TTC] if sp_[b, E_AEB_ON] > 0.5 else 0.0)
     rstate = sensor.seeds[b]
     lost = False
     # a first burst placed by the sampler: until it has ended the chain is not stepped
@@ -173,8 +178,10 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
         time = t * dt
         frame = _record(b, t, frame, cfg, ag, out, st, sc)
         collisions(b, time, ag, out, st, sc)
-        named_actor_metrics(b, cfg, ag, out, st)
-        step_ttc = ego_metrics(b, time, threat_bound, cfg, ag, out, st)
+        set_motions(b, time, cfg, road, ag, st, sc, tr)
+        named_actor_metrics(b, cfg, road, ag, out, st, sc)
+        step_ttc = ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc)
+        tr.drop_ttc[t] = step_ttc
         if senses:
             rstate, lost, n_sensed = perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_len,
                                               road, ag, cfg, sensor, out, st, sc, tr)
@@ -205,5 +212,6 @@ def simulate_batch(road, world, ag, init, cfg, sensor, out, n_chunks):
         if lo >= hi:
             continue
         st, sc, tr = alloc(N, K, L, cfg.n_steps)
+        start_paths(road, tr.lane_straight, tr.kmax)
         for b in range(lo, hi):
             _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr)
