@@ -278,6 +278,10 @@ def summary(spec: S.ScenarioSpec) -> str:
                     if getattr(e, k) is not None]
             if e.target:
                 bits.append(f"target={e.target}")
+            if e.with_kind:
+                bits.append(f"with={e.with_kind}")
+            if e.with_actors:
+                bits.append(f"with=[{', '.join(e.with_actors)}]")
             mark = "  <- target" if e.name == spec.target else ""
             out.append(f"  {e.name} ({e.type}{': ' + ', '.join(bits) if bits else ''}){mark}")
     ps = spec.parameters

@@ -83,7 +83,7 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
     traffic = parse_traffic(c, root, net)
     occluders = parse_occluders(c, root)
     ego_sensor = any(a.name == "ego" and a.sensor is not None for a in actors)
-    events = parse_events(c, root, actors_map, ego_sensor)
+    events = parse_events(c, root, actors_map, ego_sensor, tuple(t.name for t in traffic))
     target = None
     if "target" in root:
         target = c.text(root, "target", "", None)

@@ -375,6 +375,10 @@ class EventSpec:
     (m/s^2); ``occluded_threat``: ``target`` hidden for at least ``min_duration``
     (s) before closest approach; ``sensor_dropout``: a burst of at least
     ``min_duration`` (s) while a threat is in range.
+
+    A ``near_miss`` of the ego counts only the encounters with its party when one is given
+    (``with:``): every agent of kind ``with_kind``, or the agents named in ``with_actors``
+    (named actors, or traffic blocks for all their vehicles).
     """
 
     name: str
@@ -385,6 +389,15 @@ class EventSpec:
     actor: str = "ego"
     target: str | None = None
     min_duration: float | None = None
+    with_kind: str | None = None
+    with_actors: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        """The dataclass repr, with the party fields only when set: the spec hash (the repr's
+        SHA-256) of every event without one stays what it was before ``with:`` existed."""
+        shown = [f for f in fields(self) if f.name not in ("with_kind", "with_actors")
+                 or getattr(self, f.name) not in (None, ())]
+        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
 
 
 # -------------------------------------------------------------------------- root

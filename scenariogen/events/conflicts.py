@@ -94,7 +94,7 @@ def _motion(ego: np.ndarray, oth: np.ndarray, dh: float, e_lanes: set[int], o_la
 
 def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np.ndarray,
                    metrics: dict[str, np.ndarray], frame_dt: float, horizon: float,
-                   lanes: LaneRelations | None = None) -> np.ndarray:
+                   lanes: LaneRelations | None = None, party: np.ndarray | None = None) -> np.ndarray:
     """Per scenario (B,), the integer codes of :data:`CODE_COLUMNS` as a (B, 5) int16 array;
     party -1 (side and motion 0) when the ego met no other agent.
 
@@ -102,17 +102,20 @@ def conflict_codes(trajectories: np.ndarray, mask: np.ndarray, agent_metrics: np
     ``agent_metrics`` (B, N, M) and ``metrics`` (name -> (B,), as ``layout.METRIC_NAMES``) as the
     kernel writes them; ``frame_dt``: seconds between frames; ``horizon``: the simulator's TTC
     horizon (s), the stretch of the paths the motion reads; ``lanes``: how the road's lanes meet
-    (None: the headings decide). Side and motion are read at the moment of the closest call: the
-    recorded frame nearest to when the smallest TTC to the party was reached, else the frame of
-    their closest approach."""
+    (None: the headings decide); ``party`` (B, N) bool: the agents that may be the other party (an
+    event limited by ``with:``; None: any). Side and motion are read at the moment of the closest
+    call: the recorded frame nearest to when the smallest TTC to the party was reached, else the
+    frame of their closest approach."""
     B, N, T = mask.shape
     out = np.zeros((B, len(CODE_COLUMNS)), np.int16)
     out[:, 0] = -1
     out[:, 3] = np.isfinite(metrics["ego_collision_time"])
     if B == 0 or N < 2 or T == 0:
         return out
-    ttc = np.where(np.isfinite(agent_metrics[:, 1:, Lo.A_MIN_TTC]), agent_metrics[:, 1:, Lo.A_MIN_TTC], np.inf)
-    dist = np.where(np.isfinite(agent_metrics[:, 1:, Lo.A_MIN_DIST]), agent_metrics[:, 1:, Lo.A_MIN_DIST], np.inf)
+    ok = np.ones((B, N - 1), bool) if party is None else np.asarray(party, bool)[:, 1:]
+    ttc = np.where(ok & np.isfinite(agent_metrics[:, 1:, Lo.A_MIN_TTC]), agent_metrics[:, 1:, Lo.A_MIN_TTC], np.inf)
+    dist = np.where(ok & np.isfinite(agent_metrics[:, 1:, Lo.A_MIN_DIST]), agent_metrics[:, 1:, Lo.A_MIN_DIST],
+                    np.inf)
     by_ttc = np.isfinite(ttc).any(axis=1)
     party = 1 + np.where(by_ttc, np.argmin(ttc, axis=1), np.argmin(dist, axis=1))
     met = by_ttc | np.isfinite(dist).any(axis=1)

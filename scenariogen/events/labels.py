@@ -6,8 +6,11 @@ rare-event samplers minimise (durations compare on the step grid, with half
 a step of slack so "at least 0.5 s" holds for five steps of 0.1 s):
 
 - ``near_miss``: min(min TTC - ttc_below [s], min distance - distance_below [m])
-  over the thresholds given (either one met is a near miss); TTC is the exact
-  constant-velocity TTC of oriented boxes, capped at the kernel's horizon;
+  over the thresholds given (either one met is a near miss); TTC is the first
+  time the two oriented boxes overlap along the paths the agents are predicted
+  to follow (``kernels/paths.py``), capped at the kernel's horizon. With a party
+  (``with:``), the ego's encounters count only with the agents of that kind or
+  those names (a traffic block's name stands for its vehicles);
 - ``collision``: once the actor has collided, -(1 + time left after its first contact
   [s]), so earlier contacts score lower. Before that, for the ego its min box distance
   (m) to any agent; for another actor its min box TTC (s) to any other agent, or, if
@@ -30,20 +33,41 @@ from ..dsl import schema as S
 from ..errors import SimulationError
 from ..data import layout as Lo
 
+def party_mask(ev: S.EventSpec, kinds: np.ndarray, agent_names: tuple[str, ...]) -> np.ndarray:
+    """(B, N) bool: the agents of event ``ev``'s party (``with:``), never the ego; ``kinds`` (B, N)
+    the agents' kind codes (``layout.KIND_CODES``)."""
+    if ev.with_kind is not None:
+        mask = np.asarray(kinds) == Lo.KIND_CODES[ev.with_kind]
+    else:
+        named = set(ev.with_actors)
+        cols = np.array([n in named or n.split(".", 1)[0] in named for n in agent_names], dtype=bool)
+        mask = np.broadcast_to(cols, np.shape(kinds)).copy()
+    mask[:, 0] = False
+    return mask
+
+
 def event_scores(
     spec: S.ScenarioSpec,
     metrics: np.ndarray,
     agent_metrics: np.ndarray,
     agent_names: tuple[str, ...],
     horizon: float,
+    kinds: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Robustness per event name, shape (B,), for every event this module can score."""
+    """Robustness per event name, shape (B,), for every event this module can score; ``kinds``
+    (B, N): the agents' kind codes, needed by an event limited to a kind (``with:``)."""
     out: dict[str, np.ndarray] = {}
     idx = {n: i for i, n in enumerate(agent_names)}
     for ev in spec.events:
         a = idx[ev.actor]
         if ev.type == "near_miss":
-            if a == 0:
+            if ev.with_kind is not None or ev.with_actors:  # the ego's encounters with its party only
+                if kinds is None:
+                    raise SimulationError(f"event {ev.name}: the agents' kinds are needed for 'with'")
+                party = party_mask(ev, kinds, agent_names)
+                ttc = np.where(party, agent_metrics[:, :, Lo.A_MIN_TTC], np.inf).min(axis=1)
+                dist = np.where(party, agent_metrics[:, :, Lo.A_MIN_DIST], np.inf).min(axis=1)
+            elif a == 0:
                 ttc, dist = metrics[:, Lo.S_MIN_TTC], metrics[:, Lo.S_MIN_DIST]
             else:  # a near miss between the ego and this actor
                 ttc, dist = agent_metrics[:, a, Lo.A_MIN_TTC], agent_metrics[:, a, Lo.A_MIN_DIST]

@@ -161,6 +161,7 @@ Scratch = namedtuple("Scratch", [
     "all_steps",  # (T,) bool, all True: every step of the history is valid
     "lane_enter",  # (L,) s: when a vehicle last drove past the end of each lane
     "mot",  # (N, paths.N_MOT) each agent's predicted motion this step (kernels/paths.py)
+    "ttc0", "tlim0",  # (N,) s: the ego's TTC to each agent this step, and below what it is exact
 ])
 
 Tracks = namedtuple("Tracks", [
@@ -175,9 +176,11 @@ Tracks = namedtuple("Tracks", [
     "vis_hist",  # (T, N) visible fraction per step
     "drop_hist",  # (T,) bool sensor delivered nothing
     "drop_ttc",  # (T,) s ego's smallest TTC that step (ground truth)
+    "trk_h",  # (N,) rad, heading of each track (the detected box's)
     "trk_mot",  # (N, paths.N_MOT) the motion the ego predicts for each track (row 0: its own)
     # the road's shape for path predictions (kernels/paths.py; the metrics read them too)
     "lane_straight",  # (L,) bool: the lane is a straight line
+    "lane_dir",  # (L, 2) cos and sin of the heading at each lane's start
     "kmax",  # (1,) 1/m: largest heading change per metre of any lane segment
 ])
 
@@ -196,11 +199,12 @@ def alloc(N, K, L, T):
         np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),
         np.empty(L, np.int64), np.empty(N, np.bool_), np.zeros(N, np.int64), np.zeros(N, np.int64),
         np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.ones(T, np.bool_),
-        np.empty(L), np.zeros((N, N_MOT)),
+        np.empty(L), np.zeros((N, N_MOT)), np.full(N, math.inf), np.zeros(N),
     )
     tr = Tracks(
         np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros(N), np.zeros(N), np.zeros(N),
         np.zeros(N), np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros((T, N)),
-        np.zeros(T, np.bool_), np.full(T, math.inf), np.zeros((N, N_MOT)), np.zeros(L, np.bool_), np.zeros(1),
+        np.zeros(T, np.bool_), np.full(T, math.inf), np.zeros(N), np.zeros((N, N_MOT)), np.zeros(L, np.bool_),
+        np.zeros((L, 2)), np.zeros(1),
     )
     return st, sc, tr

@@ -53,9 +53,9 @@ from ..data.layout import (
     S_TET,
     THREAT_TTC,
 )
-from .geometry import box_distance, boxes_overlap, circumradius
+from .geometry import box_distance, boxes_overlap
 from .order import insertion_sort
-from .paths import MO_VB, SEAM, motion_ttc
+from .paths import MO_R, envelopes_apart, motion_ttc
 from .safety import crossing_pet, follow_drac_thw
 
 INF = math.inf
@@ -87,7 +87,8 @@ def start_metrics(b, n_named, out):
 
 @njit(inline="always")
 def collisions(b, time, ag, out, st, sc):
-    """Mark colliding agents as crashed and note the first collision times (sweep and prune on x)."""
+    """Mark colliding agents as crashed and note the first collision times (sweep and prune on x);
+    the circumradii come from this step's motion rows (``sc.mot``, :func:`.paths.set_motions`)."""
     valid, length, width = ag.valid, ag.length, ag.width
     xs, ys, hs, crashed = st.xs, st.ys, st.hs, st.crashed
     pos, key = sc.pos, sc.key
@@ -96,20 +97,21 @@ def collisions(b, time, ag, out, st, sc):
     for i in range(N):  # order by x for the sweep (insertion sort, nearly sorted)
         key[i] = xs[i] if valid[b, i] else INF
     insertion_sort(pos, key)
+    mot = sc.mot  # this step's motion rows (paths.set_motions): the circumradii
     rmax = 0.0
     for i in range(N):
         if valid[b, i]:
-            rmax = max(rmax, circumradius(length[b, i], width[b, i]))
+            rmax = max(rmax, mot[i, MO_R])
     for p in range(N):
         i = pos[p]
         if not valid[b, i]:
             break
-        ri = circumradius(length[b, i], width[b, i])
+        ri = mot[i, MO_R]
         for q in range(p + 1, N):
             j = pos[q]
             if not valid[b, j] or xs[j] - xs[i] > ri + rmax:
                 break
-            rj = circumradius(length[b, j], width[b, j])
+            rj = mot[j, MO_R]
             dx = xs[j] - xs[i]
             dy = ys[j] - ys[i]
             if dx * dx + dy * dy > (ri + rj) * (ri + rj):
@@ -133,43 +135,55 @@ def collisions(b, time, ag, out, st, sc):
 @njit(inline="always")
 def named_actor_metrics(b, cfg, road, ag, out, st, sc):
     """The named actors' (ego excluded) smallest box gap and path TTC to any agent (``sc.mot``: this
-    step's predicted motions, :func:`.paths.set_motions`)."""
+    step's predicted motions, :func:`.paths.set_motions`). Runs after :func:`ego_metrics`: a TTC to
+    the ego is the ego's to the actor (``sc.ttc0``, exact below ``sc.tlim0``), and the TTC of two
+    named actors is computed once for both."""
     valid, length, width = ag.valid, ag.length, ag.width
     xs, ys, hs = st.xs, st.ys, st.hs
     mot = sc.mot
     agent_metrics = out.agent_metrics
     ttc_horizon = cfg.ttc_horizon
+    n_named = cfg.n_named
     N = xs.shape[0]
-    for i in range(1, cfg.n_named):
+    for i in range(1, n_named):
         if not valid[b, i]:
             continue
-        ri = circumradius(length[b, i], width[b, i])
+        ri = mot[i, MO_R]
         for j in range(N):
             if j == i or not valid[b, j]:
                 continue
             dx = xs[j] - xs[i]
             dy = ys[j] - ys[i]
             cd = math.sqrt(dx * dx + dy * dy)
-            lower_gap = cd - ri - circumradius(length[b, j], width[b, j])
+            lower_gap = cd - ri - mot[j, MO_R]
             if lower_gap < agent_metrics[b, i, A_MIN_GAP]:
                 gap = box_distance(xs[i], ys[i], hs[i], length[b, i], width[b, i],
                                    xs[j], ys[j], hs[j], length[b, j], width[b, j])
                 if gap < agent_metrics[b, i, A_MIN_GAP]:
                     agent_metrics[b, i, A_MIN_GAP] = gap
-            # TTC as for the ego below: the path TTC only where the circle bound can improve it; no
-            # predicted centre moves faster than its speed bound, so most pairs stop here
+            # TTC as for the ego: the path TTC only where it can improve the smallest so far
+            if 0 < j < i:
+                continue  # two named actors: done when j was the first of the pair
             t_lim = min(agent_metrics[b, i, A_MIN_TTC_ANY], ttc_horizon)
-            if lower_gap > 0.0 and lower_gap >= t_lim * (mot[i, MO_VB] + mot[j, MO_VB]) + SEAM:
+            if j < n_named:  # a named actor too: what improves either
+                t_lim = min(max(t_lim, agent_metrics[b, j, A_MIN_TTC_ANY]), ttc_horizon)
+            if j == 0 and (sc.ttc0[i] < INF or sc.tlim0[i] >= t_lim):
+                ttc = sc.ttc0[i]  # the ego's TTC to i: exact, or none before t_lim
+            elif envelopes_apart(mot, i, mot, j, dx, dy, cd, t_lim):
                 continue
-            ttc = motion_ttc(mot, i, mot, j, t_lim, ag.route, road)
+            else:
+                ttc = motion_ttc(mot, i, mot, j, t_lim, ag.route, road)
             if ttc < agent_metrics[b, i, A_MIN_TTC_ANY]:
                 agent_metrics[b, i, A_MIN_TTC_ANY] = ttc
+            if 0 < j < n_named and ttc < agent_metrics[b, j, A_MIN_TTC_ANY]:
+                agent_metrics[b, j, A_MIN_TTC_ANY] = ttc
 
 
 @njit(inline="always")
 def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
     """The ego's smallest box distance (and when) and path TTC (and when) to every agent, and TET;
-    returns the ego's smallest TTC this step (s, inf without an ego). Every TTC below
+    returns the ego's smallest TTC this step (s, inf without an ego). Each agent's TTC this step goes
+    to ``sc.ttc0`` (INF: none before ``sc.tlim0``, s), for :func:`named_actor_metrics`. Every TTC below
     ``exact_below`` (s) is exact: the dropout summary asks whether a threat was present during each
     burst, and an AEB without a sensor brakes on it. ``sc.mot``: this step's predicted motions."""
     valid, length, width = ag.valid, ag.length, ag.width
@@ -181,12 +195,12 @@ def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
     if not valid[b, 0]:
         return INF
     le, we = length[b, 0], width[b, 0]
-    re = circumradius(le, we)
+    re = mot[0, MO_R]
     step_ttc = INF
     for j in range(1, N):
         if not valid[b, j]:
             continue
-        rj = circumradius(length[b, j], width[b, j])
+        rj = mot[j, MO_R]
         dx = xs[j] - xs[0]
         dy = ys[j] - ys[0]
         cd = math.sqrt(dx * dx + dy * dy)
@@ -196,11 +210,15 @@ def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
                 agent_metrics[b, j, A_MIN_DIST] = dist
                 agent_metrics[b, j, A_T_MIN_DIST] = time
         # the path TTC only where it can matter: below the larger of the thresholds and the pair's
-        # smallest so far, and where the circle bound does not rule contact out
+        # smallest so far, and where the envelopes of the two motions can meet (for two agents at
+        # constant velocity, the closing speed of their centres: most pairs stop here)
         t_lim = min(max(ttc_threshold, exact_below, agent_metrics[b, j, A_MIN_TTC]), ttc_horizon)
-        if cd - re - rj >= t_lim * (mot[0, MO_VB] + mot[j, MO_VB]) + SEAM and cd - re - rj > 0.0:
+        sc.tlim0[j] = t_lim
+        sc.ttc0[j] = INF
+        if envelopes_apart(mot, 0, mot, j, dx, dy, cd, t_lim):
             continue
         ttc = motion_ttc(mot, 0, mot, j, t_lim, ag.route, road)
+        sc.ttc0[j] = ttc
         if ttc < agent_metrics[b, j, A_MIN_TTC]:
             agent_metrics[b, j, A_MIN_TTC] = ttc
             agent_metrics[b, j, A_T_MIN_TTC] = time

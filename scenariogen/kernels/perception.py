@@ -37,9 +37,10 @@ from ..data.layout import (
     E_SPEED_NOISE,
     E_THRESHOLD,
 )
+from .geometry import circumradius
 from .lanes import lane_pose, project_local
 from .occlusion import visibility_all
-from .paths import motion_ttc, set_motion, set_track_motion
+from .paths import MO_R, MO_VB, MO_X, MO_Y, SEAM, envelopes_apart, motion_ttc, set_motion, set_track_motion
 from .rng import next_uniform
 
 
@@ -121,20 +122,36 @@ def perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, lane, s_ego,
     return gap, vl, lead
 
 
-@njit(cache=True)
+@njit(inline="always")
 def perceived_path_ttc(b, time, horizon, road, ag, st, tr):
     """The ego's smallest TTC (s) to any live track within ``horizon`` (s; INF beyond), along the
     predicted paths (:mod:`.paths`): its own along its lanes and route (it knows them), each track's
     as :func:`.paths.set_track_motion` matches it to a lane (else straight on at its velocity).
-    Fills ``tr.trk_mot``."""
+    A track whose circle bound rules out contact within ``horizon`` is skipped. Fills ``tr.trk_mot``."""
     mot = tr.trk_mot
-    set_motion(0, b, time, horizon, road, ag, st, mot, tr.lane_straight, tr.kmax)
+    set_motion(0, b, time, horizon, road, ag, st, mot, tr)
+    x0, y0, r0, vb0 = mot[0, MO_X], mot[0, MO_Y], mot[0, MO_R], mot[0, MO_VB]
+    kmax = tr.kmax[0]
     best = math.inf
     for j in range(1, tr.trk_on.shape[0]):
         if not tr.known[j] or not ag.valid[b, j]:
             continue
-        set_track_motion(j, b, st.hs[0], horizon, road, ag, st, tr, mot, tr.lane_straight, tr.kmax)
-        ttc = motion_ttc(mot, 0, mot, j, min(horizon, best), ag.route, road)
+        # far tracks first, by a bound on the speed of the track's motion: its speed, more off a
+        # curved lane (set_track_motion)
+        t_lim = min(horizon, best)
+        sp = math.sqrt(tr.trk_vx[j] ** 2 + tr.trk_vy[j] ** 2)
+        lane = st.ln[j]
+        vbj = sp * (1.0 + kmax * 0.5 * road.width[lane]) if lane >= 0 else sp
+        dx = tr.trk_x[j] - x0
+        dy = tr.trk_y[j] - y0
+        cd = math.sqrt(dx * dx + dy * dy)
+        gap = cd - r0 - circumradius(ag.length[b, j], ag.width[b, j])
+        if gap > 0.0 and gap >= t_lim * (vb0 + vbj) + SEAM:
+            continue
+        set_track_motion(j, b, horizon, road, ag, st, tr, mot)
+        if envelopes_apart(mot, 0, mot, j, dx, dy, cd, t_lim):
+            continue
+        ttc = motion_ttc(mot, 0, mot, j, t_lim, ag.route, road)
         if ttc < best:
             best = ttc
     return best
@@ -151,6 +168,7 @@ def start_tracks(b, ag, tr):
         tr.trk_y[i] = 0.0
         tr.trk_vx[i] = 0.0
         tr.trk_vy[i] = 0.0
+        tr.trk_h[i] = 0.0
         tr.entered[i] = False
         tr.known[i] = ag.valid[b, i]
 
@@ -213,6 +231,7 @@ def perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_
             # constant velocity: latency hurts when the target changes speed or direction
             trk_vx[j] = sp * math.cos(hh[j, tm])
             trk_vy[j] = sp * math.sin(hh[j, tm])
+            tr.trk_h[j] = hh[j, tm]
             trk_x[j] = hx[j, tm] + pn * z1 + trk_vx[j] * lat * dt
             trk_y[j] = hy[j, tm] + pn * z2 + trk_vy[j] * lat * dt
             trk_on[j] = True

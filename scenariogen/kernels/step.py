@@ -7,8 +7,9 @@ so results do not depend on the number of threads. Agent 0 is the ego.
 
 Per step, for every scenario:
 
-1. record the frame (optional) and the history; accumulate metrics on the
-   current state (:mod:`.metrics`);
+1. record the frame (optional) and the history; predict every agent's motion
+   along its path (:mod:`.paths`); accumulate metrics on the current state
+   (:mod:`.metrics`);
 2. the ego's perception, when it has a sensor (:mod:`.perception`);
 3. sort agents by (lane, arc length), updating last step's order (:mod:`.order`);
 4. start manoeuvres whose triggers fire and the merges a lane's end forces
@@ -177,10 +178,10 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     for t in range(cfg.n_steps):
         time = t * dt
         frame = _record(b, t, frame, cfg, ag, out, st, sc)
-        collisions(b, time, ag, out, st, sc)
         set_motions(b, time, cfg, road, ag, st, sc, tr)
-        named_actor_metrics(b, cfg, road, ag, out, st, sc)
+        collisions(b, time, ag, out, st, sc)
         step_ttc = ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc)
+        named_actor_metrics(b, cfg, road, ag, out, st, sc)
         tr.drop_ttc[t] = step_ttc
         if senses:
             rstate, lost, n_sensed = perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_len,
@@ -212,6 +213,6 @@ def simulate_batch(road, world, ag, init, cfg, sensor, out, n_chunks):
         if lo >= hi:
             continue
         st, sc, tr = alloc(N, K, L, cfg.n_steps)
-        start_paths(road, tr.lane_straight, tr.kmax)
+        start_paths(road, tr)
         for b in range(lo, hi):
             _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr)

@@ -26,6 +26,8 @@ from ..data.layout import TTC_HORIZON
 from ..data.npz import write_npz
 from ..dsl import schema as S
 from ..events.conflicts import CODE_COLUMNS, conflict_codes
+from ..events.labels import party_mask
+from ..sim.compile import lane_relations
 from ..sim.engine import simulate
 
 #: Testing hook: a folder where a file named ``kill-task-<k>`` makes the worker that picks up task ``k``
@@ -91,8 +93,10 @@ class ShardTask:
         keep = event if self.keep == "events" else np.ones(batch.size, bool)
         conflict = np.full((batch.size, len(CODE_COLUMNS)), -1, np.int16)
         ev = batch.select(event)
-        conflict[event] = conflict_codes(ev.trajectories, ev.mask, ev.sizes, ev.agent_metrics, ev.metrics,
-                                         ev.frame_dt(spec.dt), TTC_HORIZON)
+        target = next(e for e in spec.events if e.name == self.target)
+        party = party_mask(target, ev.kinds, ev.agent_names) if target.with_kind or target.with_actors else None
+        conflict[event] = conflict_codes(ev.trajectories, ev.mask, ev.agent_metrics, ev.metrics,
+                                         ev.frame_dt(spec.dt), TTC_HORIZON, lane_relations(spec), party)
         extra = {
             "sim/index": batch.indices,
             "sim/theta": batch.theta,

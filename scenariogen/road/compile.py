@@ -187,8 +187,10 @@ class CompiledRules:
     Conflict entries: every conflict area once for each of its two lanes, sorted by lane and entry;
     lane ``k``'s entries are ``cf_first[k]:cf_first[k + 1]``. ``cf_other``: the other lane;
     ``cf_in``/``cf_out``: m on this lane; ``cf_oin``/``cf_oout``: m on the other lane;
-    ``cf_rule``: ``RULE_*`` for the driver on this lane. Approach lanes: ``lane_sign`` (0 none, 1
-    yield, 2 stop at the lane's end), ``lane_group`` (signal group, -1 none), ``all_way``.
+    ``cf_rule``: ``RULE_*`` for the driver on this lane; ``cf_kind``: the area's kind, an index into
+    :data:`scenariogen.road.conflicts.KINDS` (crossing, merging, diverging). Approach lanes:
+    ``lane_sign`` (0 none, 1 yield, 2 stop at the lane's end), ``lane_group`` (signal group, -1
+    none), ``all_way``.
     Crosswalks: lane ``k`` crosses ``cw_walk[e]`` between ``cw_in[e]`` and ``cw_out[e]`` for ``e`` in
     ``cw_first[k]:cw_first[k + 1]``; walk ``w``'s corners are ``walk_x[w, :walk_n[w]]``, ``walk_y``.
     """
@@ -200,6 +202,7 @@ class CompiledRules:
     cf_oin: np.ndarray
     cf_oout: np.ndarray
     cf_rule: np.ndarray
+    cf_kind: np.ndarray
     lane_sign: np.ndarray
     lane_group: np.ndarray
     n_groups: int
@@ -224,17 +227,17 @@ def _csr(lane_of: list[int], n_lanes: int) -> tuple[np.ndarray, np.ndarray]:
 def compile_rules(network: RoadNetwork) -> CompiledRules:
     """The conflict areas, controls and crosswalks of ``network`` as arrays (lane order as in
     :func:`compile_road`)."""
-    from .conflicts import conflict_areas, crosswalk_crossings
+    from .conflicts import KINDS, conflict_areas, crosswalk_crossings
 
     ids = network.lane_ids
     index = {lid: k for k, lid in enumerate(ids)}
-    rows = []  # (lane, other, in, out, oin, oout, rule)
+    rows = []  # (lane, other, in, out, oin, oout, rule, kind)
     for c in conflict_areas(network):
         for me, other, s_in, s_out, o_in, o_out, mine, theirs in (
                 (c.lane_a, c.lane_b, c.a_in, c.a_out, c.b_in, c.b_out, c.a_yields, c.b_yields),
                 (c.lane_b, c.lane_a, c.b_in, c.b_out, c.a_in, c.a_out, c.b_yields, c.a_yields)):
             rule = (RULE_FIRST_COME if theirs else RULE_YIELD) if mine else (RULE_GO if theirs else RULE_HELD)
-            rows.append((index[me], index[other], s_in, s_out, o_in, o_out, rule))
+            rows.append((index[me], index[other], s_in, s_out, o_in, o_out, rule, KINDS.index(c.kind)))
     rows.sort(key=lambda r: (r[0], r[2]))
     order, cf_first = _csr([r[0] for r in rows], len(ids))
     col = lambda j, dt: np.array([rows[k][j] for k in order], dtype=dt)  # noqa: E731
@@ -251,6 +254,7 @@ def compile_rules(network: RoadNetwork) -> CompiledRules:
     return CompiledRules(
         cf_first=cf_first, cf_other=col(1, np.int64), cf_in=col(2, np.float64), cf_out=col(3, np.float64),
         cf_oin=col(4, np.float64), cf_oout=col(5, np.float64), cf_rule=col(6, np.int64),
+        cf_kind=col(7, np.int64),
         lane_sign=np.array([SIGN_CODES.get(ctl.sign.get(lid, ""), 0) for lid in ids], dtype=np.int64),
         lane_group=np.array([ctl.signal.get(lid, -1) for lid in ids], dtype=np.int64),
         n_groups=ctl.n_groups, all_way=ctl.all_way_stop,

@@ -22,6 +22,7 @@ from ..dsl.limits import MAX_MANEUVERS, MAX_PATH_POINTS as MAX_PATH, MAX_ROUTE
 from ..data import layout as Lo
 from ..data.state import AgentState
 from ..errors import SimulationError
+from ..events.conflicts import REL_CROSSING, REL_DIVERGING, REL_MERGING, REL_NONE, REL_OPPOSITE, LaneRelations
 from ..kernels.placement import place_traffic
 from ..kernels.rng import fill_uniforms, stream_seed
 from ..road import CompiledRoad, RoadNetwork, build_road, compile_road
@@ -65,6 +66,31 @@ def _road_cached(road: S.RoadSpec) -> CompiledRoadPlus:
 def compiled_road(spec: S.ScenarioSpec) -> CompiledRoadPlus:
     """The spec's road, built and compiled once per road spec (cached)."""
     return _road_cached(spec.road)
+
+
+@lru_cache(maxsize=16)
+def _relations_cached(road: S.RoadSpec) -> LaneRelations:
+    rp = _road_cached(road)
+    ru, opp = rp.rules, rp.arrays.opposite
+    n = rp.arrays.n_lanes
+    kind = np.zeros((n, n), np.int8)
+    rank = {REL_CROSSING: 3, REL_MERGING: 2, REL_DIVERGING: 1}  # one code per pair: the strongest
+    codes = (REL_CROSSING, REL_MERGING, REL_DIVERGING)  # road.conflicts.KINDS order
+    for a in range(n):
+        for e in range(int(ru.cf_first[a]), int(ru.cf_first[a + 1])):
+            b, code = int(ru.cf_other[e]), codes[int(ru.cf_kind[e])]
+            if rank[code] > rank.get(int(kind[a, b]), 0):
+                kind[a, b] = kind[b, a] = code
+        if opp[a] >= 0 and kind[a, opp[a]] == REL_NONE:
+            kind[a, opp[a]] = kind[opp[a], a] = REL_OPPOSITE
+    kind.setflags(write=False)
+    return LaneRelations(kind)
+
+
+def lane_relations(spec: S.ScenarioSpec) -> LaneRelations:
+    """How the lanes of the spec's road meet (their conflict areas, opposite lanes), for the
+    conflict types of :mod:`scenariogen.events.conflicts` (cached per road spec)."""
+    return _relations_cached(spec.road)
 
 
 def resolve(value: Value | None, theta: np.ndarray, names: dict[str, int], default: float = 0.0) -> np.ndarray:

@@ -74,6 +74,22 @@ def _curved_lanes(r) -> np.ndarray:
                      for i in range(len(r.lane_length))], dtype=np.bool_)
 
 
+def kernel_road(rp):
+    """The kernels' :class:`~scenariogen.kernels.groups.Road` of a compiled road
+    (:class:`~scenariogen.sim.compile.CompiledRoadPlus`)."""
+    from ..kernels import groups as G
+
+    r, ru = rp.arrays, rp.rules
+    return G.Road(offset=r.lane_offset, length=r.lane_length, width=r.lane_width, successor=r.successor,
+                  n_successor=r.n_successor, left=r.left, right=r.right, dead_end=rp.dead_end, px=r.px,
+                  py=r.py, heading=r.heading, curvature=r.curvature, curved=_curved_lanes(r), opposite=r.opposite,
+                  predecessor=r.predecessor, n_predecessor=r.n_predecessor, cf_first=ru.cf_first,
+                  cf_other=ru.cf_other, cf_in=ru.cf_in, cf_out=ru.cf_out, cf_oin=ru.cf_oin, cf_oout=ru.cf_oout,
+                  cf_rule=ru.cf_rule, lane_sign=ru.lane_sign, lane_group=ru.lane_group,
+                  all_way=np.array([ru.all_way]), cw_first=ru.cw_first, cw_in=ru.cw_in, cw_out=ru.cw_out,
+                  cw_walk=ru.cw_walk, walk_x=ru.walk_x, walk_y=ru.walk_y, walk_n=ru.walk_n)
+
+
 def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, seed: int,
                record_every: int | None) -> Batch:
     from ..kernels import groups as G
@@ -82,7 +98,6 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     ki = compile_batch(spec, theta, indices, seed)
     a = ki.arrays
     st = ki.state
-    r = ki.road.arrays
     B, N = st.shape
     T = spec.steps
     frames = 0 if record_every is None else (T + record_every - 1) // record_every
@@ -100,15 +115,7 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     ttc_thr = min((e.ttc_below for e in spec.events if e.type == "near_miss" and e.ttc_below is not None),
                   default=1.5)
     n_chunks = min(B, max(1, _threads() * 4))
-    ru = ki.road.rules
-    road = G.Road(offset=r.lane_offset, length=r.lane_length, width=r.lane_width, successor=r.successor,
-                  n_successor=r.n_successor, left=r.left, right=r.right, dead_end=ki.road.dead_end, px=r.px,
-                  py=r.py, heading=r.heading, curvature=r.curvature, curved=_curved_lanes(r), opposite=r.opposite,
-                  predecessor=r.predecessor, n_predecessor=r.n_predecessor, cf_first=ru.cf_first,
-                  cf_other=ru.cf_other, cf_in=ru.cf_in, cf_out=ru.cf_out, cf_oin=ru.cf_oin, cf_oout=ru.cf_oout,
-                  cf_rule=ru.cf_rule, lane_sign=ru.lane_sign, lane_group=ru.lane_group,
-                  all_way=np.array([ru.all_way]), cw_first=ru.cw_first, cw_in=ru.cw_in, cw_out=ru.cw_out,
-                  cw_walk=ru.cw_walk, walk_x=ru.walk_x, walk_y=ru.walk_y, walk_n=ru.walk_n)
+    road = kernel_road(ki.road)
     world = G.World(**a["signals"])
     agents = G.Agents(kind=st.kind, length=st.length, width=st.width, valid=st.valid, free=a["free"],
                       model=a["model"], params=a["params"], man_type=a["man_type"], man_trig=a["man_trig"],
@@ -124,7 +131,7 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     out = G.Outputs(traj=traj, mask=tmask, metrics=metrics, agent_metrics=agent_metrics, visible=p_vis,
                     detected=p_det, tracked=p_trk, track_xy=p_txy, dropout=p_drop)
     simulate_batch(road, world, agents, init, settings, sensor, out, int(n_chunks))
-    scores = event_scores(spec, metrics, agent_metrics, ki.agent_names, TTC_HORIZON)
+    scores = event_scores(spec, metrics, agent_metrics, ki.agent_names, TTC_HORIZON, st.kind)
     return Batch(
         trajectories=traj,
         mask=tmask,

@@ -8,10 +8,10 @@ from .. import schema as S
 from ..distparse import ValueReader
 from ..limits import MAX_EVENTS, MAX_NAME_CHARS
 from ..reader import NONNEG, POS, did_you_mean, join_path, type_name
-from ..yamlmarks import YMap
+from ..yamlmarks import YMap, YSeq
 
 _EVENT_KEYS = {
-    "near_miss": ("type", "ttc_below", "distance_below", "actor"),
+    "near_miss": ("type", "ttc_below", "distance_below", "actor", "with"),
     "collision": ("type", "actor"),
     "hard_braking": ("type", "decel_above", "actor"),
     "occluded_threat": ("type", "target", "min_duration"),
@@ -19,7 +19,56 @@ _EVENT_KEYS = {
 }
 
 
-def parse_events(c: ValueReader, root: YMap, actors: dict, ego_has_sensor: bool) -> tuple[S.EventSpec, ...]:
+def _party(c: ValueReader, em: YMap, path: str, actor: str | None, actors: dict,
+           traffic: tuple[str, ...]) -> dict[str, Any]:
+    """The ``with:`` of a near miss: a kind (text) or a list of actor and traffic block names."""
+    p = join_path(path, "with")
+    body, mark = em["with"], c.at(em, "with")
+    names = [n for n in actors if n != "ego"] + list(traffic)
+    if actor is not None and actor != "ego":
+        c.error(em.key_marks["with"], p, f"'with' limits the ego's near misses to one party; a near miss of "
+                f"'{actor}' is one with the ego already (leave out 'actor' or 'with')")
+        return {}
+    if isinstance(body, str):
+        if body in S.KINDS:
+            return {"with_kind": body}
+        if body in names:
+            hint = f"; to limit it to the actor '{body}', write a list: with: [{body}]"
+        else:
+            hint = did_you_mean(body, S.KINDS) or f" (kinds: {', '.join(S.KINDS)})"
+        c.error(mark, p, f"unknown kind '{body}'{hint} ('with' takes a kind, or a list of actor names)")
+        return {}
+    if not isinstance(body, YSeq):
+        c.error(mark, p, f"expected a kind ({', '.join(S.KINDS)}) or a list of actor names, got {type_name(body)}")
+        return {}
+    if not body:
+        c.error(mark, p, "an empty list: name at least one actor or traffic block, or leave out 'with'")
+        return {}
+    out: list[str] = []
+    for i, (item, im) in enumerate(zip(body, body.item_marks)):
+        ip = f"{p}[{i}]"
+        if not isinstance(item, str):
+            c.error(im, ip, f"expected an actor name, got {type_name(item)}")
+        elif item == "ego":
+            c.error(im, ip, "the ego is the other side of every near miss; name the actors it meets")
+        elif item not in names:
+            if item in S.KINDS:
+                hint = f"; '{item}' is a kind, which goes alone, not in a list: with: {item}"
+            else:
+                hint = did_you_mean(item, names) or (f" (actors and traffic blocks: {', '.join(names)})" if names
+                                                    else "; this scenario has no other actor")
+            c.error(im, ip, f"unknown actor '{item}'{hint}")
+        elif item in out:
+            c.error(im, ip, f"'{item}' is listed twice")
+        else:
+            out.append(item)
+    return {"with_actors": tuple(out)} if len(out) == len(body) else {}
+
+
+def parse_events(c: ValueReader, root: YMap, actors: dict, ego_has_sensor: bool,
+                 traffic: tuple[str, ...] = ()) -> tuple[S.EventSpec, ...]:
+    """The ``events:`` section; ``actors``: the actors' mapping as written; ``traffic``: the traffic
+    blocks' names."""
     if "events" not in root:
         return ()
     m = c.mapping(root["events"], c.at(root, "events"), "events")
@@ -60,6 +109,9 @@ def parse_events(c: ValueReader, root: YMap, actors: dict, ego_has_sensor: bool)
                 kw["ttc_below"] = c.number(em, "ttc_below", path, 1.5, POS)
             if "distance_below" in em:
                 kw["distance_below"] = c.number(em, "distance_below", path, None, POS)
+            if "with" in em:
+                kw.update(_party(c, em, path, em.get("actor", "ego") if isinstance(em.get("actor", "ego"), str)
+                                 else None, actors, traffic))
         elif etype == "hard_braking":
             kw["decel_above"] = c.number(em, "decel_above", path, 4.0, POS)
         elif etype == "occluded_threat":
