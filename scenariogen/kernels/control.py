@@ -48,7 +48,7 @@ from ..data.layout import (
 from .behavior import acc_accel, idm_accel
 from .groups import REACT_BUF
 from .lanes import lane_segment, project_local
-from .order import next_lane, scan_lane
+from .order import next_lane, path_step, scan_lane
 from .perception import perceived_leader, perceived_path_ttc
 from .maneuvers import MERGE_ZONE, start_lane_change
 from .rules import right_of_way_gap
@@ -104,14 +104,8 @@ def curve_command(i, li, si, v, a_lat, b_comf, half_len, dt, road, route, route_
         start += r_len[lane]
         if start > reach:
             break
-        # the next lane on the route, else the first successor
-        if rp >= 0 and rp + 1 < route_len[i] and route[i, rp] == lane:
-            lane = route[i, rp + 1]
-            rp += 1
-        elif r_nsucc[lane] > 0:
-            lane = r_succ[lane, 0]
-            rp = -1
-        else:
+        lane, rp = path_step(i, lane, rp, route, route_len, r_succ, r_nsucc)
+        if lane < 0:
             break
     return best
 
@@ -332,12 +326,12 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, 
     """Each on-lane agent's acceleration: its command from ``P_REACT`` steps ago, overridden by
     scripted braking and the ego's AEB, then limited in braking and jerk. Returns the step at
     which the AEB triggered (-1 while idle)."""
-    valid, free, length, width, params, model = ag.valid, ag.free, ag.length, ag.width, ag.params, ag.model
+    valid, free, length, params, model = ag.valid, ag.free, ag.length, ag.params, ag.model
     man_type, man_val, max_brake, max_jerk = ag.man_type, ag.man_val, ag.max_brake, ag.max_jerk
-    length_b, width_b, crashed = length[b], width[b], st.crashed
+    crashed = st.crashed
     sens, metrics = sensor.params, out.metrics
-    xs, ys, hs, v, acc = st.xs, st.ys, st.hs, st.v, st.acc
-    man_state, man_t0, cmd_buf, lead_gap, lead_v = st.man_state, st.man_t0, st.cmd_buf, st.lead_gap, st.lead_v
+    xs, v, acc = st.xs, st.v, st.acc
+    man_state, man_t0, cmd_buf = st.man_state, st.man_t0, st.cmd_buf
     dt = cfg.dt
     N = xs.shape[0]
     K = man_type.shape[1]

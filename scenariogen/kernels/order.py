@@ -76,12 +76,18 @@ def lane_order(b, road, ag, st, sc):
 @njit(cache=True)
 def next_lane(i, lane, route, route_len, route_pos, r_succ, r_nsucc):
     """Lane an agent enters after ``lane``: its route's next lane, else the first successor, else -1."""
-    rp = route_pos[i]
+    return path_step(i, lane, route_pos[i], route, route_len, r_succ, r_nsucc)[0]
+
+
+@njit(cache=True)
+def path_step(i, lane, rp, route, route_len, r_succ, r_nsucc):
+    """One step along agent ``i``'s path from ``lane`` at route position ``rp`` (-1 off its route):
+    (the route's next lane and its position, else the first successor and -1, else (-1, -1))."""
     if rp >= 0 and rp + 1 < route_len[i] and route[i, rp] == lane:
-        return route[i, rp + 1]
+        return route[i, rp + 1], rp + 1
     if r_nsucc[lane] > 0:
-        return r_succ[lane, 0]
-    return -1
+        return r_succ[lane, 0], -1
+    return -1, -1
 
 
 @njit(cache=True)

@@ -36,7 +36,7 @@ import math
 from numba import njit
 
 from ..data.layout import P_AMAX, P_BCOMF, P_TCRIT, P_TFOLLOW
-from .order import next_lane
+from .order import next_lane, path_step
 
 INF = math.inf
 MARGIN = 1.0  # m between a waiting driver's front and the area it waits for
@@ -270,14 +270,8 @@ def right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known, seen_on
                 gap = min(gap, ahead)
             if sign > 0 and ahead < AT_LINE and time - sc.lane_enter[lane] < params[b, i, P_TFOLLOW]:
                 gap = min(gap, ahead)  # the vehicle ahead of it in the queue entered just now
-        # the next lane on the route, else the first successor
-        if rp >= 0 and rp + 1 < route_len[i] and route[i, rp] == lane:
-            nxt = route[i, rp + 1]
-            rp += 1
-        elif r_nsucc[lane] > 0:
-            nxt = r_succ[lane, 0]
-            rp = -1
-        else:
+        nxt, rp = path_step(i, lane, rp, route, route_len, r_succ, r_nsucc)
+        if nxt < 0:
             break
         start = line
         prev = lane
