@@ -52,7 +52,7 @@ def _placement(a: S.ActorSpec) -> str:
     return f"x = {format_value(p.x, 'm')}, y = {format_value(p.y, 'm')}, heading {format_value(p.heading_deg, 'deg')}"
 
 
-_DRIVER_UNITS = (("lateral_accel", "m/s^2"), ("critical_gap", "s"), ("follow_up", "s"), ("cooperation", ""))
+_DRIVER_UNITS = (("lateral_accel", "m/s^2"), ("critical_gap", "s"), ("follow_up", "s"), ("cooperation", ""), ("merge_gap", "s"))
 
 
 def _driver(d: S.DriverParams) -> str:
@@ -265,8 +265,8 @@ def summary(spec: S.ScenarioSpec) -> str:
         placed = ", first of each lane sampled" if t.first_position else ""
         out.append(f"traffic {t.name}: {format_value(t.count)} x {t.kind} on lanes {', '.join(t.lanes)}, {sp}, "
                    f"speed {format_value(t.speed, 'm/s')}{placed}, {_behavior(t.behavior)}")
-    drawn = [k for k, _unit in _DRIVER_UNITS
-             if any(getattr(b.driver, k) is None for b in [a.behavior for a in spec.actors] + [t.behavior for t in spec.traffic])]
+    drawn = [k for k, _unit in _DRIVER_UNITS if k != "merge_gap"  # (its default is one value for all)
+             and any(getattr(b.driver, k) is None for b in [a.behavior for a in spec.actors] + [t.behavior for t in spec.traffic])]
     if drawn:
         out.append(f"drivers: {', '.join(drawn)} drawn for each driver that has none given (docs/dsl.md 7.5)")
     for o in spec.occluders:

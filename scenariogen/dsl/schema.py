@@ -174,6 +174,7 @@ class DriverParams:
     critical_gap: Value | None = None
     follow_up: Value | None = None
     cooperation: Value | None = None  # probability (0-1) that the driver opens a gap for a merging vehicle
+    merge_gap: Value | None = None  # s, time gap left to the new follower when merging from a lane that ends
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ in the oncoming lane goes back to its lane's centre when oncoming traffic would 
 
 A vehicle on a lane that ends while a neighbour goes on merges by itself within ``MERGE_ZONE`` m of
 the end: it accepts a shrinking gap (the bumper gaps fall to ``MIN_GAP_END``, the time gap it leaves
-its new follower from ``T_MIN`` to ``T_MIN_END``, and the even braking it may ask of that follower
+its new follower from ``T_MIN`` to ``T_MIN_END``, both scaled by the driver's ``merge_gap`` over
+``T_MIN``, and the even braking it may ask of that follower
 rises to the follower's limit at the lane's end), waits at the end while no gap exists, and never
 waits while one does. A scripted lane change that has not fired by then does not hold it back (one
 that fires later, into the lane it is already on, is done). Units: m, s, m/s, m/s^2.
@@ -45,6 +46,7 @@ from ..data.layout import (
     P_LCDUR,
     P_S0,
     P_T,
+    P_TMERGE,
     P_V0,
     TRIG_AFTER,
     TRIG_DISTANCE,
@@ -58,7 +60,7 @@ from .order import scan_lane
 INF = math.inf
 MIN_GAP = 1.0  # m, bumper gaps a lane change needs to the new leader and follower
 MIN_GAP_END = 0.5  # m, the same at the very end of a lane that ends
-T_MIN = 1.0  # s, time gap a merging vehicle leaves its new follower at the start of the merge zone
+T_MIN = 1.0  # s, time gap a merging vehicle with the default merge_gap leaves its new follower at the zone's start
 T_MIN_END = 0.3  # s, the same at the very end of the lane
 MERGE_ZONE = 120.0  # m before its end where a lane that ends makes its vehicles merge
 ABORT_CLEAR = 3.0  # s: an overtaker meeting oncoming traffic this soon goes back
@@ -312,7 +314,7 @@ def forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
         relax = 1.0 - max(to_end, 0.0) / MERGE_ZONE  # 0 at the zone's start, 1 at the lane's end
         b_safe = params[b, i, P_BSAFE] if params[b, i, P_BSAFE] > 0.0 else DEFAULT_B_SAFE
         min_gap = MIN_GAP_END + (1.0 - relax) * (2.0 * MIN_GAP - MIN_GAP_END)
-        t_min = T_MIN_END + (1.0 - relax) * (T_MIN - T_MIN_END)
+        t_min = (T_MIN_END + (1.0 - relax) * (T_MIN - T_MIN_END)) * (params[b, i, P_TMERGE] / T_MIN)
         if safe_change(b, i, tl, b_safe, min_gap, t_min, relax, n_lc, road, ag, st, sc, tr, i == 0 and has_sensor):
             dur = params[b, i, P_LCDUR] if params[b, i, P_LCDUR] > 0.0 else 3.0
             start_lane_change(i, tl, time, max(1.5, dur * (1.0 - 0.5 * relax)), road, st)

@@ -7,7 +7,8 @@ one truncated normal each (``'product'``); the discrete parameters get categoric
 (:mod:`~scenariogen.sampling.families`).
 
 Stage 0 draws from p. After each stage the level is ``gamma = max(rho-quantile of robustness, 0)``;
-the elites (robustness <= gamma, or the events once gamma = 0) refit q by weighted maximum
+the elites (robustness <= gamma, or the events once gamma = 0; when gamma sits on a plateau of
+ties holding over twice the rho share, the draws strictly below it) refit q by weighted maximum
 likelihood with the stage's likelihood ratios w = p/q as weights, smoothed towards the previous
 fit (``alpha``, shrunk when the elites' Kish size is small), principal latent stds floored at
 ``latent_floor``. Once gamma reaches 0, up to ``refine`` *refining stages* are drawn from the
@@ -52,6 +53,7 @@ from .weights import kish_ess
 #: smallest principal std of the novelty component (latent units): one event makes a
 #: component of this width around it
 NOVEL_FLOOR = 0.5
+MIN_BELOW_PLATEAU = 20  # draws strictly below a tied quantile level needed to fit on them alone
 
 
 class _EventPool:
@@ -338,6 +340,11 @@ class CrossEntropySampler(Sampler):
         level = max(gamma, 0.0)
         reached = level == 0.0 and n_events > 0
         elites = events if reached else (r <= level)
+        below = r < level
+        if not reached and elites.sum() > 2 * self.config.rho * r.size and below.sum() >= MIN_BELOW_PLATEAU:
+            # a plateau (robustness saturated, e.g. no encounter within the TTC horizon) holds the
+            # quantile: the draws below it are the signal, the plateau's ties are not elites
+            elites = below
         lw = np.asarray(proposal.log_weight, dtype=float)[elites]
         theta = np.atleast_2d(proposal.theta)[elites]
         finite = np.isfinite(lw)

@@ -306,6 +306,7 @@ DRIVER_DEFAULTS = {
     Lo.P_TFOLLOW: (3.0, 0.5, 2.0, 4.5),  # s, follow-up time
 }
 DEFAULT_COOPERATION = 0.5  # probability that a driver opens a gap for a merging vehicle
+DEFAULT_MERGE_GAP = 1.0  # s, time gap a merging driver leaves its new follower at the merge zone's start
 
 
 def _draw_drivers(params: np.ndarray, seeds: np.ndarray) -> None:
@@ -328,6 +329,7 @@ def _draw_drivers(params: np.ndarray, seeds: np.ndarray) -> None:
     u = np.empty((B, N))
     fill_uniforms(seeds, np.uint64(3000 + Lo.P_COOP), N, u)
     params[:, :, Lo.P_COOP] = (u < p).astype(np.float64)
+    params[:, :, Lo.P_TMERGE] = np.where(np.isnan(params[:, :, Lo.P_TMERGE]), DEFAULT_MERGE_GAP, params[:, :, Lo.P_TMERGE])
 
 
 def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, dt) -> None:
@@ -342,7 +344,8 @@ def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, d
     params[where + (Lo.P_REACT,)] = np.minimum(np.rint(resolve(idm.reaction_time, theta, names) / dt), 31)
     params[where + (Lo.P_STOPDEC,)] = resolve(beh.stop_decel, theta, names)
     for col, value in ((Lo.P_ALAT, beh.driver.lateral_accel), (Lo.P_TCRIT, beh.driver.critical_gap),
-                       (Lo.P_TFOLLOW, beh.driver.follow_up), (Lo.P_COOP, beh.driver.cooperation)):  # NaN: drawn per driver (_draw_drivers)
+                       (Lo.P_TFOLLOW, beh.driver.follow_up), (Lo.P_COOP, beh.driver.cooperation),
+                       (Lo.P_TMERGE, beh.driver.merge_gap)):  # NaN: drawn per driver (_draw_drivers)
         params[where + (col,)] = np.nan if value is None else resolve(value, theta, names)
     if beh.mobil is not None:
         params[where + (Lo.P_MOBIL,)] = 1.0

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import scenariogen
 from scenariogen.cli import EXIT_OK, main
 from scenariogen.dsl.describe import summary
+from scenariogen.errors import DSLError
 
 HEAD = "scenariogen: 1\nname: t\ndt: 0.1\nduration: 20\n"
 SIGNAL = HEAD + """road:
@@ -135,3 +138,14 @@ actors:
     lines = text.splitlines()
     at = lines.index("road: 4 explicit lanes (east, west, ahead, side)")
     assert lines[at + 1:at + 3] == ["  lane east: opposite west", "  lane side: stop sign at its end, priority 0"]
+
+
+def test_merge_gap_is_a_driver_trait_checked_at_its_key():
+    ok = scenariogen.parse_text(SIGNAL.replace("cooperation: 0.8}", "cooperation: 0.8, merge_gap: {uniform: [0.3, 1.5]}}"))
+    assert "merge_gap=$actors.ego.behavior.driver.merge_gap" in summary(ok)
+    assert ok.parameters.names[-1] == "actors.ego.behavior.driver.merge_gap"
+    with pytest.raises(DSLError) as err:
+        scenariogen.parse_text(SIGNAL.replace("cooperation: 0.8}", "cooperation: 0.8, merge_gap: 0}"), "f.yaml")
+    (p,) = err.value.problems
+    assert p.path == "actors.ego.behavior.driver.merge_gap" and (p.file, p.line) == ("f.yaml", 21)
+    assert "expected" in p.message and "0.1" in p.message

@@ -239,3 +239,40 @@ def test_a_cooperative_driver_opens_a_gap_for_a_merger(coop):
     assert merged_ahead == (coop == 1.0)
     assert (ego[:, Lo.F_SPEED].min() < 14.0) == (coop == 1.0)
     assert not np.isfinite(b.metrics["collision_time"][0])
+
+
+def test_a_merger_leaves_its_new_follower_its_merge_gap():
+    """A merger ahead of the car it merges in front of leaves it, at the step it decides, a bumper
+    gap of at least m + t v (v the follower's speed), with m falling from 2 m to 0.5 m and t from
+    ``merge_gap`` to 0.3 of it as the lane's end nears (f = distance to the end / 120 m:
+    m = 0.5 + 1.5 f, t = merge_gap (0.3 + 0.7 f)); a small merge_gap merges into gaps a larger one
+    refuses."""
+    smallest = []
+    for merge_gap in (0.4, 1.0, 2.0):
+        body = _merge_road() + f"""actors:
+  ego: {{kind: car, lane: 0, s: {{uniform: [20, 130]}}, speed: 22, behavior: constant_speed}}
+  merger:
+    kind: car
+    lane: accel
+    s: 0
+    speed: 20
+    behavior: {{idm: {{desired_speed: 20}}, driver: {{merge_gap: {merge_gap}}}}}
+"""
+        spec, b = sim(body, duration=8.0, n=40, seed=3)
+        main = lane_index(spec, "0")
+        time_gaps = []
+        for r in range(40):
+            ego, merger = b.trajectories[r, 0], b.trajectories[r, 1]
+            k = int(np.flatnonzero(merger[:, Lo.F_LANE] == main)[0]) - 1  # the state it decided on
+            gap = merger[k, Lo.F_X] - ego[k, Lo.F_X] - 4.6
+            if gap < 0:
+                continue  # it merged behind the ego
+            f = max(120.0 - merger[k, Lo.F_S] - 2.3, 0.0) / 120.0
+            need = 0.5 + 1.5 * f + merge_gap * (0.3 + 0.7 * f) * ego[k, Lo.F_SPEED]
+            assert gap >= need - 1e-3, (merge_gap, r, gap, need)
+            time_gaps.append(gap / ego[k, Lo.F_SPEED])
+        assert len(time_gaps) >= 10
+        assert min(time_gaps) < 0.5 + 0.3 + merge_gap  # it takes the first gap it accepts
+        assert not np.isfinite(b.metrics["collision_time"]).any()
+        smallest.append(min(time_gaps))
+    assert smallest[0] < smallest[1] < smallest[2]

@@ -14,7 +14,7 @@ from ..yamlmarks import Mark, YMap
 _IDM_KEYS = ("desired_speed", "time_headway", "min_gap", "max_accel", "comfort_decel", "delta", "reaction_time")
 _MOBIL_KEYS = ("politeness", "threshold", "safe_decel", "duration")
 _BEHAVIORS = ("idm", "keep_lane", "constant_speed", "stop")
-_DRIVER_KEYS = ("lateral_accel", "critical_gap", "follow_up", "cooperation")
+_DRIVER_KEYS = ("lateral_accel", "critical_gap", "follow_up", "cooperation", "merge_gap")
 
 
 def _parse_idm(c: ValueReader, body: Any, mark: Mark, path: str) -> S.IDMParams:
@@ -102,4 +102,5 @@ def _parse_driver(c: ValueReader, m: YMap, path: str) -> S.DriverParams:
         critical_gap=c.value(dm, "critical_gap", dp, None, Range(0.5, 30.0)) if "critical_gap" in dm else None,
         follow_up=c.value(dm, "follow_up", dp, None, Range(0.5, 30.0)) if "follow_up" in dm else None,
         cooperation=c.value(dm, "cooperation", dp, None, Range(0.0, 1.0)) if "cooperation" in dm else None,
+        merge_gap=c.value(dm, "merge_gap", dp, None, Range(0.1, 10.0)) if "merge_gap" in dm else None,
     )
