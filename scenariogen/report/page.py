@@ -100,7 +100,7 @@ def write_report(source: str | Path, out: str | Path, *, coverage: str | Path | 
                 rows += new
         data = [r.to_dict() for r in rows]
         (tmp / "rows.json").write_text(json.dumps(data, allow_nan=False) + "\n", encoding="utf-8")
-        (tmp / "index.html").write_text(_page(run, m, spec, events, rows, cov), encoding="utf-8")
+        (tmp / "index.html").write_text(_page(run, m, events, rows, cov), encoding="utf-8")
         (tmp / MARKER).write_text("written by scenariogen report\n", encoding="utf-8")
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
@@ -126,9 +126,10 @@ def _num(v, digits: int = 4) -> str:
     return f"{v:.{digits}g}" if math.isfinite(v) else str(v)
 
 
-def _summary(run, m, spec, cov: dict | None) -> str:
+def _summary(run, m, cov: dict | None) -> str:
     st = m.settings
-    facts = [("scenario", f"{escape(m.spec_name)} <span class=dim>({escape(spec.source or '')})</span>"),
+    where = f" <span class=dim>({escape(m.spec_file)})</span>" if m.spec_file else ""
+    facts = [("scenario", f"{escape(m.spec_name)}{where}"),
              ("run", escape(str(run.path))),
              ("sampler", escape(f"{st.get('sampler')} {st.get('sampler_options') or ''}".strip())),
              ("seed", escape(str(st.get("seed")))), ("target event", escape(str(st.get("target")))),
@@ -149,7 +150,7 @@ def _summary(run, m, spec, cov: dict | None) -> str:
         under = m.conflict_shares_under_p or {}
         html.append(f"<h3>Conflict types among {n} target events</h3><table class=small><tr><th>events</th>"
                     "<th>share</th><th>share under p</th><th>conflict type</th></tr>")
-        for name, k in types.items():
+        for name, k in sorted(types.items(), key=lambda kv: (-kv[1], kv[0])):
             html.append(f"<tr><td>{k}</td><td>{k / n:.1%}</td><td>{under[name]:.1%}</td>" if name in under else
                         f"<tr><td>{k}</td><td>{k / n:.1%}</td><td>-</td>")
             html.append(f"<td><a href='#' class=conf data-c='{escape(name, quote=True)}'>{escape(name)}</a></td></tr>")
@@ -165,7 +166,7 @@ def _summary(run, m, spec, cov: dict | None) -> str:
     return "\n".join(html)
 
 
-def _page(run, m, spec, events: tuple[str, ...], rows: list[ScenarioRow], cov: dict | None) -> str:
+def _page(run, m, events: tuple[str, ...], rows: list[ScenarioRow], cov: dict | None) -> str:
     from .._version import __version__
 
     cols = [c for c, _ in COLUMNS]
@@ -173,7 +174,7 @@ def _page(run, m, spec, events: tuple[str, ...], rows: list[ScenarioRow], cov: d
             "run": str(run.path), "rows": [[r.to_dict()[c] for c in cols] for r in rows]}
     data = json.dumps(meta, allow_nan=False).replace("</", "<\\/")
     title = f"{m.spec_name}: {len(rows)} kept scenarios"
-    return (_TEMPLATE.replace("{{title}}", escape(title)).replace("{{summary}}", _summary(run, m, spec, cov))
+    return (_TEMPLATE.replace("{{title}}", escape(title)).replace("{{summary}}", _summary(run, m, cov))
             .replace("{{version}}", escape(__version__)).replace("{{data}}", data))
 
 

@@ -110,6 +110,8 @@ def scenario_svg(batch, b: int, road: RoadShape, named: set[str], *, frame_dt: f
              f'<rect x="{-w / 2:.1f}" y="{-h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" fill="#e4e9df"/>',
              f'<g><animateTransform attributeName="transform" type="translate" values="{cam}" {anim}/>',
              f'<path d="{_path(road.geometry.intersection(world), tol)}" fill="#50555c"/>',
+             f'<path d="{_path(road.geometry.boundary.intersection(world), tol)}" fill="none" stroke="#f4f4f4" '
+             f'stroke-width="{max(0.2, w / 500):.2f}"/>',
              f'<path d="{_path(road.edges.intersection(world), tol)}" fill="none" stroke="#f4f4f4" '
              f'stroke-width="{max(0.15, w / 700):.2f}" stroke-dasharray="3 3"/>']
     label_size = max(2.0, w / 45)
