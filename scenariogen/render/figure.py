@@ -150,7 +150,7 @@ def figure(scene: Scene, aspect: float):
     draw_occluders(ax, scene)
 
     # header: name, fired events, key metrics
-    fig.text(0.2 / W, 1 - 0.12 / H, f"{scene.name}  ·  scenario {scene.scenario_id}", fontsize=14,
+    fig.text(0.2 / W, 1 - 0.12 / H, f"{scene.name}  ·  scenario id {scene.scenario_id}", fontsize=14,
              fontweight="bold", color="#102027", va="top")
     fired = [k for k, v in scene.labels.items() if v]
     target = scene.spec.target
