@@ -28,7 +28,10 @@ lanes, ids -1, -2, ...; lane -1 is the one next to the reference line):
   centreline itself (one ``line`` per polyline segment, so it matches our
   piecewise-linear centreline exactly) with a ``laneOffset`` of half the lane
   width centring lane -1 on it; a one-to-one successor becomes a road link and
-  every branching or merging group of successors a direct junction.
+  every branching or merging group of successors a direct junction. Explicit lanes that run side
+  by side (``left:`` / ``right:`` neighbours) are instead one road with a lane per lane where the
+  geometry allows (:func:`_bundle`): the leftmost lane is the reference line, and a lane that
+  starts or ends on the right gets lane sections, so a lane drop stays one road.
 
 Single-lane roads (ramp, connectors) use the lane's left edge as reference
 line: our centreline offset by half the lane width to the left, which for a
