@@ -44,6 +44,18 @@ def test_the_folder(report, small_run):
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page  # works offline
 
 
+def test_coverage_verdicts_in_the_summary(small_run, tmp_path):
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    (cov / "report.json").write_text(json.dumps({"summary": "2 failure modes fired", "verdicts": [
+        {"name": "simulator drift", "fired": True, "message": "ego speed +4.6 sd"},
+        {"name": "collapse", "fired": False, "message": ""}]}))
+    assert main(["report", str(small_run), "--out", str(tmp_path / "page"), "--coverage", str(cov), "-q"]) == 0
+    page = (tmp_path / "page" / "index.html").read_text()
+    assert "2 failure modes fired" in page and "simulator drift: <b class=bad>fired</b> ego speed +4.6 sd" in page
+    assert "collapse: <span class=dim>not fired</span>" in page
+
+
 def test_rewrite_and_user_errors(report, small_run, tmp_path, capsys):
     assert main(["report", str(small_run), "--out", str(report), "-q"]) == 0  # a report folder is replaced
     busy = tmp_path / "busy"
