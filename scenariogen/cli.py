@@ -408,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="a static HTML page of a run: summary, table of its kept scenarios, pictures")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a 'generate' run directory")
-    p.add_argument("--out", required=True, metavar="DIR", help="report folder (written atomically); open DIR/index.html")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="report folder (written atomically); open DIR/index.html")
     p.add_argument("--coverage", default=None, metavar="REPORT_DIR",
                    help="a 'scenariogen coverage' report folder whose verdicts the summary shows")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -308,7 +308,8 @@ def _draw_closest(ax, scene: Scene, t: int, arts: list) -> None:
     x_lo, x_hi = ax.get_xlim()
     on_left = left - x_lo > 0.25 * (x_hi - x_lo)
     arts.append(ax.annotate(text, (left if on_left else right, (y0 + y1) / 2), xytext=(-6 if on_left else 6, 0),
-                            textcoords="offset points", ha="right" if on_left else "left", va="center", fontsize=8.5, color="white" if at_key else "#102027",
+                            textcoords="offset points", ha="right" if on_left else "left", va="center",
+                            fontsize=8.5, color="white" if at_key else "#102027",
                             fontweight="bold" if at_key else "normal", zorder=14, clip_on=True,
                             bbox=dict(boxstyle="round,pad=0.25", fc=ALERT if at_key else "white", ec="none",
                                       alpha=0.9)))

@@ -10,7 +10,6 @@ import numpy as np
 import shapely
 
 from ..errors import ParameterError
-
 from .draw import draw_occluders, draw_road
 from .scene import Scene
 from .style import ALERT, EGO, FOV, GROUND, KIND_COLORS, OCCLUDER, SHADOW, TRACK

@@ -125,20 +125,20 @@ def render_animation(batch, index: int, out_path: str | Path, *, max_frames: int
     canvas.draw()
     background = canvas.copy_from_bbox(fig.bbox)
     size = canvas.get_width_height()
-    images = []
-    for v, t in zip(views, frames):
-        canvas.restore_region(background)
-        set_view(ax, v)
-        cursor.set_xdata([scene.times[t], scene.times[t]])
-        arts = draw_frame(ax, scene, t)
-        fig.draw_artist(ax)
-        tl.draw_artist(cursor)
-        rgb = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-        images.append(rgb.quantize(255, method=Image.Quantize.FASTOCTREE))  # 3 ms; median cut takes 30
-        for a in arts:
-            a.remove()
     tmp = _tmp_for(out)
     try:
+        images = []
+        for v, t in zip(views, frames):
+            canvas.restore_region(background)
+            set_view(ax, v)
+            cursor.set_xdata([scene.times[t], scene.times[t]])
+            arts = draw_frame(ax, scene, t)
+            fig.draw_artist(ax)
+            tl.draw_artist(cursor)
+            rgb = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+            images.append(rgb.quantize(255, method=Image.Quantize.FASTOCTREE))  # 3 ms; median cut takes 30
+            for a in arts:
+                a.remove()
         images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], loop=0,
                        duration=int(round(1000 / int(fps))), disposal=1)
         os.replace(tmp, out)

@@ -212,8 +212,9 @@ button{padding:3px 10px}
 {{summary}}
 <h3>Kept scenarios</h3>
 <div id="bar">
-<input id="filter" type="search" placeholder="filter: cutter  min_ttc<0.5  weight>=1  collision=  (Enter)"
- title="space-separated terms, all must hold: COLUMN&lt;VALUE, &lt;=, &gt;, &gt;=, = or != compare a column; any other word must appear in the row's events, collision or conflict type; 'collision=' (empty) means none">
+<input id="filter" type="search" placeholder="filter: cutter  min_ttc<0.5  weight>=1  collision="
+ title="space-separated terms, all must hold: COLUMN&lt;VALUE, &lt;=, &gt;, &gt;=, = or != compare a column;
+any other word must appear in the row's events, collision or conflict type; 'collision=' (empty) means none">
 <select id="event"><option value="">any event</option></select>
 <span id="count"></span>
 <label>rows per page <select id="size"><option>25</option><option selected>100</option><option>500</option>

@@ -143,14 +143,13 @@ def scenario_table(source: str | Path) -> ScenarioTable:
 _CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
         ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.In: lambda a, b: a in b,
         ast.NotIn: lambda a, b: a not in b}
-WHERE_HELP = ("a Python-like condition over the columns (row, id, stage, events, min_ttc, min_distance, max_drac, "
-              "collision, collision_time, weight, conflict) and the event names (true when the event fired), "
-              "e.g. \"min_ttc < 0.5 and not collision\", \"'pile-up' in conflict\", \"hard_braking or weight > 2\"")
 
 
 def compile_where(expr: str, events: tuple[str, ...]):
-    """A row predicate for ``expr`` (see :data:`WHERE_HELP`); a :class:`ParameterError` naming the
-    problem for anything else (no names but the columns and events, no calls, no attributes)."""
+    """A row predicate for ``expr``: comparisons (<, <=, >, >=, ==, !=, in, not in) of the columns,
+    the event names (true when the event fired), numbers and texts, joined by and, or, not, e.g.
+    ``"min_ttc < 0.5 and not collision"`` or ``"'pile-up' in conflict"``; a :class:`ParameterError`
+    naming the problem for anything else (other names, calls, attributes)."""
     names = {f.name for f in fields(ScenarioRow)}
     known = sorted(names | set(events))
     try:
