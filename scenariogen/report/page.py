@@ -79,7 +79,7 @@ def write_report(source: str | Path, out: str | Path, *, coverage: str | Path | 
     run = open_run(source)
     m = run.manifest
     spec = parse_text(m.spec_text, file=m.spec_file or f"<{m.spec_name} from {run.path}>")
-    road = road_shape(build_road(spec.road))
+    road = road_shape(build_road(spec.road), [o.polygon for o in spec.occluders])
     named = {a.name for a in spec.actors}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))

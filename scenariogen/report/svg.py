@@ -1,4 +1,4 @@
-"""A light animated SVG of one scenario, for the report page: the road, every agent near the ego
+"""A light animated SVG of one scenario, for the report page: the road and its occluders, every agent near the ego
 and the party of its closest call as a moving box, the ego in blue, the party outlined in red, the
 named actors labelled, and a time bar that turns red at a collision.
 
@@ -32,16 +32,19 @@ class RoadShape:
 
     geometry: object  # shapely geometry of the asphalt
     edges: object  # shapely lines between lanes
+    occluders: object  # shapely geometry of the static occluders (buildings, parked vans)
 
 
-def road_shape(road) -> RoadShape:
-    """The asphalt and the lane edges of a built road (``scenariogen.road.RoadNetwork``)."""
+def road_shape(road, occluders=()) -> RoadShape:
+    """The asphalt and the lane edges of a built road (``scenariogen.road.RoadNetwork``), and the
+    ``occluders`` (polygons as point lists, m)."""
+    from shapely.geometry import Polygon
     from shapely.ops import unary_union
 
     polys = [lane.centerline.buffer(lane.width / 2.0, cap_style="flat") for lane in road.lanes.values()]
     asphalt = unary_union(polys).buffer(0.05).buffer(-0.05)
     edges = unary_union([lane.centerline.offset_curve(lane.width / 2.0) for lane in road.lanes.values()])
-    return RoadShape(asphalt, edges)
+    return RoadShape(asphalt, edges, unary_union([Polygon(p) for p in occluders]))
 
 
 def _path(geom, tol: float) -> str:
@@ -113,7 +116,8 @@ def scenario_svg(batch, b: int, road: RoadShape, named: set[str], *, frame_dt: f
              f'<path d="{_path(road.geometry.boundary.intersection(world), tol)}" fill="none" stroke="#f4f4f4" '
              f'stroke-width="{max(0.2, w / 500):.2f}"/>',
              f'<path d="{_path(road.edges.intersection(world), tol)}" fill="none" stroke="#f4f4f4" '
-             f'stroke-width="{max(0.15, w / 700):.2f}" stroke-dasharray="3 3"/>']
+             f'stroke-width="{max(0.15, w / 700):.2f}" stroke-dasharray="3 3"/>',
+             f'<path d="{_path(road.occluders.intersection(world), tol)}" fill="#263238"/>']
     label_size = max(2.0, w / 45)
     for i in range(N):
         on = mask[i, frames]
