@@ -103,11 +103,8 @@ def scenario_svg(batch, b: int, road: RoadShape, named: set[str], *, frame_dt: f
     world = shapely_box(allx0, ally0, allx1, ally1)
     tol = w / 600.0
 
-    def moves(values: list[str]) -> str:
-        return ";".join(values)
-
     anim = f'dur="{dur:.2f}s" repeatCount="indefinite"'
-    cam = moves([f"{-cx:.1f},{cy:.1f}" for cx, cy in centres])
+    cam = ";".join([f"{-cx:.1f},{cy:.1f}" for cx, cy in centres])
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{-w / 2:.1f} {-h / 2:.1f} {w:.1f} {h:.1f}" '
              f'width="{int(w * 5)}" height="{int(h * 5)}" font-family="sans-serif">',
              f'<rect x="{-w / 2:.1f}" y="{-h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" fill="#e4e9df"/>',
@@ -135,11 +132,11 @@ def scenario_svg(batch, b: int, road: RoadShape, named: set[str], *, frame_dt: f
         color = COLORS["ego"] if i == 0 else COLORS.get(kind, COLORS["named" if name in named else "traffic"])
         stroke = COLORS["party"] if i == party else "#1c2226"
         sw = 0.6 if i == party else 0.2
-        pos = moves([f"{x:.1f},{-y:.1f}" for x, y in xy])
-        rot = moves([f"{a:.0f}" for a in heading])
+        pos = ";".join([f"{x:.1f},{-y:.1f}" for x, y in xy])
+        rot = ";".join([f"{a:.0f}" for a in heading])
         parts.append(f'<g><animateTransform attributeName="transform" type="translate" values="{pos}" {anim}/>')
         if not on.all():
-            vis = moves(["visible" if v else "hidden" for v in on])
+            vis = ";".join(["visible" if v else "hidden" for v in on])
             parts.append(f'<animate attributeName="visibility" values="{vis}" calcMode="discrete" {anim}/>')
         shape = (f'<circle r="{max(0.4, L / 2):.1f}"' if kind == "pedestrian"
                  else f'<rect x="{-L / 2:.1f}" y="{-W / 2:.1f}" width="{L:.1f}" height="{W:.1f}" rx="0.3"')
