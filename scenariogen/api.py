@@ -8,7 +8,7 @@ parsing over these functions.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .export.base import WriteReport
     from .logs.scenes import LogScenes
     from .parallel.backends import Backend
+    from .report import ScenarioTable
+    from .report.page import ReportResult
     from .sampling.estimate import Estimate
 
 Progress = Callable[[int], Any]  # called with the number of scenarios (or simulations) just finished
@@ -192,12 +194,16 @@ def plugins() -> dict:
     return {"writers": writers(), "readers": readers()}
 
 
-def render(source: str | Path, index: int, out: str | Path, *, time: float | None = None,
-           max_frames: int = 100, fps: int = 10) -> tuple[Path, str]:
-    """Draw scenario ``index`` of a simulated .npz, a directory of .npz shards or a run directory
-    (its kept scenarios) as a frame (.png, .svg; at ``time`` s, default the closest approach) or an
-    animation (.gif). Returns the file written and a caption ("spec scenario 17")."""
-    from .render import FORMATS, load_run
+def render(source: str | Path, out: str | Path, *, id: int | None = None, row: int | None = None,
+           time: float | None = None, max_frames: int = 100, fps: int = 10, follow: str | None = None,
+           window: Sequence[float] | None = None, whole: bool = False) -> tuple[Path, str]:
+    """Draw one scenario of a simulated .npz, a directory of .npz shards or a run directory (its kept
+    scenarios), chosen by its global scenario ``id`` or its ``row`` among those held (the columns of
+    :func:`list_scenarios`; default row 0), as a frame (.png, .svg; at ``time`` s, default the
+    closest approach) or an animation (.gif). The camera follows the ego, or the agent named
+    ``follow``, or shows the fixed ``window`` (x0, y0, x1, y1 m), or every agent over the ``whole``
+    scenario. Returns the file written and a caption naming the scenario's id and row."""
+    from .render import FORMATS, View, find_scenario
     from .render import render as draw
 
     suffix = Path(out).suffix.lower()
@@ -205,9 +211,38 @@ def render(source: str | Path, index: int, out: str | Path, *, time: float | Non
         raise ParameterError("out", f"{out}: the output file must end in .png, .svg or .gif")
     if time is not None and suffix == ".gif":
         raise ParameterError("time", "picks one frame of a .png or .svg; a .gif shows the whole scenario")
-    batch, row = load_run(source, index)
-    written = draw(batch, row, out, time=time, max_frames=max_frames, fps=fps)
-    return written, f"{batch.provenance.get('spec_name', 'scenario')} scenario {int(batch.indices[row])}"
+    if id is not None and row is not None:
+        raise ParameterError("id", "and row both choose the scenario: give one of them")
+    view = View(follow=follow, window=tuple(window) if window is not None else None, whole=whole)
+    batch, r, over = find_scenario(source, id=id, row=0 if id is None and row is None else row)
+    written = draw(batch, r, out, time=time, max_frames=max_frames, fps=fps, view=view)
+    name = batch.provenance.get("spec_name", "scenario")
+    return written, f"{name} scenario id {int(batch.indices[r])} (row {over} of {Path(source).name})"
+
+
+def list_scenarios(source: str | Path, *, where: str | None = None, sort: str | None = None,
+                   descending: bool = False) -> ScenarioTable:
+    """The table of a run directory's kept scenarios (or of a simulate .npz): id, row, events, min
+    TTC, min distance, collision, weight, conflict type... (:data:`scenariogen.report.COLUMNS`),
+    keeping the rows that satisfy ``where`` (e.g. ``"min_ttc < 0.5 and not collision"``), ordered
+    by the column ``sort`` (the largest first with ``descending``)."""
+    from dataclasses import replace
+
+    from .report import scenario_table, select
+
+    table = scenario_table(source)
+    return replace(table, rows=tuple(select(table, where, sort, descending)))
+
+
+def report(source: str | Path, out: str | Path, *, coverage: str | Path | None = None,
+           progress: bool = False) -> ReportResult:
+    """Write the static HTML report of a run directory to the folder ``out`` (atomically): the run's
+    summary (spec, sampler, estimate with its interval, conflict types, the verdicts of the
+    ``coverage`` report folder when given) and the table of its kept scenarios, sortable and
+    filterable in the browser, each with an animated picture."""
+    from .report.page import write_report
+
+    return write_report(source, out, coverage=coverage, progress=progress)
 
 
 def backend(name: str = "local", *, workers: int | None = None, address: str | None = None) -> Backend:
@@ -240,5 +275,5 @@ def memory_budget() -> int:
     return budget()
 
 
-__all__ = ["backend", "coverage", "describe", "estimate", "export", "generate", "load_scenario", "open_run",
-           "plugins", "read_log", "render", "sampler_note", "simulate"]
+__all__ = ["backend", "coverage", "describe", "estimate", "export", "generate", "list_scenarios", "load_scenario",
+           "open_run", "plugins", "read_log", "render", "report", "sampler_note", "simulate"]

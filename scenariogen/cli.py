@@ -25,7 +25,8 @@ _FLAGS = {"n": "-n", "record_every": "--every", "count": "--count", "budget": "-
           "stage_size": "--stage-size", "keep": "--keep", "event": "--event", "window": "--window",
           "stride": "--stride", "limit": "--limit", "index": "--index", "chunk_size": "--chunk", "out": "--out",
           "time": "--time", "address": "--ray-address", "workers": "--workers", "real": "--real",
-          "backend": "--backend", "splits": "--splits"}
+          "backend": "--backend", "splits": "--splits", "id": "--id", "row": "--row", "where": "--where",
+          "sort": "--sort", "follow": "--follow", "view": "--follow/--window/--whole", "coverage": "--coverage"}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -87,9 +88,39 @@ def cmd_render(args: argparse.Namespace) -> int:
     """Draw one scenario of a simulated batch: a frame (.png/.svg) or an animation (.gif)."""
     from .api import render
 
-    out, caption = render(args.run, args.index, args.out, time=args.time, max_frames=args.max_frames,
-                          fps=args.fps)
+    row = args.row if args.row is not None else args.index
+    out, caption = render(args.run, args.out, id=args.id, row=row, time=args.time, max_frames=args.max_frames,
+                          fps=args.fps, follow=args.follow, window=args.window, whole=args.whole)
     print(f"{caption} -> {out}")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print the table of a run's kept scenarios (or a simulate .npz's), filtered and sorted."""
+    import json
+
+    from .api import list_scenarios
+
+    table = list_scenarios(args.run, where=args.where, sort=args.sort, descending=args.desc)
+    rows = table.rows[:args.limit] if args.limit is not None else table.rows
+    if args.json:
+        print(json.dumps({"source": table.source, "spec_name": table.spec_name, "target": table.target,
+                          "rows": [r.to_dict() for r in rows]}, allow_nan=False))
+        return EXIT_OK
+    for line in table.lines(rows):
+        print(line)
+    shown = f" ({len(rows)} shown)" if len(rows) < len(table.rows) else ""
+    print(f"{table.spec_name}: {len(table.rows)} scenario{'s' if len(table.rows) != 1 else ''}"
+          + (f" where {args.where}" if args.where else "") + f"{shown} in {table.source}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the static HTML report of a run: summary, sortable and filterable table, pictures."""
+    from .api import report
+
+    res = report(args.run_dir, args.out, coverage=args.coverage, progress=not args.quiet)
+    print(f"report of {res.scenarios} kept scenarios -> {res.page}")
     return EXIT_OK
 
 
@@ -341,15 +372,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_estimate)
 
     p = sub.add_parser("render", help="draw one simulated scenario as a .png/.svg frame or a .gif animation")
-    p.add_argument("run", metavar="RUN_OR_FILE", help="an .npz from 'simulate', or a directory of .npz shards")
-    p.add_argument("--index", type=int, default=0, metavar="I",
-                   help="which scenario, counted from 0 over the file (or the shards in name order); default 0")
+    p.add_argument("run", metavar="RUN_OR_FILE",
+                   help="a 'generate' run directory (its kept scenarios), an .npz from 'simulate', or a directory "
+                        "of .npz shards")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--id", type=int, default=None, metavar="ID",
+                       help="the scenario with this global id (the id column of 'scenariogen list')")
+    which.add_argument("--row", type=int, default=None, metavar="R",
+                       help="the R-th scenario held, from 0 (the row column of 'scenariogen list'); default 0")
+    which.add_argument("--index", type=int, default=None, help=argparse.SUPPRESS)  # the old name of --row
     p.add_argument("--out", required=True, metavar="FILE", help="FILE.png, FILE.svg (one frame) or FILE.gif")
     p.add_argument("--time", type=float, default=None, metavar="T",
                    help="time of the frame in seconds (default: the ego's closest approach to any agent)")
     p.add_argument("--max-frames", type=int, default=100, metavar="K", help="most frames in a .gif (default 100)")
     p.add_argument("--fps", type=int, default=10, help="frames per second of a .gif (default 10)")
+    cam = p.add_mutually_exclusive_group()
+    cam.add_argument("--follow", default=None, metavar="ACTOR",
+                     help="follow this agent instead of the ego (a name such as merger or traffic0.3)")
+    cam.add_argument("--window", type=float, nargs=4, default=None, metavar=("X0", "Y0", "X1", "Y1"),
+                     help="show this fixed window of the map (m)")
+    cam.add_argument("--whole", action="store_true", help="show every agent over the whole scenario")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("list", help="the table of a run's kept scenarios: ids, events, metrics, weights, conflicts")
+    p.add_argument("run", metavar="RUN_OR_FILE", help="a 'generate' run directory or an .npz from 'simulate'")
+    p.add_argument("--where", default=None, metavar="EXPR",
+                   help="keep the rows where EXPR holds: comparisons of the columns (and the event names, true "
+                        "when the event fired) joined by and, or, not, e.g. \"min_ttc < 0.5 and not collision\", "
+                        "\"'pile-up' in conflict\", \"hard_braking or weight > 2\"")
+    p.add_argument("--sort", default=None, metavar="KEY", help="sort by this column, smallest first")
+    p.add_argument("--desc", action="store_true", help="with --sort: largest first")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="print at most N rows")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON, for scripts")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("report", help="a static HTML page of a run: summary, table of its kept scenarios, pictures")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a 'generate' run directory")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="report folder (written atomically); open DIR/index.html")
+    p.add_argument("--coverage", default=None, metavar="REPORT_DIR",
+                   help="a 'scenariogen coverage' report folder whose verdicts the summary shows")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("formats", help="list the installed export writers and readers")
     p.set_defaults(func=cmd_formats)

@@ -31,8 +31,9 @@ ALLOWED = {
     "coverage": {"_version", "errors", "data", "kernels", "sampling", "logs"},
     "export": {"_version", "errors", "data", "road", "dsl", "registry"},
     "render": {"errors", "data", "road", "dsl"},
+    "report": {"_version", "errors", "data", "road", "dsl", "events"},
     "api": {"_version", "errors", "data", "road", "dsl", "sim", "sampling", "parallel", "runs", "logs",
-            "coverage", "export", "render"},
+            "coverage", "export", "render", "report"},
     "cli": {"_version", "errors", "api"},
     "__init__": {"_version", "errors", "api", "data", "dsl"},
 }

@@ -84,12 +84,13 @@ def save_npz(batch: Batch, path: str | Path, extra: dict | None = None) -> Path:
     return path
 
 
-def load_npz(path, name: str | Path | None = None) -> Batch:
+def load_npz(path, name: str | Path | None = None, *, frames: bool = True) -> Batch:
     """Read a batch written by :func:`save_npz` from a path or a binary file object (``name``: what
     to call it in messages); a clear error for a file that is not one (cut short, not an .npz, or an
-    .npz of something else)."""
+    .npz of something else). ``frames=False`` leaves the recorded frames (trajectories, mask,
+    perception) unread, as in a metrics-only batch: a table of the scenarios needs no more."""
     try:
-        return _load_npz(path if hasattr(path, "read") else Path(path))
+        return _load_npz(path if hasattr(path, "read") else Path(path), frames)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, ValueError) and "pickled" in str(exc):
@@ -97,15 +98,17 @@ def load_npz(path, name: str | Path | None = None) -> Batch:
         raise ScenarioGenError(f"{name or path}: not a readable scenariogen .npz batch ({why})") from None
 
 
-def _load_npz(path) -> Batch:
+def _load_npz(path, frames: bool = True) -> Batch:
     with np.load(path) as z:
         header = json.loads(bytes(z["header"]).decode("utf-8"))
         pick = lambda prefix: {entry_name_decoded(k.split("/", 1)[1]): z[k]  # noqa: E731
                                for k in z.files if k.startswith(prefix)}
+        kinds = z["kinds"]
+        B, N = kinds.shape
         return Batch(
-            trajectories=z["trajectories"],
-            mask=z["mask"],
-            kinds=z["kinds"],
+            trajectories=z["trajectories"] if frames else np.zeros((B, N, 0, Lo.N_FEATURES), np.float32),
+            mask=z["mask"] if frames else np.zeros((B, N, 0), bool),
+            kinds=kinds,
             sizes=z["sizes"],
             agent_names=tuple(header["agent_names"]),
             metrics=pick("metric/"),
@@ -116,5 +119,5 @@ def _load_npz(path) -> Batch:
             parameter_names=tuple(header["parameter_names"]),
             indices=z["indices"],
             provenance=header["provenance"],
-            perception=pick("perception/"),
+            perception=pick("perception/") if frames else {},
         )

@@ -217,11 +217,12 @@ class Run:
             raise RunError(f"{path}: shard is corrupt (content differs from its SHA-256 in the manifest)")
         return data
 
-    def read_shard(self, rec: ShardRecord) -> tuple[Batch, dict]:
-        """One shard, read once and verified: its kept scenarios and its per-simulation ``sim/*`` arrays."""
+    def read_shard(self, rec: ShardRecord, *, frames: bool = True) -> tuple[Batch, dict]:
+        """One shard, read once and verified: its kept scenarios (``frames=False``: without their
+        recorded frames) and its per-simulation ``sim/*`` arrays."""
         data = self.shard_bytes(rec)
         path = self.shard_path(rec)
-        batch = load_npz(io.BytesIO(data), name=path)
+        batch = load_npz(io.BytesIO(data), name=path, frames=frames)
         return batch, _sim_arrays(data, path)
 
     def sim_arrays(self, rec: ShardRecord) -> dict:
@@ -229,11 +230,11 @@ class Run:
         conflict), verified."""
         return _sim_arrays(self.shard_bytes(rec), self.shard_path(rec))
 
-    def kept(self) -> Iterator[tuple[ShardRecord, Batch, dict]]:
+    def kept(self, *, frames: bool = True) -> Iterator[tuple[ShardRecord, Batch, dict]]:
         """Every shard that kept scenarios, in order, with its batch and sim arrays."""
         for rec in self.manifest.shards:
             if rec.kept > 0:
-                batch, sim = self.read_shard(rec)
+                batch, sim = self.read_shard(rec, frames=frames)
                 yield rec, batch, sim
 
     def batch(self) -> Batch:

@@ -212,6 +212,23 @@ def _map_lines(r: S.RoadSpec) -> list[str]:
     return out
 
 
+def event_options(e: S.EventSpec) -> list[str]:
+    """Every option of an event as ``key=value``, in the order its section takes them (the defaults
+    included: a near miss without ``actor:`` is the ego's)."""
+    from .sections.events import EVENT_KEYS
+
+    out = []
+    for key in EVENT_KEYS[e.type][1:]:
+        if key == "with":
+            value = e.with_kind or (f"[{', '.join(e.with_actors)}]" if e.with_actors else "any")
+        else:
+            value = getattr(e, key)
+            if value is None:
+                continue
+        out.append(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}")
+    return out
+
+
 def summary(spec: S.ScenarioSpec) -> str:
     """Multi-line summary: header, road, actors, traffic, occluders, sensor, events, parameter space."""
     out = [f"{spec.name}  ({spec.source})"]
@@ -274,16 +291,9 @@ def summary(spec: S.ScenarioSpec) -> str:
     if spec.events:
         out.append("events:")
         for e in spec.events:
-            bits = [f"{k}={getattr(e, k):g}" for k in ("ttc_below", "distance_below", "decel_above", "min_duration")
-                    if getattr(e, k) is not None]
-            if e.target:
-                bits.append(f"target={e.target}")
-            if e.with_kind:
-                bits.append(f"with={e.with_kind}")
-            if e.with_actors:
-                bits.append(f"with=[{', '.join(e.with_actors)}]")
             mark = "  <- target" if e.name == spec.target else ""
-            out.append(f"  {e.name} ({e.type}{': ' + ', '.join(bits) if bits else ''}){mark}")
+            opts = event_options(e)
+            out.append(f"  {e.name} ({e.type}{': ' + ', '.join(opts) if opts else ''}){mark}")
     ps = spec.parameters
     out.append(f"parameter space: {ps.dim} dimension(s)")
     width = max((len(p.name) for p in ps.parameters), default=0)

@@ -28,7 +28,10 @@ lanes, ids -1, -2, ...; lane -1 is the one next to the reference line):
   centreline itself (one ``line`` per polyline segment, so it matches our
   piecewise-linear centreline exactly) with a ``laneOffset`` of half the lane
   width centring lane -1 on it; a one-to-one successor becomes a road link and
-  every branching or merging group of successors a direct junction.
+  every branching or merging group of successors a direct junction. Explicit lanes that run side
+  by side (``left:`` / ``right:`` neighbours) are instead one road with a lane per lane where the
+  geometry allows (:func:`_bundle`): the leftmost lane is the reference line, and a lane that
+  starts or ends on the right gets lane sections, so a lane drop stays one road.
 
 Single-lane roads (ramp, connectors) use the lane's left edge as reference
 line: our centreline offset by half the lane width to the left, which for a
@@ -262,7 +265,92 @@ def _intersection(sp) -> OdrNetwork:
 def _polylines(sp) -> OdrNetwork:
     from ..road.builders import polylines
 
-    return _lane_roads(polylines(sp.polylines))
+    net = polylines(sp.polylines)
+    bundles = [b for b in map(lambda c: _bundle(net, c), _side_by_side(net)) if b is not None]
+    taken = {lid for chain, _ in bundles for lid in chain}
+    rest = _lane_roads(net, skip=taken)
+    roads = list(rest.roads)
+    for k, (_chain, road) in enumerate(bundles):
+        roads.append(replace(road, id=str(len(net.lane_ids) + 1 + k)))
+    return OdrNetwork(tuple(roads), rest.junctions)
+
+
+GEOM_TOL = 0.01  # m, how far a lane may be from where one road with several lanes would put it
+
+
+def _side_by_side(net) -> list[list[str]]:
+    """The chains of lanes joined by left/right neighbours, each listed from its leftmost lane."""
+    chains = []
+    for lid in net.lane_ids:
+        if net.left(lid) is None and net.right(lid) is not None:
+            chain = [lid]
+            while (nxt := net.right(chain[-1])) is not None and nxt not in chain:
+                chain.append(nxt)
+            chains.append(chain)
+    return chains
+
+
+def _bundle(net, chain: list[str]) -> tuple[list[str], OdrRoad] | None:
+    """One road with a lane per lane of ``chain`` (listed left to right), or None where the geometry or
+    the links do not allow it: the leftmost lane runs the whole length and is the reference line (its
+    centreline, with a laneOffset of half its width), every other lane runs parallel to it at the
+    distance its neighbours' widths give (within :data:`GEOM_TOL`) over one stretch of it, the
+    lanes present in each lane section are the leftmost ones (a lane may start or end on the right:
+    a lane drop), and no lane of the chain has a successor or a predecessor (each would need its
+    own road link)."""
+    from shapely.geometry import LineString
+    from shapely.ops import unary_union
+
+    if any(net.successors(lid) or net.predecessors(lid) for lid in chain):
+        return None
+    spine = net.lane(chain[0]).centerline
+    xy = list(spine.coords)
+    geom = [Primitive(x0, y0, math.atan2(y1 - y0, x1 - x0), math.hypot(x1 - x0, y1 - y0))
+            for (x0, y0), (x1, y1) in itertools.pairwise(xy)]
+    geom = list(_chain_s(tuple(geom)))
+    starts = list(itertools.accumulate([0.0] + [g.length for g in geom]))
+    spans = {chain[0]: (0.0, spine.length)}
+    offset = 0.0  # m, from the reference line (the leftmost lane's centre) to this lane's centre
+    for prev, lid in itertools.pairwise(chain):
+        offset += net.lane(prev).width / 2 + net.lane(lid).width / 2
+        line = net.lane(lid).centerline
+        s0, s1 = spine.project(_point(line.coords[0])), spine.project(_point(line.coords[-1]))
+        if s1 - s0 < 1.0:
+            return None
+        # where the one road would put this lane: each reference piece over [s0, s1], moved right
+        model = []
+        for g, a in zip(geom, starts):
+            lo, hi = max(a, s0), min(a + g.length, s1)
+            if hi > lo:
+                x0, y0, h = g.x + (lo - a) * math.cos(g.hdg), g.y + (lo - a) * math.sin(g.hdg), g.hdg
+                p0 = (x0 + offset * math.sin(h), y0 - offset * math.cos(h))
+                model.append(LineString([p0, (p0[0] + (hi - lo) * math.cos(h), p0[1] + (hi - lo) * math.sin(h))]))
+        if not model or unary_union(model).hausdorff_distance(line) > GEOM_TOL:
+            return None
+        spans[lid] = (s0, s1)
+    cuts = sorted({round(v, 6) for span in spans.values() for v in span})
+    sections = []
+    for a, b in itertools.pairwise(cuts):
+        present = [lid for lid in chain if spans[lid][0] <= a + 1e-6 and spans[lid][1] >= b - 1e-6]
+        if present != chain[:len(present)]:
+            return None  # a gap on the left of a lane would move the lanes to its right
+        sections.append((a, present))
+    lanes_of = []
+    for k, (a, present) in enumerate(sections):
+        before = set(sections[k - 1][1]) if k else set()
+        after = set(sections[k + 1][1]) if k + 1 < len(sections) else set()
+        lanes_of.append((a, tuple(OdrLane(-(j + 1), net.lane(lid).width, lid,
+                                          predecessor=-(j + 1) if lid in before else None,
+                                          successor=-(j + 1) if lid in after else None)
+                                  for j, lid in enumerate(present))))
+    return chain, OdrRoad("", " + ".join(chain), tuple(geom), tuple(lanes_of),
+                          lane_offset=net.lane(chain[0]).width / 2)
+
+
+def _point(xy):
+    from shapely.geometry import Point
+
+    return Point(xy)
 
 
 def _imported(sp) -> OdrNetwork:
@@ -271,9 +359,10 @@ def _imported(sp) -> OdrNetwork:
     return _lane_roads(build_road(sp))
 
 
-def _lane_roads(net) -> OdrNetwork:
-    """One road per lane of ``net`` (explicit polylines, imported maps): see the module docstring."""
-    ids = list(net.lane_ids)
+def _lane_roads(net, skip: set[str] = frozenset()) -> OdrNetwork:
+    """One road per lane of ``net`` (explicit polylines, imported maps) but those in ``skip``: see
+    the module docstring."""
+    ids = [lid for lid in net.lane_ids if lid not in skip]
     rid = {lid: str(k + 1) for k, lid in enumerate(ids)}
     # group successor edges that share a source or a target: each group is one road link or junction
     edges = [(a, b) for a in ids for b in net.successors(a)]
@@ -350,7 +439,8 @@ def opendrive_network(road_spec) -> OdrNetwork:
 # ---------------------------------------------------------------- XML
 
 
-def _lane_xml(parent: ET.Element, lane: OdrLane) -> None:
+def _lane_xml(parent: ET.Element, lane: OdrLane, outermost: bool) -> None:
+    """A lane; its road mark is that of its outer border: solid at the road's edge, else broken."""
     el = ET.SubElement(parent, "lane", id=str(lane.id), type=lane.type, level="false")
     if lane.predecessor is not None or lane.successor is not None:
         link = ET.SubElement(el, "link")
@@ -359,7 +449,7 @@ def _lane_xml(parent: ET.Element, lane: OdrLane) -> None:
         if lane.successor is not None:
             ET.SubElement(link, "successor", id=str(lane.successor))
     ET.SubElement(el, "width", sOffset="0", a=_f(lane.width), b="0", c="0", d="0")
-    ET.SubElement(el, "roadMark", sOffset="0", type="solid" if lane.id in (-1, 1) else "broken",
+    ET.SubElement(el, "roadMark", sOffset="0", type="solid" if outermost else "broken",
                   weight="standard", color="standard", width="0.12")
     if lane.source is not None:
         ET.SubElement(el, "userData", code=LANE_CODE, value=lane.source)
@@ -400,14 +490,14 @@ def _road_xml(root: ET.Element, road: OdrRoad) -> None:
         if left:
             side = ET.SubElement(sec, "left")
             for lane in left:
-                _lane_xml(side, lane)
+                _lane_xml(side, lane, lane is left[0])
         centre = ET.SubElement(ET.SubElement(sec, "center"), "lane", id="0", type="none", level="false")
-        ET.SubElement(centre, "roadMark", sOffset="0", type="solid" if left else "none", weight="standard",
-                      color="standard", width="0.12")
+        ET.SubElement(centre, "roadMark", sOffset="0", type="solid", weight="standard", color="standard",
+                      width="0.12")
         if right:
             side = ET.SubElement(sec, "right")
             for lane in right:
-                _lane_xml(side, lane)
+                _lane_xml(side, lane, lane is right[-1])
 
 
 def _junction_xml(root: ET.Element, j: Junction) -> None:

@@ -18,8 +18,9 @@ This is what a user opens first to understand a rare case, so every frame shows:
   with the current time, the closest approach, dropouts and collisions.
 
 Public API: :func:`render` (format from the file name), :func:`render_frame`,
-:func:`render_animation`, :func:`animation_frames`, and :func:`load_run` for an
-``.npz`` file, a directory of ``.npz`` shards or a run directory. matplotlib is
+:func:`render_animation`, :func:`animation_frames`, :class:`View` (what the camera shows), and
+:func:`find_scenario` (by id or row) for an ``.npz`` file, a directory of ``.npz`` shards or a run
+directory. matplotlib is
 optional (``pip install scenariogen[viz]``): importing this package does not
 import it, and without it the drawing functions raise
 :class:`~scenariogen.errors.ScenarioGenError`.
@@ -32,8 +33,10 @@ artists), ``figure`` (camera, layout, timeline, legend, scale bar) and ``write``
 
 from __future__ import annotations
 
-from .source import load_run
+from .figure import View
+from .source import find_scenario, load_run
 from .style import FORMATS
 from .write import animation_frames, render, render_animation, render_frame
 
-__all__ = ["FORMATS", "animation_frames", "load_run", "render", "render_animation", "render_frame"]
+__all__ = ["FORMATS", "View", "animation_frames", "find_scenario", "load_run", "render", "render_animation",
+           "render_frame"]

@@ -254,9 +254,14 @@ def _draw_agents(ax, scene: Scene, t: int, arts: list) -> None:
         if i != 0 and (scene.named[i] or i == scene.key_agent):
             v = scene.traj[i, t, Lo.F_SPEED]
             label = f"{scene.agent_names[i]}  {v:.1f} m/s" + ("  (hidden)" if hidden else "")
-            top = y + r if scene.kinds[i] == "pedestrian" else scene.boxes[i, t].bounds[3]
-            arts.append(ax.annotate(label, (x, top), xytext=(0, 5), textcoords="offset points", ha="center",
-                                    va="bottom", fontsize=8, color="#102027", zorder=12, clip_on=True,
+            # on the side of the box away from the ego, tied to it by a short line: a label between
+            # two boxes side by side cannot be read as the other one's
+            below = scene.mask[0, t] and y < scene.traj[0, t, Lo.F_Y] - 0.5
+            lo, hi = (y - r, y + r) if scene.kinds[i] == "pedestrian" else scene.boxes[i, t].bounds[1::2]
+            arts.append(ax.annotate(label, (x, lo if below else hi), xytext=(0, -9 if below else 9),
+                                    textcoords="offset points", ha="center", va="top" if below else "bottom",
+                                    fontsize=8, color="#102027", zorder=12, clip_on=True,
+                                    arrowprops=dict(arrowstyle="-", color="#102027", lw=0.8, shrinkA=0, shrinkB=0),
                                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec=color, lw=1.0, alpha=0.85)))
 
 
@@ -296,9 +301,15 @@ def _draw_closest(ax, scene: Scene, t: int, arts: list) -> None:
                         linestyle="-" if at_key else (0, (2, 2)), zorder=13, solid_capstyle="round"))
     arts.append(ax.scatter([x0, x1], [y0, y1], s=14, color=color, zorder=13))
     text = f"{d:.2f} m" + ("  closest approach" if at_key else "")
-    bottom = min(scene.boxes[0, t].bounds[1], scene.boxes[k, t].bounds[1])
-    arts.append(ax.annotate(text, ((x0 + x1) / 2, bottom), xytext=(0, -5), textcoords="offset points",
-                            ha="center", va="top", fontsize=8.5, color="white" if at_key else "#102027",
+    # beside both boxes, level with the line (the agents' labels sit above and below their boxes):
+    # on their left, or on their right when the left edge of the view is too close
+    left = min(scene.boxes[0, t].bounds[0], scene.boxes[k, t].bounds[0])
+    right = max(scene.boxes[0, t].bounds[2], scene.boxes[k, t].bounds[2])
+    x_lo, x_hi = ax.get_xlim()
+    on_left = left - x_lo > 0.25 * (x_hi - x_lo)
+    arts.append(ax.annotate(text, (left if on_left else right, (y0 + y1) / 2), xytext=(-6 if on_left else 6, 0),
+                            textcoords="offset points", ha="right" if on_left else "left", va="center",
+                            fontsize=8.5, color="white" if at_key else "#102027",
                             fontweight="bold" if at_key else "normal", zorder=14, clip_on=True,
                             bbox=dict(boxstyle="round,pad=0.25", fc=ALERT if at_key else "white", ec="none",
                                       alpha=0.9)))

@@ -4,10 +4,12 @@ animations), the layout with its header, the gap timeline, the legend and the sc
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
+from ..errors import ParameterError
 from .draw import draw_occluders, draw_road
 from .scene import Scene
 from .style import ALERT, EGO, FOV, GROUND, KIND_COLORS, OCCLUDER, SHADOW, TRACK
@@ -16,22 +18,69 @@ from .style import ALERT, EGO, FOV, GROUND, KIND_COLORS, OCCLUDER, SHADOW, TRACK
 # ------------------------------------------------------------- camera
 
 
-def focus_box(scene: Scene, t: int) -> np.ndarray:
-    """xmin, ymin, xmax, ymax (m) of what frame ``t`` must show: the ego, the road
-    around and just ahead of it, and the agent of the closest approach when it is near."""
+@dataclass(frozen=True)
+class View:
+    """What the camera shows. Default: it follows the ego (and the agent of the closest approach
+    when it is near). ``follow``: an agent's name (``merger``, ``traffic0.3``) to follow instead;
+    ``window``: a fixed x0, y0, x1, y1 (m); ``whole``: every agent over the whole scenario."""
+
+    follow: str | None = None
+    window: tuple[float, float, float, float] | None = None
+    whole: bool = False
+
+    def __post_init__(self) -> None:
+        if sum((self.follow is not None, self.window is not None, self.whole)) > 1:
+            raise ParameterError("view", "follow, window and whole each choose the view: give one of them")
+        if self.window is not None:
+            x0, y0, x1, y1 = (float(v) for v in self.window)
+            if not all(math.isfinite(v) for v in (x0, y0, x1, y1)) or x1 <= x0 or y1 <= y0:
+                raise ParameterError("window", f"{' '.join(f'{v:g}' for v in self.window)}: expected X0 Y0 X1 Y1 "
+                                     "in metres with X0 < X1 and Y0 < Y1")
+
+    def fixed(self) -> bool:
+        """True when the view does not move (window or whole)."""
+        return self.window is not None or self.whole
+
+
+def agent_index(scene: Scene, name: str) -> int:
+    """The slot of the agent called ``name``; a clear error listing the names otherwise."""
+    if name in scene.agent_names:
+        i = scene.agent_names.index(name)
+        if i in scene.agents:
+            return i
+    present = [scene.agent_names[i] for i in scene.agents]
+    raise ParameterError("follow", f"no agent {name!r} in this scenario; its agents: {', '.join(present)}")
+
+
+def fixed_box(scene: Scene, view: View) -> np.ndarray:
+    """xmin, ymin, xmax, ymax (m) of a fixed view: the window, or every agent over the whole scenario."""
+    if view.window is not None:
+        return np.asarray(view.window, dtype=np.float64)
+    xy = scene.traj[..., :2][scene.mask]
+    if not len(xy):
+        return np.array([-30.0, -10.0, 30.0, 10.0])
+    r = float(np.max(scene.sizes[scene.agents])) if len(scene.agents) else 5.0
+    return np.concatenate([xy.min(axis=0) - r, xy.max(axis=0) + r])
+
+
+def focus_box(scene: Scene, t: int, follow: int = 0) -> np.ndarray:
+    """xmin, ymin, xmax, ymax (m) of what frame ``t`` must show: the followed agent (the ego by
+    default), the road around and just ahead of it, and the agent of the closest approach when it
+    is near (or the ego, when following another agent)."""
     pts = []
-    if scene.mask[0, t]:
-        x, y, h = scene.traj[0, t, :3]
+    if scene.mask[follow, t]:
+        x, y, h = scene.traj[follow, t, :3]
         c, s = math.cos(h), math.sin(h)
         pts += [(x, y), (x + 28 * c, y + 28 * s), (x - 12 * c, y - 12 * s)]
         near = scene.asphalt.intersection(shapely.Point(x + 8 * c, y + 8 * s).buffer(22.0))
         if not near.is_empty:
             b = near.bounds
             pts += [(b[0], b[1]), (b[2], b[3])]
-    k = scene.key_agent
-    if k >= 0 and scene.mask[k, t] and scene.dist[k, t] < 40:
-        pts.append(tuple(scene.traj[k, t, :2]))
-    if not pts:  # ego absent: everything present
+    other = scene.key_agent if follow == 0 else 0
+    near_ego = scene.key_agent if follow == 0 else follow  # dist holds box distances to the ego
+    if other >= 0 and scene.mask[other, t] and scene.dist[near_ego, t] < 40:
+        pts.append(tuple(scene.traj[other, t, :2]))
+    if not pts:  # followed agent absent: everything present
         pts = [tuple(p) for p in scene.traj[scene.mask[:, t], t, :2]] or [(0.0, 0.0)]
     pts = np.asarray(pts)
     return np.concatenate([pts.min(axis=0), pts.max(axis=0)])
@@ -100,7 +149,7 @@ def figure(scene: Scene, aspect: float):
     draw_occluders(ax, scene)
 
     # header: name, fired events, key metrics
-    fig.text(0.2 / W, 1 - 0.12 / H, f"{scene.name}  ·  scenario {scene.scenario_id}", fontsize=14,
+    fig.text(0.2 / W, 1 - 0.12 / H, f"{scene.name}  ·  scenario id {scene.scenario_id}", fontsize=14,
              fontweight="bold", color="#102027", va="top")
     fired = [k for k, v in scene.labels.items() if v]
     target = scene.spec.target

@@ -13,7 +13,7 @@ import numpy as np
 from ..data.files import check_output_file, default_mode
 from ..errors import ParameterError, ScenarioGenError
 from .draw import draw_frame
-from .figure import aspect_for, figure, fit, focus_box, scale_bar, set_view, smooth
+from .figure import View, agent_index, aspect_for, figure, fit, fixed_box, focus_box, scale_bar, set_view, smooth
 from .scene import Scene, build_scene
 from .style import DEFAULT_FPS, DEFAULT_MAX_FRAMES, FORMATS
 
@@ -56,17 +56,21 @@ def _frame_of(scene: Scene, time: float | None) -> int:
     return int(np.argmin(np.abs(scene.times - t)))
 
 
-def render_frame(batch, index: int, out_path: str | Path, time: float | None = None, *, dpi: int = 110) -> Path:
+def render_frame(batch, index: int, out_path: str | Path, time: float | None = None, *, dpi: int = 110,
+                 view: View | None = None) -> Path:
     """Draw scenario ``index`` (row of ``batch``) at ``time`` seconds (default: the
-    closest approach of the ego to any agent) to a ``.png`` or ``.svg`` file, atomically."""
+    closest approach of the ego to any agent) to a ``.png`` or ``.svg`` file, atomically;
+    ``view``: what the camera shows (default: around the ego)."""
     _require_matplotlib()
     out = _check_out(out_path, (".png", ".svg"))
+    view = view or View()
     scene = build_scene(batch, int(index))
     t = _frame_of(scene, time)
-    box = focus_box(scene, t)
+    follow = agent_index(scene, view.follow) if view.follow else 0
+    box = fixed_box(scene, view) if view.fixed() else focus_box(scene, t, follow)
     aspect = aspect_for([box])
     fig, ax, tl = figure(scene, aspect)
-    set_view(ax, fit(box, aspect))
+    set_view(ax, fit(box, aspect, margin=0.0 if view.window is not None else 5.0))
     scale_bar(ax)
     draw_frame(ax, scene, t)
     tl.axvline(scene.times[t], color="#102027", linewidth=1.2)
@@ -81,42 +85,62 @@ def render_frame(batch, index: int, out_path: str | Path, time: float | None = N
 
 
 def render_animation(batch, index: int, out_path: str | Path, *, max_frames: int = DEFAULT_MAX_FRAMES,
-                     fps: int = DEFAULT_FPS, dpi: int = 80) -> Path:
+                     fps: int = DEFAULT_FPS, dpi: int = 80, view: View | None = None) -> Path:
     """Animate scenario ``index`` (row of ``batch``) to a ``.gif`` file, atomically: at
     most ``max_frames`` frames (every k-th recorded frame), ``fps`` frames per second,
-    with a camera that follows the ego."""
+    with a camera that follows the ego (or what ``view`` says)."""
     _require_matplotlib()
-    from matplotlib.animation import PillowWriter
+    from PIL import Image
 
     out = _check_out(out_path, (".gif",))
     if int(max_frames) < 1:
         raise ScenarioGenError(f"max_frames must be at least 1, got {max_frames}")
     if int(fps) < 1:
         raise ScenarioGenError(f"fps must be at least 1, got {fps}")
+    view = view or View()
     scene = build_scene(batch, int(index))
     frames = animation_frames(len(scene.times), max_frames)
-    boxes = [focus_box(scene, t) for t in frames]
-    aspect = aspect_for(boxes)
-    views = np.array([fit(b, aspect) for b in boxes])
-    # one view size for the whole clip (no zoom pumping): what 90 % of the frames need
-    w = float(np.clip(max(np.quantile(views[:, 2], 0.9), np.quantile(views[:, 3], 0.9) * aspect), 60.0, 160.0))
-    views[:, 2], views[:, 3] = w, w / aspect
-    views[:, :2] = smooth(views[:, :2], 5)
+    if view.fixed():
+        box = fixed_box(scene, view)
+        aspect = aspect_for([box])
+        views = np.repeat(fit(box, aspect, margin=0.0 if view.window is not None else 5.0)[None], len(frames), 0)
+    else:
+        follow = agent_index(scene, view.follow) if view.follow else 0
+        boxes = [focus_box(scene, t, follow) for t in frames]
+        aspect = aspect_for(boxes)
+        views = np.array([fit(b, aspect) for b in boxes])
+        # one view size for the whole clip (no zoom pumping): what 90 % of the frames need
+        w = float(np.clip(max(np.quantile(views[:, 2], 0.9), np.quantile(views[:, 3], 0.9) * aspect), 60.0, 160.0))
+        views[:, 2], views[:, 3] = w, w / aspect
+        views[:, :2] = smooth(views[:, :2], 5)
     fig, ax, tl = figure(scene, aspect)
+    fig.set_dpi(dpi)
     set_view(ax, views[0])
     scale_bar(ax)
-    cursor = tl.axvline(scene.times[frames[0]], color="#102027", linewidth=1.2)
+    cursor = tl.axvline(scene.times[frames[0]], color="#102027", linewidth=1.2, animated=True)
+    # Everything but the map and the time cursor is drawn once; each frame restores that
+    # background and draws only the map axes and the cursor over it (blitting).
+    ax.set_animated(True)
+    canvas = fig.canvas
+    canvas.draw()
+    background = canvas.copy_from_bbox(fig.bbox)
+    size = canvas.get_width_height()
     tmp = _tmp_for(out)
     try:
-        writer = PillowWriter(fps=int(fps))
-        with writer.saving(fig, str(tmp), dpi):
-            for view, t in zip(views, frames):
-                set_view(ax, view)
-                cursor.set_xdata([scene.times[t], scene.times[t]])
-                arts = draw_frame(ax, scene, t)
-                writer.grab_frame(facecolor="white")
-                for a in arts:
-                    a.remove()
+        images = []
+        for v, t in zip(views, frames):
+            canvas.restore_region(background)
+            set_view(ax, v)
+            cursor.set_xdata([scene.times[t], scene.times[t]])
+            arts = draw_frame(ax, scene, t)
+            fig.draw_artist(ax)
+            tl.draw_artist(cursor)
+            rgb = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+            images.append(rgb.quantize(255, method=Image.Quantize.FASTOCTREE))  # 3 ms; median cut takes 30
+            for a in arts:
+                a.remove()
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], loop=0,
+                       duration=int(round(1000 / int(fps))), disposal=1)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -131,12 +155,12 @@ def animation_frames(n_recorded: int, max_frames: int = DEFAULT_MAX_FRAMES) -> l
 
 
 def render(batch, index: int, out_path: str | Path, time: float | None = None, *,
-           max_frames: int = DEFAULT_MAX_FRAMES, fps: int = DEFAULT_FPS) -> Path:
+           max_frames: int = DEFAULT_MAX_FRAMES, fps: int = DEFAULT_FPS, view: View | None = None) -> Path:
     """Render scenario ``index`` of ``batch``: a frame for ``.png``/``.svg`` (at ``time``
-    seconds, default the closest approach), an animation for ``.gif``."""
+    seconds, default the closest approach), an animation for ``.gif``; ``view``: the camera."""
     out = _check_out(out_path, FORMATS)
     if out.suffix.lower() == ".gif":
         if time is not None:
             raise ParameterError("time", "picks one frame of a .png or .svg; a .gif shows the whole scenario")
-        return render_animation(batch, index, out, max_frames=max_frames, fps=fps)
-    return render_frame(batch, index, out, time)
+        return render_animation(batch, index, out, max_frames=max_frames, fps=fps, view=view)
+    return render_frame(batch, index, out, time, view=view)

@@ -76,3 +76,15 @@ def test_mistakes_in_with_are_pinned_at_their_key(events, line, column, path, me
     assert (p.file, p.path) == ("t.yaml", path), p
     assert message in p.message, p.message
     assert (p.line, p.column) == (line, column), p
+
+
+def test_show_prints_every_option_of_every_event():
+    """``show`` names each event's actor and party (a 'cutter_crash' is the cutter's collision, not the ego's)."""
+    spec = parse("""  near: {type: near_miss, ttc_below: 1.0, with: [cutter]}
+  cutter_crash: {type: collision, actor: cutter}
+  brake: {type: hard_braking, decel_above: 6, actor: cutter}
+""")
+    lines = [ln.strip() for ln in summary(spec).splitlines()]
+    assert "near (near_miss: ttc_below=1, actor=ego, with=[cutter])" in lines
+    assert "cutter_crash (collision: actor=cutter)" in lines
+    assert "brake (hard_braking: decel_above=6, actor=cutter)" in lines

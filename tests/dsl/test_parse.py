@@ -272,7 +272,7 @@ def test_show_summary_has_parameter_table():
     assert "uniform[25, 33]" in table[0] and "bounds [25, 33]" in table[0]
     assert "normal(mean=27, std=3) truncated to [15, 40]" in table[2]
     assert "poisson(6) capped at 16" in table[5] and table[5].endswith("(integer)")
-    assert "near_miss (near_miss: ttc_below=1)  <- target" in text
+    assert "near_miss (near_miss: ttc_below=1, actor=ego, with=any)  <- target" in text
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

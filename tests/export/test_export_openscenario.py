@@ -241,6 +241,15 @@ def _road_specs() -> dict[str, RoadSpec]:
         PolylineLaneSpec("c", ((50.0, 5.0), (80.0, 0.0), (100.0, -2.0)), 3.0),
         PolylineLaneSpec("d", ((80.0, 20.0), (90.0, 40.0)), 3.5),
     ))
+    L = PolylineLaneSpec  # side by side (issue 28): one road where the geometry allows, else a road per lane
+    cases["lane_drop_3"] = RoadSpec("lanes", polylines=(
+        L("a", ((0.0, 7.0), (500.0, 7.0)), 3.5, right="b"), L("b", ((0.0, 3.5), (500.0, 3.5)), 3.5, left="a", right="c"),
+        L("c", ((0.0, 0.25), (250.0, 0.25)), 3.0, left="b")))
+    cases["added_lane_bent"] = RoadSpec("lanes", polylines=(  # a lane from 100 to 180 m, on a bent road
+        L("a", ((0.0, 0.0), (200.0, 0.0), (400.0, 40.0)), 3.5, right="b"),
+        L("b", ((100.0, -3.5), (180.0, -3.5)), 3.5, left="a")))
+    cases["left_lane_ends"] = RoadSpec("lanes", polylines=(  # would move the lane on its right: two roads
+        L("a", ((0.0, 3.5), (200.0, 3.5)), 3.5, right="b"), L("b", ((0.0, 0.0), (400.0, 0.0)), 3.5, left="a")))
     return cases
 
 
@@ -267,9 +276,12 @@ def test_opendrive_matches_our_lane_centrelines(case, xodr_schema):
         theirs = MultiLineString([LineString(p) for p, _ in parts])
         assert ours.hausdorff_distance(theirs) < GEOM_TOL, lid
         assert abs(sum(LineString(p).length for p, _ in parts) - lane.length) < GEOM_TOL * 5, lid
+        corners = np.array([ours.project(Point(c)) for c in ours.coords])
         for pts, heading in parts:  # driven in our direction: the tangent of our centreline there
             for (x, y), h in zip(pts[::7], heading[::7]):
                 s = ours.project(Point(x, y))
+                if np.abs(corners - s).min() < 0.1:  # at a vertex of a polyline the tangent is not defined
+                    continue
                 a, b = ours.interpolate(max(s - 0.05, 0.0)), ours.interpolate(min(s + 0.05, ours.length))
                 assert abs(wrap(h - math.atan2(b.y - a.y, b.x - a.x))) < 0.02, lid
 
@@ -366,3 +378,35 @@ def test_failure_midway_leaves_nothing(mc_run, tmp_path, capsys):
     code, err = _cli(capsys, str(run), "--format", "openscenario", "--out", str(tmp_path / "exports" / "o"))
     assert code == EXIT_USER_ERROR and "corrupt" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+@pytest.mark.parametrize("case, roads", [("work_zone_lane_drop", {("through", "closing")}),
+                                         ("lane_drop_3", {("a", "b", "c")}), ("added_lane_bent", {("a", "b")}),
+                                         ("left_lane_ends", {("a",), ("b",)})])
+def test_lanes_side_by_side_are_one_road(case, roads):
+    """Explicit lanes that run side by side become one road with a lane per lane, so a lane drop is one
+    road with a lane that ends (no successor) in one lane section and is gone in the next; where a
+    lane would move (a lane on its left ends) they stay a road per lane."""
+    root = ET.fromstring(xodr_bytes(ROADS[case], case))
+    found = set()
+    for road in root.findall("road"):
+        sections = road.findall("lanes/laneSection")
+        names = [[el.find("userData").get("value") for el in sec.iter("lane") if el.get("id") != "0"]
+                 for sec in sections]
+        found.add(tuple(max(names, key=len)))
+        for k, sec in enumerate(sections):
+            for el in sec.iter("lane"):
+                if el.get("id") == "0":
+                    continue
+                ends = el.find("link/successor") is None
+                gone = k + 1 < len(sections) and names[k + 1].count(el.find("userData").get("value")) == 0
+                assert ends == (k + 1 == len(sections) or gone)
+    assert found == roads
+    if case == "work_zone_lane_drop":  # read back by our OpenDRIVE map reader: one road, the closing lane ends
+        from scenariogen.road.maps.opendrive import read_opendrive
+
+        m = read_opendrive(Path("wz.xodr"), xodr_bytes(ROADS[case], case))
+        through, closing = m.lane("through"), m.lane("closing")
+        assert through.group == closing.group and (through.right, closing.left) == ("closing", "through")
+        assert closing.successors == () and abs(closing.centre[-1, 0] - 300.0) < GEOM_TOL
+        assert abs(through.centre[-1, 0] - 700.0) < GEOM_TOL

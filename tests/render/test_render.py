@@ -180,7 +180,7 @@ def saved(batches, tmp_path_factory) -> Path:
 def test_cli_render_png(saved, tmp_path, capsys):
     out = tmp_path / "pics" / "one.png"
     assert main(["render", str(saved), "--index", "1", "--out", str(out)]) == 0
-    assert "highway_cut_in scenario 1" in capsys.readouterr().out
+    assert "highway_cut_in scenario id 1 (row 1 of cut_in.npz)" in capsys.readouterr().out
     with Image.open(out) as im:
         assert im.format == "PNG"
     assert main(["render", str(saved), "--out", str(tmp_path / "t.png"), "--time", "1.5"]) == 0

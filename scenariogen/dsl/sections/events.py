@@ -10,7 +10,8 @@ from ..limits import MAX_EVENTS, MAX_NAME_CHARS
 from ..reader import NONNEG, POS, did_you_mean, join_path, type_name
 from ..yamlmarks import YMap, YSeq
 
-_EVENT_KEYS = {
+#: the keys each event type takes, "type" first
+EVENT_KEYS = {
     "near_miss": ("type", "ttc_below", "distance_below", "actor", "with"),
     "collision": ("type", "actor"),
     "hard_braking": ("type", "decel_above", "actor"),
@@ -93,13 +94,13 @@ def parse_events(c: ValueReader, root: YMap, actors: dict, ego_has_sensor: bool,
         if not isinstance(etype, str):
             c.error(em.value_marks["type"], join_path(path, "type"), f"expected an event type name, got {type_name(etype)}")
             continue
-        if etype not in _EVENT_KEYS:
+        if etype not in EVENT_KEYS:
             where = em.value_marks["type"] if "type" in em else m.key_marks[name]
-            close = did_you_mean(etype, _EVENT_KEYS)
+            close = did_you_mean(etype, EVENT_KEYS)
             c.error(where, path, f"unknown event type '{etype}'{close or '.'} Name the event after a type "
-                    f"({', '.join(_EVENT_KEYS)}) or give it a 'type:'")
+                    f"({', '.join(EVENT_KEYS)}) or give it a 'type:'")
             continue
-        c.keys(em, path, _EVENT_KEYS[etype])
+        c.keys(em, path, EVENT_KEYS[etype])
         actor = c.text(em, "actor", path, "ego")
         if actor not in actors:
             c.error(c.at(em, "actor"), join_path(path, "actor"), f"unknown actor '{actor}'{did_you_mean(actor, actors)}")
