@@ -47,7 +47,7 @@ from ..data.layout import (
 )
 from .behavior import acc_accel, idm_accel
 from .groups import REACT_BUF
-from .lanes import lane_segment, project_local
+from .lanes import lane_pose, lane_segment, project_local
 from .order import next_lane, path_step, scan_lane
 from .perception import perceived_leader, perceived_path_ttc
 from .maneuvers import MERGE_ZONE, start_lane_change
@@ -271,9 +271,12 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
                 continue
             lo = lc_origin[j]
             if lo == li and ln[j] != li:
-                # j leaves lane li: it still occupies it while its body overlaps
+                # j leaves lane li: it still occupies it while its body overlaps, turned as it is
+                # (nosing in at a crawl, a car at 45 degrees reaches back over the lane it leaves)
                 sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, li, xs[j], ys[j], si)
-                if abs(dj) < 0.5 * (r_width[li] + width[b, j]) + LAT_MARGIN and sj > si:
+                dh = hs[j] - lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sj, 0.0)[2]
+                across = width[b, j] * abs(math.cos(dh)) + length[b, j] * abs(math.sin(dh))
+                if abs(dj) < 0.5 * (r_width[li] + across) + LAT_MARGIN and sj > si:
                     g = sj - si - half_i - 0.5 * length[b, j]
                     if g < gap:
                         gap = g

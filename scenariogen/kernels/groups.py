@@ -137,7 +137,7 @@ State = namedtuple("State", [
     "lc_active",  # (N,) bool, changing lanes
     "lc_t0", "lc_dur",  # (N,) s, lane-change start and duration
     "lc_d0",  # (N,) m, lateral offset at the start
-    "lc_origin",  # (N,) int, lane being left
+    "lc_origin",  # (N,) int, lane being left, or last left (-1: none yet)
     "man_state",  # (N, K) int: 0 waiting, 3 triggered and waiting for a safe gap, 1 running, 2 done
     "man_t0",  # (N, K) s, start time (running) or end time (done)
     "path_pos",  # (N,) m along the crossing path

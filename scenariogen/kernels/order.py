@@ -28,9 +28,20 @@ def insertion_sort(perm, key):
 
 
 @njit(inline="always")
+def _sticks_out(d, e, width, length, lane_width):
+    """True if a body at lateral offset ``d`` (m) and heading error ``e`` (rad) reaches beyond its
+    lane's edge: a bound without trigonometry first (|sin e| <= |e|), the exact extent after."""
+    half = 0.5 * lane_width
+    if abs(d) + 0.5 * (width + length * abs(e)) <= half:
+        return False
+    return abs(d) + 0.5 * (width * abs(math.cos(e)) + length * abs(math.sin(e))) > half
+
+
+@njit(inline="always")
 def lane_order(b, road, ag, st, sc):
     """Sort the agents by (lane, s) into ``order`` (with each lane's range, each agent's rank
-    and whether it occupies its lane) and list the lane changers and off-lane agents; returns
+    and whether it occupies its lane) and list the lane changers (with those whose change has ended
+    with the body still out of its lane) and the off-lane agents; returns
     (number changing lanes, number off-lane)."""
     valid, free, width, r_width = ag.valid, ag.free, ag.width, road.width
     ln, sl, dl, lc_active = st.ln, st.sl, st.dl, st.lc_active
@@ -64,7 +75,10 @@ def lane_order(b, road, ag, st, sc):
         # oncoming lane), and from its start the lane it changes into (it has committed to it)
         in_lane[i] = valid[b, i] and not free[b, i] and (
             (lc_active[i] and st.lc_origin[i] != ln[i]) or abs(dl[i]) < 0.5 * (r_width[ln[i]] + width[b, i]))
-        if lc_active[i]:
+        if lc_active[i] or (in_lane[i] and st.lc_origin[i] >= 0 and st.lc_origin[i] != ln[i]
+                            and _sticks_out(dl[i], st.e[i], width[b, i], ag.length[b, i], r_width[ln[i]])):
+            # a change that ended with the body still out of its lane (a car that nosed in at a crawl,
+            # turned): it is still seen in the lane it left, as a changer is
             lc_list[n_lc] = i
             n_lc += 1
         if valid[b, i] and free[b, i]:

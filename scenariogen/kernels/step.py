@@ -100,6 +100,7 @@ def _start_state(b, road, ag, init, st):
         st.steer[i] = 0.0
         st.crashed[i] = False
         st.lc_active[i] = False
+        st.lc_origin[i] = -1
         st.route_pos[i] = 0 if (ag.route_len[i] > 0 and ag.route[i, 0] == st.ln[i]) else -1
         st.path_pos[i] = 0.0
         for k in range(K):

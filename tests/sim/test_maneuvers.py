@@ -3,6 +3,9 @@ sequences, gap checks, overtaking through the oncoming lane, merging at a lane's
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -276,3 +279,18 @@ def test_a_merger_leaves_its_new_follower_its_merge_gap():
         assert not np.isfinite(b.metrics["collision_time"]).any()
         smallest.append(min(time_gaps))
     assert smallest[0] < smallest[1] < smallest[2]
+
+
+def test_a_car_that_nosed_in_turned_is_still_seen_in_the_lane_it_left():
+    """The work zone's two audited collisions: a car merging at a crawl ends its change at about 45
+    degrees, its rear corner still over the closing lane; the next car in that lane used to see the
+    lane as free once the change had ended, and drove into the corner. Now it waits behind it."""
+    from scenariogen.kernels.order import _sticks_out
+
+    assert not _sticks_out(0.0, 0.0, 1.9, 4.6, 3.5)  # settled: inside its lane
+    assert _sticks_out(-0.4, math.radians(45.0), 1.9, 4.6, 3.5)  # the audited pose
+    assert not _sticks_out(-0.4, math.radians(5.0), 1.9, 4.6, 3.5)
+    spec = scenariogen.load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "work_zone_lane_drop.yaml")
+    for k in (1306, 7283):
+        b = scenariogen.simulate(spec, n=1, seed=1, start_index=k, record="none")
+        assert not np.isfinite(b.metrics["collision_time"][0]), k
