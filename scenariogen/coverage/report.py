@@ -19,8 +19,6 @@ import json
 import math
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,7 +26,7 @@ import numpy as np
 
 from ..errors import ParameterError, ScenarioGenError
 from ..data.files import jsonable
-from ..data.files import check_output_dir, default_mode
+from ..data.files import check_output_dir, directory_written_whole
 from .artefacts import REASONS, AnnotationRules, annotation_errors
 from .derivatives import SMOOTH_WINDOW, noise_sd, noise_stats
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
@@ -512,27 +510,14 @@ def write_report(out, rep: dict, real: DescriptorSet, synthetic: DescriptorSet, 
 
     out = Path(out)
     _check_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    default_mode(tmp, directory=True)
     notes = []
-    try:
+    with directory_written_whole(out) as tmp:
         plots, why, plot_axes = plot_report(tmp, real.D, synthetic.D, result)
         if why:
             notes.append(why)
         rep = dict(rep, plots=plots, plot_note=why, plot_axes=plot_axes)
         (tmp / "report.json").write_text(json.dumps(rep, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "report.md").write_text(report_markdown(rep, plots), encoding="utf-8")
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / "r")
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return notes
 
 

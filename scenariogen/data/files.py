@@ -48,6 +48,27 @@ def atomic_path(path: Path):
     return Path(tmp)
 
 
+@contextmanager
+def directory_written_whole(out: Path) -> Iterator[Path]:
+    """A new temporary folder next to ``out`` to fill: when the block ends without an error it
+    takes ``out``'s place (an existing ``out`` is swapped aside, then removed), else it is removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    default_mode(tmp, directory=True)
+    try:
+        yield tmp
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, old / "r")
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file renamed when complete."""
     tmp = atomic_path(path)

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -67,7 +64,7 @@ def write_report(source: str | Path, out: str | Path, *, coverage: str | Path | 
     progress bar over the scenarios."""
     from tqdm import tqdm
 
-    from ..data.files import default_mode
+    from ..data.files import directory_written_whole
     from ..data.run import open_run
     from ..dsl import parse_text
     from ..road import build_road
@@ -81,10 +78,7 @@ def write_report(source: str | Path, out: str | Path, *, coverage: str | Path | 
     spec = parse_text(m.spec_text, file=m.spec_file or f"<{m.spec_name} from {run.path}>")
     road = road_shape(build_road(spec.road), [o.polygon for o in spec.occluders])
     named = {a.name for a in spec.actors}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    default_mode(tmp, directory=True)
-    try:
+    with directory_written_whole(out) as tmp:
         (tmp / "scenes").mkdir()
         rows: list[ScenarioRow] = []
         events: tuple[str, ...] = ()
@@ -102,16 +96,6 @@ def write_report(source: str | Path, out: str | Path, *, coverage: str | Path | 
         (tmp / "rows.json").write_text(json.dumps(data, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "index.html").write_text(_page(run, m, events, rows, cov), encoding="utf-8")
         (tmp / MARKER).write_text("written by scenariogen report\n", encoding="utf-8")
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / "r")
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return ReportResult(out, out / "index.html", len(rows))
 
 
