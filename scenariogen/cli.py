@@ -330,10 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", default="ce", help="mc, qmc, ce or splitting (default ce)")
     p.add_argument("--budget", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--stage-size", type=int, default=1000, metavar="N",
+    p.add_argument("--stage-size", type=int, default=None, metavar="N",
                    help="scenarios per stage: ce's levels and refining stages, mc's and qmc's batches, splitting's "
-                        "particles (default 1000; for ce, smaller stages suit small budgets: 250 reaches a 30 %% "
-                        "half-width on emergency_brake's collision, p ~ 1.4e-4, in about 2 000 simulations)")
+                        "particles (default: for ce a twelfth of the budget within 250..2000, so that small "
+                        "budgets reach the event level and refine; 1000 for the others)")
     _add_sampler_option(p)
     _add_backend_options(p)
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")

@@ -348,8 +348,9 @@ def test_estimate_cli_bad_event():
 
 
 def test_estimate_cli_stage_size_reaches_the_sampler():
+    """Without --stage-size, ce's stages are a twelfth of the budget (at least 250)."""
     r = _cli("estimate", ROOT / "scenarios" / "emergency_brake.yaml", "--event", "collision", "--budget", 3000,
-             "--stage-size", 250, "--seed", 2, "--json")
+             "--seed", 2, "--json")
     assert r.returncode == 0, r.stderr
     est = json.loads(r.stdout)
     # levels of 250 reach the event within half the budget; refining and final rows count for the estimate
