@@ -137,10 +137,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(f"{spec.name}: {t.simulations} simulations, {t.events} '{target}' events "
           f"({t.kept} scenarios kept) in {len(m.shards)} shards -> {args.out}")
     if e:
-        print(f"  P({target}) = {e['p']:.4g}  95% CI [{e['ci_low']:.4g}, {e['ci_high']:.4g}]  "
+        conf = round(100 * float(e.get("confidence", 0.95)))
+        print(f"  P({target}) = {e['p']:.4g}  {conf}% CI [{e['ci_low']:.4g}, {e['ci_high']:.4g}]  "
               f"rel. half-width {e['rel_half_width']:.3g}  ESS {e['ess']:.1f}")
-        for w in e.get("warnings", []):
-            print(f"  warning: {w}")
+        _print_interval_notes(e.get("details", {}), e.get("warnings", []))
     print(f"  distinct failure clusters among the events: {m.failure_clusters or 0}")
     types = m.conflict_types or {}
     if types:
@@ -159,6 +159,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if line:
         print(f"  {line}")
     return EXIT_OK
+
+
+def _print_interval_notes(details: dict, warnings: list) -> None:
+    """How an importance-sampling interval was built, and the warnings with the rule that fired."""
+    if "interval" in details:
+        print(f"  interval: {details['interval']}")
+    for w in warnings:
+        print(f"  warning: {w}")
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
@@ -187,11 +195,11 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         # strict JSON for other tools: non-finite numbers as the strings 'inf', '-inf', 'nan' (Estimate.to_dict)
         print(json.dumps({"event": args.event, "sampler": args.sampler, **est.to_dict()}, allow_nan=False))
     else:
-        print(f"{spec.name}: P({args.event}) = {est.p:.4g}  95% CI [{est.ci_low:.4g}, {est.ci_high:.4g}]")
+        print(f"{spec.name}: P({args.event}) = {est.p:.4g}  {round(100 * est.confidence)}% CI "
+              f"[{est.ci_low:.4g}, {est.ci_high:.4g}]")
         print(f"  sampler {args.sampler}, {est.n_sims} simulations, {est.n_events} events, "
               f"relative half-width {est.rel_half_width:.3g}, ESS {est.ess:.1f}")
-        for w in est.warnings:
-            print(f"  warning: {w}")
+        _print_interval_notes(est.details, est.warnings)
     return EXIT_OK
 
 

@@ -36,6 +36,16 @@ def _eval(evaluate: Evaluate, theta: np.ndarray) -> np.ndarray:
     return r
 
 
+def seen_weight(sampler, theta: np.ndarray) -> float:
+    """The largest weight p/q_final of the rows theta (events found outside the estimate's rows,
+    e.g. in adaptation stages) under the sampler's final mixture; 0 when it has none (not ce) or
+    theta is empty. The estimate's tail interval counts on terms that large even when its own
+    rows drew none."""
+    if not len(theta) or not hasattr(sampler, "log_q_mix"):
+        return 0.0
+    return float(np.exp(np.max(sampler.space.logpdf(theta) - sampler.log_q_mix(theta))))
+
+
 def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, budget: int, seed: int = 0,
                  n_per_stage: int | None = None, *, target_rhw: float | None = None, chunk: int | None = None,
                  max_adapt_fraction: float = 0.8, confidence: float = 0.95, min_events: int = 20,
@@ -90,9 +100,11 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
     used = 0
     adapt_info: list[dict] = []
     warns: list[str] = []
+    seen: list[np.ndarray] = []  # the events of the adaptation stages (theta)
     while sampler.adapting and not sampler.estimable and used + n_per_stage <= max_adapt_fraction * budget:
         prop = sampler.propose(n_per_stage, stage)
         r = _eval(evaluate, prop.theta)
+        seen.append(prop.theta[r < 0])
         used += len(prop)
         adapt_info.append(sampler.update(prop, r))
         stage += 1
@@ -136,7 +148,8 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
         if not refining:
             break
     r_final, lw_final = np.concatenate(rs), np.concatenate(lws)
-    est = estimate_probability(r_final, lw_final, confidence=confidence)
+    est = estimate_probability(r_final, lw_final, confidence=confidence,
+                               seen_weight=seen_weight(sampler, np.concatenate(seen)) if seen else 0.0)
     est.details.update({"sampler": sampler_name, "n_adapt": used, "n_final": int(r_final.size),
                         "stages": stage, "adaptation": adapt_info,
                         # the proposal of the final stage (load_state on a fresh sampler gives it back)

@@ -149,6 +149,9 @@ def test_ce_prints_the_conflict_shares_under_p_next_to_the_kept_ones(tmp_path, c
     m = read_manifest(out)
     printed = capsys.readouterr().out
     assert "weighted by p/q" in printed
+    # the estimate as estimate prints it: the interval's construction (Poisson count of the largest terms)
+    assert "95% CI" in printed and "  interval: normal for the bulk + Poisson count of the" in printed
+    assert m.estimate["details"]["interval"].startswith("normal for the bulk")
     name, k = next(iter(m.conflict_types.items()))
     share = k / sum(m.conflict_types.values())
     assert f"{share:6.1%}  {m.conflict_shares_under_p.get(name, 0.0):6.1%}  {name}" in printed
