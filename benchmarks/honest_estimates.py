@@ -7,7 +7,8 @@
 ``scenariogen estimate`` calls it, 90 % intervals) once per seed, against the plain-MC reference
 in ``benchmarks/data`` (:mod:`benchmarks.plain_mc_reference`; the Gaussian toy's p is exact), and
 appends each run's estimate, intervals (the default tail interval and the normal one) and
-diagnostics to ``benchmarks/data/honest_CASE.json`` (resumable: seeds already there are skipped).
+diagnostics to ``benchmarks/data/honest_CASE.json`` (resumable: seeds already there are skipped;
+``--part N`` writes ``honest_CASE.partN.json`` instead, so a second process can run other seeds).
 Seed s draws with sampler seed s and simulation seed 900 + s.
 
 ``report`` prints, per case: the 90 % intervals' coverage of the reference, the estimates' mean
@@ -53,8 +54,18 @@ DIAGNOSTICS = {"pareto_k": (">", (0.5, 0.6, 0.7, 0.8, 0.9)),
                "unseen_ratio": (">", (1.5, 3.0, 5.0, 10.0))}
 
 
-def _path(case: str) -> Path:
-    return DATA / f"honest_{case}.json"
+def _path(case: str, part: int = 0) -> Path:
+    """Where ``run`` writes (``part`` > 0: a second process on other seeds writes its own file)."""
+    return DATA / (f"honest_{case}.json" if not part else f"honest_{case}.part{part}.json")
+
+
+def _runs(case: str) -> list[dict]:
+    """The runs of every file of ``case``, one per seed, by seed."""
+    runs = {}
+    for path in sorted(DATA.glob(f"honest_{case}.*json")):
+        for r in json.loads(path.read_text())["runs"]:
+            runs.setdefault(r["seed"], r)
+    return [runs[s] for s in sorted(runs)]
 
 
 def _reference(case: str) -> float:
@@ -66,14 +77,14 @@ def _reference(case: str) -> float:
     return load_reference(example, event)["p"]
 
 
-def run(case: str, seeds: int, first: int) -> None:
+def run(case: str, seeds: int, first: int, part: int = 0) -> None:
     import scenariogen
     from scenariogen.sampling import GaussianTail, run_estimate
 
     example, event, budget = CASES[case]
-    path = _path(case)
+    path = _path(case, part)
     doc = json.loads(path.read_text()) if path.exists() else {"case": case, "budget": budget, "runs": []}
-    done = {r["seed"] for r in doc["runs"]}
+    done = {r["seed"] for r in _runs(case)}
     if example == "toy":
         toy = GaussianTail(d=2, p=1e-4)
         space, make = toy.space, (lambda s: toy)
@@ -100,7 +111,8 @@ def run(case: str, seeds: int, first: int) -> None:
                             "cpu_seconds": round(time.process_time() - t0, 1),
                             **{k: d.get(k) for k in DIAGNOSTICS}, "tail_terms": d.get("tail_terms")})
         doc.update(processor=platform.processor() or platform.machine(), loadavg=os.getloadavg()[0],
-                   command=f"python -m benchmarks.honest_estimates run {case}")
+                   command=f"python -m benchmarks.honest_estimates run {case} --seeds {seeds} --first {first}"
+                           + (f" --part {part}" if part else ""))
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc, indent=1) + "\n")
         tmp.replace(path)
@@ -118,9 +130,9 @@ def report() -> dict:
 
     out, pooled = {}, []
     for case in CASES:
-        if not _path(case).exists():
+        runs = _runs(case)
+        if not runs:
             continue
-        runs = json.loads(_path(case).read_text())["runs"]
         ref = _reference(case)
         budget = CASES[case][2]
         ps = np.array([r["p"] for r in runs]) / ref
@@ -172,10 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("case", choices=list(CASES))
     r.add_argument("--seeds", type=int, default=24)
     r.add_argument("--first", type=int, default=0)
+    r.add_argument("--part", type=int, default=0, help="write a file of its own (a second process)")
     sub.add_parser("report")
     a = ap.parse_args(argv)
     if a.cmd == "run":
-        run(a.case, a.seeds, a.first)
+        run(a.case, a.seeds, a.first, a.part)
     else:
         (DATA / "honest_report.json").write_text(json.dumps(report(), indent=1) + "\n")
     return 0

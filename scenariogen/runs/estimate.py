@@ -19,8 +19,9 @@ def estimate(spec: S.ScenarioSpec, event: str, *, budget: int, sampler: str = "c
     """Estimate P(``event``) with ``sampler`` and at most ``budget`` simulations, ``stage_size``
     scenarios per stage (splitting: its number of particles unless ``options`` set
     ``n_particles``; default :func:`~scenariogen.sampling.run.default_stage_size`: for ce a
-    twelfth of the budget within [250, 2000], else 1000). Each call's scenarios take the next global indices, so the result does not
-    depend on the backend or its workers. ``progress(simulations, events)`` after each batch."""
+    twelfth of the budget within [250, 2000], else 1000). Each call's scenarios take the next
+    global indices, so the result does not depend on the backend or its workers.
+    ``progress(simulations, events)`` after each batch."""
     from ..parallel import LocalBackend, ParallelEvaluator
     from ..sampling import SAMPLERS, run_estimate
     from ..sampling.run import default_stage_size

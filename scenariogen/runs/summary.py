@@ -35,7 +35,7 @@ def final_estimate(run: Run, sampler=None):
     seen = 0.0
     others = [rec for rec in run.manifest.shards if rec.stage not in final]
     if sampler is not None and others:
-        seen = seen_weight(sampler, np.concatenate([sim["theta"][sim["event"]]
+        seen = seen_weight(sampler, np.concatenate([sim["theta"][np.asarray(sim["event"], bool)]
                                                     for sim in map(run.sim_arrays, others)]))
     return estimate_probability(np.concatenate(ev), log_weight=np.concatenate(lw), seen_weight=seen)
 
