@@ -166,7 +166,8 @@ def estimate_probability(labels_or_robustness, log_weight=None, method: str = "a
     (event iff < 0, NaN = no event). ``log_weight``: ``log p - log q`` per sample.
     ``method``: ``auto`` (``mc`` when all log weights are 0 or absent, else ``is``),
     ``mc`` or ``is``. ``interval`` (IS): ``tail`` (default, :func:`tail_interval`: the few
-    largest terms counted as a Poisson number), ``normal`` (from the sample variance) or
+    largest terms counted as a Poisson number; widened to the normal interval on a side where
+    that one reaches further), ``normal`` (from the sample variance) or
     ``bootstrap`` (percentile, ``bootstrap`` resamples, default 1000; ``bootstrap > 0`` alone
     also selects it). ``seen_weight``: the largest weight p/q that an event found outside these
     samples has under their proposal (``tail``: the event set holds terms of that size, drawn or not).
@@ -239,8 +240,11 @@ def estimate_probability(labels_or_robustness, log_weight=None, method: str = "a
         details["interval"] = f"bootstrap percentile ({draws} resamples)"
     elif interval == "tail":
         lo, hi, m = tail_interval(y, z, confidence, seen_weight)
+        # never narrower than the normal interval on either side: with one large term that is also
+        # high, the normal lower end (which removes z such terms) is the more careful one
+        lo, hi = min(lo, max(p - half, 0.0)), max(hi, p + half)
         details["interval"] = (f"normal for the bulk + Poisson count of the {m} largest terms "
-                               f"(within a factor {TAIL_FACTOR:g} of the largest)")
+                               f"(within a factor {TAIL_FACTOR:g} of the largest), at least the normal interval")
         details["tail_terms"] = m
     else:
         lo, hi = max(p - half, 0.0), p + half
@@ -262,11 +266,10 @@ def estimate_probability(labels_or_robustness, log_weight=None, method: str = "a
 #: in docs/sampling.md): (diagnostic in ``details``, ">" or "<", threshold, what it means). Rules
 #: that measured no better than chance at singling out the runs whose interval misses are not here.
 WARNING_RULES: tuple[tuple[str, str, float, str], ...] = (
-    ("max_share", ">", 0.2, "one sample carries much of the estimate: drawn once more or once less, the "
-                            "run would report a very different value"),
     ("unseen_ratio", ">", 1.5, "events found while adapting have larger weights under the final proposal "
                                "than any event it drew: part of the event set is under-sampled, and the "
-                               "estimate is more likely low than high"),
+                               "estimate is more likely low than high; check with a larger budget or "
+                               "--sampler mc"),
 )
 
 

@@ -129,16 +129,17 @@ def test_bootstrap_interval():
     assert "bootstrap" in b.details["interval"]
 
 
-def test_warnings_fire_on_degenerate_weights():
+def test_degenerate_weights_widen_the_interval():
     n = 1000
     r = -np.ones(n)
     lw = np.full(n, -10.0)
     lw[7] = 0.0  # one weight e^10 times the others
     e = estimate_probability(r, lw)
-    assert e.max_weight_share > 0.9
-    assert e.warnings and all(w.startswith("[") for w in e.warnings)  # each names the rule that fired
-    assert any(w.startswith(f"[max_share = {e.max_weight_share:.3g} > ") for w in e.warnings)
-    assert e.ess < 2
+    assert e.max_weight_share > 0.9 and e.ess < 2
+    # reported, and the interval counts that one term as a Poisson number; no warning (the largest
+    # share did not single out the runs whose interval missed, docs/sampling.md)
+    assert e.details["max_share"] == e.max_weight_share and e.details["tail_terms"] == 1
+    assert e.ci_high - e.p > 3.5 * e.max_weight_share * e.p and not e.warnings
 
 
 def test_no_warnings_for_healthy_weights():
