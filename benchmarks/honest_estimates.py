@@ -1,6 +1,6 @@
 """Honest probabilities at default options (issue 26): coverage, spread and warnings over seeds.
 
-    python -m benchmarks.honest_estimates run CASE [--seeds 24] [--first 0]
+    python -m benchmarks.honest_estimates run CASE [--seeds 24] [--first 0] [--part N]
     python -m benchmarks.honest_estimates report
 
 ``run`` estimates CASE's probability with ``ce`` at default options (``run_estimate`` as
@@ -14,10 +14,11 @@ Seed s draws with sampler seed s and simulation seed 900 + s.
 ``report`` prints, per case: the 90 % intervals' coverage of the reference, the estimates' mean
 and spread (the actual 90 % relative half-width: 1.645 sd / reference, and the 90 % quantile of
 |p / reference - 1|), plain MC's need for a 0.3 half-width at 90 % and the ratio to the budget;
-then, pooled over the simulated cases (not the toy), each warning diagnostic's hit rate (runs whose interval misses that
-it flags) and false-alarm rate (runs whose interval covers that it flags) at a few thresholds, and
-the threshold kept for it: the one with the largest hit minus false-alarm rate among those that flag
-at least 2 misses at no less than twice their false-alarm rate (none: the warning is dropped).
+then, pooled over the simulated cases (not the toy), each warning diagnostic's hit rate (runs whose
+interval misses that it flags) and false-alarm rate (runs whose interval covers that it flags) at a
+few thresholds, and the threshold kept for it: the one with the largest hit minus false-alarm rate
+among those that flag at least 2 misses at no less than twice their false-alarm rate (none: the
+warning is dropped).
 Everything goes to ``benchmarks/data/honest_report.json`` too.
 """
 
