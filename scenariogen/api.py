@@ -118,10 +118,12 @@ def generate(spec: ScenarioSpec, out: str | Path, *, count: int | None = None, b
 
 
 def estimate(spec: ScenarioSpec, event: str, *, budget: int, sampler: str = "ce", seed: int | None = None,
-             stage_size: int = 1000, options: dict | None = None, backend: Backend | None = None,
+             stage_size: int | None = None, options: dict | None = None, backend: Backend | None = None,
              progress: Callable[[int, int], Any] | None = None) -> Estimate:
     """Estimate P(``event``) under the family's own distribution with at most ``budget`` simulations;
-    ``progress(simulations, events)`` is called after each batch of simulations."""
+    ``stage_size`` defaults to ce's automatic size (a twelfth of the budget within [250, 2000]) or
+    1000 for the other samplers. ``progress(simulations, events)`` is called after each batch of
+    simulations."""
     from .runs.estimate import estimate as run
 
     _check_seed(seed)

@@ -168,10 +168,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(f"{spec.name}: {t.simulations} simulations, {t.events} '{target}' events "
           f"({t.kept} scenarios kept) in {len(m.shards)} shards -> {args.out}")
     if e:
-        print(f"  P({target}) = {e['p']:.4g}  95% CI [{e['ci_low']:.4g}, {e['ci_high']:.4g}]  "
+        conf = round(100 * float(e.get("confidence", 0.95)))
+        print(f"  P({target}) = {e['p']:.4g}  {conf}% CI [{e['ci_low']:.4g}, {e['ci_high']:.4g}]  "
               f"rel. half-width {e['rel_half_width']:.3g}  ESS {e['ess']:.1f}")
-        for w in e.get("warnings", []):
-            print(f"  warning: {w}")
+        _print_interval_notes(e.get("details", {}), e.get("warnings", []))
     print(f"  distinct failure clusters among the events: {m.failure_clusters or 0}")
     types = m.conflict_types or {}
     if types:
@@ -190,6 +190,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if line:
         print(f"  {line}")
     return EXIT_OK
+
+
+def _print_interval_notes(details: dict, warnings: list) -> None:
+    """How an importance-sampling interval was built, and the warnings with the rule that fired."""
+    if "interval" in details:
+        print(f"  interval: {details['interval']}")
+    for w in warnings:
+        print(f"  warning: {w}")
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
@@ -218,11 +226,11 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         # strict JSON for other tools: non-finite numbers as the strings 'inf', '-inf', 'nan' (Estimate.to_dict)
         print(json.dumps({"event": args.event, "sampler": args.sampler, **est.to_dict()}, allow_nan=False))
     else:
-        print(f"{spec.name}: P({args.event}) = {est.p:.4g}  95% CI [{est.ci_low:.4g}, {est.ci_high:.4g}]")
+        print(f"{spec.name}: P({args.event}) = {est.p:.4g}  {round(100 * est.confidence)}% CI "
+              f"[{est.ci_low:.4g}, {est.ci_high:.4g}]")
         print(f"  sampler {args.sampler}, {est.n_sims} simulations, {est.n_events} events, "
               f"relative half-width {est.rel_half_width:.3g}, ESS {est.ess:.1f}")
-        for w in est.warnings:
-            print(f"  warning: {w}")
+        _print_interval_notes(est.details, est.warnings)
     return EXIT_OK
 
 
@@ -361,10 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler", default="ce", help="mc, qmc, ce or splitting (default ce)")
     p.add_argument("--budget", type=int, required=True, metavar="N")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--stage-size", type=int, default=1000, metavar="N",
+    p.add_argument("--stage-size", type=int, default=None, metavar="N",
                    help="scenarios per stage: ce's levels and refining stages, mc's and qmc's batches, splitting's "
-                        "particles (default 1000; for ce, smaller stages suit small budgets: 250 reaches a 30 %% "
-                        "half-width on emergency_brake's collision, p ~ 1.4e-4, in about 2 000 simulations)")
+                        "particles (default: for ce a twelfth of the budget within 250..2000, so that small "
+                        "budgets reach the event level and refine; 1000 for the others)")
     _add_sampler_option(p)
     _add_backend_options(p)
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")

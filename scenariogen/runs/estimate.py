@@ -14,14 +14,17 @@ from ..sampling.estimate import Estimate
 
 
 def estimate(spec: S.ScenarioSpec, event: str, *, budget: int, sampler: str = "ce", seed: int = 0,
-             stage_size: int = 1000, options: dict | None = None, backend: Backend | None = None,
+             stage_size: int | None = None, options: dict | None = None, backend: Backend | None = None,
              progress: Callable[[int, int], Any] | None = None) -> Estimate:
     """Estimate P(``event``) with ``sampler`` and at most ``budget`` simulations, ``stage_size``
     scenarios per stage (splitting: its number of particles unless ``options`` set
-    ``n_particles``). Each call's scenarios take the next global indices, so the result does not
-    depend on the backend or its workers. ``progress(simulations, events)`` after each batch."""
+    ``n_particles``; default :func:`~scenariogen.sampling.run.default_stage_size`: for ce a
+    twelfth of the budget within [250, 2000], else 1000). Each call's scenarios take the next
+    global indices, so the result does not depend on the backend or its workers.
+    ``progress(simulations, events)`` after each batch."""
     from ..parallel import LocalBackend, ParallelEvaluator
     from ..sampling import SAMPLERS, run_estimate
+    from ..sampling.run import default_stage_size
     from .generate import check_sampler_options
 
     names = [e.name for e in spec.events]
@@ -31,6 +34,8 @@ def estimate(spec: S.ScenarioSpec, event: str, *, budget: int, sampler: str = "c
         raise ParameterError("sampler", f"{sampler!r} is unknown (samplers: {', '.join(SAMPLERS)})")
     if budget < 1:
         raise ParameterError("budget", f"must be a positive number of simulations, got {budget}")
+    if stage_size is None:
+        stage_size = default_stage_size(sampler, budget)
     if stage_size < 1:
         raise ParameterError("stage_size", f"must be a positive number of scenarios, got {stage_size}")
     options = dict(options or {})

@@ -344,7 +344,7 @@ def _run(spec: S.ScenarioSpec, writer: RunWriter, manifest: Manifest, st: Genera
     if st.sampler == "splitting":  # its estimate is a product of level probabilities, not an IS average
         est = sampler.estimate()
     else:
-        est = final_estimate(Run(out, manifest))
+        est = final_estimate(Run(out, manifest), sampler)
     run = Run(out, replace(manifest, estimate=jsonable(asdict(est))))
     manifest = run.manifest.finish(failure_clusters=failure_clusters(run), conflict_types=conflict_types(run),
                                    conflict_shares_under_p=conflict_shares_under_p(run))

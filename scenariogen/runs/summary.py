@@ -17,10 +17,13 @@ def counts_for_estimate(stage: dict) -> bool:
     return bool(stage.get("estimate", not stage["adapting"]))
 
 
-def final_estimate(run: Run):
+def final_estimate(run: Run, sampler=None):
     """P(target) from the samples of the stages drawn from final proposals (all samples for MC
-    and QMC): each row weighted by its own stage's proposal, so ce's refining stages count too."""
+    and QMC): each row weighted by its own stage's proposal, so ce's refining stages count too.
+    ``sampler``: the run's sampler after its last stage; when it has a final mixture density
+    (ce), the adaptation stages' events reweighted by it set the tail interval's ``seen_weight``."""
     from ..sampling import estimate_probability
+    from ..sampling.run import seen_weight
 
     final = {s["stage"] for s in run.manifest.stages if counts_for_estimate(s)}
     recs = [rec for rec in run.manifest.shards if rec.stage in final] or list(run.manifest.shards)
@@ -29,7 +32,12 @@ def final_estimate(run: Run):
         sim = run.sim_arrays(rec)
         ev.append(sim["event"])
         lw.append(sim["log_weight"])
-    return estimate_probability(np.concatenate(ev), log_weight=np.concatenate(lw))
+    seen = 0.0
+    others = [rec for rec in run.manifest.shards if rec.stage not in final]
+    if sampler is not None and others:
+        seen = seen_weight(sampler, np.concatenate([sim["theta"][np.asarray(sim["event"], bool)]
+                                                    for sim in map(run.sim_arrays, others)]))
+    return estimate_probability(np.concatenate(ev), log_weight=np.concatenate(lw), seen_weight=seen)
 
 
 def failure_clusters(run: Run, **options) -> int:

@@ -14,6 +14,20 @@ from .estimate import Estimate, estimate_probability
 
 Evaluate = Callable[[np.ndarray], np.ndarray]
 
+#: ``ce``'s automatic stage size: ``budget // CE_STAGES_PER_BUDGET`` rows, within [CE_STAGE_MIN, CE_STAGE_MAX]
+CE_STAGES_PER_BUDGET, CE_STAGE_MIN, CE_STAGE_MAX = 12, 250, 2000
+#: the other samplers' stage size (mc, qmc: batch rows; splitting: particles)
+DEFAULT_STAGE = 1000
+
+
+def default_stage_size(sampler_name: str, budget: int) -> int:
+    """Rows per stage when the caller gives none: for ``ce``, a twelfth of the budget within
+    [250, 2000] (small stages leave small budgets room to reach the event level and refine;
+    measurements: docs/sampling.md); 1000 for the other samplers."""
+    if sampler_name != "ce":
+        return DEFAULT_STAGE
+    return int(min(CE_STAGE_MAX, max(CE_STAGE_MIN, int(budget) // CE_STAGES_PER_BUDGET)))
+
 
 def _eval(evaluate: Evaluate, theta: np.ndarray) -> np.ndarray:
     r = np.asarray(evaluate(theta), dtype=float).reshape(-1)
@@ -22,8 +36,18 @@ def _eval(evaluate: Evaluate, theta: np.ndarray) -> np.ndarray:
     return r
 
 
+def seen_weight(sampler, theta: np.ndarray) -> float:
+    """The largest weight p/q_final of the rows theta (events found outside the estimate's rows,
+    e.g. in adaptation stages) under the sampler's final mixture; 0 when it has none (not ce) or
+    theta is empty. The estimate's tail interval counts on terms that large even when its own
+    rows drew none."""
+    if not len(theta) or not hasattr(sampler, "log_q_mix"):
+        return 0.0
+    return float(np.exp(np.max(sampler.space.logpdf(theta) - sampler.log_q_mix(theta))))
+
+
 def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, budget: int, seed: int = 0,
-                 n_per_stage: int = 1000, *, target_rhw: float | None = None, chunk: int | None = None,
+                 n_per_stage: int | None = None, *, target_rhw: float | None = None, chunk: int | None = None,
                  max_adapt_fraction: float = 0.8, confidence: float = 0.95, min_events: int = 20,
                  **opts: Any) -> Estimate:
     """Estimate P(robustness < 0) with sampler ``sampler_name`` and at most ``budget`` simulations.
@@ -57,6 +81,8 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
     budget = int(budget)
     if budget < 1:
         raise SamplerOptionsError(f"budget must be a positive number of simulations, got {budget}")
+    if n_per_stage is None:
+        n_per_stage = default_stage_size(sampler_name, budget)
     if n_per_stage < 1:
         raise SamplerOptionsError(f"n_per_stage must be positive, got {n_per_stage}")
     if sampler_name == "splitting":
@@ -74,9 +100,11 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
     used = 0
     adapt_info: list[dict] = []
     warns: list[str] = []
+    seen: list[np.ndarray] = []  # the events of the adaptation stages (theta)
     while sampler.adapting and not sampler.estimable and used + n_per_stage <= max_adapt_fraction * budget:
         prop = sampler.propose(n_per_stage, stage)
         r = _eval(evaluate, prop.theta)
+        seen.append(prop.theta[r < 0])
         used += len(prop)
         adapt_info.append(sampler.update(prop, r))
         stage += 1
@@ -120,7 +148,8 @@ def run_estimate(sampler_name: str, space: ParameterSpace, evaluate: Evaluate, b
         if not refining:
             break
     r_final, lw_final = np.concatenate(rs), np.concatenate(lws)
-    est = estimate_probability(r_final, lw_final, confidence=confidence)
+    est = estimate_probability(r_final, lw_final, confidence=confidence,
+                               seen_weight=seen_weight(sampler, np.concatenate(seen)) if seen else 0.0)
     est.details.update({"sampler": sampler_name, "n_adapt": used, "n_final": int(r_final.size),
                         "stages": stage, "adaptation": adapt_info,
                         # the proposal of the final stage (load_state on a fresh sampler gives it back)

@@ -149,6 +149,9 @@ def test_ce_prints_the_conflict_shares_under_p_next_to_the_kept_ones(tmp_path, c
     m = read_manifest(out)
     printed = capsys.readouterr().out
     assert "weighted by p/q" in printed
+    # the estimate as estimate prints it: the interval's construction (Poisson count of the largest terms)
+    assert "95% CI" in printed and "  interval: normal for the bulk + Poisson count of the" in printed
+    assert m.estimate["details"]["interval"].startswith("normal for the bulk")
     name, k = next(iter(m.conflict_types.items()))
     share = k / sum(m.conflict_types.values())
     assert f"{share:6.1%}  {m.conflict_shares_under_p.get(name, 0.0):6.1%}  {name}" in printed
@@ -348,8 +351,9 @@ def test_estimate_cli_bad_event():
 
 
 def test_estimate_cli_stage_size_reaches_the_sampler():
+    """Without --stage-size, ce's stages are a twelfth of the budget (at least 250)."""
     r = _cli("estimate", ROOT / "scenarios" / "emergency_brake.yaml", "--event", "collision", "--budget", 3000,
-             "--stage-size", 250, "--seed", 2, "--json")
+             "--seed", 2, "--json")
     assert r.returncode == 0, r.stderr
     est = json.loads(r.stdout)
     # levels of 250 reach the event within half the budget; refining and final rows count for the estimate

@@ -152,17 +152,19 @@ def test_pareto_khat_separates_light_and_heavy_tails():
     assert np.isnan(pareto_khat(np.ones(5)))
 
 
-def test_heavy_tail_warning():
+def test_heavy_tail_diagnostic():
+    """The weights' Pareto k is reported (not warned on: over seeds it flagged the runs whose
+    interval missed no more often than the others, docs/sampling.md); tail_diagnostic=False skips it."""
     rng = np.random.default_rng(5)
     n = 20_000
     r = np.where(rng.random(n) < 0.3, -1.0, 1.0)
     heavy = np.log(rng.pareto(0.9, n) + 1.0) - 10.0
     e = estimate_probability(r, heavy)
     assert e.details["pareto_k"] > 0.7
-    assert any("Pareto" in w for w in e.warnings)
+    assert not any("pareto_k" in w for w in e.warnings)
     skipped = estimate_probability(r, heavy, tail_diagnostic=False)
-    assert np.isnan(skipped.details["pareto_k"]) and not any("Pareto" in w for w in skipped.warnings)
+    assert np.isnan(skipped.details["pareto_k"])
     assert skipped.p == e.p and skipped.ci_low == e.ci_low
     light = rng.normal(-5.0, 0.3, n)
     e = estimate_probability(r, light)
-    assert e.details["pareto_k"] < 0.5 and not any("Pareto" in w for w in e.warnings)
+    assert e.details["pareto_k"] < 0.5
