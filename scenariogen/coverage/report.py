@@ -58,7 +58,7 @@ class DescriptorSet:
     recordings: np.ndarray | None = None
 
 
-def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
+def ego_windows(traj, mask, kinds, sizes, W: int, S: int):
     """Windows of W frames every S frames of simulated scenarios, agent 0 (the ego) kept as the ego;
     returns the stacked arrays and, per window, its scenario row. A window counts under the rule of
     the real side (:func:`scenariogen.logs.make_windows`): the ego present throughout and moving at
@@ -150,7 +150,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
         elif b.trajectories.shape[2] == 0:
             raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
         step = frames if stride is None else max(1, round(stride / dt))
-        traj, mask, kinds, sizes, rows = _ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, step)
+        traj, mask, kinds, sizes, rows = ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, step)
         D, _ = descriptors(traj, mask, kinds, sizes, bdt, position_noise=position_noise, noise_seed=[seed, k])
         Ds.append(D)
         gs.append(np.asarray(b.indices, np.int64)[rows] if b.indices is not None else rows + n_scen)
