@@ -290,12 +290,12 @@ def calibrate(spec: ScenarioSpec, real: list[str | Path] | DescriptorSet, *, rea
     noise = float(np.mean([s.info["position_noise"] for s in sets]))
     logs = [p for s in sets for p in s.info.get("logs", ())]
     rl = _Real(D, recs)
-    if len(rl.Z) < 20:
-        raise CalibrationError(f"only {len(rl.Z)} usable real windows of {window:g} s; calibration needs at least 20")
     recordings = sorted(set(rl.recordings.tolist()))
     if len(recordings) < 2:
         raise CalibrationError(f"the real logs hold {len(recordings)} recording(s); calibration needs at least two "
                                "to measure how much real recordings differ")
+    if len(rl.Z) < 20:
+        raise CalibrationError(f"only {len(rl.Z)} usable real windows of {window:g} s; calibration needs at least 20")
     laws0 = {p.name: p.dist for p in spec.parameters.parameters if p.name in c.fit}
     idm_names = [n for n in c.fit if _IDM_RE.search(n)]
     sim_names = [n for n in c.fit if n not in idm_names]
