@@ -253,6 +253,9 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             print(f"  {v['name']}: {v['message']}")
             for act in v.get("actions") or ():
                 print(f"    -> {act}")
+    tr = rep.get("training") or {}
+    if tr:
+        print(f"  training: keep at least {tr['keep_real_share']:.0%} real data; {tr['advice']}")
     for note in rep.get("notes_written", []):
         print(f"  note: {note}")
     return EXIT_OK

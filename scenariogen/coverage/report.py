@@ -35,7 +35,7 @@ from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descrip
 from ..errors import TooFewSamplesError
 from .assess import Assessment, assess
 from .metrics import CoverageResult, CoverageSettings
-from .verdict import Thresholds, summary
+from .verdict import Thresholds, summary, training_mix
 
 REPORT_FORMAT = "scenariogen-coverage/2"
 
@@ -360,6 +360,7 @@ def report_dict(a: Assessment, thresholds: Thresholds, synthetic: DescriptorSet,
         "version": __version__,
         "summary": summary(vs),
         "verdicts": [asdict(v) for v in vs],
+        "training": training_mix(vs),
         "thresholds": asdict(thresholds),
         "settings": asdict(result.settings),
         "synthetic": {**synthetic.info, "dt": synthetic.dt, "window_frames": synthetic.frames,
@@ -423,6 +424,9 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
         L.append(f"- **{v['name']}**: {mark}. {v['message']}")
         for act in v.get("actions") or ():
             L.append(f"  - {act}")
+    tr = rep.get("training")
+    if tr:
+        L += ["", f"**Training on it:** keep at least {tr['keep_real_share']:.0%} real data; {tr['advice']}."]
     if syn.get("note"):
         L += ["", f"Note: {syn['note']}."]
     for n in rep["notes"]:
