@@ -12,6 +12,7 @@ speed is rarely reached, so its fits pile up at the bound: :class:`IdmFits` says
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,14 +93,18 @@ def episodes(traj: np.ndarray, mask: np.ndarray, sizes: np.ndarray, dt: float, *
 def follow(p: np.ndarray, v_first: float, gap_first: float, v_lead: np.ndarray, dt: float):
     """The follower's speed and gap (m/s, m) under IDM parameters ``p`` behind a leader driving at
     ``v_lead`` (T,), from its first speed and gap (explicit Euler, ``dt`` s; speed kept >= 0)."""
-    T = len(v_lead)
-    v, g = np.empty(T), np.empty(T)
-    v[0], g[0] = v_first, gap_first
-    for k in range(T - 1):
-        a = idm_accel(p, v[k:k + 1], g[k:k + 1], v[k:k + 1] - v_lead[k:k + 1])[0]
-        v[k + 1] = max(v[k] + a * dt, 0.0)
-        g[k + 1] = g[k] + (v_lead[k] - 0.5 * (v[k] + v[k + 1])) * dt
-    return v, g
+    v0, T_, s0, a, b = (float(x) for x in p)
+    root = 2.0 * math.sqrt(a * b)
+    vl = v_lead.tolist()
+    v, g = [float(v_first)], [float(gap_first)]
+    for k in range(len(vl) - 1):
+        vk, gk = v[-1], g[-1]
+        s_star = s0 + max(0.0, vk * T_ + vk * (vk - vl[k]) / root)
+        acc = a * (1.0 - (vk / v0) ** DELTA - (s_star / max(gk, 0.1)) ** 2)
+        vn = max(vk + acc * dt, 0.0)
+        v.append(vn)
+        g.append(gk + (vl[k] - 0.5 * (vk + vn)) * dt)
+    return np.array(v), np.array(g)
 
 
 def fit_episode(v: np.ndarray, gap: np.ndarray, dv: np.ndarray, dt: float) -> tuple[np.ndarray, float]:
