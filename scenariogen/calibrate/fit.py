@@ -180,10 +180,9 @@ def _sim_descriptors(spec: ScenarioSpec, theta: np.ndarray, seed: int, frames: i
 class _Model:
     """The family under common random numbers: theta from fixed uniforms through candidate laws."""
 
-    def __init__(self, spec: ScenarioSpec, names: list[str], n: int, seed: int, frames: int, noise: float):
+    def __init__(self, spec: ScenarioSpec, n: int, seed: int, frames: int, noise: float):
         self.spec, self.seed, self.frames, self.noise = spec, seed, frames, noise
         self.space = spec.parameters
-        self.idx = [self.space.index(nm) for nm in names]
         u = np.random.default_rng([seed, 0xCA1]).random((n, self.space.dim))
         self.u = np.clip(u, 1e-12, 1 - 1e-12)
         self.base = self.space.from_unit(self.u)
@@ -228,7 +227,7 @@ def _minimise(f, x0: np.ndarray, step: np.ndarray, maxfev: int, rel: float):
 
 def _sim_fit(model: _Model, rl: _Real, real_Z: np.ndarray, fixed: dict, start: dict, maxfev: int,
              step_share: float, tick) -> tuple[dict, float, bool, int]:
-    """Nelder-Mead over the free numbers of the laws in ``start`` (the laws in ``fixed`` held), on
+    """The laws in ``start`` fitted over their free numbers (:func:`_minimise`; the laws in ``fixed`` held), on
     the energy distance to the standardised real windows ``real_Z``; the first simplex steps
     ``step_share`` of each law's scale."""
     rr = _mean_dist(real_Z)
@@ -309,7 +308,7 @@ def calibrate(spec: ScenarioSpec, real: list[str | Path] | DescriptorSet, *, rea
                                    "none were given")
         if idm_names:
             fitted, episodes = _idm_fit(spec, laws0, idm_names, logs, reader, c.bootstrap, seed, bar.update)
-        model = _Model(spec, list(c.fit), c.scenarios, seed, frames, noise)
+        model = _Model(spec, c.scenarios, seed, frames, noise)
         fixed = {n: fitted[n][0] for n in idm_names}
         sim_fit: dict = {}
         if sim_names:
@@ -325,7 +324,7 @@ def calibrate(spec: ScenarioSpec, real: list[str | Path] | DescriptorSet, *, rea
             for b in range(c.bootstrap):
                 pick = rng.choice(recordings, len(recordings), replace=True)
                 Zb = np.concatenate([rl.Z[rl.recordings == r] for r in pick])
-                mb = _Model(spec, list(c.fit), c.scenarios, seed + 1 + b, frames, noise)
+                mb = _Model(spec, c.scenarios, seed + 1 + b, frames, noise)
                 lb, *_ = _sim_fit(mb, rl, Zb, fixed, {n: laws[n] for n in sim_names},
                                   max(c.evaluations // 2, 10), 0.25, lambda: bar.update(1))
                 boots.append(np.concatenate([Dd.coords(lb[n]) for n in sim_names]))
@@ -351,7 +350,7 @@ def calibrate(spec: ScenarioSpec, real: list[str | Path] | DescriptorSet, *, rea
         new_spec = parse_text(body, spec.source)
     except Exception as exc:  # a DSLError: a fitted law left a field's range
         raise CalibrationError(f"the fitted distributions do not fit the family's fields:\n{exc}") from None
-    check = _Model(new_spec, list(c.fit), c.scenarios, seed, frames, noise)
+    check = _Model(new_spec, c.scenarios, seed, frames, noise)
     Zb = rl.z(D_before := model.descriptors({}))
     D_after = check.descriptors({})
     Za = rl.z(D_after)
@@ -423,7 +422,7 @@ def _idm_fit(spec, laws0, names, logs, reader, n_boot, seed, tick):
             boots[n].append(Dd.coords(law(Pb, n)))
     out = {}
     for n in names:
-        sd = np.std(np.array(boots[n]), axis=0, ddof=1) if n_boot > 1 else np.full(2, np.nan)
+        sd = np.std(np.array(boots[n]), axis=0, ddof=1) if n_boot > 1 else np.full(len(Dd.coords(laws0[n])), np.nan)
         out[n] = (law(P, n), tuple(sd))
     return out, int(len(P))
 
