@@ -38,6 +38,18 @@ def _node(root, tokens: list, name: str):
     return node
 
 
+def _content_end(node) -> int:
+    """Where a node's text ends: a block collection's own span runs on to the next key's line (over
+    comments and line breaks), so it ends where its last entry does."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
+        return _content_end(node.value[-1][1])
+    if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+        return _content_end(node.value[-1])
+    return node.end_mark.index
+
+
 def calibrated_text(spec: ScenarioSpec, laws: dict[str, Distribution]) -> str:
     """``spec``'s YAML with the distribution of every parameter in ``laws`` replaced (flow style)."""
     import yaml
@@ -47,10 +59,7 @@ def calibrated_text(spec: ScenarioSpec, laws: dict[str, Distribution]) -> str:
     edits = []
     for name, d in laws.items():
         node = _node(root, _path_tokens(name, spec), name)
-        a, b = node.start_mark.index, node.end_mark.index
-        span = text[a:b]
-        tail = span[len(span.rstrip()):]  # a block mapping's span runs to the next key's line
-        edits.append((a, b, Dd.to_yaml(d) + tail))
+        edits.append((node.start_mark.index, _content_end(node), Dd.to_yaml(d)))
     for a, b, new in sorted(edits, reverse=True):
         text = text[:a] + new + text[b:]
     return text
