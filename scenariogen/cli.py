@@ -255,7 +255,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
                 print(f"    -> {act}")
     tr = rep.get("training") or {}
     if tr:
-        print(f"  training: keep at least {tr['keep_real_share']:.0%} real data; {tr['advice']}")
+        print(f"  training: {tr['advice']}")
     for note in rep.get("notes_written", []):
         print(f"  note: {note}")
     return EXIT_OK

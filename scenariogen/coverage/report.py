@@ -426,7 +426,7 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
             L.append(f"  - {act}")
     tr = rep.get("training")
     if tr:
-        L += ["", f"**Training on it:** keep at least {tr['keep_real_share']:.0%} real data; {tr['advice']}."]
+        L += ["", f"**Training on it:** {tr['advice']}."]
     if syn.get("note"):
         L += ["", f"Note: {syn['note']}."]
     for n in rep["notes"]:
