@@ -74,8 +74,8 @@ def header(res, seed: int) -> str:
     lines = [f"calibrated by scenariogen {__version__} calibrate (seed {seed}) against real logs:",
              f"  data: {r['windows']} windows of {r['window']:g} s, {len(r['recordings'])} recordings "
              f"({', '.join(r['recordings'])}), reader {r['reader']}; position noise {r['position_noise']:.3f} m",
-             f"  fit: energy distance on {', '.join(TYPICAL)} (real-standardised); Nelder-Mead with common random "
-             f"numbers, {res.spec.calibrate.scenarios if res.spec.calibrate else '?'} scenarios per evaluation, "
+             f"  fit: energy distance on {', '.join(TYPICAL)} (real-standardised); Powell then Nelder-Mead with "
+             f"common random numbers, {res.spec.calibrate.scenarios if res.spec.calibrate else '?'} scenarios per evaluation, "
              f"{res.evaluations} evaluations; +- : 2 sd of the refits on recordings drawn with replacement (about 95 %)"]
     for p in res.parameters:
         sd = ", ".join(f"{n} {v:.4g} +- {2 * s:.2g}" for n, v, s in zip(p.coord_names, p.coords, p.sd))
