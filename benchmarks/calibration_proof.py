@@ -7,7 +7,7 @@ US-101 recordings held out from both (docs/coverage.md, "Tuned on some recording
 
 ``calibrate`` writes the calibrated family next to its template (``NAME.source.yaml`` -> ``NAME.yaml``)
 and prints the report; ``score`` generates ``--budget`` simulations with each sampler (``--keep all``,
-stage size 500) into a temporary folder, runs ``coverage --window 3`` against the held-out
+stage size 500) into a temporary folder (or ``--keep DIR``), runs ``coverage --window 3`` against the held-out
 recordings and prints the numbers the issue asks for. Not collected by pytest.
 """
 
@@ -54,9 +54,13 @@ def calibrate(template: Path) -> None:
               f"{time.process_time() - t + sum(os.times()[2:4]):.0f} s")
 
 
-def score(family: Path, budget: int, seed: int) -> None:
+def _f(x) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+        tmp = keep / family.stem if keep is not None else Path(tmp)
         held = _linked(tmp / "held_out", HELD_OUT)
         for sampler in ("mc", "ce"):
             run = tmp / sampler
@@ -70,16 +74,17 @@ def score(family: Path, budget: int, seed: int) -> None:
                   f"held-out windows of {rep['real']['recordings']} recordings: {rep['summary']}")
             for k in ("auc", "density", "coverage", "off_support"):
                 b = cal[k]["real"] or {}
-                print(f"  {k}: {cal[k]['synthetic']:.3f} (real vs real {b.get('lo', float('nan')):.3f} to "
-                      f"{b.get('hi', float('nan')):.3f}; against all held-out real {cal[k]['all_real']:.3f})")
+                print(f"  {k}: {_f(cal[k]['synthetic'])} (real vs real {_f(b.get('lo'))} to {_f(b.get('hi'))}; "
+                      f"against all held-out real {_f(cal[k]['all_real'])})")
             for t in rep["tails"]:
                 if t["descriptor"] == "min_ttc" and abs(t["level"] - 0.05) < 1e-9:
-                    print(f"  min_ttc 5 % tail: {t['n_real']} real windows, reach {t['reach']:.2f}, synthetic share "
-                          f"{t['synthetic_share']:.4f}, enrichment {t['enrichment']:.2f} (weighted "
-                          f"{t['weighted_enrichment']:.2f})")
+                    print(f"  min_ttc 5 % tail: {t['n_real']} real windows, reach {_f(t['reach'])}, synthetic share "
+                          f"{_f(t['synthetic_share'])}, enrichment {_f(t['enrichment'])} (weighted "
+                          f"{_f(t['weighted_enrichment'])}, bounds {_f(t.get('enrichment_low'))} to "
+                          f"{_f(t.get('enrichment_high'))})")
             for d, dd in rep["descriptors"].items():
                 if dd["used"]:
-                    print(f"  shift {d}: {rep['fidelity']['median_shift'][d]:+.2f} sd")
+                    print(f"  shift {d}: {_f(rep['fidelity']['median_shift'][d])} sd")
             print(f"  training: {rep['training']['advice']}")
 
 
@@ -92,10 +97,11 @@ def main() -> None:
     s.add_argument("family", type=Path)
     s.add_argument("--budget", type=int, default=3000)
     s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--keep", type=Path, default=None, help="keep the runs and reports in this folder")
     args = ap.parse_args()
     print(subprocess.run(["lscpu"], capture_output=True, text=True).stdout.split("Model name:")[1].split("\n")[0].strip(),
           f"load average {os.getloadavg()}")
-    calibrate(args.template) if args.cmd == "calibrate" else score(args.family, args.budget, args.seed)
+    calibrate(args.template) if args.cmd == "calibrate" else score(args.family, args.budget, args.seed, args.keep)
 
 
 if __name__ == "__main__":
