@@ -11,10 +11,11 @@ Two kinds of fit, chosen per parameter:
   inverse CDF, and the same simulation streams), its ego windows measured with the coverage
   descriptors of typical traffic (:data:`TYPICAL`), and the energy distance between these and the
   real windows, on descriptors standardised by the real medians and robust scales, is minimised
-  by Nelder-Mead over the distributions' free numbers (:mod:`~scenariogen.calibrate.dists`).
+  over the distributions' free numbers (:mod:`~scenariogen.calibrate.dists`) by Powell's line
+  searches, then Nelder-Mead.
 
-Uncertainty: the whole fit is repeated ``bootstrap`` times on real recordings drawn with
-replacement and fresh common random numbers; each fitted number is given with the standard
+Uncertainty: the fit is repeated ``bootstrap`` times from its result, on real recordings drawn
+with replacement and fresh common random numbers; each fitted number is given with the standard
 deviation of its refits. Real data is split by recording, never by vehicle.
 """
 

@@ -51,11 +51,12 @@ def parse_calibrate(c: ValueReader, root: YMap, space: list[Parameter], duration
     if window is not None and duration is not None and window > duration + 1e-9:
         c.error(c.at(m, "window"), "calibrate.window", f"{window:g} s is longer than the family's duration "
                 f"({duration:g} s)")
-    scenarios = c.number(m, "scenarios", "calibrate", 300, Range(20, 100_000, integer=True))
-    evaluations = c.number(m, "evaluations", "calibrate", 200, Range(5, 100_000, integer=True))
-    bootstrap = c.number(m, "bootstrap", "calibrate", 8, Range(0, 1000, integer=True))
-    return CalibrateSpec(fit=tuple(fit), window=window, scenarios=int(scenarios or 300),
-                         evaluations=int(evaluations or 200), bootstrap=int(bootstrap if bootstrap is not None else 8))
+    d = CalibrateSpec(fit=())
+    scenarios = c.number(m, "scenarios", "calibrate", d.scenarios, Range(20, 100_000, integer=True))
+    evaluations = c.number(m, "evaluations", "calibrate", d.evaluations, Range(5, 100_000, integer=True))
+    bootstrap = c.number(m, "bootstrap", "calibrate", d.bootstrap, Range(0, 1000, integer=True))
+    return CalibrateSpec(fit=tuple(fit), window=window, scenarios=int(scenarios), evaluations=int(evaluations),
+                         bootstrap=int(bootstrap))
 
 
 __all__ = ["parse_calibrate"]
