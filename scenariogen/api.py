@@ -17,6 +17,7 @@ import numpy as np
 from .errors import ParameterError
 
 if TYPE_CHECKING:
+    from .calibrate import CalibrationResult
     from .coverage.metrics import CoverageSettings
     from .data.batch import Batch
     from .data.run import Manifest, Run
@@ -180,6 +181,29 @@ def coverage(run: str | Path, real: str | Path, out: str | Path, *, reader: str 
                            progress=progress)
 
 
+def calibrate(spec: ScenarioSpec, real: str | Path | list, out: str | Path | None = None, *,
+              reader: str | None = None, seed: int | None = None, progress: bool = False) -> CalibrationResult:
+    """Fit the distributions the family marks in its ``calibrate:`` block to the real logs ``real``
+    (a log, a folder of logs, or a list of them) and, when ``out`` is given, write the calibrated
+    family there (atomically, only once the fit succeeded). ``seed`` defaults to the family's; the
+    same inputs and seed give the same file."""
+    from .calibrate import calibrate as fit
+    from .data.files import check_output_file, write_bytes_atomic
+
+    _check_seed(seed)
+    if out is not None:
+        out = check_output_file(out)
+    paths = list(real) if isinstance(real, (list, tuple)) else [real]
+    for p in paths:
+        if not Path(p).exists():
+            raise ParameterError("real", f"{p}: no such file or directory")
+    result = fit(spec, paths, reader=reader, seed=seed, progress=progress)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(out, result.text.encode("utf-8"))
+    return result
+
+
 def describe(spec: ScenarioSpec) -> str:
     """The resolved spec as text: road, actors, manoeuvres, sensor, events, parameter space."""
     from .dsl.describe import summary
@@ -277,5 +301,5 @@ def memory_budget() -> int:
     return budget()
 
 
-__all__ = ["backend", "coverage", "describe", "estimate", "export", "generate", "list_scenarios", "load_scenario",
-           "open_run", "plugins", "read_log", "render", "report", "sampler_note", "simulate"]
+__all__ = ["backend", "calibrate", "coverage", "describe", "estimate", "export", "generate", "list_scenarios",
+           "load_scenario", "open_run", "plugins", "read_log", "render", "report", "sampler_note", "simulate"]

@@ -292,8 +292,23 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             print(f"  {v['name']}: {v['message']}")
             for act in v.get("actions") or ():
                 print(f"    -> {act}")
+    tr = rep.get("training") or {}
+    if tr:
+        print(f"  training: {tr['advice']}")
     for note in rep.get("notes_written", []):
         print(f"  note: {note}")
+    return EXIT_OK
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit a family's marked distributions to real logs and write the calibrated family."""
+    from .api import calibrate, load_scenario
+
+    spec = load_scenario(args.scenario)
+    res = calibrate(spec, args.real, args.out, reader=args.reader, seed=args.seed, progress=not args.quiet)
+    print(res.report(), end="")
+    inside = sum(d.inside for d in res.descriptors)
+    print(f"-> {args.out}: {inside} of {len(res.descriptors)} descriptors inside the real-vs-real range")
     return EXIT_OK
 
 
@@ -449,6 +464,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="real-versus-real splits of the baseline, leaving whole recordings out (default 20)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_coverage)
+
+    p = sub.add_parser("calibrate", help="fit a family's marked distributions to real logs")
+    p.add_argument("scenario", metavar="FAMILY", help="a scenario file with a 'calibrate:' block")
+    p.add_argument("--real", required=True, action="append", metavar="PATH",
+                   help="a real log file or a directory of logs (repeatable)")
+    p.add_argument("--reader", default=None, metavar="NAME", help="log reader (default: by extension and content)")
+    p.add_argument("--out", required=True, metavar="CALIBRATED.yaml", help="the calibrated family (written atomically)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the common random numbers and the bootstrap "
+                   "(default: the family's)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_calibrate)
     return parser
 
 

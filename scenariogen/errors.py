@@ -105,3 +105,8 @@ class TooFewSamplesError(ScenarioGenError):
 
 class SamplerOptionsError(ScenarioGenError):
     """A sampler is asked for with a bad name, option or run parameter (``eps``, ``n_particles``, ``budget``)."""
+
+
+class CalibrationError(ScenarioGenError):
+    """A family cannot be calibrated to the given logs: nothing marked to fit, no usable real
+    windows, a fit that does not converge, or fitted distributions the family's fields refuse."""

@@ -29,11 +29,12 @@ ALLOWED = {
     "runs": {"_version", "errors", "data", "dsl", "events", "sim", "sampling", "parallel"},
     "logs": {"errors", "data", "registry"},
     "coverage": {"_version", "errors", "data", "kernels", "sampling", "logs"},
+    "calibrate": {"_version", "errors", "data", "dsl", "sim", "logs", "coverage"},
     "export": {"_version", "errors", "data", "road", "dsl", "registry"},
     "render": {"errors", "data", "road", "dsl"},
     "report": {"_version", "errors", "data", "road", "dsl", "events"},
     "api": {"_version", "errors", "data", "road", "dsl", "sim", "sampling", "parallel", "runs", "logs",
-            "coverage", "export", "render", "report"},
+            "coverage", "calibrate", "export", "render", "report"},
     "cli": {"_version", "errors", "api"},
     "__init__": {"_version", "errors", "api", "data", "dsl"},
 }

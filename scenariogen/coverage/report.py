@@ -33,7 +33,7 @@ from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descrip
 from ..errors import TooFewSamplesError
 from .assess import Assessment, assess
 from .metrics import CoverageResult, CoverageSettings
-from .verdict import Thresholds, summary
+from .verdict import Thresholds, summary, training_mix
 
 REPORT_FORMAT = "scenariogen-coverage/2"
 
@@ -56,7 +56,7 @@ class DescriptorSet:
     recordings: np.ndarray | None = None
 
 
-def _ego_windows(traj, mask, kinds, sizes, W: int, S: int):
+def ego_windows(traj, mask, kinds, sizes, W: int, S: int):
     """Windows of W frames every S frames of simulated scenarios, agent 0 (the ego) kept as the ego;
     returns the stacked arrays and, per window, its scenario row. A window counts under the rule of
     the real side (:func:`scenariogen.logs.make_windows`): the ego present throughout and moving at
@@ -148,7 +148,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
         elif b.trajectories.shape[2] == 0:
             raise ScenarioGenError(f"{path}: holds metrics only (no trajectories); simulate without --metrics-only")
         step = frames if stride is None else max(1, round(stride / dt))
-        traj, mask, kinds, sizes, rows = _ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, step)
+        traj, mask, kinds, sizes, rows = ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, step)
         D, _ = descriptors(traj, mask, kinds, sizes, bdt, position_noise=position_noise, noise_seed=[seed, k])
         Ds.append(D)
         gs.append(np.asarray(b.indices, np.int64)[rows] if b.indices is not None else rows + n_scen)
@@ -358,6 +358,7 @@ def report_dict(a: Assessment, thresholds: Thresholds, synthetic: DescriptorSet,
         "version": __version__,
         "summary": summary(vs),
         "verdicts": [asdict(v) for v in vs],
+        "training": training_mix(vs),
         "thresholds": asdict(thresholds),
         "settings": asdict(result.settings),
         "synthetic": {**synthetic.info, "dt": synthetic.dt, "window_frames": synthetic.frames,
@@ -421,6 +422,9 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
         L.append(f"- **{v['name']}**: {mark}. {v['message']}")
         for act in v.get("actions") or ():
             L.append(f"  - {act}")
+    tr = rep.get("training")
+    if tr:
+        L += ["", f"**Training on it:** {tr['advice']}."]
     if syn.get("note"):
         L += ["", f"Note: {syn['note']}."]
     for n in rep["notes"]:

@@ -363,6 +363,27 @@ def verdicts(r: CoverageResult, th: Thresholds = Thresholds(), calibration: Cali
     return tuple(out)
 
 
+#: the least share of real data to keep in a training set that adds a generated one (accumulate, never
+#: replace: Gerstgrasser et al. 2024, "Is model collapse inevitable?"; Shumailov et al. 2024 on replacing)
+KEEP_REAL = 0.5
+
+
+def training_mix(vs: tuple[Verdict, ...], keep_real: float = KEEP_REAL) -> dict:
+    """How much real data to keep when training on the scored set: at least ``keep_real`` of the
+    training set real, the generated set added to the real data and never put in its place; all of
+    it real (the set left out) while a failure verdict fires."""
+    failures = [v.name for v in vs if v.fired and v.name != "enriching"]
+    if failures:
+        return {"keep_real_share": 1.0, "failures": failures,
+                "advice": (f"do not train on this set until {', '.join(failures)} no longer fire: its differences "
+                           "from the logs would be learnt, and generations trained on each other's output lose "
+                           "the tails first")}
+    return {"keep_real_share": keep_real, "failures": [],
+            "advice": (f"keep at least {keep_real:.0%} of the training set real and add this set to the real data, "
+                       "never in its place: generations that replace real data with generated data lose the real "
+                       "tails (model collapse), generations that accumulate do not (Gerstgrasser et al. 2024)")}
+
+
 def summary(vs: tuple[Verdict, ...]) -> str:
     """One line: the fired verdicts, or ``neutral``; noting when no tail could be judged."""
     fired = [v.name for v in vs if v.fired]

@@ -20,6 +20,7 @@ from .distparse import ValueReader
 from .distributions import ParameterSpace
 from .reader import COUNT, Range, did_you_mean, type_name
 from .sections.actors import parse_actors
+from .sections.calibrate import parse_calibrate
 from .sections.events import parse_events
 from .sections.occluders import parse_occluders
 from .sections.params import parse_params
@@ -33,7 +34,7 @@ DSL_VERSION = 1
 SEED_LIMIT = 2**63
 
 _TOP_KEYS = ("scenariogen", "name", "description", "dt", "duration", "seed", "params", "road",
-             "actors", "traffic", "occluders", "events", "target")
+             "actors", "traffic", "occluders", "events", "target", "calibrate")
 
 
 def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
@@ -99,6 +100,7 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
         mark = c.use_marks.get(first) or root["params"].key_marks[first]
         c.error(mark, f"params.{first}" if first in c.params else first, f"the parameter space has {len(used)} dimensions; at most {MAX_PARAMETERS} "
                 "(one theta column per distribution)")
+    calibrate = parse_calibrate(c, root, used, duration)
     if c.problems:
         raise DSLError(c.problems)
     return S.ScenarioSpec(
@@ -118,6 +120,7 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
         source=file,
         source_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source_text=text,
+        calibrate=calibrate,
     )
 
 

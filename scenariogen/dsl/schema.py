@@ -401,6 +401,23 @@ class EventSpec:
         return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
 
 
+# --------------------------------------------------------------------- calibrate
+
+
+@dataclass(frozen=True)
+class CalibrateSpec:
+    """The ``calibrate`` block: the parameters ``scenariogen calibrate`` fits (``fit``, names of the
+    parameter space), the descriptor window (s; None: 3 s or the duration if shorter), the
+    scenarios simulated per evaluation, the most evaluations of the fit, and the refits on
+    resampled recordings that give each fitted value its uncertainty."""
+
+    fit: tuple[str, ...]
+    window: float | None = None
+    scenarios: int = 300
+    evaluations: int = 200
+    bootstrap: int = 8
+
+
 # -------------------------------------------------------------------------- root
 
 
@@ -426,6 +443,8 @@ class ScenarioSpec:
     source: str = field(default="<string>", compare=False, repr=False)
     source_hash: str = field(default="", compare=False, repr=False)
     source_text: str = field(default="", compare=False, repr=False)  # the YAML, kept for provenance
+    # what `scenariogen calibrate` fits; it changes no simulation, so it stays out of the spec hash
+    calibrate: CalibrateSpec | None = field(default=None, compare=False, repr=False)
 
     @property
     def steps(self) -> int:

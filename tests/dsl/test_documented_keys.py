@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scenariogen.dsl.sections import actors, behavior, maneuvers, road
+from scenariogen.dsl.sections import actors, behavior, calibrate, maneuvers, road
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "dsl.md").read_text(encoding="utf-8")
 
@@ -19,6 +19,7 @@ KEYS = sorted(
     | {k for keys in road._ROAD_KEYS.values() for k in keys} | set(road._CONTROLS)
     | {k for keys in road._CONTROL_KEYS.values() for k in keys} | set(road._SIGNS) | set(road._LANE_KEYS)
     | {"arms", "green", "amber"}  # a signal phase (sections/road.py, _parse_control)
+    | set(calibrate._KEYS) | {"calibrate"}
 )
 
 

@@ -115,6 +115,9 @@ def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     assert all(t["judged"] is False for t in rep["tails"])  # 40 real windows: no tail holds 20
     md = (out / "report.md").read_text()
     assert md.index("Verdict") < md.index("## Real versus real") < md.index("## Tails")
+    fired = [v["name"] for v in rep["verdicts"] if v["fired"] and v["name"] != "enriching"]
+    assert rep["training"]["failures"] == fired and rep["training"]["keep_real_share"] == (1.0 if fired else 0.5)
+    assert "**Training on it:**" in md
     assert "not enough real tail to judge" in md
     if importlib.util.find_spec("matplotlib") is not None:
         assert {"histograms.png", "risky_map.png"} <= {p.name for p in out.iterdir()}
