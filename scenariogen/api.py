@@ -194,9 +194,6 @@ def calibrate(spec: ScenarioSpec, real: str | Path | list, out: str | Path | Non
     if out is not None:
         out = check_output_file(out)
     paths = list(real) if isinstance(real, (list, tuple)) else [real]
-    for p in paths:
-        if not Path(p).exists():
-            raise ParameterError("real", f"{p}: no such file or directory")
     result = fit(spec, paths, reader=reader, seed=seed, progress=progress)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

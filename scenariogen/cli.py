@@ -124,6 +124,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _count(text: str) -> int:
+    """An argparse type: a whole number >= 0."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
 def _backend(args: argparse.Namespace):
     """The execution backend of --backend / --workers / --ray-address (checked before anything runs)."""
     from .api import backend
@@ -425,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "\"'pile-up' in conflict\", \"hard_braking or weight > 2\"")
     p.add_argument("--sort", default=None, metavar="KEY", help="sort by this column, smallest first")
     p.add_argument("--desc", action="store_true", help="with --sort: largest first")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="print at most N rows")
+    p.add_argument("--limit", type=_count, default=None, metavar="N", help="print at most N rows")
     p.add_argument("--json", action="store_true", help="print the rows as JSON, for scripts")
     p.set_defaults(func=cmd_list)
 

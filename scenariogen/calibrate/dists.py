@@ -99,12 +99,18 @@ def _num(x: float) -> str:
     return f"{x:.4g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.3e}"
 
 
+def _exact(x: float) -> str:
+    """``x`` as the shortest text that reads back exactly (``5``, ``12.345``)."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
 def to_yaml(d: Distribution) -> str:
     """``d`` as the DSL's flow-style text (``{uniform: [9.5, 17.2]}``)."""
     if isinstance(d, Uniform):
         return f"{{uniform: [{_num(d.low)}, {_num(d.high)}]}}"
     if isinstance(d, Normal):
-        ends = "".join(f", {k}: {_num(v)}" for k, v in (("low", d.low), ("high", d.high)) if v is not None)
+        # the bounds are the user's, kept as written (repr: the shortest text that reads back exactly)
+        ends = "".join(f", {k}: {_exact(v)}" for k, v in (("low", d.low), ("high", d.high)) if v is not None)
         return f"{{normal: {{mean: {_num(d.mean)}, std: {_num(d.std)}{ends}}}}}"
     if isinstance(d, LogNormal):
         return f"{{lognormal: {{median: {_num(math.exp(d.mu))}, sigma: {_num(d.sigma)}}}}}"

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import ParameterError, ScenarioGenError
 from ..data.files import jsonable
-from ..data.files import check_output_dir, directory_written_whole
+from ..data.files import check_report_dir, directory_written_whole
 from .artefacts import REASONS, AnnotationRules, annotation_errors
 from .derivatives import SMOOTH_WINDOW, noise_sd, noise_stats
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
@@ -498,13 +498,7 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
 
 def _check_out(out) -> None:
     """The report folder can be written: not a file, creatable, and empty or an earlier report."""
-    out = Path(out)
-    try:
-        check_output_dir(out)
-    except ScenarioGenError as exc:
-        raise ParameterError("out", str(exc)) from None
-    if out.exists() and any(out.iterdir()) and not (out / "report.json").exists():
-        raise ParameterError("out", f"{out}: directory is not empty and holds no coverage report; choose another")
+    check_report_dir(Path(out), "report.json", "coverage report")
 
 
 def write_report(out, rep: dict, real: DescriptorSet, synthetic: DescriptorSet, result: CoverageResult) -> list[str]:

@@ -48,6 +48,19 @@ def atomic_path(path: Path):
     return Path(tmp)
 
 
+def check_report_dir(out: Path, marker: str, what: str) -> None:
+    """``out`` can take a report folder: not a file, creatable, and empty or an earlier report (it
+    holds ``marker``). Raises :class:`ParameterError` ``out`` naming ``what`` report it expected."""
+    from ..errors import ParameterError
+
+    try:
+        check_output_dir(out)
+    except ScenarioGenError as exc:
+        raise ParameterError("out", str(exc)) from None
+    if out.exists() and any(out.iterdir()) and not (out / marker).exists():
+        raise ParameterError("out", f"{out}: directory is not empty and holds no {what}; choose another")
+
+
 @contextmanager
 def directory_written_whole(out: Path) -> Iterator[Path]:
     """A new temporary folder next to ``out`` to fill: when the block ends without an error it

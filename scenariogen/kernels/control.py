@@ -48,7 +48,7 @@ from ..data.layout import (
 from .behavior import acc_accel, idm_accel
 from .groups import REACT_BUF
 from .lanes import lane_pose, lane_segment, project_local
-from .order import next_lane, path_step, scan_lane
+from .order import next_lane, path_step, scan_lane, turned_width
 from .perception import perceived_leader, perceived_path_ttc
 from .maneuvers import MERGE_ZONE, start_lane_change
 from .rules import right_of_way_gap
@@ -275,8 +275,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
                 # (nosing in at a crawl, a car at 45 degrees reaches back over the lane it leaves)
                 sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, li, xs[j], ys[j], si)
                 dh = hs[j] - lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sj, 0.0)[2]
-                across = width[b, j] * abs(math.cos(dh)) + length[b, j] * abs(math.sin(dh))
-                if abs(dj) < 0.5 * (r_width[li] + across) + LAT_MARGIN and sj > si:
+                if abs(dj) < 0.5 * (r_width[li] + turned_width(width[b, j], length[b, j], dh)) + LAT_MARGIN and sj > si:
                     g = sj - si - half_i - 0.5 * length[b, j]
                     if g < gap:
                         gap = g

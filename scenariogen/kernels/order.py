@@ -28,13 +28,19 @@ def insertion_sort(perm, key):
 
 
 @njit(inline="always")
+def turned_width(width, length, dh):
+    """Width (m) across a lane of a ``width`` x ``length`` box turned ``dh`` (rad) from it."""
+    return width * abs(math.cos(dh)) + length * abs(math.sin(dh))
+
+
+@njit(inline="always")
 def _sticks_out(d, e, width, length, lane_width):
     """True if a body at lateral offset ``d`` (m) and heading error ``e`` (rad) reaches beyond its
     lane's edge: a bound without trigonometry first (|sin e| <= |e|), the exact extent after."""
     half = 0.5 * lane_width
     if abs(d) + 0.5 * (width + length * abs(e)) <= half:
         return False
-    return abs(d) + 0.5 * (width * abs(math.cos(e)) + length * abs(math.sin(e))) > half
+    return abs(d) + 0.5 * turned_width(width, length, e) > half
 
 
 @njit(inline="always")

@@ -34,9 +34,9 @@ artists), ``figure`` (camera, layout, timeline, legend, scale bar) and ``write``
 from __future__ import annotations
 
 from .figure import View
-from .source import find_scenario, load_run
+from .source import find_scenario
 from .style import FORMATS
 from .write import animation_frames, render, render_animation, render_frame
 
-__all__ = ["FORMATS", "View", "animation_frames", "find_scenario", "load_run", "render", "render_animation",
+__all__ = ["FORMATS", "View", "animation_frames", "find_scenario", "render", "render_animation",
            "render_frame"]

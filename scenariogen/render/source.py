@@ -21,12 +21,6 @@ def _shard_rows(path: Path) -> int:
         raise ScenarioGenError(f"{path}: not a scenariogen batch file (cannot read it as an .npz archive)") from None
 
 
-def load_run(path: str | Path, index: int) -> tuple[Any, int]:
-    """``(batch, row)`` of kept scenario ``index`` of ``path``; see :func:`find_scenario` (``row=index``)."""
-    batch, row, _ = find_scenario(path, row=index)
-    return batch, row
-
-
 def find_scenario(path: str | Path, *, id: int | None = None, row: int | None = None) -> tuple[Any, int, int]:
     """Open one scenario of ``path`` (an ``.npz`` from ``scenariogen simulate``, a ``scenariogen
     generate`` run directory, whose kept scenarios are taken in the manifest's order, or a directory
@@ -90,7 +84,8 @@ def find_scenario(path: str | Path, *, id: int | None = None, row: int | None = 
         if len(hit):
             return batch, int(hit[0]), start + int(hit[0])
         start += batch.size
-    raise ScenarioGenError(f"no scenario {id} in {path} ('scenariogen list {path}' shows the ids it holds)")
+    hint = f" ('scenariogen list {path}' shows the ids it holds)" if len(shards) == 1 else ""
+    raise ScenarioGenError(f"no scenario {id} in {path}{hint}")
 
 
 def _check_row(row: Any, total: int, what: str) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from ..errors import ParameterError, ScenarioGenError
+from ..errors import ParameterError
 from .table import COLUMNS, ScenarioRow, shard_rows
 
 MARKER = ".scenariogen-report"  # names a folder this command wrote, so it may replace it
@@ -31,14 +32,9 @@ class ReportResult:
 
 
 def _check_out(out: Path) -> None:
-    from ..data.files import check_output_dir
+    from ..data.files import check_report_dir
 
-    try:
-        check_output_dir(out)
-    except ScenarioGenError as exc:
-        raise ParameterError("out", str(exc)) from None
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise ParameterError("out", f"{out}: directory is not empty and holds no scenariogen report; choose another")
+    check_report_dir(out, MARKER, "scenariogen report")
 
 
 def _coverage_summary(path: Path | None) -> dict | None:
@@ -123,8 +119,9 @@ def _summary(run, m, cov: dict | None) -> str:
     e = m.estimate or {}
     if e:
         facts.append((f"P({escape(str(st.get('target')))})",
-                      f"<b>{_num(e.get('p'))}</b>, 95 % interval [{_num(e.get('ci_low'))}, {_num(e.get('ci_high'))}], "
-                      f"relative half-width {_num(e.get('rel_half_width'), 3)}, ESS {_num(e.get('ess'), 4)}"))
+                      f"<b>{_num(e.get('p'))}</b>, {round(100 * float(e.get('confidence', 0.95)))} % interval "
+                      f"[{_num(e.get('ci_low'))}, {_num(e.get('ci_high'))}] "
+                      f"({escape(str((e.get('details') or {}).get('interval', 'normal')))}), relative half-width {_num(e.get('rel_half_width'), 3)}, ESS {_num(e.get('ess'), 4)}"))
     html = ["<table class=facts>"] + [f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts] + ["</table>"]
     for w in e.get("warnings") or []:
         html.append(f"<p class=warn>warning: {escape(str(w))}</p>")
@@ -158,8 +155,9 @@ def _page(run, m, events: tuple[str, ...], rows: list[ScenarioRow], cov: dict | 
             "run": str(run.path), "rows": [[r.to_dict()[c] for c in cols] for r in rows]}
     data = json.dumps(meta, allow_nan=False).replace("</", "<\\/")
     title = f"{m.spec_name}: {len(rows)} kept scenarios"
-    return (_TEMPLATE.replace("{{title}}", escape(title)).replace("{{summary}}", _summary(run, m, cov))
-            .replace("{{version}}", escape(__version__)).replace("{{data}}", data))
+    # one pass, so a text put in (a spec name, a warning) is never searched for a placeholder
+    parts = {"title": escape(title), "summary": _summary(run, m, cov), "version": escape(__version__), "data": data}
+    return re.sub(r"\{\{(title|summary|version|data)\}\}", lambda mt: parts[mt.group(1)], _TEMPLATE)
 
 
 _TEMPLATE = """<!doctype html>

@@ -28,7 +28,7 @@ COLORS = {"ego": "#1e88e5", "named": "#ffb74d", "traffic": "#b8c4cc", "pedestria
 
 @dataclass(frozen=True)
 class RoadShape:
-    """The road as SVG path data (y flipped) and its bounds (m), built once per report."""
+    """The road's shapely geometries (m, world frame), built once per report."""
 
     geometry: object  # shapely geometry of the asphalt
     edges: object  # shapely lines between lanes

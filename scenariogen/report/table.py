@@ -186,7 +186,12 @@ def compile_where(expr: str, events: tuple[str, ...]):
                                                         else float(node.id))
         if isinstance(node, ast.UnaryOp):
             v = value(node.operand, env)
-            return (not v) if isinstance(node.op, ast.Not) else -v
+            if isinstance(node.op, ast.Not):
+                return not v
+            try:
+                return -v
+            except TypeError:
+                raise ParameterError("where", f": {expr!r}: cannot negate {v!r}") from None
         if isinstance(node, ast.BoolOp):
             vals = (value(v, env) for v in node.values)
             return all(vals) if isinstance(node.op, ast.And) else any(vals)

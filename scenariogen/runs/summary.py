@@ -33,7 +33,7 @@ def final_estimate(run: Run, sampler=None):
         ev.append(sim["event"])
         lw.append(sim["log_weight"])
     seen = 0.0
-    others = [rec for rec in run.manifest.shards if rec.stage not in final]
+    others = [rec for rec in run.manifest.shards if rec not in recs]
     if sampler is not None and others:
         seen = seen_weight(sampler, np.concatenate([sim["theta"][np.asarray(sim["event"], bool)]
                                                     for sim in map(run.sim_arrays, others)]))

@@ -256,7 +256,7 @@ def estimate_probability(labels_or_robustness, log_weight=None, method: str = "a
     details["ess_events_fraction"] = ess_ev / k
     details["max_share"] = share
     # how much larger a term the run knows of than the largest it drew (1: none larger)
-    details["unseen_ratio"] = max(1.0, float(seen_weight) / float(ye.max()))
+    details["unseen_ratio"] = max(1.0, float(seen_weight) / float(ye.max())) if ye.max() > 0 else 1.0
     warns += _warnings(details)
     rhw = (hi - lo) / (2 * p) if p > 0 else math.inf
     return Estimate(p, lo, hi, rhw, ess, n, k, share, "is", warns, ess_ev, confidence, details)

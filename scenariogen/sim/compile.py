@@ -329,7 +329,6 @@ def _draw_drivers(params: np.ndarray, seeds: np.ndarray) -> None:
     u = np.empty((B, N))
     fill_uniforms(seeds, np.uint64(3000 + Lo.P_COOP), N, u)
     params[:, :, Lo.P_COOP] = (u < p).astype(np.float64)
-    params[:, :, Lo.P_TMERGE] = np.where(np.isnan(params[:, :, Lo.P_TMERGE]), DEFAULT_MERGE_GAP, params[:, :, Lo.P_TMERGE])
 
 
 def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, dt) -> None:
@@ -343,9 +342,10 @@ def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, d
     params[where + (Lo.P_DELTA,)] = idm.delta
     params[where + (Lo.P_REACT,)] = np.minimum(np.rint(resolve(idm.reaction_time, theta, names) / dt), 31)
     params[where + (Lo.P_STOPDEC,)] = resolve(beh.stop_decel, theta, names)
+    merge_gap = beh.driver.merge_gap
+    params[where + (Lo.P_TMERGE,)] = DEFAULT_MERGE_GAP if merge_gap is None else resolve(merge_gap, theta, names)
     for col, value in ((Lo.P_ALAT, beh.driver.lateral_accel), (Lo.P_TCRIT, beh.driver.critical_gap),
-                       (Lo.P_TFOLLOW, beh.driver.follow_up), (Lo.P_COOP, beh.driver.cooperation),
-                       (Lo.P_TMERGE, beh.driver.merge_gap)):  # NaN: drawn per driver (_draw_drivers)
+                       (Lo.P_TFOLLOW, beh.driver.follow_up), (Lo.P_COOP, beh.driver.cooperation)):  # NaN: drawn per driver (_draw_drivers)
         params[where + (col,)] = np.nan if value is None else resolve(value, theta, names)
     if beh.mobil is not None:
         params[where + (Lo.P_MOBIL,)] = 1.0

@@ -18,7 +18,7 @@ Image = pytest.importorskip("PIL.Image")
 import scenariogen  # noqa: E402
 from scenariogen.cli import main  # noqa: E402
 from scenariogen.errors import ScenarioGenError  # noqa: E402
-from scenariogen.render import animation_frames, load_run, render, render_animation, render_frame  # noqa: E402
+from scenariogen.render import animation_frames, find_scenario, render, render_animation, render_frame  # noqa: E402
 from scenariogen.data.npz import save_npz  # noqa: E402
 
 SCENARIOS = sorted(Path(__file__).resolve().parents[2].joinpath("scenarios").glob("*.yaml"))
@@ -139,22 +139,22 @@ def test_matplotlib_missing(batches, tmp_path, monkeypatch):
         render(batches["highway_cut_in"], 0, tmp_path / "x.png")
 
 
-def test_load_run_file_and_shards(batches, tmp_path):
+def test_find_scenario_by_row_in_a_file_and_shards(batches, tmp_path):
     batch = batches["highway_cut_in"]
     save_npz(batch, tmp_path / "run" / "shard-000.npz")
     save_npz(batch, tmp_path / "run" / "shard-001.npz")
-    b, row = load_run(tmp_path / "run" / "shard-000.npz", 1)
+    b, row = find_scenario(tmp_path / "run" / "shard-000.npz", row=1)[:2]
     assert row == 1 and b.size == 2
-    b, row = load_run(tmp_path / "run", 3)  # the second row of the second shard
+    b, row = find_scenario(tmp_path / "run", row=3)[:2]  # the second row of the second shard
     assert row == 1
     with pytest.raises(ScenarioGenError, match="holds 4 scenarios"):
-        load_run(tmp_path / "run", 4)
+        find_scenario(tmp_path / "run", row=4)[:2]
     (tmp_path / "empty").mkdir()
     with pytest.raises(ScenarioGenError, match="no .npz shards"):
-        load_run(tmp_path / "empty", 0)
+        find_scenario(tmp_path / "empty", row=0)[:2]
 
 
-def test_load_run_of_a_generate_run_directory(tmp_path):
+def test_find_scenario_by_row_in_a_generate_run_directory(tmp_path):
     """A ``scenariogen generate`` run directory: its kept scenarios, in the manifest's order."""
     from scenariogen.data.run import open_run
     from scenariogen.runs import GenerateSettings, generate
@@ -163,7 +163,7 @@ def test_load_run_of_a_generate_run_directory(tmp_path):
     generate(spec, tmp_path / "gen", GenerateSettings(sampler="mc", target="near_miss", budget=600, shard_size=200,
                                                       keep="all"), progress=False)
     whole = open_run(tmp_path / "gen").batch()
-    b, row = load_run(tmp_path / "gen", 450)
+    b, row = find_scenario(tmp_path / "gen", row=450)[:2]
     assert b.indices[row] == whole.indices[450] == 450
 
 

@@ -68,6 +68,7 @@ def test_where_and_sort(small_run):
     ("min_ttc <", "is not a condition"),
     ("min_ttc.real > 1", "attribute is not allowed"),
     ("events < 1", "cannot compare"),
+    ("-conflict < 1", "cannot negate"),
 ])
 def test_bad_where_is_a_clear_error(small_run, where, message):
     with pytest.raises(ParameterError, match=message):
@@ -117,3 +118,9 @@ def test_cli_render_names_the_scenario_it_drew(small_run, tmp_path, capsys):
         main(["render", str(small_run), "--id", "1", "--row", "2", "--out", str(tmp_path / "b.png")])
     assert exc.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_cli_list_refuses_a_negative_limit(small_run, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["list", str(small_run), "--limit", "-1"])
+    assert exc.value.code == 2 and "must be 0 or more, got -1" in capsys.readouterr().err
