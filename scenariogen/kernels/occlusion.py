@@ -584,10 +584,11 @@ def visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, self_index
     """:func:`visibility_all` without allocating: ``ws`` from :func:`occlusion_scratch` (for these
     ``N`` agents and static polygons) holds every array the call needs.
 
-    With ``cull`` (the default), agents whose bounding circle lies beyond the range or outside the field of view are culled
-    before any box geometry: they would be judged 0.0, and as occluders they hide nothing within
-    the range and the field of view (any event angle they would add splits only intervals outside
-    the field of view), so the fractions are bit-identical to the full sweep's."""
+    With ``cull`` (the default), agents whose bounding circle lies beyond the range or outside the
+    field of view are culled before any box geometry: they would be judged 0.0, and as occluders
+    they hide nothing within the range and the field of view (any event angle they would add
+    splits only intervals outside the field of view), so the fractions are bit-identical to the
+    full sweep's (``cull=False``)."""
     na = ax.shape[0]
     qx, qy, start, count, skip = ws.qx, ws.qy, ws.start, ws.count, ws.skip
     full = fov >= _TWO_PI
