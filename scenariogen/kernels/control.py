@@ -47,7 +47,7 @@ from ..data.layout import (
 )
 from .behavior import acc_accel, idm_accel
 from .groups import REACT_BUF
-from .lanes import lane_segment, project_local, project_local_cs
+from .lanes import lane_segment, project_local
 from .order import next_lane, path_step, scan_lane
 from .perception import perceived_leader, perceived_path_ttc
 from .maneuvers import MERGE_ZONE, start_lane_change
@@ -208,7 +208,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
         al = 0.0
         if i == 0 and has_sensor:
             # the ego follows what it perceives
-            gap, vl, _lead = perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, tr.pt_cs, li, si, xs[0],
+            gap, vl, _lead = perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, li, si, xs[0],
                                               ys[0], hs[0], half_i, trk_on, trk_x, trk_y, trk_vx, trk_vy,
                                               length_b, width_b, PED_LOOKAHEAD + 40.0)
             if gap == INF:
@@ -256,7 +256,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
         # while changing lanes, also keep distance to the leader in the lane being left
         if lc_active[i]:
             lo = lc_origin[i]
-            so, _do = project_local_cs(r_off, r_len, r_px, r_py, r_ph, r_pk, tr.pt_cs, lo, xs[i], ys[i], si)
+            so, _do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[i], ys[i], si)
             a3, _b3 = scan_lane(lo, so, i, order, lane_first, lane_end, sl, in_lane, known, False)
             if a3 >= 0:
                 g3 = sl[a3] - so - half_i - 0.5 * length[b, a3]
@@ -272,7 +272,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
             lo = lc_origin[j]
             if lo == li and ln[j] != li:
                 # j leaves lane li: it still occupies it while its body overlaps
-                sj, dj = project_local_cs(r_off, r_len, r_px, r_py, r_ph, r_pk, tr.pt_cs, li, xs[j], ys[j], si)
+                sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, li, xs[j], ys[j], si)
                 if abs(dj) < 0.5 * (r_width[li] + width[b, j]) + LAT_MARGIN and sj > si:
                     g = sj - si - half_i - 0.5 * length[b, j]
                     if g < gap:
@@ -280,10 +280,8 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
                         vl = v[j]
                         al = acc[j]
         # off-lane agents (pedestrians) inside this lane's corridor ahead
-        ch = sh = 0.0
-        if n_free > 0:
-            ch = math.cos(hs[i])
-            sh = math.sin(hs[i])
+        ch = math.cos(hs[i])
+        sh = math.sin(hs[i])
         for q in range(n_free):
             j = free_list[q]
             if j == i:
@@ -291,7 +289,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
             ahead_d = (xs[j] - xs[i]) * ch + (ys[j] - ys[i]) * sh
             if ahead_d <= 0.0 or ahead_d > PED_LOOKAHEAD:
                 continue
-            sj, dj = project_local_cs(r_off, r_len, r_px, r_py, r_ph, r_pk, tr.pt_cs, li, xs[j], ys[j], si + ahead_d)
+            sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, li, xs[j], ys[j], si + ahead_d)
             if abs(dj) < 0.5 * (r_width[li] + width[b, j]) and sj > si:
                 g = sj - si - half_i - 0.5 * length[b, j]
                 if g < gap:
@@ -427,7 +425,7 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
             tl = r_left[li] if side == 0 else r_right[li]
             if tl < 0:
                 continue
-            st_, _dt = project_local_cs(r_off, r_len, r_px, r_py, r_ph, r_pk, tr.pt_cs, tl, xs[i], ys[i], sl[i])
+            st_, _dt = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[i], ys[i], sl[i])
             if st_ < 0.0 or r_dead[tl] or (st_ > r_len[tl] - 30.0 and r_nsucc[tl] == 0):
                 continue  # never by choice into a lane that ends
             # vehicles changing into the target lane (maybe this very step) must be clear, and so
@@ -442,7 +440,7 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
                 if ln[j] != tl:
                     if lc_origin[j] != tl:
                         continue
-                    sj, dj = project_local_cs(r_off, r_len, r_px, r_py, r_ph, r_pk, tr.pt_cs, tl, xs[j], ys[j], st_)
+                    sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[j], ys[j], st_)
                     if abs(dj) >= 0.5 * (r_width[tl] + width[b, j]):
                         continue
                 if abs(sj - st_) < 0.5 * (length[b, i] + length[b, j]) + max(v[i], v[j]):

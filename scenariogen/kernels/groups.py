@@ -183,13 +183,12 @@ Tracks = namedtuple("Tracks", [
     "lane_straight",  # (L,) bool: the lane is a straight line
     "lane_dir",  # (L, 2) cos and sin of the heading at each lane's start
     "kmax",  # (1,) 1/m: largest heading change per metre of any lane segment
-    "pt_cs",  # (P, 2) cos and sin of each lane point's heading (lanes.lane_pose_cs)
     "occ",  # occlusion.OccScratch: the visibility sweep's work arrays (the sensor's static occluders in)
 ])
 
 
 @njit(cache=True)
-def alloc(N, K, L, P, T, occ_px, occ_py, occ_start, occ_count):
+def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
     """One thread's work arrays: (State, Scratch, Tracks); ``occ_*``: the sensor's static occluder
     polygons (:class:`Sensor`)."""
     st = State(
@@ -209,7 +208,7 @@ def alloc(N, K, L, P, T, occ_px, occ_py, occ_start, occ_count):
         np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros(N), np.zeros(N), np.zeros(N),
         np.zeros(N), np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros((T, N)),
         np.zeros(T, np.bool_), np.full(T, math.inf), np.zeros(N), np.zeros((N, N_MOT)), np.zeros(L, np.bool_),
-        np.zeros((L, 2)), np.zeros(1), np.zeros((P, 2)),
+        np.zeros((L, 2)), np.zeros(1),
         occlusion_scratch(N, occ_px, occ_py, occ_start, occ_count),
     )
     return st, sc, tr

@@ -18,7 +18,7 @@ from numba import njit
 
 from ..data.layout import M_SPEED, MAN_CROSS
 from .behavior import smoothstep5
-from .lanes import lane_curvature, lane_pose_cs
+from .lanes import lane_pose
 from .order import next_lane
 
 K_LAT = 0.8  # 1/s, lateral offset gain
@@ -28,9 +28,8 @@ LC_SETTLED = 0.5  # m from its target offset at which a lane change whose time i
 
 
 @njit(inline="always")
-def integrate(b, time, dt, road, ag, init, st, sc, pcs):
-    """Advance every agent of scenario ``b`` from ``time`` to ``time + dt`` (s); ``pcs``: the lane
-    points' heading cosines and sines (:func:`.lanes.lane_pose_cs`)."""
+def integrate(b, time, dt, road, ag, init, st, sc):
+    """Advance every agent of scenario ``b`` from ``time`` to ``time + dt`` (s)."""
     valid, free, length, width, max_steer = ag.valid, ag.free, ag.length, ag.width, ag.max_steer
     route, route_len, man_type, man_val = ag.route, ag.route_len, ag.man_type, ag.man_val
     path, path_len = ag.path, ag.path_len
@@ -71,23 +70,20 @@ def integrate(b, time, dt, road, ag, init, st, sc, pcs):
             d_ref_dot = -(lc_d0[i] - d_hold[i]) * qd / lc_dur[i]
             if tau >= 1.0 and abs(dl[i] - d_hold[i]) < LC_SETTLED:  # a car that stopped mid-change
                 lc_active[i] = False  # is still changing
-        kappa = lane_curvature(r_off, r_len, r_pk, li, sl[i])
+        _xx, _yy, _hh, kappa = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i], 0.0)
         wheelbase = 0.6 * length[b, i]
         vv = max(vm, 1.0)
-        ei = e[i]
-        di = dl[i]
-        cos_e = math.cos(ei)  # once: the loads of e[i] are not hoisted past the stores in between
-        e_des = math.atan2(d_ref_dot + K_LAT * (d_ref - di), vv)
-        yaw_rate = kappa * vm * cos_e / max(1.0 - kappa * di, 0.1) + K_HEAD * (e_des - ei)
+        e_des = math.atan2(d_ref_dot + K_LAT * (d_ref - dl[i]), vv)
+        yaw_rate = kappa * vm * math.cos(e[i]) / max(1.0 - kappa * dl[i], 0.1) + K_HEAD * (e_des - e[i])
         delta_cmd = math.atan(wheelbase * yaw_rate / vv)
         ds_ = STEER_RATE * dt
         delta = max(steer[i] - ds_, min(steer[i] + ds_, delta_cmd))
         lim = max_steer[b, i]
         delta = max(-lim, min(lim, delta))
         steer[i] = delta
-        s_dot = vm * cos_e / max(1.0 - kappa * di, 0.1)
-        dl[i] = di + vm * math.sin(ei) * dt
-        e[i] = ei + (vm * math.tan(delta) / wheelbase - kappa * s_dot) * dt
+        s_dot = vm * math.cos(e[i]) / max(1.0 - kappa * dl[i], 0.1)
+        dl[i] += vm * math.sin(e[i]) * dt
+        e[i] += (vm * math.tan(delta) / wheelbase - kappa * s_dot) * dt
         sl[i] += s_dot * dt
         v[i] = vn
         acc[i] = a_i
@@ -104,7 +100,7 @@ def integrate(b, time, dt, road, ag, init, st, sc, pcs):
                 route_pos[i] = -1
             li = nl
             ln[i] = nl
-        px_, py_, lh, _k = lane_pose_cs(r_off, r_len, r_px, r_py, r_ph, r_pk, pcs, li, sl[i], dl[i])
+        px_, py_, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i], dl[i])
         xs[i] = px_
         ys[i] = py_
         hs[i] = lh + e[i]

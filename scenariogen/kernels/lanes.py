@@ -46,77 +46,7 @@ def lane_pose(off, length, px, py, ph, pk, lane, s, d):
     h = ph[k] + f * (ph[k + 1] - ph[k])
     x = px[k] + f * (px[k + 1] - px[k])
     y = py[k] + f * (py[k + 1] - py[k])
-    if d == 0.0:  # on the centre line: no trigonometry
-        return x, y, h, pk[k]
     return x - math.sin(h) * d, y + math.cos(h) * d, h, pk[k]
-
-
-@njit(cache=True)
-def lane_curvature(off, length, pk, lane, s):
-    """Curvature (1/m) at arc length ``s`` (m) of ``lane``, as :func:`lane_pose` gives it."""
-    if s <= 0.0 or s >= length[lane]:
-        return 0.0
-    k, _f = lane_segment(off, length, lane, s)
-    return pk[k]
-
-
-@njit(cache=True)
-def lane_pose_cs(off, length, px, py, ph, pk, pcs, lane, s, d):
-    """:func:`lane_pose` with ``pcs`` (P, 2), the cosine and sine of every point's heading: where the
-    heading is a point's (beyond the lane's ends, or on a segment of constant heading) they are
-    read, not computed; the values are those of :func:`lane_pose`."""
-    p0 = off[lane]
-    p1 = off[lane + 1] - 1
-    if s <= 0.0:
-        c, sn = pcs[p0, 0], pcs[p0, 1]
-        return px[p0] + c * s - sn * d, py[p0] + sn * s + c * d, ph[p0], 0.0
-    if s >= length[lane]:
-        c, sn = pcs[p1, 0], pcs[p1, 1]
-        e = s - length[lane]
-        return px[p1] + c * e - sn * d, py[p1] + sn * e + c * d, ph[p1], 0.0
-    k, f = lane_segment(off, length, lane, s)
-    h = ph[k] + f * (ph[k + 1] - ph[k])
-    x = px[k] + f * (px[k + 1] - px[k])
-    y = py[k] + f * (py[k + 1] - py[k])
-    if d == 0.0:
-        return x, y, h, pk[k]
-    if ph[k + 1] == ph[k]:
-        return x - pcs[k, 1] * d, y + pcs[k, 0] * d, h, pk[k]
-    return x - math.sin(h) * d, y + math.cos(h) * d, h, pk[k]
-
-
-@njit(cache=True)
-def heading_cs(off, length, ph, pcs, lane, s, h):
-    """``(cos h, sin h)`` of the heading ``h`` that :func:`lane_pose` gives at arc length ``s`` (m) of
-    ``lane``: read from ``pcs`` where ``h`` is a point's heading, else computed."""
-    if s <= 0.0:
-        p = off[lane]
-        return pcs[p, 0], pcs[p, 1]
-    if s >= length[lane]:
-        p = off[lane + 1] - 1
-        return pcs[p, 0], pcs[p, 1]
-    k, _f = lane_segment(off, length, lane, s)
-    if ph[k + 1] == ph[k]:
-        return pcs[k, 0], pcs[k, 1]
-    return math.cos(h), math.sin(h)
-
-
-@njit(cache=True)
-def project_local_cs(off, length, px, py, ph, pk, pcs, lane, x, y, s_guess):
-    """:func:`project_local` with the points' heading cosines and sines ``pcs`` (see
-    :func:`lane_pose_cs`); the same values."""
-    s = s_guess
-    d = 0.0
-    for _ in range(4):
-        cx, cy, h, _k = lane_pose(off, length, px, py, ph, pk, lane, s, 0.0)
-        c, sn = heading_cs(off, length, ph, pcs, lane, s, h)
-        dx, dy = x - cx, y - cy
-        ds = c * dx + sn * dy
-        d = -sn * dx + c * dy
-        s += ds
-        if abs(ds) < 1e-6:
-            break
-    return s, d
 
 
 @njit(cache=True)

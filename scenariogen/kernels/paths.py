@@ -77,8 +77,7 @@ def start_paths(road, tr):
     """The road's shape for the predictions, into the thread's work arrays ``tr``: per lane whether
     it is a straight line (``tr.lane_straight``) and the direction of its start (``tr.lane_dir``,
     cos and sin), and in ``tr.kmax[0]`` the largest heading change per metre of any lane segment
-    (1/m): it bounds how much faster than the centreline a point off it moves; the cosine and sine
-    of every lane point's heading (``tr.pt_cs``)."""
+    (1/m): it bounds how much faster than the centreline a point off it moves."""
     off, length, ph = road.offset, road.length, road.heading
     best = 0.0
     for lane in range(length.shape[0]):
@@ -95,9 +94,6 @@ def start_paths(road, tr):
         tr.lane_dir[lane, 0] = math.cos(ph[p0])
         tr.lane_dir[lane, 1] = math.sin(ph[p0])
     tr.kmax[0] = best
-    for k in range(ph.shape[0]):
-        tr.pt_cs[k, 0] = math.cos(ph[k])
-        tr.pt_cs[k, 1] = math.sin(ph[k])
 
 
 @njit(cache=True)

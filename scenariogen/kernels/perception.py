@@ -38,7 +38,7 @@ from ..data.layout import (
     E_THRESHOLD,
 )
 from .geometry import circumradius
-from .lanes import heading_cs, lane_pose, project_local_cs
+from .lanes import lane_pose, project_local
 from .occlusion import visibility_into
 from .paths import MO_R, MO_VB, MO_X, MO_Y, SEAM, envelopes_apart, motion_ttc, set_motion, set_track_motion
 from .rng import next_uniform
@@ -92,10 +92,9 @@ def first_burst(u_start, u_len, p_enter, p_exit):
 
 
 @njit(cache=True)
-def perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, r_cs, lane, s_ego, x_ego, y_ego, h_ego, half_len,
+def perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, lane, s_ego, x_ego, y_ego, h_ego, half_len,
                      trk_on, trk_x, trk_y, trk_vx, trk_vy, length, width, lookahead):
-    """Gap (m), speed (m/s) and index of the nearest tracked object ahead in the ego's lane corridor
-    (``r_cs``: the lane points' heading cosines and sines, :func:`.lanes.lane_pose_cs`).
+    """Gap (m), speed (m/s) and index of the nearest tracked object ahead in the ego's lane corridor.
 
     Each live track is projected onto the ego's lane; it is a leader candidate
     if its box overlaps the lane (|offset| < half lane width + half its width)
@@ -111,15 +110,14 @@ def perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, r_cs, lane, 
         ahead = (trk_x[j] - x_ego) * ch + (trk_y[j] - y_ego) * sh
         if ahead <= 0.0 or ahead > lookahead:
             continue
-        sj, dj = project_local_cs(r_off, r_len, r_px, r_py, r_ph, r_pk, r_cs, lane, trk_x[j], trk_y[j], s_ego + ahead)
+        sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lane, trk_x[j], trk_y[j], s_ego + ahead)
         if abs(dj) >= 0.5 * (r_width[lane] + width[j]) or sj <= s_ego:
             continue
         g = sj - s_ego - half_len - 0.5 * length[j]
         if g < gap:
             _x, _y, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, lane, sj, 0.0)
-            c, sn = heading_cs(r_off, r_len, r_ph, r_cs, lane, sj, lh)
             gap = g
-            vl = max(0.0, trk_vx[j] * c + trk_vy[j] * sn)
+            vl = max(0.0, trk_vx[j] * math.cos(lh) + trk_vy[j] * math.sin(lh))
             lead = j
     return gap, vl, lead
 
@@ -249,8 +247,8 @@ def perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_
         if not entered[j] and ln[0] >= 0 and not free[b, 0]:
             ahead = (xs[j] - xs[0]) * c0 + (ys[j] - ys[0]) * s0_
             if ahead > 0.0:
-                sj, dj = project_local_cs(r_off, r_len, r_px, r_py, r_ph, r_pk, tr.pt_cs,
-                                          ln[0], xs[j], ys[j], sl[0] + ahead)
+                sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk,
+                                       ln[0], xs[j], ys[j], sl[0] + ahead)
                 if abs(dj) < 0.5 * (r_width[ln[0]] + width[b, j]):
                     entered[j] = True
                     agent_metrics[b, j, A_OCC_AT_ENTRY] = 1.0 if vis[j] < thr else 0.0

@@ -192,7 +192,7 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
         aeb_trig = accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr)
         n_lc = mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr)
         leader_metrics(b, ag, out, st)
-        integrate(b, time, dt, road, ag, init, st, sc, tr.pt_cs)
+        integrate(b, time, dt, road, ag, init, st, sc)
         ego_prev_acc = accel_metrics(b, t, ego_prev_acc, cfg, ag, out, st)
 
     finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr)
@@ -211,7 +211,7 @@ def simulate_batch(road, world, ag, init, cfg, sensor, out, n_chunks):
         hi = min(B, lo + per)
         if lo >= hi:
             continue
-        st, sc, tr = alloc(N, K, L, road.px.shape[0], cfg.n_steps, sensor.occ_px, sensor.occ_py, sensor.occ_start,
+        st, sc, tr = alloc(N, K, L, cfg.n_steps, sensor.occ_px, sensor.occ_py, sensor.occ_start,
                            sensor.occ_count)
         start_paths(road, tr)
         for b in range(lo, hi):

@@ -39,7 +39,7 @@ class Road:
         self.rp = compiled_road(spec)
         self.road = kernel_road(self.rp)
         no_poly = np.zeros(0, np.int64)
-        _st, _sc, self.tr = alloc(2, 1, self.rp.arrays.n_lanes, self.road.px.shape[0], 1, np.zeros(0), np.zeros(0), no_poly, no_poly)
+        _st, _sc, self.tr = alloc(2, 1, self.rp.arrays.n_lanes, 1, np.zeros(0), np.zeros(0), no_poly, no_poly)
         P.start_paths(self.road, self.tr)
         self.mot = np.zeros((2, P.N_MOT))
         self.route = np.full((2, 8), -1, np.int64)
