@@ -588,7 +588,11 @@ def visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, self_index
     field of view are culled before any box geometry: they would be judged 0.0, and as occluders
     they hide nothing within the range and the field of view (any event angle they would add
     splits only intervals outside the field of view), so the fractions are bit-identical to the
-    full sweep's (``cull=False``)."""
+    full sweep's (``cull=False``).
+
+    Returns nothing, so that it may be called from code compiled without reference counting (the
+    step loop) and from code with it alike: a returned array would be counted by one and not by
+    the other when both share the compiled function."""
     na = ax.shape[0]
     qx, qy, start, count, skip = ws.qx, ws.qy, ws.start, ws.count, ws.skip
     full = fov >= _TWO_PI
@@ -619,10 +623,9 @@ def visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, self_index
         out_fraction[j] = _target_fraction(
             j, yaw, fov, rng, ws.rx, ws.ry, ws.rel, start, count, ws.pdat, ws.cand, ws.clo, ws.chi, ws.ev
         )
-    return out_fraction
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=True)  # allocates its scratch: reference counting on, whoever calls it
 def visibility_all(
     ox, oy, yaw, fov, rng,
     ax, ay, ah, al, aw, valid, self_index,
@@ -654,4 +657,5 @@ def visibility_all(
     agents and static polygons use :func:`occlusion_scratch` and :func:`visibility_into`.
     """
     ws = occlusion_scratch(ax.shape[0], static_px, static_py, static_start, static_count)
-    return visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, self_index, out_fraction, ws)
+    visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, self_index, out_fraction, ws)
+    return out_fraction

@@ -593,8 +593,9 @@ def test_culling_is_bit_identical():
         yaw = r.uniform(-PI, PI)
         fov = float(r.choice([0.0, 0.7, 2.1, PI, 4.0, TWO_PI]))
         rng = r.uniform(10, 70)
-        culled = oc.visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, ego, np.empty(n), ws).copy()
-        full = oc.visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, ego, np.empty(n), ws, False)
+        culled, full = np.empty(n), np.empty(n)
+        oc.visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, ego, culled, ws)
+        oc.visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, ego, full, ws, False)
         assert culled.tobytes() == full.tobytes(), trial
         n_partial += int(((full > 0.0) & (full < 1.0)).sum())
         n_culled += int((valid & (full == 0.0)).sum())
