@@ -52,15 +52,3 @@ def test_import_scenariogen_is_light():
     r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == []
-
-
-def test_simulate_does_not_load_the_samplers():
-    """``simulate`` draws theta through ``sampling.prior``: that import brings neither the samplers
-    nor their SciPy modules (``scenariogen.sampling`` loads them on first access)."""
-    code = ("import sys, scenariogen.sampling.prior; "
-            "print(sorted(m for m in ('scenariogen.sampling.ce', 'scenariogen.sampling.estimate', 'scipy.sparse', "
-            "'scipy.stats') if m in sys.modules)); "
-            "from scenariogen.sampling import SAMPLERS; print(sorted(SAMPLERS))")
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.split("\n")[:2] == ["[]", "['ce', 'mc', 'qmc', 'splitting']"]

@@ -10,36 +10,36 @@ dataclasses (:class:`CEOptions`, :class:`SplittingOptions`), and a bad one raise
 tests and benchmarks live in :mod:`scenariogen.sampling.toy`.
 """
 
-import importlib
-
-# what ``from scenariogen.sampling import X`` gives, by module: imported on the first such access
-# (all of it at once, so the built-in samplers are registered), not by ``import
-# scenariogen.sampling.prior``, which ``simulate`` needs without SciPy's statistics and the samplers
-_EXPORTS = {
-    "base": ("SAMPLERS", "Proposal", "Sampler", "derive_key", "get_sampler", "latent_to_theta", "register_sampler",
-             "sampler_names", "stream_uniforms"),
-    "ce": ("CrossEntropySampler", "ce_state_summary"),
-    "estimate": ("Estimate", "FailureClusters", "clopper_pearson", "cluster_count", "cluster_labels",
-                 "estimate_probability", "failure_clusters_theta", "failure_clusters_u", "quantiles_of",
-                 "subsample_events"),
-    "mc": ("MonteCarloSampler", "QuasiMonteCarloSampler"),
-    "options": ("PRESETS", "CEOptions", "SamplerOptions", "SplittingOptions"),
-    "run": ("run_estimate",),
-    "splitting": ("SplittingSampler",),
-    "toy": ("GaussianTail", "MixedTail", "TwoSidedTail", "mc_sims_needed"),
-    "weights": ("kish_ess",),
-}
-
-
-def __getattr__(name: str):
-    if not any(name in names for names in _EXPORTS.values()):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    for module, names in _EXPORTS.items():
-        mod = importlib.import_module(f".{module}", __name__)
-        for n in names:
-            globals()[n] = getattr(mod, n)
-    return globals()[name]
-
+from .base import (
+                   SAMPLERS,
+                   Proposal,
+                   Sampler,
+                   derive_key,
+                   get_sampler,
+                   latent_to_theta,
+                   register_sampler,
+                   sampler_names,
+                   stream_uniforms,
+)
+from .ce import CrossEntropySampler, ce_state_summary
+from .estimate import (
+                   Estimate,
+                   FailureClusters,
+                   clopper_pearson,
+                   cluster_count,
+                   cluster_labels,
+                   estimate_probability,
+                   failure_clusters_theta,
+                   failure_clusters_u,
+                   quantiles_of,
+                   subsample_events,
+)
+from .mc import MonteCarloSampler, QuasiMonteCarloSampler
+from .options import PRESETS, CEOptions, SamplerOptions, SplittingOptions
+from .run import run_estimate
+from .splitting import SplittingSampler
+from .toy import GaussianTail, MixedTail, TwoSidedTail, mc_sims_needed
+from .weights import kish_ess
 
 __all__ = [
     "PRESETS",
