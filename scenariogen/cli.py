@@ -64,8 +64,8 @@ def _compile_note(quiet: bool) -> None:
     from .api import kernels_ready
 
     if not quiet and not kernels_ready():
-        print("scenariogen: compiling the simulation kernels (first use of this version only; about 1 to 2 "
-              "minutes on 2 cores, then cached) ...", file=sys.stderr, flush=True)
+        print("scenariogen: compiling the simulation kernels (first use of this version only; two to three "
+              "minutes of CPU, then cached) ...", file=sys.stderr, flush=True)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ MAX_CHUNK_BYTES = 1 << 30  # recorded frames held per chunk (1 GiB); longer reco
 
 def kernels_cached() -> bool:
     """False when the first simulation of this process will compile the kernels (no cached copy on
-    disk for this version of their sources), which takes a minute or two; True otherwise."""
+    disk for this version of their sources), which takes minutes; True otherwise."""
     from ..kernels.step import simulate_batch
 
     if simulate_batch.signatures:
