@@ -42,6 +42,14 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
     return load(path)
 
 
+def kernels_ready() -> bool:
+    """True when the simulation kernels are compiled or cached; False when the next simulation
+    compiles them first (once per install and version: two to three minutes of CPU, see the README)."""
+    from .sim.engine import kernels_cached
+
+    return kernels_cached()
+
+
 def simulate(spec: ScenarioSpec, n: int | None = None, *, theta: np.ndarray | None = None, seed: int | None = None,
              record: str = "full", record_every: int = 1, chunk_size: int = DEFAULT_CHUNK, start_index: int = 0,
              progress: Progress | None = None, out: str | Path | None = None) -> Batch:
@@ -298,5 +306,6 @@ def memory_budget() -> int:
     return budget()
 
 
-__all__ = ["backend", "calibrate", "coverage", "describe", "estimate", "export", "generate", "list_scenarios",
-           "load_scenario", "open_run", "plugins", "read_log", "render", "report", "sampler_note", "simulate"]
+__all__ = ["backend", "calibrate", "coverage", "describe", "estimate", "export", "generate", "kernels_ready",
+           "list_scenarios", "load_scenario", "open_run", "plugins", "read_log", "render", "report", "sampler_note",
+           "simulate"]

@@ -60,6 +60,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _compile_note(quiet: bool) -> None:
+    """Say on stderr that the kernels compile now, when they do (the first use after an install)."""
+    from .api import kernels_ready
+
+    if not quiet and not kernels_ready():
+        print("scenariogen: compiling the simulation kernels (first use of this version only; two to three "
+              "minutes of CPU, then cached) ...", file=sys.stderr, flush=True)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Simulate N scenarios drawn from the spec, save them to an .npz file and print a summary."""
     import numpy as np
@@ -68,6 +77,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from .api import load_scenario, simulate
 
     spec = load_scenario(args.scenario)
+    _compile_note(args.quiet)
     with tqdm(total=max(args.n, 0), unit="scn", desc=spec.name, disable=args.quiet or None) as bar:
         batch = simulate(spec, args.n, seed=args.seed, record="none" if args.metrics_only else "full",
                          record_every=args.every, chunk_size=args.chunk, progress=bar.update, out=args.out)
@@ -168,6 +178,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from .api import generate, load_scenario, sampler_note
 
     spec = load_scenario(args.scenario)
+    _compile_note(args.quiet)
     m = generate(spec, args.out, count=args.count, budget=args.budget, sampler=args.sampler, target=args.target,
                  seed=args.seed, options=_sampler_options(args.option), shard_size=args.shard_size,
                  stage_size=args.stage_size, keep=args.keep, record_every=args.every, resume=args.resume,
@@ -220,6 +231,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     from .api import estimate, load_scenario
 
     spec = load_scenario(args.scenario)
+    _compile_note(args.quiet or args.json)
     bar = tqdm(total=max(args.budget, 0), unit="sim", desc=f"{spec.name} [{args.sampler}]",
                disable=args.quiet or args.json or None)  # None: only on a terminal
     events = [0]

@@ -130,3 +130,17 @@ def test_simulate_metrics_only_every_and_overwrite(tmp_path, capsys):
     assert not leftovers(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
     capsys.readouterr()
+
+
+def test_first_use_says_the_kernels_compile(tmp_path):
+    """With an empty Numba cache the commands that simulate say on stderr that they compile first."""
+    import os
+
+    code = ("import scenariogen.api as a, scenariogen.cli as c; print(a.kernels_ready()); "
+            "c._compile_note(False); c._compile_note(True)")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(ROOT))
+    env.pop("NUMBA_DISABLE_JIT", None)
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
+    assert r.stderr.count("compiling the simulation kernels") == 1  # once: not when quiet

@@ -27,7 +27,7 @@ from ..data.layout import (
     D_V_STD,
 )
 from .geometry import box_distance, box_ttc, circumradius, wrap_angle
-from .occlusion import visibility_all
+from .occlusion import occlusion_scratch, visibility_into
 from .safety import crossing_pet, follow_drac_thw
 
 
@@ -182,6 +182,7 @@ def _one(b, traj, mask, kinds, sizes, dt, horizon, radius, dcap, rng, fov, vthr,
         aw = np.zeros(N)
         valid = np.zeros(N, np.bool_)
         frac = np.zeros(N)
+        ws = occlusion_scratch(N, spx, spy, sst, scn)
         run = 0.0
         rng2 = rng * rng
         for t in range(at_min[thr] + 1):
@@ -212,7 +213,7 @@ def _one(b, traj, mask, kinds, sizes, dt, horizon, radius, dcap, rng, fov, vthr,
             eh = float(traj[b, 0, t, 2])
             sx = xe + math.cos(eh) * mx - math.sin(eh) * my
             sy = ye + math.sin(eh) * mx + math.cos(eh) * my
-            visibility_all(sx, sy, eh, fov, rng, ax, ay, ah, al, aw, valid, 0, spx, spy, sst, scn, frac)
+            visibility_into(sx, sy, eh, fov, rng, ax, ay, ah, al, aw, valid, 0, frac, ws)
             if frac[thr] < vthr:
                 run += dt
                 occ = max(occ, run)

@@ -20,6 +20,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from .occlusion import occlusion_scratch
 from .paths import N_MOT
 
 REACT_BUF = 32  # steps of reaction delay the command buffer holds
@@ -182,12 +183,14 @@ Tracks = namedtuple("Tracks", [
     "lane_straight",  # (L,) bool: the lane is a straight line
     "lane_dir",  # (L, 2) cos and sin of the heading at each lane's start
     "kmax",  # (1,) 1/m: largest heading change per metre of any lane segment
+    "occ",  # occlusion.OccScratch: the visibility sweep's work arrays (the sensor's static occluders in)
 ])
 
 
 @njit(cache=True)
-def alloc(N, K, L, T):
-    """One thread's work arrays: (State, Scratch, Tracks)."""
+def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
+    """One thread's work arrays: (State, Scratch, Tracks); ``occ_*``: the sensor's static occluder
+    polygons (:class:`Sensor`)."""
     st = State(
         np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N),
         np.empty(N, np.int64), np.empty(N), np.empty(N, np.bool_), np.empty(N, np.int64), np.empty(N, np.bool_),
@@ -206,5 +209,6 @@ def alloc(N, K, L, T):
         np.zeros(N), np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros((T, N)),
         np.zeros(T, np.bool_), np.full(T, math.inf), np.zeros(N), np.zeros((N, N_MOT)), np.zeros(L, np.bool_),
         np.zeros((L, 2)), np.zeros(1),
+        occlusion_scratch(N, occ_px, occ_py, occ_start, occ_count),
     )
     return st, sc, tr

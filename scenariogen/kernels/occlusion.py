@@ -56,13 +56,15 @@ summed. The result is exact up to floating-point rounding.
 
 Speed
 -----
-:func:`visibility_all` prepares every polygon once per call (relative vertices,
-angular interval, nearest / farthest distance, bounding box) and, per target,
-keeps only occluders whose angular interval overlaps the target's and whose
-nearest point is nearer than both the target's farthest point and the range.
-Targets out of range or outside the field of view return 0 before any sweep.
-Scratch arrays are allocated once per call, sized by the number of polygons and
-vertices; the per-target loop allocates nothing.
+:func:`visibility_into` first culls every agent whose bounding circle lies beyond the range or
+outside the field of view (with a margin far above rounding): such an agent is judged 0.0 and,
+as an occluder, could only add event angles outside the field of view, which split no interval
+that is summed, so the fractions stay bit-identical. It then prepares every remaining polygon
+once (relative vertices, angular interval, nearest / farthest distance, bounding box) and, per
+target, keeps only occluders whose angular interval overlaps the target's and whose nearest
+point is nearer than both the target's farthest point and the range. It allocates nothing: its
+scratch (:class:`OccScratch`, from :func:`occlusion_scratch`) is made once per thread.
+:func:`visibility_all` and :func:`visible_fraction` allocate theirs per call.
 
 Layout
 ------
@@ -74,17 +76,20 @@ and the entry points size the sweep's scratch arrays from its event bound
 """
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
-from .geometry import box_corners, wrap_angle
+from .geometry import _corners, wrap_angle
 from .rays import edge, ray_first_hit, ray_hits_before, seg_dist2
 
 __all__ = [
     "visible_fraction",
     "is_visible",
     "visibility_all",
+    "visibility_into",
+    "occlusion_scratch",
 ]
 
 _TWO_PI = 2.0 * math.pi
@@ -521,7 +526,106 @@ def is_visible(ox, oy, yaw, fov, rng, tx, ty, px, py, poly_start, poly_count, po
     return f >= threshold
 
 
-@njit(cache=True, _nrt=True)  # allocates its scratch: reference counting on, also when called from the step loop
+#: Scratch of :func:`visibility_into`: the scene's CSR arrays (agents' boxes first, then the static
+#: polygons, filled once by :func:`occlusion_scratch`), the prepared vertices and polygon table, and
+#: the sweep's buffers.
+OccScratch = namedtuple("OccScratch", [
+    "qx", "qy",  # (V,) m: scene vertices, 4 per agent then the static polygons'
+    "start", "count",  # (P,) int: each polygon's vertices
+    "skip",  # (P,) bool: not in this call's scene
+    "rx", "ry", "rel",  # (V,) prepared vertices (see _prepare)
+    "pdat",  # (P, _NCOL) prepared polygons
+    "cand", "clo", "chi",  # (P,) candidate occluders of one target
+    "ev",  # (_EV_PER_VERTEX * V + 8,) event angles
+])
+
+#: Margin (m) by which an agent's bounding circle must clear the sensor range or a field-of-view
+#: edge to be culled: far above rounding, so that a culled agent would have been judged 0.0 and
+#: could only have added events outside the field of view (see :func:`visibility_into`).
+_CULL_MARGIN = 1e-3
+
+
+@njit(cache=True)
+def occlusion_scratch(n_agents, static_px, static_py, static_start, static_count):
+    """Scratch for :func:`visibility_into` with ``n_agents`` boxes and the static occluder polygons
+    (CSR-style, as in :func:`visible_fraction`; copied in here once)."""
+    qx, qy, start, count, skip = _scene(n_agents, 4 * n_agents, static_px, static_py, static_start, static_count)
+    nv = qx.shape[0]
+    npoly = start.shape[0]
+    for i in range(n_agents):
+        start[i] = 4 * i
+        count[i] = 4
+    return OccScratch(qx, qy, start, count, skip, np.empty(nv), np.empty(nv), np.empty(nv),
+                      np.empty((npoly, _NCOL)), np.empty(npoly, np.int64), np.empty(npoly), np.empty(npoly),
+                      np.empty(_EV_PER_VERTEX * nv + 8))
+
+
+@njit(cache=True)
+def _culled(dx, dy, r, rng, full, hf, rcx, rcy, lcx, lcy):
+    """True if a circle of radius ``r`` (m) centred ``(dx, dy)`` from the sensor lies beyond the range
+    or outside the field of view (half-angle ``hf``; edges' unit directions ``(rcx, rcy)`` on the
+    right and ``(lcx, lcy)`` on the left), with :data:`_CULL_MARGIN` to spare."""
+    reach = rng * (1.0 + 2.0 * _TIE_REL) + _CULL_MARGIN + r
+    if dx * dx + dy * dy > reach * reach:
+        return True
+    if full:
+        return False
+    # signed distances to the two edge lines, positive on the field of view's side
+    m = r + _CULL_MARGIN
+    out_r = rcx * dy - rcy * dx < -m
+    out_l = dx * lcy - dy * lcx < -m
+    if hf <= 0.5 * math.pi:  # a convex cone: the intersection of the two half-planes
+        return out_r or out_l
+    return out_r and out_l  # wider than a half-plane: their union
+
+
+@njit(cache=True)
+def visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, self_index, out_fraction, ws, cull=True):
+    """:func:`visibility_all` without allocating: ``ws`` from :func:`occlusion_scratch` (for these
+    ``N`` agents and static polygons) holds every array the call needs.
+
+    With ``cull`` (the default), agents whose bounding circle lies beyond the range or outside the
+    field of view are culled before any box geometry: they would be judged 0.0, and as occluders
+    they hide nothing within the range and the field of view (any event angle they would add
+    splits only intervals outside the field of view), so the fractions are bit-identical to the
+    full sweep's (``cull=False``).
+
+    Returns nothing, so that it may be called from code compiled without reference counting (the
+    step loop) and from code with it alike: a returned array would be counted by one and not by
+    the other when both share the compiled function."""
+    na = ax.shape[0]
+    qx, qy, start, count, skip = ws.qx, ws.qy, ws.start, ws.count, ws.skip
+    full = fov >= _TWO_PI
+    hf = 0.5 * fov
+    rcx = rcy = lcx = lcy = 0.0
+    if not full:
+        rcx = math.cos(yaw - hf)
+        rcy = math.sin(yaw - hf)
+        lcx = math.cos(yaw + hf)
+        lcy = math.sin(yaw + hf)
+    for i in range(na):
+        out_fraction[i] = 0.0
+        sk = (not valid[i]) or i == self_index
+        if cull and not sk:
+            r = 0.5 * math.sqrt(al[i] * al[i] + aw[i] * aw[i])
+            sk = _culled(ax[i] - ox, ay[i] - oy, r, rng, full, hf, rcx, rcy, lcx, lcy)
+        skip[i] = sk
+        if sk:
+            continue
+        xs, ys = _corners(ax[i], ay[i], ah[i], al[i], aw[i])
+        for c in range(4):
+            qx[4 * i + c] = xs[c]
+            qy[4 * i + c] = ys[c]
+    _prepare(ox, oy, qx, qy, start, count, skip, ws.rx, ws.ry, ws.rel, ws.pdat)
+    for j in range(na):
+        if skip[j]:
+            continue
+        out_fraction[j] = _target_fraction(
+            j, yaw, fov, rng, ws.rx, ws.ry, ws.rel, start, count, ws.pdat, ws.cand, ws.clo, ws.chi, ws.ev
+        )
+
+
+@njit(cache=True, _nrt=True)  # allocates its scratch: reference counting on, whoever calls it
 def visibility_all(
     ox, oy, yaw, fov, rng,
     ax, ay, ah, al, aw, valid, self_index,
@@ -549,27 +653,9 @@ def visibility_all(
         with all other valid agents (not ``j``, not the ego) and all static
         polygons as occluders; 0.0 for invalid agents and for the ego.
 
-    Returns ``out_fraction``.
+    Returns ``out_fraction``. Allocates its scratch: for many calls on the same
+    agents and static polygons use :func:`occlusion_scratch` and :func:`visibility_into`.
     """
-    na = ax.shape[0]
-    qx, qy, start, count, skip = _scene(na, 4 * na, static_px, static_py, static_start, static_count)
-    corners = np.empty((4, 2))
-    for i in range(na):
-        start[i] = 4 * i
-        count[i] = 4
-        skip[i] = (not valid[i]) or i == self_index
-        if skip[i]:
-            continue
-        box_corners(ax[i], ay[i], ah[i], al[i], aw[i], corners)
-        for c in range(4):
-            qx[4 * i + c] = corners[c, 0]
-            qy[4 * i + c] = corners[c, 1]
-    rx, ry, rel, pdat, cand, clo, chi, ev = _prepared(ox, oy, qx, qy, start, count, skip)
-    for j in range(na):
-        if skip[j]:
-            out_fraction[j] = 0.0
-            continue
-        out_fraction[j] = _target_fraction(
-            j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, clo, chi, ev
-        )
+    ws = occlusion_scratch(ax.shape[0], static_px, static_py, static_start, static_count)
+    visibility_into(ox, oy, yaw, fov, rng, ax, ay, ah, al, aw, valid, self_index, out_fraction, ws)
     return out_fraction

@@ -39,7 +39,7 @@ from ..data.layout import (
 )
 from .geometry import circumradius
 from .lanes import lane_pose, project_local
-from .occlusion import visibility_all
+from .occlusion import visibility_into
 from .paths import MO_R, MO_VB, MO_X, MO_Y, SEAM, envelopes_apart, motion_ttc, set_motion, set_track_motion
 from .rng import next_uniform
 
@@ -185,8 +185,7 @@ def perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_
     length_b, width_b, valid_b = ag.length[b], width[b], valid[b]
     r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
     r_width = road.width
-    sens, occ_px, occ_py = sensor.params, sensor.occ_px, sensor.occ_py
-    occ_start, occ_count = sensor.occ_start, sensor.occ_count
+    sens = sensor.params
     xs, ys, hs, sl, ln = st.xs, st.ys, st.hs, st.sl, st.ln
     hx, hy, hh, hv = sc.hx, sc.hy, sc.hh, sc.hv
     vis, det, known, entered = tr.vis, tr.det, tr.known, tr.entered
@@ -201,8 +200,8 @@ def perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_
     s0_ = math.sin(hs[0])
     sx = xs[0] + c0 * sens[b, E_MOUNT_X] - s0_ * sens[b, E_MOUNT_Y]
     sy = ys[0] + s0_ * sens[b, E_MOUNT_X] + c0 * sens[b, E_MOUNT_Y]
-    visibility_all(sx, sy, hs[0], sens[b, E_FOV], sens[b, E_RANGE], xs, ys, hs, length_b, width_b, valid_b, 0,
-                   occ_px, occ_py, occ_start, occ_count, vis)
+    visibility_into(sx, sy, hs[0], sens[b, E_FOV], sens[b, E_RANGE], xs, ys, hs, length_b, width_b, valid_b, 0,
+                    vis, tr.occ)
     if burst0 >= 0 and n_sensed <= burst0 + burst_len:
         lost = burst0 <= n_sensed < burst0 + burst_len  # the step after the burst is the exit
     else:

@@ -23,11 +23,10 @@ After the last step, :func:`.metrics.finish_metrics`.
 The per-step functions are inlined into :func:`_simulate_one` (Numba IR,
 ``inline="always"``), so the split costs no calls. :func:`_simulate_one` is
 compiled without reference counting (``_nrt=False``, inherited by what it
-calls, except :func:`.occlusion.visibility_all`, which allocates and turns it
-back on): each inlined call would otherwise increment and decrement the
-count of every array in its argument tuples, every step. Nothing in the step
-loop may therefore allocate; every array comes from the engine or from
-:func:`.groups.alloc`.
+calls): each inlined call would otherwise increment and decrement the count of
+every array in its argument tuples, every step. Nothing in the step loop may
+therefore allocate; every array comes from the engine or from
+:func:`.groups.alloc` (the occlusion sweep's too).
 
 Numba's cache checks only the time stamp of the file that defines a cached
 function; :mod:`scenariogen.kernels` drops the cached kernels whenever any
@@ -213,7 +212,8 @@ def simulate_batch(road, world, ag, init, cfg, sensor, out, n_chunks):
         hi = min(B, lo + per)
         if lo >= hi:
             continue
-        st, sc, tr = alloc(N, K, L, cfg.n_steps)
+        st, sc, tr = alloc(N, K, L, cfg.n_steps, sensor.occ_px, sensor.occ_py, sensor.occ_start,
+                           sensor.occ_count)
         start_paths(road, tr)
         for b in range(lo, hi):
             _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr)

@@ -30,6 +30,19 @@ DEFAULT_CHUNK = 4096
 MAX_CHUNK_BYTES = 1 << 30  # recorded frames held per chunk (1 GiB); longer recordings get smaller chunks
 
 
+def kernels_cached() -> bool:
+    """False when the first simulation of this process will compile the kernels (no cached copy on
+    disk for this version of their sources), which takes minutes; True otherwise."""
+    from ..kernels.step import simulate_batch
+
+    if simulate_batch.signatures:
+        return True
+    try:  # Numba's cache index of the kernel (the package drops it when any kernel source changed)
+        return os.path.isfile(simulate_batch._cache._cache_file._index_path)
+    except AttributeError:  # a Numba without these internals: say nothing
+        return True
+
+
 def spec_file(spec: S.ScenarioSpec) -> str:
     """The absolute path of the file a spec whose road comes from a map file (``road: {from: PATH}``)
     was loaded from, kept in provenance so that re-reading the spec text resolves the map's relative
