@@ -109,13 +109,14 @@ def simulate(spec: ScenarioSpec, n: int | None = None, *, theta: np.ndarray | No
 
 def generate(spec: ScenarioSpec, out: str | Path, *, count: int | None = None, budget: int | None = None,
              sampler: str = "ce", target: str | None = None, seed: int | None = None,
-             options: dict | None = None, shard_size: int = 1000, stage_size: int = 2000, keep: str = "events",
+             options: dict | None = None, shard_size: int = 1000, stage_size: int | None = None, keep: str = "events",
              record_every: int = 1, resume: bool = False, backend: Backend | None = None,
              progress: bool = False) -> Manifest:
     """Sample and simulate until ``count`` target events are found or ``budget`` simulations are
     spent, into the run directory ``out`` (resumable with ``resume=True``); returns its manifest.
     ``target`` defaults to the file's target event, ``seed`` to its seed; ``options`` are the
-    sampler's (e.g. ``{"preset": "diverse"}`` for ce)."""
+    sampler's (e.g. ``{"preset": "diverse"}`` for ce); ``stage_size`` defaults to ce's automatic
+    size with a budget (a twelfth of it within [250, 2000]), else 2000."""
     from .runs.generate import GenerateSettings
     from .runs.generate import generate as run
 

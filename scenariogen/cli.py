@@ -394,7 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend_options(p)
     p.add_argument("--resume", action="store_true", help="continue the run in DIR")
     p.add_argument("--shard-size", type=int, default=1000, help="scenarios per shard (default 1000)")
-    p.add_argument("--stage-size", type=int, default=2000, help="scenarios per cross-entropy level (default 2000)")
+    p.add_argument("--stage-size", type=int, default=None, metavar="N",
+                   help="scenarios per cross-entropy level (default: with --budget, a twelfth of it within "
+                        "250 to 2000, as estimate; else 2000)")
     p.add_argument("--keep", choices=("events", "all"), default="events",
                    help="store trajectories of target events only (default) or of every scenario")
     p.add_argument("--every", type=int, default=1, metavar="K", help="record every K-th frame")

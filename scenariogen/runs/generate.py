@@ -48,10 +48,25 @@ class GenerateSettings:
     count: int | None = None
     budget: int | None = None
     shard_size: int = 1000
-    stage_size: int = 2000  # scenarios per adaptation stage (cross-entropy levels)
+    stage_size: int | None = None  # scenarios per adaptation stage (cross-entropy levels); None: see resolved()
     keep: str = "events"  # "events": trajectories of target events only; "all": every scenario
     record_every: int = 1
     sampler_options: dict = field(default_factory=dict)  # e.g. {"family": "mixture", "eps": 0.2} for ce
+
+
+GENERATE_STAGE = 2000  # rows per adaptation stage of a run given a count only
+
+
+def resolved(st: GenerateSettings) -> GenerateSettings:
+    """``st`` with its stage size filled in when left to the default: ``ce`` with a budget takes the
+    estimate's rule (a twelfth of the budget within [250, 2000]: ``sampling.run.default_stage_size``),
+    everything else :data:`GENERATE_STAGE`."""
+    if st.stage_size is not None:
+        return st
+    from ..sampling.run import default_stage_size
+
+    size = default_stage_size(st.sampler, st.budget) if st.sampler == "ce" and st.budget else GENERATE_STAGE
+    return replace(st, stage_size=size)
 
 
 def check_settings(spec: S.ScenarioSpec, st: GenerateSettings) -> None:
@@ -161,6 +176,7 @@ def generate(spec: S.ScenarioSpec, out_dir: str | Path, st: GenerateSettings, *,
     order; shards, stage updates and the manifest are written here, in index order, so the output is the
     same for every backend and worker count. ``stop_after_shards`` stops after writing that many new
     shards (for tests of interrupted runs)."""
+    st = resolved(st)
     check_settings(spec, st)
     with RunWriter(out_dir) as writer:
         manifest = _prepare_dir(writer, spec, st, resume)

@@ -424,3 +424,13 @@ def test_ce_with_a_novelty_component_resumes_identically_and_reports_it(tmp_path
             "--stage-size", "400", "--shard-size", "200", "-q", *[arg for k, v in options.items() for arg in ("--option", f"{k}={v}")]]
     assert cli.main(args) == 0
     assert f"novelty component: fitted on {whole.sampler_state['n_novel']} events" in capsys.readouterr().out
+
+
+def test_generate_takes_the_estimates_stage_size_with_a_budget():
+    from scenariogen.runs.generate import GENERATE_STAGE, resolved
+
+    assert resolved(GenerateSettings(sampler="ce", budget=3000)).stage_size == 250
+    assert resolved(GenerateSettings(sampler="ce", budget=60000)).stage_size == 2000
+    assert resolved(GenerateSettings(sampler="ce", count=10)).stage_size == GENERATE_STAGE
+    assert resolved(GenerateSettings(sampler="mc", budget=3000)).stage_size == GENERATE_STAGE
+    assert resolved(GenerateSettings(sampler="ce", budget=3000, stage_size=700)).stage_size == 700
