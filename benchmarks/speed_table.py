@@ -35,7 +35,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,7 +43,8 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.reference import ReferenceUnavailable, build_c_reference, parse_result  # noqa: E402
-from benchmarks.test_against_baseline import _load, _materialise, _processor, _sources_hash  # noqa: E402
+from benchmarks.test_against_baseline import Worker as BaselineWorker  # noqa: E402
+from benchmarks.test_against_baseline import _load, _materialise, _processor  # noqa: E402
 
 C_WORK = dict(B=1000, N=20, steps=200)
 CUT_IN = "scenarios/highway_cut_in.yaml"
@@ -101,31 +101,17 @@ for line in sys.stdin:
 """
 
 
-class Worker:
-    """One tree's simulation process (1 Numba thread), driven a line at a time."""
+class Worker(BaselineWorker):
+    """One tree's simulation process for the speed table (its worker script above; the repository
+    root on the path too, for the benchmarks package)."""
+
+    source = WORKER
 
     def __init__(self, name: str, tree: Path):
-        self.name, self.tree = name, tree
-        cache = Path(tempfile.gettempdir()) / f"scenariogen-bench-numba-{_sources_hash(tree)}"
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tree), str(REPO_ROOT)]),
-                   NUMBA_CACHE_DIR=str(cache), NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-        self.proc = subprocess.Popen([sys.executable, "-c", WORKER], cwd=str(tree), env=env, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        super().__init__(name, tree, extra_path=(REPO_ROOT,))
 
     def run(self, cmd: str, case: str, arg: str, n: int) -> dict:
-        self.proc.stdin.write(f"{cmd} {case} {arg} {n}\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{self.name} worker ended (exit code {self.proc.wait()})")
-        out = json.loads(line)
-        if not Path(out["file"]).resolve().is_relative_to(self.tree.resolve()):
-            raise RuntimeError(f"{self.name} worker imported {out['file']}, not its own tree")
-        return out
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
+        return self.ask(f"{cmd} {case} {arg} {n}")
 
 
 def c_round(exe: Path) -> dict:

@@ -114,27 +114,34 @@ def _materialise(rev: str) -> Path:
 
 
 class Worker:
-    """One tree's simulation process, driven a line at a time."""
+    """One tree's simulation process (1 Numba thread, its own Numba cache) running ``source``,
+    driven a line at a time; each answer is a JSON line naming the file it imported scenariogen
+    from, which must be in its own tree (not an installed copy)."""
 
-    def __init__(self, name: str, tree: Path):
+    source = WORKER
+
+    def __init__(self, name: str, tree: Path, extra_path: tuple[Path, ...] = ()):
         self.name = name
         self.tree = tree
         cache = Path(tempfile.gettempdir()) / f"scenariogen-bench-numba-{_sources_hash(tree)}"
-        env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_CACHE_DIR=str(cache), NUMBA_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1")
-        self.proc = subprocess.Popen([sys.executable, "-c", WORKER], cwd=str(tree), env=env, text=True,
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, (tree, *extra_path))), NUMBA_CACHE_DIR=str(cache),
+                   NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        self.proc = subprocess.Popen([sys.executable, "-c", self.source], cwd=str(tree), env=env, text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
-    def run(self, cmd: str, path: str, n: int, record: str) -> dict:
-        self.proc.stdin.write(f"{cmd} {self.tree / path} {n} {record}\n")
+    def ask(self, line: str) -> dict:
+        self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
+        answer = self.proc.stdout.readline()
+        if not answer:
             raise RuntimeError(f"{self.name} worker ended (exit code {self.proc.wait()})")
-        out = json.loads(line)
-        # the worker must have imported its own tree, not an installed copy
-        assert Path(out["file"]).resolve().is_relative_to(self.tree.resolve()), out["file"]
+        out = json.loads(answer)
+        if not Path(out["file"]).resolve().is_relative_to(self.tree.resolve()):
+            raise RuntimeError(f"{self.name} worker imported {out['file']}, not its own tree")
         return out
+
+    def run(self, cmd: str, path: str, n: int, record: str) -> dict:
+        return self.ask(f"{cmd} {self.tree / path} {n} {record}")
 
     def close(self):
         self.proc.stdin.close()
