@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from real_data import NGSIM_MORE, need
+
 from scenariogen.calibrate import calibrate
 from scenariogen.cli import main
 from scenariogen.dsl.parse import parse_text
 
 REPO = Path(__file__).resolve().parents[2]
-NGSIM_MORE = REPO / ".." / "shared" / "data" / "real" / "ngsim-commonroad-more"
 # two of the recordings docs/coverage.md tuned its thresholds on (calibration never uses the held-out ones)
 LOGS = ("USA_US101-1_1_T-1.xml", "USA_US101-2_1_T-1.xml")
 
@@ -46,10 +47,7 @@ def family(tmp_path: Path, extra: str = "evaluations: 5, bootstrap: 0") -> Path:
 def real(tmp_path_factory):
     folder = tmp_path_factory.mktemp("real")
     for name in LOGS:
-        src = NGSIM_MORE / name
-        if not src.exists():
-            pytest.skip(f"real data not available: {src}")
-        (folder / name).symlink_to(src.resolve())
+        (folder / name).symlink_to(need(NGSIM_MORE / name).resolve())
     return folder
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from real_data import NGSIM_MORE, need
+
 from scenariogen.calibrate.fit import _frames, _Real, _sim_descriptors, energy
 from scenariogen.coverage.report import real_descriptors
 from scenariogen.dsl import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 CALIBRATED = REPO / "scenarios" / "calibrated"
-NGSIM_MORE = REPO / ".." / "shared" / "data" / "real" / "ngsim-commonroad-more"
 TUNED = {f"USA_US101-{n}" for n in (1, 2, 6, 7, 8, 10, 11, 12, 13, 14)}
 HELD_OUT = ("USA_US101-15_1_T-1.xml", "USA_US101-20_1_T-1.xml", "USA_US101-24_1_T-1.xml", "USA_US101-29_1_T-1.xml")
 FAMILIES = ("highway_cut_in_us101", "leader_hard_brake_us101")
@@ -38,8 +39,7 @@ def test_calibrated_on_the_tuning_recordings_only(name):
 def held_out(tmp_path_factory):
     folder = tmp_path_factory.mktemp("held_out")
     for f in HELD_OUT:
-        if not (NGSIM_MORE / f).exists():
-            pytest.skip(f"real data not available: {NGSIM_MORE / f}")
+        need(NGSIM_MORE / f)
         (folder / f).symlink_to((NGSIM_MORE / f).resolve())
     return folder
 

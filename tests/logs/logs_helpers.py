@@ -1,21 +1,13 @@
+"""Paths to the real logs the log tests read, and helpers over read scenes."""
+
 from __future__ import annotations
 
-from pathlib import Path
+from real_data import NGSIM, REAL, need  # noqa: F401  (shared by the log tests)
 
-import pytest
-
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real"
 AV2 = REAL / "av2-api-fixtures"
 FORECAST = AV2 / "forecasting" / "scenario_0a1e6f0a-1817-4a98-b02e-db8c9327d151.parquet"
 SENSOR = AV2 / "sensor"
-NGSIM = REAL / "ngsim-commonroad"
 ETH = REAL / "eth-ucy"
-
-
-def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"real data not available: {path}")
-    return path
 
 
 def min_vehicle_gap(scenes, b: int = 0, kinds=(0, 1, 2)) -> float:

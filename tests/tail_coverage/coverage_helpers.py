@@ -7,15 +7,13 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-import pytest
+
+from real_data import NGSIM, NGSIM_MORE, REAL, need  # noqa: F401  (shared by the coverage tests)
 
 from scenariogen.coverage import descriptors_of, real_descriptors, recording_of
 from scenariogen.logs import make_windows, read_log
 
 REPO = Path(__file__).resolve().parents[2]
-REAL = REPO / ".." / "shared" / "data" / "real"
-NGSIM = REAL / "ngsim-commonroad"
-NGSIM_MORE = REAL / "ngsim-commonroad-more"
 # the recordings the verdicts' thresholds were tuned on (docs/coverage.md); the statistical tests use
 # only the others, which were never looked at while tuning
 TUNING = ("USA_US101-1", "USA_US101-2", "USA_US101-6", "USA_US101-7", "USA_US101-8", "USA_US101-10",
@@ -23,11 +21,6 @@ TUNING = ("USA_US101-1", "USA_US101-2", "USA_US101-6", "USA_US101-7", "USA_US101
 HIGHWAY = ("USA_US101-3_3_T-1.xml", "USA_US101-4_1_T-1.xml")
 CUT_IN = REPO / "scenarios" / "highway_cut_in.yaml"
 
-
-def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"real data not available: {path}")
-    return path
 
 
 @cache

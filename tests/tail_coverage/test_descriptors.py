@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from real_data import REAL, need
+
 import scenariogen
 from scenariogen.coverage import (
     DESCRIPTOR_NAMES,
@@ -19,7 +21,6 @@ from scenariogen.coverage import (
 from scenariogen.data import layout as Lo
 
 REPO = Path(__file__).resolve().parents[2]
-REAL = REPO / ".." / "shared" / "data" / "real"
 H = 10.0
 COL = {n: k for k, n in enumerate(DESCRIPTOR_NAMES)}
 
@@ -212,10 +213,8 @@ def test_real_windows_finite():
         paths.append(REAL / "av2-api-fixtures" / "sensor" / "3b3570b4-7b0b-3268-a571-b0889dbf40b6")
     except ImportError:
         pass
-    if not all(p.exists() for p in paths):
-        pytest.skip("real data not available")
     for p in paths:
-        s = read_log(p)
+        s = read_log(need(p))
         w = make_windows(s, 8.0, ego_kinds=None if "eth" in str(p) else (0, 1, 2, 3))
         D, _ = descriptors_of(w)
         assert w.size >= 5
