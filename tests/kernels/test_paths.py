@@ -15,17 +15,18 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from contact_oracle import CAR, first_contact
+
 import scenariogen
 from scenariogen.kernels import paths as P
 from scenariogen.kernels.behavior import smoothstep5
-from scenariogen.kernels.geometry import box_ttc, boxes_overlap
+from scenariogen.kernels.geometry import box_ttc
 from scenariogen.kernels.groups import alloc
 from scenariogen.kernels.lanes import lane_pose
 from scenariogen.sim.compile import compiled_road
 from scenariogen.sim.engine import kernel_road
 
 INF = math.inf
-CAR = (4.6, 1.9)
 EGO = "actors:\n  ego: {kind: car, lane: LANE, s: 1, speed: 1}\n"
 
 
@@ -67,29 +68,6 @@ class Road:
 
     def ttc(self, t_lim=10.0):
         return P.motion_ttc(self.mot, 0, self.mot, 1, t_lim, self.route, self.road)
-
-
-def first_contact(pose_a, pose_b, size_a=CAR, size_b=CAR, t_lim=10.0, dt=0.01, grow=0.0):
-    """First time (s) the boxes at ``pose_a(t)``, ``pose_b(t)`` (x, y, heading) overlap, each box
-    grown by ``grow`` m in length and width; INF if not before ``t_lim``."""
-    la, wa = size_a[0] + grow, size_a[1] + grow
-    lb, wb = size_b[0] + grow, size_b[1] + grow
-
-    def hit(t):
-        return boxes_overlap(*pose_a(t), la, wa, *pose_b(t), lb, wb)
-
-    if hit(0.0):
-        return 0.0
-    t = 0.0
-    while t < t_lim:
-        if hit(t + dt):
-            lo, hi = t, t + dt
-            for _ in range(40):
-                mid = 0.5 * (lo + hi)
-                lo, hi = (lo, mid) if hit(mid) else (mid, hi)
-            return hi
-        t += dt
-    return INF
 
 
 def between(got, grown, shrunk, tol):

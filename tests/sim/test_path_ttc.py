@@ -10,10 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contact_oracle import first_contact
+
 import scenariogen
 from scenariogen.data import layout as Lo
 from scenariogen.events.conflicts import MOTIONS, conflict_codes
-from scenariogen.kernels.geometry import box_ttc, boxes_overlap
+from scenariogen.kernels.geometry import box_ttc
 from scenariogen.sim.compile import lane_relations
 
 INF = math.inf
@@ -101,23 +103,6 @@ def left_turner(s0, u):
             return -H + R_LEFT * math.cos(a), -H + R_LEFT * math.sin(a), a + math.pi / 2
         return -H - (s - R_LEFT * math.pi / 2), 1.75, math.pi
     return pose
-
-
-def first_contact(pa, pb, grow=0.0, t_lim=10.0, dt=0.01):
-    size = (4.6 + grow, 1.9 + grow)
-    hit = (lambda t: boxes_overlap(*pa(t), *size, *pb(t), *size))
-    t = 0.0
-    if hit(t):
-        return 0.0
-    while t < t_lim:
-        if hit(t + dt):
-            lo, hi = t, t + dt
-            for _ in range(40):
-                mid = 0.5 * (lo + hi)
-                lo, hi = (lo, mid) if hit(mid) else (mid, hi)
-            return hi
-        t += dt
-    return INF
 
 
 def crossing_family(s_ego: float, v_ego: float, d_other: float, v_other: float, duration: float,
