@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from contact_oracle import CAR, first_contact
+from contact_oracle import CAR, JUNCTION, H, first_contact, left_turner
 
 import scenariogen
 from scenariogen.kernels import paths as P
@@ -176,25 +176,6 @@ def test_a_follower_on_a_curve_meets_its_leader_along_the_arc(radius, angle, gap
 
 
 # ------------------------------------------------------------------------------------ junctions
-
-JUNCTION = "road: {type: intersection, lanes: 1, lane_width: 3.5, length: 80, turn_radius: 6}"
-H = 3.5 + 6.0  # half the junction box
-R_LEFT = H + 1.75  # the left turn's radius
-
-
-def left_turner(s0, u):
-    """The south arm's left turn: S_in_0 (heading north at x = 1.75, ending at y = -H), the quarter
-    circle about (-H, -H), then W_out_0 heading west at y = 1.75; ``s0``: arc length from the
-    start of the turn (m, negative on S_in_0)."""
-    def pose(t):
-        s = s0 + u * t
-        if s < 0.0:
-            return 1.75, -H + s, math.pi / 2
-        if s < R_LEFT * math.pi / 2:
-            a = s / R_LEFT
-            return -H + R_LEFT * math.cos(a), -H + R_LEFT * math.sin(a), a + math.pi / 2
-        return -H - (s - R_LEFT * math.pi / 2), 1.75, math.pi
-    return pose
 
 
 def straight_south(y0, u):

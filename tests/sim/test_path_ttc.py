@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contact_oracle import first_contact
+from contact_oracle import JUNCTION, H, first_contact, left_turner
 
 import scenariogen
 from scenariogen.data import layout as Lo
@@ -20,9 +20,6 @@ from scenariogen.sim.compile import lane_relations
 
 INF = math.inf
 HEAD = "scenariogen: 1\nname: paths\ndt: 0.1\n"
-JUNCTION = "road: {type: intersection, lanes: 1, lane_width: 3.5, length: 80, turn_radius: 6}\n"
-H = 3.5 + 6.0  # half the junction box (m)
-R_LEFT = H + 1.75  # radius of a left turn (m)
 RIGHT = "[S_in_0, S_in_0>E_out_0, E_out_0]"
 LEFT = "[S_in_0, S_in_0>W_out_0, W_out_0]"
 SENSOR = "sensor: {range: 80, fov_deg: 120}"
@@ -90,19 +87,6 @@ def test_a_truck_parked_off_a_turning_egos_path_is_no_threat(case, sensor):
 
 
 # ---------------------------------------------------------------------------------- on a collision course
-
-
-def left_turner(s0, u):
-    """The left turn from the south arm on its true geometry; ``s0`` m from the start of the turn."""
-    def pose(t):
-        s = s0 + u * t
-        if s < 0.0:
-            return 1.75, -H + s, math.pi / 2
-        if s < R_LEFT * math.pi / 2:
-            a = s / R_LEFT
-            return -H + R_LEFT * math.cos(a), -H + R_LEFT * math.sin(a), a + math.pi / 2
-        return -H - (s - R_LEFT * math.pi / 2), 1.75, math.pi
-    return pose
 
 
 def crossing_family(s_ego: float, v_ego: float, d_other: float, v_other: float, duration: float,
