@@ -52,12 +52,15 @@ def _placement(a: S.ActorSpec) -> str:
     return f"x = {format_value(p.x, 'm')}, y = {format_value(p.y, 'm')}, heading {format_value(p.heading_deg, 'deg')}"
 
 
-_DRIVER_UNITS = (("lateral_accel", "m/s^2"), ("critical_gap", "s"), ("follow_up", "s"), ("cooperation", ""), ("merge_gap", "s"))
+# driver traits: (key, unit, whether a trait left out is drawn per driver rather than one default for all)
+_DRIVER_TRAITS = (("lateral_accel", "m/s^2", True), ("critical_gap", "s", True), ("follow_up", "s", True),
+                  ("cooperation", "", True), ("merge_gap", "s", False))
 
 
 def _driver(d: S.DriverParams) -> str:
     """The driver traits the scenario gives; "" when none is given."""
-    given = [f"{k}={format_value(getattr(d, k), unit)}" for k, unit in _DRIVER_UNITS if getattr(d, k) is not None]
+    given = [f"{k}={format_value(getattr(d, k), unit)}" for k, unit, _drawn in _DRIVER_TRAITS
+             if getattr(d, k) is not None]
     return f" + driver({', '.join(given)})" if given else ""
 
 
@@ -282,7 +285,7 @@ def summary(spec: S.ScenarioSpec) -> str:
         placed = ", first of each lane sampled" if t.first_position else ""
         out.append(f"traffic {t.name}: {format_value(t.count)} x {t.kind} on lanes {', '.join(t.lanes)}, {sp}, "
                    f"speed {format_value(t.speed, 'm/s')}{placed}, {_behavior(t.behavior)}")
-    drawn = [k for k, _unit in _DRIVER_UNITS if k != "merge_gap"  # (its default is one value for all)
+    drawn = [k for k, _unit, per_driver in _DRIVER_TRAITS if per_driver
              and any(getattr(b.driver, k) is None for b in [a.behavior for a in spec.actors] + [t.behavior for t in spec.traffic])]
     if drawn:
         out.append(f"drivers: {', '.join(drawn)} drawn for each driver that has none given (docs/dsl.md 7.5)")
