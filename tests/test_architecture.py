@@ -20,7 +20,7 @@ ALLOWED = {
     "data": {"errors"},
     "kernels": {"data"},
     "road": {"errors"},
-    "dsl": {"errors", "road"},
+    "dsl": {"errors", "road", "logs"},
     "registry": {"errors"},
     "events": {"errors", "data", "dsl", "kernels"},
     "sim": {"_version", "errors", "data", "kernels", "road", "dsl", "events"},

@@ -54,6 +54,10 @@ MAN_CROSS = 4
 MAN_OFFSET = 5
 MAN_CODES = {"lane_change": MAN_LANE_CHANGE, "hard_brake": MAN_HARD_BRAKE, "stop": MAN_STOP, "cross": MAN_CROSS,
              "offset": MAN_OFFSET}
+# man_to of a lane change to the lane on the actor's left or right when it starts (any other value: a lane)
+LANE_TO_LEFT = -3
+LANE_TO_RIGHT = -2
+LANE_TO_SIDE = {"left": LANE_TO_LEFT, "right": LANE_TO_RIGHT}
 TRIG_TIME = 0
 TRIG_DISTANCE = 1
 TRIG_TIME_GAP = 2

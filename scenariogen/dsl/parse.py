@@ -25,6 +25,7 @@ from .sections.events import parse_events
 from .sections.occluders import parse_occluders
 from .sections.params import parse_params
 from .sections.road import build_network, parse_road
+from .sections.seed import parse_seed, pre_scan_roles
 from .sections.traffic import parse_traffic
 from .limits import MAX_BYTES, MAX_NAME_CHARS, MAX_PARAMETERS, MAX_STEPS
 from .yamlmarks import LoadError, Mark, YMap, load
@@ -34,7 +35,7 @@ DSL_VERSION = 1
 SEED_LIMIT = 2**63
 
 _TOP_KEYS = ("scenariogen", "name", "description", "dt", "duration", "seed", "params", "road",
-             "actors", "traffic", "occluders", "events", "target", "calibrate")
+             "actors", "traffic", "occluders", "events", "target", "calibrate", "seed_from")
 
 
 def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
@@ -50,7 +51,8 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
     if not isinstance(root, YMap):
         c.error(getattr(root, "mark", Mark(1, 1)), "", f"a scenario file is a mapping of keys (scenariogen, name, road, actors, ...), got {type_name(root)}")
         raise DSLError(c.problems)
-    c.keys(root, "", _TOP_KEYS, ("scenariogen", "name", "road", "actors"))
+    seeded = "seed_from" in root
+    c.keys(root, "", _TOP_KEYS, ("scenariogen", "name", "actors") if seeded else ("scenariogen", "name", "road", "actors"))
     version = 1
     if "scenariogen" in root:
         v = root["scenariogen"]
@@ -77,10 +79,14 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
             c.error(c.at(root, "duration"), "duration", f"duration / dt = {round(ratio)} simulation steps; at most "
                     f"{MAX_STEPS} (a larger dt or a shorter duration)")
     parse_params(c, root)
-    road = parse_road(c, root)
-    net = build_network(c, root, road)
+    seed_from = None
+    if seeded:
+        seed_from, road, net = parse_seed(c, root, dt, duration, pre_scan_roles(root))
+    else:
+        road = parse_road(c, root)
+        net = build_network(c, root, road)
     actors_map = root.get("actors") if isinstance(root.get("actors"), YMap) else {}
-    actors = parse_actors(c, root, net)
+    actors = parse_actors(c, root, net, seeded)
     traffic = parse_traffic(c, root, net)
     occluders = parse_occluders(c, root)
     ego_sensor = any(a.name == "ego" and a.sensor is not None for a in actors)
@@ -121,6 +127,7 @@ def parse_text(text: str, file: str = "<string>") -> S.ScenarioSpec:
         source_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source_text=text,
         calibrate=calibrate,
+        seed_from=seed_from,
     )
 
 

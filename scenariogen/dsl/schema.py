@@ -59,6 +59,18 @@ class JunctionControl:
 
 
 @dataclass(frozen=True)
+class SeedMap:
+    """The map of one seed scene in a seeded family's road: its lanes get ids ``"{name}/{lane id}"``
+    and are moved by ``shift`` (m, added to x and y) so the maps of the scenes lie side by side."""
+
+    name: str  # the scene's name (its log file's stem, ``#k`` for the k-th scene of a split log)
+    map_format: str  # map reader: commonroad, av2
+    map_sha256: str
+    shift: tuple[float, float]
+    map_file: str = field(default="", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class RoadSpec:
     """Which road to build and its dimensions.
 
@@ -93,11 +105,14 @@ class RoadSpec:
     region_ids: tuple[str, ...] = ()
     map_sha256: str = ""
     map_file: str = field(default="", compare=False, repr=False)
+    # type "seed" (``seed_from:``): the maps of the seed scenes side by side, one ``SeedMap`` each
+    seed_maps: tuple[SeedMap, ...] = ()
 
     def __repr__(self) -> str:
-        """The dataclass repr, with the map fields only for a map road: the spec hash (the repr's
-        SHA-256) of every other road stays what it was before maps existed."""
-        shown = [f for f in fields(self) if f.repr and (self.type == "map" or not f.name.startswith(("map_", "region_")))]
+        """The dataclass repr, with the map fields only for a map road and the seed maps only for a
+        seeded one: the spec hash (the repr's SHA-256) of every other road stays what it was before."""
+        shown = [f for f in fields(self) if f.repr and (self.type == "map" or not f.name.startswith(("map_", "region_")))
+                 and (self.type == "seed" or f.name != "seed_maps")]
         return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
 
 
@@ -128,6 +143,15 @@ class LanePlacement:
     s: Value
     offset: Value = Const(0.0)
     relative_to: str | None = None
+
+
+@dataclass(frozen=True)
+class LogPlacement:
+    """A logged vehicle of a seeded family (``seed_from:``) in its real state: ``role`` is ``ego``,
+    one of :data:`SEED_ROLES` (relative to the ego) or ``track`` (the log's track ``track``)."""
+
+    role: str
+    track: str | None = None
 
 
 @dataclass(frozen=True)
@@ -313,13 +337,19 @@ class ActorSpec:
     kind: str
     length: float
     width: float
-    placement: LanePlacement | PosePlacement
+    placement: LanePlacement | PosePlacement | LogPlacement
     speed: Value
     behavior: BehaviorSpec
     maneuvers: tuple[ManeuverSpec, ...] = ()
     sensor: SensorSpec | None = None
     aeb: AEBSpec | None = None
     route: tuple[str, ...] = ()  # lane ids to follow at forks (intersections); empty = first successor
+    replay: bool = False  # a logged vehicle that follows its recorded trajectory (seeded families)
+
+    def __repr__(self) -> str:
+        """The dataclass repr; ``replay`` only when set (the spec hash of other families stays)."""
+        shown = [f for f in fields(self) if f.name != "replay" or self.replay]
+        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
 
 
 @dataclass(frozen=True)
@@ -421,6 +451,73 @@ class CalibrateSpec:
 # -------------------------------------------------------------------------- root
 
 
+# roles a named actor of a seeded family can take (relative to the ego, in the ego's lane or the lane
+# on its left or right, the nearest one ahead or behind; see docs/dsl.md)
+SEED_ROLES = ("leader", "follower", "left_ahead", "left_behind", "right_ahead", "right_behind")
+
+
+@dataclass(frozen=True)
+class EgoRule:
+    """How a seeded family picks its ego among the vehicles of the log at the chosen moment: the
+    one of ``track``, else nearest the point ``nearest`` (m, the log's frame), else the one with
+    the most vehicles within ``busiest`` m; only vehicles in ``lanes`` (the map's lane ids) when
+    given, and only those for which every role the family binds exists."""
+
+    track: str | None = None
+    nearest: tuple[float, float] | None = None
+    busiest: float = 30.0
+    lanes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class SeedScene:
+    """One logged scene of a seeded family, in the family's world (its map's ``shift`` applied).
+
+    M logged agents, T frames ``dt`` apart (the family's dt), frame 0 at ``t0`` s of the log.
+    ``x``, ``y`` (m), ``heading`` (rad), ``speed`` (m/s): (M, T) float64, NaN where absent;
+    ``present``: (M, T) bool; ``lane``: (M, T) int index into ``lane_ids`` (-1: absent), with
+    ``s`` and ``offset`` (m) on it; ``kinds``: (M,) kind codes; ``sizes``: (M, 2) length, width (m).
+    ``usable``: (U,) frames a scenario can start at (room for the duration, an ego there);
+    ``ego``: (U,) the ego's agent at each; ``roles``: role -> (U,) agent (-1 none)."""
+
+    name: str
+    source: str
+    t0: float
+    track_ids: tuple[str, ...]
+    kinds: object
+    sizes: object
+    x: object
+    y: object
+    heading: object
+    speed: object
+    present: object
+    lane: object
+    s: object
+    offset: object
+    lane_ids: tuple[str, ...]
+    usable: object
+    ego: object
+    roles: dict
+
+
+@dataclass(frozen=True)
+class SeedSpec:
+    """``seed_from:``: each scenario starts from a logged scene (``scene``: a choice of the index
+    into ``scenes``) at a moment (``moment``: the fraction of its usable frames, [0, 1)); the ego is
+    picked by ``ego``; logged vehicles not bound to a named actor drive with ``behavior``, or
+    follow their recording when ``replay`` is ``others``."""
+
+    logs: tuple[str, ...]  # the log files, as found from the paths written (relative to the scenario)
+    logs_sha256: tuple[str, ...]
+    reader: str
+    ego: EgoRule
+    scene: Value
+    moment: Value
+    behavior: BehaviorSpec
+    replay: str = "none"  # none | others
+    scenes: tuple[SeedScene, ...] = field(default=(), compare=False, repr=False)
+
+
 @dataclass(frozen=True)
 class ScenarioSpec:
     """A whole scenario family, validated. ``parameters`` is its parameter space."""
@@ -445,6 +542,13 @@ class ScenarioSpec:
     source_text: str = field(default="", compare=False, repr=False)  # the YAML, kept for provenance
     # what `scenariogen calibrate` fits; it changes no simulation, so it stays out of the spec hash
     calibrate: CalibrateSpec | None = field(default=None, compare=False, repr=False)
+    seed_from: SeedSpec | None = None  # in the repr only when given (see __repr__)
+
+    def __repr__(self) -> str:
+        """The dataclass repr; ``seed_from`` only when given, so the spec hash of a family without it
+        stays what it was before seeding existed."""
+        shown = [f for f in fields(self) if f.repr and (f.name != "seed_from" or self.seed_from is not None)]
+        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
 
     @property
     def steps(self) -> int:

@@ -28,6 +28,8 @@ import math
 from numba import njit
 
 from ..data.layout import (
+    LANE_TO_LEFT,
+    LANE_TO_RIGHT,
     COMBO_ALL,
     COMBO_ANY,
     M_DUR,
@@ -250,6 +252,13 @@ def triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
                 if st.lc_active[i] or free[b, i]:
                     continue
                 tl = man_to[i, k]
+                if tl == LANE_TO_LEFT:
+                    tl = road.left[st.ln[i]]
+                elif tl == LANE_TO_RIGHT:
+                    tl = road.right[st.ln[i]]
+                if tl < 0:  # no lane on that side here: its conditions must hold again where there is one
+                    man_state[i, k] = 0
+                    continue
                 if tl == st.ln[i]:  # already there (a lane's end made it merge)
                     man_state[i, k] = 2
                     man_t0[i, k] = time

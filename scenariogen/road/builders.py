@@ -401,6 +401,38 @@ def imported(spec: RoadSpec) -> RoadNetwork:
     return net
 
 
+def seeded(spec: RoadSpec) -> RoadNetwork:
+    """The maps of a seeded family's scenes side by side (``spec.seed_maps``): each scene's lanes,
+    moved by its shift, with ids ``"{scene}/{lane id}"``; signs and priorities kept (signal plans and
+    crosswalks of the maps are not)."""
+    from .maps import map_road
+
+    lanes: list[Lane] = []
+    succ: dict[str, tuple[str, ...]] = {}
+    left: dict[str, str | None] = {}
+    right: dict[str, str | None] = {}
+    opposite: dict[str, str] = {}
+    sign: dict[str, str] = {}
+    priority: dict[str, int] = {}
+    for sm in spec.seed_maps:
+        net, _ = map_road(sm.map_file, sm.map_format)
+
+        def name(lid: str | None, _scene: str = sm.name) -> str | None:
+            return None if lid is None else f"{_scene}/{lid}"
+
+        for lid, lane in net.lanes.items():
+            n = name(lid)
+            lanes.append(Lane(n, lane.points + np.asarray(sm.shift), lane.width, headings=lane.vertex_headings))
+            succ[n] = tuple(name(t) for t in net.successors(lid))
+            left[n], right[n] = name(net.left(lid)), name(net.right(lid))
+            if net.opposite(lid) is not None:
+                opposite[n] = name(net.opposite(lid))
+        sign.update({name(k): v for k, v in net.controls.sign.items()})
+        priority.update({name(k): v for k, v in net.controls.priority.items()})
+    return RoadNetwork(lanes, successors=succ, left=left, right=right, opposite=opposite,
+                       controls=Controls(sign=sign, priority=priority))
+
+
 # ------------------------------------------------------------------ dispatch
 
 BUILDERS: dict[str, Callable[[RoadSpec], RoadNetwork]] = {
@@ -426,6 +458,7 @@ BUILDERS: dict[str, Callable[[RoadSpec], RoadNetwork]] = {
     ),
     "lanes": lambda sp: polylines(sp.polylines),
     "map": lambda sp: imported(sp),
+    "seed": seeded,
 }
 """Road type name -> builder taking a ``RoadSpec``."""
 

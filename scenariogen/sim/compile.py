@@ -28,6 +28,7 @@ from ..kernels.rng import fill_uniforms, stream_seed
 from ..road import CompiledRoad, RoadNetwork, build_road, compile_road
 from ..road.compile import CompiledRules, compile_rules
 from ..road.rules import Controls
+from . import seed as seeding
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +141,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
     actors = spec.actors
     n_named = len(actors)
     caps = [max_count(t.count, spec) for t in spec.traffic]
-    N = n_named + sum(caps)
+    n_log = seeding.slots(spec) if spec.seed_from is not None else 0
+    N = n_named + sum(caps) + n_log
     K = MAX_MANEUVERS
 
     f64 = lambda: np.zeros((B, N))  # noqa: E731
@@ -180,7 +182,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
             p = a.placement
             if isinstance(p, S.LanePlacement) and p.relative_to is not None and p.relative_to not in placed:
                 continue
-            _place_actor(i, a, spec, theta, names, rp, index_of, x0, y0, h0, s0, d0, lane0, free)
+            if not isinstance(p, S.LogPlacement):  # logged vehicles: seeding.place_seeded below
+                _place_actor(i, a, spec, theta, names, rp, index_of, x0, y0, h0, s0, d0, lane0, free)
             placed[a.name] = i
             pending.remove(i)
             progressed = True
@@ -203,7 +206,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
             man_type[i, k] = code
             man_trig[i, k] = Lo.TRIG_CODES[trig.kind]
             man_other[i, k] = index_of[trig.other] if trig.other else 0
-            man_to[i, k] = road.index_of(m.to) if m.to is not None else -1
+            man_to[i, k] = (-1 if m.to is None else Lo.LANE_TO_SIDE[m.to] if m.to in Lo.LANE_TO_SIDE and
+                            m.to not in road.lane_ids else road.index_of(m.to))
             man_val[:, i, k, Lo.M_TRIG] = resolve(trig.value, theta, names)
             if second is not None:
                 man_trig2[i, k] = Lo.TRIG_CODES[second.kind]
@@ -266,10 +270,22 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         agent_names.extend(f"{tr.name}.{k}" for k in range(cap))
         col += cap
 
+    logged = np.zeros((B, N), np.bool_)
+    if spec.seed_from is not None:
+        rows = seeding.seed_rows(spec, theta, names, N)
+        logged = seeding.place_seeded(spec, rows, road, x0, y0, h0, v0, s0, d0, lane0, kind, length, width, valid, free)
+        cols = slice(col, N)
+        for c in range(col, N):
+            _behavior_columns(params, model, (slice(None), c), spec.seed_from.behavior, theta, names, spec.dt)
+        jitter = np.empty((B, N - col))
+        fill_uniforms(seeds, np.uint64(2000), N - col, jitter)
+        params[:, cols, Lo.P_V0] *= 0.9 + 0.2 * jitter
+        agent_names.extend(f"log.{k}" for k in range(N - col))
+
     _draw_drivers(params, seeds)
 
-    # world poses of every lane-bound agent
-    lane_bound = valid & ~free & (lane0 >= 0)
+    # world poses of every lane-bound agent (logged ones keep their real pose)
+    lane_bound = valid & ~free & (lane0 >= 0) & ~logged
     for li in np.unique(lane0[lane_bound]):
         sel = lane_bound & (lane0 == li)
         lane = net.lane(road.lane_ids[li])

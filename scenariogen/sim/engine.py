@@ -178,10 +178,13 @@ def record_bytes(spec: S.ScenarioSpec, record_every: int | None) -> int:
 
 
 def agent_slots(spec: S.ScenarioSpec) -> int:
-    """Agent slots of a batch: the named actors and the largest count of each traffic block."""
+    """Agent slots of a batch: the named actors, the largest count of each traffic block and, in a
+    seeded family, the other logged vehicles of its largest scene."""
     from .compile import max_count
+    from .seed import slots
 
-    return len(spec.actors) + sum(max_count(t.count, spec) for t in spec.traffic)
+    logged = slots(spec) if spec.seed_from is not None else 0
+    return len(spec.actors) + sum(max_count(t.count, spec) for t in spec.traffic) + logged
 
 
 # bytes per scenario and agent slot of the kernel's inputs and non-recorded outputs: initial state and

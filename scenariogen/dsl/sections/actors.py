@@ -22,9 +22,12 @@ if TYPE_CHECKING:
 
 _ACTOR_KEYS = ("kind", "length", "width", "lane", "s", "offset", "position", "speed", "behavior",
                "maneuver", "maneuvers", "route", "sensor", "aeb")
+# an actor of a seeded family is a logged vehicle: its kind, size, place and speed come from the log
+_LOGGED_KEYS = ("from_log", "replay", "behavior", "maneuver", "maneuvers", "sensor", "aeb")
+_FROM_LOG_KEYS = ("role", "track")
 
 
-def parse_actors(c: ValueReader, root: YMap, net: RoadNetwork | None) -> tuple[S.ActorSpec, ...]:
+def parse_actors(c: ValueReader, root: YMap, net: RoadNetwork | None, seeded: bool = False) -> tuple[S.ActorSpec, ...]:
     if "actors" not in root:
         c.error(root.mark, "", "missing required key 'actors' (at least the 'ego')")
         return ()
@@ -47,7 +50,14 @@ def parse_actors(c: ValueReader, root: YMap, net: RoadNetwork | None) -> tuple[S
         am = c.mapping(body, m.value_marks[name], path, "an actor mapping (kind, lane, s, speed, ...)")
         if am is None:
             continue
-        a = _parse_actor(c, am, path, name, names, net, rel)
+        if seeded:
+            a = _parse_logged_actor(c, am, path, name, names, net)
+        elif "from_log" in am or "replay" in am:
+            key = "from_log" if "from_log" in am else "replay"
+            c.error(am.key_marks[key], join_path(path, key), f"'{key}' needs a seeded family (seed_from: ...)")
+            continue
+        else:
+            a = _parse_actor(c, am, path, name, names, net, rel)
         if a is not None:
             out.append(a)
     # cycles in relative placement
@@ -108,6 +118,84 @@ def _check_relative_placement(c: ValueReader, m: YMap, actors: list[S.ActorSpec]
                 c.error(mark, path, f"an offset of {lo:g} to {hi:g} m can put '{a.name}' on top of "
                                     f"'{pl.relative_to}' in the same lane: keep |offset| >= {need:g} m "
                                     "(half their two lengths)")
+
+
+def _parse_logged_actor(c: ValueReader, am: YMap, path: str, name: str, actors: dict,
+                        net: RoadNetwork | None) -> S.ActorSpec | None:
+    """An actor of a seeded family: the ego (picked by ``seed_from.ego``) or a logged vehicle bound
+    by ``from_log: {role: ...}`` or ``{track: ID}``; behaviour, manoeuvres, sensor as usual."""
+    for k in am:
+        if k in _ACTOR_KEYS and k not in _LOGGED_KEYS:
+            c.error(am.key_marks[k], join_path(path, k), f"'{k}' comes from the log in a seeded family (its kind, "
+                    "size, place and speed are the logged vehicle's); leave it out")
+    c.keys(am, path, _ACTOR_KEYS + ("from_log", "replay"))
+    placement = None
+    if name == "ego":
+        if "from_log" in am:
+            c.error(am.key_marks["from_log"], join_path(path, "from_log"), "the ego of a seeded family is picked by "
+                    "seed_from.ego; leave 'from_log' out")
+        placement = S.LogPlacement("ego")
+    elif "from_log" not in am:
+        c.error(am.mark, path, "missing required key 'from_log': an actor of a seeded family is a logged vehicle, "
+                f"given by its role ({', '.join(S.SEED_ROLES)}) or track id")
+    else:
+        fp = join_path(path, "from_log")
+        fm = c.mapping(am["from_log"], c.at(am, "from_log"), fp, "a mapping {role: ...} or {track: ID}")
+        if fm is not None and c.keys(fm, fp, _FROM_LOG_KEYS):
+            if len(fm) != 1:
+                c.error(fm.mark, fp, "give exactly one of 'role' or 'track'")
+            elif "role" in fm:
+                role = fm["role"]
+                if role not in S.SEED_ROLES:
+                    shown = role if isinstance(role, str) else type_name(role)
+                    c.error(c.at(fm, "role"), join_path(fp, "role"), f"unknown role '{shown}'"
+                            f"{did_you_mean(str(role), S.SEED_ROLES)} (allowed: {', '.join(S.SEED_ROLES)})")
+                else:
+                    placement = S.LogPlacement(role)
+            else:
+                tr = fm["track"]
+                if isinstance(tr, bool) or not isinstance(tr, (int, str)):
+                    c.error(c.at(fm, "track"), join_path(fp, "track"), f"expected a track id, got {type_name(tr)}")
+                else:
+                    placement = S.LogPlacement("track", str(tr))
+    replay = False
+    if "replay" in am:
+        if name == "ego" or not isinstance(am["replay"], bool):
+            what = "the ego is simulated, never replayed" if name == "ego" else f"expected true or false, got {type_name(am['replay'])}"
+            c.error(c.at(am, "replay"), join_path(path, "replay"), what)
+        else:
+            replay = am["replay"]
+    behavior = parse_behavior(c, am, path)
+    maneuvers = parse_maneuvers(c, am, path, name, actors, net, None)
+    if replay and maneuvers:
+        c.error(am.key_marks["replay"], join_path(path, "replay"), "a replayed vehicle follows its recording; it "
+                "has no manoeuvres")
+    sensor = parse_sensor(c, am["sensor"], c.at(am, "sensor"), join_path(path, "sensor")) if "sensor" in am else None
+    if sensor is not None and name != "ego":
+        c.error(am.key_marks["sensor"], join_path(path, "sensor"), "only the 'ego' carries a sensor")
+    aeb = _parse_aeb(c, am, path, name)
+    if placement is None:
+        return None
+    dl, dw = S.DEFAULT_SIZE["car"]  # the logged vehicle's own kind and size replace these in each scenario
+    return S.ActorSpec(name, "car", dl, dw, placement, Const(0.0), behavior, maneuvers, sensor, aeb, replay=replay)
+
+
+def _parse_aeb(c: ValueReader, am: YMap, path: str, name: str) -> S.AEBSpec | None:
+    if "aeb" not in am:
+        return None
+    ap = join_path(path, "aeb")
+    if name != "ego":
+        c.error(am.key_marks["aeb"], ap, "only the 'ego' has emergency braking (aeb)")
+        return None
+    amm = c.mapping(am["aeb"], c.at(am, "aeb"), ap)
+    if amm is None:
+        return None
+    c.keys(amm, ap, ("ttc", "reaction_time", "max_decel"))
+    return S.AEBSpec(
+        ttc=c.value(amm, "ttc", ap, 1.2, POS) or Const(1.2),
+        reaction_time=c.value(amm, "reaction_time", ap, 0.2, Range(0.0, 3.0)) or Const(0.2),
+        max_decel=c.value(amm, "max_decel", ap, 8.0, Range(0.0, 15.0, low_open=True)) or Const(8.0),
+    )
 
 
 def _parse_actor(c: ValueReader, am: YMap, path: str, name: str, actors: dict, net: RoadNetwork | None,
@@ -185,20 +273,7 @@ def _parse_actor(c: ValueReader, am: YMap, path: str, name: str, actors: dict, n
             c.error(am.key_marks["sensor"], join_path(path, "sensor"), "only the 'ego' carries a sensor")
         else:
             sensor = parse_sensor(c, am["sensor"], c.at(am, "sensor"), join_path(path, "sensor"))
-    aeb = None
-    if "aeb" in am:
-        ap = join_path(path, "aeb")
-        if name != "ego":
-            c.error(am.key_marks["aeb"], ap, "only the 'ego' has emergency braking (aeb)")
-        else:
-            amm = c.mapping(am["aeb"], c.at(am, "aeb"), ap)
-            if amm is not None:
-                c.keys(amm, ap, ("ttc", "reaction_time", "max_decel"))
-                aeb = S.AEBSpec(
-                    ttc=c.value(amm, "ttc", ap, 1.2, POS) or Const(1.2),
-                    reaction_time=c.value(amm, "reaction_time", ap, 0.2, Range(0.0, 3.0)) or Const(0.2),
-                    max_decel=c.value(amm, "max_decel", ap, 8.0, Range(0.0, 15.0, low_open=True)) or Const(8.0),
-                )
+    aeb = _parse_aeb(c, am, path, name)
     if kind is None or placement is None or speed is None or length is None or width is None:
         return None
     return S.ActorSpec(name, kind, length, width, placement, speed, behavior, maneuvers, sensor, aeb, route)

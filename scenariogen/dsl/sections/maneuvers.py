@@ -167,8 +167,11 @@ def parse_maneuvers(c: ValueReader, parent: YMap, path: str, actor: str, actors:
         c.keys(mm, mp, _MANEUVERS[mtype])
         trig = _parse_trigger(c, mm, mp, actor, actors, before)
         if mtype in ("lane_change", "cut_in"):
-            to = lane_ref(c, mm, "to", mp, net)
-            if to is not None and net is not None and lane is not None:
+            if mm.get("to") in ("left", "right") and (net is None or mm["to"] not in net.lanes):
+                to, lane = mm["to"], None  # the lane on that side when the change starts
+            else:
+                to = lane_ref(c, mm, "to", mp, net)
+            if to is not None and to not in ("left", "right") and net is not None and lane is not None:
                 ahead = [lane] + sorted(net.reachable(lane) - {lane})
                 near = {x for ln in ahead for x in (net.left(ln), net.right(ln)) if x}
                 if to not in near:
