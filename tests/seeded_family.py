@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.real_data import NGSIM_MORE, need
+from real_data import NGSIM_MORE, need
 
 SCENES = ("USA_US101-8_1_T-1.xml", "USA_US101-11_1_T-1.xml")  # 7.5 s and 7.2 s, 27 and 32 vehicles
 

@@ -49,7 +49,27 @@ def _placement(a: S.ActorSpec) -> str:
         if not (isinstance(p.offset, Const) and p.offset.value == 0):
             where += f", offset {format_value(p.offset, 'm')}"
         return where
+    if isinstance(p, S.LogPlacement):
+        return {"ego": "the logged ego (seed_from.ego)", "track": f"logged track {p.track}"}.get(
+            p.role, f"the logged {p.role.replace('_', ' ')}") + (", replayed" if a.replay else "")
     return f"x = {format_value(p.x, 'm')}, y = {format_value(p.y, 'm')}, heading {format_value(p.heading_deg, 'deg')}"
+
+
+def _seed_lines(spec: S.ScenarioSpec) -> list[str]:
+    sd = spec.seed_from
+    rule = sd.ego
+    pick = (f"track {rule.track}" if rule.track is not None else
+            f"nearest ({rule.nearest[0]:g}, {rule.nearest[1]:g})" if rule.nearest is not None else
+            f"most vehicles within {rule.busiest:g} m")
+    out = [f"seeded from {len(sd.scenes)} logged scene(s) ({sd.reader}); ego: {pick}"
+           + (f" in lanes {', '.join(rule.lanes)}" if rule.lanes else "")
+           + f"; other logged vehicles {'replay their recording' if sd.replay == 'others' else _behavior(sd.behavior)}"]
+    for sc, sm in zip(sd.scenes, spec.road.seed_maps):
+        T = sc.x.shape[1]
+        out.append(f"  {sc.name}: {(T - 1) * spec.dt:g} s, {sc.x.shape[0]} agents, {len(sc.usable)} start frames "
+                   f"({sc.usable[0] * spec.dt:g} to {sc.usable[-1] * spec.dt:g} s), map shifted by "
+                   f"({sm.shift[0]:g}, {sm.shift[1]:g}) m, {len(sc.lane_ids)} lanes")
+    return out
 
 
 # driver traits: (key, unit, whether a trait left out is drawn per driver rather than one default for all)
@@ -244,6 +264,8 @@ def summary(spec: S.ScenarioSpec) -> str:
         out.extend(_polyline_lines(r))
     elif r.type == "map":
         out.extend(_map_lines(r))
+    elif r.type == "seed":
+        out.extend(_seed_lines(spec))
     else:
         dims = {
             "straight": f"length {r.length:g} m",
@@ -260,7 +282,10 @@ def summary(spec: S.ScenarioSpec) -> str:
             out.extend(_control_lines(r))
     out.append("actors:")
     for a in spec.actors:
-        out.append(f"  {a.name}: {a.kind} {a.length:g} x {a.width:g} m, {_placement(a)}, speed {format_value(a.speed, 'm/s')}, {_behavior(a.behavior)}")
+        if isinstance(a.placement, S.LogPlacement):
+            out.append(f"  {a.name}: {_placement(a)}, {_behavior(a.behavior)}")
+        else:
+            out.append(f"  {a.name}: {a.kind} {a.length:g} x {a.width:g} m, {_placement(a)}, speed {format_value(a.speed, 'm/s')}, {_behavior(a.behavior)}")
         for m in a.maneuvers:
             out.append(f"    maneuver: {_maneuver(m)}")
         if a.sensor is not None:

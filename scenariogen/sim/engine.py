@@ -44,12 +44,12 @@ def kernels_cached() -> bool:
 
 
 def spec_file(spec: S.ScenarioSpec) -> str:
-    """The absolute path of the file a spec whose road comes from a map file (``road: {from: PATH}``)
-    was loaded from, kept in provenance so that re-reading the spec text resolves the map's relative
-    path as the original did; "" for every other road (their provenance, and so their shards' bytes,
+    """The absolute path of the file a spec whose road comes from a map file (``road: {from: PATH}``,
+    or from the logs of ``seed_from:``) was loaded from, kept in provenance so that re-reading the spec
+    text resolves the relative paths as the original did; "" for every other road (their provenance, and so their shards' bytes,
     stay independent of where the scenario file is), for a text or a pipe, or a file gone since."""
     src = spec.source
-    if spec.road.type != "map" or not src or src.startswith("<"):
+    if spec.road.type not in ("map", "seed") or not src or src.startswith("<"):
         return ""
     p = os.path.abspath(src)
     return p if os.path.isfile(p) else ""

@@ -7,7 +7,7 @@ import pytest
 from scenariogen.dsl.distributions import Choice, Uniform
 from scenariogen.dsl.parse import load_scenario, parse_text
 from scenariogen.errors import DSLError
-from tests.seeded_family import SCENES, seeded_yaml
+from seeded_family import SCENES, seeded_yaml
 
 
 @pytest.fixture(scope="module")

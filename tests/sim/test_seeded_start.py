@@ -9,7 +9,7 @@ import pytest
 from scenariogen import api
 from scenariogen.logs import read_log
 from scenariogen.sim.seed import seed_rows
-from tests.seeded_family import seeded_yaml
+from seeded_family import seeded_yaml
 
 
 @pytest.fixture(scope="module")

@@ -210,7 +210,10 @@ def _read_scenes(c: ValueReader, files: list, reader: str, dt: float) -> list | 
     ok = True
     for f, mark in files:
         try:
-            log = read_log(f, reader, dt=dt)
+            key = (_stamp(f), reader, dt)
+            log = _LOGS.get(key)
+            if log is None:
+                log = _remember(_LOGS, key, read_log(f, reader, dt=dt))
         except ScenarioGenError as exc:
             c.error(mark, "seed_from.logs", f"cannot read log '{Path(f).name}': {exc}")
             ok = False
@@ -231,6 +234,25 @@ def _read_scenes(c: ValueReader, files: list, reader: str, dt: float) -> list | 
             name = stem if log.size == 1 else f"{stem}#{b}"
             out.append((name, f, mark, log, b, S.SeedMap(name, reader, sha, (0.0, 0.0), str(map_file))))
     return out if ok else None
+
+
+# logs read and agents projected in this process, by file (path, mtime, size) and options: a spec
+# parsed again from its text (a run's summary, a worker) does not read its logs again
+_LOGS: dict = {}
+_PROJECTED: dict = {}
+_MEMO_SIZE = 64
+
+
+def _stamp(f: str) -> tuple:
+    st = Path(f).stat()
+    return (str(Path(f).resolve()), st.st_mtime_ns, st.st_size)
+
+
+def _remember(memo: dict, key, value):
+    if len(memo) >= _MEMO_SIZE:
+        memo.pop(next(iter(memo)))
+    memo[key] = value
+    return value
 
 
 def _av2_map(c: ValueReader, mark, f: str) -> str | None:
@@ -319,8 +341,10 @@ def _scene(c: ValueReader, m: YMap, logs_mark, name: str, source: str, log, b: i
     lane_ids = tuple(f"{name}/{lid}" for lid in _map_lane_ids(smap))
     lane = np.full((M, T), -1, np.int64)
     s, d = np.full((M, T), np.nan), np.full((M, T), np.nan)
-    li, ls, ld = project(net, lane_ids, x[present], y[present], heading[present])
-    lane[present], s[present], d[present] = li, ls, ld
+    key = (_stamp(source), smap.map_sha256, b, smap.shift, dt)
+    if key not in _PROJECTED:
+        _remember(_PROJECTED, key, project(net, lane_ids, x[present], y[present], heading[present]))
+    lane[present], s[present], d[present] = _PROJECTED[key]
     kinds = log.kinds[b][keep].astype(np.int64)
     sizes = log.sizes[b][keep].astype(np.float64)
     track_ids = tuple(str(t) for t in log.track_ids[b][keep])
@@ -335,20 +359,14 @@ def _scene(c: ValueReader, m: YMap, logs_mark, name: str, source: str, log, b: i
         if rule.track is not None:
             cand = [i for i in cand if track_ids[i] == rule.track]
         on = np.flatnonzero(on_lane[:, k])
-        found = {}
-        ok = []
-        for i in cand:
+        for i in _ranked(rule, cand, k, x, y, present, dx, dy):  # the first with every role is the ego
             r = {role: role_of(net, lane_ids, track_ids, i, k, role, x, y, lane, s, on) for role in roles}
             if all(v >= 0 for v in r.values()) and len({i, *r.values()}) == len(r) + 1:
-                ok.append(i)
-                found[i] = r
-        if not ok:
-            continue
-        e = _pick(rule, ok, k, x, y, present, dx, dy)
-        frames.append(k)
-        egos.append(e)
-        for role in roles:
-            got[role].append(found[e][role])
+                frames.append(k)
+                egos.append(i)
+                for role in roles:
+                    got[role].append(r[role])
+                break
     if not frames:
         need = f" with a {', '.join(r.replace(':', ' ') for r in roles)}" if roles else ""
         c.error(c.at(m, "ego") if "ego" in m else logs_mark, "seed_from.ego",
@@ -375,16 +393,18 @@ def _rule_text(rule: S.EgoRule) -> str:
     return what + (f" in lanes {', '.join(rule.lanes)}" if rule.lanes else "") + ", on a lane"
 
 
-def _pick(rule: S.EgoRule, ok: list, k: int, x, y, present, dx: float, dy: float) -> int:
-    if rule.track is not None:
-        return int(ok[0])
+def _ranked(rule: S.EgoRule, cand, k: int, x, y, present, dx: float, dy: float) -> list[int]:
+    """The candidates in the rule's order of preference (ties: the log's order)."""
+    cand = [int(i) for i in cand]
+    if rule.track is not None or not cand:
+        return cand
     if rule.nearest is not None:
         px, py = rule.nearest[0] + dx, rule.nearest[1] + dy
-        dist = [math.hypot(x[i, k] - px, y[i, k] - py) for i in ok]
-        return int(ok[int(np.argmin(dist))])
-    xs, ys = x[present[:, k], k], y[present[:, k], k]
-    counts = [int(np.sum(np.hypot(xs - x[i, k], ys - y[i, k]) <= rule.busiest)) - 1 for i in ok]
-    return int(ok[int(np.argmax(counts))])  # ties: the first agent of the log
+        score = [math.hypot(x[i, k] - px, y[i, k] - py) for i in cand]
+    else:
+        xs, ys = x[present[:, k], k], y[present[:, k], k]
+        score = [-int(np.sum(np.hypot(xs - x[i, k], ys - y[i, k]) <= rule.busiest)) for i in cand]
+    return [cand[j] for j in np.argsort(score, kind="stable")]
 
 
 def role_of(net: RoadNetwork, lane_ids: tuple[str, ...], track_ids: tuple[str, ...], e: int, k: int, role: str,
