@@ -96,6 +96,13 @@ Init = namedtuple("Init", [
     "speed",  # (B, N) m/s
     "lane",  # (B, N) int, -1 off-lane
     "s", "offset",  # (B, N) m, Frenet coordinates on the lane
+    # log replay (seeded families): agents that follow their recording, its state at every step
+    # 0..T (R = T + 1; R = 1 and no agent replayed when the scenario has none)
+    "replay",  # (B, N) bool: the agent follows its recording
+    "rx", "ry", "rh", "rv",  # (B, N, R) m, m, rad, m/s
+    "rlane",  # (B, N, R) int
+    "rs", "roff",  # (B, N, R) m on the lane
+    "rpresent",  # (B, N, R) bool: in the log at that step (else it is not in the scene)
 ])
 
 Settings = namedtuple("Settings", [

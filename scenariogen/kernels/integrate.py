@@ -42,6 +42,9 @@ def integrate(b, time, dt, road, ag, init, st, sc):
     lc_active, lc_t0, lc_dur, lc_d0, d_hold = st.lc_active, st.lc_t0, st.lc_dur, st.lc_d0, st.d_hold
     N = xs.shape[0]
     for i in range(N):
+        if init.replay[b, i]:
+            replay_step(i, b, time, dt, road, valid, init, st)
+            continue
         if not valid[b, i]:
             continue
         if crashed[i]:
@@ -104,6 +107,36 @@ def integrate(b, time, dt, road, ag, init, st, sc):
         xs[i] = px_
         ys[i] = py_
         hs[i] = lh + e[i]
+
+
+@njit(cache=True)
+def replay_step(i, b, time, dt, road, valid, init, st):
+    """Log-replay agent ``i``: its recorded state at ``time + dt`` (s), whatever happened; it enters
+    and leaves the scene (``valid``) as it does in the log."""
+    t1 = int(round(time / dt)) + 1
+    was = valid[b, i]
+    now = init.rpresent[b, i, t1]
+    valid[b, i] = now
+    if not now:
+        return
+    v_old = st.v[i]
+    st.xs[i] = init.rx[b, i, t1]
+    st.ys[i] = init.ry[b, i, t1]
+    st.hs[i] = init.rh[b, i, t1]
+    st.v[i] = init.rv[b, i, t1]
+    st.acc[i] = (st.v[i] - v_old) / dt if was else 0.0
+    li = init.rlane[b, i, t1]
+    st.ln[i] = li
+    st.sl[i] = init.rs[b, i, t1]
+    st.dl[i] = init.roff[b, i, t1]
+    st.d_hold[i] = st.dl[i]
+    st.crashed[i] = False
+    st.lc_active[i] = False
+    st.route_pos[i] = -1
+    if li >= 0:
+        _x, _y, lh, _k = lane_pose(road.offset, road.length, road.px, road.py, road.heading, road.curvature, li,
+                                   st.sl[i], 0.0)
+        st.e[i] = st.hs[i] - lh
 
 
 @njit(cache=True)

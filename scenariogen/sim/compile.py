@@ -271,9 +271,11 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         col += cap
 
     logged = np.zeros((B, N), np.bool_)
+    replay = seeding.no_replay(B, N)
     if spec.seed_from is not None:
         rows = seeding.seed_rows(spec, theta, names, N)
         logged = seeding.place_seeded(spec, rows, road, x0, y0, h0, v0, s0, d0, lane0, kind, length, width, valid, free)
+        replay = seeding.replay_arrays(spec, rows, road, seeding.replayed(spec, N))
         cols = slice(col, N)
         for c in range(col, N):
             _behavior_columns(params, model, (slice(None), c), spec.seed_from.behavior, theta, names, spec.dt)
@@ -281,6 +283,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         fill_uniforms(seeds, np.uint64(2000), N - col, jitter)
         params[:, cols, Lo.P_V0] *= 0.9 + 0.2 * jitter
         agent_names.extend(f"log.{k}" for k in range(N - col))
+        params[:, :, Lo.P_MOBIL] = np.where(replay["replay"], 0.0, params[:, :, Lo.P_MOBIL])  # they change no lane
 
     _draw_drivers(params, seeds)
 
@@ -309,7 +312,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         max_brake=max_brake, max_jerk=max_jerk, max_steer=max_steer,
         sensor=sensor_matrix(actors[0], theta, names, spec.dt), seeds=seeds ^ np.uint64(0x5E550A5),
         occ_px=occ_px, occ_py=occ_py, occ_start=occ_start, occ_count=occ_count,
-        signals=signal_timing(spec, theta, names, net.controls),
+        signals=signal_timing(spec, theta, names, net.controls), replay=replay,
     )
     return KernelInputs(rp, tuple(agent_names), state, arrays, N)
 

@@ -136,7 +136,10 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
                       man_other2=a["man_other2"], man_combo=a["man_combo"], man_val=a["man_val"], route=a["route"],
                       route_len=a["route_len"], path=a["path"], path_len=a["path_len"], max_brake=a["max_brake"],
                       max_jerk=a["max_jerk"], max_steer=a["max_steer"])
-    init = G.Init(x=st.x, y=st.y, heading=st.heading, speed=st.speed, lane=st.lane, s=st.s, offset=st.offset)
+    rp = a["replay"]
+    if rp["replay"].any():
+        agents = agents._replace(valid=st.valid.copy())  # the kernel moves replayed agents in and out of it
+    init = G.Init(x=st.x, y=st.y, heading=st.heading, speed=st.speed, lane=st.lane, s=st.s, offset=st.offset, **rp)
     settings = G.Settings(dt=float(spec.dt), n_steps=int(T), record_every=int(record_every or 1),
                           ttc_threshold=float(ttc_thr), ttc_horizon=float(TTC_HORIZON), n_named=len(spec.actors))
     sensor = G.Sensor(params=a["sensor"], seeds=a["seeds"], occ_px=a["occ_px"], occ_py=a["occ_py"],
@@ -235,6 +238,9 @@ def memory_estimate(spec: S.ScenarioSpec, scenarios: int, record_every: int | No
         chunk = max(1, min(chunk, MAX_CHUNK_BYTES // per))
     k = max((len(a.maneuvers) for a in spec.actors), default=0)
     per_scenario = n * (_INPUT_BYTES + k * _MANEUVER_BYTES) + 8 * Lo.N_METRICS
+    sd = spec.seed_from
+    if sd is not None and (sd.replay != "none" or any(a.replay for a in spec.actors)):
+        per_scenario += n * (T + 1) * 8 * 8  # the recorded states of the replayed agents (kernels.groups.Init)
     kept = scenarios * per * (2 if joined else 1)
     # per thread: four (agents, steps) histories and the visibility history, plus per-step flags
     scratch = 8 * 5 * n * T + 10 * T + 64 * n * (k + 40)

@@ -40,6 +40,7 @@ def seed_rows(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int], n_
 
     sd = spec.seed_from
     B = theta.shape[0]
+    steps = spec.steps
     scene = np.rint(resolve(sd.scene, theta, names)).astype(np.int64)
     u = resolve(sd.moment, theta, names)
     frame = np.zeros(B, np.int64)
@@ -59,9 +60,53 @@ def seed_rows(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int], n_
             role = "ego" if p.role == "ego" else (f"track:{p.track}" if p.role == "track" else p.role)
             agent[b, i] = sc.ego[j] if role == "ego" else sc.roles[role][j]
             taken.append(agent[b, i])
-        others = [m for m in np.flatnonzero(sc.present[:, k]) if m not in taken]
+        # replayed, the agents that enter the scene during the scenario come too
+        window = sc.present[:, k:k + steps + 1].any(axis=1) if sd.replay == "others" else sc.present[:, k]
+        others = [m for m in np.flatnonzero(window) if m not in taken]
         agent[b, n_named:n_named + len(others)] = others
     return SeedRows(scene, frame, agent)
+
+
+def replayed(spec: S.ScenarioSpec, n_agents: int) -> np.ndarray:
+    """(N,) bool: the agent columns that follow their recording (named actors with ``replay: true``,
+    and every column after the named actors with ``replay: others``)."""
+    out = np.zeros(n_agents, np.bool_)
+    names = sorted(spec.actors, key=lambda a: a.name != "ego")
+    out[:len(names)] = [a.replay for a in names]
+    out[len(names):] = spec.seed_from.replay == "others"
+    return out
+
+
+def no_replay(B: int, N: int, R: int = 1) -> dict:
+    """Log-replay inputs where no agent is replayed (``R`` steps of room)."""
+    return dict(replay=np.zeros((B, N), np.bool_), rx=np.zeros((B, N, R)), ry=np.zeros((B, N, R)),
+                rh=np.zeros((B, N, R)), rv=np.zeros((B, N, R)), rlane=np.full((B, N, R), -1, np.int64),
+                rs=np.zeros((B, N, R)), roff=np.zeros((B, N, R)), rpresent=np.zeros((B, N, R), np.bool_))
+
+
+def replay_arrays(spec: S.ScenarioSpec, rows: SeedRows, road, on: np.ndarray) -> dict:
+    """The kernel's log-replay inputs (``kernels.groups.Init``): per scenario and agent, the recorded
+    state at every step 0..T of the columns ``on`` replays."""
+    B, N = rows.agent.shape
+    if not on.any():
+        return no_replay(B, N)
+    out = no_replay(B, N, spec.steps + 1)
+    R = spec.steps + 1
+    for b in range(B):
+        sc = spec.seed_from.scenes[rows.scene[b]]
+        k = rows.frame[b]
+        cols = np.flatnonzero(on & (rows.agent[b] >= 0))
+        m = rows.agent[b, cols]
+        lane_idx = np.array([road.index_of(lid) for lid in sc.lane_ids] + [-1], np.int64)  # [-1]: absent
+        steps = slice(k, k + R)
+        present = sc.present[m, steps]
+        out["replay"][b, cols] = True
+        out["rpresent"][b, cols] = present
+        for key, arr in (("rx", sc.x), ("ry", sc.y), ("rh", sc.heading), ("rv", sc.speed), ("rs", sc.s),
+                         ("roff", sc.offset)):
+            out[key][b, cols] = np.where(present, arr[m, steps], 0.0)
+        out["rlane"][b, cols] = lane_idx[sc.lane[m, steps]]
+    return out
 
 
 def place_seeded(spec: S.ScenarioSpec, rows: SeedRows, road, x0, y0, h0, v0, s0, d0, lane0, kind, length, width,
@@ -74,6 +119,7 @@ def place_seeded(spec: S.ScenarioSpec, rows: SeedRows, road, x0, y0, h0, v0, s0,
         sc = sd.scenes[rows.scene[b]]
         k = rows.frame[b]
         cols = np.flatnonzero(filled[b])
+        cols = cols[sc.present[rows.agent[b, cols], k]]  # replayed agents that enter later start invalid
         m = rows.agent[b, cols]
         lane_idx = np.array([road.index_of(lid) for lid in sc.lane_ids], np.int64)
         x0[b, cols], y0[b, cols] = sc.x[m, k], sc.y[m, k]
@@ -85,5 +131,5 @@ def place_seeded(spec: S.ScenarioSpec, rows: SeedRows, road, x0, y0, h0, v0, s0,
         s0[b, cols] = np.where(vehicle, sc.s[m, k], 0.0)
         d0[b, cols] = np.where(vehicle, sc.offset[m, k], 0.0)
         free[b, cols] = ~vehicle
-    valid[filled] = True
+        valid[b, cols] = True
     return filled

@@ -109,3 +109,15 @@ def test_seeded_family_refuses_road_and_traffic(tmp_path):
     path = seeded_yaml(tmp_path, extra_seed="road: {type: straight}\ntraffic: []\n")
     msgs = [p.message for p in problems(path)]
     assert any("leave 'road' out" in m for m in msgs) and any("leave 'traffic' out" in m for m in msgs)
+
+
+@pytest.mark.parametrize("body, extra, needle, message", [
+    ("  ego:\n    replay: true\n", "", "replay: true", "the ego is simulated, never replayed"),
+    ("  ego: {}\n  lead:\n    from_log: {role: leader}\n    replay: true\n    maneuver: {hard_brake: {decel: 5}}\n", "",
+     "replay: true", "a replayed vehicle follows its recording"),
+    ("  ego: {}\n", "  replay: all\n", "replay: all", "expected one of none, others"),
+])
+def test_replay_errors(tmp_path, body, extra, needle, message):
+    path = seeded_yaml(tmp_path, actors=body, extra_seed=extra)
+    ps = problems(path)
+    assert any(message in p.message and p.line == line_of(path, needle) for p in ps), ps

@@ -114,7 +114,8 @@ def parse_seed(c: ValueReader, root: YMap, dt: float, duration: float,
     if moment is None:
         return None, None, None
     hashes = tuple(hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files)
-    spec = S.SeedSpec(logs=tuple(_shown(c, f) for f in files), logs_sha256=hashes, reader=reader, ego=ego,
+    # the logs by file name and contents: the spec hash does not depend on where they are
+    spec = S.SeedSpec(logs=tuple(Path(f).name for f in files), logs_sha256=hashes, reader=reader, ego=ego,
                       scene=Ref(SCENE_PARAM), moment=moment, behavior=behavior, replay=replay, scenes=tuple(built))
     return spec, road, net
 
@@ -124,11 +125,6 @@ def parse_seed(c: ValueReader, root: YMap, dt: float, duration: float,
 
 def _base(c: ValueReader) -> Path:
     return Path(c.file).parent if not c.file.startswith("<") else Path.cwd()
-
-
-def _shown(c: ValueReader, f: str) -> str:
-    """A log's path relative to the scenario file (out of the hash: only its name and contents count)."""
-    return Path(f).name
 
 
 def _log_files(c: ValueReader, m: YMap, reader: str) -> list[tuple[str, object]]:
