@@ -72,6 +72,7 @@ def test_replayed_agents_follow_their_recording_at_every_frame(run):
             want = log.mask[0, m, k:k + F]
             assert (b.mask[r, col] == want).all()
             entered += int(not want[0] and want.any())
+            assert (b.sizes[r, col] > 0).all()  # an agent entering later has its size from the start
             left += int(want[0] and not want[-1])
             got = b.trajectories[r, col, want].astype(np.float64)
             rec = log.trajectories[0, m, k:k + F][want].astype(np.float64)
