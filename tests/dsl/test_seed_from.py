@@ -121,3 +121,14 @@ def test_replay_errors(tmp_path, body, extra, needle, message):
     path = seeded_yaml(tmp_path, actors=body, extra_seed=extra)
     ps = problems(path)
     assert any(message in p.message and p.line == line_of(path, needle) for p in ps), ps
+
+
+def test_seeding_from_an_argoverse_2_scenario_takes_the_map_next_to_it(tmp_path):
+    from real_data import REAL, need
+
+    log = need(REAL / "av2-api-fixtures" / "forecasting" / "scenario_0a1e6f0a-1817-4a98-b02e-db8c9327d151.parquet")
+    path = seeded_yaml(tmp_path, logs=[str(log)], duration=3.0, actors="  ego: {}\n",
+                       extra_seed="  reader: av2\n")
+    spec = load_scenario(path)
+    (sc,) = spec.seed_from.scenes
+    assert spec.road.seed_maps[0].map_file.endswith(".json") and len(sc.lane_ids) > 10 and len(sc.usable) > 50
