@@ -170,14 +170,21 @@ def _parse_logged_actor(c: ValueReader, am: YMap, path: str, name: str, actors: 
     if replay and maneuvers:
         c.error(am.key_marks["replay"], join_path(path, "replay"), "a replayed vehicle follows its recording; it "
                 "has no manoeuvres")
-    sensor = parse_sensor(c, am["sensor"], c.at(am, "sensor"), join_path(path, "sensor")) if "sensor" in am else None
-    if sensor is not None and name != "ego":
-        c.error(am.key_marks["sensor"], join_path(path, "sensor"), "only the 'ego' carries a sensor")
+    sensor = _parse_sensor(c, am, path, name)
     aeb = _parse_aeb(c, am, path, name)
     if placement is None:
         return None
     dl, dw = S.DEFAULT_SIZE["car"]  # the logged vehicle's own kind and size replace these in each scenario
     return S.ActorSpec(name, "car", dl, dw, placement, Const(0.0), behavior, maneuvers, sensor, aeb, replay=replay)
+
+
+def _parse_sensor(c: ValueReader, am: YMap, path: str, name: str) -> S.SensorSpec | None:
+    if "sensor" not in am:
+        return None
+    if name != "ego":
+        c.error(am.key_marks["sensor"], join_path(path, "sensor"), "only the 'ego' carries a sensor")
+        return None
+    return parse_sensor(c, am["sensor"], c.at(am, "sensor"), join_path(path, "sensor"))
 
 
 def _parse_aeb(c: ValueReader, am: YMap, path: str, name: str) -> S.AEBSpec | None:
@@ -267,12 +274,7 @@ def _parse_actor(c: ValueReader, am: YMap, path: str, name: str, actors: dict, n
     route = _parse_route(c, am, path, net, start_lane)
     behavior = parse_behavior(c, am, path)
     maneuvers = parse_maneuvers(c, am, path, name, actors, net, start_lane)
-    sensor = None
-    if "sensor" in am:
-        if name != "ego":
-            c.error(am.key_marks["sensor"], join_path(path, "sensor"), "only the 'ego' carries a sensor")
-        else:
-            sensor = parse_sensor(c, am["sensor"], c.at(am, "sensor"), join_path(path, "sensor"))
+    sensor = _parse_sensor(c, am, path, name)
     aeb = _parse_aeb(c, am, path, name)
     if kind is None or placement is None or speed is None or length is None or width is None:
         return None
