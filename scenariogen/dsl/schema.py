@@ -459,14 +459,16 @@ SEED_ROLES = ("leader", "follower", "left_ahead", "left_behind", "right_ahead", 
 @dataclass(frozen=True)
 class EgoRule:
     """How a seeded family picks its ego among the vehicles of the log at the chosen moment: the
-    one of ``track``, else nearest the point ``nearest`` (m, the log's frame), else the one with
-    the most vehicles within ``busiest`` m; only vehicles in ``lanes`` (the map's lane ids) when
-    given, and only those for which every role the family binds exists."""
+    one of ``track``, else nearest the point ``nearest`` (m, the log's frame), else (``any``) the
+    one the parameter ``seed_from.ego`` picks among them all, else the one with the most vehicles
+    within ``busiest`` m; only vehicles in ``lanes`` (the map's lane ids) when given, and only those
+    for which every role the family binds exists."""
 
     track: str | None = None
     nearest: tuple[float, float] | None = None
     busiest: float = 30.0
     lanes: tuple[str, ...] = ()
+    any: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -478,7 +480,8 @@ class SeedScene:
     ``present``: (M, T) bool; ``lane``: (M, T) int index into ``lane_ids`` (-1: absent), with
     ``s`` and ``offset`` (m) on it; ``kinds``: (M,) kind codes; ``sizes``: (M, 2) length, width (m).
     ``usable``: (U,) frames a scenario can start at (room for the duration, an ego there);
-    ``ego``: (U,) the ego's agent at each; ``roles``: role -> (U,) agent (-1 none)."""
+    ``ego``: (U, C) the agents that can be the ego at each (C = 1 unless the rule is ``any``; -1
+    pads); ``roles``: role -> (U, C) the agent taking it for each of them."""
 
     name: str
     source: str

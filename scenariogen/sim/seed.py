@@ -4,7 +4,7 @@ its moment, in its real state.
 Each row of theta picks a scene (``seed_from.scene``, an index into ``spec.seed_from.scenes``) and a
 moment (``seed_from.moment``, u in [0, 1]: the frame ``usable[min(floor(u * U), U - 1)]`` of the U
 frames the scene can start at). The ego and the named actors' logged vehicles come from the scene's
-tables; the other agents present at that frame fill the columns after the named actors, in the log's
+tables (with the rule ``any``, ``seed_from.ego`` picks the ego among the eligible ones the same way); the other agents present at that frame fill the columns after the named actors, in the log's
 order. Positions, headings and speeds are the log's (its map's shift added); lane, ``s`` and offset
 are their projection onto the scene's lanes.
 """
@@ -43,6 +43,7 @@ def seed_rows(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int], n_
     steps = spec.steps
     scene = np.rint(resolve(sd.scene, theta, names)).astype(np.int64)
     u = resolve(sd.moment, theta, names)
+    u_ego = theta[:, names["seed_from.ego"]] if sd.ego.any else np.zeros(B)
     frame = np.zeros(B, np.int64)
     agent = np.full((B, n_agents), -1, np.int64)
     n_named = len(spec.actors)
@@ -54,11 +55,13 @@ def seed_rows(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int], n_
         j = min(int(np.floor(u[b] * U)), U - 1)
         k = int(sc.usable[j])
         frame[b] = k
+        n_ego = int(np.sum(sc.ego[j] >= 0))
+        e = min(int(np.floor(u_ego[b] * n_ego)), n_ego - 1)
         taken = []
         for i, a in enumerate(actors):
             p = a.placement
             role = "ego" if p.role == "ego" else (f"track:{p.track}" if p.role == "track" else p.role)
-            agent[b, i] = sc.ego[j] if role == "ego" else sc.roles[role][j]
+            agent[b, i] = sc.ego[j, e] if role == "ego" else sc.roles[role][j, e]
             taken.append(agent[b, i])
         # replayed, the agents that enter the scene during the scenario come too
         window = sc.present[:, k:k + steps + 1].any(axis=1) if sd.replay == "others" else sc.present[:, k]

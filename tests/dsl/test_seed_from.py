@@ -54,7 +54,7 @@ def test_tables_pick_an_ego_with_every_role_at_each_usable_frame(spec):
         T = sc.x.shape[1]
         assert len(sc.usable) > 0 and sc.usable.max() + 50 <= T - 1  # duration 5 s = 50 steps
         for j, k in enumerate(sc.usable):
-            e, left, lead = sc.ego[j], sc.roles["left_ahead"][j], sc.roles["leader"][j]
+            e, left, lead = sc.ego[j, 0], sc.roles["left_ahead"][j, 0], sc.roles["leader"][j, 0]
             assert len({e, left, lead}) == 3 and sc.present[[e, left, lead], k].all()
             assert sc.lane[lead, k] == sc.lane[e, k] or sc.lane_ids[sc.lane[lead, k]] != sc.lane_ids[sc.lane[e, k]]
 
@@ -132,3 +132,19 @@ def test_seeding_from_an_argoverse_2_scenario_takes_the_map_next_to_it(tmp_path)
     spec = load_scenario(path)
     (sc,) = spec.seed_from.scenes
     assert spec.road.seed_maps[0].map_file.endswith(".json") and len(sc.lane_ids) > 10 and len(sc.usable) > 50
+
+
+def test_any_ego_is_a_parameter_over_every_eligible_vehicle(tmp_path):
+    import numpy as np
+
+    from scenariogen.sim.seed import seed_rows
+
+    spec = load_scenario(seeded_yaml(tmp_path, ego="{any: true}"))
+    assert spec.parameters.names[:3] == ("seed_from.scene", "seed_from.moment", "seed_from.ego")
+    sc = spec.seed_from.scenes[0]
+    n = (sc.ego[0] >= 0).sum()
+    assert n > 1 and ((sc.ego >= 0) == (sc.roles["leader"] >= 0)).all()
+    theta = spec.parameters.from_unit(np.full((n, spec.parameters.dim), 0.5))
+    theta[:, :3] = np.column_stack([np.zeros(n), np.zeros(n), (np.arange(n) + 0.5) / n])
+    rows = seed_rows(spec, theta, {p: i for i, p in enumerate(spec.parameters.names)}, 40)
+    assert sorted(rows.agent[:, 0]) == sorted(sc.ego[0, :n])  # each eligible vehicle once

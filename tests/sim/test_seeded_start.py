@@ -66,9 +66,9 @@ def test_named_actors_are_the_logged_vehicles_of_their_roles(spec):
     for r in range(b.size):
         sc = spec.seed_from.scenes[rows.scene[r]]
         j = list(sc.usable).index(rows.frame[r])
-        assert rows.agent[r, ego] == sc.ego[j]
-        assert rows.agent[r, cutter] == sc.roles["left_ahead"][j]
-        assert rows.agent[r, leader] == sc.roles["leader"][j]
+        assert rows.agent[r, ego] == sc.ego[j, 0]
+        assert rows.agent[r, cutter] == sc.roles["left_ahead"][j, 0]
+        assert rows.agent[r, leader] == sc.roles["leader"][j, 0]
         # the cutter is ahead of the ego in the lane on its left, the leader ahead in its lane
         lane = b.trajectories[r, :, 0, 5].astype(int)
         assert lane[cutter] != lane[ego]

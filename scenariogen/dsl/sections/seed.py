@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 
 READERS = {"commonroad": (".xml",), "av2": (".parquet", ".feather")}
 _KEYS = ("logs", "reader", "ego", "moment", "behavior", "replay")
-_EGO_KEYS = ("track", "nearest", "busiest", "lanes")
+_EGO_KEYS = ("track", "nearest", "busiest", "any", "lanes")
 _REPLAY = ("none", "others")
 SCENE_PARAM = "seed_from.scene"
 MOMENT_PARAM = "seed_from.moment"
+EGO_PARAM = "seed_from.ego"
 GAP = 100.0  # m between the maps of two scenes side by side
 ROLE_RANGE = 100.0  # m: a role's vehicle is at most this far ahead or behind the ego (centre to centre)
 ON_LANE = 0.75  # a vehicle is in a lane when its centre is within this share of the lane's half width
@@ -113,6 +114,8 @@ def parse_seed(c: ValueReader, root: YMap, dt: float, duration: float,
         moment = Ref(MOMENT_PARAM)
     if moment is None:
         return None, None, None
+    if ego.any:
+        c.use(Parameter(EGO_PARAM, Uniform(0.0, 1.0)), c.at(m, "ego"))
     hashes = tuple(hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files)
     # the logs by file name and contents: the spec hash does not depend on where they are
     spec = S.SeedSpec(logs=tuple(Path(f).name for f in files), logs_sha256=hashes, reader=reader, ego=ego,
@@ -164,15 +167,17 @@ def _ego_rule(c: ValueReader, m: YMap) -> S.EgoRule | None:
     if "ego" not in m:
         return S.EgoRule()
     p = "seed_from.ego"
-    e = c.mapping(m["ego"], c.at(m, "ego"), p, "a mapping {busiest: 30} or {nearest: [x, y]} or {track: ID}, with "
-                  "optional lanes: [...]")
+    e = c.mapping(m["ego"], c.at(m, "ego"), p, "a mapping {busiest: 30}, {nearest: [x, y]}, {track: ID} or {any: "
+                  "true}, with optional lanes: [...]")
     if e is None:
         return None
     before = len(c.problems)
     c.keys(e, p, _EGO_KEYS)
-    picks = [k for k in ("track", "nearest", "busiest") if k in e]
+    picks = [k for k in ("track", "nearest", "busiest", "any") if k in e]
     if len(picks) > 1:
-        c.error(e.mark, p, f"give one of 'track', 'nearest' or 'busiest', not {' and '.join(picks)}")
+        c.error(e.mark, p, f"give one of 'track', 'nearest', 'busiest' or 'any', not {' and '.join(picks)}")
+    if "any" in e and e["any"] is not True:
+        c.error(c.at(e, "any"), join_path(p, "any"), f"expected true, got {type_name(e['any'])}")
     track = None
     if "track" in e:
         v = e["track"]
@@ -193,7 +198,7 @@ def _ego_rule(c: ValueReader, m: YMap) -> S.EgoRule | None:
             lanes = tuple(str(x) for x in vals)
     if len(c.problems) > before:
         return None
-    return S.EgoRule(track=track, nearest=nearest, busiest=busiest or 30.0, lanes=lanes)
+    return S.EgoRule(track=track, nearest=nearest, busiest=busiest or 30.0, lanes=lanes, any="any" in e)
 
 
 def _read_scenes(c: ValueReader, files: list, reader: str, dt: float) -> list | None:
@@ -355,14 +360,20 @@ def _scene(c: ValueReader, m: YMap, logs_mark, name: str, source: str, log, b: i
         if rule.track is not None:
             cand = [i for i in cand if track_ids[i] == rule.track]
         on = np.flatnonzero(on_lane[:, k])
+        row, row_roles = [], {role: [] for role in roles}
         for i in _ranked(rule, cand, k, x, y, present, dx, dy):  # the first with every role is the ego
             r = {role: role_of(net, lane_ids, track_ids, i, k, role, x, y, lane, s, on) for role in roles}
             if all(v >= 0 for v in r.values()) and len({i, *r.values()}) == len(r) + 1:
-                frames.append(k)
-                egos.append(i)
+                row.append(i)
                 for role in roles:
-                    got[role].append(r[role])
-                break
+                    row_roles[role].append(r[role])
+                if not rule.any:  # any: every eligible vehicle, one picked per scenario by seed_from.ego
+                    break
+        if row:
+            frames.append(k)
+            egos.append(row)
+            for role in roles:
+                got[role].append(row_roles[role])
     if not frames:
         need = f" with a {', '.join(r.replace(':', ' ') for r in roles)}" if roles else ""
         c.error(c.at(m, "ego") if "ego" in m else logs_mark, "seed_from.ego",
@@ -371,8 +382,16 @@ def _scene(c: ValueReader, m: YMap, logs_mark, name: str, source: str, log, b: i
         return None
     return S.SeedScene(name=name, source=source, t0=float(log.t0[b]), track_ids=track_ids, kinds=kinds, sizes=sizes,
                        x=x, y=y, heading=heading, speed=speed, present=present, lane=lane, s=s, offset=d,
-                       lane_ids=lane_ids, usable=np.array(frames, np.int64), ego=np.array(egos, np.int64),
-                       roles={r: np.array(v, np.int64) for r, v in got.items()})
+                       lane_ids=lane_ids, usable=np.array(frames, np.int64), ego=_padded(egos),
+                       roles={r: _padded(v) for r, v in got.items()})
+
+
+def _padded(rows: list[list[int]]) -> np.ndarray:
+    """(U, C) int array of the rows, padded with -1."""
+    out = np.full((len(rows), max(len(r) for r in rows)), -1, np.int64)
+    for j, r in enumerate(rows):
+        out[j, :len(r)] = r
+    return out
 
 
 def _map_lane_ids(smap: S.SeedMap) -> tuple[str, ...]:
@@ -383,7 +402,7 @@ def _map_lane_ids(smap: S.SeedMap) -> tuple[str, ...]:
 
 
 def _rule_text(rule: S.EgoRule) -> str:
-    what = (f"track {rule.track}" if rule.track is not None else
+    what = (f"track {rule.track}" if rule.track is not None else "any vehicle" if rule.any else
             f"nearest ({rule.nearest[0]:g}, {rule.nearest[1]:g})" if rule.nearest is not None else
             f"the most vehicles within {rule.busiest:g} m")
     return what + (f" in lanes {', '.join(rule.lanes)}" if rule.lanes else "") + ", on a lane"
@@ -392,7 +411,7 @@ def _rule_text(rule: S.EgoRule) -> str:
 def _ranked(rule: S.EgoRule, cand, k: int, x, y, present, dx: float, dy: float) -> list[int]:
     """The candidates in the rule's order of preference (ties: the log's order)."""
     cand = [int(i) for i in cand]
-    if rule.track is not None or not cand:
+    if rule.track is not None or rule.any or not cand:
         return cand
     if rule.nearest is not None:
         px, py = rule.nearest[0] + dx, rule.nearest[1] + dy
