@@ -1,4 +1,4 @@
-"""``seed_from:``: a family whose scenarios start from logged scenes (see docs/dsl.md, "Seeded families").
+"""``seed_from:``: a family whose scenarios start from logged scenes (docs/dsl.md, section 10b).
 
 The logs are read here, at load time, so a log that cannot be read, a scene shorter than the
 family, or a scene where no vehicle can be the ego is an error at its line like any other. Each
@@ -44,7 +44,7 @@ ON_LANE = 0.75  # a vehicle is in a lane when its centre is within this share of
 def pre_scan_roles(root: YMap) -> tuple[str, ...]:
     """The roles the named actors bind (``from_log: {role: ...}``), read before the actors are parsed
     (the ego must be picked among vehicles for which every one exists); bad ones are reported there."""
-    out: list[tuple[str, object]] = []
+    out: list[str] = []
     actors = root.get("actors")
     if not isinstance(actors, YMap):
         return ()
@@ -300,7 +300,7 @@ def project(net: RoadNetwork, lane_ids: tuple[str, ...], x: np.ndarray, y: np.nd
             h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lane (index into ``lane_ids``), ``s`` and ``offset`` (m) of world points: among the lanes whose
     projection falls within their length and whose heading agrees within 90 degrees, the one with the
-    smallest ``|offset|``; failing that, the lane with the smallest ``|offset|`` (``s`` extrapolated)."""
+    smallest ``|offset|``; failing that, the nearest lane that agrees (``s`` extrapolated), then any."""
     n = x.shape[0]
     best_key = np.full(n, np.inf)
     lane = np.full(n, -1, np.int64)
