@@ -164,18 +164,28 @@ def energy(Zs: np.ndarray, Zr: np.ndarray, rr: float | None = None) -> float:
     return 2.0 * _mean_dist(Zs, Zr) - _mean_dist(Zs) - (_mean_dist(Zr) if rr is None else rr)
 
 
-def _sim_descriptors(spec: ScenarioSpec, theta: np.ndarray, seed: int, frames: int, noise: float) -> np.ndarray:
+def sim_windows(spec: ScenarioSpec, theta: np.ndarray, seed: int, frames: int, noise: float):
+    """Descriptors of the ego windows of ``frames`` frames of ``spec`` simulated at the rows of ``theta``
+    (egos given ``noise`` m of position noise), and the row of ``theta`` each window comes from."""
     from ..coverage.descriptors import descriptors
     from ..coverage.report import ego_windows
     from ..sim.engine import iter_batches
 
-    Ds = []
+    Ds, rows, offset = [], [], 0
     for k, b in enumerate(iter_batches(spec, theta, seed, record="full")):
-        traj, mask, kinds, sizes, _rows = ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, frames)
+        traj, mask, kinds, sizes, r = ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, frames)
         D, _ = descriptors(traj, mask, kinds, sizes, b.frame_dt(), occlusion=False, position_noise=noise,
                            noise_seed=[seed, k])
         Ds.append(D)
-    return np.concatenate(Ds) if Ds else np.zeros((0, 13))
+        rows.append(r + offset)
+        offset += b.size
+    if not Ds:
+        return np.zeros((0, 13)), np.zeros(0, np.int64)
+    return np.concatenate(Ds), np.concatenate(rows)
+
+
+def _sim_descriptors(spec: ScenarioSpec, theta: np.ndarray, seed: int, frames: int, noise: float) -> np.ndarray:
+    return sim_windows(spec, theta, seed, frames, noise)[0]
 
 
 class _Model:
