@@ -36,7 +36,7 @@ actors:
 calibrate:
   fit: [actors.ego.speed]
   window: 1
-  scenarios: 20
+  scenarios: 60
   evaluations: 200
   bootstrap: 0
 """
