@@ -57,7 +57,7 @@ def simulate_windows(spec: ScenarioSpec, scenarios: int, seed: int, position_noi
     """``scenarios`` scenarios of ``spec`` drawn from its laws with ``seed``, cut into the ego windows of its
     ``calibrate.window``, with ``position_noise`` (m) added as the fit adds it; each scenario is its
     own recording, named ``TAG-i``."""
-    window, frames = _frames(spec)
+    _window, frames = _frames(spec)
     rng = np.random.default_rng([seed, 0x6E4])
     theta = spec.parameters.sample(rng, scenarios)
     D, rows = sim_windows(spec, theta, seed, frames, position_noise)
