@@ -90,6 +90,8 @@ def main() -> None:
     print(f"{cpu.strip()}, load average {os.getloadavg()}")
     spec = load_scenario(args.family)
     c = spec.calibrate
+    if c is None:
+        sys.exit(f"{args.family}: the family has no 'calibrate:' block (docs/calibration.md)")
     fit = tuple(args.fit)
     spec = dataclasses.replace(spec, calibrate=dataclasses.replace(c, fit=fit, scenarios=args.scenarios,
                                                                    evaluations=args.evaluations, bootstrap=0))

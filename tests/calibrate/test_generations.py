@@ -74,6 +74,7 @@ def test_training_sets_are_what_each_mode_says(runs):
     rep, acc = out["replace"], out["accumulate"]
     assert rep[0].laws == acc[0].laws and rep[0].real_share == acc[0].real_share == 1.0  # generation 1: real only
     assert [g.real_share for g in rep[1:]] == [0.0, 0.0]
+    assert [g.training_windows for g in rep[1:]] == [len(g.data.D) for g in rep[:-1]]  # the last generation's only
     sizes = [len(real.D)] + [len(g.data.D) for g in acc]
     assert [g.training_windows for g in acc] == list(np.cumsum(sizes)[:3])
     assert [g.real_share for g in acc] == pytest.approx([len(real.D) / t for t in np.cumsum(sizes)[:3]])
