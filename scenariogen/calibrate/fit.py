@@ -41,6 +41,7 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DEFAULT_WINDOW = 3.0  # s
 BAND_SPLITS = 20  # real-vs-real halvings by recording
 _BAD = 1e6  # objective of an invalid candidate
+Z_CAP = 20.0  # real robust sd: a standardised descriptor is clipped to +-Z_CAP (see _Real)
 _IDM_RE = re.compile(r"\.behavior\.idm\.(" + "|".join(IDM_KEYS) + r")$")
 
 
@@ -127,7 +128,10 @@ def _frames(spec: ScenarioSpec) -> tuple[float, int]:
 
 class _Real:
     """The real side: standardised typical descriptors (``names``; one constant in the real set is
-    left out and listed in ``ignored``), their recordings, and the columns they come from."""
+    left out and listed in ``ignored``), their recordings, and the columns they come from. Standardised
+    values are clipped to +-:data:`Z_CAP`: a window that far out is far whatever its value, and a
+    crash's deceleration spike (thousands of sd when most windows never brake) would otherwise
+    swamp the distance with sampling noise the optimiser then chases."""
 
     def __init__(self, D: np.ndarray, recordings: np.ndarray):
         from ..coverage.descriptors import DESCRIPTOR_NAMES
@@ -140,12 +144,12 @@ class _Real:
         self.cols = [DESCRIPTOR_NAMES.index(n) for n in st.names]
         self.X, self.recordings = D[ok][:, self.cols], np.asarray(recordings)[ok]
         self.loc, self.scale = st.loc, st.scale
-        self.Z = (self.X - self.loc) / self.scale
+        self.Z = np.clip((self.X - self.loc) / self.scale, -Z_CAP, Z_CAP)
 
     def z(self, D: np.ndarray) -> np.ndarray:
         X = D[:, self.cols]
         X = X[np.isfinite(X).all(axis=1)]
-        return (X - self.loc) / self.scale
+        return np.clip((X - self.loc) / self.scale, -Z_CAP, Z_CAP)
 
 
 def _mean_dist(A: np.ndarray, B: np.ndarray | None = None) -> float:
@@ -164,18 +168,28 @@ def energy(Zs: np.ndarray, Zr: np.ndarray, rr: float | None = None) -> float:
     return 2.0 * _mean_dist(Zs, Zr) - _mean_dist(Zs) - (_mean_dist(Zr) if rr is None else rr)
 
 
-def _sim_descriptors(spec: ScenarioSpec, theta: np.ndarray, seed: int, frames: int, noise: float) -> np.ndarray:
+def sim_windows(spec: ScenarioSpec, theta: np.ndarray, seed: int, frames: int, noise: float):
+    """Descriptors of the ego windows of ``frames`` frames of ``spec`` simulated at the rows of ``theta``
+    (egos given ``noise`` m of position noise), and the row of ``theta`` each window comes from."""
     from ..coverage.descriptors import descriptors
     from ..coverage.report import ego_windows
     from ..sim.engine import iter_batches
 
-    Ds = []
+    Ds, rows, offset = [], [], 0
     for k, b in enumerate(iter_batches(spec, theta, seed, record="full")):
-        traj, mask, kinds, sizes, _rows = ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, frames)
+        traj, mask, kinds, sizes, r = ego_windows(b.trajectories, b.mask, b.kinds, b.sizes, frames, frames)
         D, _ = descriptors(traj, mask, kinds, sizes, b.frame_dt(), occlusion=False, position_noise=noise,
                            noise_seed=[seed, k])
         Ds.append(D)
-    return np.concatenate(Ds) if Ds else np.zeros((0, 13))
+        rows.append(r + offset)
+        offset += b.size
+    if not Ds:
+        return np.zeros((0, 13)), np.zeros(0, np.int64)
+    return np.concatenate(Ds), np.concatenate(rows)
+
+
+def _sim_descriptors(spec: ScenarioSpec, theta: np.ndarray, seed: int, frames: int, noise: float) -> np.ndarray:
+    return sim_windows(spec, theta, seed, frames, noise)[0]
 
 
 class _Model:

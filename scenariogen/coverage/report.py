@@ -233,7 +233,9 @@ def recording_of(path) -> str:
     benchmark id ``USA_US101-22_1_T-1`` belongs to recording ``USA_US101-22`` (its slices
     ``_1``, ``_10``, ... share vehicles); any other log is its own recording, whole: when a reader
     splits a long log into several scenes (:func:`scenariogen.logs.read_log`), those are
-    consecutive stretches of one recording that share vehicles, so they are never separated."""
+    consecutive stretches of one recording that share vehicles, so they are never separated.
+    (The scenarios of a scenariogen run or batch read as logs share nothing: :func:`real_descriptors`
+    makes each one its own recording, ``PATH#SCENE``.)"""
     p = Path(path)
     m = _COMMONROAD_ID.match(p.stem) if p.suffix.lower() == ".xml" else None
     return m.group(1) if m else str(p)
@@ -273,7 +275,12 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
                 raise
             skipped[str(p)] = str(exc)
             continue
+        if not math.isclose(scenes.dt, dt, rel_tol=1e-6):  # only a simulated log keeps its own frame step
+            raise ScenarioGenError(f"{p}: frames every {scenes.dt:g} s, not the {dt:g} s of the other side; a "
+                                   "scenariogen run used as real data must be recorded at every step")
         n_scenes = scenes.size
+        # simulated scenarios read as logs (scenariogen's own runs) share no traffic: each is a recording
+        simulated = all(v.get("format") == "scenariogen" for v in scenes.info.values())
         # several scenes in one file may reuse track ids: tag them with the scene
         tag = np.char.add(np.arange(n_scenes).astype(str)[:, None], ":")
         scenes = dataclasses.replace(scenes, track_ids=np.char.add(tag, scenes.track_ids.astype(str)).astype(object))
@@ -290,11 +297,15 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
         noise[str(p)] = (ss, cnt)
         # a window's source: this log and the ego's track (agent 0 of the window), without the scene
         # tag: the scenes of a long log are consecutive stretches of one recording, and a track
-        # present in several of them is one vehicle; every window of the file is one recording
-        tids = w.track_ids[clean, 0]
-        g = np.array([f"{p}|{src}|{str(tid).split(':', 1)[1]}" for src, tid in zip(w.sources[clean], tids)],
-                     dtype=object)
-        rec = np.full(len(g), recording_of(p), dtype=object)
+        # present in several of them is one vehicle; every window of the file is one recording.
+        # A simulated log's scenes are independent scenarios: each is its own source and recording.
+        tids = [str(t).split(":", 1) for t in w.track_ids[clean, 0]]
+        if simulated:
+            g = np.array([f"{p}|{scene}|{tid}" for scene, tid in tids], dtype=object)
+            rec = np.array([f"{recording_of(p)}#{scene}" for scene, _tid in tids], dtype=object)
+        else:
+            g = np.array([f"{p}|{src}|{tid}" for src, (_scene, tid) in zip(w.sources[clean], tids)], dtype=object)
+            rec = np.full(len(g), recording_of(p), dtype=object)
         ok = np.isfinite(D).any(axis=1)
         Ds.append(D[ok])
         gs.append(g[ok])

@@ -375,9 +375,9 @@ def training_mix(vs: tuple[Verdict, ...], keep_real: float = KEEP_REAL) -> dict:
     failures = [v.name for v in vs if v.fired and v.name != "enriching"]
     if failures:
         return {"keep_real_share": 1.0, "failures": failures,
-                "advice": (f"do not train on this set until {', '.join(failures)} no longer fire: its differences "
-                           "from the logs would be learnt, and generations trained on each other's output lose "
-                           "the tails first")}
+                "advice": (f"keep the training set 100% real: do not train on this set until {', '.join(failures)} "
+                           "no longer fire: its differences from the logs would be learnt, and generations trained "
+                           "on each other's output lose the tails first")}
     return {"keep_real_share": keep_real, "failures": [],
             "advice": (f"keep at least {keep_real:.0%} of the training set real and add this set to the real data, "
                        "never in its place: generations that replace real data with generated data lose the real "

@@ -82,3 +82,17 @@ def test_calibrated_text_is_a_valid_family_with_a_header(fitted):
         written = again.parameters.parameters[again.parameters.index(p.name)].dist
         assert to_yaml(written) == to_yaml(p.after)
         assert f"{p.name} (simulation): was {to_yaml(p.before)}" in res.text
+
+
+def test_standardised_descriptors_are_clipped():
+    """One crash's deceleration spike counts as Z_CAP real sd, not thousands: the energy distance
+    stays bounded and the fit does not chase it."""
+    from scenariogen.calibrate.fit import Z_CAP, _Real, energy
+    from scenariogen.coverage.descriptors import DESCRIPTOR_NAMES
+
+    D = np.random.default_rng(0).normal(size=(60, len(DESCRIPTOR_NAMES))) + 5.0
+    rl = _Real(D, np.array(["a", "b"] * 30, dtype=object))
+    spiked = D.copy()
+    spiked[:3, DESCRIPTOR_NAMES.index("ego_max_decel")] = [1e6, -1e6, 5e5]
+    assert np.abs(rl.z(spiked)).max() == Z_CAP
+    assert abs(energy(rl.z(spiked), rl.Z)) < 2.0

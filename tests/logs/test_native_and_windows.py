@@ -13,6 +13,7 @@ import scenariogen
 from scenariogen.logs import LogScenes, batch_to_scenes, concat_scenes, make_windows, read_log, readers
 from scenariogen.data import layout as Lo
 from scenariogen.data.npz import save_npz
+from scenariogen.errors import ScenarioGenError
 
 from logs_helpers import ETH, NGSIM, SENSOR, need
 
@@ -36,6 +37,21 @@ def test_npz_batch_round_trip(tmp_path, cut_in):
     assert np.all(np.isnan(s.trajectories[..., Lo.F_X][~m]))
     assert s.track_ids[0, 0] == "ego" and s.info[str(path)]["spec_name"] == "highway_cut_in"
     np.testing.assert_array_equal(read_log(path, reader="scenariogen").kinds, batch.kinds)
+
+
+def test_simulated_scenarios_as_real_data_are_each_a_recording(tmp_path, cut_in):
+    """A run or batch used as the real side (coverage --real, calibrate --real, the collapse
+    experiment): its scenarios share no traffic, so each is a recording of its own."""
+    from scenariogen.coverage import real_descriptors
+
+    spec, batch = cut_in
+    path = save_npz(batch, tmp_path / "b.npz")
+    rl = real_descriptors(path, window=3.0, dt=spec.dt)
+    recs = set(rl.recordings.tolist())
+    assert 1 < len(recs) <= 6 and all(r.startswith(f"{path}#") for r in recs)
+    assert len(set(rl.groups.tolist())) > len(recs)  # every vehicle takes the ego's role, as in real logs
+    with pytest.raises(ScenarioGenError, match="recorded at every step"):
+        real_descriptors(path, window=3.0, dt=0.2)
 
 
 def test_run_directory(tmp_path):
