@@ -32,6 +32,7 @@ __all__ = [
     "box_corners",
     "boxes_overlap",
     "box_distance",
+    "box_distance_below",
     "box_ttc",
     "point_ttc_1d",
     "drac",
@@ -203,6 +204,38 @@ def box_distance(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2):
             if d2 < best:
                 best = d2
     return math.sqrt(best)
+
+
+#: Slack (m) of :func:`box_distance_below`'s lower bound: far above the rounding of either distance.
+_GAP_SLACK = 1e-6
+
+
+@njit(cache=True)
+def box_distance_below(limit, x1, y1, h1, l1, w1, x2, y2, h2, l2, w2):
+    """:func:`box_distance` where it may be below ``limit`` (m), else ``np.inf``.
+
+    The largest separation of the two boxes' projections on their four axes is a lower bound of
+    their distance (a projection shortens no distance); where it exceeds ``limit`` by
+    ``_GAP_SLACK`` the exact distance is not computed. A caller that keeps the smallest distance
+    so far gets bit-identical minima with ``limit`` set to it, at a fraction of the cost for boxes
+    that are not closing in (the common case: most pairs are beside or behind each other)."""
+    c1, s1, c2, s2, hl1, hw1, hl2, hw2 = _two_boxes(h1, l1, w1, h2, l2, w2)
+    dx = x2 - x1
+    dy = y2 - y1
+    cut = limit + _GAP_SLACK
+    p, r = _slab(c1, s1, dx, dy, c1, s1, hl1, hw1, c2, s2, hl2, hw2)
+    if abs(p) - r > cut:
+        return np.inf
+    p, r = _slab(-s1, c1, dx, dy, c1, s1, hl1, hw1, c2, s2, hl2, hw2)
+    if abs(p) - r > cut:
+        return np.inf
+    p, r = _slab(c2, s2, dx, dy, c1, s1, hl1, hw1, c2, s2, hl2, hw2)
+    if abs(p) - r > cut:
+        return np.inf
+    p, r = _slab(-s2, c2, dx, dy, c1, s1, hl1, hw1, c2, s2, hl2, hw2)
+    if abs(p) - r > cut:
+        return np.inf
+    return box_distance(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2)
 
 
 @njit(cache=True)

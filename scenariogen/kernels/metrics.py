@@ -53,7 +53,7 @@ from ..data.layout import (
     S_TET,
     THREAT_TTC,
 )
-from .geometry import box_distance, boxes_overlap
+from .geometry import box_distance_below, boxes_overlap
 from .order import insertion_sort
 from .paths import MO_R, envelopes_apart, motion_ttc
 from .safety import crossing_pet, follow_drac_thw
@@ -157,8 +157,8 @@ def named_actor_metrics(b, cfg, road, ag, out, st, sc):
             cd = math.sqrt(dx * dx + dy * dy)
             lower_gap = cd - ri - mot[j, MO_R]
             if lower_gap < agent_metrics[b, i, A_MIN_GAP]:
-                gap = box_distance(xs[i], ys[i], hs[i], length[b, i], width[b, i],
-                                   xs[j], ys[j], hs[j], length[b, j], width[b, j])
+                gap = box_distance_below(agent_metrics[b, i, A_MIN_GAP], xs[i], ys[i], hs[i], length[b, i],
+                                         width[b, i], xs[j], ys[j], hs[j], length[b, j], width[b, j])
                 if gap < agent_metrics[b, i, A_MIN_GAP]:
                     agent_metrics[b, i, A_MIN_GAP] = gap
             # TTC as for the ego: the path TTC only where it can improve the smallest so far
@@ -205,7 +205,8 @@ def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
         dy = ys[j] - ys[0]
         cd = math.sqrt(dx * dx + dy * dy)
         if cd - re - rj < agent_metrics[b, j, A_MIN_DIST]:
-            dist = box_distance(xs[0], ys[0], hs[0], le, we, xs[j], ys[j], hs[j], length[b, j], width[b, j])
+            dist = box_distance_below(agent_metrics[b, j, A_MIN_DIST], xs[0], ys[0], hs[0], le, we, xs[j], ys[j],
+                                      hs[j], length[b, j], width[b, j])
             if dist < agent_metrics[b, j, A_MIN_DIST]:
                 agent_metrics[b, j, A_MIN_DIST] = dist
                 agent_metrics[b, j, A_T_MIN_DIST] = time

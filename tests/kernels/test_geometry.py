@@ -182,6 +182,26 @@ def test_distance_properties_touching(b1, b2):
     _check_distance_properties(b1, b2)
 
 
+def test_distance_below_is_the_distance_where_it_can_matter():
+    """box_distance_below skips only pairs whose exact distance lies above the limit: with the
+    limit at, just above or just below the exact distance (the running minimum of a metric) it
+    returns the exact distance's bits, else inf."""
+    rng = np.random.default_rng(11)
+    pairs = random_boxes(rng, 4000, spread=15.0).reshape(2000, 2, 5)
+    skipped = 0
+    for b1, b2 in pairs:
+        d = g.box_distance(*b1, *b2)
+        for limit in (d, np.nextafter(d, np.inf), np.nextafter(d, -np.inf), 0.5 * d, d + 1.0, np.inf,
+                      rng.uniform(0.0, 20.0)):
+            got = g.box_distance_below(limit, *b1, *b2)
+            if got == np.inf and d != np.inf:
+                assert d > limit
+                skipped += 1
+            else:
+                assert got == d  # the same bits
+    assert skipped > 1000  # the bound does skip
+
+
 # --------------------------------------------------------------------------
 # box_ttc
 # --------------------------------------------------------------------------
