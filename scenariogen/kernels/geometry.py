@@ -63,6 +63,8 @@ def circumradius(length, width):
 @njit(cache=True)
 def wrap_angle(a):
     """Angle ``a`` (rad) wrapped to ``[-pi, pi)``."""
+    if abs(a) < 3.0:  # no turn to take off (the formula gives ``a - 0.0``, the same bits), no division
+        return a
     return a - _TWO_PI * math.floor((a + math.pi) / _TWO_PI)
 
 

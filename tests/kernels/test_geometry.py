@@ -202,6 +202,14 @@ def test_distance_below_is_the_distance_where_it_can_matter():
     assert skipped > 1000  # the bound does skip
 
 
+def test_wrap_angle_fast_path_keeps_the_formula():
+    """Angles below 3 rad take no division: the bits are the formula's."""
+    two_pi = 2.0 * math.pi
+    for a in np.concatenate([np.linspace(-3.2, 3.2, 20001), [-0.0, 0.0, 2.9999999999999996, -3.0, 3.0]]):
+        want = a - two_pi * math.floor((a + math.pi) / two_pi)
+        assert g.wrap_angle(a) == want and math.copysign(1.0, g.wrap_angle(a)) == math.copysign(1.0, want)
+
+
 # --------------------------------------------------------------------------
 # box_ttc
 # --------------------------------------------------------------------------
