@@ -193,7 +193,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
     order, rank, lane_first, lane_end, in_lane = sc.order, sc.rank, sc.lane_first, sc.lane_end, sc.in_lane
     lc_list, free_list, known = sc.lc_list, sc.free_list, tr.known
     trk_on, trk_x, trk_y, trk_vx, trk_vy = tr.trk_on, tr.trk_x, tr.trk_y, tr.trk_vx, tr.trk_vy
-    N = xs.shape[0]
+    N = sc.n_act[0]
     slot = t % REACT_BUF
     for i in range(N):
         lead_gap[i] = INF
@@ -401,7 +401,7 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
     lc_active, lc_origin = st.lc_active, st.lc_origin
     order, lane_first, lane_end, in_lane, lc_list = sc.order, sc.lane_first, sc.lane_end, sc.in_lane, sc.lc_list
     known = tr.known
-    N = xs.shape[0]
+    N = sc.n_act[0]
     K = man_state.shape[1]
     for i in range(N):
         if (t + i) % mobil_every != 0:

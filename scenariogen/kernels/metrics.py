@@ -93,10 +93,10 @@ def collisions(b, time, ag, out, st, sc):
     xs, ys, hs, crashed = st.xs, st.ys, st.hs, st.crashed
     pos, key = sc.pos, sc.key
     metrics, agent_metrics = out.metrics, out.agent_metrics
-    N = xs.shape[0]
+    N = sc.n_act[0]  # the slots past it are empty: they stay at the end of ``pos``, in place
     for i in range(N):  # order by x for the sweep (insertion sort, nearly sorted)
         key[i] = xs[i] if valid[b, i] else INF
-    insertion_sort(pos, key)
+    insertion_sort(pos, key, N)
     mot = sc.mot  # this step's motion rows (paths.set_motions): the circumradii
     rmax = 0.0
     for i in range(N):
@@ -144,7 +144,7 @@ def named_actor_metrics(b, cfg, road, ag, out, st, sc):
     agent_metrics = out.agent_metrics
     ttc_horizon = cfg.ttc_horizon
     n_named = cfg.n_named
-    N = xs.shape[0]
+    N = sc.n_act[0]
     for i in range(1, n_named):
         if not valid[b, i]:
             continue
@@ -191,7 +191,7 @@ def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
     mot = sc.mot
     metrics, agent_metrics = out.metrics, out.agent_metrics
     ttc_threshold, ttc_horizon = cfg.ttc_threshold, cfg.ttc_horizon
-    N = xs.shape[0]
+    N = sc.n_act[0]
     if not valid[b, 0]:
         return INF
     le, we = length[b, 0], width[b, 0]

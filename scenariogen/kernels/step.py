@@ -152,9 +152,13 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     dt = cfg.dt
     mobil_every = max(1, int(round(MOBIL_PERIOD / dt)))
     _start_state(b, road, ag, init, st)
+    n_act = 0
     for i in range(N):
         sc.order[i] = i
         sc.pos[i] = i
+        if ag.valid[b, i]:
+            n_act = i + 1
+    sc.n_act[0] = n_act
     for k in range(sc.lane_enter.shape[0]):
         sc.lane_enter[k] = -INF
     start_metrics(b, cfg.n_named, out)
