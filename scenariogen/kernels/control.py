@@ -178,10 +178,11 @@ def merger_ahead(b, i, road, ag, st, sc):
 
 
 @njit(inline="always")
-def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
+def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st, sc, tr):
     """Each on-lane agent's leader (gap and speed into ``lead_gap``, ``lead_v``) and the command
     its behaviour model asks for, into this step's slot of ``cmd_buf``. Where the right of way
-    (:func:`.rules.right_of_way_gap`) makes it wait, the waiting point is a standing leader."""
+    (:func:`.rules.right_of_way_gap`; only if ``rules_on``, :func:`.rules.has_rules`) makes it wait,
+    the waiting point is a standing leader."""
     valid, free, length, width, model, params = ag.valid, ag.free, ag.length, ag.width, ag.model, ag.params
     route, route_len = ag.route, ag.route_len
     length_b, width_b = length[b], width[b]
@@ -216,7 +217,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
                 if nl < 0 and r_dead[li]:
                     gap = r_len[li] - si - half_i
             g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known,
-                                      i == 0 and has_sensor)
+                                      i == 0 and has_sensor) if rules_on else INF
             if g_rule < gap:
                 gap = g_rule
                 vl = 0.0
@@ -313,7 +314,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
             if g < gap:
                 coop = max(_command(b, i, model, params, v[i], g, vm, 0.0), -params[b, i, P_BCOMF])
         g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known,
-                                  i == 0 and has_sensor)
+                                  i == 0 and has_sensor) if rules_on else INF
         if g_rule < gap:
             gap = g_rule
             vl = 0.0
