@@ -261,8 +261,8 @@ def box_distance_below(limit, x1, y1, h1, l1, w1, x2, y2, h2, l2, w2):
     The largest separation of the two boxes' projections on their four axes is a lower bound of
     their distance (a projection shortens no distance); where it exceeds ``limit`` by
     ``_GAP_SLACK`` the exact distance is not computed. A caller that keeps the smallest distance
-    so far gets bit-identical minima with ``limit`` set to it, at a fraction of the cost for boxes
-    that are not closing in (the common case: most pairs are beside or behind each other)."""
+    so far gets bit-identical minima with ``limit`` set to it, at a fraction of the cost for the
+    pairs whose distance does not shrink."""
     c1, s1, c2, s2, hl1, hw1, hl2, hw2 = _two_boxes(h1, l1, w1, h2, l2, w2)
     dx = x2 - x1
     dy = y2 - y1
