@@ -178,10 +178,11 @@ def merger_ahead(b, i, road, ag, st, sc):
 
 
 @njit(inline="always")
-def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
+def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st, sc, tr):
     """Each on-lane agent's leader (gap and speed into ``lead_gap``, ``lead_v``) and the command
     its behaviour model asks for, into this step's slot of ``cmd_buf``. Where the right of way
-    (:func:`.rules.right_of_way_gap`) makes it wait, the waiting point is a standing leader."""
+    (:func:`.rules.right_of_way_gap`; only if ``rules_on``, :func:`.rules.has_rules`) makes it wait,
+    the waiting point is a standing leader."""
     valid, free, length, width, model, params = ag.valid, ag.free, ag.length, ag.width, ag.model, ag.params
     route, route_len = ag.route, ag.route_len
     length_b, width_b = length[b], width[b]
@@ -193,7 +194,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
     order, rank, lane_first, lane_end, in_lane = sc.order, sc.rank, sc.lane_first, sc.lane_end, sc.in_lane
     lc_list, free_list, known = sc.lc_list, sc.free_list, tr.known
     trk_on, trk_x, trk_y, trk_vx, trk_vy = tr.trk_on, tr.trk_x, tr.trk_y, tr.trk_vx, tr.trk_vy
-    N = xs.shape[0]
+    N = sc.n_act[0]
     slot = t % REACT_BUF
     for i in range(N):
         lead_gap[i] = INF
@@ -216,7 +217,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
                 if nl < 0 and r_dead[li]:
                     gap = r_len[li] - si - half_i
             g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known,
-                                      i == 0 and has_sensor)
+                                      i == 0 and has_sensor) if rules_on else INF
             if g_rule < gap:
                 gap = g_rule
                 vl = 0.0
@@ -313,7 +314,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr):
             if g < gap:
                 coop = max(_command(b, i, model, params, v[i], g, vm, 0.0), -params[b, i, P_BCOMF])
         g_rule = right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known,
-                                  i == 0 and has_sensor)
+                                  i == 0 and has_sensor) if rules_on else INF
         if g_rule < gap:
             gap = g_rule
             vl = 0.0
@@ -401,7 +402,7 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
     lc_active, lc_origin = st.lc_active, st.lc_origin
     order, lane_first, lane_end, in_lane, lc_list = sc.order, sc.lane_first, sc.lane_end, sc.in_lane, sc.lc_list
     known = tr.known
-    N = xs.shape[0]
+    N = sc.n_act[0]
     K = man_state.shape[1]
     for i in range(N):
         if (t + i) % mobil_every != 0:

@@ -170,6 +170,7 @@ Scratch = namedtuple("Scratch", [
     "lane_enter",  # (L,) s: when a vehicle last drove past the end of each lane
     "mot",  # (N, paths.N_MOT) each agent's predicted motion this step (kernels/paths.py)
     "ttc0", "tlim0",  # (N,) s: the ego's TTC to each agent this step, and below what it is exact
+    "n_act",  # (1,) int: 1 + the scenario's last valid agent; the step's loops over agents stop there
 ])
 
 Tracks = namedtuple("Tracks", [
@@ -209,7 +210,7 @@ def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
         np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),
         np.empty(L, np.int64), np.empty(N, np.bool_), np.zeros(N, np.int64), np.zeros(N, np.int64),
         np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.ones(T, np.bool_),
-        np.empty(L), np.zeros((N, N_MOT)), np.full(N, math.inf), np.zeros(N),
+        np.empty(L), np.zeros((N, N_MOT)), np.full(N, math.inf), np.zeros(N), np.full(1, N, np.int64),
     )
     tr = Tracks(
         np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros(N), np.zeros(N), np.zeros(N),

@@ -40,7 +40,7 @@ def integrate(b, time, dt, road, ag, init, st, sc):
     steer, crashed, route_pos, path_pos = st.steer, st.crashed, st.route_pos, st.path_pos
     man_state, man_t0 = st.man_state, st.man_t0
     lc_active, lc_t0, lc_dur, lc_d0, d_hold = st.lc_active, st.lc_t0, st.lc_dur, st.lc_d0, st.d_hold
-    N = xs.shape[0]
+    N = sc.n_act[0]
     for i in range(N):
         if init.replay[b, i]:
             replay_step(i, b, time, dt, road, valid, init, st)

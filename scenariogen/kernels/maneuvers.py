@@ -210,7 +210,7 @@ def triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
     ``lc_list``)."""
     valid, free, man_val, man_type, man_to = ag.valid, ag.free, ag.man_val, ag.man_type, ag.man_to
     man_state, man_t0 = st.man_state, st.man_t0
-    N = st.xs.shape[0]
+    N = sc.n_act[0]
     K = man_type.shape[1]
     for i in range(N):
         if not valid[b, i] or st.crashed[i]:
@@ -301,7 +301,7 @@ def forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
     that goes on, at the first gap it accepts (see the module docstring). Returns the number of
     agents changing lanes."""
     params, length = ag.params, ag.length
-    N = st.xs.shape[0]
+    N = sc.n_act[0]
     for i in range(N):
         if (not ag.valid[b, i] or ag.free[b, i] or st.crashed[i] or st.lc_active[i]
                 or ag.model[b, i] == MODEL_CONSTANT):  # (a stalled car goes nowhere by itself)

@@ -53,7 +53,7 @@ from ..data.layout import (
     S_TET,
     THREAT_TTC,
 )
-from .geometry import box_distance, boxes_overlap
+from .geometry import box_distance_below, boxes_overlap
 from .order import insertion_sort
 from .paths import MO_R, envelopes_apart, motion_ttc
 from .safety import crossing_pet, follow_drac_thw
@@ -93,10 +93,10 @@ def collisions(b, time, ag, out, st, sc):
     xs, ys, hs, crashed = st.xs, st.ys, st.hs, st.crashed
     pos, key = sc.pos, sc.key
     metrics, agent_metrics = out.metrics, out.agent_metrics
-    N = xs.shape[0]
+    N = sc.n_act[0]  # the slots past it are empty: they stay at the end of ``pos``, in place
     for i in range(N):  # order by x for the sweep (insertion sort, nearly sorted)
         key[i] = xs[i] if valid[b, i] else INF
-    insertion_sort(pos, key)
+    insertion_sort(pos, key, N)
     mot = sc.mot  # this step's motion rows (paths.set_motions): the circumradii
     rmax = 0.0
     for i in range(N):
@@ -144,7 +144,7 @@ def named_actor_metrics(b, cfg, road, ag, out, st, sc):
     agent_metrics = out.agent_metrics
     ttc_horizon = cfg.ttc_horizon
     n_named = cfg.n_named
-    N = xs.shape[0]
+    N = sc.n_act[0]
     for i in range(1, n_named):
         if not valid[b, i]:
             continue
@@ -157,8 +157,8 @@ def named_actor_metrics(b, cfg, road, ag, out, st, sc):
             cd = math.sqrt(dx * dx + dy * dy)
             lower_gap = cd - ri - mot[j, MO_R]
             if lower_gap < agent_metrics[b, i, A_MIN_GAP]:
-                gap = box_distance(xs[i], ys[i], hs[i], length[b, i], width[b, i],
-                                   xs[j], ys[j], hs[j], length[b, j], width[b, j])
+                gap = box_distance_below(agent_metrics[b, i, A_MIN_GAP], xs[i], ys[i], hs[i], length[b, i],
+                                         width[b, i], xs[j], ys[j], hs[j], length[b, j], width[b, j])
                 if gap < agent_metrics[b, i, A_MIN_GAP]:
                     agent_metrics[b, i, A_MIN_GAP] = gap
             # TTC as for the ego: the path TTC only where it can improve the smallest so far
@@ -191,7 +191,7 @@ def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
     mot = sc.mot
     metrics, agent_metrics = out.metrics, out.agent_metrics
     ttc_threshold, ttc_horizon = cfg.ttc_threshold, cfg.ttc_horizon
-    N = xs.shape[0]
+    N = sc.n_act[0]
     if not valid[b, 0]:
         return INF
     le, we = length[b, 0], width[b, 0]
@@ -205,7 +205,8 @@ def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
         dy = ys[j] - ys[0]
         cd = math.sqrt(dx * dx + dy * dy)
         if cd - re - rj < agent_metrics[b, j, A_MIN_DIST]:
-            dist = box_distance(xs[0], ys[0], hs[0], le, we, xs[j], ys[j], hs[j], length[b, j], width[b, j])
+            dist = box_distance_below(agent_metrics[b, j, A_MIN_DIST], xs[0], ys[0], hs[0], le, we, xs[j], ys[j],
+                                      hs[j], length[b, j], width[b, j])
             if dist < agent_metrics[b, j, A_MIN_DIST]:
                 agent_metrics[b, j, A_MIN_DIST] = dist
                 agent_metrics[b, j, A_T_MIN_DIST] = time

@@ -104,6 +104,9 @@ _ANG_SLACK = 1e-9
 #: whatever the rounding.
 _TIE_REL = 1e-9
 _TIE_ABS = 1e-12  # m
+#: Angular (rad) and relative depth margin of the shortcut for a target that one nearer occluder
+#: covers whole (see :func:`_target_fraction`).
+_COVER_SLACK = 1e-7
 #: Target angular width (rad) under which the target is judged by one ray.
 _POINT_WIDTH = 1e-14
 #: Event slots per vertex: a target vertex gives at most 3 events (its angle and
@@ -317,6 +320,13 @@ def _target_fraction(j, yaw, fov, rng, rx, ry, rel, start, count, pdat, cand, cl
         lo_f = wrap_angle(a0 - fc)
         if lo_f >= -hf and lo_f + width <= hf:
             return 1.0
+
+    # ---- shortcut: one occluder, wholly nearer than the target, spans its silhouette: every ray of
+    # the sweep would meet it first (by a margin far above rounding), so nothing is visible
+    near = pdat[j, _DMIN] / (1.0 + _COVER_SLACK)
+    for c in range(nc):
+        if clo[c] < a0 - _COVER_SLACK and chi[c] > a1 + _COVER_SLACK and pdat[cand[c], _DMAX] < near:
+            return 0.0
 
     # ---- event angles
     ne = 0

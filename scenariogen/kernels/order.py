@@ -14,10 +14,10 @@ INF = math.inf
 
 
 @njit(cache=True)
-def insertion_sort(perm, key):
-    """Sort the permutation ``perm`` by ``key[perm]`` in place; O(N) when last step's order still
-    almost holds, which is the common case from one step to the next."""
-    for p in range(1, perm.shape[0]):
+def insertion_sort(perm, key, n):
+    """Sort the first ``n`` entries of the permutation ``perm`` by ``key[perm]`` in place; O(n) when
+    last step's order still almost holds, which is the common case from one step to the next."""
+    for p in range(1, n):
         j = perm[p]
         kj = key[j]
         q = p - 1
@@ -53,14 +53,14 @@ def lane_order(b, road, ag, st, sc):
     ln, sl, dl, lc_active = st.ln, st.sl, st.dl, st.lc_active
     order, key, rank, lane_first, lane_end = sc.order, sc.key, sc.rank, sc.lane_first, sc.lane_end
     in_lane, lc_list, free_list = sc.in_lane, sc.lc_list, sc.free_list
-    N = order.shape[0]
+    N = sc.n_act[0]  # the slots past it are empty: they stay at the end of the order, in place
     L = lane_first.shape[0]
     for i in range(N):
         if valid[b, i] and not free[b, i]:
             key[i] = ln[i] * 1.0e7 + sl[i]
         else:
             key[i] = INF
-    insertion_sort(order, key)
+    insertion_sort(order, key, N)
     for l_ in range(L):
         lane_first[l_] = 0
         lane_end[l_] = 0

@@ -293,7 +293,7 @@ def set_motion(i, b, time, horizon, road, ag, st, mot, tr):
 @njit(inline="always")
 def set_motions(b, time, cfg, road, ag, st, sc, tr):
     """Every valid agent's predicted motion at ``time`` (s) into ``sc.mot``."""
-    for i in range(st.xs.shape[0]):
+    for i in range(sc.n_act[0]):
         if ag.valid[b, i]:
             set_motion(i, b, time, cfg.ttc_horizon, road, ag, st, sc.mot, tr)
 

@@ -203,6 +203,20 @@ def _inside(px, py, xs, ys, n):
 
 
 @njit(cache=True)
+def has_rules(road):
+    """True if the road has anything :func:`right_of_way_gap` reads: conflict areas, crosswalks,
+    signs or signals. Without them it is INF for every driver, and the stop lines it records are
+    read by nothing else."""
+    L = road.length.shape[0]
+    if road.cf_first[L] > road.cf_first[0] or road.cw_first[L] > road.cw_first[0]:
+        return True
+    for k in range(L):
+        if road.lane_sign[k] > 0 or road.lane_group[k] >= 0:
+            return True
+    return False
+
+
+@njit(cache=True)
 def right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known, seen_only):
     """Bumper gap (m) from driver ``i``'s front to where it must wait this step by the right of way
     (see the module docstring); INF when nothing stops it. Records when it stops at a stop line.

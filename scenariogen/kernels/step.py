@@ -74,6 +74,7 @@ from .metrics import (
 from .order import lane_order
 from .paths import set_motions, start_paths
 from .perception import first_burst, perceive, start_tracks
+from .rules import has_rules
 
 INF = math.inf
 MOBIL_PERIOD = 1.0  # s between lane-change decisions
@@ -152,9 +153,13 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     dt = cfg.dt
     mobil_every = max(1, int(round(MOBIL_PERIOD / dt)))
     _start_state(b, road, ag, init, st)
+    n_act = 0
     for i in range(N):
         sc.order[i] = i
         sc.pos[i] = i
+        if ag.valid[b, i]:
+            n_act = i + 1
+    sc.n_act[0] = n_act
     for k in range(sc.lane_enter.shape[0]):
         sc.lane_enter[k] = -INF
     start_metrics(b, cfg.n_named, out)
@@ -174,6 +179,7 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     n_sensed = 0
     aeb_trig = -1  # step at which the AEB triggered, -1 while idle
     senses = has_sensor and ag.valid[b, 0]
+    rules_on = has_rules(road)  # else the right of way stops nobody
 
     for t in range(cfg.n_steps):
         time = t * dt
@@ -189,7 +195,7 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
         n_lc, n_free = lane_order(b, road, ag, st, sc)
         n_lc = triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr)
         n_lc = forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr)
-        leaders(b, t, time, n_lc, n_free, has_sensor, road, world, ag, st, sc, tr)
+        leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st, sc, tr)
         aeb_trig = accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr)
         n_lc = mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr)
         leader_metrics(b, ag, out, st)

@@ -112,6 +112,17 @@ def test_fully_hidden_behind_bigger_box():
     assert frac(TARGET, [box(10.0, 0.0, 0.0, 1.0, 6.0)]) == 0.0
 
 
+def test_covering_occluder_that_is_not_wholly_nearer():
+    """The shortcut for a target that one occluder covers whole needs the occluder wholly nearer:
+    a long wall that spans the silhouette but reaches past the target's near face (it crosses the
+    target) hides only what lies behind it, as the sweep finds."""
+    # a thin wall from (15, -6) to (25, 6): it spans [-ALPHA, ALPHA] and crosses the target's centre
+    wall = (np.array([15.0, 25.0, 25.0, 15.0]), np.array([-6.0, 6.0, 6.1, -5.9]))
+    got = frac(TARGET, [wall])
+    assert 0.0 < got < 1.0
+    assert frac(TARGET, [wall, box(10.0, 0.0, 0.0, 1.0, 6.0)]) == 0.0  # a covering box in front of both
+
+
 def test_occluder_behind_target_does_nothing():
     assert frac(TARGET, [box(30.0, 0.0, 0.0, 1.0, 10.0)]) == 1.0
 

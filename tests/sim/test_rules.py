@@ -261,3 +261,19 @@ def test_a_saturated_all_way_stop_clears():
 
     ids = compiled_road(spec).arrays.lane_ids
     assert all(ids[lanes[a]].endswith("_out_0") for a in range(12)), [ids[x] for x in lanes]
+
+
+@pytest.mark.parametrize("road,lane,has", [
+    ("road: {type: straight, lanes: 3, lane_width: 3.5, length: 500}", "0", False),
+    ("road: {type: intersection, lanes: 1, lane_width: 3.5, length: 80, turn_radius: 6}", "S_in_0", True),
+])
+def test_the_right_of_way_is_skipped_only_on_roads_without_rules(road, lane, has):
+    """kernels.rules.has_rules (read once per scenario; without rules the step does not call
+    right_of_way_gap): False for a plain highway, True for a junction's conflict areas."""
+    from scenariogen.kernels.rules import has_rules
+    from scenariogen.sim.compile import compiled_road
+    from scenariogen.sim.engine import kernel_road
+
+    spec = scenariogen.parse_text("scenariogen: 1\nname: t\ndt: 0.1\nduration: 1.0\n" + road
+                                  + f"\nactors:\n  ego: {{kind: car, lane: {lane}, s: 1, speed: 1}}\n")
+    assert has_rules(kernel_road(compiled_road(spec))) is has
