@@ -170,7 +170,7 @@ Scratch = namedtuple("Scratch", [
     "lane_enter",  # (L,) s: when a vehicle last drove past the end of each lane
     "mot",  # (N, paths.N_MOT) each agent's predicted motion this step (kernels/paths.py)
     "ttc0", "tlim0",  # (N,) s: the ego's TTC to each agent this step, and below what it is exact
-    "n_act",  # (1,) int: 1 + the scenario's last valid agent; the step's loops over agents stop there
+    "n_act",  # (1,) int: 1 + the scenario's last valid or replayed agent; the step's loops over agents stop there
 ])
 
 Tracks = namedtuple("Tracks", [
