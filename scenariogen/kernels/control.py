@@ -343,9 +343,9 @@ def start_noise(b, seed, ag, st):
 
 @njit(inline="always")
 def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr):
-    """Each on-lane agent's acceleration: its command from ``P_REACT`` steps ago, overridden by
-    scripted braking and the ego's AEB, then limited in braking and jerk. Returns the step at
-    which the AEB triggered (-1 while idle)."""
+    """Each on-lane agent's acceleration: its command from ``P_REACT`` steps ago plus its
+    acceleration noise (:func:`start_noise`), overridden by scripted braking and the ego's AEB, then
+    limited in braking and jerk. Returns the step at which the AEB triggered (-1 while idle)."""
     valid, free, length, params, model = ag.valid, ag.free, ag.length, ag.params, ag.model
     man_type, man_val, max_brake, max_jerk = ag.man_type, ag.man_val, ag.max_brake, ag.max_jerk
     crashed = st.crashed
@@ -368,7 +368,7 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, 
         else:
             target = 0.0
         sigma = params[b, i, P_ANOISE]
-        if sigma > 0.0:  # the driver's own noise, on its command (scripted braking overrides both)
+        if sigma > 0.0:  # the driver's own noise, on its command (scripted braking and the AEB below act on the sum)
             if t > 0:
                 st.noise_rng[i], st.noise[i] = ou_step(st.noise[i], st.noise_rng[i], dt, params[b, i, P_TNOISE])
             if model[b, i] != MODEL_CONSTANT and model[b, i] != MODEL_STOP:
