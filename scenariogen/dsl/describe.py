@@ -74,7 +74,8 @@ def _seed_lines(spec: S.ScenarioSpec) -> list[str]:
 
 # driver traits: (key, unit, whether a trait left out is drawn per driver rather than one default for all)
 _DRIVER_TRAITS = (("lateral_accel", "m/s^2", True), ("critical_gap", "s", True), ("follow_up", "s", True),
-                  ("cooperation", "", True), ("merge_gap", "s", False))
+                  ("cooperation", "", True), ("merge_gap", "s", False), ("accel_noise", "m/s^2", False),
+                  ("accel_noise_time", "s", False))
 
 
 def _driver(d: S.DriverParams) -> str:

@@ -192,13 +192,27 @@ class DriverParams:
     curves (speed at most ``sqrt(lateral_accel / |curvature|)``), ``critical_gap`` (s) accepted
     before entering a conflict area where the driver must yield, ``follow_up`` (s) after the vehicle
     ahead of it in the queue entered. None: drawn for each driver from the scenario's random
-    stream with the default laws of ``docs/dsl.md`` (``sim.compile.DRIVER_DEFAULTS``)."""
+    stream with the default laws of ``docs/dsl.md`` (``sim.compile.DRIVER_DEFAULTS``).
+    ``accel_noise`` (m/s^2) and ``accel_noise_time`` (s): the acceleration noise on the driver's
+    command, a stationary Ornstein-Uhlenbeck process of that std and correlation time."""
 
     lateral_accel: Value | None = None
     critical_gap: Value | None = None
     follow_up: Value | None = None
     cooperation: Value | None = None  # probability (0-1) that the driver opens a gap for a merging vehicle
     merge_gap: Value | None = None  # s, time gap left to the new follower when merging from a lane that ends
+    accel_noise: Value | None = None  # m/s^2, stationary std of the acceleration noise on the command (None: 0)
+    accel_noise_time: Value | None = None  # s, its correlation time (None: sim.compile.DEFAULT_NOISE_TIME)
+
+    def __repr__(self) -> str:
+        # the spec hash is the spec's repr: the noise traits appear only when given, so a family
+        # without them keeps the hash (and the golden runs) it had before they existed
+        items = [(f.name, getattr(self, f.name)) for f in fields(self)]
+        shown = [f"{k}={v!r}" for k, v in items if v is not None or k not in _LATER_TRAITS]
+        return f"DriverParams({', '.join(shown)})"
+
+
+_LATER_TRAITS = ("accel_noise", "accel_noise_time")
 
 
 @dataclass(frozen=True)

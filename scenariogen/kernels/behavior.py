@@ -6,6 +6,8 @@ import math
 
 from numba import njit
 
+from .rng import next_uniform
+
 
 @njit(cache=True)
 def idm_accel(v, v0, T, s0, a_max, b_comf, delta, gap, v_lead):
@@ -68,3 +70,21 @@ def acc_accel(v, v0, T, s0, a_max, b_comf, delta, gap, v_lead, a_lead):
         return a_idm
     c = 0.99
     return (1.0 - c) * a_idm + c * (a_cah + b_comf * math.tanh((a_idm - a_cah) / b_comf))
+
+
+@njit(cache=True)
+def std_normal(state):
+    """(new_state, z): a standard normal draw from the stream ``state`` (Box-Muller, two uniforms)."""
+    state, u1 = next_uniform(state)
+    state, u2 = next_uniform(state)
+    return state, math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True)
+def ou_step(x, state, dt, tau):
+    """One exact step of ``dt`` (s) of a stationary Ornstein-Uhlenbeck process of unit variance and
+    correlation time ``tau`` (s): ``x' = r x + sqrt(1 - r^2) z`` with ``r = exp(-dt / tau)``, so
+    its autocorrelation at lag ``h`` is ``exp(-h / tau)`` at any step. Returns (new_state, x')."""
+    state, z = std_normal(state)
+    r = math.exp(-dt / tau)
+    return state, r * x + math.sqrt(1.0 - r * r) * z

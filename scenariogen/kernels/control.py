@@ -4,7 +4,10 @@ and AEB, curve speeds, and MOBIL lane changes (manoeuvre triggers and forced mer
 The longitudinal command is IDM with the constant-acceleration heuristic to
 the leader (same lane, the lane ahead, a vehicle changing into or out of the
 lane, or a pedestrian in the lane corridor), delayed by the driver's reaction
-time; scripted braking overrides it. An ego with a sensor finds its leader,
+time, plus the driver's acceleration noise (``P_ANOISE`` times a stationary
+Ornstein-Uhlenbeck process of correlation time ``P_TNOISE``, drawn from the
+agent's own stream and only for drivers that have it); scripted braking
+overrides it. An ego with a sensor finds its leader,
 takes its MOBIL decisions and triggers its AEB (TTC along the predicted paths,
 :mod:`.paths`, below a threshold, after a reaction delay, at a fixed
 deceleration) on its tracks only; every other agent, and the AEB of an ego
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from ..data.layout import (
@@ -30,6 +34,7 @@ from ..data.layout import (
     MODEL_STOP,
     P_ALAT,
     P_AMAX,
+    P_ANOISE,
     P_BCOMF,
     P_BSAFE,
     P_COOP,
@@ -42,10 +47,11 @@ from ..data.layout import (
     P_STOPDEC,
     P_T,
     P_THRESH,
+    P_TNOISE,
     P_V0,
     S_AEB_TIME,
 )
-from .behavior import acc_accel, idm_accel
+from .behavior import acc_accel, idm_accel, ou_step, std_normal
 from .groups import REACT_BUF
 from .lanes import lane_pose, lane_segment, project_local
 from .order import next_lane, path_step, scan_lane, turned_width
@@ -54,6 +60,7 @@ from .maneuvers import MERGE_ZONE, start_lane_change
 from .rules import right_of_way_gap
 
 INF = math.inf
+NOISE_SALT = 0x4E015E  # keys each agent's acceleration-noise stream off the scenario's seed
 PED_LOOKAHEAD = 80.0  # m, how far ahead a vehicle looks for pedestrians in its lane
 CURVE_STEP = 4.0  # m between the points ahead where a driver reads the curvature
 CURVE_MARGIN = 10.0  # m of look-ahead beyond the comfortable braking distance
@@ -324,11 +331,22 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         cmd_buf[i, slot] = min(_command(b, i, model, params, v[i], gap, vl, al), coop)
 
 
+@njit(cache=True)
+def start_noise(b, seed, ag, st):
+    """Each noisy driver's (``P_ANOISE`` > 0) random stream, keyed by the scenario's ``seed`` and its
+    slot, and its noise at t = 0, drawn from the stationary law; drivers without noise draw nothing."""
+    for i in range(st.noise.shape[0]):
+        st.noise[i] = 0.0
+        if ag.params[b, i, P_ANOISE] > 0.0:
+            rng, st.noise[i] = std_normal(seed ^ (np.uint64(NOISE_SALT + i) * np.uint64(0xD1B54A32D192ED03)))
+            st.noise_rng[i] = rng
+
+
 @njit(inline="always")
 def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr):
-    """Each on-lane agent's acceleration: its command from ``P_REACT`` steps ago, overridden by
-    scripted braking and the ego's AEB, then limited in braking and jerk. Returns the step at
-    which the AEB triggered (-1 while idle)."""
+    """Each on-lane agent's acceleration: its command from ``P_REACT`` steps ago plus its
+    acceleration noise (:func:`start_noise`), overridden by scripted braking and the ego's AEB, then
+    limited in braking and jerk. Returns the step at which the AEB triggered (-1 while idle)."""
     valid, free, length, params, model = ag.valid, ag.free, ag.length, ag.params, ag.model
     man_type, man_val, max_brake, max_jerk = ag.man_type, ag.man_val, ag.max_brake, ag.max_jerk
     crashed = st.crashed
@@ -350,6 +368,12 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, 
             target = cmd_buf[i, (t - r) % REACT_BUF]
         else:
             target = 0.0
+        sigma = params[b, i, P_ANOISE]
+        if sigma > 0.0:  # the driver's own noise, on its command (scripted braking and the AEB below act on the sum)
+            if t > 0:
+                st.noise_rng[i], st.noise[i] = ou_step(st.noise[i], st.noise_rng[i], dt, params[b, i, P_TNOISE])
+            if model[b, i] != MODEL_CONSTANT and model[b, i] != MODEL_STOP:
+                target += sigma * st.noise[i]
         for k in range(K):
             if man_state[i, k] != 1:
                 continue

@@ -154,6 +154,8 @@ State = namedtuple("State", [
     "d_hold",  # (N,) m, lateral offset kept on the lane (the initial one until a lane change)
     "stop_lane",  # (N,) int: the lane at whose stop line the agent last stopped, -1 none
     "stop_time",  # (N,) s: when it stopped there
+    "noise",  # (N,) the acceleration noise's unit-variance process (kernels/behavior.py, ou_step)
+    "noise_rng",  # (N,) uint64: each agent's random stream for it
 ])
 
 Scratch = namedtuple("Scratch", [
@@ -204,7 +206,7 @@ def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
         np.empty(N, np.int64), np.empty(N), np.empty(N, np.bool_), np.empty(N, np.int64), np.empty(N, np.bool_),
         np.empty(N), np.empty(N), np.empty(N), np.empty(N, np.int64), np.empty((N, K), np.int64),
         np.empty((N, K)), np.empty(N), np.empty((N, REACT_BUF)), np.empty(N), np.empty(N), np.empty(N),
-        np.empty(N, np.int64), np.empty(N),
+        np.empty(N, np.int64), np.empty(N), np.zeros(N), np.zeros(N, np.uint64),
     )
     sc = Scratch(
         np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),

@@ -57,7 +57,7 @@ from ..data.layout import (
     F_Y,
     THREAT_TTC,
 )
-from .control import accelerations, leaders, mobil
+from .control import accelerations, leaders, mobil, start_noise
 from .groups import REACT_BUF, alloc
 from .integrate import integrate
 from .lanes import lane_pose
@@ -153,6 +153,7 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     dt = cfg.dt
     mobil_every = max(1, int(round(MOBIL_PERIOD / dt)))
     _start_state(b, road, ag, init, st)
+    start_noise(b, sensor.seeds[b], ag, st)
     n_act = 0
     for i in range(N):
         sc.order[i] = i

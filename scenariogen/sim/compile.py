@@ -326,6 +326,7 @@ DRIVER_DEFAULTS = {
 }
 DEFAULT_COOPERATION = 0.5  # probability that a driver opens a gap for a merging vehicle
 DEFAULT_MERGE_GAP = 1.0  # s, time gap a merging driver leaves its new follower at the merge zone's start
+DEFAULT_NOISE_TIME = 1.0  # s, correlation time of a driver's acceleration noise (its std defaults to 0: none)
 
 
 def _draw_drivers(params: np.ndarray, seeds: np.ndarray) -> None:
@@ -363,6 +364,9 @@ def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, d
     params[where + (Lo.P_STOPDEC,)] = resolve(beh.stop_decel, theta, names)
     merge_gap = beh.driver.merge_gap
     params[where + (Lo.P_TMERGE,)] = DEFAULT_MERGE_GAP if merge_gap is None else resolve(merge_gap, theta, names)
+    noise, noise_time = beh.driver.accel_noise, beh.driver.accel_noise_time
+    params[where + (Lo.P_ANOISE,)] = 0.0 if noise is None else resolve(noise, theta, names)
+    params[where + (Lo.P_TNOISE,)] = DEFAULT_NOISE_TIME if noise_time is None else resolve(noise_time, theta, names)
     for col, value in ((Lo.P_ALAT, beh.driver.lateral_accel), (Lo.P_TCRIT, beh.driver.critical_gap),
                        (Lo.P_TFOLLOW, beh.driver.follow_up), (Lo.P_COOP, beh.driver.cooperation)):  # NaN: drawn per driver (_draw_drivers)
         params[where + (col,)] = np.nan if value is None else resolve(value, theta, names)

@@ -43,11 +43,13 @@ calibrate:
 TRUTH = {"actors.ego.speed": (12.0, 16.0)}
 
 
-def synthetic_real(spec, n: int = 240, groups: int = 6) -> DescriptorSet:
-    """Ego windows of ``spec`` simulated under TRUTH, split into ``groups`` "recordings"."""
+def synthetic_real(spec, n: int = 240, groups: int = 6, truth: dict = TRUTH) -> DescriptorSet:
+    """Ego windows of ``spec`` simulated under ``truth`` (uniform laws by parameter name), split into
+    ``groups`` "recordings"."""
     from scenariogen.dsl.distributions import Uniform
 
-    ps = tuple(dataclasses.replace(p, dist=Uniform(*TRUTH[p.name]) if p.name in TRUTH else p.dist) for p in spec.parameters.parameters)
+    ps = tuple(dataclasses.replace(p, dist=Uniform(*truth[p.name]) if p.name in truth else p.dist)
+               for p in spec.parameters.parameters)
     truth = dataclasses.replace(spec, parameters=dataclasses.replace(spec.parameters, parameters=ps))
     theta = truth.parameters.sample(np.random.default_rng(99), n)
     _, frames = _frames(spec)

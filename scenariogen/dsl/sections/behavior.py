@@ -14,7 +14,8 @@ from ..yamlmarks import Mark, YMap
 _IDM_KEYS = ("desired_speed", "time_headway", "min_gap", "max_accel", "comfort_decel", "delta", "reaction_time")
 _MOBIL_KEYS = ("politeness", "threshold", "safe_decel", "duration")
 _BEHAVIORS = ("idm", "keep_lane", "constant_speed", "stop")
-_DRIVER_KEYS = ("lateral_accel", "critical_gap", "follow_up", "cooperation", "merge_gap")
+_DRIVER_KEYS = ("lateral_accel", "critical_gap", "follow_up", "cooperation", "merge_gap", "accel_noise",
+                "accel_noise_time")
 
 
 def _parse_idm(c: ValueReader, body: Any, mark: Mark, path: str) -> S.IDMParams:
@@ -103,4 +104,7 @@ def _parse_driver(c: ValueReader, m: YMap, path: str) -> S.DriverParams:
         follow_up=c.value(dm, "follow_up", dp, None, Range(0.5, 30.0)) if "follow_up" in dm else None,
         cooperation=c.value(dm, "cooperation", dp, None, Range(0.0, 1.0)) if "cooperation" in dm else None,
         merge_gap=c.value(dm, "merge_gap", dp, None, Range(0.1, 10.0)) if "merge_gap" in dm else None,
+        accel_noise=c.value(dm, "accel_noise", dp, None, Range(0.0, 3.0)) if "accel_noise" in dm else None,
+        accel_noise_time=(c.value(dm, "accel_noise_time", dp, None, Range(0.1, 60.0))
+                          if "accel_noise_time" in dm else None),
     )
