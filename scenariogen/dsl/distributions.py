@@ -163,8 +163,9 @@ class Poisson:
         from scipy.special import gammainc, gammaln
 
         x = np.asarray(x, dtype=float)
-        k = np.where(x >= 0.0, x, 0.0)
-        lp = np.where(x >= 0.0, k * math.log(self.lam) - gammaln(k + 1.0) - self.lam, -np.inf)
+        count = (x >= 0.0) & (x < math.inf)
+        k = np.where(count, x, 0.0)
+        lp = np.where(count, k * math.log(self.lam) - gammaln(k + 1.0) - self.lam, -np.inf)
         if self.high is not None:  # log P(X >= high) = log of the regularised lower gamma P(high, lam)
             tail = math.log(float(gammainc(self.high, self.lam))) if self.high > 0 else 0.0
             lp = np.where(x == self.high, tail, np.where(x > self.high, -np.inf, lp))
