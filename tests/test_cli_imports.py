@@ -1,8 +1,9 @@
 """``import scenariogen``, ``scenariogen validate``, ``show`` and ``formats`` start fast: they never
 import Numba, scipy.stats, scikit-learn, matplotlib or pyarrow (they belong to simulation,
 sampling, coverage, pictures and parquet); ``scenariogen simulate`` imports Numba but none of the
-others (nor the samplers' scipy.optimize, scipy.sparse and scipy.spatial). Checked in a fresh interpreter, which is what a user
-runs; the CPU time they take is measured in ``benchmarks/test_startup.py``."""
+others (nor the samplers' scipy.optimize, scipy.sparse and scipy.spatial). Checked in a fresh
+interpreter, which is what a user runs; the CPU time they take is measured in
+``benchmarks/test_startup.py``."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ def test_import_scenariogen_is_light():
 
 
 # a small simulate with the kernels run as Python (NUMBA_DISABLE_JIT: nothing to compile), which
-# imports what the compiled run imports
+# imports what the compiled run imports from scenariogen (the compiled run adds only what Numba's
+# compiler loads for itself, scipy.linalg among it)
 _SIMULATE_PROBE = """
 import contextlib, io, json, sys
 from scenariogen.cli import main
