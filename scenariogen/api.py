@@ -44,7 +44,7 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
 
 def kernels_ready() -> bool:
     """True when the simulation kernels are compiled or cached; False when the next simulation
-    compiles them first (once per install and version: two to three minutes of CPU, see the README)."""
+    compiles them first (once per install and version: one to two minutes of CPU, see the README)."""
     from .sim.engine import kernels_cached
 
     return kernels_cached()

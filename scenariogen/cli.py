@@ -65,7 +65,7 @@ def _compile_note(quiet: bool) -> None:
     from .api import kernels_ready
 
     if not quiet and not kernels_ready():
-        print("scenariogen: compiling the simulation kernels (first use of this version only; two to three "
+        print("scenariogen: compiling the simulation kernels (first use of this version only: one to two "
               "minutes of CPU, then cached) ...", file=sys.stderr, flush=True)
 
 

@@ -3,9 +3,10 @@
 Every randomised field of a spec refers, through a :class:`Value`, to one
 :class:`Parameter`. The :class:`ParameterSpace` orders them into the columns of
 theta (B x d), samples them, maps uniforms through inverse CDFs (for quasi-MC),
-and gives log p(theta) for importance weights. scipy is imported by the first
-density or inverse CDF, so reading and checking a spec (bounds only) does not
-load it.
+and gives log p(theta) for importance weights. The densities and inverse CDFs use
+``scipy.special`` only (never ``scipy.stats``, whose import costs a simulation's
+start more CPU than the rest of it), imported by the first density or inverse CDF, so
+reading and checking a spec (bounds only) loads no SciPy at all.
 """
 
 from __future__ import annotations
@@ -49,12 +50,11 @@ class Normal:
     low: float | None = None
     high: float | None = None
 
-    def _frozen(self):
-        from scipy import stats
-
-        a = -np.inf if self.low is None else (self.low - self.mean) / self.std
-        b = np.inf if self.high is None else (self.high - self.mean) / self.std
-        return stats.truncnorm(a, b, loc=self.mean, scale=self.std)
+    def _standard(self) -> tuple[float, float]:
+        """The truncation bounds in standard deviations from the mean (infinite where open)."""
+        a = -math.inf if self.low is None else (self.low - self.mean) / self.std
+        b = math.inf if self.high is None else (self.high - self.mean) / self.std
+        return a, b
 
     def bounds(self) -> tuple[float, float]:
         lo = -math.inf if self.low is None else self.low
@@ -62,10 +62,42 @@ class Normal:
         return (lo, hi)
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
-        return self._frozen().logpdf(x)
+        a, b = self._standard()
+        z = (np.asarray(x, dtype=float) - self.mean) / self.std
+        lp = (-0.5 * z * z - _LOG_SQRT_2PI - _log_normal_mass(a, b)) - math.log(self.std)
+        return np.where((z >= a) & (z <= b), lp, -np.inf)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        return self._frozen().ppf(u)
+        from scipy.special import log_ndtr, ndtri_exp
+
+        a, b = self._standard()
+        u = np.asarray(u, dtype=float)
+        log_mass = _log_normal_mass(a, b)
+        if a < 0.0:  # Phi(z) = Phi(a) + u * mass, in logs: exact far out in the left tail
+            z = ndtri_exp(np.logaddexp(float(log_ndtr(a)), np.log(u) + log_mass))
+        else:  # the window lies right of the mean: the mirror image, Phi(-z) = Phi(-b) + (1 - u) * mass
+            z = -ndtri_exp(np.logaddexp(float(log_ndtr(-b)), np.log1p(-u) + log_mass))
+        return self.mean + self.std * np.clip(z, a, b)
+
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def _log1mexp(d: float) -> float:
+    """log(1 - e^d) for d <= 0, accurate at both ends."""
+    return math.log(-math.expm1(d)) if d > -math.log(2.0) else math.log1p(-math.exp(d))
+
+
+def _log_normal_mass(a: float, b: float) -> float:
+    """log(Phi(b) - Phi(a)) for a < b, without cancellation in either tail."""
+    from scipy.special import log_ndtr, ndtr
+
+    if a > 0.0:  # both bounds right of the mean: the mirror image lies in the left tail
+        a, b = -b, -a
+    if b <= 0.0:  # both in the left tail: difference of logs
+        hi = float(log_ndtr(b))
+        return hi + _log1mexp(float(log_ndtr(a)) - hi)
+    return math.log1p(-float(ndtr(a)) - float(ndtr(-b)))  # the mean inside: 1 minus both tails
 
 
 @dataclass(frozen=True)
@@ -75,19 +107,21 @@ class LogNormal:
     mu: float
     sigma: float
 
-    def _frozen(self):
-        from scipy import stats
-
-        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
-
     def bounds(self) -> tuple[float, float]:
         return (0.0, math.inf)
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
-        return self._frozen().logpdf(x)
+        x = np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lx = np.log(x)
+            z = (lx - self.mu) / self.sigma
+            lp = -0.5 * z * z - _LOG_SQRT_2PI - math.log(self.sigma) - lx
+        return np.where(x > 0.0, lp, -np.inf)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        return self._frozen().ppf(u)
+        from scipy.special import ndtri
+
+        return math.exp(self.mu) * np.exp(self.sigma * ndtri(np.asarray(u, dtype=float)))
 
 
 @dataclass(frozen=True)
@@ -122,24 +156,39 @@ class Poisson:
     lam: float
     high: int | None = None
 
-    def _frozen(self):
-        from scipy import stats
-
-        return stats.poisson(self.lam)
-
     def bounds(self) -> tuple[float, float]:
         return (0.0, math.inf if self.high is None else float(self.high))
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
+        from scipy.special import gammainc, gammaln
+
         x = np.asarray(x, dtype=float)
-        lp = self._frozen().logpmf(x)
-        if self.high is not None:
-            tail = self._frozen().logsf(self.high - 1)
+        count = (x >= 0.0) & (x < math.inf)
+        k = np.where(count, x, 0.0)
+        lp = np.where(count, k * math.log(self.lam) - gammaln(k + 1.0) - self.lam, -np.inf)
+        if self.high is not None:  # log P(X >= high) = log of the regularised lower gamma P(high, lam)
+            tail = math.log(float(gammainc(self.high, self.lam))) if self.high > 0 else 0.0
             lp = np.where(x == self.high, tail, np.where(x > self.high, -np.inf, lp))
         return np.where(np.floor(x) == x, lp, -np.inf)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        k = self._frozen().ppf(u)
+        """The least count k with P(X <= k) >= u (above the median through P(X > k) <= 1 - u, which
+        keeps its precision where P(X <= k) rounds to 1)."""
+        from scipy.special import pdtr, pdtrc, pdtrik
+
+        u = np.asarray(u, dtype=float)
+        upper = u > 0.5
+
+        def enough(k):  # P(X <= k) >= u
+            return np.where(upper, pdtrc(k, self.lam) <= 1.0 - u, pdtr(k, self.lam) >= u)
+
+        k = np.maximum(np.ceil(pdtrik(u, self.lam)), 0.0)  # the continuous inversion, then exact steps
+        for _ in range(1000):  # pdtrik is off by a few counts at most: this ends after one or two rounds
+            down = (k > 0.0) & enough(np.maximum(k - 1.0, 0.0))
+            up = ~enough(k) & ~np.isnan(k)
+            if not (down.any() or up.any()):
+                break
+            k = k - down + up
         if self.high is not None:
             k = np.minimum(k, self.high)
         return np.asarray(k, dtype=float)

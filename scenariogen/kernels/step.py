@@ -28,6 +28,12 @@ every array in its argument tuples, every step. Nothing in the step loop may
 therefore allocate; every array comes from the engine or from
 :func:`.groups.alloc` (the occlusion sweep's too).
 
+The threads are plain Python threads (:func:`simulate_batch`), each running
+:func:`simulate_range` over chunks of scenarios with the GIL released, not a
+``prange`` loop: Numba's parallel wrapper made LLVM optimise and emit the whole
+linked step loop a second time, which took a sixth of the first start's compile
+time (docs/performance.md).
+
 Numba's cache checks only the time stamp of the file that defines a cached
 function; :mod:`scenariogen.kernels` drops the cached kernels whenever any
 kernel source changes.
@@ -36,8 +42,10 @@ kernel source changes.
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
-from numba import njit, prange
+from numba import njit
 
 from ..data.layout import (
     E_AEB_ON,
@@ -206,21 +214,41 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr)
 
 
-@njit(parallel=True, cache=True)
-def simulate_batch(road, world, ag, init, cfg, sensor, out, n_chunks):
-    """Simulate every scenario of the batch in ``n_chunks`` chunks run in parallel; fills ``out``
-    (trajectories and perception only if they have frames)."""
+@njit(cache=True, nogil=True, _nrt=False)
+def simulate_range(lo, hi, road, world, ag, init, cfg, sensor, out, st, sc, tr):
+    """Simulate scenarios ``lo`` to ``hi - 1`` with one thread's work arrays (:func:`.groups.alloc`,
+    :func:`.paths.start_paths`); releases the GIL."""
+    for b in range(lo, hi):
+        _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr)
+
+
+def simulate_batch(road, world, ag, init, cfg, sensor, out, n_chunks, n_threads=1):
+    """Simulate every scenario of the batch in ``n_chunks`` chunks shared out to ``n_threads``
+    threads, each with its own work arrays; fills ``out`` (trajectories and perception only if they
+    have frames). Plain Python threads: :func:`simulate_range` releases the GIL, and a scenario's
+    result does not depend on the thread or chunk that ran it."""
     B, N = init.x.shape
-    K = ag.man_type.shape[1]
-    L = road.length.shape[0]
-    per = (B + n_chunks - 1) // n_chunks
-    for c in prange(n_chunks):
-        lo = c * per
-        hi = min(B, lo + per)
-        if lo >= hi:
-            continue
-        st, sc, tr = alloc(N, K, L, cfg.n_steps, sensor.occ_px, sensor.occ_py, sensor.occ_start,
-                           sensor.occ_count)
+    if B == 0:
+        return
+    per = -(-B // max(1, min(B, n_chunks)))
+    starts = iter(range(0, B, per))
+    lock = threading.Lock()
+
+    def work() -> None:
+        st, sc, tr = alloc(N, ag.man_type.shape[1], road.length.shape[0], cfg.n_steps, sensor.occ_px,
+                           sensor.occ_py, sensor.occ_start, sensor.occ_count)
         start_paths(road, tr)
-        for b in range(lo, hi):
-            _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr)
+        while True:
+            with lock:
+                lo = next(starts, None)
+            if lo is None:
+                return
+            simulate_range(lo, min(B, lo + per), road, world, ag, init, cfg, sensor, out, st, sc, tr)
+
+    n_threads = max(1, min(n_threads, -(-B // per)))
+    if n_threads == 1:
+        work()
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        for f in [pool.submit(work) for _ in range(n_threads)]:
+            f.result()

@@ -10,36 +10,43 @@ dataclasses (:class:`CEOptions`, :class:`SplittingOptions`), and a bad one raise
 tests and benchmarks live in :mod:`scenariogen.sampling.toy`.
 """
 
-from .base import (
-                   SAMPLERS,
-                   Proposal,
-                   Sampler,
-                   derive_key,
-                   get_sampler,
-                   latent_to_theta,
-                   register_sampler,
-                   sampler_names,
-                   stream_uniforms,
-)
-from .ce import CrossEntropySampler, ce_state_summary
-from .estimate import (
-                   Estimate,
-                   FailureClusters,
-                   clopper_pearson,
-                   cluster_count,
-                   cluster_labels,
-                   estimate_probability,
-                   failure_clusters_theta,
-                   failure_clusters_u,
-                   quantiles_of,
-                   subsample_events,
-)
-from .mc import MonteCarloSampler, QuasiMonteCarloSampler
-from .options import PRESETS, CEOptions, SamplerOptions, SplittingOptions
-from .run import run_estimate
-from .splitting import SplittingSampler
-from .toy import GaussianTail, MixedTail, TwoSidedTail, mc_sims_needed
-from .weights import kish_ess
+from importlib import import_module
+
+# Public name -> the module that defines it. They load on first use, so that drawing theta from
+# p(theta) (:mod:`.prior`, all that ``simulate`` needs) loads neither the samplers nor what they
+# import (scipy.stats, scipy.optimize, scipy.sparse, scipy.spatial).
+_MODULES = {
+    "base": ("SAMPLERS", "Proposal", "Sampler", "derive_key", "get_sampler", "latent_to_theta", "register_sampler",
+             "sampler_names", "stream_uniforms"),
+    "ce": ("CrossEntropySampler", "ce_state_summary"),
+    "estimate": ("Estimate", "FailureClusters", "clopper_pearson", "cluster_count", "cluster_labels",
+                 "estimate_probability", "failure_clusters_theta", "failure_clusters_u", "quantiles_of",
+                 "subsample_events"),
+    "mc": ("MonteCarloSampler", "QuasiMonteCarloSampler"),
+    "options": ("PRESETS", "CEOptions", "SamplerOptions", "SplittingOptions"),
+    "run": ("run_estimate",),
+    "splitting": ("SplittingSampler",),
+    "toy": ("GaussianTail", "MixedTail", "TwoSidedTail", "mc_sims_needed"),
+    "weights": ("kish_ess",),
+}
+_PUBLIC = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .base import load_builtin_samplers
+
+    load_builtin_samplers()
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __all__ = [
     "PRESETS",

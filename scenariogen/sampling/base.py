@@ -321,13 +321,20 @@ def register_sampler(cls: type[Sampler]) -> type[Sampler]:
     return cls
 
 
+def load_builtin_samplers() -> None:
+    """Register the built-in samplers (their modules register themselves when imported)."""
+    from . import ce, mc, splitting  # noqa: F401
+
+
 def sampler_names() -> tuple[str, ...]:
+    load_builtin_samplers()
     return tuple(sorted(_REGISTRY))
 
 
 def get_sampler(name: str, space: ParameterSpace, seed: int = 0, **options: Any) -> Sampler:
     """The sampler registered as ``name`` (``options``: its options as keywords); an unknown name or
     a bad option raises :class:`SamplerOptionsError` (for names, listing the valid ones)."""
+    load_builtin_samplers()
     try:
         cls = _REGISTRY[name]
     except (KeyError, TypeError):

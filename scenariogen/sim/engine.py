@@ -33,12 +33,12 @@ MAX_CHUNK_BYTES = 1 << 30  # recorded frames held per chunk (1 GiB); longer reco
 def kernels_cached() -> bool:
     """False when the first simulation of this process will compile the kernels (no cached copy on
     disk for this version of their sources), which takes minutes; True otherwise."""
-    from ..kernels.step import simulate_batch
+    from ..kernels.step import simulate_range
 
-    if simulate_batch.signatures:
+    if simulate_range.signatures:
         return True
     try:  # Numba's cache index of the kernel (the package drops it when any kernel source changed)
-        return os.path.isfile(simulate_batch._cache._cache_file._index_path)
+        return os.path.isfile(simulate_range._cache._cache_file._index_path)
     except AttributeError:  # a Numba without these internals: say nothing
         return True
 
@@ -127,7 +127,8 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     p_drop = np.zeros((B, pf), np.bool_)
     ttc_thr = min((e.ttc_below for e in spec.events if e.type == "near_miss" and e.ttc_below is not None),
                   default=1.5)
-    n_chunks = min(B, max(1, _threads() * 4))
+    n_threads = _threads()
+    n_chunks = min(B, max(1, n_threads * 4))
     road = kernel_road(ki.road)
     world = G.World(**a["signals"])
     agents = G.Agents(kind=st.kind, length=st.length, width=st.width, valid=st.valid, free=a["free"],
@@ -146,7 +147,7 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
                       occ_start=a["occ_start"], occ_count=a["occ_count"])
     out = G.Outputs(traj=traj, mask=tmask, metrics=metrics, agent_metrics=agent_metrics, visible=p_vis,
                     detected=p_det, tracked=p_trk, track_xy=p_txy, dropout=p_drop)
-    simulate_batch(road, world, agents, init, settings, sensor, out, int(n_chunks))
+    simulate_batch(road, world, agents, init, settings, sensor, out, int(n_chunks), n_threads)
     scores = event_scores(spec, metrics, agent_metrics, ki.agent_names, TTC_HORIZON, st.kind)
     return Batch(
         trajectories=traj,

@@ -241,3 +241,70 @@ def test_empty_space():
     theta = ps.sample(np.random.default_rng(0), 3)
     assert theta.shape == (3, 0)
     np.testing.assert_array_equal(ps.logpdf(theta), np.zeros(3))
+
+
+# ------------------------------------------------ against scipy.stats (which the simulate path never loads)
+
+# the uniforms the samplers hand to ppf reach 1e-300 (sampling.base) and 1 - 2**-53
+_U = np.concatenate([[1e-300, 1e-100, 1e-30, 1e-16, 1e-12, 1e-6], np.linspace(0.001, 0.999, 97),
+                     [1 - 1e-6, 1 - 1e-12, 1 - 2.0**-53]])
+# (mean, std, low, high): open, one-sided, central, far out in either tail (up to 38 std), narrow
+_TRUNCATIONS = [(0.0, 1.0, None, None), (3.0, 0.5, 2.0, 4.0), (0.0, 1.0, -0.1, 0.1), (0.0, 1.0, 5.0, None),
+                (0.0, 1.0, None, -5.0), (0.0, 1.0, 20.0, 21.0), (10.0, 2.0, -66.0, -64.0), (0.0, 1.0, 38.0, None),
+                (0.0, 1.0, -1e-9, 1e-9), (1.0, 3.0, 1.0, None), (1.0, 3.0, None, 1.0), (0.0, 1.0, 8.0, 8.000001),
+                (5.0, 0.8, 3.5, 7.5)]
+
+
+@pytest.mark.parametrize("mean,std,low,high", _TRUNCATIONS)
+def test_truncated_normal_matches_scipy(mean, std, low, high):
+    from scipy import stats
+
+    d = Normal(mean, std, low, high)
+    a = -np.inf if low is None else (low - mean) / std
+    b = np.inf if high is None else (high - mean) / std
+    ref = stats.truncnorm(a, b, loc=mean, scale=std)
+    x = d.ppf(_U)
+    want = ref.ppf(_U)
+    # relative to the value, or to the std where the value is near 0 (a quantile's own precision)
+    np.testing.assert_allclose(x, want, rtol=1e-12, atol=1e-12 * std)
+    lo, hi = d.bounds()
+    assert np.all((x >= lo) & (x <= hi))
+    inside = x[(x > lo) & (x < hi)]
+    np.testing.assert_allclose(d.logpdf(inside), ref.logpdf(inside), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mu,sigma", [(0.0, 1.0), (math.log(30.0), 0.3), (-3.0, 2.5)])
+def test_lognormal_matches_scipy(mu, sigma):
+    from scipy import stats
+
+    d, ref = LogNormal(mu, sigma), stats.lognorm(s=sigma, scale=math.exp(mu))
+    np.testing.assert_allclose(d.ppf(_U), ref.ppf(_U), rtol=1e-13)
+    x = d.ppf(_U[1:-1])
+    np.testing.assert_allclose(d.logpdf(x), ref.logpdf(x), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("lam,high", [(0.01, None), (0.7, None), (4.0, 9), (37.5, None), (2500.0, None),
+                                      (1e6, None), (3.0, 0)])
+def test_poisson_matches_scipy(lam, high):
+    from scipy import stats
+
+    from scipy.special import pdtrc
+
+    d, ref = Poisson(lam, high), stats.poisson(lam)
+    k = d.ppf(_U)
+    want = ref.ppf(_U)
+    if high is not None:
+        want = np.minimum(want, high)
+    mid = _U < 1 - 1e-9
+    np.testing.assert_array_equal(k[mid], want[mid])  # counts: exact
+    if high is None:  # where P(X <= k) rounds to 1 (scipy is off by one there): P(X > k) <= 1 - u < P(X > k - 1)
+        top = ~mid
+        assert np.all(pdtrc(k[top], lam) <= 1 - _U[top]) and np.all(pdtrc(k[top] - 1, lam) > 1 - _U[top])
+    k = np.unique(np.concatenate([want, np.arange(0, 12)]))
+    lp = d.logpdf(k)
+    ref_lp = ref.logpmf(k)
+    if high is not None:
+        ref_lp = np.where(k == high, ref.logsf(high - 1), np.where(k > high, -np.inf, ref_lp))
+    finite = np.isfinite(ref_lp)
+    np.testing.assert_array_equal(np.isfinite(lp), finite)
+    np.testing.assert_allclose(lp[finite], ref_lp[finite], rtol=1e-12, atol=1e-12)
