@@ -11,7 +11,7 @@ are degrees, as authored).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 
 from .distributions import Const, ParameterSpace, Value
 
@@ -108,13 +108,6 @@ class RoadSpec:
     # type "seed" (``seed_from:``): the maps of the seed scenes side by side, one ``SeedMap`` each
     seed_maps: tuple[SeedMap, ...] = ()
 
-    def __repr__(self) -> str:
-        """The dataclass repr, with the map fields only for a map road and the seed maps only for a
-        seeded one: the spec hash (the repr's SHA-256) of every other road stays what it was before."""
-        shown = [f for f in fields(self) if f.repr and (self.type == "map" or not f.name.startswith(("map_", "region_")))
-                 and (self.type == "seed" or f.name != "seed_maps")]
-        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
-
 
 # ------------------------------------------------------------------------ actors
 
@@ -204,15 +197,6 @@ class DriverParams:
     accel_noise: Value | None = None  # m/s^2, stationary std of the acceleration noise on the command (None: 0)
     accel_noise_time: Value | None = None  # s, its correlation time (None: sim.compile.DEFAULT_NOISE_TIME)
 
-    def __repr__(self) -> str:
-        # the spec hash is the spec's repr: the noise traits appear only when given, so a family
-        # without them keeps the hash (and the golden runs) it had before they existed
-        items = [(f.name, getattr(self, f.name)) for f in fields(self)]
-        shown = [f"{k}={v!r}" for k, v in items if v is not None or k not in _LATER_TRAITS]
-        return f"DriverParams({', '.join(shown)})"
-
-
-_LATER_TRAITS = ("accel_noise", "accel_noise_time")
 
 
 @dataclass(frozen=True)
@@ -360,11 +344,6 @@ class ActorSpec:
     route: tuple[str, ...] = ()  # lane ids to follow at forks (intersections); empty = first successor
     replay: bool = False  # a logged vehicle that follows its recorded trajectory (seeded families)
 
-    def __repr__(self) -> str:
-        """The dataclass repr; ``replay`` only when set (the spec hash of other families stays)."""
-        shown = [f for f in fields(self) if f.name != "replay" or self.replay]
-        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
-
 
 @dataclass(frozen=True)
 class TrafficSpec:
@@ -436,13 +415,6 @@ class EventSpec:
     min_duration: float | None = None
     with_kind: str | None = None
     with_actors: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        """The dataclass repr, with the party fields only when set: the spec hash (the repr's
-        SHA-256) of every event without one stays what it was before ``with:`` existed."""
-        shown = [f for f in fields(self) if f.name not in ("with_kind", "with_actors")
-                 or getattr(self, f.name) not in (None, ())]
-        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
 
 
 # --------------------------------------------------------------------- calibrate
@@ -559,13 +531,7 @@ class ScenarioSpec:
     source_text: str = field(default="", compare=False, repr=False)  # the YAML, kept for provenance
     # what `scenariogen calibrate` fits; it changes no simulation, so it stays out of the spec hash
     calibrate: CalibrateSpec | None = field(default=None, compare=False, repr=False)
-    seed_from: SeedSpec | None = None  # in the repr only when given (see __repr__)
-
-    def __repr__(self) -> str:
-        """The dataclass repr; ``seed_from`` only when given, so the spec hash of a family without it
-        stays what it was before seeding existed."""
-        shown = [f for f in fields(self) if f.repr and (f.name != "seed_from" or self.seed_from is not None)]
-        return f"{type(self).__qualname__}(" + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in shown) + ")"
+    seed_from: SeedSpec | None = None
 
     @property
     def steps(self) -> int:
@@ -587,3 +553,29 @@ class ScenarioSpec:
             if e.name == name:
                 return e
         raise KeyError(name)
+
+
+def canonical(obj) -> str:
+    """The text the spec hash is taken of (``sim.engine.spec_hash``): a dataclass as its name and
+    the fields that are in its repr and differ from their defaults, recursively; anything else as
+    its repr. A field added later with a default therefore leaves the hash of every spec that does
+    not use it as it was."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        shown = []
+        for f in fields(obj):
+            if not f.repr:
+                continue
+            v = getattr(obj, f.name)
+            default = f.default if f.default is not MISSING else (
+                f.default_factory() if f.default_factory is not MISSING else MISSING)
+            if default is not MISSING and type(v) is type(default) and v == default:
+                continue
+            shown.append(f"{f.name}={canonical(v)}")
+        return f"{type(obj).__qualname__}({', '.join(shown)})"
+    if isinstance(obj, (tuple, list)):
+        inner = ", ".join(canonical(v) for v in obj)
+        return f"({inner},)" if isinstance(obj, tuple) and len(obj) == 1 else (
+            f"({inner})" if isinstance(obj, tuple) else f"[{inner}]")
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{k!r}: {canonical(v)}" for k, v in sorted(obj.items(), key=lambda kv: repr(kv[0]))) + "}"
+    return repr(obj)

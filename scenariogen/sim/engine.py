@@ -56,8 +56,9 @@ def spec_file(spec: S.ScenarioSpec) -> str:
 
 
 def spec_hash(spec: S.ScenarioSpec) -> str:
-    """Content hash of the resolved spec (independent of file name and formatting)."""
-    return hashlib.sha256(repr(spec).encode("utf-8")).hexdigest()[:16]
+    """Content hash of the resolved spec (independent of file name and formatting; fields at their
+    defaults are left out, ``dsl.schema.canonical``)."""
+    return hashlib.sha256(S.canonical(spec).encode("utf-8")).hexdigest()[:16]
 
 
 def _check_theta(spec: S.ScenarioSpec, theta: np.ndarray) -> np.ndarray:

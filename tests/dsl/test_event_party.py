@@ -7,6 +7,7 @@ import pytest
 
 import scenariogen
 from scenariogen.dsl.describe import summary
+from scenariogen.dsl.schema import canonical
 from scenariogen.errors import DSLError
 from scenariogen.sim.engine import spec_hash
 
@@ -42,11 +43,11 @@ def test_a_kind_or_a_list_of_names_limits_the_near_miss():
 
 
 def test_events_without_a_party_keep_their_spec_hash():
-    """The party fields are left out of the spec's repr when unset, so the hash of every spec that
-    has none (and so every run directory's) is what it was before ``with:``."""
+    """Fields at their defaults are left out of the text the spec hash is taken of, so the hash of
+    every spec without a party (and so every run directory's) is what it was before ``with:``."""
     spec = parse("  near_miss: {ttc_below: 1.0}\n")
-    assert "with_" not in repr(spec.events[0])
-    assert "with_kind='truck'" in repr(parse("  near_miss: {ttc_below: 1.0, with: truck}\n").events[0])
+    assert "with_" not in canonical(spec.events[0])
+    assert "with_kind='truck'" in canonical(parse("  near_miss: {ttc_below: 1.0, with: truck}\n").events[0])
     assert spec_hash(spec) != spec_hash(parse("  near_miss: {ttc_below: 1.0, with: truck}\n"))
 
 
@@ -88,3 +89,13 @@ def test_show_prints_every_option_of_every_event():
     assert "near (near_miss: ttc_below=1, actor=ego, with=[cutter])" in lines
     assert "cutter_crash (collision: actor=cutter)" in lines
     assert "brake (hard_braking: decel_above=6, actor=cutter)" in lines
+
+
+def test_the_hash_text_leaves_out_every_field_at_its_default():
+    """One rule for every field added later with a default (seed_from, replay, accel_noise, a map
+    road's fields, with:): at its default it is not in the hashed text, set it is."""
+    spec = parse("  near_miss: {ttc_below: 1.0}\n")
+    text = canonical(spec)
+    for name in ("seed_from=", "replay=", "accel_noise=", "map_file=", "with_actors=", "calibrate="):
+        assert name not in text
+    assert "ttc_below=1.0" in text and text.startswith("ScenarioSpec(")
