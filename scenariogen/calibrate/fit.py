@@ -30,8 +30,9 @@ import numpy as np
 
 from ..coverage.report import DescriptorSet
 from ..dsl.distributions import Distribution, ParameterSpace
+from ..dsl.parse import parse_text
 from ..dsl.schema import ScenarioSpec
-from ..errors import CalibrationError
+from ..errors import CalibrationError, DSLError
 from . import dists as Dd
 from .idm import IDM_KEYS
 
@@ -240,6 +241,18 @@ def _minimise(f, x0: np.ndarray, step: np.ndarray, maxfev: int, rel: float):
     return x0 + best.x * step, float(best.fun), bool(res.success), int(p.nfev + res.nfev)
 
 
+def _fits_fields(spec: ScenarioSpec, laws: dict[str, Distribution]) -> bool:
+    """Whether the family with ``laws`` written in is still valid (each law inside its field's
+    range): the check the written file gets, applied to every candidate so the search stays inside."""
+    from .output import calibrated_text
+
+    try:
+        parse_text(calibrated_text(spec, laws), spec.source)
+    except DSLError:
+        return False
+    return True
+
+
 def _sim_fit(model: _Model, rl: _Real, real_Z: np.ndarray, fixed: dict, start: dict, maxfev: int,
              step_share: float, tick) -> tuple[dict, float, bool, int]:
     """The laws in ``start`` fitted over their free numbers (:func:`_minimise`; the laws in ``fixed`` held), on
@@ -263,7 +276,7 @@ def _sim_fit(model: _Model, rl: _Real, real_Z: np.ndarray, fixed: dict, start: d
 
     def f(x):
         laws = laws_of(x)
-        if laws is None:
+        if laws is None or not _fits_fields(model.spec, laws):
             return _BAD
         tick()
         return energy(rl.z(model.descriptors(laws)), real_Z, rr)
@@ -283,7 +296,6 @@ def calibrate(spec: ScenarioSpec, real: list[str | Path] | DescriptorSet, *, rea
     from tqdm import tqdm
 
     from ..coverage.report import real_descriptors
-    from ..dsl.parse import parse_text
 
     c = spec.calibrate
     if c is None or not c.fit:
@@ -363,7 +375,7 @@ def calibrate(spec: ScenarioSpec, real: list[str | Path] | DescriptorSet, *, rea
     body = calibrated_text(spec, after)
     try:
         new_spec = parse_text(body, spec.source)
-    except Exception as exc:  # a DSLError: a fitted law left a field's range
+    except DSLError as exc:  # a fitted law left a field's range
         raise CalibrationError(f"the fitted distributions do not fit the family's fields:\n{exc}") from None
     check = _Model(new_spec, c.scenarios, seed, frames, noise)
     Zb = rl.z(D_before := model.descriptors({}))

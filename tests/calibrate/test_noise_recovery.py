@@ -56,3 +56,18 @@ def test_recovers_a_known_acceleration_noise():
     moved = {d.name: (d.shift_before, d.shift_after) for d in res.descriptors}
     for name in ("ego_speed_std", "ego_max_decel"):  # what the noise drives, brought close
         assert abs(moved[name][1]) < 0.5 < abs(moved[name][0]), (name, moved[name])
+
+
+def test_the_search_stays_inside_each_fields_range():
+    """A candidate law reaching outside its field's range (accel_noise_time: [0.1, 60] s) is
+    refused by the objective, as the written file would be, so the search never goes there."""
+    from scenariogen.calibrate.fit import _fits_fields
+    from scenariogen.dsl.distributions import Uniform
+
+    spec = parse_text(FAMILY.replace("accel_noise_time: 1.0", "accel_noise_time: {uniform: [0.5, 2]}"),
+                      "synthetic.yaml")
+    name = "actors.ego.behavior.driver.accel_noise_time"
+    assert _fits_fields(spec, {name: Uniform(0.2, 5.0)})
+    assert not _fits_fields(spec, {name: Uniform(0.05, 5.0)})
+    assert not _fits_fields(spec, {name: Uniform(1.0, 4249.0)})
+    assert not _fits_fields(spec, {"actors.ego.behavior.driver.accel_noise": Uniform(0.1, 3.5)})
