@@ -168,7 +168,7 @@ Scratch = namedtuple("Scratch", [
     "lc_list",  # (N,) int agents changing lanes
     "free_list",  # (N,) int off-lane agents
     "hx", "hy", "hh", "hv",  # (N, T) history of x, y (m), heading (rad), speed (m/s)
-    "all_steps",  # (T,) bool, all True: every step of the history is valid
+    "present",  # (N, T) bool: the agent was in the scene at that step of the history (replayed ones come and go)
     "lane_enter",  # (L,) s: when a vehicle last drove past the end of each lane
     "mot",  # (N, paths.N_MOT) each agent's predicted motion this step (kernels/paths.py)
     "ttc0", "tlim0",  # (N,) s: the ego's TTC to each agent this step, and below what it is exact
@@ -211,7 +211,7 @@ def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
     sc = Scratch(
         np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),
         np.empty(L, np.int64), np.empty(N, np.bool_), np.zeros(N, np.int64), np.zeros(N, np.int64),
-        np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.ones(T, np.bool_),
+        np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.zeros((N, T), np.bool_),
         np.empty(L), np.zeros((N, N_MOT)), np.full(N, math.inf), np.zeros(N), np.full(1, N, np.int64),
     )
     tr = Tracks(

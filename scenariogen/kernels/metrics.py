@@ -256,23 +256,33 @@ def accel_metrics(b, t, ego_prev_acc, cfg, ag, out, st):
     return ego_prev_acc
 
 
+@njit(inline="always")
+def _ever(present, T):
+    """Whether an agent was in the scene at any of the ``T`` steps of its history ``present`` (a
+    replayed agent may have left before the end)."""
+    for t in range(T):
+        if present[t]:
+            return True
+    return False
+
+
 @njit(cache=True)
 def finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr):
     """After the last step: PET of the ego against every agent, occlusion of each agent before its
     closest approach and the dropout summary (with a sensor), and the scenario's smallest TTC,
     distance and PET."""
-    valid, width = ag.valid, ag.width
-    hx, hy, hh, ok = sc.hx, sc.hy, sc.hh, sc.all_steps
+    width = ag.width
+    hx, hy, hh, present = sc.hx, sc.hy, sc.hh, sc.present
     metrics, agent_metrics = out.metrics, out.agent_metrics
     dt = cfg.dt
     N = hx.shape[0]
     T = cfg.n_steps
     m_pet = INF
     for j in range(1, N):
-        if not valid[b, j]:
+        if not _ever(present[j], T):
             continue
-        best = crossing_pet(agent_metrics[b, j, A_MIN_DIST], hx[0], hy[0], hh[0], ok, width[b, 0],
-                            hx[j], hy[j], hh[j], ok, width[b, j], dt)
+        best = crossing_pet(agent_metrics[b, j, A_MIN_DIST], hx[0], hy[0], hh[0], present[0], width[b, 0],
+                            hx[j], hy[j], hh[j], present[j], width[b, j], dt)
         agent_metrics[b, j, A_PET] = best
         m_pet = min(m_pet, best)
 
@@ -281,7 +291,7 @@ def finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr):
         thr = sensor.params[b, E_THRESHOLD]
         rng2 = sensor.params[b, E_RANGE] ** 2
         for j in range(1, N):
-            if not valid[b, j]:
+            if not _ever(present[j], T):
                 continue
             t_end = agent_metrics[b, j, A_T_MIN_DIST]
             total = 0.0
@@ -292,7 +302,7 @@ def finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr):
                     break
                 dx = hx[j, t] - hx[0, t]
                 dy = hy[j, t] - hy[0, t]
-                if vis_hist[t, j] < thr and dx * dx + dy * dy < rng2:
+                if present[j, t] and vis_hist[t, j] < thr and dx * dx + dy * dy < rng2:
                     total += dt
                     run += dt
                     longest = max(longest, run)
@@ -341,7 +351,7 @@ def finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr):
     m_min_ttc = INF
     m_min_dist = INF
     for j in range(1, N):
-        if valid[b, j]:
+        if _ever(present[j], T):
             m_min_ttc = min(m_min_ttc, agent_metrics[b, j, A_MIN_TTC])
             m_min_dist = min(m_min_dist, agent_metrics[b, j, A_MIN_DIST])
     metrics[b, S_MIN_TTC] = m_min_ttc

@@ -130,10 +130,11 @@ def _record(b, t, frame, cfg, ag, out, st, sc):
     trajectories; returns the next frame."""
     valid, free = ag.valid, ag.free
     xs, ys, hs, v, acc, ln, sl, dl = st.xs, st.ys, st.hs, st.v, st.acc, st.ln, st.sl, st.dl
-    hx, hy, hh, hv = sc.hx, sc.hy, sc.hh, sc.hv
+    hx, hy, hh, hv, present = sc.hx, sc.hy, sc.hh, sc.hv, sc.present
     traj, tmask = out.traj, out.mask
     N = xs.shape[0]
     for i in range(N):
+        present[i, t] = valid[b, i]
         hx[i, t] = xs[i]
         hy[i, t] = ys[i]
         hh[i, t] = hs[i]

@@ -168,8 +168,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
     path_len = np.zeros(N, np.int64)
 
     # ---- named actors, in spec order (the ego first)
-    order = sorted(range(n_named), key=lambda i: actors[i].name != "ego")
-    actors = tuple(actors[i] for i in order)
+    actors = tuple(actors[i] for i in seeding.named_in_columns(spec))
     agent_names = [a.name for a in actors]
     index_of = {n: i for i, n in enumerate(agent_names)}
     placed: dict[str, int] = {}
@@ -283,7 +282,9 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         fill_uniforms(seeds, np.uint64(2000), N - col, jitter)
         params[:, cols, Lo.P_V0] *= 0.9 + 0.2 * jitter
         agent_names.extend(f"log.{k}" for k in range(N - col))
-        params[:, :, Lo.P_MOBIL] = np.where(replay["replay"], 0.0, params[:, :, Lo.P_MOBIL])  # they change no lane
+        # replayed agents follow their recording: no lane changes, no forced merges, no command of their own
+        params[:, :, Lo.P_MOBIL] = np.where(replay["replay"], 0.0, params[:, :, Lo.P_MOBIL])
+        model[:] = np.where(replay["replay"], Lo.MODEL_CONSTANT, model)
 
     _draw_drivers(params, seeds)
 

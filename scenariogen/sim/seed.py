@@ -29,6 +29,19 @@ class SeedRows:
     agent: np.ndarray
 
 
+def named_in_columns(spec: S.ScenarioSpec) -> list[int]:
+    """Indices into ``spec.actors`` in the order of the kernel's first agent columns: the ego first."""
+    return sorted(range(len(spec.actors)), key=lambda i: spec.actors[i].name != "ego")
+
+
+_VEHICLES = [Lo.KIND_CODES[n] for n in ("car", "truck", "bus", "motorcycle")]
+
+
+def _lane_index(sc, road) -> np.ndarray:
+    """The road's lane index of each of the scene's lanes, and -1 at index -1 (the log's "no lane")."""
+    return np.array([road.index_of(lid) for lid in sc.lane_ids] + [-1], np.int64)
+
+
 def slots(spec: S.ScenarioSpec) -> int:
     """Agent columns the logged vehicles other than the named actors need (the largest scene)."""
     return max(sc.x.shape[0] for sc in spec.seed_from.scenes) - len(spec.actors)
@@ -47,8 +60,7 @@ def seed_rows(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int], n_
     frame = np.zeros(B, np.int64)
     agent = np.full((B, n_agents), -1, np.int64)
     n_named = len(spec.actors)
-    order = sorted(range(n_named), key=lambda i: spec.actors[i].name != "ego")
-    actors = [spec.actors[i] for i in order]
+    actors = [spec.actors[i] for i in named_in_columns(spec)]
     for b in range(B):
         sc = sd.scenes[scene[b]]
         U = len(sc.usable)
@@ -74,9 +86,9 @@ def replayed(spec: S.ScenarioSpec, n_agents: int) -> np.ndarray:
     """(N,) bool: the agent columns that follow their recording (named actors with ``replay: true``,
     and every column after the named actors with ``replay: others``)."""
     out = np.zeros(n_agents, np.bool_)
-    names = sorted(spec.actors, key=lambda a: a.name != "ego")
-    out[:len(names)] = [a.replay for a in names]
-    out[len(names):] = spec.seed_from.replay == "others"
+    n_named = len(spec.actors)
+    out[:n_named] = [spec.actors[i].replay for i in named_in_columns(spec)]
+    out[n_named:] = spec.seed_from.replay == "others"
     return out
 
 
@@ -100,15 +112,15 @@ def replay_arrays(spec: S.ScenarioSpec, rows: SeedRows, road, on: np.ndarray) ->
         k = rows.frame[b]
         cols = np.flatnonzero(on & (rows.agent[b] >= 0))
         m = rows.agent[b, cols]
-        lane_idx = np.array([road.index_of(lid) for lid in sc.lane_ids] + [-1], np.int64)  # [-1]: absent
         steps = slice(k, k + R)
         present = sc.present[m, steps]
+        on_lane = present & np.isin(sc.kinds[m], _VEHICLES)[:, None]  # others stay off the lanes, as at t = 0
         out["replay"][b, cols] = True
         out["rpresent"][b, cols] = present
-        for key, arr in (("rx", sc.x), ("ry", sc.y), ("rh", sc.heading), ("rv", sc.speed), ("rs", sc.s),
-                         ("roff", sc.offset)):
-            out[key][b, cols] = np.where(present, arr[m, steps], 0.0)
-        out["rlane"][b, cols] = lane_idx[sc.lane[m, steps]]
+        for key, arr, where in (("rx", sc.x, present), ("ry", sc.y, present), ("rh", sc.heading, present),
+                                ("rv", sc.speed, present), ("rs", sc.s, on_lane), ("roff", sc.offset, on_lane)):
+            out[key][b, cols] = np.where(where, np.nan_to_num(arr[m, steps]), 0.0)  # a speed may be missing
+        out["rlane"][b, cols] = np.where(on_lane, _lane_index(sc, road)[sc.lane[m, steps]], -1)
     return out
 
 
@@ -127,11 +139,10 @@ def place_seeded(spec: S.ScenarioSpec, rows: SeedRows, road, x0, y0, h0, v0, s0,
         length[b, cols], width[b, cols] = sc.sizes[m, 0], sc.sizes[m, 1]
         here = sc.present[m, k]  # replayed agents that enter later start invalid (the kernel brings them in)
         cols, m = cols[here], m[here]
-        lane_idx = np.array([road.index_of(lid) for lid in sc.lane_ids], np.int64)
         x0[b, cols], y0[b, cols] = sc.x[m, k], sc.y[m, k]
         h0[b, cols], v0[b, cols] = sc.heading[m, k], np.nan_to_num(sc.speed[m, k])
-        vehicle = np.isin(sc.kinds[m], [Lo.KIND_CODES[n] for n in ("car", "truck", "bus", "motorcycle")])
-        lane0[b, cols] = np.where(vehicle, lane_idx[sc.lane[m, k]], -1)
+        vehicle = np.isin(sc.kinds[m], _VEHICLES)
+        lane0[b, cols] = np.where(vehicle, _lane_index(sc, road)[sc.lane[m, k]], -1)
         s0[b, cols] = np.where(vehicle, sc.s[m, k], 0.0)
         d0[b, cols] = np.where(vehicle, sc.offset[m, k], 0.0)
         free[b, cols] = ~vehicle

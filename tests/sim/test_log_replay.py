@@ -88,3 +88,19 @@ def test_the_ego_is_simulated_not_replayed(run):
     moved = [np.hypot(*(spec.seed_from.scenes[rows.scene[r]].x[rows.agent[r, ego], rows.frame[r] + 30]
                         - b.trajectories[r, ego, 30, 0],) + (0.0,)) for r in range(b.size)]
     assert np.nanmax(moved) > 0.01  # it drives its own way, not the log's
+
+
+def test_agents_that_leave_still_count_in_the_scenario_metrics(run):
+    """A replayed agent that leaves the log before the end keeps its closest approach in the
+    scenario's min distance and min TTC (the near miss reads them)."""
+    from scenariogen.data import layout as Lo
+
+    spec, b, rows = run
+    ego = b.agent_names.index("ego")
+    left = 0
+    for r in range(b.size):
+        cols = [c for c in np.flatnonzero(b.mask[r].any(axis=1)) if c != ego]
+        left += sum(bool(b.mask[r, c, 0] and not b.mask[r, c, -1]) for c in cols)
+        for name, a in (("min_distance", Lo.A_MIN_DIST), ("min_ttc", Lo.A_MIN_TTC)):
+            assert b.metrics[name][r] == min(b.agent_metrics[r, c, a] for c in cols), (r, name)
+    assert left > 0
