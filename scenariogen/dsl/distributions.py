@@ -88,6 +88,20 @@ def _log1mexp(d: float) -> float:
     return math.log(-math.expm1(d)) if d > -math.log(2.0) else math.log1p(-math.exp(d))
 
 
+def _log_poisson_tail(high: int, lam: float) -> float:
+    """log P(X >= high) of a Poisson(lam): the regularised lower incomplete gamma P(high, lam), or,
+    where that underflows (high far above lam), the log of the sum of the pmf from high on."""
+    from scipy.special import gammainc, gammaln
+
+    g = float(gammainc(high, lam))
+    if g > 1e-300:
+        return math.log(g)
+    k = high + np.arange(2000.0)  # the terms shrink at least geometrically here (lam / k << 1)
+    lp = k * math.log(lam) - gammaln(k + 1.0) - lam
+    top = float(lp.max())
+    return top + math.log(float(np.exp(lp - top).sum()))
+
+
 def _log_normal_mass(a: float, b: float) -> float:
     """log(Phi(b) - Phi(a)) for a < b, without cancellation in either tail."""
     from scipy.special import log_ndtr, ndtr
@@ -160,14 +174,14 @@ class Poisson:
         return (0.0, math.inf if self.high is None else float(self.high))
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
-        from scipy.special import gammainc, gammaln
+        from scipy.special import gammaln
 
         x = np.asarray(x, dtype=float)
         count = (x >= 0.0) & (x < math.inf)
         k = np.where(count, x, 0.0)
         lp = np.where(count, k * math.log(self.lam) - gammaln(k + 1.0) - self.lam, -np.inf)
         if self.high is not None:  # log P(X >= high) = log of the regularised lower gamma P(high, lam)
-            tail = math.log(float(gammainc(self.high, self.lam))) if self.high > 0 else 0.0
+            tail = _log_poisson_tail(self.high, self.lam) if self.high > 0 else 0.0
             lp = np.where(x == self.high, tail, np.where(x > self.high, -np.inf, lp))
         return np.where(np.floor(x) == x, lp, -np.inf)
 

@@ -308,3 +308,16 @@ def test_poisson_matches_scipy(lam, high):
     finite = np.isfinite(ref_lp)
     np.testing.assert_array_equal(np.isfinite(lp), finite)
     np.testing.assert_allclose(lp[finite], ref_lp[finite], rtol=1e-12, atol=1e-12)
+
+
+def test_a_poisson_capped_far_above_its_mean_has_a_finite_log_density_at_the_cap():
+    """P(X >= high) underflows in double precision for high far above lam (gammainc(500, 5) is 0):
+    its log comes from the pmf's sum instead of raising a math domain error."""
+    from scipy.special import gammaln
+
+    from scenariogen.dsl.distributions import Poisson
+
+    lp = Poisson(lam=5.0, high=500).logpdf(np.array([500.0, 501.0, 3.0]))
+    pmf_500 = 500 * math.log(5.0) - float(gammaln(501.0)) - 5.0
+    assert pmf_500 < lp[0] < pmf_500 + 0.02  # the next terms add about lam / 501 of the first
+    assert lp[1] == -np.inf and np.isfinite(lp[2])
