@@ -23,6 +23,10 @@ TUNED = {f"USA_US101-{n}_1_T-1.xml" for n in (1, 2, 6, 7, 8, 10, 11, 12, 13, 14)
 def test_seeded_from_the_calibration_recordings_only(name):
     spec = load_scenario(CALIBRATED / f"{name}.yaml")
     assert set(spec.seed_from.logs) <= TUNED and len(spec.seed_from.logs) == 9
+    # an exported seeded run is tagged by its real map (US-101's lanes side by side), not the default road
+    from scenariogen.export.commonroad import _road_tags
+
+    assert "multi_lane" in _road_tags(spec)
 
 
 def test_cut_in_seeded_validate_show_simulate_generate(tmp_path, capsys):

@@ -57,12 +57,7 @@ def _placement(a: S.ActorSpec) -> str:
 
 def _seed_lines(spec: S.ScenarioSpec) -> list[str]:
     sd = spec.seed_from
-    rule = sd.ego
-    pick = (f"track {rule.track}" if rule.track is not None else "any eligible vehicle ($seed_from.ego)" if rule.any else
-            f"nearest ({rule.nearest[0]:g}, {rule.nearest[1]:g})" if rule.nearest is not None else
-            f"most vehicles within {rule.busiest:g} m")
-    out = [f"seeded from {len(sd.scenes)} logged scene(s) ({sd.reader}); ego: {pick}"
-           + (f" in lanes {', '.join(rule.lanes)}" if rule.lanes else "")
+    out = [f"seeded from {len(sd.scenes)} logged scene(s) ({sd.reader}); ego: {sd.ego.text()}"
            + f"; other logged vehicles {'replay their recording' if sd.replay == 'others' else _behavior(sd.behavior)}"]
     for sc, sm in zip(sd.scenes, spec.road.seed_maps):
         T = sc.x.shape[1]

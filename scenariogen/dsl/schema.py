@@ -456,6 +456,14 @@ class EgoRule:
     lanes: tuple[str, ...] = ()
     any: bool = False
 
+    def text(self) -> str:
+        """The rule in words, as ``show`` and the errors say it."""
+        what = (f"track {self.track}" if self.track is not None else
+                "any eligible vehicle ($seed_from.ego)" if self.any else
+                f"nearest ({self.nearest[0]:g}, {self.nearest[1]:g})" if self.nearest is not None else
+                f"the most vehicles within {self.busiest:g} m")
+        return what + (f" in lanes {', '.join(self.lanes)}" if self.lanes else "")
+
 
 @dataclass(frozen=True, eq=False)
 class SeedScene:
@@ -492,7 +500,7 @@ class SeedScene:
 @dataclass(frozen=True)
 class SeedSpec:
     """``seed_from:``: each scenario starts from a logged scene (``scene``: a choice of the index
-    into ``scenes``) at a moment (``moment``: the fraction of its usable frames, [0, 1)); the ego is
+    into ``scenes``) at a moment (``moment``: the fraction of its usable frames, [0, 1], 1 taken as the last); the ego is
     picked by ``ego``; logged vehicles not bound to a named actor drive with ``behavior``, or
     follow their recording when ``replay`` is ``others``."""
 
@@ -559,7 +567,8 @@ def canonical(obj) -> str:
     """The text the spec hash is taken of (``sim.engine.spec_hash``): a dataclass as its name and
     the fields that are in its repr and differ from their defaults, recursively; anything else as
     its repr. A field added later with a default therefore leaves the hash of every spec that does
-    not use it as it was."""
+    not use it as it was. The hash names the spec, not the code: a changed default, like any other
+    change of the simulator, is told apart by the version a run's manifest records."""
     if is_dataclass(obj) and not isinstance(obj, type):
         shown = []
         for f in fields(obj):

@@ -157,7 +157,7 @@ def _road_tags(spec) -> list[str]:
         tags.append("intersection")
     if rt == "merge":
         tags.append("merging_lanes")
-    if rt == "map":  # an imported road: multi-lane when some lane has a same-direction neighbour
+    if rt in ("map", "seed"):  # an imported road: multi-lane when some lane has a same-direction neighbour
         from ..road import build_road
 
         net = build_road(spec.road)

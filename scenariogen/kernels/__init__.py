@@ -3,7 +3,7 @@
 
 Numba's on-disk cache (``cache=True``) is keyed by the source file of the function it compiled,
 not by the files of the functions it calls: after an edit (or an upgrade) of ``control.py``, the
-cached ``step.simulate_batch`` would still run the old code. So the first import of this package
+cached ``step.simulate_range`` would still run the old code. So the first import of this package
 compares a hash of every kernel source with the one stored next to the cache, and removes the
 cached kernels when they differ; Numba then compiles them afresh.
 """

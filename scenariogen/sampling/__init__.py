@@ -36,9 +36,10 @@ def __getattr__(name: str):
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from .base import load_builtin_samplers
+    if name == "SAMPLERS":  # the registry itself: filled with the built-ins first
+        from .base import load_builtin_samplers
 
-    load_builtin_samplers()
+        load_builtin_samplers()
     value = getattr(import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value

@@ -32,7 +32,7 @@ def test_stale_kernel_caches_are_dropped(tmp_path):
     assert sorted(p.name for p in where.glob("rng.*.nb[ic]")) == cached and stamp.read_text() == digest
     # as after an edit of another kernel file: the stamp no longer matches the sources
     stamp.write_text("an older version")
-    (where / "step.simulate_batch-1.py311.nbi").write_bytes(b"stale")
+    (where / "step.simulate_range-1.py311.nbi").write_bytes(b"stale")
     _run(tmp_path)
-    assert stamp.read_text() == digest and not (where / "step.simulate_batch-1.py311.nbi").exists()
+    assert stamp.read_text() == digest and not (where / "step.simulate_range-1.py311.nbi").exists()
     assert sorted(p.name for p in where.glob("rng.*.nb[ic]")) == cached  # recompiled and cached again

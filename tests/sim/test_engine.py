@@ -71,7 +71,7 @@ def test_kernel_matches_reference_across_chunks(family):
 
 
 def test_kernel_without_jit_matches_reference_and_jit(tmp_path):
-    """NUMBA_DISABLE_JIT=1: the kernel runs as plain Python (prange -> range, no typing). It must
+    """NUMBA_DISABLE_JIT=1: the kernel runs as plain Python (no typing). It must
     agree with the reference, and bit for bit with the compiled kernel on the same scenarios."""
     out = tmp_path / "nojit.npz"
     env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONWARNINGS="ignore")

@@ -378,7 +378,7 @@ def _scene(c: ValueReader, m: YMap, logs_mark, name: str, source: str, log, b: i
         need = f" with a {', '.join(r.replace(':', ' ') for r in roles)}" if roles else ""
         c.error(c.at(m, "ego") if "ego" in m else logs_mark, "seed_from.ego",
                 f"no vehicle of scene {name} can be the ego{need} at any moment of its first "
-                f"{(T - 1 - steps) * dt:g} s (the rule: {_rule_text(rule)}); leave the scene out or change the rule")
+                f"{(T - 1 - steps) * dt:g} s (the rule: {rule.text()}, on a lane); leave the scene out or change the rule")
         return None
     return S.SeedScene(name=name, source=source, t0=float(log.t0[b]), track_ids=track_ids, kinds=kinds, sizes=sizes,
                        x=x, y=y, heading=heading, speed=speed, present=present, lane=lane, s=s, offset=d,
@@ -399,13 +399,6 @@ def _map_lane_ids(smap: S.SeedMap) -> tuple[str, ...]:
 
     net, _ = map_road(smap.map_file, smap.map_format)
     return tuple(net.lanes)
-
-
-def _rule_text(rule: S.EgoRule) -> str:
-    what = (f"track {rule.track}" if rule.track is not None else "any vehicle" if rule.any else
-            f"nearest ({rule.nearest[0]:g}, {rule.nearest[1]:g})" if rule.nearest is not None else
-            f"the most vehicles within {rule.busiest:g} m")
-    return what + (f" in lanes {', '.join(rule.lanes)}" if rule.lanes else "") + ", on a lane"
 
 
 def _ranked(rule: S.EgoRule, cand, k: int, x, y, present, dx: float, dy: float) -> list[int]:
