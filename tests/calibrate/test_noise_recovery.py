@@ -4,40 +4,18 @@ which the typical-traffic descriptors measure."""
 
 from __future__ import annotations
 
+from test_recovery import FAMILY as RECOVERY_FAMILY
 from test_recovery import synthetic_real
 
 from scenariogen.calibrate import calibrate
 from scenariogen.dsl.parse import parse_text
 
-FAMILY = """\
-scenariogen: 1
-name: synthetic_noise
-dt: 0.1
-duration: 3.0
-seed: 5
-road: {type: straight, lanes: 2, lane_width: 3.5, length: 400}
-actors:
-  ego:
-    kind: car
-    lane: 0
-    s: 120
-    speed: 15
-    behavior:
-      idm: {desired_speed: 15}
-      driver: {accel_noise: {uniform: [0.1, 0.3]}, accel_noise_time: 1.0}
-traffic:
-  - kind: car
-    count: 14
-    lanes: [1]
-    s_range: [40, 300]
-    spacing: {uniform: [12, 20]}
-    speed: 15
-calibrate:
-  fit: [actors.ego.behavior.driver.accel_noise]
-  scenarios: 60
-  evaluations: 100
-  bootstrap: 4
-"""
+# the recovery test's family, with an IDM ego whose acceleration noise is fitted instead of its speed
+FAMILY = (RECOVERY_FAMILY.replace("name: synthetic_calibration", "name: synthetic_noise").replace("seed: 3", "seed: 5")
+          .replace("    speed: {uniform: [20, 26]}\n    behavior: constant_speed\n",
+                   "    speed: 15\n    behavior:\n      idm: {desired_speed: 15}\n"
+                   "      driver: {accel_noise: {uniform: [0.1, 0.3]}, accel_noise_time: 1.0}\n")
+          .replace("fit: [actors.ego.speed]", "fit: [actors.ego.behavior.driver.accel_noise]"))
 TRUTH = (0.6, 0.9)  # m/s^2
 
 
