@@ -35,6 +35,7 @@ from ..dsl.schema import ScenarioSpec
 from ..errors import CalibrationError, DSLError
 from . import dists as Dd
 from .idm import IDM_KEYS
+from .output import calibrated_text, header
 
 #: descriptors of typical traffic that calibration matches (coverage descriptors; units there)
 TYPICAL = ("ego_speed_mean", "ego_speed_std", "n_agents_30m", "min_thw", "min_distance", "ego_max_decel")
@@ -244,8 +245,6 @@ def _minimise(f, x0: np.ndarray, step: np.ndarray, maxfev: int, rel: float):
 def _fits_fields(spec: ScenarioSpec, laws: dict[str, Distribution]) -> bool:
     """Whether the family with ``laws`` written in is still valid (each law inside its field's
     range): the check the written file gets, applied to every candidate so the search stays inside."""
-    from .output import calibrated_text
-
     try:
         parse_text(calibrated_text(spec, laws), spec.source)
     except DSLError:
@@ -370,8 +369,6 @@ def calibrate(spec: ScenarioSpec, real: list[str | Path] | DescriptorSet, *, rea
                                    Dd.coord_names(after[n]), tuple(float(v) for v in Dd.coords(after[n])),
                                    tuple(float(s) for s in fitted[n][1])) for n in c.fit)
     # the written file is re-read: what is reported after is exactly what the file holds
-    from .output import calibrated_text
-
     body = calibrated_text(spec, after)
     try:
         new_spec = parse_text(body, spec.source)
@@ -391,8 +388,6 @@ def calibrate(spec: ScenarioSpec, real: list[str | Path] | DescriptorSet, *, rea
                                                            "episodes": episodes, "position_noise": noise,
                                                            "reader": reader or "by extension",
                                                            "constant": dict(rl.ignored)})
-    from .output import header
-
     text = header(res, seed) + body
     return dataclasses.replace(res, text=text, spec=parse_text(text, spec.source))
 
