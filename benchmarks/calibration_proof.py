@@ -40,7 +40,8 @@ def _cli(*args) -> None:
 def _linked(folder: Path, logs: list[Path]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for p in logs:
-        (folder / p.name).symlink_to(p.resolve())
+        if not (folder / p.name).is_symlink():
+            (folder / p.name).symlink_to(p.resolve())
     return folder
 
 
@@ -58,14 +59,28 @@ def _f(x) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def _same_run(run: Path, family: Path, sampler: str, budget: int, seed: int) -> bool:
+    """A complete run of this family's text with these settings is in ``run``."""
+    try:
+        m = json.loads((run / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    st = m.get("settings", {})
+    return (m.get("complete") and m.get("spec_text") == family.read_text() and st.get("sampler") == sampler
+            and st.get("budget") == budget and st.get("seed") == seed)
+
+
 def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = keep / family.stem if keep is not None else Path(tmp)
         held = _linked(tmp / "held_out", HELD_OUT)
         for sampler in ("mc", "ce"):
             run = tmp / sampler
-            _cli("generate", family, "--sampler", sampler, "--out", run, "--budget", budget, "--keep", "all",
-                 "--stage-size", 500, "--seed", seed)
+            if _same_run(run, family, sampler, budget, seed):  # kept by an earlier --keep: scored again, not redone
+                print(f"reusing the run {run} (same family text, sampler, budget and seed)")
+            else:
+                _cli("generate", family, "--sampler", sampler, "--out", run, "--budget", budget, "--keep", "all",
+                     "--stage-size", 500, "--seed", seed)
             rep_dir = tmp / f"{sampler}_report"
             _cli("coverage", run, "--real", held, "--out", rep_dir, "--window", 3, "-q")
             rep = json.loads((rep_dir / "report.json").read_text())
@@ -76,6 +91,14 @@ def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
                 b = cal[k]["real"] or {}
                 print(f"  {k}: {_f(cal[k]['synthetic'])} (real vs real {_f(b.get('lo'))} to {_f(b.get('hi'))}; "
                       f"against all held-out real {_f(cal[k]['all_real'])})")
+            ty = rep["typical"]
+            print(f"  typical traffic ({', '.join(ty['descriptors'])}): "
+                  f"{'indistinguishable' if ty['indistinguishable'] else 'distinguishable'}")
+            for k, v in ty["numbers"].items():
+                b = v["band"] or {}
+                print(f"    {k}: {_f(v['synthetic'])} (real vs real {_f(b.get('lo'))} to {_f(b.get('hi'))}, "
+                      f"{'inside' if v['inside'] else 'outside' if v['tells'] else 'outside, on the real side'}; "
+                      f"against all held-out real {_f(v['all_real'])})")
             for t in rep["tails"]:
                 if t["descriptor"] == "min_ttc" and abs(t["level"] - 0.05) < 1e-9:
                     print(f"  min_ttc 5 % tail: {t['n_real']} real windows, reach {_f(t['reach'])}, synthetic share "

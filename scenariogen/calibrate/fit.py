@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..coverage.report import DescriptorSet
+from ..data.layout import TYPICAL_DESCRIPTORS
 from ..dsl.distributions import Distribution, ParameterSpace
 from ..dsl.parse import parse_text
 from ..dsl.schema import ScenarioSpec
@@ -38,7 +39,7 @@ from .idm import IDM_KEYS
 from .output import calibrated_text, header
 
 #: descriptors of typical traffic that calibration matches (coverage descriptors; units there)
-TYPICAL = ("ego_speed_mean", "ego_speed_std", "n_agents_30m", "min_thw", "min_distance", "ego_max_decel")
+TYPICAL = TYPICAL_DESCRIPTORS
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DEFAULT_WINDOW = 3.0  # s
 BAND_SPLITS = 20  # real-vs-real halvings by recording

@@ -152,14 +152,15 @@ def choose_unit(recordings, sources, min_groups: int) -> tuple[np.ndarray, str, 
 
 def real_baseline(X: np.ndarray, labels: np.ndarray, *, unit: str = "recording", names=DESCRIPTOR_NAMES,
                   settings: CoverageSettings = CoverageSettings(), size: int | None = None,
-                  note: str = "", progress=None) -> Baseline:
+                  note: str = "", progress=None, splits=None) -> Baseline:
     """Score held-out real against reference real on every split of ``labels`` (the unit of each
     real row). ``size``: cap on the held-out windows per split (a random subsample beyond it), so
-    that a synthetic set smaller than the held-out side is compared at its own size.
+    that a synthetic set smaller than the held-out side is compared at its own size. ``splits``:
+    the held-out label sets (default: :func:`group_splits` of ``labels`` by ``settings``).
     ``progress``: optional callable() after each split."""
     X = np.asarray(X, float)
     labels = np.asarray(labels).astype(str)
-    splits = group_splits(labels, settings.splits, settings.seed)
+    splits = group_splits(labels, settings.splits, settings.seed) if splits is None else splits
     real: dict[str, list] = {}
     kept, sizes, skipped = [], [], 0
     for i, held in enumerate(splits):

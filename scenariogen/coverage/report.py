@@ -33,6 +33,7 @@ from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descrip
 from ..errors import TooFewSamplesError
 from .assess import Assessment, assess
 from .metrics import CoverageResult, CoverageSettings
+from .typical import TypicalTraffic, typical_traffic
 from .verdict import Thresholds, summary, training_mix
 
 REPORT_FORMAT = "scenariogen-coverage/2"
@@ -352,8 +353,19 @@ def _band(b) -> dict | None:
     return None if not b.n else {"median": b.median, "lo": b.lo, "hi": b.hi, "splits": b.n}
 
 
-def report_dict(a: Assessment, thresholds: Thresholds, synthetic: DescriptorSet, real: DescriptorSet) -> dict:
-    """Every number of the report as one JSON-ready dict."""
+def typical_dict(ty: TypicalTraffic) -> dict:
+    """The typical-traffic block of ``report.json``: the descriptors, per number its synthetic value,
+    real-vs-real band, value against all real windows, whether it is inside and whether it tells the
+    set from real data (:meth:`~scenariogen.coverage.typical.TypicalTraffic.numbers`), and the
+    numbers that do."""
+    nums = {k: dict(v, band=_band(v["band"])) for k, v in ty.numbers().items()}
+    return {"descriptors": list(ty.names), "numbers": nums, "indistinguishable": ty.indistinguishable(),
+            "telling": [k for k, v in nums.items() if v["tells"]]}
+
+
+def report_dict(a: Assessment, thresholds: Thresholds, synthetic: DescriptorSet, real: DescriptorSet,
+                typical: TypicalTraffic | None = None) -> dict:
+    """Every number of the report as one JSON-ready dict (``typical``: the typical-traffic block)."""
     from .._version import __version__
 
     result, vs, bl, cal = a.result, a.verdicts, a.baseline, a.calibration
@@ -380,6 +392,7 @@ def report_dict(a: Assessment, thresholds: Thresholds, synthetic: DescriptorSet,
                      "calibrated": {k: {"synthetic": cal.value(k), "real": _band(cal.band(k)),
                                         "all_real": main.get(k)} for k in CALIBRATED},
                      "numbers": {k: {"synthetic": cal.value(k), "real": _band(cal.band(k))} for k in keys}},
+        "typical": typical_dict(typical) if typical is not None else None,
         "descriptors": {n: {"unit": DESCRIPTOR_UNITS[n], "risky_side": RISKY_SIDE[n],
                             "used": n in st.names,
                             "loc": float(st.loc[st.names.index(n)]) if n in st.names else None,
@@ -433,6 +446,9 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
         L.append(f"- **{v['name']}**: {mark}. {v['message']}")
         for act in v.get("actions") or ():
             L.append(f"  - {act}")
+    ty = rep.get("typical")
+    if ty:
+        L += ["", _typical_line(ty)]
     tr = rep.get("training")
     if tr:
         L += ["", f"**Training on it:** {tr['advice']}."]
@@ -445,10 +461,15 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
            f"{bl['unit']}s; about half held out each time). Each held-out side was scored against its reference "
            "like a synthetic set, and the synthetic set against the same references at the held-out side's size: "
            "a verdict fires only outside the real-versus-real range." + (f" {bl['note']}." if bl.get("note") else "")),
-          "", "| number | synthetic (median over the splits) | real vs real: median (range) | synthetic vs all real |",
-          "| --- | --- | --- | --- |"]
+          "", "All descriptors, and typical traffic alone (" + (", ".join(ty["descriptors"]) if ty else "not scored")
+          + "; the AUC's synthetic value is the one against all real windows):", "",
+          "| number | synthetic (median over the splits) | real vs real: median (range) | synthetic vs all real | "
+          "typical traffic: synthetic | typical traffic: real vs real |",
+          "| --- | --- | --- | --- | --- | --- |"]
     for k, v in bl["calibrated"].items():
-        L.append(f"| {NAMES[k]} | {_f(v['synthetic'])} | {_fb(v['real'])} | {_f(v['all_real'])} |")
+        t = (ty or {}).get("numbers", {}).get(k)
+        typ = f"{_f(t['synthetic'])} | {_fb(t['band'])}" if t else "- | -"
+        L.append(f"| {NAMES[k]} | {_f(v['synthetic'])} | {_fb(v['real'])} | {_f(v['all_real'])} | {typ} |")
     f, d, c = rep["fidelity"], rep["diversity"], rep["classifier"]
     L += ["", "## Fidelity, coverage, diversity, artefacts (synthetic against all real windows)", "",
           "| metric | value |", "| --- | --- |",
@@ -507,6 +528,19 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
     return "\n".join(L) + "\n"
 
 
+def _typical_line(ty: dict) -> str:
+    """The typical-traffic block in one sentence."""
+    def one(k, v):
+        where = ("undefined" if v["inside"] is None else "inside" if v["inside"] else
+                 "outside" if v["tells"] else "outside, on the real side of")
+        return f"{NAMES[k]} {_f(v['synthetic'])} ({where} real vs real {_fb(v['band'])})"
+
+    word = "indistinguishable from" if ty["indistinguishable"] else "distinguishable from"
+    return (f"**Typical traffic** ({', '.join(ty['descriptors'])}, the descriptors `calibrate` matches): {word} the "
+            "real traffic: " + "; ".join(one(k, v) for k, v in ty["numbers"].items())
+            + ". The verdicts judge all descriptors.")
+
+
 def _check_out(out) -> None:
     """The report folder can be written: not a file, creatable, and empty or an earlier report."""
     check_report_dir(Path(out), "report.json", "coverage report")
@@ -546,10 +580,11 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
     # the simulated egos get the logs' measured position noise before the same derivative filter
     syn = synthetic_descriptors(run, window=window, stride=stride, progress=progress,
                                 position_noise=rl.info["position_noise"], seed=settings.seed)
-    bar = tqdm(total=7, desc="scoring", unit="step", disable=not progress or None)
+    bar = tqdm(total=8, desc="scoring", unit="step", disable=not progress or None)
     started = []
 
-    def tick(name):  # called as each of the seven steps starts (score, its four parts, baseline, calibration)
+    def tick(name):  # called as each of the eight steps starts (score, its four parts, baseline, calibration,
+        # typical traffic)
         if started:
             bar.update(1)
         started.append(name)
@@ -558,6 +593,8 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
     try:
         a = assess(rl.D, syn.D, real_units=rl.recordings, real_sources=rl.groups, synthetic_units=syn.groups,
                    weights=syn.weights, settings=settings, thresholds=thresholds, progress=tick)
+        tick("typical traffic")
+        ty = typical_traffic(rl.D, syn.D, a, synthetic_units=syn.groups, settings=settings)
         bar.update(1)
     except TooFewSamplesError as exc:  # short logs or a long window leave few windows
         raise ScenarioGenError(f"cannot score: {exc}; a shorter window (or stride) gives more windows from "
@@ -566,6 +603,6 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
         raise ScenarioGenError(f"cannot score: {exc}") from None
     finally:
         bar.close()
-    rep = report_dict(a, thresholds, syn, rl)
+    rep = report_dict(a, thresholds, syn, rl, ty)
     notes = write_report(out, rep, rl, syn, a.result)
     return dict(rep, notes_written=notes)

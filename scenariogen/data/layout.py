@@ -169,3 +169,6 @@ DESCRIPTOR_NAMES = (
 (D_MIN_TTC, D_MIN_THW, D_MIN_DIST, D_MAX_DECEL, D_MAX_LAT, D_REL_SPEED, D_MIN_PET, D_MAX_DRAC, D_NEAR,
  D_V_MEAN, D_V_STD, D_V_MAX, D_OCC) = range(13)
 N_DESCRIPTORS = 13
+# the descriptors of typical traffic (speeds, spacing, density, braking): what `calibrate` matches and
+# the coverage report's typical-traffic block scores; the others describe the rare events a family enriches
+TYPICAL_DESCRIPTORS = ("ego_speed_mean", "ego_speed_std", "n_agents_30m", "min_thw", "min_distance", "ego_max_decel")

@@ -18,6 +18,7 @@ from scenariogen.coverage import plots
 from scenariogen.coverage.metrics import score
 from scenariogen.coverage.plots import histogram_axis
 from scenariogen.coverage.report import real_descriptors, synthetic_descriptors
+from scenariogen.data.layout import TYPICAL_DESCRIPTORS
 from scenariogen.runs import GenerateSettings, generate
 from scenariogen.data.npz import save_npz
 
@@ -118,6 +119,12 @@ def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     fired = [v["name"] for v in rep["verdicts"] if v["fired"] and v["name"] != "enriching"]
     assert rep["training"]["failures"] == fired and rep["training"]["keep_real_share"] == (1.0 if fired else 0.5)
     assert "**Training on it:**" in md
+    # the typical-traffic block: the descriptors calibrate matches, each number with its band
+    ty = rep["typical"]
+    assert ty["descriptors"] == [n for n in TYPICAL_DESCRIPTORS if rep["descriptors"][n]["used"]]
+    assert set(ty["numbers"]) == {"auc", "density", "coverage", "off_support"}
+    assert ty["numbers"]["auc"]["synthetic"] == ty["numbers"]["auc"]["all_real"]
+    assert ty["indistinguishable"] == (not ty["telling"]) and "**Typical traffic**" in md
     assert "not enough real tail to judge" in md
     if importlib.util.find_spec("matplotlib") is not None:
         assert {"histograms.png", "risky_map.png"} <= {p.name for p in out.iterdir()}
