@@ -97,7 +97,8 @@ def split_numbers(r: CoverageResult) -> dict[str, float]:
     """The numbers of one score that the baseline tracks: density, coverage, off_support,
     vendi_ratio, duplicate_excess, auc (if the classifier ran), and per used descriptor
     ``shift:NAME`` (median shift, sd), ``separation:NAME``, ``off_support_1d:NAME``; per tail
-    ``tail:NAME:LEVEL`` (enrichment) and ``reach:NAME:LEVEL`` (1-D reach; full-space for joint)."""
+    ``tail:NAME:LEVEL`` (enrichment), ``reach:NAME:LEVEL`` (1-D reach; full-space for joint) and
+    ``reach_full:NAME:LEVEL`` (full-space reach)."""
     f, d = r.fidelity, r.diversity
     out = {"density": f.density, "coverage": f.coverage, "off_support": f.off_support,
            "vendi_ratio": d.vendi_ratio, "duplicate_excess": d.duplicate_rate - d.duplicate_rate_real}
@@ -110,6 +111,7 @@ def split_numbers(r: CoverageResult) -> dict[str, float]:
     for t in r.tails:
         out[f"tail:{t.descriptor}:{t.level:g}"] = t.enrichment
         out[f"reach:{t.descriptor}:{t.level:g}"] = t.reach if t.descriptor == "joint" else t.reach_1d
+        out[f"reach_full:{t.descriptor}:{t.level:g}"] = t.reach
     return out
 
 

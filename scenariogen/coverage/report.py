@@ -496,14 +496,16 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
               f"over {tt['real_units']} real {bl['unit']}s) that hold for all judged tails at once at level "
               f"{tt['alpha']:g} per direction (max-T)" if tt and tt.get("judged") else "") + "."), "",
           "| descriptor | side | level | threshold | real windows | synthetic share | enrichment | bounds | "
-          "real vs real | weighted | reach | reach 1-D |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+          "real vs real | weighted | reach | reach: at held-out size, real vs real | reach 1-D |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for t in rep["tails"]:
         key = f"tail:{t['descriptor']}:{t['level']:g}"
+        rk = nums.get(f"reach_full:{t['descriptor']}:{t['level']:g}") or {}
         bounds = f"{_f(t['enrichment_low'])} to {_f(t['enrichment_high'])}" if t.get("judged") else "not judged"
         L.append(f"| {t['descriptor']} | {t['side']} | {t['level']:g} | {_f(t['threshold'])} | {t['n_real']} | "
                  f"{_f(t['synthetic_share'])} | {_f(t['enrichment'])} | {bounds} | {_fb((nums.get(key) or {}).get('real'))} | "
-                 f"{_f(t['weighted_enrichment'])} | {_f(t['reach'])} | {_f(t['reach_1d'])} |")
+                 f"{_f(t['weighted_enrichment'])} | {_f(t['reach'])} | {_f(rk.get('synthetic'))}: {_fb(rk.get('real'))} | "
+                 f"{_f(t['reach_1d'])} |")
     L += ["", "## Per descriptor", "",
           ("Shift: synthetic median minus real median in real robust sd; separation: |2 AUC - 1| of the descriptor "
            "alone. Synthetic values against all real windows; real vs real: median (range) over the splits."), "",

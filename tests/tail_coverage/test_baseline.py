@@ -74,6 +74,8 @@ def test_real_baseline_and_calibration_share_references_and_sizes():
     far = calibrate(bl, X, Y + 3.0, settings=st)
     assert far.value("off_support") > cal.band("off_support").hi
     assert far.value(f"shift:{DESCRIPTOR_NAMES[0]}") > cal.band(f"shift:{DESCRIPTOR_NAMES[0]}").hi
+    # the full-space reach of a tail has its band too: a set 3 sd away reaches none of the real tail
+    assert far.value("reach_full:min_ttc:0.05") < cal.band("reach_full:min_ttc:0.05").lo
     # a synthetic set smaller than the held-out side gets a baseline at its own size
     small = real_baseline(X, g, settings=st, size=100)
     assert set(small.sizes) == {100}
