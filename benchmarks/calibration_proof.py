@@ -4,11 +4,14 @@ US-101 recordings held out from both (docs/coverage.md, "Tuned on some recording
 
     python benchmarks/calibration_proof.py calibrate scenarios/calibrated/highway_cut_in_us101.source.yaml
     python benchmarks/calibration_proof.py score scenarios/calibrated/highway_cut_in_us101.yaml --budget 3000
+    python benchmarks/calibration_proof.py tail DIR/highway_cut_in_us101   # after score --keep DIR
 
 ``calibrate`` writes the calibrated family next to its template (``NAME.source.yaml`` -> ``NAME.yaml``)
 and prints the report; ``score`` generates ``--budget`` simulations with each sampler (``--keep all``,
 stage size 500) into a temporary folder (or ``--keep DIR``), runs ``coverage --window 3`` against the held-out
-recordings and prints the numbers the issue asks for. Not collected by pytest.
+recordings and prints the numbers the issue asks for, the typical-traffic block among them; ``tail`` reads the runs
+a ``score --keep`` left and prints why the real min-TTC 5 % tail is (not) reached and which typical descriptors a
+classifier tells apart. Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -115,6 +118,68 @@ def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
             print(f"  training: {rep['training']['advice']}")
 
 
+def tail(folder: Path) -> None:
+    """Why the real min-TTC 5 % tail is (not) reached, and what separates typical traffic, from the runs
+    and held-out links a ``score --keep`` left in ``folder`` (docs/calibration.md, "Typical traffic and
+    the min-TTC tail, scored apart")."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    from scenariogen.coverage.metrics import ball_hits, classifier_test, fit_standardiser, knn_radii
+    from scenariogen.coverage.report import real_descriptors, synthetic_descriptors, synthetic_timing
+    from scenariogen.data.layout import DESCRIPTOR_NAMES as N
+    from scenariogen.data.layout import TYPICAL_DESCRIPTORS
+
+    dt, frames = synthetic_timing(folder / "mc", window=3)
+    rl = real_descriptors(folder / "held_out", window=frames * dt, dt=dt)
+    X = rl.D
+    j, k = N.index("min_ttc"), N.index("min_thw")
+    in_tail = X[:, j] <= np.quantile(X[:, j], 0.05)
+    show = ("min_distance", "rel_speed_at_closest", "max_drac", "ego_max_decel", "min_thw", "ego_speed_mean",
+            "ego_max_lat_accel")
+
+    def medians(D, rows):
+        return ", ".join(f"{n} {np.nanmedian(D[rows, N.index(n)]):.2f}" for n in show)
+
+    # a car ahead in the ego's corridor has TTC = gap / closing speed >= gap / ego speed = headway, so a
+    # min TTC below the min headway is a conflict beside or behind the ego
+    print(f"real min-TTC 5 % tail: {in_tail.sum()} of {len(X)} windows; conflict outside the corridor ahead in "
+          f"{(X[in_tail, j] < X[in_tail, k]).mean():.0%}; medians: {medians(X, in_tail)}")
+    st, _ = fit_standardiser(X, N)
+    Xs = st(X)
+    radii = knn_radii(Xs, 5)
+    cols = [N.index(n) for n in TYPICAL_DESCRIPTORS]
+    for sampler in ("mc", "ce"):
+        syn = synthetic_descriptors(folder / sampler, window=frames * dt, position_noise=rl.info["position_noise"])
+        Y = syn.D
+        Ys = st(Y)
+        ok = np.isfinite(Ys).all(axis=1)
+        counts, _ = ball_hits(Xs, radii, Ys[ok])
+        missed = np.flatnonzero(in_tail & (counts == 0))
+        _, nn = cKDTree(Ys[ok]).query(Xs[missed], k=1)
+        d2 = (Xs[missed] - Ys[ok][nn]) ** 2
+        share = (d2 / d2.sum(axis=1, keepdims=True)).mean(axis=0)
+        top = ", ".join(f"{st.names[c]} {share[c]:.2f}" for c in np.argsort(-share)[:5])
+        y_tail = Y[:, j] <= np.quantile(X[:, j], 0.05)
+        print(f"\n== {sampler}: {len(Y)} windows; reach {(counts[in_tail] > 0).mean():.2f}; the {len(missed)} real "
+              f"tail windows not reached, share of the squared distance to the nearest synthetic window: {top}")
+        print(f"  synthetic tail: {y_tail.sum()} windows; conflict outside the corridor ahead in "
+              f"{(Y[y_tail, j] < Y[y_tail, k]).mean():.0%}; medians: {medians(Y, y_tail)}")
+        v, c = np.unique(np.round(Y[:, N.index("min_distance")], 2), return_counts=True)
+        vr, cr = np.unique(np.round(X[:, N.index("min_distance")], 2), return_counts=True)
+        print(f"  min_distance most repeated (0.01 m): synthetic {v[c.argmax()]:g} m in {c.max()} windows, "
+              f"real {vr[cr.argmax()]:g} m in {cr.max()}")
+
+        def auc(use):
+            sx, _ = fit_standardiser(X[:, use], [N[u] for u in use])
+            a, b = sx(X[:, use]), sx(Y[:, use])
+            fa, fb = np.isfinite(a).all(axis=1), np.isfinite(b).all(axis=1)
+            return classifier_test(a[fa], b[fb], sx.names, 5000, 5, 0, rl.recordings[fa], syn.groups[fb]).auc
+
+        print(f"  typical classifier AUC {auc(cols):.3f}; " + ", ".join(
+            f"{N[c]} alone {auc([c]):.2f} / left out {auc([u for u in cols if u != c]):.2f}" for c in cols))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -125,10 +190,17 @@ def main() -> None:
     s.add_argument("--budget", type=int, default=3000)
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--keep", type=Path, default=None, help="keep the runs and reports in this folder")
+    t = sub.add_parser("tail", help="the min-TTC tail's reach and the typical classifier, from a score --keep")
+    t.add_argument("folder", type=Path, help="DIR/NAME of 'score --keep DIR' (holds held_out, mc and ce)")
     args = ap.parse_args()
     print(subprocess.run(["lscpu"], capture_output=True, text=True).stdout.split("Model name:")[1].split("\n")[0].strip(),
           f"load average {os.getloadavg()}")
-    calibrate(args.template) if args.cmd == "calibrate" else score(args.family, args.budget, args.seed, args.keep)
+    if args.cmd == "calibrate":
+        calibrate(args.template)
+    elif args.cmd == "score":
+        score(args.family, args.budget, args.seed, args.keep)
+    else:
+        tail(args.folder)
 
 
 if __name__ == "__main__":
