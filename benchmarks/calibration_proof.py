@@ -106,8 +106,8 @@ def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
                 if t["descriptor"] == "min_ttc" and abs(t["level"] - 0.05) < 1e-9:
                     rk = rep["baseline"]["numbers"].get("reach_full:min_ttc:0.05") or {}
                     b = rk.get("real") or {}
-                    print(f"  min_ttc 5 % tail reach at the held-out halves' size: {_f(rk.get('synthetic'))} (real vs "
-                          f"real {_f(b.get('lo'))} to {_f(b.get('hi'))}, median {_f(b.get('median'))})")
+                    print(f"  min_ttc 5 % tail reach at the held-out halves' size: {_f(rk.get('synthetic'))} "
+                          f"(real vs real {_f(b.get('lo'))} to {_f(b.get('hi'))}, median {_f(b.get('median'))})")
                     print(f"  min_ttc 5 % tail: {t['n_real']} real windows, reach {_f(t['reach'])}, synthetic share "
                           f"{_f(t['synthetic_share'])}, enrichment {_f(t['enrichment'])} (weighted "
                           f"{_f(t['weighted_enrichment'])}, bounds {_f(t.get('enrichment_low'))} to "

@@ -27,6 +27,7 @@ import numpy as np
 from ..errors import ParameterError, ScenarioGenError
 from ..data.files import jsonable
 from ..data.files import check_report_dir, directory_written_whole
+from ..data.layout import TYPICAL_DESCRIPTORS
 from .artefacts import REASONS, AnnotationRules, annotation_errors
 from .derivatives import SMOOTH_WINDOW, noise_sd, noise_stats
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
@@ -504,8 +505,8 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
         bounds = f"{_f(t['enrichment_low'])} to {_f(t['enrichment_high'])}" if t.get("judged") else "not judged"
         L.append(f"| {t['descriptor']} | {t['side']} | {t['level']:g} | {_f(t['threshold'])} | {t['n_real']} | "
                  f"{_f(t['synthetic_share'])} | {_f(t['enrichment'])} | {bounds} | {_fb((nums.get(key) or {}).get('real'))} | "
-                 f"{_f(t['weighted_enrichment'])} | {_f(t['reach'])} | {_f(rk.get('synthetic'))}: {_fb(rk.get('real'))} | "
-                 f"{_f(t['reach_1d'])} |")
+                 f"{_f(t['weighted_enrichment'])} | {_f(t['reach'])} | "
+                 f"{_f(rk.get('synthetic'))}: {_fb(rk.get('real'))} | {_f(t['reach_1d'])} |")
     L += ["", "## Per descriptor", "",
           ("Shift: synthetic median minus real median in real robust sd; separation: |2 AUC - 1| of the descriptor "
            "alone. Synthetic values against all real windows; real vs real: median (range) over the splits."), "",
@@ -595,8 +596,11 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
     try:
         a = assess(rl.D, syn.D, real_units=rl.recordings, real_sources=rl.groups, synthetic_units=syn.groups,
                    weights=syn.weights, settings=settings, thresholds=thresholds, progress=tick)
-        tick("typical traffic")
-        ty = typical_traffic(rl.D, syn.D, a, synthetic_units=syn.groups, settings=settings)
+        tick("typical traffic")  # none when every typical descriptor is constant or unreliable in the logs
+        bl = a.baseline
+        ty = (typical_traffic(rl.D, syn.D, labels=bl.labels, splits=bl.held_out, unit=bl.unit, note=bl.note,
+                              used=a.result.names, synthetic_units=syn.groups, settings=settings)
+              if set(TYPICAL_DESCRIPTORS) & set(a.result.names) else None)
         bar.update(1)
     except TooFewSamplesError as exc:  # short logs or a long window leave few windows
         raise ScenarioGenError(f"cannot score: {exc}; a shorter window (or stride) gives more windows from "

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.layout import TYPICAL_DESCRIPTORS
-from .assess import Assessment
+from ..errors import TooFewSamplesError
 from .baseline import Baseline, Calibration, calibrate, real_baseline
 from .descriptors import DESCRIPTOR_NAMES
 from .metrics import CoverageResult, CoverageSettings, score
@@ -65,25 +65,34 @@ def _all_real(r: CoverageResult, key: str) -> float:
     return float(getattr(r.fidelity, key))
 
 
-def typical_traffic(real: np.ndarray, synthetic: np.ndarray, a: Assessment, *, synthetic_units=None,
-                    names=DESCRIPTOR_NAMES, settings: CoverageSettings = CoverageSettings(),
-                    baseline: Baseline | None = None) -> TypicalTraffic:
-    """The typical-traffic block of an assessment ``a`` of ``synthetic`` against ``real`` (rows in
-    raw units, columns ``names``, as given to :func:`~scenariogen.coverage.assess.assess` with the
-    same ``settings`` and ``synthetic_units``). ``baseline``: the typical-traffic baseline of an
-    earlier block on these real rows, reused when its splits and sizes are the assessment's."""
+def typical_traffic(real: np.ndarray, synthetic: np.ndarray, *, labels, splits, unit: str = "recording",
+                    used=None, synthetic_units=None, names=DESCRIPTOR_NAMES,
+                    settings: CoverageSettings = CoverageSettings(), previous: TypicalTraffic | None = None,
+                    note: str = "") -> TypicalTraffic:
+    """The typical-traffic block of ``synthetic`` against ``real`` (rows in raw units, columns ``names``).
+    ``labels``: each real row's unit (recording, or ego track), ``splits``: the held-out label sets of
+    the all-descriptor baseline (:attr:`Baseline.held_out`) and ``unit``/``note`` its unit and note, so
+    that both bands come from the same held-out sides at the same sizes; ``used``: the descriptors
+    the assessment judged (:attr:`CoverageResult.names`; default all). ``previous``: an earlier block
+    on these real rows, whose baseline is reused when its descriptors, splits and sizes are these."""
     X = np.asarray(real, float)
     Y = np.asarray(synthetic, float)
     names = tuple(names)
-    used = tuple(n for n in TYPICAL_DESCRIPTORS if n in names and n in a.result.names)
+    labels = np.asarray(labels).astype(str)
+    used = tuple(n for n in TYPICAL_DESCRIPTORS if n in names and (used is None or n in used))
+    if not used:
+        raise TooFewSamplesError("no typical-traffic descriptor is usable in the real set")
     cols = [names.index(n) for n in used]
     Xt, Yt = X[:, cols], Y[:, cols]
-    bl = a.baseline
-    result = score(Xt, Yt, names=used, settings=settings, real_groups=bl.labels,
-                   synthetic_groups=synthetic_units, bounds=False)
-    # the same held-out sides as the all-descriptor baseline, at the same sizes
-    size = len(Y) if len(Y) < max(int(np.isin(bl.labels, h).sum()) for h in bl.held_out) else None
-    if baseline is None or (baseline.held_out, baseline.sizes) != (bl.held_out, bl.sizes):
-        baseline = real_baseline(Xt, bl.labels, unit=bl.unit, names=used, settings=settings, size=size,
-                                 note=bl.note, splits=bl.held_out)
+    result = score(Xt, Yt, names=used, settings=settings, real_groups=labels, synthetic_groups=synthetic_units,
+                   bounds=False)
+    # as assess does: held-out sides larger than the synthetic set are subsampled to its size
+    sizes = [int(np.isin(labels, h).sum()) for h in splits]
+    size = len(Y) if len(Y) < max(sizes) else None
+    want = (used, tuple(splits), tuple(min(s, len(Y)) for s in sizes))
+    if previous is not None and (previous.names, previous.baseline.held_out, previous.baseline.sizes) == want:
+        baseline = previous.baseline
+    else:
+        baseline = real_baseline(Xt, labels, unit=unit, names=used, settings=settings, size=size, note=note,
+                                 splits=splits)
     return TypicalTraffic(used, result, baseline, calibrate(baseline, Xt, Yt, names=used, settings=settings))

@@ -45,7 +45,9 @@ def _outputs(run: Path, work: Path, real: Path) -> dict[str, tuple[int, str, byt
     cmds = {
         "export": (["export", run, "--format", "jsonl", "--out", work / "x.jsonl", "-q"], work / "x.jsonl"),
         "render": (["render", run, "--index", "1", "--time", "1.0", "--out", work / "x.png"], work / "x.png"),
-        "coverage": (["coverage", run, "--real", real, "--window", "3", "--out", work / "cov", "-q"],
+        # 4 real-vs-real splits, not 20: what is checked is that the run is read whole or refused
+        "coverage": (["coverage", run, "--real", real, "--window", "3", "--splits", "4", "--out", work / "cov",
+                      "-q"],
                      work / "cov" / "report.json"),
         "resume": (["generate", BRAKE, "--out", run, *ARGS, "--resume", "-q"], run / "manifest.json"),
     }

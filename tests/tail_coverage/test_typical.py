@@ -14,7 +14,7 @@ import pytest
 from coverage_helpers import heldout_real
 
 from scenariogen.coverage import DESCRIPTOR_NAMES
-from scenariogen.coverage.assess import assess
+from scenariogen.coverage.baseline import group_splits
 from scenariogen.coverage.metrics import CoverageSettings
 from scenariogen.coverage.typical import typical_traffic
 from scenariogen.data.layout import TYPICAL_DESCRIPTORS
@@ -33,11 +33,12 @@ def split():
 
 def test_real_is_inside_and_scaled_speeds_are_outside(split):
     X, gx, Y, gy = split
-    a = assess(X, Y, real_units=gx, synthetic_units=gy, settings=SETTINGS)
-    ty = typical_traffic(X, Y, a, synthetic_units=gy, settings=SETTINGS)
+    splits = group_splits(gx, SETTINGS.splits, SETTINGS.seed)
+    ty = typical_traffic(X, Y, labels=gx, splits=splits, synthetic_units=gy, settings=SETTINGS)
     assert ty.names == TYPICAL_DESCRIPTORS
-    # the same held-out sides as the all-descriptor baseline, scored on the typical columns alone
-    assert ty.baseline.held_out == a.baseline.held_out and ty.baseline.sizes == a.baseline.sizes
+    # the held-out sides given, subsampled to the synthetic set's size where larger, on the typical columns
+    assert ty.baseline.held_out == tuple(splits)
+    assert ty.baseline.sizes == tuple(min(np.isin(gx, h).sum(), len(Y)) for h in splits)
     assert ty.result.names == TYPICAL_DESCRIPTORS and ty.result.classifier.grouped
     nums = ty.numbers()
     assert ty.indistinguishable(), nums
@@ -46,9 +47,8 @@ def test_real_is_inside_and_scaled_speeds_are_outside(split):
     speeds = [DESCRIPTOR_NAMES.index(n) for n in ("ego_speed_mean", "ego_speed_std", "ego_speed_max")]
     Z = Y.copy()
     Z[:, speeds] *= 1.3
-    # the real side's baselines are reused: only the scaled set is scored again
-    b = assess(X, Z, real_units=gx, synthetic_units=gy, settings=SETTINGS, baseline=a.baseline)
-    tz = typical_traffic(X, Z, b, synthetic_units=gy, settings=SETTINGS, baseline=ty.baseline)
+    # the real side's baseline is reused: only the scaled set is scored again
+    tz = typical_traffic(X, Z, labels=gx, splits=splits, synthetic_units=gy, settings=SETTINGS, previous=ty)
     assert tz.baseline is ty.baseline
     telling = {k for k, v in tz.numbers().items() if v["tells"]}
     assert not tz.indistinguishable() and {"density", "coverage", "off_support"} <= telling, tz.numbers()
