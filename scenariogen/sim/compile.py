@@ -285,6 +285,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         # replayed agents follow their recording: no lane changes, no forced merges, no command of their own
         params[:, :, Lo.P_MOBIL] = np.where(replay["replay"], 0.0, params[:, :, Lo.P_MOBIL])
         model[:] = np.where(replay["replay"], Lo.MODEL_CONSTANT, model)
+        seeding.keep_logged_gaps(spec, rows, road, params, v0, replay["replay"])
 
     _draw_drivers(params, seeds)
 

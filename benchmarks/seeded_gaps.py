@@ -1,0 +1,100 @@
+"""How a seeded family's drivers take their logged gaps (docs/calibration.md, "Seeded from the
+calibration recordings"): plain simulation under the family's own p(theta), the share of scenarios
+ending in each event, how early the ego brakes hardest, how many simulated logged vehicles brake
+hard in the first second, and the collisions among the traffic, described (and rendered with
+``--out``) by the facts a cause is named from.
+
+    python benchmarks/seeded_gaps.py scenarios/calibrated/highway_cut_in_us101_seeded.yaml --n 2000
+
+Runs in chunks of ``--chunk`` scenarios with full frames (bit-identical to one batch: a scenario
+depends on its index only). Not a test: it takes minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+import scenariogen
+from realism import describe_collision
+from scenariogen.data import layout as Lo
+
+EARLY_EGO = 0.5  # s: the ego's hardest braking this early is the start, not the scenario
+EARLY_TRAFFIC = 1.0  # s, window of the traffic's early braking
+HARD = 3.0  # m/s^2, braking counted as hard in that window
+
+
+def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
+    spec = scenariogen.load_scenario(path)
+    labels: dict[str, list] = {}
+    coll, ego_coll, first_pair, ego_early, ego_brakes = [], [], [], [], []
+    early_hard = early_n = 0
+    k_ego = int(round(EARLY_EGO / spec.dt))
+    k_tr = int(round(EARLY_TRAFFIC / spec.dt))
+    cpu0 = time.process_time()
+    for start in range(0, n, chunk):
+        b = scenariogen.simulate(spec, n=min(chunk, n - start), seed=seed, start_index=start)
+        for k, v in b.labels.items():
+            labels.setdefault(k, []).append(np.asarray(v, bool))
+        coll.append(np.isfinite(b.metrics["collision_time"]))
+        ego_coll.append(np.isfinite(b.metrics["ego_collision_time"]))
+        first_pair.append(np.stack([b.metrics["collision_a"], b.metrics["collision_b"]], axis=1))
+        acc = b.trajectories[..., Lo.F_ACCEL].astype(np.float64)
+        ego = np.where(b.mask[:, 0], acc[:, 0], np.inf)
+        ego_brakes.append(ego.min(axis=1) < 0.0)
+        ego_early.append((ego.min(axis=1) < 0.0) & (ego.argmin(axis=1) <= k_ego))
+        # every simulated agent but the ego, present at t = 0
+        there = b.mask[:, 1:, 0]
+        early = np.where(b.mask[:, 1:, :k_tr + 1], acc[:, 1:, :k_tr + 1], np.inf).min(axis=2)
+        early_hard += int(np.sum(there & (early < -HARD)))
+        early_n += int(np.sum(there))
+    cpu = time.process_time() - cpu0
+    coll, ego_coll = np.concatenate(coll), np.concatenate(ego_coll)
+    pair = np.concatenate(first_pair)
+    traffic_first = coll & (pair[:, 0] != 0) & (pair[:, 1] != 0)
+    return {"spec": spec, "n": n, "seed": seed, "cpu_s": cpu,
+            "labels": {k: float(np.concatenate(v).mean()) for k, v in labels.items()},
+            "collision": float(coll.mean()), "ego_collision": float(ego_coll.mean()),
+            "traffic_first": np.flatnonzero(traffic_first),
+            "ego_early": float(np.concatenate(ego_early).mean()),
+            "ego_brakes": float(np.concatenate(ego_brakes).mean()),
+            "traffic_early_hard": early_hard / max(early_n, 1), "traffic_agents": early_n}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("family", type=Path)
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--chunk", type=int, default=250)
+    ap.add_argument("--describe", type=int, default=10, help="collisions among the traffic described")
+    ap.add_argument("--out", type=Path, help="folder for a picture of each described collision")
+    args = ap.parse_args()
+    r = measure(args.family, args.n, args.seed, args.chunk)
+    spec = r["spec"]
+    print(f"{spec.name}: {r['n']} scenarios, seed {r['seed']}; {r['cpu_s']:.0f} s of CPU, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print("  events: " + ", ".join(f"{k} {v:.1%}" for k, v in r["labels"].items()))
+    tf = r["traffic_first"]
+    print(f"  any collision {r['collision']:.1%}, the ego's {r['ego_collision']:.1%}, first among the traffic "
+          f"{len(tf) / r['n']:.1%}")
+    print(f"  the ego's hardest braking within the first {EARLY_EGO:g} s: {r['ego_early']:.1%} of the scenarios "
+          f"(the ego brakes at all in {r['ego_brakes']:.1%})")
+    print(f"  others braking harder than {HARD:g} m/s^2 within the first {EARLY_TRAFFIC:g} s: "
+          f"{r['traffic_early_hard']:.2%} of {r['traffic_agents']} agents present at t = 0")
+    for idx in tf[:args.describe]:
+        one = scenariogen.simulate(spec, n=1, seed=args.seed, start_index=int(idx))
+        print(f"  #{int(idx)}: {describe_collision(spec, one, 0)}")
+        if args.out is not None:
+            from scenariogen.render.write import render_frame
+
+            args.out.mkdir(parents=True, exist_ok=True)
+            render_frame(one, 0, args.out / f"{spec.name}-{int(idx)}.png", time=float(one.metrics["collision_time"][0]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""``seed_from.keep_gaps``: each simulated logged vehicle starts at its IDM equilibrium gap behind
+the vehicle it follows, so drivers logged at short steady gaps do not brake at once (closed form
+on real US-101 scenes, then measured)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scenariogen import api
+from scenariogen.data import layout as Lo
+from scenariogen.kernels.behavior import idm_accel
+from scenariogen.sampling.prior import sample_theta
+from scenariogen.sim import seed as seeding
+from scenariogen.sim.compile import compile_batch, compiled_road
+from seeded_family import seeded_yaml
+
+N = 12
+
+
+def followers(path):
+    """For every simulated agent of N scenarios: its compiled params, logged speed and gap at t = 0."""
+    spec = api.load_scenario(path)
+    idx = np.arange(N)
+    theta = sample_theta(spec.parameters, idx, 3)
+    ki = compile_batch(spec, theta, idx, 3)
+    names = {n: i for i, n in enumerate(spec.parameters.names)}
+    rows = seeding.seed_rows(spec, theta, names, ki.n_agents)
+    road = compiled_road(spec).arrays
+    gap = np.full(rows.agent.shape, np.inf)
+    for b in range(N):
+        g = seeding._leader_gaps(spec.seed_from.scenes[rows.scene[b]], rows.frame[b], road)
+        cols = np.flatnonzero(rows.agent[b] >= 0)
+        gap[b, cols] = g[rows.agent[b, cols]]
+    return spec, ki.arrays["params"], ki.state.speed, gap
+
+
+def steady_accel(p, v, g) -> float:
+    """IDM's acceleration (m/s^2) behind a leader at the same speed."""
+    return idm_accel.py_func(v, p[Lo.P_V0], p[Lo.P_T], p[Lo.P_S0], p[Lo.P_AMAX], p[Lo.P_BCOMF], p[Lo.P_DELTA], g, v)
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory):
+    return followers(seeded_yaml(tmp_path_factory.mktemp("kept")))
+
+
+def test_each_follower_starts_at_its_equilibrium_gap(kept):
+    spec, params, v, gap = kept
+    kg = spec.seed_from.keep_gaps
+    n = 0
+    for b, i in zip(*np.nonzero(np.isfinite(gap))):
+        if i == 0:
+            continue  # the ego's time headway is written in the family: it stays
+        p = params[b, i]
+        assert kg.min_gap[0] <= p[Lo.P_S0] <= kg.min_gap[1] and kg.time_headway[0] <= p[Lo.P_T] <= kg.time_headway[1]
+        inside = kg.time_headway[0] < p[Lo.P_T] < kg.time_headway[1]
+        if inside and v[b, i] > 1.0:  # the equilibrium was within reach: no acceleration at all
+            assert abs(steady_accel(p, v[b, i], gap[b, i])) < 1e-9
+            n += 1
+    assert n > 100
+    assert np.all(params[:, 0, Lo.P_T] == 1.0)  # the ego keeps the time headway the family writes
+
+
+def test_short_steady_gaps_without_keep_gaps_brake_at_once(kept, tmp_path):
+    """The same followers with the behaviour's own s0 = 2 m, T = 1.5 s: those logged at under 1 s
+    of headway (US-101's usual) would brake hard; with their logged gaps kept they do not."""
+    spec, params, v, gap = kept
+    _spec, off, _v, _gap = followers(seeded_yaml(tmp_path, extra_seed="  keep_gaps: false\n"))
+    short = np.isfinite(gap) & (v > 8.0) & (gap < 0.8 * v)
+    short[:, 0] = False
+    assert short.sum() > 20
+    b, i = np.nonzero(short)
+    before = np.array([steady_accel(off[q, j], v[q, j], gap[q, j]) for q, j in zip(b, i)])
+    after = np.array([steady_accel(params[q, j], v[q, j], gap[q, j]) for q, j in zip(b, i)])
+    assert np.median(before) < -3.0
+    assert np.median(after) > -0.5
