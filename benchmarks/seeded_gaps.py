@@ -22,16 +22,36 @@ import numpy as np
 import scenariogen
 from realism import describe_collision
 from scenariogen.data import layout as Lo
+from scenariogen.sim.compile import compiled_road
 
 EARLY_EGO = 0.5  # s: the ego's hardest braking this early is the start, not the scenario
 EARLY_TRAFFIC = 1.0  # s, window of the traffic's early braking
 HARD = 3.0  # m/s^2, braking counted as hard in that window
 
 
+def cause(spec, batch, row: int, road) -> str:
+    """What the first collision of ``row`` comes from: a party past the end of a lane with no
+    successor (off the map: the straight extrapolation of lanes that converge), a party straddling
+    two lanes since the start (its centre more than 1 m aside in one lane all along: the lane it
+    sticks into does not see it), else the parties' lanes (one lane: a rear-end; two)."""
+    k = min(int(round(float(batch.metrics["collision_time"][row]) / spec.dt)), batch.trajectories.shape[2] - 1)
+    pair = [int(batch.metrics[c][row]) for c in ("collision_a", "collision_b")]
+    st = batch.trajectories[row, pair, k]
+    lane = st[:, Lo.F_LANE].astype(int)
+    if any(la >= 0 and road.n_successor[la] == 0 and s > road.lane_length[la] for la, s in zip(lane, st[:, Lo.F_S])):
+        return "off the map"
+    tr = batch.trajectories[row, pair, :k + 1]
+    if np.any((np.abs(tr[:, :, Lo.F_OFFSET]) > 1.0).all(axis=1) & (tr[:, :, Lo.F_LANE] == tr[:, :1, Lo.F_LANE]).all(axis=1)):
+        return "straddling two lanes"
+    return "rear-end in one lane" if lane[0] == lane[1] else "two lanes"
+
+
 def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
     spec = scenariogen.load_scenario(path)
     labels: dict[str, list] = {}
     coll, ego_coll, first_pair, ego_early, ego_brakes = [], [], [], [], []
+    causes: dict[str, int] = {}
+    road = compiled_road(spec).arrays
     early_hard = early_n = 0
     k_ego = int(round(EARLY_EGO / spec.dt))
     k_tr = int(round(EARLY_TRAFFIC / spec.dt))
@@ -41,6 +61,10 @@ def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
         for k, v in b.labels.items():
             labels.setdefault(k, []).append(np.asarray(v, bool))
         coll.append(np.isfinite(b.metrics["collision_time"]))
+        for row in np.flatnonzero(coll[-1]):
+            who = "ego" if b.metrics["collision_a"][row] == 0 else "traffic"
+            c = (who, cause(spec, b, int(row), road))
+            causes[c] = causes.get(c, 0) + 1
         ego_coll.append(np.isfinite(b.metrics["ego_collision_time"]))
         first_pair.append(np.stack([b.metrics["collision_a"], b.metrics["collision_b"]], axis=1))
         acc = b.trajectories[..., Lo.F_ACCEL].astype(np.float64)
@@ -59,7 +83,7 @@ def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
     return {"spec": spec, "n": n, "seed": seed, "cpu_s": cpu,
             "labels": {k: float(np.concatenate(v).mean()) for k, v in labels.items()},
             "collision": float(coll.mean()), "ego_collision": float(ego_coll.mean()),
-            "traffic_first": np.flatnonzero(traffic_first),
+            "traffic_first": np.flatnonzero(traffic_first), "causes": causes,
             "ego_early": float(np.concatenate(ego_early).mean()),
             "ego_brakes": float(np.concatenate(ego_brakes).mean()),
             "traffic_early_hard": early_hard / max(early_n, 1), "traffic_agents": early_n}
@@ -82,13 +106,16 @@ def main() -> None:
     tf = r["traffic_first"]
     print(f"  any collision {r['collision']:.1%}, the ego's {r['ego_collision']:.1%}, first among the traffic "
           f"{len(tf) / r['n']:.1%}")
+    for who in ("ego", "traffic"):
+        print(f"  first collisions of the {who}, by cause: "
+              + ", ".join(f"{c} {k}" for (w, c), k in sorted(r["causes"].items()) if w == who))
     print(f"  the ego's hardest braking within the first {EARLY_EGO:g} s: {r['ego_early']:.1%} of the scenarios "
           f"(the ego brakes at all in {r['ego_brakes']:.1%})")
     print(f"  others braking harder than {HARD:g} m/s^2 within the first {EARLY_TRAFFIC:g} s: "
           f"{r['traffic_early_hard']:.2%} of {r['traffic_agents']} agents present at t = 0")
     for idx in tf[:args.describe]:
         one = scenariogen.simulate(spec, n=1, seed=args.seed, start_index=int(idx))
-        print(f"  #{int(idx)}: {describe_collision(spec, one, 0)}")
+        print(f"  #{int(idx)} ({cause(spec, one, 0, compiled_road(spec).arrays)}): {describe_collision(spec, one, 0)}")
         if args.out is not None:
             from scenariogen.render.write import render_frame
 

@@ -57,10 +57,13 @@ def _dead_ends(net: RoadNetwork, road: CompiledRoad) -> np.ndarray:
     return out
 
 
+MAP_CURVATURE_WINDOW = 10.0  # m over which drivers read the curvature of a map's lanes (road.compile)
+
+
 @lru_cache(maxsize=16)
 def _road_cached(road: S.RoadSpec) -> CompiledRoadPlus:
     net = build_road(road)
-    arrays = compile_road(net, ds=0.5)
+    arrays = compile_road(net, ds=0.5, curvature_window=MAP_CURVATURE_WINDOW if road.type in ("map", "seed") else 0.0)
     return CompiledRoadPlus(net, arrays, _dead_ends(net, arrays), compile_rules(net))
 
 
