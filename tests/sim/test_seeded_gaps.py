@@ -22,7 +22,7 @@ def followers(path):
     """For every simulated agent of N scenarios: its compiled params, logged speed and gap at t = 0."""
     spec = api.load_scenario(path)
     idx = np.arange(N)
-    theta = sample_theta(spec.parameters, idx, 3)
+    theta = sample_theta(spec.parameters, idx, 3)  # the same rows for the same scenes and moments
     ki = compile_batch(spec, theta, idx, 3)
     names = {n: i for i, n in enumerate(spec.parameters.names)}
     rows = seeding.seed_rows(spec, theta, names, ki.n_agents)
@@ -69,9 +69,25 @@ def test_short_steady_gaps_without_keep_gaps_brake_at_once(kept, tmp_path):
     _spec, off, _v, _gap = followers(seeded_yaml(tmp_path, extra_seed="  keep_gaps: false\n"))
     short = np.isfinite(gap) & (v > 8.0) & (gap < 0.8 * v)
     short[:, 0] = False
-    assert short.sum() > 20
+    assert short.sum() > 10
     b, i = np.nonzero(short)
     before = np.array([steady_accel(off[q, j], v[q, j], gap[q, j]) for q, j in zip(b, i)])
     after = np.array([steady_accel(params[q, j], v[q, j], gap[q, j]) for q, j in zip(b, i)])
-    assert np.median(before) < -3.0
-    assert np.median(after) > -0.5
+    assert np.median(before) < -5.0  # IDM asks for -17 m/s^2 at the median (the kernel brakes at most 9)
+    assert np.all(after > -0.5)
+
+
+def test_followers_at_short_gaps_do_not_brake_hard_in_their_first_second(tmp_path):
+    """Simulated: of the vehicles logged under 1 s behind another, none brakes harder than 3 m/s^2
+    in the first second with their gaps kept; a fifth do with the behaviour's own (s0 = 2 m, T = 1.5 s)."""
+    share = {}
+    for name, extra in (("kept", ""), ("own", "  keep_gaps: false\n")):
+        (tmp_path / name).mkdir()
+        spec, _params, v, gap = followers(seeded_yaml(tmp_path / name, extra_seed=extra))
+        b = api.simulate(spec, theta=sample_theta(spec.parameters, np.arange(N), 3), seed=3)
+        first = b.trajectories[:, :, :11, Lo.F_ACCEL].min(axis=2)
+        short = np.isfinite(gap) & (v > 5.0) & (gap < v * 1.0)
+        short[:, 0] = False  # the ego's time headway is written
+        assert short.sum() > 30
+        share[name] = float(np.mean(first[short] < -3.0))
+    assert share["kept"] == 0.0 and share["own"] > 0.1
