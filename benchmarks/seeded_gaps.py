@@ -4,7 +4,7 @@ ending in each event, how early the ego brakes hardest, how many simulated logge
 hard in the first second, and the collisions among the traffic, described (and rendered with
 ``--out``) by the facts a cause is named from.
 
-    python benchmarks/seeded_gaps.py scenarios/calibrated/highway_cut_in_us101_seeded.yaml --n 2000
+    python benchmarks/seeded_gaps.py scenarios/calibrated/highway_cut_in_us101_seeded.yaml --n 2000 [--energy] [--out DIR]
 
 Runs in chunks of ``--chunk`` scenarios with full frames (bit-identical to one batch: a scenario
 depends on its index only). Not a test: it takes minutes.
@@ -24,6 +24,8 @@ from realism import describe_collision
 from scenariogen.data import layout as Lo
 from scenariogen.sim.compile import compiled_road
 
+REAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real" / "ngsim-commonroad-more"
+HELD_OUT_4 = [REAL / f"USA_US101-{n}_1_T-1.xml" for n in (15, 20, 24, 29)]  # held out from calibration
 EARLY_EGO = 0.5  # s: the ego's hardest braking this early is the start, not the scenario
 EARLY_TRAFFIC = 1.0  # s, window of the traffic's early braking
 HARD = 3.0  # m/s^2, braking counted as hard in that window
@@ -89,6 +91,25 @@ def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
             "traffic_early_hard": early_hard / max(early_n, 1), "traffic_agents": early_n}
 
 
+def held_out_energy(spec, seeds=(0, 1), n: int = 60) -> list[float]:
+    """Energy distance of the typical-traffic descriptors of the first 3 s of ``n`` scenarios (one
+    theta draw per seed) to four held-out US-101 recordings, as ``tests/calibrate/test_shipped_calibrated.py``
+    measures the calibrated families. A score: nothing is fitted on it."""
+    import tempfile
+
+    from scenariogen.calibrate.fit import _frames, _Real, _sim_descriptors, energy
+    from scenariogen.coverage.report import real_descriptors
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in HELD_OUT_4:
+            (Path(tmp) / f.name).symlink_to(f.resolve())
+        window, frames = _frames(spec)
+        real = real_descriptors(tmp, window=window, dt=spec.dt)
+    rl = _Real(real.D, real.recordings)
+    return [energy(rl.z(_sim_descriptors(spec, spec.parameters.sample(np.random.default_rng(s), n), 1, frames,
+                                         real.info["position_noise"])), rl.Z) for s in seeds]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("family", type=Path)
@@ -97,6 +118,7 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=250)
     ap.add_argument("--describe", type=int, default=10, help="collisions among the traffic described")
     ap.add_argument("--out", type=Path, help="folder for a picture of each described collision")
+    ap.add_argument("--energy", action="store_true", help="also the energy distance to four held-out recordings")
     args = ap.parse_args()
     r = measure(args.family, args.n, args.seed, args.chunk)
     spec = r["spec"]
@@ -113,6 +135,9 @@ def main() -> None:
           f"(the ego brakes at all in {r['ego_brakes']:.1%})")
     print(f"  others braking harder than {HARD:g} m/s^2 within the first {EARLY_TRAFFIC:g} s: "
           f"{r['traffic_early_hard']:.2%} of {r['traffic_agents']} agents present at t = 0")
+    if args.energy:
+        print("  energy distance to held-out US-101 15, 20, 24, 29 (first 3 s of 60 scenarios, theta seeds 0 "
+              "and 1): " + ", ".join(f"{e:.2f}" for e in held_out_energy(spec)))
     for idx in tf[:args.describe]:
         one = scenariogen.simulate(spec, n=1, seed=args.seed, start_index=int(idx))
         print(f"  #{int(idx)} ({cause(spec, one, 0, compiled_road(spec).arrays)}): {describe_collision(spec, one, 0)}")
