@@ -289,6 +289,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         params[:, :, Lo.P_MOBIL] = np.where(replay["replay"], 0.0, params[:, :, Lo.P_MOBIL])
         model[:] = np.where(replay["replay"], Lo.MODEL_CONSTANT, model)
         seeding.keep_logged_gaps(spec, rows, road, params, v0, replay["replay"])
+        params[:, 1:, Lo.P_LEAVE] = logged[:, 1:]  # logged vehicles leave at the map's end, as in their log; the ego stays
 
     _draw_drivers(params, seeds)
 

@@ -91,3 +91,26 @@ def test_followers_at_short_gaps_do_not_brake_hard_in_their_first_second(tmp_pat
         assert short.sum() > 30
         share[name] = float(np.mean(first[short] < -3.0))
     assert share["kept"] == 0.0 and share["own"] > 0.1
+
+
+def test_logged_vehicles_leave_at_the_end_of_the_map(tmp_path):
+    """A simulated logged vehicle other than the ego leaves the scene once its body is past the end of
+    a lane without successor (as it leaves its log there); none drives on beyond the map, and the
+    ego's sensor keeps no track of one that left."""
+    spec = api.load_scenario(seeded_yaml(tmp_path, actors="  ego:\n    sensor: {range: 80, fov_deg: 120}\n"))
+    b = api.simulate(spec, theta=sample_theta(spec.parameters, np.arange(N), 3), seed=3)
+    road = compiled_road(spec).arrays
+    tr = b.trajectories
+    lane = tr[..., Lo.F_LANE].astype(int)
+    past = (lane >= 0) & (tr[..., Lo.F_S] - 0.5 * b.sizes[:, :, None, 0] > road.lane_length[np.maximum(lane, 0)] + 0.5)
+    past &= road.n_successor[np.maximum(lane, 0)] == 0
+    assert not (past[:, 1:] & b.mask[:, 1:]).any()
+    left = b.mask[:, :, 0] & ~b.mask[:, :, -1]
+    left[:, 0] = False
+    assert left.sum() > 5 and b.mask[:, 0].all()
+    r, j = np.nonzero(left)
+    k = b.mask[r, j].sum(axis=1) - 1  # the last frame it was there: at the end of its lane
+    ends = road.lane_length[lane[r, j, k]] - tr[r, j, k, Lo.F_S]
+    assert (road.n_successor[lane[r, j, k]] == 0).all() and (ends < 0.5 * b.sizes[r, j, 0] + 3.0).all()
+    gone = np.isnan(b.perception["track_xy"][r, j, -1, 0])
+    assert gone.all()
