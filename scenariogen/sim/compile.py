@@ -289,7 +289,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         params[:, :, Lo.P_MOBIL] = np.where(replay["replay"], 0.0, params[:, :, Lo.P_MOBIL])
         model[:] = np.where(replay["replay"], Lo.MODEL_CONSTANT, model)
         seeding.keep_logged_gaps(spec, rows, road, params, v0, replay["replay"])
-        params[:, 1:, Lo.P_LEAVE] = logged[:, 1:]  # logged vehicles leave at the map's end, as in their log; the ego stays
+        # the logged traffic leaves at the map's end, as in its log; the ego and the named actors stay
+        params[:, n_named:, Lo.P_LEAVE] = logged[:, n_named:]
 
     _draw_drivers(params, seeds)
 
