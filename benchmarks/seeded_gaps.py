@@ -52,7 +52,7 @@ def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
     spec = scenariogen.load_scenario(path)
     labels: dict[str, list] = {}
     coll, ego_coll, first_pair, ego_early, ego_brakes = [], [], [], [], []
-    causes: dict[str, int] = {}
+    causes: dict[tuple[str, str], int] = {}  # (ego or traffic, cause) -> first collisions
     road = compiled_road(spec).arrays
     early_hard = early_n = 0
     k_ego = int(round(EARLY_EGO / spec.dt))

@@ -1,6 +1,7 @@
-"""``seed_from.keep_gaps``: each simulated logged vehicle starts at its IDM equilibrium gap behind
-the vehicle it follows, so drivers logged at short steady gaps do not brake at once (closed form
-on real US-101 scenes, then measured)."""
+"""Seeded drivers on real US-101 scenes: with ``seed_from.keep_gaps`` each simulated logged vehicle
+starts at its IDM equilibrium gap behind the vehicle it follows, so drivers logged at short steady
+gaps do not brake at once (closed form, then simulated); the logged traffic leaves the scene at the
+map's end."""
 
 from __future__ import annotations
 
