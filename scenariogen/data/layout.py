@@ -44,7 +44,8 @@ P_COOP = 16  # 1.0 if the driver lets a vehicle merge in from a lane that ends
 P_TMERGE = 17  # time gap a driver merging from a lane that ends leaves its new follower, s
 P_ANOISE = 18  # stationary std of the driver's acceleration noise, m/s^2 (0: none)
 P_TNOISE = 19  # correlation time of the acceleration noise, s
-N_PARAMS = 20
+P_LEAVE = 20  # 1.0: the agent leaves the scene once its body is past the end of a lane without successor
+N_PARAMS = 21
 
 # ---- manoeuvres: man_type[i, k], man_trig[i, k], man_other[i, k], man_to[i, k], man_trig2[i, k],
 # man_other2[i, k], man_combo[i, k], man_gap[i, k]; man_val[b, i, k, M_*]

@@ -59,6 +59,13 @@ def _seed_lines(spec: S.ScenarioSpec) -> list[str]:
     sd = spec.seed_from
     out = [f"seeded from {len(sd.scenes)} logged scene(s) ({sd.reader}); ego: {sd.ego.text()}"
            + f"; other logged vehicles {'replay their recording' if sd.replay == 'others' else _behavior(sd.behavior)}"]
+    kg = sd.keep_gaps
+    if kg is None:
+        out.append("  logged gaps not kept (keep_gaps: false): the behaviours' own min gap and time headway")
+    else:
+        kept = f" (as written: {', '.join(kg.fixed)})" if kg.fixed else ""
+        out.append(f"  logged gaps kept: each follower's IDM min gap in [{kg.min_gap[0]:g}, {kg.min_gap[1]:g}] m, "
+                   f"then time headway in [{kg.time_headway[0]:g}, {kg.time_headway[1]:g}] s{kept}")
     for sc, sm in zip(sd.scenes, spec.road.seed_maps):
         T = sc.x.shape[1]
         out.append(f"  {sc.name}: {(T - 1) * spec.dt:g} s, {sc.x.shape[0]} agents, {len(sc.usable)} start frames "

@@ -465,6 +465,18 @@ class EgoRule:
         return what + (f" in lanes {', '.join(self.lanes)}" if self.lanes else "")
 
 
+@dataclass(frozen=True)
+class KeepGaps:
+    """``seed_from.keep_gaps``: each simulated logged vehicle's IDM minimum gap and time headway are
+    set from its gap and speed at the start so that its gap to its leader is its equilibrium gap:
+    the minimum gap takes up the difference within ``min_gap`` (m), the time headway the rest
+    within ``time_headway`` (s). ``fixed``: the key paths of the ones the family writes (those stay)."""
+
+    time_headway: tuple[float, float] = (0.3, 3.5)  # s
+    min_gap: tuple[float, float] = (0.5, 4.0)  # m
+    fixed: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, eq=False)
 class SeedScene:
     """One logged scene of a seeded family, in the family's world (its map's ``shift`` applied).
@@ -512,6 +524,7 @@ class SeedSpec:
     moment: Value
     behavior: BehaviorSpec
     replay: str = "none"  # none | others
+    keep_gaps: KeepGaps | None = KeepGaps()  # None: the behaviours' own gaps (keep_gaps: false)
     scenes: tuple[SeedScene, ...] = field(default=(), compare=False, repr=False)
 
 

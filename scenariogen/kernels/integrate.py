@@ -5,7 +5,8 @@ kinematic bicycle in the lane's Frenet frame (s, d, heading error) with a
 steering-limited lateral controller tracking the agent's held lateral offset
 (its initial one; the lane centre after a lane change) or a minimum-jerk
 lane-change profile; lane transitions follow the route or the
-first successor. Pedestrians and other off-lane agents walk their crossing
+first successor; an agent with ``P_LEAVE`` set leaves the scene (``valid`` turns false) once its
+body is past the end of a lane without successor. Pedestrians and other off-lane agents walk their crossing
 path once their manoeuvre started, else keep a constant velocity; crashed
 agents stand still. Units: m, s, rad, m/s, m/s^2.
 """
@@ -16,7 +17,7 @@ import math
 
 from numba import njit
 
-from ..data.layout import M_SPEED, MAN_CROSS
+from ..data.layout import M_SPEED, MAN_CROSS, P_LEAVE
 from .behavior import smoothstep5
 from .lanes import lane_pose
 from .order import next_lane
@@ -103,6 +104,9 @@ def integrate(b, time, dt, road, ag, init, st, sc):
                 route_pos[i] = -1
             li = nl
             ln[i] = nl
+        if ag.params[b, i, P_LEAVE] > 0.0 and sl[i] - 0.5 * length[b, i] > r_len[li] and r_nsucc[li] == 0:
+            valid[b, i] = False  # off the end of the map: it leaves the scene (a seeded vehicle, as it left its log)
+            continue
         px_, py_, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i], dl[i])
         xs[i] = px_
         ys[i] = py_

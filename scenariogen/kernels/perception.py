@@ -217,7 +217,9 @@ def perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_
     thr = sens[b, E_THRESHOLD]
     for j in range(1, N):
         det[j] = False
-        if not valid[b, j]:
+        if not valid[b, j]:  # not in the scene (yet, or any more: it left its log or the map): no track
+            trk_on[j] = False
+            known[j] = False
             continue
         if tm >= 0 and not drop_hist[tm] and vis_hist[tm, j] >= thr and vis_hist[tm, j] > 0.0:
             det[j] = True

@@ -122,11 +122,29 @@ def _table(rows: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
     return out, np.array([len(r) for r in rows], dtype=np.int64)
 
 
-def compile_road(network: RoadNetwork, ds: float = 0.5) -> CompiledRoad:
-    """Resample every lane at a spacing of at most ``ds`` (m) and flatten the graph."""
+def _mean_curvature(lane, s: np.ndarray, w: float) -> np.ndarray:
+    """Curvature (1/m) at ``s`` read over ``w`` m of centreline: the turn between the chords from
+    ``s - w/2`` to ``s`` and from ``s`` to ``s + w/2``, over ``w/2`` (exactly 1/R on an arc of
+    radius R). Points, not vertex headings: a kink of millimetres moves them by millimetres. Within
+    ``w/2`` of an end, the window nearest it that fits in the lane (the whole lane if shorter)."""
+    w = min(w, lane.length)
+    s = np.clip(s, 0.5 * w, lane.length - 0.5 * w)
+    (x0, y0, _), (x1, y1, _), (x2, y2, _) = (lane.positions(s + d) for d in (-0.5 * w, 0.0, 0.5 * w))
+    turn = np.arctan2(y2 - y1, x2 - x1) - np.arctan2(y1 - y0, x1 - x0)
+    return ((turn + np.pi) % (2.0 * np.pi) - np.pi) / (0.5 * w)
+
+
+def compile_road(network: RoadNetwork, ds: float = 0.5, curvature_window: float = 0.0) -> CompiledRoad:
+    """Resample every lane at a spacing of at most ``ds`` (m) and flatten the graph.
+
+    ``curvature_window`` (m): when positive, the curvature at ``s`` is the lane's mean curvature
+    over ``[s - w/2, s + w/2]`` (:func:`_mean_curvature`) instead of its segment's. Maps need it:
+    surveyed centrelines have segments of millimetres at slightly different headings, curvatures of
+    1/m on a straight freeway, which drivers would slow down for (``kernels.control.curve_command``)."""
     ds = float(ds)
     if not math.isfinite(ds) or ds <= 0.0:
         raise RoadError(f"compile ds must be a positive number of metres, got {ds}")
+    w = float(curvature_window)
     ids = network.lane_ids
     index = {lid: k for k, lid in enumerate(ids)}
     lanes = [network.lane(lid) for lid in ids]
@@ -142,7 +160,7 @@ def compile_road(network: RoadNetwork, ds: float = 0.5) -> CompiledRoad:
         x_parts.append(x)
         y_parts.append(y)
         h_parts.append(h)
-        k_parts.append(np.asarray(lane.curvature_at(s)))
+        k_parts.append(np.asarray(lane.curvature_at(s)) if w <= 0.0 else _mean_curvature(lane, s, w))
 
     successor, n_succ = _table([tuple(index[t] for t in network.successors(lid)) for lid in ids])
     predecessor, n_pred = _table([tuple(index[t] for t in network.predecessors(lid)) for lid in ids])

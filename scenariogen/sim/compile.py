@@ -57,10 +57,13 @@ def _dead_ends(net: RoadNetwork, road: CompiledRoad) -> np.ndarray:
     return out
 
 
+MAP_CURVATURE_WINDOW = 10.0  # m over which drivers read the curvature of a map's lanes (road.compile)
+
+
 @lru_cache(maxsize=16)
 def _road_cached(road: S.RoadSpec) -> CompiledRoadPlus:
     net = build_road(road)
-    arrays = compile_road(net, ds=0.5)
+    arrays = compile_road(net, ds=0.5, curvature_window=MAP_CURVATURE_WINDOW if road.type in ("map", "seed") else 0.0)
     return CompiledRoadPlus(net, arrays, _dead_ends(net, arrays), compile_rules(net))
 
 
@@ -285,6 +288,9 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         # replayed agents follow their recording: no lane changes, no forced merges, no command of their own
         params[:, :, Lo.P_MOBIL] = np.where(replay["replay"], 0.0, params[:, :, Lo.P_MOBIL])
         model[:] = np.where(replay["replay"], Lo.MODEL_CONSTANT, model)
+        seeding.keep_logged_gaps(spec, rows, road, params, v0, replay["replay"])
+        # the logged traffic leaves at the map's end, as in its log; the ego and the named actors stay
+        params[:, n_named:, Lo.P_LEAVE] = logged[:, n_named:]
 
     _draw_drivers(params, seeds)
 

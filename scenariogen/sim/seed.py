@@ -82,6 +82,75 @@ def seed_rows(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int], n_
     return SeedRows(scene, frame, agent)
 
 
+LAT_MARGIN = 0.3  # m, as kernels.control.LAT_MARGIN: a vehicle ahead this close sideways is in the path
+
+
+def _leader_gaps(sc, k: int, road) -> np.ndarray:
+    """(M,) bumper-to-bumper gap (m) from each logged vehicle of scene ``sc`` at frame ``k`` to the
+    vehicle it follows there, as the kernel finds it at t = 0 (``kernels.control.leaders``): the next
+    one along its lane whose body is within ``LAT_MARGIN`` of its path, else the first one on the
+    lane's first successor; inf when none (or not on a lane)."""
+    M = sc.kinds.shape[0]
+    gap = np.full(M, np.inf)
+    m = np.flatnonzero(sc.present[:, k] & np.isin(sc.kinds, _VEHICLES))
+    lane = _lane_index(sc, road)[sc.lane[m, k]]
+    s, d = sc.s[m, k], sc.offset[m, k]
+    half, w = 0.5 * sc.sizes[m, 0], sc.sizes[m, 1]
+    on = (lane >= 0) & (np.abs(d) < 0.5 * (road.lane_width[np.maximum(lane, 0)] + w))
+    m, lane, s, d, half, w = m[on], lane[on], s[on], d[on], half[on], w[on]
+    order = np.lexsort((s, lane))
+    first = {}
+    for q in order:
+        first.setdefault(int(lane[q]), q)
+    for i in range(m.size):
+        ahead = (lane == lane[i]) & (s > s[i]) & (np.abs(d - d[i]) < 0.5 * (w + w[i]) + LAT_MARGIN)
+        if ahead.any():
+            j = np.flatnonzero(ahead)[np.argmin(s[ahead])]
+            gap[m[i]] = s[j] - s[i] - half[i] - half[j]
+        elif road.n_successor[lane[i]] > 0 and int(road.successor[lane[i], 0]) in first:
+            j = first[int(road.successor[lane[i], 0])]
+            gap[m[i]] = road.lane_length[lane[i]] - s[i] + s[j] - half[i] - half[j]
+    return gap
+
+
+def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, road, params: np.ndarray, v: np.ndarray,
+                     replay: np.ndarray) -> None:
+    """``seed_from.keep_gaps``: every simulated logged vehicle that follows another at t = 0 gets the
+    IDM minimum gap s0 and time headway T for which its logged gap g is its equilibrium gap at its
+    logged speed v, ``g sqrt(1 - (v / v0)^delta) = s0 + v T``: s0 takes up the difference from its
+    behaviour's T within ``min_gap``, then T the rest within ``time_headway``; a value the family
+    writes stays (``KeepGaps.fixed``). Faster than its desired speed, or leading no one, it keeps
+    its behaviour's values. ``v``: (B, N) speeds at t = 0 (m/s). Edits ``params`` (B, N, P) in place."""
+    kg = spec.seed_from.keep_gaps
+    if kg is None:
+        return
+    B, N = rows.agent.shape
+    named = [spec.actors[i] for i in named_in_columns(spec)]
+    owners = [(f"actors.{a.name}.behavior.{a.behavior.model}", a.behavior.model) for a in named]
+    tr = spec.seed_from.behavior.model
+    owners += [(f"seed_from.behavior.{tr}", tr)] * (N - len(named))
+    idm = np.array([mdl in ("idm", "keep_lane") for _p, mdl in owners])
+    fix_t = np.array([f"{p}.time_headway" in kg.fixed for p, _m in owners])
+    fix_s = np.array([f"{p}.min_gap" in kg.fixed for p, _m in owners])
+    gap = np.full((B, N), np.inf)
+    memo: dict = {}
+    for b in range(B):
+        key = (int(rows.scene[b]), int(rows.frame[b]))
+        if key not in memo:
+            memo[key] = _leader_gaps(spec.seed_from.scenes[key[0]], key[1], road)
+        cols = np.flatnonzero(rows.agent[b] >= 0)
+        gap[b, cols] = memo[key][rows.agent[b, cols]]
+    f2 = 1.0 - (v / params[..., Lo.P_V0]) ** params[..., Lo.P_DELTA]
+    on = np.isfinite(gap) & (f2 > 0.0) & idm & ~replay
+    target = np.where(on, gap, 0.0) * np.sqrt(np.maximum(f2, 0.0))  # s0 + v T at equilibrium
+    T, s0 = params[..., Lo.P_T], params[..., Lo.P_S0]
+    s0_new = np.where(on & ~fix_s, np.clip(target - v * T, *kg.min_gap), s0)
+    moving = on & ~fix_t & (v > 0.0)
+    T_new = np.where(moving, np.clip((target - s0_new) / np.where(moving, v, 1.0), *kg.time_headway), T)
+    params[..., Lo.P_S0] = s0_new
+    params[..., Lo.P_T] = T_new
+
+
 def replayed(spec: S.ScenarioSpec, n_agents: int) -> np.ndarray:
     """(N,) bool: the agent columns that follow their recording (named actors with ``replay: true``,
     and every column after the named actors with ``replay: others``)."""

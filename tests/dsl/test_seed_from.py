@@ -148,3 +148,22 @@ def test_any_ego_is_a_parameter_over_every_eligible_vehicle(tmp_path):
     theta[:, :3] = np.column_stack([np.zeros(n), np.zeros(n), (np.arange(n) + 0.5) / n])
     rows = seed_rows(spec, theta, {p: i for i, p in enumerate(spec.parameters.names)}, 40)
     assert sorted(rows.agent[:, 0]) == sorted(sc.ego[0, :n])  # each eligible vehicle once
+
+
+@pytest.mark.parametrize("extra, needle, message", [
+    ("  keep_gaps: {time_headway: [2, 1]}\n", "time_headway: [2, 1]", "0 <= low <= high <= 10 (s), got [2, 1]"),
+    ("  keep_gaps: {min_gap: [-1, 2]}\n", "min_gap: [-1, 2]", "0 <= low <= high <= 20 (m), got [-1, 2]"),
+    ("  keep_gaps: {headway: [1, 2]}\n", "headway: [1, 2]", "unknown key 'headway'"),
+    ("  keep_gaps: yes please\n", "keep_gaps: yes", "expected true, false or a mapping"),
+])
+def test_keep_gaps_errors(tmp_path, extra, needle, message):
+    path = seeded_yaml(tmp_path, extra_seed=extra)
+    ps = problems(path)
+    assert any(message in p.message and p.line == line_of(path, needle) for p in ps), ps
+
+
+def test_keep_gaps_records_what_the_family_writes(spec, tmp_path):
+    # on by default; the ego's time headway is written (seeded_family), nothing else
+    assert spec.seed_from.keep_gaps.fixed == ("actors.ego.behavior.idm.time_headway",)
+    off = load_scenario(seeded_yaml(tmp_path, extra_seed="  keep_gaps: false\n"))
+    assert off.seed_from.keep_gaps is None

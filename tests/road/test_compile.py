@@ -59,6 +59,22 @@ def test_compiled_curvature(curve_left):
     np.testing.assert_allclose(c.curvature[sl], 1 / 40.0, rtol=1e-4)
 
 
+def test_curvature_window_reads_a_surveyed_straight_lane_as_straight(curve_left):
+    """A straight centreline with a vertex every 2 m, each followed 5 mm on by another 1 mm aside
+    (as maps made of surveyed lanelets have), has segment curvatures far above 1/m, which would make
+    drivers crawl; read over 10 m it is straight. On an arc the window keeps 1/R."""
+    from scenariogen.road import Lane, RoadNetwork
+
+    rng = np.random.default_rng(0)
+    x = np.repeat(np.arange(0.0, 200.0, 2.0), 2) + np.tile([0.0, 0.005], 100)
+    y = np.tile([0.0, 1.0], 100) * 0.001 * rng.standard_normal(200)
+    net = RoadNetwork([Lane("0", np.column_stack([x, y]), 3.7)])
+    assert np.abs(compile_road(net).curvature).max() > 1.0
+    assert np.abs(compile_road(net, curvature_window=10.0).curvature).max() < 0.001
+    c = compile_road(curve_left, ds=1.0, curvature_window=10.0)
+    np.testing.assert_allclose(c.curvature[c.lane_slice("0")], 1 / 40.0, rtol=2e-3)  # chords of a polyline arc
+
+
 def test_compile_errors(straight3):
     with pytest.raises(RoadError):
         compile_road(straight3, ds=0.0)

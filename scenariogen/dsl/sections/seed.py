@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ...road import RoadNetwork
 
 READERS = {"commonroad": (".xml",), "av2": (".parquet", ".feather")}
-_KEYS = ("logs", "reader", "ego", "moment", "behavior", "replay")
+_KEYS = ("logs", "reader", "ego", "moment", "behavior", "replay", "keep_gaps")
 _EGO_KEYS = ("track", "nearest", "busiest", "any", "lanes")
 _REPLAY = ("none", "others")
 SCENE_PARAM = "seed_from.scene"
@@ -87,6 +87,7 @@ def parse_seed(c: ValueReader, root: YMap, dt: float, duration: float,
     if replay not in _REPLAY:
         c.error(c.at(m, "replay"), "seed_from.replay", f"expected one of {', '.join(_REPLAY)}, got '{replay}'")
     behavior = parse_behavior(c, m, "seed_from")
+    keep_gaps = _keep_gaps(c, m, root)
     if len(c.problems) > before or not files or ego is None:
         return None, None, None
     logs_mark = c.at(m, "logs")
@@ -119,8 +120,54 @@ def parse_seed(c: ValueReader, root: YMap, dt: float, duration: float,
     hashes = tuple(hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files)
     # the logs by file name and contents: the spec hash does not depend on where they are
     spec = S.SeedSpec(logs=tuple(Path(f).name for f in files), logs_sha256=hashes, reader=reader, ego=ego,
-                      scene=Ref(SCENE_PARAM), moment=moment, behavior=behavior, replay=replay, scenes=tuple(built))
+                      scene=Ref(SCENE_PARAM), moment=moment, behavior=behavior, replay=replay, keep_gaps=keep_gaps,
+                      scenes=tuple(built))
     return spec, road, net
+
+
+_GAP_RANGES = (("time_headway", 10.0, "s"), ("min_gap", 20.0, "m"))
+
+
+def _keep_gaps(c: ValueReader, m: YMap, root: YMap) -> S.KeepGaps | None:
+    """``keep_gaps``: true (the default), false, or the ranges ``{time_headway: [low, high], min_gap:
+    [low, high]}``; the IDM keys the family writes are recorded as fixed."""
+    p = "seed_from.keep_gaps"
+    body = m.get("keep_gaps", True)
+    if body is False:
+        return None
+    ranges = {}
+    if body is not True:
+        g = c.mapping(body, c.at(m, "keep_gaps"), p, "true, false or a mapping {time_headway: [low, high], "
+                      "min_gap: [low, high]}")
+        if g is None or not c.keys(g, p, tuple(k for k, _hi, _u in _GAP_RANGES)):
+            return None
+        for key, top, unit in _GAP_RANGES:
+            if key not in g:
+                continue
+            pair = c.pair(g[key], c.at(g, key), join_path(p, key))
+            if pair is not None and not 0.0 <= pair[0] <= pair[1] <= top:
+                c.error(c.at(g, key), join_path(p, key), f"expected [low, high] with 0 <= low <= high <= {top:g} "
+                        f"({unit}), got [{pair[0]:g}, {pair[1]:g}]")
+            elif pair is not None:
+                ranges[key] = pair
+    return S.KeepGaps(**ranges, fixed=_written_gaps(root))
+
+
+def _written_gaps(root: YMap) -> tuple[str, ...]:
+    """Key paths of the IDM time headways and minimum gaps the family writes (``seed_from.behavior``
+    and the named actors' behaviours), which keep_gaps leaves as written."""
+    owners = [("seed_from", root.get("seed_from"))]
+    actors = root.get("actors")
+    if isinstance(actors, YMap):
+        owners += [(f"actors.{name}", body) for name, body in actors.items()]
+    out = []
+    for path, body in owners:
+        beh = body.get("behavior") if isinstance(body, YMap) else None
+        for model in ("idm", "keep_lane"):
+            idm = beh.get(model) if isinstance(beh, YMap) else None
+            if isinstance(idm, YMap):
+                out += [f"{path}.behavior.{model}.{k}" for k in ("time_headway", "min_gap") if k in idm]
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ the logs
