@@ -58,6 +58,7 @@ from .order import next_lane, path_step, scan_lane, turned_width
 from .perception import perceived_leader, perceived_path_ttc
 from .maneuvers import MERGE_ZONE, start_lane_change
 from .rules import right_of_way_gap
+from .typed import FALSE, NONE
 
 INF = math.inf
 NOISE_SALT = 0x4E015E  # keys each agent's acceleration-noise stream off the scenario's seed
@@ -244,7 +245,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
                     ahead = j
                     break
         else:  # it switched lanes this step (a manoeuvre just started): search the lane
-            ahead, _bh = scan_lane(li, si, i, order, lane_first, lane_end, sl, in_lane, known, False)
+            ahead, _bh = scan_lane(li, si, i, order, lane_first, lane_end, sl, in_lane, known, FALSE)
         if ahead >= 0:
             gap = sl[ahead] - si - half_i - 0.5 * length[b, ahead]
             vl = v[ahead]
@@ -252,7 +253,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         else:
             nl = next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc)
             if nl >= 0:
-                a2, _b2 = scan_lane(nl, -INF, i, order, lane_first, lane_end, sl, in_lane, known, False)
+                a2, _b2 = scan_lane(nl, -INF, i, order, lane_first, lane_end, sl, in_lane, known, FALSE)
                 if a2 >= 0:
                     gap = r_len[li] - si + sl[a2] - half_i - 0.5 * length[b, a2]
                     vl = v[a2]
@@ -265,7 +266,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         if lc_active[i]:
             lo = lc_origin[i]
             so, _do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[i], ys[i], si)
-            a3, _b3 = scan_lane(lo, so, i, order, lane_first, lane_end, sl, in_lane, known, False)
+            a3, _b3 = scan_lane(lo, so, i, order, lane_first, lane_end, sl, in_lane, known, FALSE)
             if a3 >= 0:
                 g3 = sl[a3] - so - half_i - 0.5 * length[b, a3]
                 if g3 < gap:
@@ -447,7 +448,7 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
         seen_only = i == 0 and has_sensor  # the ego sees only the agents it knows of
         _ah, fo = scan_lane(li, sl[i], i, order, lane_first, lane_end, sl, in_lane, known, seen_only)
         best_gain = params[b, i, P_THRESH]
-        best_lane = -1
+        best_lane = NONE
         for side in range(2):
             tl = r_left[li] if side == 0 else r_right[li]
             if tl < 0:

@@ -58,6 +58,7 @@ from ..data.layout import (
 from .behavior import idm_accel
 from .lanes import lane_pose, project_global, project_local
 from .order import scan_lane
+from .typed import NONE
 
 INF = math.inf
 MIN_GAP = 1.0  # m, bumper gaps a lane change needs to the new leader and follower
@@ -312,7 +313,7 @@ def forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
         to_end = road.length[li] - st.sl[i] - 0.5 * length[b, i]
         if to_end > MERGE_ZONE:
             continue
-        tl = -1
+        tl = NONE
         for side in range(2):
             cand = road.left[li] if side == 0 else road.right[li]
             if cand >= 0 and not road.dead_end[cand]:

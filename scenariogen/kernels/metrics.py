@@ -57,6 +57,7 @@ from .geometry import box_distance_below, boxes_overlap
 from .order import insertion_sort
 from .paths import MO_R, envelopes_apart, motion_ttc
 from .safety import crossing_pet, follow_drac_thw
+from .typed import ZERO
 
 INF = math.inf
 
@@ -218,7 +219,7 @@ def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
         sc.ttc0[j] = INF
         if envelopes_apart(mot, 0, mot, j, dx, dy, cd, t_lim):
             continue
-        ttc = motion_ttc(mot, 0, mot, j, t_lim, ag.route, road)
+        ttc = motion_ttc(mot, ZERO, mot, j, t_lim, ag.route, road)
         sc.ttc0[j] = ttc
         if ttc < agent_metrics[b, j, A_MIN_TTC]:
             agent_metrics[b, j, A_MIN_TTC] = ttc

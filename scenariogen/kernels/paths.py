@@ -45,6 +45,7 @@ from .behavior import smoothstep5
 from .geometry import box_ttc, boxes_overlap, circumradius, wrap_angle
 from .integrate import K_HEAD, K_LAT
 from .lanes import lane_pose, project_local
+from .typed import NONE, ZERO
 
 INF = math.inf
 PRED_DT = 0.2  # s between predicted poses (the pieces of a path prediction)
@@ -336,7 +337,7 @@ def set_track_motion(j, b, horizon, road, ag, st, tr, mot):
             if tr.lane_straight[lane] and (s + u * horizon <= road.length[lane] or road.n_successor[lane] == 0):
                 _linear(mot, j, x, y, hj, u * c, u * sn, length, width)
             else:
-                _on_lane(mot, j, x, y, hj, lane, s, u, -1, 0, d, d, 0.0, 0.0, 0.0, wrap_angle(hj - lh), length,
+                _on_lane(mot, j, x, y, hj, lane, s, u, NONE, ZERO, d, d, 0.0, 0.0, 0.0, wrap_angle(hj - lh), length,
                          width, horizon, ag.route[j], road, tr)
     if not done and sp > MATCH_SPEED:
         _linear(mot, j, x, y, hj, vx, vy, length, width)

@@ -83,6 +83,7 @@ from .order import lane_order
 from .paths import set_motions, start_paths
 from .perception import first_burst, perceive, start_tracks
 from .rules import has_rules
+from .typed import FALSE, NONE, ZERO
 
 INF = math.inf
 MOBIL_PERIOD = 1.0  # s between lane-change decisions
@@ -175,7 +176,7 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     start_metrics(b, cfg.n_named, out)
     start_tracks(b, ag, tr)
     ego_prev_acc = 0.0
-    frame = 0
+    frame = ZERO
     # perception state
     sp_ = sensor.params
     has_sensor = sp_[b, E_ON] > 0.5
@@ -183,11 +184,11 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     # sensor, which brakes on the ground truth
     exact_below = THREAT_TTC if has_sensor else (2.0 * sp_[b, E_AEB_TTC] if sp_[b, E_AEB_ON] > 0.5 else 0.0)
     rstate = sensor.seeds[b]
-    lost = False
+    lost = FALSE
     # a first burst placed by the sampler: until it has ended the chain is not stepped
     burst0, burst_len = first_burst(sp_[b, E_FIRST_START], sp_[b, E_FIRST_LEN], sp_[b, E_P_ENTER], sp_[b, E_P_EXIT])
-    n_sensed = 0
-    aeb_trig = -1  # step at which the AEB triggered, -1 while idle
+    n_sensed = ZERO
+    aeb_trig = NONE  # step at which the AEB triggered, -1 while idle
     senses = has_sensor and ag.valid[b, 0]
     rules_on = has_rules(road)  # else the right of way stops nobody
 
