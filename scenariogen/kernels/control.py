@@ -82,7 +82,7 @@ def _command(b, i, model, params, v, gap, v_lead, a_lead):
                      params[b, i, P_BCOMF], params[b, i, P_DELTA], gap, v_lead, a_lead)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def curve_command(i, li, si, v, a_lat, b_comf, half_len, dt, road, route, route_len, route_pos):
     """Acceleration (m/s^2; INF when no curve constrains it) that keeps agent ``i``, on lane ``li``
     at ``si`` (m) and speed ``v`` (m/s), within ``v_c = sqrt(a_lat / |curvature|)`` on every curve
@@ -130,7 +130,7 @@ def _max_curvature(off, length, pk, lane, s0, s1):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def oncoming_leader(b, i, road, ag, st, sc):
     """Gap (m) to, and speed (0 m/s) of, where agent ``i`` would meet the nearest vehicle ahead on
     the lane opposite its own whose body and ``i``'s overlap laterally (one of them intrudes into
@@ -160,7 +160,7 @@ def oncoming_leader(b, i, road, ag, st, sc):
     return best, 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def merger_ahead(b, i, road, ag, st, sc):
     """Bumper gap (m) to, and speed (m/s) of, the nearest vehicle up to ``COOP_AHEAD`` m ahead of
     agent ``i`` on a neighbouring lane that ends within ``MERGE_ZONE`` m; (INF, 0) if none."""
@@ -332,7 +332,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         cmd_buf[i, slot] = min(_command(b, i, model, params, v[i], gap, vl, al), coop)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def start_noise(b, seed, ag, st):
     """Each noisy driver's (``P_ANOISE`` > 0) random stream, keyed by the scenario's ``seed`` and its
     slot, and its noise at t = 0, drawn from the stationary law; drivers without noise draw nothing."""

@@ -62,7 +62,7 @@ from .typed import ZERO
 INF = math.inf
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def start_metrics(b, n_named, out):
     """Reset scenario ``b``'s metric rows to the values the step loop improves on."""
     metrics, agent_metrics = out.metrics, out.agent_metrics
@@ -267,7 +267,7 @@ def _ever(present, T):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr):
     """After the last step: PET of the ego against every agent, occlusion of each agent before its
     closest approach and the dropout summary (with a sensor), and the scenario's smallest TTC,

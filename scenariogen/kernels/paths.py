@@ -97,7 +97,7 @@ def start_paths(road, tr):
     tr.kmax[0] = best
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _next_on_path(lane, rp, route, rlen, road):
     """(next lane, its route position) after ``lane``: the route's next lane, else the first
     successor (route position -1), else (-1, -1)."""
@@ -108,7 +108,7 @@ def _next_on_path(lane, rp, route, rlen, road):
     return -1, -1
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _straight_ahead(lane, s, reach, rp, route, rlen, road, lane_straight):
     """True if the path from arc length ``s`` (m) on ``lane`` over ``reach`` m (route, else first
     successors; straight on past its end) is one straight line: straight lanes, same heading,
@@ -420,7 +420,7 @@ def _linear_ttc(ma, i, mb, j, t_lim):
                    t_lim)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _path_ttc(ma, i, mb, j, t_lim, route, road):
     """:func:`motion_ttc` where either motion follows its lanes: on the chords between predicted
     poses, within the window where the envelopes meet."""

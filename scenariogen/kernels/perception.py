@@ -158,7 +158,7 @@ def perceived_path_ttc(b, time, horizon, road, ag, st, tr):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def start_tracks(b, ag, tr):
     """Scenario ``b`` starts with no track and no agent in the ego's lane corridor; the ego knows
     of every valid agent (a sensor replaces that by its live tracks from its first step on)."""

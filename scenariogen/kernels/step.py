@@ -21,12 +21,19 @@ Per step, for every scenario:
 After the last step, :func:`.metrics.finish_metrics`.
 
 The per-step functions are inlined into :func:`_simulate_one` (Numba IR,
-``inline="always"``), so the split costs no calls. :func:`_simulate_one` is
-compiled without reference counting (``_nrt=False``, inherited by what it
-calls): each inlined call would otherwise increment and decrement the count of
-every array in its argument tuples, every step. Nothing in the step loop may
-therefore allocate; every array comes from the engine or from
-:func:`.groups.alloc` (the occlusion sweep's too).
+``inline="always"``), so the split costs no calls. Compiling them as separate
+functions instead took 1.07x the CPU of the first start (docs/performance.md):
+Numba links every callee's code into each caller and optimises and emits it
+there again. :func:`_simulate_one` is compiled without reference counting
+(``_nrt=False``, inherited by what it calls): each inlined call would otherwise
+increment and decrement the count of every array in its argument tuples, every
+step. Nothing in the step loop may therefore allocate; every array comes from
+the engine or from :func:`.groups.alloc` (the occlusion sweep's too).
+
+Functions that only jitted code calls and that take the grouped arguments are
+compiled without a CPython wrapper (``no_cpython_wrapper=True``): unboxing a
+hundred arrays from Python was about half of each one's compile time. Called
+from Python, one crashes the interpreter: tests call them through a jitted caller.
 
 The threads are plain Python threads (:func:`simulate_batch`), each running
 :func:`simulate_range` over chunks of scenarios with the GIL released, not a
@@ -89,7 +96,7 @@ INF = math.inf
 MOBIL_PERIOD = 1.0  # s between lane-change decisions
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _start_state(b, road, ag, init, st):
     """Scenario ``b``'s initial state; no manoeuvre started, no command given, identity orders."""
     N = st.xs.shape[0]
@@ -155,7 +162,7 @@ def _record(b, t, frame, cfg, ag, out, st, sc):
     return frame
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, no_cpython_wrapper=True)
 def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     """Simulate scenario ``b`` from its initial state to the end, filling its output rows; ``st``,
     ``sc`` and ``tr`` are the thread's work arrays."""
