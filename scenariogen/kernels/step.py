@@ -33,7 +33,7 @@ the engine or from :func:`.groups.alloc` (the occlusion sweep's too).
 Functions that only jitted code calls and that take the grouped arguments are
 compiled without a CPython wrapper (``no_cpython_wrapper=True``): unboxing a
 hundred arrays from Python was about half of each one's compile time. Called
-from Python, one crashes the interpreter: tests call them through a jitted caller.
+from Python, one would crash the interpreter; nothing outside the kernels calls them.
 
 The threads are plain Python threads (:func:`simulate_batch`), each running
 :func:`simulate_range` over chunks of scenarios with the GIL released, not a
