@@ -58,6 +58,7 @@ from .order import next_lane, path_step, scan_lane, turned_width
 from .perception import perceived_leader, perceived_path_ttc
 from .maneuvers import MERGE_ZONE, start_lane_change
 from .rules import right_of_way_gap
+from .typed import FALSE, NONE
 
 INF = math.inf
 NOISE_SALT = 0x4E015E  # keys each agent's acceleration-noise stream off the scenario's seed
@@ -81,7 +82,7 @@ def _command(b, i, model, params, v, gap, v_lead, a_lead):
                      params[b, i, P_BCOMF], params[b, i, P_DELTA], gap, v_lead, a_lead)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def curve_command(i, li, si, v, a_lat, b_comf, half_len, dt, road, route, route_len, route_pos):
     """Acceleration (m/s^2; INF when no curve constrains it) that keeps agent ``i``, on lane ``li``
     at ``si`` (m) and speed ``v`` (m/s), within ``v_c = sqrt(a_lat / |curvature|)`` on every curve
@@ -129,7 +130,7 @@ def _max_curvature(off, length, pk, lane, s0, s1):
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def oncoming_leader(b, i, road, ag, st, sc):
     """Gap (m) to, and speed (0 m/s) of, where agent ``i`` would meet the nearest vehicle ahead on
     the lane opposite its own whose body and ``i``'s overlap laterally (one of them intrudes into
@@ -159,7 +160,7 @@ def oncoming_leader(b, i, road, ag, st, sc):
     return best, 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def merger_ahead(b, i, road, ag, st, sc):
     """Bumper gap (m) to, and speed (m/s) of, the nearest vehicle up to ``COOP_AHEAD`` m ahead of
     agent ``i`` on a neighbouring lane that ends within ``MERGE_ZONE`` m; (INF, 0) if none."""
@@ -244,7 +245,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
                     ahead = j
                     break
         else:  # it switched lanes this step (a manoeuvre just started): search the lane
-            ahead, _bh = scan_lane(li, si, i, order, lane_first, lane_end, sl, in_lane, known, False)
+            ahead, _bh = scan_lane(li, si, i, order, lane_first, lane_end, sl, in_lane, known, FALSE)
         if ahead >= 0:
             gap = sl[ahead] - si - half_i - 0.5 * length[b, ahead]
             vl = v[ahead]
@@ -252,7 +253,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         else:
             nl = next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc)
             if nl >= 0:
-                a2, _b2 = scan_lane(nl, -INF, i, order, lane_first, lane_end, sl, in_lane, known, False)
+                a2, _b2 = scan_lane(nl, -INF, i, order, lane_first, lane_end, sl, in_lane, known, FALSE)
                 if a2 >= 0:
                     gap = r_len[li] - si + sl[a2] - half_i - 0.5 * length[b, a2]
                     vl = v[a2]
@@ -265,7 +266,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         if lc_active[i]:
             lo = lc_origin[i]
             so, _do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[i], ys[i], si)
-            a3, _b3 = scan_lane(lo, so, i, order, lane_first, lane_end, sl, in_lane, known, False)
+            a3, _b3 = scan_lane(lo, so, i, order, lane_first, lane_end, sl, in_lane, known, FALSE)
             if a3 >= 0:
                 g3 = sl[a3] - so - half_i - 0.5 * length[b, a3]
                 if g3 < gap:
@@ -331,7 +332,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         cmd_buf[i, slot] = min(_command(b, i, model, params, v[i], gap, vl, al), coop)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def start_noise(b, seed, ag, st):
     """Each noisy driver's (``P_ANOISE`` > 0) random stream, keyed by the scenario's ``seed`` and its
     slot, and its noise at t = 0, drawn from the stationary law; drivers without noise draw nothing."""
@@ -447,7 +448,7 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
         seen_only = i == 0 and has_sensor  # the ego sees only the agents it knows of
         _ah, fo = scan_lane(li, sl[i], i, order, lane_first, lane_end, sl, in_lane, known, seen_only)
         best_gain = params[b, i, P_THRESH]
-        best_lane = -1
+        best_lane = NONE
         for side in range(2):
             tl = r_left[li] if side == 0 else r_right[li]
             if tl < 0:

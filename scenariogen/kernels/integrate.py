@@ -113,7 +113,7 @@ def integrate(b, time, dt, road, ag, init, st, sc):
         hs[i] = lh + e[i]
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def replay_step(i, b, time, dt, road, valid, init, st):
     """Log-replay agent ``i``: its recorded state at ``time + dt`` (s), whatever happened; it enters
     and leaves the scene (``valid``) as it does in the log."""

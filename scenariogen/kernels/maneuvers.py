@@ -58,6 +58,7 @@ from ..data.layout import (
 from .behavior import idm_accel
 from .lanes import lane_pose, project_global, project_local
 from .order import scan_lane
+from .typed import NONE
 
 INF = math.inf
 MIN_GAP = 1.0  # m, bumper gaps a lane change needs to the new leader and follower
@@ -71,7 +72,7 @@ ALONGSIDE = 2.0  # m: a vehicle this close lengthwise (bumper to bumper) is besi
 DEFAULT_B_SAFE = 4.0  # m/s^2, safe deceleration of drivers without MOBIL parameters
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def start_lane_change(i, tl, time, duration, road, st):
     """Switch agent ``i`` into the Frenet frame of lane ``tl`` at ``time`` (s) for a change lasting
     ``duration`` (s, at least 0.5) towards the new lane's centre."""
@@ -92,7 +93,7 @@ def start_lane_change(i, tl, time, duration, road, st):
     st.route_pos[i] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def start_offset(i, target, time, duration, st):
     """Move agent ``i`` within its lane to lateral offset ``target`` (m) over ``duration`` (s)."""
     st.lc_origin[i] = st.ln[i]
@@ -103,7 +104,7 @@ def start_offset(i, target, time, duration, st):
     st.d_hold[i] = target
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def safe_change(b, i, tl, b_safe, min_gap, t_min, relax, n_lc, road, ag, st, sc, tr, seen_only):
     """True if agent ``i`` can change into lane ``tl`` now: nobody else is changing into (or still
     leaving) it nearby, the new leader is ``min_gap`` m ahead and ``i`` need not brake harder than
@@ -155,7 +156,7 @@ def safe_change(b, i, tl, b_safe, min_gap, t_min, relax, n_lc, road, ag, st, sc,
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def oncoming_clear(b, i, seconds, road, ag, st, sc):
     """True if no vehicle on the lane opposite agent ``i``'s meets it within ``seconds`` (s), they at
     their speeds and it at its desired speed (to pass, it speeds up)."""
@@ -174,7 +175,7 @@ def oncoming_clear(b, i, seconds, road, ag, st, sc):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _alongside(b, i, ag, st, sc):
     """True if another vehicle on agent ``i``'s lane is beside it (within ``ALONGSIDE`` m lengthwise,
     bumper to bumper)."""
@@ -186,7 +187,7 @@ def _alongside(b, i, ag, st, sc):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _condition(kind, o, value, k, i, time, b, ag, st):
     """Whether manoeuvre ``k``'s condition of ``kind`` (other actor ``o``, value ``value``) holds."""
     if kind == TRIG_TIME:
@@ -286,7 +287,7 @@ def triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
     return n_lc
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _scripted_change(i, ag, st):
     """True if agent ``i``'s script has fired a lane change that waits for its gap."""
     for k in range(ag.man_type.shape[1]):
@@ -312,7 +313,7 @@ def forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr):
         to_end = road.length[li] - st.sl[i] - 0.5 * length[b, i]
         if to_end > MERGE_ZONE:
             continue
-        tl = -1
+        tl = NONE
         for side in range(2):
             cand = road.left[li] if side == 0 else road.right[li]
             if cand >= 0 and not road.dead_end[cand]:

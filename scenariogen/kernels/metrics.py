@@ -57,11 +57,12 @@ from .geometry import box_distance_below, boxes_overlap
 from .order import insertion_sort
 from .paths import MO_R, envelopes_apart, motion_ttc
 from .safety import crossing_pet, follow_drac_thw
+from .typed import ZERO
 
 INF = math.inf
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def start_metrics(b, n_named, out):
     """Reset scenario ``b``'s metric rows to the values the step loop improves on."""
     metrics, agent_metrics = out.metrics, out.agent_metrics
@@ -218,7 +219,7 @@ def ego_metrics(b, time, exact_below, cfg, road, ag, out, st, sc):
         sc.ttc0[j] = INF
         if envelopes_apart(mot, 0, mot, j, dx, dy, cd, t_lim):
             continue
-        ttc = motion_ttc(mot, 0, mot, j, t_lim, ag.route, road)
+        ttc = motion_ttc(mot, ZERO, mot, j, t_lim, ag.route, road)
         sc.ttc0[j] = ttc
         if ttc < agent_metrics[b, j, A_MIN_TTC]:
             agent_metrics[b, j, A_MIN_TTC] = ttc
@@ -266,7 +267,7 @@ def _ever(present, T):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def finish_metrics(b, has_sensor, cfg, ag, sensor, out, sc, tr):
     """After the last step: PET of the ego against every agent, occlusion of each agent before its
     closest approach and the dropout summary (with a sensor), and the scenario's smallest TTC,

@@ -10,6 +10,8 @@ import math
 
 from numba import njit
 
+from .typed import ZERO
+
 INF = math.inf
 
 
@@ -72,8 +74,8 @@ def lane_order(b, road, ag, st, sc):
         if lane_end[l_] == 0:
             lane_first[l_] = p
         lane_end[l_] = p + 1
-    n_lc = 0
-    n_free = 0
+    n_lc = ZERO
+    n_free = ZERO
     for p in range(N):
         rank[order[p]] = p
     for i in range(N):

@@ -45,6 +45,7 @@ from .behavior import smoothstep5
 from .geometry import box_ttc, boxes_overlap, circumradius, wrap_angle
 from .integrate import K_HEAD, K_LAT
 from .lanes import lane_pose, project_local
+from .typed import NONE, ZERO
 
 INF = math.inf
 PRED_DT = 0.2  # s between predicted poses (the pieces of a path prediction)
@@ -96,7 +97,7 @@ def start_paths(road, tr):
     tr.kmax[0] = best
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _next_on_path(lane, rp, route, rlen, road):
     """(next lane, its route position) after ``lane``: the route's next lane, else the first
     successor (route position -1), else (-1, -1)."""
@@ -107,7 +108,7 @@ def _next_on_path(lane, rp, route, rlen, road):
     return -1, -1
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _straight_ahead(lane, s, reach, rp, route, rlen, road, lane_straight):
     """True if the path from arc length ``s`` (m) on ``lane`` over ``reach`` m (route, else first
     successors; straight on past its end) is one straight line: straight lanes, same heading,
@@ -336,7 +337,7 @@ def set_track_motion(j, b, horizon, road, ag, st, tr, mot):
             if tr.lane_straight[lane] and (s + u * horizon <= road.length[lane] or road.n_successor[lane] == 0):
                 _linear(mot, j, x, y, hj, u * c, u * sn, length, width)
             else:
-                _on_lane(mot, j, x, y, hj, lane, s, u, -1, 0, d, d, 0.0, 0.0, 0.0, wrap_angle(hj - lh), length,
+                _on_lane(mot, j, x, y, hj, lane, s, u, NONE, ZERO, d, d, 0.0, 0.0, 0.0, wrap_angle(hj - lh), length,
                          width, horizon, ag.route[j], road, tr)
     if not done and sp > MATCH_SPEED:
         _linear(mot, j, x, y, hj, vx, vy, length, width)
@@ -419,7 +420,7 @@ def _linear_ttc(ma, i, mb, j, t_lim):
                    t_lim)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _path_ttc(ma, i, mb, j, t_lim, route, road):
     """:func:`motion_ttc` where either motion follows its lanes: on the chords between predicted
     poses, within the window where the envelopes meet."""

@@ -42,6 +42,7 @@ from .lanes import lane_pose, project_local
 from .occlusion import visibility_into
 from .paths import MO_R, MO_VB, MO_X, MO_Y, SEAM, envelopes_apart, motion_ttc, set_motion, set_track_motion
 from .rng import next_uniform
+from .typed import ZERO
 
 
 @njit(cache=True)
@@ -129,7 +130,7 @@ def perceived_path_ttc(b, time, horizon, road, ag, st, tr):
     as :func:`.paths.set_track_motion` matches it to a lane (else straight on at its velocity).
     A track whose circle bound rules out contact within ``horizon`` is skipped. Fills ``tr.trk_mot``."""
     mot = tr.trk_mot
-    set_motion(0, b, time, horizon, road, ag, st, mot, tr)
+    set_motion(ZERO, b, time, horizon, road, ag, st, mot, tr)
     x0, y0, r0, vb0 = mot[0, MO_X], mot[0, MO_Y], mot[0, MO_R], mot[0, MO_VB]
     kmax = tr.kmax[0]
     best = math.inf
@@ -151,13 +152,13 @@ def perceived_path_ttc(b, time, horizon, road, ag, st, tr):
         set_track_motion(j, b, horizon, road, ag, st, tr, mot)
         if envelopes_apart(mot, 0, mot, j, dx, dy, cd, t_lim):
             continue
-        ttc = motion_ttc(mot, 0, mot, j, t_lim, ag.route, road)
+        ttc = motion_ttc(mot, ZERO, mot, j, t_lim, ag.route, road)
         if ttc < best:
             best = ttc
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def start_tracks(b, ag, tr):
     """Scenario ``b`` starts with no track and no agent in the ego's lane corridor; the ego knows
     of every valid agent (a sensor replaces that by its live tracks from its first step on)."""

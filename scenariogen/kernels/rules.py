@@ -66,7 +66,7 @@ def signal_state(b, g, time, world):
     return STATE_RED
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _arrival(j, lane, o, o_in, o_out, b, road, ag, st):
     """(distance, held) of agent ``j`` on ``lane`` to the area ``o_in``..``o_out`` (m) of lane ``o``:
     the distance (m) from its front to the area's entry along its lane (``lane`` is ``o`` or a
@@ -84,19 +84,19 @@ def _arrival(j, lane, o, o_in, o_out, b, road, ag, st):
     return INF, False
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _at_line(j, lane, st):
     """True if agent ``j`` stands at the stop line at the end of ``lane`` (it stopped there)."""
     return st.stop_lane[j] == lane and st.ln[j] == lane and st.v[j] < STOPPED
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _first(j, i, st):
     """True if ``j`` stopped at its line before ``i`` stopped at its (ties: the lower index)."""
     return st.stop_time[j] < st.stop_time[i] or (st.stop_time[j] == st.stop_time[i] and j < i)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _wait_point(lane, e, length, road):
     """Where (m along ``lane``) a driver of body ``length`` (m) waiting for conflict entry ``e`` puts
     its front: ``MARGIN`` before the area, pulled back before every earlier area on the lane its
@@ -114,7 +114,7 @@ def _wait_point(lane, e, length, road):
     return pos
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _conflict_blocks(i, i_lane, e, d_wait, committed, b, road, ag, st, sc):
     """True if driver ``i`` (approaching from ``i_lane``), ``d_wait`` m (centre) from its waiting
     point for conflict entry ``e``, must not go towards the area now: the area is held, or another
@@ -168,7 +168,7 @@ def _conflict_blocks(i, i_lane, e, d_wait, committed, b, road, ag, st, sc):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _walk_taken(w, road, st, sc, n_free, known, seen_only):
     """True if a pedestrian (one the driver sees, with ``seen_only``) is on crosswalk ``w`` or steps
     onto it within ``WALK_AHEAD`` s."""
@@ -216,7 +216,7 @@ def has_rules(road):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def right_of_way_gap(i, time, n_free, b, road, world, ag, st, sc, known, seen_only):
     """Bumper gap (m) from driver ``i``'s front to where it must wait this step by the right of way
     (see the module docstring); INF when nothing stops it. Records when it stops at a stop line.

@@ -21,12 +21,19 @@ Per step, for every scenario:
 After the last step, :func:`.metrics.finish_metrics`.
 
 The per-step functions are inlined into :func:`_simulate_one` (Numba IR,
-``inline="always"``), so the split costs no calls. :func:`_simulate_one` is
-compiled without reference counting (``_nrt=False``, inherited by what it
-calls): each inlined call would otherwise increment and decrement the count of
-every array in its argument tuples, every step. Nothing in the step loop may
-therefore allocate; every array comes from the engine or from
-:func:`.groups.alloc` (the occlusion sweep's too).
+``inline="always"``), so the split costs no calls. Compiling them as separate
+functions instead took 1.07x the CPU of the first start (docs/performance.md):
+Numba links every callee's code into each caller and optimises and emits it
+there again. :func:`_simulate_one` is compiled without reference counting
+(``_nrt=False``, inherited by what it calls): each inlined call would otherwise
+increment and decrement the count of every array in its argument tuples, every
+step. Nothing in the step loop may therefore allocate; every array comes from
+the engine or from :func:`.groups.alloc` (the occlusion sweep's too).
+
+Functions that only jitted code calls and that take the grouped arguments are
+compiled without a CPython wrapper (``no_cpython_wrapper=True``): unboxing a
+hundred arrays from Python was about half of each one's compile time. Called
+from Python, one would crash the interpreter; nothing outside the kernels calls them.
 
 The threads are plain Python threads (:func:`simulate_batch`), each running
 :func:`simulate_range` over chunks of scenarios with the GIL released, not a
@@ -83,12 +90,13 @@ from .order import lane_order
 from .paths import set_motions, start_paths
 from .perception import first_burst, perceive, start_tracks
 from .rules import has_rules
+from .typed import FALSE, NONE, ZERO
 
 INF = math.inf
 MOBIL_PERIOD = 1.0  # s between lane-change decisions
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True)
 def _start_state(b, road, ag, init, st):
     """Scenario ``b``'s initial state; no manoeuvre started, no command given, identity orders."""
     N = st.xs.shape[0]
@@ -154,7 +162,7 @@ def _record(b, t, frame, cfg, ag, out, st, sc):
     return frame
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, no_cpython_wrapper=True)
 def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     """Simulate scenario ``b`` from its initial state to the end, filling its output rows; ``st``,
     ``sc`` and ``tr`` are the thread's work arrays."""
@@ -175,7 +183,7 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     start_metrics(b, cfg.n_named, out)
     start_tracks(b, ag, tr)
     ego_prev_acc = 0.0
-    frame = 0
+    frame = ZERO
     # perception state
     sp_ = sensor.params
     has_sensor = sp_[b, E_ON] > 0.5
@@ -183,11 +191,11 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     # sensor, which brakes on the ground truth
     exact_below = THREAT_TTC if has_sensor else (2.0 * sp_[b, E_AEB_TTC] if sp_[b, E_AEB_ON] > 0.5 else 0.0)
     rstate = sensor.seeds[b]
-    lost = False
+    lost = FALSE
     # a first burst placed by the sampler: until it has ended the chain is not stepped
     burst0, burst_len = first_burst(sp_[b, E_FIRST_START], sp_[b, E_FIRST_LEN], sp_[b, E_P_ENTER], sp_[b, E_P_EXIT])
-    n_sensed = 0
-    aeb_trig = -1  # step at which the AEB triggered, -1 while idle
+    n_sensed = ZERO
+    aeb_trig = NONE  # step at which the AEB triggered, -1 while idle
     senses = has_sensor and ag.valid[b, 0]
     rules_on = has_rules(road)  # else the right of way stops nobody
 
