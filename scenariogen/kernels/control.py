@@ -304,8 +304,8 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
                         vl = v[j]
                         al = acc[j]
         # off-lane agents (pedestrians) inside this lane's corridor ahead
-        ch = math.cos(hs[i])
-        sh = math.sin(hs[i])
+        ch = math.cos(hs[i]) if n_free > 0 else 1.0  # (no trigonometry on a road without them)
+        sh = math.sin(hs[i]) if n_free > 0 else 0.0
         for q in range(n_free):
             j = free_list[q]
             if j == i:
