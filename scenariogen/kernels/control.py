@@ -53,7 +53,7 @@ from ..data.layout import (
 )
 from .behavior import acc_accel, idm_accel, ou_step, std_normal
 from .groups import REACT_BUF
-from .lanes import lane_centre, lane_segment, project_local
+from .lanes import lane_pose, lane_segment, project_local
 from .order import next_lane, path_step, scan_lane, turned_width
 from .perception import perceived_leader, perceived_path_ttc
 from .maneuvers import MERGE_ZONE, start_lane_change
@@ -212,7 +212,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
             so, do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[j], ys[j], sl[j])
             lc_s[j] = so
             lc_d[j] = do
-            lc_dh[j] = hs[j] - lane_centre(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, so)[2]
+            lc_dh[j] = hs[j] - lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, so, 0.0)[2]
             lc_at[j] = t
     for i in range(N):
         lead_gap[i] = INF

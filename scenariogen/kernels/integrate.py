@@ -18,7 +18,7 @@ from numba import njit
 
 from ..data.layout import M_SPEED, MAN_CROSS
 from .behavior import smoothstep5
-from .lanes import lane_centre, lane_pose
+from .lanes import lane_pose
 from .order import next_lane
 
 K_LAT = 0.8  # 1/s, lateral offset gain
@@ -73,7 +73,7 @@ def integrate(b, time, dt, road, ag, init, st, sc):
             d_ref_dot = -(lc_d0[i] - d_hold[i]) * qd / lc_dur[i]
             if tau >= 1.0 and abs(dl[i] - d_hold[i]) < LC_SETTLED:  # a car that stopped mid-change
                 lc_active[i] = False  # is still changing
-        kappa = lane_centre(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i])[3]
+        _xx, _yy, _hh, kappa = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i], 0.0)
         wheelbase = 0.6 * length[b, i]
         vv = max(vm, 1.0)
         e_des = math.atan2(d_ref_dot + K_LAT * (d_ref - dl[i]), vv)
@@ -137,7 +137,8 @@ def replay_step(i, b, time, dt, road, valid, init, st):
     st.lc_active[i] = False
     st.route_pos[i] = -1
     if li >= 0:
-        lh = lane_centre(road.offset, road.length, road.px, road.py, road.heading, road.curvature, li, st.sl[i])[2]
+        _x, _y, lh, _k = lane_pose(road.offset, road.length, road.px, road.py, road.heading, road.curvature, li,
+                                   st.sl[i], 0.0)
         st.e[i] = st.hs[i] - lh
 
 

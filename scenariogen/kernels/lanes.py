@@ -29,29 +29,24 @@ def lane_segment(off, length, lane, s):
 
 
 @njit(cache=True)
-def lane_centre(off, length, px, py, ph, pk, lane, s):
-    """World (x, y, heading) and curvature (1/m) of the centreline at arc length ``s`` (m); no
-    trigonometry within the lane (past its ends, the cosine and sine of the end heading)."""
+def lane_pose(off, length, px, py, ph, pk, lane, s, d):
+    """World (x, y, heading) and curvature (1/m) at arc length ``s`` (m) and lateral offset ``d`` (m, left +)."""
     p0 = off[lane]
     p1 = off[lane + 1] - 1
     if s <= 0.0:
         h = ph[p0]
-        return px[p0] + math.cos(h) * s, py[p0] + math.sin(h) * s, h, 0.0
+        c, sn = math.cos(h), math.sin(h)
+        return px[p0] + c * s - sn * d, py[p0] + sn * s + c * d, h, 0.0
     if s >= length[lane]:
         h = ph[p1]
+        c, sn = math.cos(h), math.sin(h)
         e = s - length[lane]
-        return px[p1] + math.cos(h) * e, py[p1] + math.sin(h) * e, h, 0.0
+        return px[p1] + c * e - sn * d, py[p1] + sn * e + c * d, h, 0.0
     k, f = lane_segment(off, length, lane, s)
     h = ph[k] + f * (ph[k + 1] - ph[k])
-    return px[k] + f * (px[k + 1] - px[k]), py[k] + f * (py[k + 1] - py[k]), h, pk[k]
-
-
-@njit(cache=True)
-def lane_pose(off, length, px, py, ph, pk, lane, s, d):
-    """World (x, y, heading) and curvature (1/m) at arc length ``s`` (m) and lateral offset ``d`` (m, left +).
-    Where only the heading or the curvature is needed, :func:`lane_centre` saves the trigonometry."""
-    x, y, h, k = lane_centre(off, length, px, py, ph, pk, lane, s)
-    return x - math.sin(h) * d, y + math.cos(h) * d, h, k
+    x = px[k] + f * (px[k + 1] - px[k])
+    y = py[k] + f * (py[k + 1] - py[k])
+    return x - math.sin(h) * d, y + math.cos(h) * d, h, pk[k]
 
 
 @njit(cache=True)
@@ -60,7 +55,7 @@ def project_local(off, length, px, py, ph, pk, lane, x, y, s_guess):
     s = s_guess
     d = 0.0
     for _ in range(4):
-        cx, cy, h, _k = lane_centre(off, length, px, py, ph, pk, lane, s)
+        cx, cy, h, _k = lane_pose(off, length, px, py, ph, pk, lane, s, 0.0)
         c, sn = math.cos(h), math.sin(h)
         dx, dy = x - cx, y - cy
         ds = c * dx + sn * dy

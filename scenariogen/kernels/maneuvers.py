@@ -56,7 +56,7 @@ from ..data.layout import (
     TRIG_TIME,
 )
 from .behavior import idm_accel
-from .lanes import lane_centre, project_global, project_local
+from .lanes import lane_pose, project_global, project_local
 from .order import scan_lane
 
 INF = math.inf
@@ -77,7 +77,7 @@ def start_lane_change(i, tl, time, duration, road, st):
     ``duration`` (s, at least 0.5) towards the new lane's centre."""
     r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
     s_t, d_t = project_global(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, st.xs[i], st.ys[i])
-    lh = lane_centre(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, s_t)[2]
+    _x, _y, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, s_t, 0.0)
     st.lc_origin[i] = st.ln[i]
     st.ln[i] = tl
     st.sl[i] = s_t

@@ -44,7 +44,7 @@ from numba import njit
 from .behavior import smoothstep5
 from .geometry import box_ttc, boxes_overlap, circumradius, wrap_angle
 from .integrate import K_HEAD, K_LAT
-from .lanes import lane_centre, lane_pose, project_local
+from .lanes import lane_pose, project_local
 
 INF = math.inf
 PRED_DT = 0.2  # s between predicted poses (the pieces of a path prediction)
@@ -327,7 +327,8 @@ def set_track_motion(j, b, horizon, road, ag, st, tr, mot):
         else:
             s, d = project_local(road.offset, road.length, road.px, road.py, road.heading, road.curvature, lane,
                                  x, y, st.sl[j])
-            lh = lane_centre(road.offset, road.length, road.px, road.py, road.heading, road.curvature, lane, s)[2]
+            _x, _y, lh, _k = lane_pose(road.offset, road.length, road.px, road.py, road.heading, road.curvature,
+                                       lane, s, 0.0)
             c, sn = math.cos(lh), math.sin(lh)
         u = vx * c + vy * sn  # the speed along the lane
         if abs(d) <= 0.5 * road.width[lane] and u > sp * MATCH_COS:

@@ -38,7 +38,7 @@ from ..data.layout import (
     E_THRESHOLD,
 )
 from .geometry import circumradius
-from .lanes import lane_centre, project_local
+from .lanes import lane_pose, project_local
 from .occlusion import visibility_into
 from .paths import MO_R, MO_VB, MO_X, MO_Y, SEAM, envelopes_apart, motion_ttc, set_motion, set_track_motion
 from .rng import next_uniform
@@ -115,7 +115,7 @@ def perceived_leader(r_off, r_len, r_width, r_px, r_py, r_ph, r_pk, lane, s_ego,
             continue
         g = sj - s_ego - half_len - 0.5 * length[j]
         if g < gap:
-            lh = lane_centre(r_off, r_len, r_px, r_py, r_ph, r_pk, lane, sj)[2]
+            _x, _y, lh, _k = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, lane, sj, 0.0)
             gap = g
             vl = max(0.0, trk_vx[j] * math.cos(lh) + trk_vy[j] * math.sin(lh))
             lead = j

@@ -68,7 +68,7 @@ from ..data.layout import (
 from .control import accelerations, leaders, mobil, start_noise
 from .groups import REACT_BUF, alloc
 from .integrate import integrate
-from .lanes import lane_centre
+from .lanes import lane_pose
 from .maneuvers import forced_merges, triggers
 from .metrics import (
     accel_metrics,
@@ -117,8 +117,8 @@ def _start_state(b, road, ag, init, st):
         for r in range(REACT_BUF):
             st.cmd_buf[i, r] = 0.0
         if ag.valid[b, i] and not ag.free[b, i] and st.ln[i] >= 0:
-            lh = lane_centre(road.offset, road.length, road.px, road.py, road.heading, road.curvature, st.ln[i],
-                             st.sl[i])[2]
+            _x, _y, lh, _k = lane_pose(road.offset, road.length, road.px, road.py, road.heading, road.curvature,
+                                       st.ln[i], st.sl[i], 0.0)
             st.e[i] = st.hs[i] - lh
         else:
             st.e[i] = 0.0
