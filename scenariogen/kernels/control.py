@@ -204,6 +204,17 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
     trk_on, trk_x, trk_y, trk_vx, trk_vy = tr.trk_on, tr.trk_x, tr.trk_y, tr.trk_vx, tr.trk_vy
     N = sc.n_act[0]
     slot = t % REACT_BUF
+    # each lane changer projected once onto the lane it leaves (for itself and for every driver there)
+    lc_s, lc_d, lc_dh, lc_at = sc.lc_s, sc.lc_d, sc.lc_dh, sc.lc_at
+    for q in range(n_lc):
+        j = lc_list[q]
+        lo = lc_origin[j]
+        if valid[b, j] and lo >= 0:
+            so, do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[j], ys[j], sl[j])
+            lc_s[j] = so
+            lc_d[j] = do
+            lc_dh[j] = hs[j] - lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, so, 0.0)[2]
+            lc_at[j] = t
     for i in range(N):
         lead_gap[i] = INF
         lead_v[i] = 0.0
@@ -265,7 +276,10 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         # while changing lanes, also keep distance to the leader in the lane being left
         if lc_active[i]:
             lo = lc_origin[i]
-            so, _do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[i], ys[i], si)
+            if lc_at[i] == t:
+                so = lc_s[i]
+            else:  # an offset manoeuvre started this step (not a lane changer)
+                so, _do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[i], ys[i], si)
             a3, _b3 = scan_lane(lo, so, i, order, lane_first, lane_end, sl, in_lane, known, FALSE)
             if a3 >= 0:
                 g3 = sl[a3] - so - half_i - 0.5 * length[b, a3]
@@ -282,8 +296,8 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
             if lo == li and ln[j] != li:
                 # j leaves lane li: it still occupies it while its body overlaps, turned as it is
                 # (nosing in at a crawl, a car at 45 degrees reaches back over the lane it leaves)
-                sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, li, xs[j], ys[j], si)
-                dh = hs[j] - lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sj, 0.0)[2]
+                sj, dj = lc_s[j], lc_d[j]
+                dh = lc_dh[j]
                 if abs(dj) < 0.5 * (r_width[li] + turned_width(width[b, j], length[b, j], dh)) + LAT_MARGIN and sj > si:
                     g = sj - si - half_i - 0.5 * length[b, j]
                     if g < gap:
@@ -291,8 +305,8 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
                         vl = v[j]
                         al = acc[j]
         # off-lane agents (pedestrians) inside this lane's corridor ahead
-        ch = math.cos(hs[i])
-        sh = math.sin(hs[i])
+        ch = math.cos(hs[i]) if n_free > 0 else 1.0  # (no trigonometry on a road without them)
+        sh = math.sin(hs[i]) if n_free > 0 else 0.0
         for q in range(n_free):
             j = free_list[q]
             if j == i:

@@ -173,6 +173,9 @@ Scratch = namedtuple("Scratch", [
     "mot",  # (N, paths.N_MOT) each agent's predicted motion this step (kernels/paths.py)
     "ttc0", "tlim0",  # (N,) s: the ego's TTC to each agent this step, and below what it is exact
     "n_act",  # (1,) int: 1 + the scenario's last valid or replayed agent; the step's loops over agents stop there
+    "lc_s", "lc_d",  # (N,) m: each lane changer's arc length and offset on the lane it leaves, this step
+    "lc_dh",  # (N,) rad: its heading less that lane's there
+    "lc_at",  # (N,) int: the step those were computed at (-1 never)
 ])
 
 Tracks = namedtuple("Tracks", [
@@ -213,6 +216,7 @@ def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
         np.empty(L, np.int64), np.empty(N, np.bool_), np.zeros(N, np.int64), np.zeros(N, np.int64),
         np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.zeros((N, T), np.bool_),
         np.empty(L), np.zeros((N, N_MOT)), np.full(N, math.inf), np.zeros(N), np.full(1, N, np.int64),
+        np.zeros(N), np.zeros(N), np.zeros(N), np.full(N, -1, np.int64),
     )
     tr = Tracks(
         np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros(N), np.zeros(N), np.zeros(N),

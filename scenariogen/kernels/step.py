@@ -175,6 +175,7 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     for i in range(N):
         sc.order[i] = i
         sc.pos[i] = i
+        sc.lc_at[i] = -1
         if ag.valid[b, i] or init.replay[b, i]:  # a replayed agent may enter later
             n_act = i + 1
     sc.n_act[0] = n_act
