@@ -139,8 +139,9 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
                       route_len=a["route_len"], path=a["path"], path_len=a["path_len"], max_brake=a["max_brake"],
                       max_jerk=a["max_jerk"], max_steer=a["max_steer"])
     rp = a["replay"]
-    if rp["replay"].any():
-        agents = agents._replace(valid=st.valid.copy())  # the kernel moves replayed agents in and out of it
+    if rp["replay"].any() or (a["params"][:, :, Lo.P_LEAVE] > 0.0).any():
+        # the kernel moves replayed agents in and out of it, and takes out those that leave the map
+        agents = agents._replace(valid=st.valid.copy())
     init = G.Init(x=st.x, y=st.y, heading=st.heading, speed=st.speed, lane=st.lane, s=st.s, offset=st.offset, **rp)
     settings = G.Settings(dt=float(spec.dt), n_steps=int(T), record_every=int(record_every or 1),
                           ttc_threshold=float(ttc_thr), ttc_horizon=float(TTC_HORIZON), n_named=len(spec.actors))
