@@ -378,9 +378,7 @@ class TrafficSpec:
     # are in it, and leaving them out keeps the hash of every spec written before them
     first_position: tuple[Value, ...] = field(default=(), repr=False)
     first_speed: tuple[Value, ...] = field(default=(), repr=False)
-    # m: sd of each vehicle's own lateral offset from its lane's centre (normal, truncated so the box
-    # stays inside the lane); 0 keeps every vehicle on the centre and draws nothing
-    offset_sd: float = 0.0
+    offset_sd: float = 0.0  # 0: every vehicle on the centre, nothing drawn
 
 
 @dataclass(frozen=True)

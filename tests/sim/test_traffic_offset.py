@@ -11,6 +11,7 @@ import pytest
 
 import scenariogen
 from scenariogen.data import layout as Lo
+from scenariogen.dsl.describe import summary
 from scenariogen.errors import DSLError
 
 LANE_W, CAR_W = 3.5, 1.9  # a car is 1.9 m wide by default
@@ -85,6 +86,8 @@ def test_zero_draws_nothing_and_changes_nothing():
     assert np.array_equal(base.trajectories, zero.trajectories, equal_nan=True)
     assert np.all(base.trajectories[:, 1:, :, Lo.F_OFFSET][base.mask[:, 1:]] == 0.0)
     assert scenariogen.parse_text(spec_text()).traffic[0].offset_sd == 0.0
+    assert "lateral offset" not in summary(scenariogen.parse_text(spec_text()))
+    assert "lateral offset sd 0.3 m" in summary(scenariogen.parse_text(spec_text("\n    offset_sd: 0.3")))
 
 
 @pytest.mark.parametrize("value, message", [
