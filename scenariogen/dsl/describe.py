@@ -311,6 +311,7 @@ def summary(spec: S.ScenarioSpec) -> str:
     for t in spec.traffic:
         sp = f"spacing {format_value(t.spacing, 'm')}" if t.spacing is not None else f"density {format_value(t.density, '/km')}"
         placed = ", first of each lane sampled" if t.first_position else ""
+        placed += f", lateral offset sd {t.offset_sd:g} m" if t.offset_sd else ""
         out.append(f"traffic {t.name}: {format_value(t.count)} x {t.kind} on lanes {', '.join(t.lanes)}, {sp}, "
                    f"speed {format_value(t.speed, 'm/s')}{placed}, {_behavior(t.behavior)}")
     drawn = [k for k, _unit, per_driver in _DRIVER_TRAITS if per_driver

@@ -358,6 +358,9 @@ class TrafficSpec:
     the start of the window, while the law of the traffic is unchanged; which lane each
     vehicle takes, the gaps behind the first one and the other speeds stay with the random
     stream (the vehicles behind move with the first).
+
+    ``offset_sd`` (m): each vehicle holds its own lateral offset from its lane's centre until it
+    changes lanes, normal with this sd truncated so its box stays inside the lane.
     """
 
     name: str
@@ -375,6 +378,7 @@ class TrafficSpec:
     # are in it, and leaving them out keeps the hash of every spec written before them
     first_position: tuple[Value, ...] = field(default=(), repr=False)
     first_speed: tuple[Value, ...] = field(default=(), repr=False)
+    offset_sd: float = 0.0  # 0: every vehicle on the centre, nothing drawn
 
 
 @dataclass(frozen=True)

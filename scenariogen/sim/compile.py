@@ -269,6 +269,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         jitter = np.empty((B, cap))
         fill_uniforms(seeds, np.uint64(1000 + t_i), cap, jitter)
         params[:, cols, Lo.P_V0] *= 0.9 + 0.2 * jitter
+        if tr.offset_sd > 0:  # at 0 nothing is drawn: the stream and every result stay as they were
+            d0[:, cols] = _lateral_offsets(seeds, np.uint64(3000 + t_i), tr, road.lane_width[np.maximum(tl, 0)])
         agent_names.extend(f"{tr.name}.{k}" for k in range(cap))
         col += cap
 
@@ -385,6 +387,20 @@ def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, d
         params[where + (Lo.P_LCDUR,)] = resolve(beh.mobil.duration, theta, names)
     else:
         params[where + (Lo.P_LCDUR,)] = 3.0
+
+
+def _lateral_offsets(seeds: np.ndarray, salt: np.uint64, tr: S.TrafficSpec, lane_width: np.ndarray) -> np.ndarray:
+    """(B, cap) m: each vehicle's offset from its lane's centre, normal with sd ``tr.offset_sd``
+    truncated to ``|d| <= (lane_width - width) / 2`` (box inside the lane; 0 on a lane narrower
+    than the box), by the inverse CDF of one uniform per vehicle from the scenario's stream."""
+    from scipy.special import ndtr, ndtri
+
+    u = np.empty(lane_width.shape)
+    fill_uniforms(seeds, salt, lane_width.shape[1], u)
+    half = np.maximum(0.5 * (lane_width - tr.width), 0.0)
+    lo = ndtr(-half / tr.offset_sd)
+    d = tr.offset_sd * ndtri(lo + u * (1.0 - 2.0 * lo))
+    return np.clip(d, -half, half)
 
 
 def _place_actor(i, a: S.ActorSpec, spec, theta, names, rp: CompiledRoadPlus, index_of, x0, y0, h0, s0, d0, lane0, free):

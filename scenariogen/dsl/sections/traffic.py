@@ -36,7 +36,7 @@ def parse_traffic(c: ValueReader, root: YMap, net: RoadNetwork | None) -> tuple[
         if m is None:
             continue
         c.keys(m, path, ("kind", "count", "lanes", "s_range", "spacing", "density", "speed", "behavior", "length", "width",
-                          "placement"), ("count",))
+                          "placement", "offset_sd"), ("count",))
         kind = c.text(m, "kind", path, "car")
         if kind not in _VEHICLES:
             c.error(c.at(m, "kind"), join_path(path, "kind"), f"traffic kind must be a vehicle ({', '.join(_VEHICLES)}), got '{kind}'{did_you_mean(kind, _VEHICLES)}")
@@ -93,9 +93,10 @@ def parse_traffic(c: ValueReader, root: YMap, net: RoadNetwork | None) -> tuple[
         length = c.number(m, "length", path, dl, Range(0.1, 30.0))
         width = c.number(m, "width", path, dw, Range(0.1, 5.0))
         first = _parse_placement(c, m, path, lanes)
+        offset_sd = c.number(m, "offset_sd", path, 0.0, Range(0.0, 1.0))
         if count is not None and speed is not None:
             out.append(S.TrafficSpec(f"traffic{i}", kind, length, width, count, tuple(lanes), s_range, spacing, density,
-                                     speed, behavior, **first))
+                                     speed, behavior, **first, offset_sd=offset_sd))
     return tuple(out)
 
 
