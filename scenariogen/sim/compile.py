@@ -295,7 +295,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         traffic = logged & ~replay["replay"]
         traffic[:, :n_named] = False
         lc_to, lc_dur = seeding.lane_changes(spec, rows, road, lane0, d0, traffic)
-        seeding.keep_logged_gaps(spec, rows, road, params, v0, replay["replay"], seeding.other_lanes(road, lane0, d0, lc_to))
+        also = seeding.other_lanes(road, lane0, d0, lc_to)
+        seeding.keep_logged_gaps(spec, rows, road, params, v0, replay["replay"], also)
         # the logged traffic leaves at the map's end, as in its log; the ego and the named actors stay
         params[:, n_named:, Lo.P_LEAVE] = logged[:, n_named:]
 
@@ -326,8 +327,8 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         max_brake=max_brake, max_jerk=max_jerk, max_steer=max_steer,
         sensor=sensor_matrix(actors[0], theta, names, spec.dt), seeds=seeds ^ np.uint64(0x5E550A5),
         occ_px=occ_px, occ_py=occ_py, occ_start=occ_start, occ_count=occ_count,
-        signals=signal_timing(spec, theta, names, net.controls), replay=replay, lc_to=lc_to,
-        lc_dur=lc_dur,
+        signals=signal_timing(spec, theta, names, net.controls), replay=replay,
+        lc_to=lc_to, lc_dur=lc_dur,
     )
     return KernelInputs(rp, tuple(agent_names), state, arrays, N)
 

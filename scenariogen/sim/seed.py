@@ -139,8 +139,8 @@ def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, road, params: np.ndar
     logged speed v, ``g sqrt(1 - (v / v0)^delta) = s0 + v T``: s0 takes up the difference from its
     behaviour's T within ``min_gap``, then T the rest within ``time_headway``; a value the family
     writes stays (``KeepGaps.fixed``). Faster than its desired speed, or leading no one, it keeps
-    its behaviour's values. ``v``: (B, N) speeds at t = 0 (m/s); ``also``: (B, N) the other lane
-    of a lane change in progress at t = 0 (``lane_changes``), -1 none. Edits ``params`` (B, N, P) in place."""
+    its behaviour's values. ``v``: (B, N) speeds at t = 0 (m/s); ``also``: (B, N) the other lane of
+    a lane change in progress at t = 0 (``other_lanes``), -1 none. Edits ``params`` (B, N, P) in place."""
     kg = spec.seed_from.keep_gaps
     if kg is None:
         return
@@ -239,12 +239,13 @@ def _room(sc, k: int, m: int, road, lane_index: np.ndarray, lanes: tuple) -> boo
 
 def lane_changes(spec: S.ScenarioSpec, rows: SeedRows, road, lane0: np.ndarray, d0: np.ndarray,
                  on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(B, N) the kernel's ``Init.lc_to`` and ``Init.lc_dur``: for the agents ``on`` logged more than ``STRADDLE`` m from
-    their lane's centre, the lane the log shows them going to: in the next ``LOOK`` s their centre
-    moves more than ``MOVING`` m (across the start's lane heading) further out, to the neighbour on
-    the side of their offset, or back, to their own lane; -1 for the others (they keep their offset),
-    where that neighbour does not exist, and where either lane has no room for it (``_room``). The change goes on at the mean
-    lateral speed those ``LOOK`` s show, over the distance left to the new lane's centre."""
+    """(B, N) the kernel's ``Init.lc_to`` and ``Init.lc_dur`` (s): for the agents ``on`` logged more
+    than ``STRADDLE`` m from their lane's centre, the lane the log shows them going to: in the next
+    ``LOOK`` s their centre moves more than ``MOVING`` m (across the start's lane heading) further
+    out, to the neighbour on the side of their offset, or back, to their own lane; -1 for the others
+    (they keep their offset), where that neighbour does not exist, and where either lane has no room
+    for it (``_room``). The change goes on at the mean lateral speed those ``LOOK`` s show, over the
+    distance left to the new lane's centre."""
     out, dur = np.full(lane0.shape, -1, np.int64), np.zeros(lane0.shape)
     H = int(round(LOOK / spec.dt))
     lanes = [_lane_index(sc, road) for sc in spec.seed_from.scenes]
