@@ -96,6 +96,9 @@ Init = namedtuple("Init", [
     "speed",  # (B, N) m/s
     "lane",  # (B, N) int, -1 off-lane
     "s", "offset",  # (B, N) m, Frenet coordinates on the lane
+    "lc_to",  # (B, N) int: lane a lane change in progress at t = 0 goes to, -1 none; the agent's own
+    # lane: it goes back to its centre from the neighbour its offset points to
+    "lc_dur",  # (B, N) s, how long that lane change goes on
     # log replay (seeded families): agents that follow their recording, its state at every step
     # 0..T (R = T + 1; R = 1 and no agent replayed when the scenario has none)
     "replay",  # (B, N) bool: the agent follows its recording

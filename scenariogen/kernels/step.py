@@ -76,7 +76,7 @@ from .control import accelerations, leaders, mobil, start_noise
 from .groups import REACT_BUF, alloc
 from .integrate import integrate
 from .lanes import lane_pose
-from .maneuvers import forced_merges, triggers
+from .maneuvers import forced_merges, start_lane_change, triggers
 from .metrics import (
     accel_metrics,
     collisions,
@@ -98,7 +98,8 @@ MOBIL_PERIOD = 1.0  # s between lane-change decisions
 
 @njit(cache=True, no_cpython_wrapper=True)
 def _start_state(b, road, ag, init, st):
-    """Scenario ``b``'s initial state; no manoeuvre started, no command given, identity orders."""
+    """Scenario ``b``'s initial state; no manoeuvre started but the lane changes in progress
+    (``init.lc_to``), no command given, identity orders."""
     N = st.xs.shape[0]
     K = st.man_state.shape[1]
     for i in range(N):
@@ -130,6 +131,22 @@ def _start_state(b, road, ag, init, st):
             st.e[i] = st.hs[i] - lh
         else:
             st.e[i] = 0.0
+        tl = init.lc_to[b, i]
+        if tl >= 0 and st.ln[i] >= 0 and ag.valid[b, i] and not ag.free[b, i] and not init.replay[b, i]:
+            _lane_change_at_start(b, i, tl, road, init, st)
+
+
+@njit(inline="always")
+def _lane_change_at_start(b, i, tl, road, init, st):
+    """Agent ``i`` starts (t = 0) in the middle of a lane change to lane ``tl`` lasting
+    ``init.lc_dur`` (s), from its own lane, or when ``tl`` is its own lane, from the neighbour on the
+    side of its offset; its pose stays the given one."""
+    if tl == st.ln[i]:
+        origin = road.left[tl] if st.dl[i] > 0.0 else road.right[tl]
+        if origin < 0:
+            return
+        st.ln[i] = origin
+    start_lane_change(i, tl, 0.0, init.lc_dur[b, i], road, st)
 
 
 @njit(inline="always")

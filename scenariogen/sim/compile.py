@@ -276,6 +276,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
 
     logged = np.zeros((B, N), np.bool_)
     replay = seeding.no_replay(B, N)
+    lc_to, lc_dur = np.full((B, N), -1, np.int64), np.zeros((B, N))
     if spec.seed_from is not None:
         rows = seeding.seed_rows(spec, theta, names, N)
         logged = seeding.place_seeded(spec, rows, road, x0, y0, h0, v0, s0, d0, lane0, kind, length, width, valid, free)
@@ -290,7 +291,12 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         # replayed agents follow their recording: no lane changes, no forced merges, no command of their own
         params[:, :, Lo.P_MOBIL] = np.where(replay["replay"], 0.0, params[:, :, Lo.P_MOBIL])
         model[:] = np.where(replay["replay"], Lo.MODEL_CONSTANT, model)
-        seeding.keep_logged_gaps(spec, rows, road, params, v0, replay["replay"])
+        # the logged traffic caught between two lanes goes on with its lane change
+        traffic = logged & ~replay["replay"]
+        traffic[:, :n_named] = False
+        lc_to, lc_dur = seeding.lane_changes(spec, rows, road, lane0, d0, traffic)
+        also = seeding.other_lanes(road, lane0, d0, lc_to)
+        seeding.keep_logged_gaps(spec, rows, road, params, v0, replay["replay"], also)
         # the logged traffic leaves at the map's end, as in its log; the ego and the named actors stay
         params[:, n_named:, Lo.P_LEAVE] = logged[:, n_named:]
 
@@ -322,6 +328,7 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         sensor=sensor_matrix(actors[0], theta, names, spec.dt), seeds=seeds ^ np.uint64(0x5E550A5),
         occ_px=occ_px, occ_py=occ_py, occ_start=occ_start, occ_count=occ_count,
         signals=signal_timing(spec, theta, names, net.controls), replay=replay,
+        lc_to=lc_to, lc_dur=lc_dur,
     )
     return KernelInputs(rp, tuple(agent_names), state, arrays, N)
 

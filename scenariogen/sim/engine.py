@@ -142,7 +142,8 @@ def _run_chunk(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, see
     if rp["replay"].any() or (a["params"][:, :, Lo.P_LEAVE] > 0.0).any():
         # the kernel moves replayed agents in and out of it, and takes out those that leave the map
         agents = agents._replace(valid=st.valid.copy())
-    init = G.Init(x=st.x, y=st.y, heading=st.heading, speed=st.speed, lane=st.lane, s=st.s, offset=st.offset, **rp)
+    init = G.Init(x=st.x, y=st.y, heading=st.heading, speed=st.speed, lane=st.lane, s=st.s, offset=st.offset,
+                  lc_to=a["lc_to"], lc_dur=a["lc_dur"], **rp)
     settings = G.Settings(dt=float(spec.dt), n_steps=int(T), record_every=int(record_every or 1),
                           ttc_threshold=float(ttc_thr), ttc_horizon=float(TTC_HORIZON), n_named=len(spec.actors))
     sensor = G.Sensor(params=a["sensor"], seeds=a["seeds"], occ_px=a["occ_px"], occ_py=a["occ_py"],

@@ -85,11 +85,21 @@ def seed_rows(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int], n_
 LAT_MARGIN = 0.3  # m, as kernels.control.LAT_MARGIN: a vehicle ahead this close sideways is in the path
 
 
-def _leader_gaps(sc, k: int, road) -> np.ndarray:
+def _s_on(road, lane: int, x: float, y: float) -> float:
+    """Arc length (m) of the point of lane ``lane``'s centreline nearest to (x, y) (points 0.5 m apart)."""
+    pts = road.lane_slice(road.lane_ids[lane])
+    q = int(np.argmin(np.hypot(road.px[pts] - x, road.py[pts] - y)))
+    h = road.heading[pts][q]
+    return float(road.s[pts][q] + (x - road.px[pts][q]) * np.cos(h) + (y - road.py[pts][q]) * np.sin(h))
+
+
+def _leader_gaps(sc, k: int, road, changes: tuple = ()) -> np.ndarray:
     """(M,) bumper-to-bumper gap (m) from each logged vehicle of scene ``sc`` at frame ``k`` to the
     vehicle it follows there, as the kernel finds it at t = 0 (``kernels.control.leaders``): the next
     one along its lane whose body is within ``LAT_MARGIN`` of its path, else the first one on the
-    lane's first successor; inf when none (or not on a lane)."""
+    lane's first successor; inf when none (or not on a lane). ``changes``: (agent, other lane) of the
+    lane changes in progress at t = 0 (``lane_changes``): such a vehicle is in both lanes, in the
+    path of the followers of both, and follows the nearer vehicle ahead of the two."""
     M = sc.kinds.shape[0]
     gap = np.full(M, np.inf)
     m = np.flatnonzero(sc.present[:, k] & np.isin(sc.kinds, _VEHICLES))
@@ -98,29 +108,39 @@ def _leader_gaps(sc, k: int, road) -> np.ndarray:
     half, w = 0.5 * sc.sizes[m, 0], sc.sizes[m, 1]
     on = (lane >= 0) & (np.abs(d) < 0.5 * (road.lane_width[np.maximum(lane, 0)] + w))
     m, lane, s, d, half, w = m[on], lane[on], s[on], d[on], half[on], w[on]
+    changing = np.isin(m, [c[0] for c in changes])
+    for a, other in changes:  # its place on the other lane
+        i = int(np.flatnonzero(m == a)[0])
+        s_o = _s_on(road, other, sc.x[a, k], sc.y[a, k])
+        m, lane, s, d = np.append(m, a), np.append(lane, other), np.append(s, s_o), np.append(d, 0.0)
+        half, w, changing = np.append(half, half[i]), np.append(w, w[i]), np.append(changing, True)
     order = np.lexsort((s, lane))
     first = {}
     for q in order:
         first.setdefault(int(lane[q]), q)
     for i in range(m.size):
-        ahead = (lane == lane[i]) & (s > s[i]) & (np.abs(d - d[i]) < 0.5 * (w + w[i]) + LAT_MARGIN)
+        ahead = (lane == lane[i]) & (s > s[i]) & (m != m[i])
+        ahead &= changing | changing[i] | (np.abs(d - d[i]) < 0.5 * (w + w[i]) + LAT_MARGIN)
+        g = np.inf
         if ahead.any():
             j = np.flatnonzero(ahead)[np.argmin(s[ahead])]
-            gap[m[i]] = s[j] - s[i] - half[i] - half[j]
+            g = s[j] - s[i] - half[i] - half[j]
         elif road.n_successor[lane[i]] > 0 and int(road.successor[lane[i], 0]) in first:
             j = first[int(road.successor[lane[i], 0])]
-            gap[m[i]] = road.lane_length[lane[i]] - s[i] + s[j] - half[i] - half[j]
+            g = road.lane_length[lane[i]] - s[i] + s[j] - half[i] - half[j]
+        gap[m[i]] = min(gap[m[i]], g)
     return gap
 
 
 def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, road, params: np.ndarray, v: np.ndarray,
-                     replay: np.ndarray) -> None:
+                     replay: np.ndarray, also: np.ndarray) -> None:
     """``seed_from.keep_gaps``: every simulated logged vehicle that follows another at t = 0 gets the
     IDM minimum gap s0 and time headway T for which its logged gap g is its equilibrium gap at its
     logged speed v, ``g sqrt(1 - (v / v0)^delta) = s0 + v T``: s0 takes up the difference from its
     behaviour's T within ``min_gap``, then T the rest within ``time_headway``; a value the family
     writes stays (``KeepGaps.fixed``). Faster than its desired speed, or leading no one, it keeps
-    its behaviour's values. ``v``: (B, N) speeds at t = 0 (m/s). Edits ``params`` (B, N, P) in place."""
+    its behaviour's values. ``v``: (B, N) speeds at t = 0 (m/s); ``also``: (B, N) the other lane of
+    a lane change in progress at t = 0 (``other_lanes``), -1 none. Edits ``params`` (B, N, P) in place."""
     kg = spec.seed_from.keep_gaps
     if kg is None:
         return
@@ -135,9 +155,11 @@ def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, road, params: np.ndar
     gap = np.full((B, N), np.inf)
     memo: dict = {}
     for b in range(B):
-        key = (int(rows.scene[b]), int(rows.frame[b]))
+        sc = spec.seed_from.scenes[rows.scene[b]]
+        changes = tuple((int(rows.agent[b, c]), int(also[b, c])) for c in np.flatnonzero(also[b] >= 0))
+        key = (int(rows.scene[b]), int(rows.frame[b]), changes)
         if key not in memo:
-            memo[key] = _leader_gaps(spec.seed_from.scenes[key[0]], key[1], road)
+            memo[key] = _leader_gaps(sc, key[1], road, changes)
         cols = np.flatnonzero(rows.agent[b] >= 0)
         gap[b, cols] = memo[key][rows.agent[b, cols]]
     f2 = 1.0 - (v / params[..., Lo.P_V0]) ** params[..., Lo.P_DELTA]
@@ -191,6 +213,69 @@ def replay_arrays(spec: S.ScenarioSpec, rows: SeedRows, road, on: np.ndarray) ->
             out[key][b, cols] = np.where(where, np.nan_to_num(arr[m, steps]), 0.0)  # a speed may be missing
         out["rlane"][b, cols] = np.where(on_lane, _lane_index(sc, road)[sc.lane[m, steps]], -1)
     return out
+
+
+STRADDLE = 1.0  # m: a logged vehicle whose centre is this far from its lane's centre may be changing lanes
+LOOK = 1.0  # s of the log after the start moment that tell where it goes
+MOVING = 0.2  # m sideways within them from which it is going somewhere
+ROOM, ROOM_T = 1.0, 0.3  # m and s: it needs bumper gaps of ROOM + ROOM_T x the follower's speed
+
+
+def _room(sc, k: int, m: int, road, lane_index: np.ndarray, lanes: tuple) -> bool:
+    """True if logged vehicle ``m`` has room at frame ``k`` on both ``lanes`` (as the log's lanes have
+    the others): bumper gaps of at least ``ROOM`` m plus ``ROOM_T`` s of the follower's speed to the
+    vehicles ahead and behind, a gap its own and their kept gaps can hold (``KeepGaps``' lowest)."""
+    v = np.nan_to_num(sc.speed[:, k])
+    for lane in lanes:
+        s_m = _s_on(road, lane, sc.x[m, k], sc.y[m, k])
+        there = np.flatnonzero(sc.present[:, k] & (lane_index[sc.lane[:, k]] == lane))
+        there = there[there != m]
+        gap = np.abs(sc.s[there, k] - s_m) - 0.5 * (sc.sizes[there, 0] + sc.sizes[m, 0])
+        follower_v = np.where(sc.s[there, k] > s_m, v[m], v[there])
+        if np.any(gap < ROOM + ROOM_T * follower_v):
+            return False
+    return True
+
+
+def lane_changes(spec: S.ScenarioSpec, rows: SeedRows, road, lane0: np.ndarray, d0: np.ndarray,
+                 on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B, N) the kernel's ``Init.lc_to`` and ``Init.lc_dur`` (s): for the agents ``on`` logged more
+    than ``STRADDLE`` m from their lane's centre, the lane the log shows them going to: in the next
+    ``LOOK`` s their centre moves more than ``MOVING`` m (across the start's lane heading) further
+    out, to the neighbour on the side of their offset, or back, to their own lane; -1 for the others
+    (they keep their offset), where that neighbour does not exist, and where either lane has no room
+    for it (``_room``). The change goes on at the mean lateral speed those ``LOOK`` s show, over the
+    distance left to the new lane's centre."""
+    out, dur = np.full(lane0.shape, -1, np.int64), np.zeros(lane0.shape)
+    H = int(round(LOOK / spec.dt))
+    lanes = [_lane_index(sc, road) for sc in spec.seed_from.scenes]
+    for b, i in zip(*np.nonzero(on & (lane0 >= 0) & (np.abs(d0) > STRADDLE))):
+        sc = spec.seed_from.scenes[rows.scene[b]]
+        k, m = rows.frame[b], rows.agent[b, i]
+        ahead = np.flatnonzero(sc.present[m, k:k + H + 1])
+        k1 = k + int(ahead[-1])
+        li = int(lane0[b, i])
+        pts = road.lane_slice(road.lane_ids[li])
+        hl = np.interp(sc.s[m, k], road.s[pts], road.heading[pts])
+        aside = -(sc.x[m, k1] - sc.x[m, k]) * np.sin(hl) + (sc.y[m, k1] - sc.y[m, k]) * np.cos(hl)  # m, left +
+        side = np.sign(d0[b, i])
+        neighbour = int(road.left[li] if side > 0 else road.right[li])
+        if neighbour < 0 or abs(aside) <= MOVING:
+            continue
+        if not _room(sc, k, m, road, lanes[rows.scene[b]], (li, neighbour)):
+            continue
+        into = side * aside > 0
+        out[b, i] = neighbour if into else li
+        rest = 0.5 * (road.lane_width[li] + road.lane_width[neighbour]) - abs(d0[b, i]) if into else abs(d0[b, i])
+        dur[b, i] = max(rest, 0.0) / (abs(aside) / (ahead[-1] * spec.dt))
+    return out, dur
+
+
+def other_lanes(road, lane0: np.ndarray, d0: np.ndarray, lc_to: np.ndarray) -> np.ndarray:
+    """(B, N) the lane other than ``lane0`` of each lane change in progress at t = 0, -1 none."""
+    lane = np.maximum(lane0, 0)
+    back = np.where(d0 > 0, road.left[lane], road.right[lane])
+    return np.where(lc_to < 0, -1, np.where(lc_to == lane0, back, lc_to))
 
 
 def place_seeded(spec: S.ScenarioSpec, rows: SeedRows, road, x0, y0, h0, v0, s0, d0, lane0, kind, length, width,

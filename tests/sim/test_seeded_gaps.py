@@ -29,8 +29,10 @@ def followers(path):
     rows = seeding.seed_rows(spec, theta, names, ki.n_agents)
     road = compiled_road(spec).arrays
     gap = np.full(rows.agent.shape, np.inf)
+    also = seeding.other_lanes(road, ki.state.lane, ki.state.offset, ki.arrays["lc_to"])
     for b in range(N):
-        g = seeding._leader_gaps(spec.seed_from.scenes[rows.scene[b]], rows.frame[b], road)
+        changes = tuple((int(rows.agent[b, c]), int(also[b, c])) for c in np.flatnonzero(also[b] >= 0))
+        g = seeding._leader_gaps(spec.seed_from.scenes[rows.scene[b]], rows.frame[b], road, changes)
         cols = np.flatnonzero(rows.agent[b] >= 0)
         gap[b, cols] = g[rows.agent[b, cols]]
     return spec, ki.arrays["params"], ki.state.speed, gap
@@ -116,3 +118,29 @@ def test_logged_vehicles_leave_at_the_end_of_the_map(tmp_path):
     assert (road.n_successor[lane[r, j, k]] == 0).all() and (ends < 0.5 * b.sizes[r, j, 0] + 3.0).all()
     gone = np.isnan(b.perception["track_xy"][r, j, -1, 0])
     assert gone.all()
+
+
+def test_logged_straddlers_go_on_with_their_lane_change(tmp_path):
+    """A simulated logged vehicle more than ``STRADDLE`` m from its lane's centre that its log shows
+    moving sideways starts as a lane change in progress: at t = 0 it is in its logged pose (checked in
+    test_seeded_start.py) in the frame of the lane it goes to, the neighbour on the side of its
+    offset or, going back, its own, and once the change is over it is on a lane's centre."""
+    spec = api.load_scenario(seeded_yaml(tmp_path))
+    idx = np.arange(N)
+    theta = sample_theta(spec.parameters, idx, 3)
+    ki = compile_batch(spec, theta, idx, 3)
+    lc_to, lane0, d0 = ki.arrays["lc_to"], ki.state.lane, ki.state.offset
+    road = compiled_road(spec).arrays
+    named = len(spec.actors)
+    assert (lc_to[:, :named] < 0).all()
+    r, j = np.nonzero(lc_to >= 0)
+    assert (np.abs(d0[r, j]) > seeding.STRADDLE).all()
+    neighbour = np.where(d0[r, j] > 0, road.left[lane0[r, j]], road.right[lane0[r, j]])
+    back = lc_to[r, j] == lane0[r, j]
+    assert back.any() and (~back).any() and (lc_to[r, j][~back] == neighbour[~back]).all()
+    b = api.simulate(spec, theta=theta, seed=3)
+    tr = b.trajectories
+    assert (tr[r, j, 0, Lo.F_LANE] == lc_to[r, j]).all()  # in the frame of the lane it goes to
+    done = b.mask[r, j, -1] & (ki.arrays["lc_dur"][r, j] < spec.duration - 1.0)  # still there, long done
+    assert done.sum() >= 3
+    assert (np.abs(tr[r, j, -1, Lo.F_OFFSET])[done] < 0.3).all()  # on a lane's centre (or its successor's)
