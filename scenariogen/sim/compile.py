@@ -294,9 +294,9 @@ def compile_batch(spec: S.ScenarioSpec, theta: np.ndarray, indices: np.ndarray, 
         # the logged traffic caught between two lanes goes on with its lane change
         traffic = logged & ~replay["replay"]
         traffic[:, :n_named] = False
-        lc_to, lc_dur = seeding.lane_changes(spec, rows, road, lane0, d0, traffic)
+        lc_to, lc_dur = seeding.lane_changes(spec, rows, rp, lane0, d0, traffic)
         also = seeding.other_lanes(road, lane0, d0, lc_to)
-        seeding.keep_logged_gaps(spec, rows, road, params, v0, replay["replay"], also)
+        seeding.keep_logged_gaps(spec, rows, rp, params, v0, replay["replay"], also)
         # the logged traffic leaves at the map's end, as in its log; the ego and the named actors stay
         params[:, n_named:, Lo.P_LEAVE] = logged[:, n_named:]
 

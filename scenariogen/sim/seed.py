@@ -85,21 +85,20 @@ def seed_rows(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int], n_
 LAT_MARGIN = 0.3  # m, as kernels.control.LAT_MARGIN: a vehicle ahead this close sideways is in the path
 
 
-def _s_on(road, lane: int, x: float, y: float) -> float:
-    """Arc length (m) of the point of lane ``lane``'s centreline nearest to (x, y) (points 0.5 m apart)."""
-    pts = road.lane_slice(road.lane_ids[lane])
-    q = int(np.argmin(np.hypot(road.px[pts] - x, road.py[pts] - y)))
-    h = road.heading[pts][q]
-    return float(road.s[pts][q] + (x - road.px[pts][q]) * np.cos(h) + (y - road.py[pts][q]) * np.sin(h))
+def _s_on(rp, lane: int, x: float, y: float) -> float:
+    """Arc length (m) of the world point (x, y) on lane ``lane`` (the road's index) of ``rp``
+    (:class:`~scenariogen.sim.compile.CompiledRoadPlus`)."""
+    return rp.network.lane(rp.arrays.lane_ids[lane]).local_coordinates(x, y)[0]
 
 
-def _leader_gaps(sc, k: int, road, changes: tuple = ()) -> np.ndarray:
+def _leader_gaps(sc, k: int, rp, changes: tuple = ()) -> np.ndarray:
     """(M,) bumper-to-bumper gap (m) from each logged vehicle of scene ``sc`` at frame ``k`` to the
     vehicle it follows there, as the kernel finds it at t = 0 (``kernels.control.leaders``): the next
     one along its lane whose body is within ``LAT_MARGIN`` of its path, else the first one on the
     lane's first successor; inf when none (or not on a lane). ``changes``: (agent, other lane) of the
     lane changes in progress at t = 0 (``lane_changes``): such a vehicle is in both lanes, in the
     path of the followers of both, and follows the nearer vehicle ahead of the two."""
+    road = rp.arrays
     M = sc.kinds.shape[0]
     gap = np.full(M, np.inf)
     m = np.flatnonzero(sc.present[:, k] & np.isin(sc.kinds, _VEHICLES))
@@ -111,7 +110,7 @@ def _leader_gaps(sc, k: int, road, changes: tuple = ()) -> np.ndarray:
     changing = np.isin(m, [c[0] for c in changes])
     for a, other in changes:  # its place on the other lane
         i = int(np.flatnonzero(m == a)[0])
-        s_o = _s_on(road, other, sc.x[a, k], sc.y[a, k])
+        s_o = _s_on(rp, other, sc.x[a, k], sc.y[a, k])
         m, lane, s, d = np.append(m, a), np.append(lane, other), np.append(s, s_o), np.append(d, 0.0)
         half, w, changing = np.append(half, half[i]), np.append(w, w[i]), np.append(changing, True)
     order = np.lexsort((s, lane))
@@ -132,7 +131,7 @@ def _leader_gaps(sc, k: int, road, changes: tuple = ()) -> np.ndarray:
     return gap
 
 
-def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, road, params: np.ndarray, v: np.ndarray,
+def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, rp, params: np.ndarray, v: np.ndarray,
                      replay: np.ndarray, also: np.ndarray) -> None:
     """``seed_from.keep_gaps``: every simulated logged vehicle that follows another at t = 0 gets the
     IDM minimum gap s0 and time headway T for which its logged gap g is its equilibrium gap at its
@@ -159,7 +158,7 @@ def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, road, params: np.ndar
         changes = tuple((int(rows.agent[b, c]), int(also[b, c])) for c in np.flatnonzero(also[b] >= 0))
         key = (int(rows.scene[b]), int(rows.frame[b]), changes)
         if key not in memo:
-            memo[key] = _leader_gaps(sc, key[1], road, changes)
+            memo[key] = _leader_gaps(sc, key[1], rp, changes)
         cols = np.flatnonzero(rows.agent[b] >= 0)
         gap[b, cols] = memo[key][rows.agent[b, cols]]
     f2 = 1.0 - (v / params[..., Lo.P_V0]) ** params[..., Lo.P_DELTA]
@@ -221,13 +220,13 @@ MOVING = 0.2  # m sideways within them from which it is going somewhere
 ROOM, ROOM_T = 1.0, 0.3  # m and s: it needs bumper gaps of ROOM + ROOM_T x the follower's speed
 
 
-def _room(sc, k: int, m: int, road, lane_index: np.ndarray, lanes: tuple) -> bool:
+def _room(sc, k: int, m: int, rp, lane_index: np.ndarray, lanes: tuple) -> bool:
     """True if logged vehicle ``m`` has room at frame ``k`` on both ``lanes`` (as the log's lanes have
     the others): bumper gaps of at least ``ROOM`` m plus ``ROOM_T`` s of the follower's speed to the
     vehicles ahead and behind, a gap its own and their kept gaps can hold (``KeepGaps``' lowest)."""
     v = np.nan_to_num(sc.speed[:, k])
     for lane in lanes:
-        s_m = _s_on(road, lane, sc.x[m, k], sc.y[m, k])
+        s_m = _s_on(rp, lane, sc.x[m, k], sc.y[m, k])
         there = np.flatnonzero(sc.present[:, k] & (lane_index[sc.lane[:, k]] == lane))
         there = there[there != m]
         gap = np.abs(sc.s[there, k] - s_m) - 0.5 * (sc.sizes[there, 0] + sc.sizes[m, 0])
@@ -237,7 +236,7 @@ def _room(sc, k: int, m: int, road, lane_index: np.ndarray, lanes: tuple) -> boo
     return True
 
 
-def lane_changes(spec: S.ScenarioSpec, rows: SeedRows, road, lane0: np.ndarray, d0: np.ndarray,
+def lane_changes(spec: S.ScenarioSpec, rows: SeedRows, rp, lane0: np.ndarray, d0: np.ndarray,
                  on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(B, N) the kernel's ``Init.lc_to`` and ``Init.lc_dur`` (s): for the agents ``on`` logged more
     than ``STRADDLE`` m from their lane's centre, the lane the log shows them going to: in the next
@@ -246,6 +245,7 @@ def lane_changes(spec: S.ScenarioSpec, rows: SeedRows, road, lane0: np.ndarray, 
     (they keep their offset), where that neighbour does not exist, and where either lane has no room
     for it (``_room``). The change goes on at the mean lateral speed those ``LOOK`` s show, over the
     distance left to the new lane's centre."""
+    road = rp.arrays
     out, dur = np.full(lane0.shape, -1, np.int64), np.zeros(lane0.shape)
     H = int(round(LOOK / spec.dt))
     lanes = [_lane_index(sc, road) for sc in spec.seed_from.scenes]
@@ -255,14 +255,13 @@ def lane_changes(spec: S.ScenarioSpec, rows: SeedRows, road, lane0: np.ndarray, 
         ahead = np.flatnonzero(sc.present[m, k:k + H + 1])
         k1 = k + int(ahead[-1])
         li = int(lane0[b, i])
-        pts = road.lane_slice(road.lane_ids[li])
-        hl = np.interp(sc.s[m, k], road.s[pts], road.heading[pts])
+        hl = rp.network.lane(road.lane_ids[li]).heading_at(sc.s[m, k])
         aside = -(sc.x[m, k1] - sc.x[m, k]) * np.sin(hl) + (sc.y[m, k1] - sc.y[m, k]) * np.cos(hl)  # m, left +
         side = np.sign(d0[b, i])
         neighbour = int(road.left[li] if side > 0 else road.right[li])
         if neighbour < 0 or abs(aside) <= MOVING:
             continue
-        if not _room(sc, k, m, road, lanes[rows.scene[b]], (li, neighbour)):
+        if not _room(sc, k, m, rp, lanes[rows.scene[b]], (li, neighbour)):
             continue
         into = side * aside > 0
         out[b, i] = neighbour if into else li

@@ -27,12 +27,13 @@ def followers(path):
     ki = compile_batch(spec, theta, idx, 3)
     names = {n: i for i, n in enumerate(spec.parameters.names)}
     rows = seeding.seed_rows(spec, theta, names, ki.n_agents)
-    road = compiled_road(spec).arrays
+    rp = compiled_road(spec)
+    road = rp.arrays
     gap = np.full(rows.agent.shape, np.inf)
     also = seeding.other_lanes(road, ki.state.lane, ki.state.offset, ki.arrays["lc_to"])
     for b in range(N):
         changes = tuple((int(rows.agent[b, c]), int(also[b, c])) for c in np.flatnonzero(also[b] >= 0))
-        g = seeding._leader_gaps(spec.seed_from.scenes[rows.scene[b]], rows.frame[b], road, changes)
+        g = seeding._leader_gaps(spec.seed_from.scenes[rows.scene[b]], rows.frame[b], rp, changes)
         cols = np.flatnonzero(rows.agent[b] >= 0)
         gap[b, cols] = g[rows.agent[b, cols]]
     return spec, ki.arrays["params"], ki.state.speed, gap
