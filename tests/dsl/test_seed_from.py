@@ -80,13 +80,18 @@ def test_unreadable_log_is_an_error_naming_it(tmp_path):
     assert "cannot read log 'broken.xml'" in p.message and p.line == line_of(path, "logs:") + 1
 
 
-@pytest.mark.parametrize("body, needle, message", [
-    ("  ego:\n    lane: 1\n", "lane: 1", "'lane' comes from the log"),
-    ("  ego: {}\n  other:\n    from_log: {role: nearest}\n", "role: nearest", "unknown role 'nearest'"),
-    ("  ego: {}\n  other:\n    behavior: {idm: {desired_speed: 20}}\n", "desired_speed: 20", "missing required key 'from_log'"),
+@pytest.mark.parametrize("part, text, needle, message", [
+    ("actors", "  ego:\n    lane: 1\n", "lane: 1", "'lane' comes from the log"),
+    ("actors", "  ego: {}\n  other:\n    from_log: {role: nearest}\n", "role: nearest", "unknown role 'nearest'"),
+    ("actors", "  ego: {}\n  other:\n    behavior: {idm: {desired_speed: 20}}\n", "desired_speed: 20", "missing required key 'from_log'"),
+    ("extra_seed", "  keep_gaps: {time_headway: [2, 1]}\n", "time_headway: [2, 1]", "0 <= low <= high <= 10 (s), got [2, 1]"),
+    ("extra_seed", "  keep_gaps: {min_gap: [-1, 2]}\n", "min_gap: [-1, 2]", "0 <= low <= high <= 20 (m), got [-1, 2]"),
+    ("extra_seed", "  keep_gaps: {headway: [1, 2]}\n", "headway: [1, 2]", "unknown key 'headway'"),
+    ("extra_seed", "  keep_gaps: yes please\n", "keep_gaps: yes", "expected true, false or a mapping"),
 ])
-def test_logged_actor_errors(tmp_path, body, needle, message):
-    path = seeded_yaml(tmp_path, actors=body)
+def test_seeded_errors_at_their_line(tmp_path, part, text, needle, message):
+    """Logged actors and ``keep_gaps``: each error names what was expected, at its line."""
+    path = seeded_yaml(tmp_path, **{part: text})
     ps = problems(path)
     assert any(message in p.message and p.line == line_of(path, needle) for p in ps), ps
 
@@ -148,18 +153,6 @@ def test_any_ego_is_a_parameter_over_every_eligible_vehicle(tmp_path):
     theta[:, :3] = np.column_stack([np.zeros(n), np.zeros(n), (np.arange(n) + 0.5) / n])
     rows = seed_rows(spec, theta, {p: i for i, p in enumerate(spec.parameters.names)}, 40)
     assert sorted(rows.agent[:, 0]) == sorted(sc.ego[0, :n])  # each eligible vehicle once
-
-
-@pytest.mark.parametrize("extra, needle, message", [
-    ("  keep_gaps: {time_headway: [2, 1]}\n", "time_headway: [2, 1]", "0 <= low <= high <= 10 (s), got [2, 1]"),
-    ("  keep_gaps: {min_gap: [-1, 2]}\n", "min_gap: [-1, 2]", "0 <= low <= high <= 20 (m), got [-1, 2]"),
-    ("  keep_gaps: {headway: [1, 2]}\n", "headway: [1, 2]", "unknown key 'headway'"),
-    ("  keep_gaps: yes please\n", "keep_gaps: yes", "expected true, false or a mapping"),
-])
-def test_keep_gaps_errors(tmp_path, extra, needle, message):
-    path = seeded_yaml(tmp_path, extra_seed=extra)
-    ps = problems(path)
-    assert any(message in p.message and p.line == line_of(path, needle) for p in ps), ps
 
 
 def test_keep_gaps_records_what_the_family_writes(spec, tmp_path):
