@@ -16,7 +16,7 @@ from scenariogen.data.run import open_run
 ROOT = Path(__file__).resolve().parents[2]
 BRAKE = ROOT / "scenarios" / "emergency_brake.yaml"
 SEEDS = (3, 4)
-ROUNDS = 20
+ROUNDS = 6
 
 
 def _args(seed: int, out: Path) -> list[str]:

@@ -7,8 +7,9 @@
   are each called as such in at least 90 % of seeds;
 - a set whose classifier AUC is above the real-vs-real band is never enriching.
 
-The baselines use 8 splits (20 by default) to keep the tests short: fewer splits give a narrower
-real-vs-real range, so these tests are stricter on false alarms than a default report. Measured on
+The baselines use 8 splits (20 by default) and the classifier 3 folds (5 by default) to keep the
+tests short: fewer splits give a narrower real-vs-real range, so these tests are stricter on false
+alarms than a default report. Measured on
 the held-out recordings, not asserted: docs/coverage.md.
 """
 
@@ -27,7 +28,7 @@ from scenariogen.coverage.metrics import JOINT_TAIL_DESCRIPTORS, CoverageSetting
 from scenariogen.coverage.verdict import summary
 
 COL = {n: k for k, n in enumerate(DESCRIPTOR_NAMES)}
-SETTINGS = CoverageSettings(splits=8, bootstrap=500)
+SETTINGS = CoverageSettings(splits=8, bootstrap=500, folds=3)
 FAILURES = ("missing tails", "simulator drift", "collapse", "shortcut risk")
 SEEDS = range(10)
 

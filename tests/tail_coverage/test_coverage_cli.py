@@ -94,7 +94,7 @@ def _cli(*args):
 
 def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     out = tmp_path / "report"
-    r = _cli("coverage", small_npz, "--real", real_highway, "--out", out, "--window", "3", "-q")
+    r = _cli("coverage", small_npz, "--real", real_highway, "--out", out, "--window", "3", "--splits", "5", "-q")
     assert r.returncode == 0, r.stderr
     assert "verdict:" in r.stdout
     rep = json.loads((out / "report.json").read_text())
@@ -108,7 +108,7 @@ def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     assert rep["classifier"]["grouped"] and rep["real"]["sources"] <= rep["counts"]["real"]
     # two recordings are too few to hold whole recordings out: the baseline says so and splits ego tracks
     bl = rep["baseline"]
-    assert bl["unit"] == "source" and "only 2 real recording" in bl["note"] and bl["splits"] == 20
+    assert bl["unit"] == "source" and "only 2 real recording" in bl["note"] and bl["splits"] == 5
     assert set(bl["calibrated"]) == {"density", "coverage", "off_support", "vendi_ratio", "duplicate_excess", "auc"}
     assert bl["calibrated"]["density"]["real"]["lo"] <= bl["calibrated"]["density"]["real"]["hi"]
     assert rep["counts"]["annotation_errors"] == {"overlap at start": 0, "impossible speed": 0, "teleport": 0}
