@@ -9,7 +9,14 @@ place logged agents (``dsl.sections.seed.project``); its offset is the median ov
 lane it spends most time on (a median, so the frames of a lane change do not pull it), for vehicles
 seen at least 2 s on that lane. Prints, per recording and pooled, the number of vehicles, the mean
 and sd of their offsets across vehicles (and a robust sd, 1.4826 x MAD), and the median sd of one
-vehicle's offset over time (how much a driver wanders around its own offset). Not collected by pytest.
+vehicle's offset over time (how much a driver wanders around its own offset).
+
+Then the wander as an Ornstein-Uhlenbeck process (``behavior.driver.wander``, docs/dsl.md 7.5;
+docs/calibration.md, "Drivers wander within their lane"): its sd and time constant fitted to the
+vehicles' longest stretches on their lane, pooled, per recording and per vehicle; the held offsets'
+sd without the wander's share; and the ego max lateral acceleration of the recordings' 3 s windows
+against a simulated car that only wanders (the target's sd as fitted, and the one whose realised
+wander has the fitted sd). Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -135,7 +142,7 @@ def fit_ou(series: list[np.ndarray], cache: dict) -> tuple[float, float, float]:
     return best[1:]
 
 
-def _wander_figures(per_rec: list[list[np.ndarray]], held_sd: float) -> None:
+def _wander_figures(per_rec: list[list[np.ndarray]], held_sd: float) -> tuple[float, float]:
     """The wander around each vehicle's own offset as an Ornstein-Uhlenbeck process: pooled, per
     recording, per vehicle, and the pooled fit's bootstrap spread over vehicles; then the sd of the
     held offsets once the share of the wander a vehicle's mean keeps is taken out of ``held_sd`` (m,
@@ -164,6 +171,75 @@ def _wander_figures(per_rec: list[list[np.ndarray]], held_sd: float) -> None:
     in_mean = np.mean([1.0 - cache[len(x)][0][j, 0] for x in pooled])  # share of the OU variance a stretch's mean keeps
     print(f"  held offset sd without the wander's share ({in_mean:.2f} of sigma^2) in the vehicles' offsets: "
           f"{np.sqrt(held_sd ** 2 - in_mean * sigma ** 2):.3f} m (with it: {held_sd:.3f} m)")
+    return sigma, tau
+
+
+WANDER_SCENARIO = """
+scenariogen: 1
+name: wander_alone
+dt: 0.1
+duration: 63.0
+seed: 5
+road: {type: straight, lanes: 1, lane_width: 3.7, length: 1200}
+actors:
+  ego:
+    kind: car
+    lane: 0
+    s: 20
+    speed: 14.7
+    behavior: {constant_speed: {}, driver: {wander: {sd: SD, tau: TAU}}}
+events:
+  collision: {}
+"""
+
+
+def _simulated_wander(sd: float, tau: float, noise: float, folder: Path) -> tuple[float, float, np.ndarray]:
+    """A car alone on a straight 3.7 m lane at 14.7 m/s (the logs' median ego speed) whose target wanders
+    with ``sd`` (m) and ``tau`` (s), 64 runs of 63 s: the sd of its offset over time around its own
+    mean and the correlation of its offset at lag ``tau`` (after 10 s, once the wander has started),
+    and the ego max lateral acceleration of its 3 s windows with the logs' position ``noise`` (m)."""
+    from scenariogen.api import simulate
+    from scenariogen.coverage.report import synthetic_descriptors
+    from scenariogen.data.layout import DESCRIPTOR_NAMES
+    from scenariogen.dsl.parse import parse_text
+
+    spec = parse_text(WANDER_SCENARIO.replace("SD", f"{sd:.4f}").replace("TAU", f"{tau:.4f}"))
+    out = folder / f"wander_{sd:.4f}.npz"
+    batch = simulate(spec, 64, out=out)
+    d = batch.trajectories[:, 0, int(10 / DT):, list(batch.features).index("offset")].astype(np.float64)
+    d -= d.mean(axis=1, keepdims=True)
+    k = max(1, int(round(tau / DT)))
+    rho = float((d[:, :-k] * d[:, k:]).mean() / (d ** 2).mean())
+    lat = synthetic_descriptors(out, window=3.0, position_noise=noise).D[:, DESCRIPTOR_NAMES.index("ego_max_lat_accel")]
+    return float(np.sqrt((d ** 2).mean())), rho, lat
+
+
+def _lateral_accel(sigma: float, tau: float) -> None:
+    """The ego max lateral acceleration (3 s windows) of the calibration recordings against a car that
+    only wanders, with the target's sd at ``sigma`` and at the value whose realised wander is ``sigma``."""
+    import tempfile
+
+    from calibration_proof import _linked
+
+    from scenariogen.coverage.report import real_descriptors
+    from scenariogen.data.layout import DESCRIPTOR_NAMES
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rl = real_descriptors(_linked(Path(tmp) / "calibration", CALIBRATION), window=3.0, dt=DT)
+        real = rl.D[:, DESCRIPTOR_NAMES.index("ego_max_lat_accel")]
+        noise = rl.info["position_noise"]
+        print(f"\nego max lateral acceleration, 3 s windows (median / 90 %, m/s^2): calibration recordings "
+              f"{np.nanmedian(real):.2f} / {np.nanpercentile(real, 90):.2f} ({len(real)} windows, position noise "
+              f"{noise:.3f} m)")
+        target = sigma
+        for label in ("no wander", "target sd = sigma", "realised sd = sigma"):
+            sd = 0.0 if label == "no wander" else target
+            real_sd, rho, lat = _simulated_wander(max(sd, 1e-9), tau, noise, Path(tmp))
+            print(f"  a car alone, {label} (target sd {sd:.3f} m, tau {tau:.2f} s): realised sd {real_sd:.3f} m, "
+                  f"correlation at tau {rho:.2f} (OU: {np.exp(-1):.2f}); lateral acceleration "
+                  f"{np.nanmedian(lat):.2f} / {np.nanpercentile(lat, 90):.2f}")
+            if label == "target sd = sigma":
+                target = sigma * sigma / real_sd
 
 
 def main() -> None:
@@ -179,7 +255,8 @@ def main() -> None:
     print(_row("pooled", np.concatenate(per_rec), np.concatenate(pooled_w)))
     print(f"sd around each recording's mean: {_within(per_rec):.3f} m; around each lane's of each recording: "
           f"{_within(per_lane):.3f} m")
-    _wander_figures(stretches, _within(per_rec))
+    sigma, tau = _wander_figures(stretches, _within(per_rec))
+    _lateral_accel(sigma, tau)
 
 
 if __name__ == "__main__":
