@@ -209,7 +209,7 @@ def _simulated_wander(sd: float, tau: float, noise: float, folder: Path) -> tupl
     d = batch.trajectories[:, 0, int(10 / DT):, list(batch.features).index("offset")].astype(np.float64)
     d -= d.mean(axis=1, keepdims=True)
     k = max(1, int(round(tau / DT)))
-    rho = float((d[:, :-k] * d[:, k:]).mean() / (d ** 2).mean())
+    rho = float((d[:, :-k] * d[:, k:]).mean() / (d ** 2).mean()) if sd > 0 else float("nan")
     lat = synthetic_descriptors(out, window=3.0, position_noise=noise).D[:, DESCRIPTOR_NAMES.index("ego_max_lat_accel")]
     return float(np.sqrt((d ** 2).mean())), rho, lat
 
@@ -234,7 +234,7 @@ def _lateral_accel(sigma: float, tau: float) -> None:
         target = sigma
         for label in ("no wander", "target sd = sigma", "realised sd = sigma"):
             sd = 0.0 if label == "no wander" else target
-            real_sd, rho, lat = _simulated_wander(max(sd, 1e-9), tau, noise, Path(tmp))
+            real_sd, rho, lat = _simulated_wander(sd, tau, noise, Path(tmp))
             print(f"  a car alone, {label} (target sd {sd:.3f} m, tau {tau:.2f} s): realised sd {real_sd:.3f} m, "
                   f"correlation at tau {rho:.2f} (OU: {np.exp(-1):.2f}); lateral acceleration "
                   f"{np.nanmedian(lat):.2f} / {np.nanpercentile(lat, 90):.2f}")
