@@ -183,7 +183,8 @@ class MobilParams:
 class Wander:
     """A driver's lateral target: its held offset plus an Ornstein-Uhlenbeck process of stationary
     sd ``sd`` (m) and time constant ``tau`` (s), starting at 0 (the target starts where the vehicle
-    is), clipped so its box stays inside the lane; its steering tracks the target."""
+    is), clipped so its box stays inside the lane (or, held closer to the edge, no further out than
+    its held offset); its steering tracks the target."""
 
     sd: Value
     tau: Value

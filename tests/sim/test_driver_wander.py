@@ -100,6 +100,16 @@ def test_a_wandering_car_stays_in_its_lane_within_its_lateral_acceleration():
     assert not b.labels["collision"].any()
 
 
+def test_a_car_held_near_the_edge_wanders_inward_only():
+    """A logged vehicle can be held closer to the lane's edge than the wander's room: its target
+    starts where it is and never goes further out."""
+    text = ALONE.format(duration=60, speed=15, driver=", driver: {wander: {sd: 0.3, tau: 2.0}}")
+    spec = scenariogen.parse_text(text.replace("s: 10,", "s: 10, offset: 0.95,"))
+    d = scenariogen.simulate(spec, 8, seed=1).trajectories[:, 0, :, Lo.F_OFFSET].astype(np.float64)
+    assert d.max() <= 0.95 + 5e-3 and d.min() < 0.6  # the steering overshoots its target by millimetres
+    assert np.abs(d[:, :3] - 0.95).max() < 0.02  # not pulled inward at the start
+
+
 def test_without_the_trait_or_at_zero_nothing_changes():
     plain = scenariogen.parse_text(ALONE.format(duration=20, speed=15, driver=", driver: {cooperation: 0.5}"))
     off = scenariogen.parse_text(ALONE.format(duration=20, speed=15,
