@@ -50,24 +50,6 @@ def lane_pose(off, length, px, py, ph, pk, lane, s, d):
 
 
 @njit(cache=True)
-def lane_centre(off, length, px, py, ph, lane, s):
-    """World (x, y, heading) of ``lane``'s centreline at arc length ``s`` (m): :func:`lane_pose` at
-    offset 0, without the sine and cosine that only turn an offset (within the lane; past its ends
-    the straight continuation needs them)."""
-    p0 = off[lane]
-    p1 = off[lane + 1] - 1
-    if s <= 0.0:
-        h = ph[p0]
-        return px[p0] + math.cos(h) * s, py[p0] + math.sin(h) * s, h
-    if s >= length[lane]:
-        h = ph[p1]
-        e = s - length[lane]
-        return px[p1] + math.cos(h) * e, py[p1] + math.sin(h) * e, h
-    k, f = lane_segment(off, length, lane, s)
-    return px[k] + f * (px[k + 1] - px[k]), py[k] + f * (py[k + 1] - py[k]), ph[k] + f * (ph[k + 1] - ph[k])
-
-
-@njit(cache=True)
 def lane_curvature(off, length, pk, lane, s):
     """Curvature (1/m) of ``lane``'s centreline at arc length ``s`` (m): :func:`lane_pose`'s, without
     its trigonometry."""
@@ -83,7 +65,7 @@ def project_local(off, length, px, py, ph, pk, lane, x, y, s_guess):
     s = s_guess
     d = 0.0
     for _ in range(4):
-        cx, cy, h = lane_centre(off, length, px, py, ph, lane, s)
+        cx, cy, h, _k = lane_pose(off, length, px, py, ph, pk, lane, s, 0.0)
         c, sn = math.cos(h), math.sin(h)
         dx, dy = x - cx, y - cy
         ds = c * dx + sn * dy
