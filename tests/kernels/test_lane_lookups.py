@@ -1,4 +1,4 @@
-"""Lane lookups (scenariogen.kernels.lanes): the trigonometry-free ones give lane_pose's bits."""
+"""Lane lookups (scenariogen.kernels.lanes): lane_curvature gives lane_pose's bits."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from scenariogen.sim.engine import kernel_road
 
 
 def test_lane_curvature_is_lane_pose_s():
-    """On a curve and a straight lane, before, on and past the lane (both ends and the points
-    between segments too), lane_curvature is bit for bit lane_pose's curvature."""
+    """On both lanes of a curve, before, on and past each lane (both ends and the points between
+    segments too), lane_curvature is bit for bit lane_pose's curvature."""
     spec = scenariogen.parse_text("scenariogen: 1\nname: t\ndt: 0.1\nduration: 1.0\n"
                                   "road: {type: curve, lanes: 2, radius: 60, angle_deg: 75}\n"
                                   "actors:\n  ego: {kind: car, lane: 0, s: 1, speed: 1}\n")
