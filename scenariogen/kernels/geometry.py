@@ -80,12 +80,8 @@ def _corners(x, y, heading, length, width):
     Order: front-right, front-left, rear-left, rear-right (counter-clockwise
     for a positive length and width). Units: metres, radians.
     """
-    return _corners_cs(x, y, math.cos(heading), math.sin(heading), length, width)
-
-
-@njit(cache=True)
-def _corners_cs(x, y, c, s, length, width):
-    """:func:`_corners` of a box whose heading has cosine ``c`` and sine ``s``."""
+    c = math.cos(heading)
+    s = math.sin(heading)
     ax = 0.5 * length * c  # half-length vector (forward)
     ay = 0.5 * length * s
     bx = -0.5 * width * s  # half-width vector (left)
@@ -167,13 +163,8 @@ def boxes_overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2):
     width ``wk`` (m). Separating axis test on the four box axes.
     """
     c1, s1, c2, s2, hl1, hw1, hl2, hw2 = _two_boxes(h1, l1, w1, h2, l2, w2)
-    return _overlap_cs(x2 - x1, y2 - y1, c1, s1, hl1, hw1, c2, s2, hl2, hw2)
-
-
-@njit(cache=True)
-def _overlap_cs(dx, dy, c1, s1, hl1, hw1, c2, s2, hl2, hw2):
-    """:func:`boxes_overlap` of boxes ``(dx, dy)`` (m) apart, with axes ``(ck, sk)`` and half length
-    and width ``hlk``, ``hwk`` (m)."""
+    dx = x2 - x1
+    dy = y2 - y1
     # axes: u1, v1, u2, v2
     p, r = _slab(c1, s1, dx, dy, c1, s1, hl1, hw1, c2, s2, hl2, hw2)
     if abs(p) > r:
@@ -228,19 +219,11 @@ def box_distance(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2):
     rounding) cannot give the minimum, and its four distances are skipped: the minimum, and its
     bits, are those of all 32.
     """
-    c1, s1, c2, s2, hl1, hw1, hl2, hw2 = _two_boxes(h1, l1, w1, h2, l2, w2)
-    return _box_distance_cs(x1, y1, l1, w1, x2, y2, l2, w2, c1, s1, c2, s2)
-
-
-@njit(cache=True)
-def _box_distance_cs(x1, y1, l1, w1, x2, y2, l2, w2, c1, s1, c2, s2):
-    """:func:`box_distance` of boxes whose headings have cosines ``ck`` and sines ``sk``: each taken
-    once per pair (the same values, so the same bits)."""
-    hl1, hw1, hl2, hw2 = 0.5 * l1, 0.5 * w1, 0.5 * l2, 0.5 * w2
-    if _overlap_cs(x2 - x1, y2 - y1, c1, s1, hl1, hw1, c2, s2, hl2, hw2):
+    if boxes_overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2):
         return 0.0
-    xa, ya = _corners_cs(x1, y1, c1, s1, l1, w1)
-    xb, yb = _corners_cs(x2, y2, c2, s2, l2, w2)
+    c1, s1, c2, s2, hl1, hw1, hl2, hw2 = _two_boxes(h1, l1, w1, h2, l2, w2)
+    xa, ya = _corners(x1, y1, h1, l1, w1)
+    xb, yb = _corners(x2, y2, h2, l2, w2)
     # each vertex's squared distance to the other box: B's vertices 0-3, A's 4-7
     lb = (_outside2(xb[0], yb[0], x1, y1, c1, s1, hl1, hw1), _outside2(xb[1], yb[1], x1, y1, c1, s1, hl1, hw1),
           _outside2(xb[2], yb[2], x1, y1, c1, s1, hl1, hw1), _outside2(xb[3], yb[3], x1, y1, c1, s1, hl1, hw1),
@@ -296,7 +279,7 @@ def box_distance_below(limit, x1, y1, h1, l1, w1, x2, y2, h2, l2, w2):
     p, r = _slab(-s2, c2, dx, dy, c1, s1, hl1, hw1, c2, s2, hl2, hw2)
     if abs(p) - r > cut:
         return np.inf
-    return _box_distance_cs(x1, y1, l1, w1, x2, y2, l2, w2, c1, s1, c2, s2)
+    return box_distance(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2)
 
 
 @njit(cache=True)

@@ -19,7 +19,7 @@ from numba import njit
 
 from ..data.layout import M_SPEED, MAN_CROSS, P_LEAVE
 from .behavior import smoothstep5
-from .lanes import lane_curvature, lane_pose
+from .lanes import lane_pose
 from .order import next_lane
 
 K_LAT = 0.8  # 1/s, lateral offset gain
@@ -74,7 +74,7 @@ def integrate(b, time, dt, road, ag, init, st, sc):
             d_ref_dot = -(lc_d0[i] - d_hold[i]) * qd / lc_dur[i]
             if tau >= 1.0 and abs(dl[i] - d_hold[i]) < LC_SETTLED:  # a car that stopped mid-change
                 lc_active[i] = False  # is still changing
-        kappa = lane_curvature(r_off, r_len, r_pk, li, sl[i])
+        _xx, _yy, _hh, kappa = lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, li, sl[i], 0.0)
         wheelbase = 0.6 * length[b, i]
         vv = max(vm, 1.0)
         e_des = math.atan2(d_ref_dot + K_LAT * (d_ref - dl[i]), vv)

@@ -50,16 +50,6 @@ def lane_pose(off, length, px, py, ph, pk, lane, s, d):
 
 
 @njit(cache=True)
-def lane_curvature(off, length, pk, lane, s):
-    """Curvature (1/m) of ``lane``'s centreline at arc length ``s`` (m): :func:`lane_pose`'s, without
-    its trigonometry."""
-    if s <= 0.0 or s >= length[lane]:
-        return 0.0
-    k, _f = lane_segment(off, length, lane, s)
-    return pk[k]
-
-
-@njit(cache=True)
 def project_local(off, length, px, py, ph, pk, lane, x, y, s_guess):
     """(s, d) of world point (x, y) on ``lane``, by Newton steps from ``s_guess`` (valid near the guess)."""
     s = s_guess
