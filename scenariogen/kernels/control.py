@@ -364,7 +364,7 @@ def start_noise(b, seed, ag, st):
 
 
 @njit(inline="always")
-def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr):
+def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, sc, tr):
     """Each on-lane agent's acceleration: its command from ``P_REACT`` steps ago plus its
     acceleration noise (:func:`start_noise`), overridden by scripted braking and the ego's AEB, then
     limited in braking and jerk. Returns the step at which the AEB triggered (-1 while idle)."""
@@ -372,10 +372,10 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, 
     man_type, man_val, max_brake, max_jerk = ag.man_type, ag.man_val, ag.max_brake, ag.max_jerk
     crashed = st.crashed
     sens, metrics = sensor.params, out.metrics
-    xs, v, acc = st.xs, st.v, st.acc
+    v, acc = st.v, st.acc
     man_state, man_t0, cmd_buf = st.man_state, st.man_t0, st.cmd_buf
     dt = cfg.dt
-    N = xs.shape[0]
+    N = sc.n_act[0]  # the slots past it are empty
     K = man_type.shape[1]
     slot = t % REACT_BUF
     aeb_on = sens[b, E_AEB_ON] > 0.5
