@@ -6,7 +6,9 @@ the C reference's work and the C reference itself, in interleaved rounds, as CPU
 Each tree (this one, and with ``--baseline`` a git revision materialised as in
 ``test_against_baseline.py``) runs in its own worker process with one Numba thread and its own
 Numba cache; a warm-up call per case (compile or cache load, and a run with full frames that
-counts the agents present) is not timed. Then, round after round, the C reference
+counts the agents present) is not timed, and the garbage collector is frozen after it (a process
+that has just compiled the kernels holds about 850 000 of the compiler's objects, which each
+collection in a timed run would walk again: about 8 %, docs/performance.md). Then, round after round, the C reference
 (``benchmarks/reference.py``, one timed repetition after its own warm-up) and every case of every
 tree run one after the other, so a change of load hits all alike.
 
@@ -50,7 +52,7 @@ C_WORK = dict(B=1000, N=20, steps=200)
 CUT_IN = "scenarios/highway_cut_in.yaml"
 
 WORKER = r"""
-import json, sys, time
+import gc, json, sys, time
 import numpy as np
 import scenariogen
 
@@ -79,6 +81,7 @@ for line in sys.stdin:
         state = rw.init_state(B, N, 2)
         if cmd == "warmup":
             rw.run_serial(*rw.init_state(2 * rw.BLOCK + 3, N, 1), 2, rw.BLOCK)
+            gc.collect(); gc.freeze()  # the compiler's leftovers are not walked by the timed runs' collections
         t0, w0 = time.process_time(), time.perf_counter()
         rw.run_serial(*state, steps, rw.BLOCK)
         cpu, wall = time.process_time() - t0, time.perf_counter() - w0
@@ -92,6 +95,7 @@ for line in sys.stdin:
     if cmd == "warmup":
         full = scenariogen.simulate(spec, n=n, record="full")
         present[case] = float(full.mask.sum()) / (n * full.mask.shape[2])
+        gc.collect(); gc.freeze()
     t0, w0 = time.process_time(), time.perf_counter()
     batch = scenariogen.simulate(spec, n=n, record="none")
     cpu, wall = time.process_time() - t0, time.perf_counter() - w0
