@@ -45,7 +45,9 @@ P_TMERGE = 17  # time gap a driver merging from a lane that ends leaves its new 
 P_ANOISE = 18  # stationary std of the driver's acceleration noise, m/s^2 (0: none)
 P_TNOISE = 19  # correlation time of the acceleration noise, s
 P_LEAVE = 20  # 1.0: the agent leaves the scene once its body is past the end of a lane without successor
-N_PARAMS = 21
+P_WSD = 21  # stationary sd of the lateral target's wander around the held offset, m (0: none)
+P_WTAU = 22  # its time constant, s
+N_PARAMS = 23
 
 # ---- manoeuvres: man_type[i, k], man_trig[i, k], man_other[i, k], man_to[i, k], man_trig2[i, k],
 # man_other2[i, k], man_combo[i, k], man_gap[i, k]; man_val[b, i, k, M_*]

@@ -84,6 +84,8 @@ def _driver(d: S.DriverParams) -> str:
     """The driver traits the scenario gives; "" when none is given."""
     given = [f"{k}={format_value(getattr(d, k), unit)}" for k, unit, _drawn in _DRIVER_TRAITS
              if getattr(d, k) is not None]
+    if d.wander is not None:
+        given.append(f"wander(sd={format_value(d.wander.sd, 'm')}, tau={format_value(d.wander.tau, 's')})")
     return f" + driver({', '.join(given)})" if given else ""
 
 

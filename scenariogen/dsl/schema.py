@@ -180,6 +180,17 @@ class MobilParams:
 
 
 @dataclass(frozen=True)
+class Wander:
+    """A driver's lateral target: its held offset plus an Ornstein-Uhlenbeck process of stationary
+    sd ``sd`` (m) and time constant ``tau`` (s), starting at 0 (the target starts where the vehicle
+    is), clipped so its box stays inside the lane (or, held closer to the edge, no further out than
+    its held offset); its steering tracks the target."""
+
+    sd: Value
+    tau: Value
+
+
+@dataclass(frozen=True)
 class DriverParams:
     """Driver traits that hold whatever the longitudinal model: ``lateral_accel`` (m/s^2) kept in
     curves (speed at most ``sqrt(lateral_accel / |curvature|)``), ``critical_gap`` (s) accepted
@@ -187,7 +198,8 @@ class DriverParams:
     ahead of it in the queue entered. None: drawn for each driver from the scenario's random
     stream with the default laws of ``docs/dsl.md`` (``sim.compile.DRIVER_DEFAULTS``).
     ``accel_noise`` (m/s^2) and ``accel_noise_time`` (s): the acceleration noise on the driver's
-    command, a stationary Ornstein-Uhlenbeck process of that std and correlation time."""
+    command, a stationary Ornstein-Uhlenbeck process of that std and correlation time. ``wander``:
+    how the driver's lateral target wanders around its held offset within its lane (None: it holds it)."""
 
     lateral_accel: Value | None = None
     critical_gap: Value | None = None
@@ -196,6 +208,7 @@ class DriverParams:
     merge_gap: Value | None = None  # s, time gap left to the new follower when merging from a lane that ends
     accel_noise: Value | None = None  # m/s^2, stationary std of the acceleration noise on the command (None: 0)
     accel_noise_time: Value | None = None  # s, its correlation time (None: sim.compile.DEFAULT_NOISE_TIME)
+    wander: Wander | None = None
 
 
 

@@ -49,6 +49,7 @@ from ..data.layout import (
     P_THRESH,
     P_TNOISE,
     P_V0,
+    P_WSD,
     S_AEB_TIME,
 )
 from .behavior import acc_accel, idm_accel, ou_step, std_normal
@@ -62,6 +63,7 @@ from .typed import FALSE, NONE
 
 INF = math.inf
 NOISE_SALT = 0x4E015E  # keys each agent's acceleration-noise stream off the scenario's seed
+WANDER_SALT = 0x3A9D3E  # keys each agent's lateral-wander stream off the scenario's seed
 PED_LOOKAHEAD = 80.0  # m, how far ahead a vehicle looks for pedestrians in its lane
 CURVE_STEP = 4.0  # m between the points ahead where a driver reads the curvature
 CURVE_MARGIN = 10.0  # m of look-ahead beyond the comfortable braking distance
@@ -349,16 +351,20 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
 @njit(cache=True, no_cpython_wrapper=True)
 def start_noise(b, seed, ag, st):
     """Each noisy driver's (``P_ANOISE`` > 0) random stream, keyed by the scenario's ``seed`` and its
-    slot, and its noise at t = 0, drawn from the stationary law; drivers without noise draw nothing."""
+    slot, and its noise at t = 0, drawn from the stationary law; drivers without noise draw nothing.
+    Likewise the stream of each wandering driver (``P_WSD`` > 0), whose wander starts at 0."""
     for i in range(st.noise.shape[0]):
         st.noise[i] = 0.0
         if ag.params[b, i, P_ANOISE] > 0.0:
             rng, st.noise[i] = std_normal(seed ^ (np.uint64(NOISE_SALT + i) * np.uint64(0xD1B54A32D192ED03)))
             st.noise_rng[i] = rng
+        st.wander[i] = 0.0
+        if ag.params[b, i, P_WSD] > 0.0:
+            st.wander_rng[i] = seed ^ (np.uint64(WANDER_SALT + i) * np.uint64(0xD1B54A32D192ED03))
 
 
 @njit(inline="always")
-def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr):
+def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, sc, tr):
     """Each on-lane agent's acceleration: its command from ``P_REACT`` steps ago plus its
     acceleration noise (:func:`start_noise`), overridden by scripted braking and the ego's AEB, then
     limited in braking and jerk. Returns the step at which the AEB triggered (-1 while idle)."""
@@ -366,10 +372,10 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, 
     man_type, man_val, max_brake, max_jerk = ag.man_type, ag.man_val, ag.max_brake, ag.max_jerk
     crashed = st.crashed
     sens, metrics = sensor.params, out.metrics
-    xs, v, acc = st.xs, st.v, st.acc
+    v, acc = st.v, st.acc
     man_state, man_t0, cmd_buf = st.man_state, st.man_t0, st.cmd_buf
     dt = cfg.dt
-    N = xs.shape[0]
+    N = sc.n_act[0]  # the slots past it are empty
     K = man_type.shape[1]
     slot = t % REACT_BUF
     aeb_on = sens[b, E_AEB_ON] > 0.5

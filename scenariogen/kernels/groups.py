@@ -159,6 +159,8 @@ State = namedtuple("State", [
     "stop_time",  # (N,) s: when it stopped there
     "noise",  # (N,) the acceleration noise's unit-variance process (kernels/behavior.py, ou_step)
     "noise_rng",  # (N,) uint64: each agent's random stream for it
+    "wander",  # (N,) the lateral target's wander, a unit-variance process (kernels/behavior.py, ou_step)
+    "wander_rng",  # (N,) uint64: each agent's random stream for it
 ])
 
 Scratch = namedtuple("Scratch", [
@@ -212,7 +214,7 @@ def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
         np.empty(N, np.int64), np.empty(N), np.empty(N, np.bool_), np.empty(N, np.int64), np.empty(N, np.bool_),
         np.empty(N), np.empty(N), np.empty(N), np.empty(N, np.int64), np.empty((N, K), np.int64),
         np.empty((N, K)), np.empty(N), np.empty((N, REACT_BUF)), np.empty(N), np.empty(N), np.empty(N),
-        np.empty(N, np.int64), np.empty(N), np.zeros(N), np.zeros(N, np.uint64),
+        np.empty(N, np.int64), np.empty(N), np.zeros(N), np.zeros(N, np.uint64), np.zeros(N), np.zeros(N, np.uint64),
     )
     sc = Scratch(
         np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),

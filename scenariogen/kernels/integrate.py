@@ -3,7 +3,9 @@
 On-lane agents: jerk- and braking-limited acceleration (set before), a
 kinematic bicycle in the lane's Frenet frame (s, d, heading error) with a
 steering-limited lateral controller tracking the agent's held lateral offset
-(its initial one; the lane centre after a lane change) or a minimum-jerk
+(its initial one; the lane centre after a lane change; plus, for a driver with
+``P_WSD`` > 0, its wander: an Ornstein-Uhlenbeck process clipped to the lane, the
+lateral acceleration off the lane's curve then kept within ``P_ALAT``) or a minimum-jerk
 lane-change profile; lane transitions follow the route or the
 first successor; an agent with ``P_LEAVE`` set leaves the scene (``valid`` turns false) once its
 body is past the end of a lane without successor. Pedestrians and other off-lane agents walk their crossing
@@ -17,8 +19,8 @@ import math
 
 from numba import njit
 
-from ..data.layout import M_SPEED, MAN_CROSS, P_LEAVE
-from .behavior import smoothstep5
+from ..data.layout import M_SPEED, MAN_CROSS, P_ALAT, P_LEAVE, P_WSD, P_WTAU
+from .behavior import ou_step, smoothstep5
 from .lanes import lane_pose
 from .order import next_lane
 
@@ -26,6 +28,7 @@ K_LAT = 0.8  # 1/s, lateral offset gain
 K_HEAD = 2.5  # 1/s, heading-error gain
 STEER_RATE = 0.7  # rad/s, steering rate limit
 LC_SETTLED = 0.5  # m from its target offset at which a lane change whose time is up has ended
+WANDER_MARGIN = 0.05  # m kept between a wandering target's box and its lane's edge
 
 
 @njit(inline="always")
@@ -64,9 +67,16 @@ def integrate(b, time, dt, road, ag, init, st, sc):
             a_i = -vi / dt
         vm = 0.5 * (vi + vn)
         li = ln[i]
-        # lateral reference: the held offset, or the lane-change profile towards it
+        # lateral reference: the held offset (plus its wander), or the lane-change profile towards it
         d_ref = d_hold[i]
         d_ref_dot = 0.0
+        wsd = ag.params[b, i, P_WSD]
+        if wsd > 0.0 and time > 0.5 * dt:  # the wander moves on every step, changing lanes or not
+            st.wander_rng[i], st.wander[i] = ou_step(st.wander[i], st.wander_rng[i], dt, ag.params[b, i, P_WTAU])
+        wandering = wsd > 0.0 and not lc_active[i]
+        if wandering:  # never further out than the lane's room or the held offset, whichever is further
+            room = max(0.5 * (road.width[li] - width[b, i]) - WANDER_MARGIN, 0.0)
+            d_ref = max(min(-room, d_ref), min(max(room, d_ref), d_ref + wsd * st.wander[i]))
         if lc_active[i]:
             tau = (time - lc_t0[i]) / lc_dur[i]
             q, qd = smoothstep5(tau)
@@ -81,7 +91,11 @@ def integrate(b, time, dt, road, ag, init, st, sc):
         ei = e[i]
         di = dl[i]
         ce = math.cos(ei)  # once: the store to steer[i] below would make the compiler read e[i] again
-        yaw_rate = kappa * vm * ce / max(1.0 - kappa * di, 0.1) + K_HEAD * (e_des - ei)
+        turn = K_HEAD * (e_des - ei)
+        if wandering:  # a wandering driver keeps its lateral acceleration off the lane's curve within P_ALAT
+            a_cap = ag.params[b, i, P_ALAT] / vv
+            turn = max(-a_cap, min(a_cap, turn))
+        yaw_rate = kappa * vm * ce / max(1.0 - kappa * di, 0.1) + turn
         delta_cmd = math.atan(wheelbase * yaw_rate / vv)
         ds_ = STEER_RATE * dt
         delta = max(steer[i] - ds_, min(steer[i] + ds_, delta_cmd))

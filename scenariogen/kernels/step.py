@@ -232,7 +232,7 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
         n_lc = triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr)
         n_lc = forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr)
         leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st, sc, tr)
-        aeb_trig = accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, tr)
+        aeb_trig = accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, st, sc, tr)
         n_lc = mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr)
         leader_metrics(b, ag, out, st)
         integrate(b, time, dt, road, ag, init, st, sc)

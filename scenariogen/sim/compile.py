@@ -383,6 +383,9 @@ def _behavior_columns(params, model, where, beh: S.BehaviorSpec, theta, names, d
     noise, noise_time = beh.driver.accel_noise, beh.driver.accel_noise_time
     params[where + (Lo.P_ANOISE,)] = 0.0 if noise is None else resolve(noise, theta, names)
     params[where + (Lo.P_TNOISE,)] = DEFAULT_NOISE_TIME if noise_time is None else resolve(noise_time, theta, names)
+    wander = beh.driver.wander
+    params[where + (Lo.P_WSD,)] = 0.0 if wander is None else resolve(wander.sd, theta, names)
+    params[where + (Lo.P_WTAU,)] = 1.0 if wander is None else resolve(wander.tau, theta, names)
     for col, value in ((Lo.P_ALAT, beh.driver.lateral_accel), (Lo.P_TCRIT, beh.driver.critical_gap),
                        (Lo.P_TFOLLOW, beh.driver.follow_up), (Lo.P_COOP, beh.driver.cooperation)):  # NaN: drawn per driver (_draw_drivers)
         params[where + (col,)] = np.nan if value is None else resolve(value, theta, names)

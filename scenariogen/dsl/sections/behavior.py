@@ -15,7 +15,7 @@ _IDM_KEYS = ("desired_speed", "time_headway", "min_gap", "max_accel", "comfort_d
 _MOBIL_KEYS = ("politeness", "threshold", "safe_decel", "duration")
 _BEHAVIORS = ("idm", "keep_lane", "constant_speed", "stop")
 _DRIVER_KEYS = ("lateral_accel", "critical_gap", "follow_up", "cooperation", "merge_gap", "accel_noise",
-                "accel_noise_time")
+                "accel_noise_time", "wander")
 
 
 def _parse_idm(c: ValueReader, body: Any, mark: Mark, path: str) -> S.IDMParams:
@@ -107,4 +107,15 @@ def _parse_driver(c: ValueReader, m: YMap, path: str) -> S.DriverParams:
         accel_noise=c.value(dm, "accel_noise", dp, None, Range(0.0, 3.0)) if "accel_noise" in dm else None,
         accel_noise_time=(c.value(dm, "accel_noise_time", dp, None, Range(0.1, 60.0))
                           if "accel_noise_time" in dm else None),
+        wander=_parse_wander(c, dm, dp) if "wander" in dm else None,
     )
+
+
+def _parse_wander(c: ValueReader, dm: YMap, path: str) -> S.Wander | None:
+    wp = join_path(path, "wander")
+    wm = c.mapping(dm["wander"], c.at(dm, "wander"), wp, "a mapping {sd: m, tau: s}")
+    if wm is None or not c.keys(wm, wp, ("sd", "tau"), ("sd", "tau")):
+        return None
+    sd = c.value(wm, "sd", wp, None, Range(0.0, 1.0))
+    tau = c.value(wm, "tau", wp, None, Range(0.1, 600.0))
+    return None if sd is None or tau is None else S.Wander(sd, tau)
