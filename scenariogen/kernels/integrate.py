@@ -4,8 +4,9 @@ On-lane agents: jerk- and braking-limited acceleration (set before), a
 kinematic bicycle in the lane's Frenet frame (s, d, heading error) with a
 steering-limited lateral controller tracking the agent's held lateral offset
 (its initial one; the lane centre after a lane change; plus, for a driver with
-``P_WSD`` > 0, its wander: an Ornstein-Uhlenbeck process clipped to the lane, the
-lateral acceleration off the lane's curve then kept within ``P_ALAT``) or a minimum-jerk
+``P_WSD`` > 0, its wander: an Ornstein-Uhlenbeck process clipped to the lane and
+clear of the vehicles alongside in the adjacent lanes, the lateral acceleration off the lane's
+curve then kept within ``P_ALAT``) or a minimum-jerk
 lane-change profile; lane transitions follow the route or the
 first successor; an agent with ``P_LEAVE`` set leaves the scene (``valid`` turns false) once its
 body is past the end of a lane without successor. Pedestrians and other off-lane agents walk their crossing
