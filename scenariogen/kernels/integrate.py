@@ -31,8 +31,8 @@ STEER_RATE = 0.7  # rad/s, steering rate limit
 LC_SETTLED = 0.5  # m from its target offset at which a lane change whose time is up has ended
 WANDER_MARGIN = 0.05  # m kept between a wandering target's box and its lane's edge
 # m kept sideways between a wandering target's box and a vehicle alongside in an adjacent lane: real
-# drivers drift but do not drift into the car beside them (the NGSIM logs have no side contacts; the
-# steering overshoots its target by centimetres and the neighbour wanders too)
+# drivers drift but do not drift into the car beside them (the NGSIM logs have no side contacts); it
+# leaves room for the steering's overshoot and the box's turn (a few cm) and for the neighbour's own wander
 WANDER_CLEARANCE = 0.5
 ALONGSIDE_MARGIN = 1.0  # m added to the boxes' half lengths: a neighbour this close lengthwise is alongside
 
