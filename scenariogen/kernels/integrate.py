@@ -4,8 +4,9 @@ On-lane agents: jerk- and braking-limited acceleration (set before), a
 kinematic bicycle in the lane's Frenet frame (s, d, heading error) with a
 steering-limited lateral controller tracking the agent's held lateral offset
 (its initial one; the lane centre after a lane change; plus, for a driver with
-``P_WSD`` > 0, its wander: an Ornstein-Uhlenbeck process clipped to the lane, the
-lateral acceleration off the lane's curve then kept within ``P_ALAT``) or a minimum-jerk
+``P_WSD`` > 0, its wander: an Ornstein-Uhlenbeck process clipped to the lane and
+clear of the vehicles alongside in the adjacent lanes, the lateral acceleration off the lane's
+curve then kept within ``P_ALAT``) or a minimum-jerk
 lane-change profile; lane transitions follow the route or the
 first successor; an agent with ``P_LEAVE`` set leaves the scene (``valid`` turns false) once its
 body is past the end of a lane without successor. Pedestrians and other off-lane agents walk their crossing
@@ -21,14 +22,19 @@ from numba import njit
 
 from ..data.layout import M_SPEED, MAN_CROSS, P_ALAT, P_LEAVE, P_WSD, P_WTAU
 from .behavior import ou_step, smoothstep5
-from .lanes import lane_pose
-from .order import next_lane
+from .lanes import lane_pose, project_local
+from .order import next_lane, turned_width
 
 K_LAT = 0.8  # 1/s, lateral offset gain
 K_HEAD = 2.5  # 1/s, heading-error gain
 STEER_RATE = 0.7  # rad/s, steering rate limit
 LC_SETTLED = 0.5  # m from its target offset at which a lane change whose time is up has ended
 WANDER_MARGIN = 0.05  # m kept between a wandering target's box and its lane's edge
+# m kept sideways between a wandering target's box and a vehicle alongside in an adjacent lane: real
+# drivers drift but do not drift into the car beside them (the NGSIM logs have no side contacts); it
+# leaves room for the steering's overshoot and the box's turn (a few cm) and for the neighbour's own wander
+WANDER_CLEARANCE = 0.5
+ALONGSIDE_MARGIN = 1.0  # m added to the boxes' half lengths: a neighbour this close lengthwise is alongside
 
 
 @njit(inline="always")
@@ -77,6 +83,8 @@ def integrate(b, time, dt, road, ag, init, st, sc):
         if wandering:  # never further out than the lane's room or the held offset, whichever is further
             room = max(0.5 * (road.width[li] - width[b, i]) - WANDER_MARGIN, 0.0)
             d_ref = max(min(-room, d_ref), min(max(room, d_ref), d_ref + wsd * st.wander[i]))
+            lo, hi = side_room(b, i, li, road, ag, st, sc)
+            d_ref = max(min(lo, d_hold[i]), min(max(hi, d_hold[i]), d_ref))
         if lc_active[i]:
             tau = (time - lc_t0[i]) / lc_dur[i]
             q, qd = smoothstep5(tau)
@@ -128,6 +136,38 @@ def integrate(b, time, dt, road, ag, init, st, sc):
         xs[i] = px_
         ys[i] = py_
         hs[i] = lh + e[i]
+
+
+@njit(cache=True, no_cpython_wrapper=True)
+def side_room(b, i, li, road, ag, st, sc):
+    """Bounds (lo, hi) on agent ``i``'s lateral offset (m, left +) in its lane ``li`` that keep its
+    box ``WANDER_CLEARANCE`` m sideways from every vehicle alongside it in the lanes to its left
+    and right (boxes overlapping lengthwise within ``ALONGSIDE_MARGIN`` m); (-inf, inf) if none."""
+    lo, hi = -math.inf, math.inf
+    length, width = ag.length, ag.width
+    w_i = turned_width(width[b, i], length[b, i], st.e[i])  # as turned now: heading across, its corners reach out
+    ch, sh = math.cos(st.hs[i]), math.sin(st.hs[i])
+    for k in range(2):
+        side = road.left[li] if k == 0 else road.right[li]
+        if side < 0:
+            continue
+        for q in range(sc.lane_first[side], sc.lane_end[side]):
+            j = sc.order[q]
+            if j == i or not ag.valid[b, j] or ag.free[b, j]:
+                continue
+            reach = 0.5 * (length[b, i] + length[b, j]) + ALONGSIDE_MARGIN
+            if abs((st.xs[j] - st.xs[i]) * ch + (st.ys[j] - st.ys[i]) * sh) >= reach + 1.0:
+                continue  # far along the road (1 m spare for the lanes' curve): no projection needed
+            sj, dj = project_local(road.offset, road.length, road.px, road.py, road.heading, road.curvature, li,
+                                   st.xs[j], st.ys[j], st.sl[i])
+            if abs(sj - st.sl[i]) >= reach:
+                continue
+            half = 0.5 * (w_i + turned_width(width[b, j], length[b, j], st.e[j])) + WANDER_CLEARANCE
+            if k == 0:  # by its lane, not by dj's sign: a neighbour nosing towards i's lane stays on its side
+                hi = min(hi, dj - half)
+            else:
+                lo = max(lo, dj + half)
+    return lo, hi
 
 
 @njit(cache=True, no_cpython_wrapper=True)
