@@ -58,6 +58,9 @@ def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
     k_ego = int(round(EARLY_EGO / spec.dt))
     k_tr = int(round(EARLY_TRAFFIC / spec.dt))
     cpu0 = time.process_time()
+    scenariogen.simulate(spec, n=1, seed=seed)  # compiles the kernels or loads them from the cache: not counted below
+    warm = time.process_time() - cpu0
+    cpu0 = time.process_time()
     for start in range(0, n, chunk):
         b = scenariogen.simulate(spec, n=min(chunk, n - start), seed=seed, start_index=start)
         for k, v in b.labels.items():
@@ -82,7 +85,7 @@ def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
     coll, ego_coll = np.concatenate(coll), np.concatenate(ego_coll)
     pair = np.concatenate(first_pair)
     traffic_first = coll & (pair[:, 0] != 0) & (pair[:, 1] != 0)
-    return {"spec": spec, "n": n, "seed": seed, "cpu_s": cpu,
+    return {"spec": spec, "n": n, "seed": seed, "cpu_s": cpu, "warm_s": warm,
             "labels": {k: float(np.concatenate(v).mean()) for k, v in labels.items()},
             "collision": float(coll.mean()), "ego_collision": float(ego_coll.mean()),
             "traffic_first": np.flatnonzero(traffic_first), "causes": causes,
@@ -122,7 +125,8 @@ def main() -> None:
     args = ap.parse_args()
     r = measure(args.family, args.n, args.seed, args.chunk)
     spec = r["spec"]
-    print(f"{spec.name}: {r['n']} scenarios, seed {r['seed']}; {r['cpu_s']:.0f} s of CPU, "
+    print(f"{spec.name}: {r['n']} scenarios, seed {r['seed']}; {r['cpu_s']:.0f} s of CPU "
+          f"(and {r['warm_s']:.0f} s for the first call, which compiles or loads the kernels), "
           f"load average {os.getloadavg()[0]:.2f}")
     print("  events: " + ", ".join(f"{k} {v:.1%}" for k, v in r["labels"].items()))
     tf = r["traffic_first"]
