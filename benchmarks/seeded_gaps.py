@@ -4,7 +4,7 @@ ending in each event, how early the ego brakes hardest, how many simulated logge
 hard in the first second, and the collisions among the traffic, described (and rendered with
 ``--out``) by the facts a cause is named from.
 
-    python benchmarks/seeded_gaps.py scenarios/calibrated/highway_cut_in_us101_seeded.yaml --n 2000 [--energy] [--out DIR]
+    python benchmarks/seeded_gaps.py scenarios/calibrated/highway_cut_in_us101_seeded.yaml --n 2000 [--energy] [--out DIR] [--trace]
 
 Runs in chunks of ``--chunk`` scenarios with full frames (bit-identical to one batch: a scenario
 depends on its index only). Not a test: it takes minutes.
@@ -46,6 +46,27 @@ def cause(spec, batch, row: int, road) -> str:
     if np.any((np.abs(tr[:, :, Lo.F_OFFSET]) > 1.0).all(axis=1) & (tr[:, :, Lo.F_LANE] == tr[:, :1, Lo.F_LANE]).all(axis=1)):
         return "straddling two lanes"
     return "rear-end in one lane" if lane[0] == lane[1] else "two lanes"
+
+
+def trace(spec, batch, row: int, road, every: float = 0.5) -> list[str]:
+    """Both parties of the first collision of ``row``, every ``every`` s up to it: lane, arc length,
+    offset from the lane's centre (left positive), speed and acceleration; then each lane's
+    neighbours, length and successors (what names a cause that a picture centred on the ego misses)."""
+    fs = batch.frame_dt(spec.dt)
+    k = min(int(round(float(batch.metrics["collision_time"][row]) / fs)), batch.trajectories.shape[2] - 1)
+    pair = [int(batch.metrics[c][row]) for c in ("collision_a", "collision_b")]
+    tr = batch.trajectories[row]
+    name = lambda la: road.lane_ids[la].split("/")[-1] if la >= 0 else "-"  # noqa: E731
+    lines = []
+    for j in list(range(0, k, max(1, int(round(every / fs))))) + [k]:
+        cells = [f"{name(int(tr[i, j, Lo.F_LANE]))} s {tr[i, j, Lo.F_S]:.1f} off {tr[i, j, Lo.F_OFFSET]:+.2f} "
+                 f"v {tr[i, j, Lo.F_SPEED]:.1f} a {tr[i, j, Lo.F_ACCEL]:+.1f}" if batch.mask[row, i, j] else "absent"
+                 for i in pair]
+        lines.append(f"      t {j * fs:.1f}: " + " | ".join(cells))
+    for la in sorted({int(x) for i in pair for x in tr[i, :k + 1, Lo.F_LANE] if x >= 0}):
+        lines.append(f"      lane {name(la)}: left {name(int(road.left[la]))}, right {name(int(road.right[la]))}, "
+                     f"{road.lane_length[la]:.0f} m, {int(road.n_successor[la])} successor(s)")
+    return lines
 
 
 def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
@@ -121,6 +142,7 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=250)
     ap.add_argument("--describe", type=int, default=10, help="collisions among the traffic described")
     ap.add_argument("--out", type=Path, help="folder for a picture of each described collision")
+    ap.add_argument("--trace", action="store_true", help="the described collisions' two parties, every 0.5 s")
     ap.add_argument("--energy", action="store_true", help="also the energy distance to four held-out recordings")
     args = ap.parse_args()
     r = measure(args.family, args.n, args.seed, args.chunk)
@@ -144,7 +166,10 @@ def main() -> None:
               "and 1): " + ", ".join(f"{e:.2f}" for e in held_out_energy(spec)))
     for idx in tf[:args.describe]:
         one = scenariogen.simulate(spec, n=1, seed=args.seed, start_index=int(idx))
-        print(f"  #{int(idx)} ({cause(spec, one, 0, compiled_road(spec).arrays)}): {describe_collision(spec, one, 0)}")
+        road = compiled_road(spec).arrays
+        print(f"  #{int(idx)} ({cause(spec, one, 0, road)}): {describe_collision(spec, one, 0)}")
+        if args.trace:
+            print("\n".join(trace(spec, one, 0, road)))
         if args.out is not None:
             from scenariogen.render.write import render_frame
 
