@@ -56,7 +56,10 @@ def trace(spec, batch, row: int, road, every: float = 0.5) -> list[str]:
     k = min(int(round(float(batch.metrics["collision_time"][row]) / fs)), batch.trajectories.shape[2] - 1)
     pair = [int(batch.metrics[c][row]) for c in ("collision_a", "collision_b")]
     tr = batch.trajectories[row]
-    name = lambda la: road.lane_ids[la].split("/")[-1] if la >= 0 else "-"  # noqa: E731
+
+    def name(la: int) -> str:
+        return road.lane_ids[la].split("/")[-1] if la >= 0 else "-"
+
     lines = []
     for j in list(range(0, k, max(1, int(round(every / fs))))) + [k]:
         cells = [f"{name(int(tr[i, j, Lo.F_LANE]))} s {tr[i, j, Lo.F_S]:.1f} off {tr[i, j, Lo.F_OFFSET]:+.2f} "
