@@ -80,11 +80,10 @@ def integrate(b, time, dt, road, ag, init, st, sc):
         if wsd > 0.0 and time > 0.5 * dt:  # the wander moves on every step, changing lanes or not
             st.wander_rng[i], st.wander[i] = ou_step(st.wander[i], st.wander_rng[i], dt, ag.params[b, i, P_WTAU])
         wandering = wsd > 0.0 and not lc_active[i]
-        if wandering:  # never further out than the lane's room or the held offset, whichever is further
+        if wandering:  # within the lane's room and clear of the neighbours alongside, or no further than the held offset
             room = max(0.5 * (road.width[li] - width[b, i]) - WANDER_MARGIN, 0.0)
-            d_ref = max(min(-room, d_ref), min(max(room, d_ref), d_ref + wsd * st.wander[i]))
             lo, hi = side_room(b, i, li, road, ag, st, sc)
-            d_ref = max(min(lo, d_hold[i]), min(max(hi, d_hold[i]), d_ref))
+            d_ref = max(min(max(lo, -room), d_ref), min(max(min(hi, room), d_ref), d_ref + wsd * st.wander[i]))
         if lc_active[i]:
             tau = (time - lc_t0[i]) / lc_dur[i]
             q, qd = smoothstep5(tau)
