@@ -142,8 +142,9 @@ class LanePlacement:
 class LogPlacement:
     """A logged vehicle of a seeded family (``seed_from:``) in its real state: ``role`` is ``ego``,
     one of :data:`SEED_ROLES` (relative to the ego) or ``track`` (the log's track ``track``).
-    ``room`` (m, side roles only): the role's vehicle must have no other vehicle of the ego's lane
-    on the ego's side of it within this distance lengthwise (room to change into the ego's lane)."""
+    ``room`` (m, side roles only): the nearest vehicle of the role with no vehicle of the ego's lane
+    (ahead of the ego for ``_ahead``, behind for ``_behind``) within this distance of its box
+    lengthwise: room to change into the ego's lane."""
 
     role: str
     track: str | None = None
@@ -515,7 +516,8 @@ class SeedScene:
     ``x``, ``y`` (m), ``heading`` (rad), ``speed`` (m/s): (M, T) float64, NaN where absent;
     ``present``: (M, T) bool; ``lane``: (M, T) int index into ``lane_ids`` (-1: absent), with
     ``s`` and ``offset`` (m) on it; ``kinds``: (M,) kind codes; ``sizes``: (M, 2) length, width (m).
-    ``usable``: (U,) frames a scenario can start at (room for the duration, an ego there);
+    ``usable``: (U,) frames a scenario can start at (room for the duration, no two logged boxes
+    overlapping, an ego there);
     ``ego``: (U, C) the agents that can be the ego at each (C = 1 unless the rule is ``any``; -1
     pads); ``roles``: role (:attr:`LogPlacement.key`) -> (U, C) the agent taking it for each of
     them. ``overlapping``: frames with room for the duration left out because two logged boxes
