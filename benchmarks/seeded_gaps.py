@@ -75,7 +75,7 @@ def trace(spec, batch, row: int, road, every: float = 0.5) -> list[str]:
 def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
     spec = scenariogen.load_scenario(path)
     labels: dict[str, list] = {}
-    coll, ego_coll, first_pair, ego_early, ego_brakes = [], [], [], [], []
+    coll, ego_coll, first_pair, first_time, ego_early, ego_brakes = [], [], [], [], [], []
     causes: dict[tuple[str, str], int] = {}  # (ego or traffic, cause) -> first collisions
     road = compiled_road(spec).arrays
     early_hard = early_n = 0
@@ -96,6 +96,7 @@ def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
             causes[c] = causes.get(c, 0) + 1
         ego_coll.append(np.isfinite(b.metrics["ego_collision_time"]))
         first_pair.append(np.stack([b.metrics["collision_a"], b.metrics["collision_b"]], axis=1))
+        first_time.append(np.asarray(b.metrics["collision_time"], np.float64))
         acc = b.trajectories[..., Lo.F_ACCEL].astype(np.float64)
         ego = np.where(b.mask[:, 0], acc[:, 0], np.inf)
         ego_brakes.append(ego.min(axis=1) < 0.0)
@@ -109,10 +110,13 @@ def measure(path: Path, n: int, seed: int, chunk: int) -> dict:
     coll, ego_coll = np.concatenate(coll), np.concatenate(ego_coll)
     pair = np.concatenate(first_pair)
     traffic_first = coll & (pair[:, 0] != 0) & (pair[:, 1] != 0)
+    at_start = traffic_first & (np.concatenate(first_time) < 0.5 * spec.dt)
+    named = traffic_first & (pair[:, 0] < len(spec.actors))  # a named actor other than the ego (the ego is column 0)
     return {"spec": spec, "n": n, "seed": seed, "cpu_s": cpu, "warm_s": warm,
             "labels": {k: float(np.concatenate(v).mean()) for k, v in labels.items()},
             "collision": float(coll.mean()), "ego_collision": float(ego_coll.mean()),
             "traffic_first": np.flatnonzero(traffic_first), "causes": causes,
+            "traffic_at_start": int(at_start.sum()), "traffic_named": int(named.sum()),
             "ego_early": float(np.concatenate(ego_early).mean()),
             "ego_brakes": float(np.concatenate(ego_brakes).mean()),
             "traffic_early_hard": early_hard / max(early_n, 1), "traffic_agents": early_n}
@@ -160,6 +164,7 @@ def main() -> None:
     for who in ("ego", "traffic"):
         print(f"  first collisions of the {who}, by cause: "
               + ", ".join(f"{c} {k}" for (w, c), k in sorted(r["causes"].items()) if w == who))
+    print(f"  of the traffic's: at t = 0 {r['traffic_at_start']}, a named actor (not the ego) a party {r['traffic_named']}")
     print(f"  the ego's hardest braking within the first {EARLY_EGO:g} s: {r['ego_early']:.1%} of the scenarios "
           f"(the ego brakes at all in {r['ego_brakes']:.1%})")
     print(f"  others braking harder than {HARD:g} m/s^2 within the first {EARLY_TRAFFIC:g} s: "

@@ -50,8 +50,9 @@ def _placement(a: S.ActorSpec) -> str:
             where += f", offset {format_value(p.offset, 'm')}"
         return where
     if isinstance(p, S.LogPlacement):
+        room = f" with {p.room:g} m of room to change into the ego's lane" if p.room is not None else ""
         return {"ego": "the logged ego (seed_from.ego)", "track": f"logged track {p.track}"}.get(
-            p.role, f"the logged {p.role.replace('_', ' ')}") + (", replayed" if a.replay else "")
+            p.role, f"the logged {p.role.replace('_', ' ')}{room}") + (", replayed" if a.replay else "")
     return f"x = {format_value(p.x, 'm')}, y = {format_value(p.y, 'm')}, heading {format_value(p.heading_deg, 'deg')}"
 
 
@@ -69,7 +70,8 @@ def _seed_lines(spec: S.ScenarioSpec) -> list[str]:
     for sc, sm in zip(sd.scenes, spec.road.seed_maps):
         T = sc.x.shape[1]
         out.append(f"  {sc.name}: {(T - 1) * spec.dt:g} s, {sc.x.shape[0]} agents, {len(sc.usable)} start frames "
-                   f"({sc.usable[0] * spec.dt:g} to {sc.usable[-1] * spec.dt:g} s), map shifted by "
+                   f"({sc.usable[0] * spec.dt:g} to {sc.usable[-1] * spec.dt:g} s; {sc.overlapping} left out where "
+                   f"logged boxes overlap), map shifted by "
                    f"({sm.shift[0]:g}, {sm.shift[1]:g}) m, {len(sc.lane_ids)} lanes")
     return out
 

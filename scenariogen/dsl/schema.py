@@ -141,10 +141,22 @@ class LanePlacement:
 @dataclass(frozen=True)
 class LogPlacement:
     """A logged vehicle of a seeded family (``seed_from:``) in its real state: ``role`` is ``ego``,
-    one of :data:`SEED_ROLES` (relative to the ego) or ``track`` (the log's track ``track``)."""
+    one of :data:`SEED_ROLES` (relative to the ego) or ``track`` (the log's track ``track``).
+    ``room`` (m, side roles only): the nearest vehicle of the role with no vehicle of the ego's lane
+    (ahead of the ego for ``_ahead``, behind for ``_behind``) within this distance of its box
+    lengthwise: room to change into the ego's lane."""
 
     role: str
     track: str | None = None
+    room: float | None = None
+
+    @property
+    def key(self) -> str:
+        """The name of its column in :attr:`SeedScene.roles` (``left_ahead``, ``left_ahead:room=5``,
+        ``track:ID``)."""
+        if self.role == "track":
+            return f"track:{self.track}"
+        return self.role if self.room is None else f"{self.role}:room={self.room:g}"
 
 
 @dataclass(frozen=True)
@@ -457,6 +469,8 @@ class CalibrateSpec:
 # roles a named actor of a seeded family can take (relative to the ego, in the ego's lane or the lane
 # on its left or right, the nearest one ahead or behind; see docs/dsl.md)
 SEED_ROLES = ("leader", "follower", "left_ahead", "left_behind", "right_ahead", "right_behind")
+SIDE_ROLES = SEED_ROLES[2:]  # the roles that can ask for ``room`` to change into the ego's lane
+SEED_ROOM_MAX = 100.0  # m, the most ``room`` a role can ask for (a role's vehicle is at most 100 m from the ego)
 
 
 @dataclass(frozen=True)
@@ -502,9 +516,12 @@ class SeedScene:
     ``x``, ``y`` (m), ``heading`` (rad), ``speed`` (m/s): (M, T) float64, NaN where absent;
     ``present``: (M, T) bool; ``lane``: (M, T) int index into ``lane_ids`` (-1: absent), with
     ``s`` and ``offset`` (m) on it; ``kinds``: (M,) kind codes; ``sizes``: (M, 2) length, width (m).
-    ``usable``: (U,) frames a scenario can start at (room for the duration, an ego there);
+    ``usable``: (U,) frames a scenario can start at (room for the duration, no two logged boxes
+    overlapping, an ego there);
     ``ego``: (U, C) the agents that can be the ego at each (C = 1 unless the rule is ``any``; -1
-    pads); ``roles``: role -> (U, C) the agent taking it for each of them."""
+    pads); ``roles``: role (:attr:`LogPlacement.key`) -> (U, C) the agent taking it for each of
+    them. ``overlapping``: frames with room for the duration left out because two logged boxes
+    overlap there (a scenario would start in a collision)."""
 
     name: str
     source: str
@@ -524,6 +541,7 @@ class SeedScene:
     usable: object
     ego: object
     roles: dict
+    overlapping: int = 0
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ kinematic bicycle in the lane's Frenet frame (s, d, heading error) with a
 steering-limited lateral controller tracking the agent's held lateral offset
 (its initial one; the lane centre after a lane change; plus, for a driver with
 ``P_WSD`` > 0, its wander: an Ornstein-Uhlenbeck process clipped to the lane and
-clear of the vehicles alongside in the adjacent lanes, the lateral acceleration off the lane's
+clear of the vehicles alongside in its own and the adjacent lanes, the lateral acceleration off the lane's
 curve then kept within ``P_ALAT``) or a minimum-jerk
 lane-change profile; lane transitions follow the route or the
 first successor; an agent with ``P_LEAVE`` set leaves the scene (``valid`` turns false) once its
@@ -30,7 +30,7 @@ K_HEAD = 2.5  # 1/s, heading-error gain
 STEER_RATE = 0.7  # rad/s, steering rate limit
 LC_SETTLED = 0.5  # m from its target offset at which a lane change whose time is up has ended
 WANDER_MARGIN = 0.05  # m kept between a wandering target's box and its lane's edge
-# m kept sideways between a wandering target's box and a vehicle alongside in an adjacent lane: real
+# m kept sideways between a wandering target's box and a vehicle alongside (in its own or an adjacent lane): real
 # drivers drift but do not drift into the car beside them (the NGSIM logs have no side contacts); it
 # leaves room for the steering's overshoot and the box's turn (a few cm) and for the neighbour's own wander
 WANDER_CLEARANCE = 0.5
@@ -140,11 +140,24 @@ def integrate(b, time, dt, road, ag, init, st, sc):
 @njit(cache=True, no_cpython_wrapper=True)
 def side_room(b, i, li, road, ag, st, sc):
     """Bounds (lo, hi) on agent ``i``'s lateral offset (m, left +) in its lane ``li`` that keep its
-    box ``WANDER_CLEARANCE`` m sideways from every vehicle alongside it in the lanes to its left
-    and right (boxes overlapping lengthwise within ``ALONGSIDE_MARGIN`` m); (-inf, inf) if none."""
+    box ``WANDER_CLEARANCE`` m sideways from every vehicle alongside it: in the lanes to its left
+    and right (boxes overlapping lengthwise within ``ALONGSIDE_MARGIN`` m), and in its own lane
+    (boxes overlapping lengthwise: one passing it at an offset, on the side it is on now);
+    (-inf, inf) if none."""
     lo, hi = -math.inf, math.inf
     length, width = ag.length, ag.width
     w_i = turned_width(width[b, i], length[b, i], st.e[i])  # as turned now: heading across, its corners reach out
+    for q in range(sc.lane_first[li], sc.lane_end[li]):  # its own lane: offsets and arc lengths on li itself
+        j = sc.order[q]
+        if j == i or not ag.valid[b, j] or ag.free[b, j] or st.ln[j] != li:
+            continue
+        if abs(st.sl[j] - st.sl[i]) >= 0.5 * (length[b, i] + length[b, j]):
+            continue  # ahead or behind, not alongside
+        half = 0.5 * (w_i + turned_width(width[b, j], length[b, j], st.e[j])) + WANDER_CLEARANCE
+        if st.dl[j] > st.dl[i]:
+            hi = min(hi, st.dl[j] - half)
+        else:
+            lo = max(lo, st.dl[j] + half)
     ch, sh = math.cos(st.hs[i]), math.sin(st.hs[i])
     for k in range(2):
         side = road.left[li] if k == 0 else road.right[li]

@@ -72,8 +72,7 @@ def seed_rows(spec: S.ScenarioSpec, theta: np.ndarray, names: dict[str, int], n_
         taken = []
         for i, a in enumerate(actors):
             p = a.placement
-            role = "ego" if p.role == "ego" else (f"track:{p.track}" if p.role == "track" else p.role)
-            agent[b, i] = sc.ego[j, e] if role == "ego" else sc.roles[role][j, e]
+            agent[b, i] = sc.ego[j, e] if p.role == "ego" else sc.roles[p.key][j, e]
             taken.append(agent[b, i])
         # replayed, the agents that enter the scene during the scenario come too
         window = sc.present[:, k:k + steps + 1].any(axis=1) if sd.replay == "others" else sc.present[:, k]

@@ -84,6 +84,14 @@ def test_unreadable_log_is_an_error_naming_it(tmp_path):
     ("actors", "  ego:\n    lane: 1\n", "lane: 1", "'lane' comes from the log"),
     ("actors", "  ego: {}\n  other:\n    from_log: {role: nearest}\n", "role: nearest", "unknown role 'nearest'"),
     ("actors", "  ego: {}\n  other:\n    behavior: {idm: {desired_speed: 20}}\n", "desired_speed: 20", "missing required key 'from_log'"),
+    ("actors", "  ego: {}\n  other:\n    from_log: {role: leader, room: 5}\n", "room: 5",
+     "'room' applies to the roles beside the ego's lane (left_ahead, left_behind, right_ahead, right_behind), not to 'leader'"),
+    ("actors", "  ego: {}\n  other:\n    from_log: {track: 12, room: 5}\n", "room: 5", "not to a track"),
+    ("actors", "  ego: {}\n  other:\n    from_log: {role: left_ahead, room: -1}\n", "room: -1",
+     "value -1 is out of range: expected a number in [0, 100]"),
+    ("actors", "  ego: {}\n  other:\n    from_log: {role: left_ahead, room: {uniform: [1, 5]}}\n", "room: {uniform",
+     "expected a number of metres in [0, 100] (fixed: the roles are looked up when the logs are read), got a mapping"),
+    ("actors", "  ego: {}\n  other:\n    from_log: {room: 5}\n", "room: 5", "give exactly one of 'role' or 'track'"),
     ("extra_seed", "  keep_gaps: {time_headway: [2, 1]}\n", "time_headway: [2, 1]", "0 <= low <= high <= 10 (s), got [2, 1]"),
     ("extra_seed", "  keep_gaps: {min_gap: [-1, 2]}\n", "min_gap: [-1, 2]", "0 <= low <= high <= 20 (m), got [-1, 2]"),
     ("extra_seed", "  keep_gaps: {headway: [1, 2]}\n", "headway: [1, 2]", "unknown key 'headway'"),
@@ -136,7 +144,10 @@ def test_seeding_from_an_argoverse_2_scenario_takes_the_map_next_to_it(tmp_path)
                        extra_seed="  reader: av2\n")
     spec = load_scenario(path)
     (sc,) = spec.seed_from.scenes
-    assert spec.road.seed_maps[0].map_file.endswith(".json") and len(sc.lane_ids) > 10 and len(sc.usable) > 50
+    assert spec.road.seed_maps[0].map_file.endswith(".json") and len(sc.lane_ids) > 10
+    # 80 frames leave room for 3 s; 46 are left out: pedestrians inside the default 4.5 m boxes of
+    # parked cars (av2 gives no sizes), and parked cars closer than those boxes
+    assert len(sc.usable) + sc.overlapping == 80 and len(sc.usable) > 30
 
 
 def test_any_ego_is_a_parameter_over_every_eligible_vehicle(tmp_path):
@@ -160,3 +171,102 @@ def test_keep_gaps_records_what_the_family_writes(spec, tmp_path):
     assert spec.seed_from.keep_gaps.fixed == ("actors.ego.behavior.idm.time_headway",)
     off = load_scenario(seeded_yaml(tmp_path, extra_seed="  keep_gaps: false\n"))
     assert off.seed_from.keep_gaps is None
+
+
+def _with_overlapping_copy(src, dst, frames: range, ahead: float = 2.0) -> None:
+    """``src`` (a CommonRoad scene) written to ``dst`` with one more car: a copy of its first
+    obstacle moved ``ahead`` m along its heading (its box overlaps the first's), present at ``frames`` only."""
+    import copy
+    import math
+    import xml.etree.ElementTree as ET
+
+    tree = ET.parse(src)
+    root = tree.getroot()
+    first = root.find("obstacle")
+    states = [first.find("initialState")] + first.find("trajectory").findall("state")
+    states = [s for s in states if int(s.find("time/exact").text) in frames]
+    twin = copy.deepcopy(first)
+    twin.set("id", "990001")
+    for old in twin.findall("initialState") + twin.findall("trajectory"):
+        twin.remove(old)
+    trajectory = ET.SubElement(twin, "trajectory")
+    for n, s in enumerate(states):
+        s = copy.deepcopy(s)
+        s.tag = "initialState" if n == 0 else "state"
+        h = float(s.find("orientation/exact").text)
+        for axis, f in (("x", math.cos), ("y", math.sin)):
+            el = s.find(f"position/point/{axis}")
+            el.text = f"{float(el.text) + ahead * f(h):.4f}"
+        (twin.insert(list(twin).index(trajectory), s) if n == 0 else trajectory.append(s))
+    root.insert(list(root).index(first) + 1, twin)
+    tree.write(dst)
+
+
+def test_moments_where_logged_boxes_overlap_are_not_usable(spec, tmp_path):
+    """A scene with an overlapping pair at some frames: exactly those frames leave the usable ones
+    (the moment maps onto the rest); the ego and roles at every other frame stay as they were."""
+    from real_data import NGSIM_MORE, need
+
+    plain = spec.seed_from.scenes[0]  # the same scene, first: not shifted
+    _with_overlapping_copy(need(NGSIM_MORE / SCENES[0]), tmp_path / SCENES[0], range(5, 10))
+    spec = load_scenario(seeded_yaml(tmp_path, logs=[str(tmp_path / SCENES[0])]))
+    sc = spec.seed_from.scenes[0]
+    assert plain.overlapping == 0 and sc.overlapping == 5 and "990001" in sc.track_ids
+    assert list(sc.usable) == [k for k in plain.usable if k not in range(5, 10)]
+    j0 = [j for j, k in enumerate(plain.usable) if k not in range(5, 10)]
+
+    def ids(s, table):
+        return [s.track_ids[i] for i in table[:, 0]]
+
+    assert ids(sc, sc.ego) == ids(plain, plain.ego[j0])
+    for role in ("left_ahead", "leader"):
+        assert ids(sc, sc.roles[role]) == ids(plain, plain.roles[role][j0])
+    from scenariogen.dsl.describe import summary
+
+    assert "5 left out where logged boxes overlap" in summary(spec)  # scenariogen show
+
+
+def test_a_side_role_with_room_is_the_nearest_with_no_car_of_the_egos_lane_near_it(spec, tmp_path):
+    """``room: M``: at every usable moment the cutter is the nearest car ahead on a lane to the
+    ego's left whose box no vehicle of the ego's lane ahead of the ego comes within M m of,
+    lengthwise (checked against the scene's arrays directly)."""
+    import math
+
+    import numpy as np
+
+    from scenariogen.road import build_road
+
+    room = 5.0
+    actors = f"  ego: {{}}\n  cutter:\n    from_log: {{role: left_ahead, room: {room:g}}}\n"
+    roomy = load_scenario(seeded_yaml(tmp_path, actors=actors))
+    net = build_road(roomy.road)
+    other_cutter = 0
+    for sc, plain in zip(roomy.seed_from.scenes, spec.seed_from.scenes):
+        assert list(sc.roles) == ["left_ahead:room=5"]
+        for j, k in enumerate(sc.usable):
+            e, c = sc.ego[j, 0], sc.roles["left_ahead:room=5"][j, 0]
+            lid = sc.lane_ids[sc.lane[e, k]]
+            ln = net.lane(lid)
+            h = ln.heading_at(min(max(sc.s[e, k], 0.0), ln.length))
+            along = (sc.x[:, k] - sc.x[e, k]) * math.cos(h) + (sc.y[:, k] - sc.y[e, k]) * math.sin(h)
+            here = [i for i in np.flatnonzero(sc.present[:, k]) if i != e]
+
+            def lane_of(i, k=k):
+                return sc.lane_ids[sc.lane[i, k]]
+
+            def group(of):
+                return {of, *net.successors(of), *net.predecessors(of)}
+
+            mine = [i for i in here if lane_of(i) in group(lid) and along[i] > 0]
+
+            def has_room(i, mine=mine, along=along):
+                return all(abs(along[m] - along[i]) > 0.5 * (sc.sizes[i, 0] + sc.sizes[m, 0]) + room for m in mine)
+
+            left = [i for i in here if lane_of(i) in group(net.left(lid)) and 0 < along[i] <= 100
+                    and abs(sc.offset[i, k]) <= 0.375 * net.lane(lane_of(i)).width]
+            assert c in left and has_room(c)
+            assert not any(has_room(i) for i in left if along[i] < along[c])  # the nearest with room
+            if k in plain.usable:
+                jp = list(plain.usable).index(k)
+                other_cutter += plain.ego[jp, 0] == e and plain.roles["left_ahead"][jp, 0] != c
+    assert other_cutter > 0  # the rule picks another car than the plain nearest one at some moments

@@ -24,7 +24,7 @@ _ACTOR_KEYS = ("kind", "length", "width", "lane", "s", "offset", "position", "sp
                "maneuver", "maneuvers", "route", "sensor", "aeb")
 # an actor of a seeded family is a logged vehicle: its kind, size, place and speed come from the log
 _LOGGED_KEYS = ("from_log", "replay", "behavior", "maneuver", "maneuvers", "sensor", "aeb")
-_FROM_LOG_KEYS = ("role", "track")
+_FROM_LOG_KEYS = ("role", "track", "room")
 
 
 def parse_actors(c: ValueReader, root: YMap, net: RoadNetwork | None, seeded: bool = False) -> tuple[S.ActorSpec, ...]:
@@ -142,17 +142,21 @@ def _parse_logged_actor(c: ValueReader, am: YMap, path: str, name: str, actors: 
         fp = join_path(path, "from_log")
         fm = c.mapping(am["from_log"], c.at(am, "from_log"), fp, "a mapping {role: ...} or {track: ID}")
         if fm is not None and c.keys(fm, fp, _FROM_LOG_KEYS):
-            if len(fm) != 1:
+            if ("role" in fm) == ("track" in fm):
                 c.error(fm.mark, fp, "give exactly one of 'role' or 'track'")
             elif "role" in fm:
                 role = fm["role"]
+                room = _room(c, fm, fp, role)
                 if role not in S.SEED_ROLES:
                     shown = role if isinstance(role, str) else type_name(role)
                     c.error(c.at(fm, "role"), join_path(fp, "role"), f"unknown role '{shown}'"
                             f"{did_you_mean(str(role), S.SEED_ROLES)} (allowed: {', '.join(S.SEED_ROLES)})")
-                else:
-                    placement = S.LogPlacement(role)
+                elif room is not False:
+                    placement = S.LogPlacement(role, room=room)
             else:
+                if "room" in fm:
+                    c.error(fm.key_marks["room"], join_path(fp, "room"), "'room' applies to a role "
+                            f"({', '.join(S.SIDE_ROLES)}), not to a track")
                 tr = fm["track"]
                 if isinstance(tr, bool) or not isinstance(tr, (int, str)):
                     c.error(c.at(fm, "track"), join_path(fp, "track"), f"expected a track id, got {type_name(tr)}")
@@ -176,6 +180,23 @@ def _parse_logged_actor(c: ValueReader, am: YMap, path: str, name: str, actors: 
         return None
     dl, dw = S.DEFAULT_SIZE["car"]  # the logged vehicle's own kind and size replace these in each scenario
     return S.ActorSpec(name, "car", dl, dw, placement, Const(0.0), behavior, maneuvers, sensor, aeb, replay=replay)
+
+
+def _room(c: ValueReader, fm: YMap, fp: str, role) -> float | None | bool:
+    """``from_log.room`` (m): None when not given, False after an error."""
+    if "room" not in fm:
+        return None
+    if role in S.SEED_ROLES and role not in S.SIDE_ROLES:
+        c.error(fm.key_marks["room"], join_path(fp, "room"), f"'room' applies to the roles beside the ego's lane "
+                f"({', '.join(S.SIDE_ROLES)}), not to '{role}': the room to change into the ego's lane")
+        return False
+    if isinstance(fm["room"], (YMap, YSeq, str)):  # a distribution or text: the tables are built at load time
+        c.error(c.at(fm, "room"), join_path(fp, "room"), f"expected a number of metres in [0, {S.SEED_ROOM_MAX:g}] "
+                f"(fixed: the roles are looked up when the logs are read), got {type_name(fm['room'])}")
+        return False
+    before = len(c.problems)
+    room = c.number(fm, "room", fp, None, Range(0.0, S.SEED_ROOM_MAX))
+    return False if len(c.problems) > before else room
 
 
 def _parse_sensor(c: ValueReader, am: YMap, path: str, name: str) -> S.SensorSpec | None:

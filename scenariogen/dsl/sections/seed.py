@@ -22,7 +22,7 @@ from .. import schema as S
 from ..distparse import ValueReader
 from ..distributions import Choice, Parameter, Ref, Uniform
 from ..limits import MAX_AGENTS, MAX_LANES
-from ..reader import Range, did_you_mean, join_path, type_name
+from ..reader import Range, did_you_mean, is_number, join_path, type_name
 from ..yamlmarks import YMap, YSeq
 from .behavior import parse_behavior
 
@@ -52,12 +52,19 @@ def pre_scan_roles(root: YMap) -> tuple[str, ...]:
         fl = body.get("from_log") if isinstance(body, YMap) else None
         role = fl.get("role") if isinstance(fl, YMap) else None
         track = fl.get("track") if isinstance(fl, YMap) else None
+        room = fl.get("room") if isinstance(fl, YMap) else None
         if isinstance(track, (int, str)) and not isinstance(track, bool):
-            role = f"track:{track}"
+            key = S.LogPlacement("track", str(track)).key
         elif not (isinstance(role, str) and role in S.SEED_ROLES):
             continue
-        if role not in out:
-            out.append(role)
+        elif room is None:
+            key = role
+        elif role in S.SIDE_ROLES and is_number(room) and 0.0 <= room <= S.SEED_ROOM_MAX:
+            key = S.LogPlacement(role, room=float(room)).key
+        else:
+            continue
+        if key not in out:
+            out.append(key)
     return tuple(out)
 
 
@@ -398,18 +405,23 @@ def _scene(c: ValueReader, m: YMap, logs_mark, name: str, source: str, log, b: i
     track_ids = tuple(str(t) for t in log.track_ids[b][keep])
     widths = np.array([net.lane(lid).width for lid in lane_ids])
     on_lane = present & (lane >= 0) & (np.abs(d) <= ON_LANE * 0.5 * widths[np.maximum(lane, 0)])
-    on_lane &= np.isin(kinds, VEHICLE_KINDS)[:, None] & np.isfinite(speed)
+    vehicle = present & np.isin(kinds, VEHICLE_KINDS)[:, None]
+    on_lane &= vehicle & np.isfinite(speed)
+    overlap = overlapping_frames(x, y, heading, sizes, present)
     frames, egos, got = [], [], {r: [] for r in roles}
     for k in range(0, T - steps):
+        if overlap[k]:  # two logged boxes overlap: a scenario starting here starts in a collision
+            continue
         cand = np.flatnonzero(on_lane[:, k])
         if rule.lanes:
             cand = [i for i in cand if lane_ids[lane[i, k]].split("/", 1)[1] in rule.lanes]
         if rule.track is not None:
             cand = [i for i in cand if track_ids[i] == rule.track]
         on = np.flatnonzero(on_lane[:, k])
+        here = np.flatnonzero(vehicle[:, k])
         row, row_roles = [], {role: [] for role in roles}
         for i in _ranked(rule, cand, k, x, y, present, dx, dy):  # the first with every role is the ego
-            r = {role: role_of(net, lane_ids, track_ids, i, k, role, x, y, lane, s, on) for role in roles}
+            r = {role: role_of(net, lane_ids, track_ids, i, k, role, x, y, lane, s, on, sizes, here) for role in roles}
             if all(v >= 0 for v in r.values()) and len({i, *r.values()}) == len(r) + 1:
                 row.append(i)
                 for role in roles:
@@ -421,16 +433,55 @@ def _scene(c: ValueReader, m: YMap, logs_mark, name: str, source: str, log, b: i
             egos.append(row)
             for role in roles:
                 got[role].append(row_roles[role])
+    n_overlap = int(overlap[:T - steps].sum())
+    if n_overlap == T - steps:
+        c.error(logs_mark, "seed_from.logs", f"scene {name}: two logged boxes overlap at every moment of its first "
+                f"{(T - 1 - steps) * dt:g} s (a scenario would start in a collision); leave the scene out")
+        return None
     if not frames:
-        need = f" with a {', '.join(r.replace(':', ' ') for r in roles)}" if roles else ""
+        need = f" with a {', '.join(_role_text(r) for r in roles)}" if roles else ""
+        skipped = f"; {n_overlap} moment(s) left out where logged boxes overlap" if n_overlap else ""
         c.error(c.at(m, "ego") if "ego" in m else logs_mark, "seed_from.ego",
                 f"no vehicle of scene {name} can be the ego{need} at any moment of its first "
-                f"{(T - 1 - steps) * dt:g} s (the rule: {rule.text()}, on a lane); leave the scene out or change the rule")
+                f"{(T - 1 - steps) * dt:g} s (the rule: {rule.text()}, on a lane{skipped}); leave the scene out or "
+                "change the rule")
         return None
     return S.SeedScene(name=name, source=source, t0=float(log.t0[b]), track_ids=track_ids, kinds=kinds, sizes=sizes,
                        x=x, y=y, heading=heading, speed=speed, present=present, lane=lane, s=s, offset=d,
                        lane_ids=lane_ids, usable=np.array(frames, np.int64), ego=_padded(egos),
-                       roles={r: _padded(v) for r, v in got.items()})
+                       roles={r: _padded(v) for r, v in got.items()}, overlapping=n_overlap)
+
+
+def _role_text(key: str) -> str:
+    """A role's key in words: ``left_ahead:room=5`` -> ``left_ahead with 5 m of room``."""
+    role, _, room = key.partition(":room=")
+    return role.replace(":", " ") + (f" with {room} m of room" if room else "")
+
+
+def overlapping_frames(x: np.ndarray, y: np.ndarray, heading: np.ndarray, sizes: np.ndarray,
+                       present: np.ndarray) -> np.ndarray:
+    """(T,) bool: the frames at which the boxes of two agents present there overlap (touching
+    counts), by the kernel's test (``kernels.geometry.boxes_overlap``: separating axes). ``x``,
+    ``y`` (m), ``heading`` (rad): (M, T); ``sizes``: (M, 2) length, width (m); ``present``: (M, T)."""
+    T = present.shape[1]
+    out = np.zeros(T, np.bool_)
+    hl, hw = 0.5 * sizes[:, 0], 0.5 * sizes[:, 1]
+    reach = np.hypot(hl, hw)  # circumradius: boxes further apart than the sum cannot touch
+    for k in range(T):
+        m = np.flatnonzero(present[:, k])
+        i, j = np.triu_indices(m.size, 1)
+        a, b = m[i], m[j]
+        dx, dy = x[b, k] - x[a, k], y[b, k] - y[a, k]
+        near = dx * dx + dy * dy <= (reach[a] + reach[b]) ** 2
+        a, b, dx, dy = a[near], b[near], dx[near], dy[near]
+        ca, sa, cb, sb = np.cos(heading[a, k]), np.sin(heading[a, k]), np.cos(heading[b, k]), np.sin(heading[b, k])
+        apart = np.zeros(a.size, np.bool_)
+        for ux, uy in ((ca, sa), (-sa, ca), (cb, sb), (-sb, cb)):  # the four box axes
+            r = (hl[a] * np.abs(ux * ca + uy * sa) + hw[a] * np.abs(-ux * sa + uy * ca)
+                 + hl[b] * np.abs(ux * cb + uy * sb) + hw[b] * np.abs(-ux * sb + uy * cb))
+            apart |= np.abs(dx * ux + dy * uy) > r
+        out[k] = not apart.all()
+    return out
 
 
 def _padded(rows: list[list[int]]) -> np.ndarray:
@@ -463,30 +514,50 @@ def _ranked(rule: S.EgoRule, cand, k: int, x, y, present, dx: float, dy: float) 
 
 
 def role_of(net: RoadNetwork, lane_ids: tuple[str, ...], track_ids: tuple[str, ...], e: int, k: int, role: str,
-            x, y, lane, s, on) -> int:
-    """The agent that takes ``role`` relative to agent ``e`` at frame ``k`` (-1: none): for
-    ``track:ID`` that track if it is ``on`` a lane then; otherwise the nearest
-    of the vehicles ``on`` a lane that is ahead of (or behind) the ego along its lane's heading by
-    at most ``ROLE_RANGE`` m, in the ego's lane (``leader``, ``follower``) or the lane on its left
-    or right (``left_ahead``, ...), each counted with the lanes before and after it."""
+            x, y, lane, s, on, sizes, here) -> int:
+    """The agent that takes ``role`` (a :attr:`~scenariogen.dsl.schema.LogPlacement.key`) relative to
+    agent ``e`` at frame ``k`` (-1: none): for ``track:ID`` that track if it is ``on`` a lane then;
+    otherwise the nearest of the vehicles ``on`` a lane that is ahead of (or behind) the ego along
+    its lane's heading by at most ``ROLE_RANGE`` m, in the ego's lane (``leader``, ``follower``) or
+    the lane on its left or right (``left_ahead``, ...), each counted with the lanes before and
+    after it. With ``:room=M``, the nearest of those with room to change into the ego's lane: no
+    other vehicle of the ego's lane (among ``here``, the vehicles present; lengths in ``sizes``)
+    whose centre is on the same side of the ego has its box within M m of the vehicle's box
+    lengthwise (along the ego's lane: beside it, or less than M m ahead or behind it)."""
     if role.startswith("track:"):
         hit = [int(i) for i in on if track_ids[i] == role[6:]]
         return hit[0] if hit else -1
+    role, _, room_text = role.partition(":room=")
     lid = lane_ids[lane[e, k]]
     side = role.split("_")[0] if "_" in role else "same"
     target = lid if side == "same" else (net.left(lid) if side == "left" else net.right(lid))
     if target is None:
         return -1
-    group = {target, *net.successors(target), *net.predecessors(target)}
-    idx = [j for j, g in enumerate(lane_ids) if g in group]
     ln = net.lane(lid)
     h = float(ln.heading_at(min(max(float(s[e, k]), 0.0), ln.length)))
-    cand = on[(on != e) & np.isin(lane[on, k], idx)]
-    if cand.size == 0:
-        return -1
-    along = (x[cand, k] - x[e, k]) * math.cos(h) + (y[cand, k] - y[e, k]) * math.sin(h)
-    dist = along if role in ("leader", "left_ahead", "right_ahead") else -along
+
+    def ahead_of_ego(group_of: str, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The vehicles of ``among`` in the lane ``group_of`` (with the lanes before and after it) and
+        their distance (m) ahead of the ego along its lane, centre to centre (behind: negative)."""
+        group = {group_of, *net.successors(group_of), *net.predecessors(group_of)}
+        idx = [j for j, g in enumerate(lane_ids) if g in group]
+        got = among[(among != e) & np.isin(lane[among, k], idx)]
+        return got, (x[got, k] - x[e, k]) * math.cos(h) + (y[got, k] - y[e, k]) * math.sin(h)
+
+    cand, along = ahead_of_ego(target, on)
+    sign = 1.0 if role in ("leader", "left_ahead", "right_ahead") else -1.0
+    dist = sign * along
     fine = (dist > 0.0) & (dist <= ROLE_RANGE)
     if not fine.any():
         return -1
-    return int(cand[fine][np.argmin(dist[fine])])
+    if not room_text:
+        return int(cand[fine][np.argmin(dist[fine])])
+    # room: no box of the ego's lane on that side of the ego within ``room`` m of the vehicle's, lengthwise
+    mine, at = ahead_of_ego(lid, here)
+    side_of_ego = sign * at > 0.0
+    lo, hi = at - 0.5 * sizes[mine, 0], at + 0.5 * sizes[mine, 0]
+    for q in np.argsort(dist, kind="stable"):
+        reach = 0.5 * sizes[cand[q], 0] + float(room_text)
+        if fine[q] and not (side_of_ego & (lo <= along[q] + reach) & (hi >= along[q] - reach)).any():
+            return int(cand[q])
+    return -1
