@@ -59,6 +59,16 @@ def test_tables_pick_an_ego_with_every_role_at_each_usable_frame(spec):
             assert sc.lane[lead, k] == sc.lane[e, k] or sc.lane_ids[sc.lane[lead, k]] != sc.lane_ids[sc.lane[e, k]]
 
 
+def test_the_ego_is_in_the_log_for_the_whole_scenario(spec):
+    """An ego that leaves the log (drives on past the recorded stretch, where the other logged
+    vehicles leave the scene) is not taken; in these scenes every busiest vehicle of a usable
+    frame did, before the rule."""
+    steps = spec.steps
+    for sc in spec.seed_from.scenes:
+        for j, k in enumerate(sc.usable):
+            assert sc.present[sc.ego[j, 0], k:k + steps + 1].all()
+
+
 def test_scene_shorter_than_the_duration_is_an_error_at_logs(tmp_path):
     path = seeded_yaml(tmp_path, duration=7.4)
     (p,) = [q for q in problems(path) if "shorter" in q.message]

@@ -83,18 +83,25 @@ def test_short_steady_gaps_without_keep_gaps_brake_at_once(kept, tmp_path):
 
 def test_followers_at_short_gaps_do_not_brake_hard_in_their_first_second(tmp_path):
     """Simulated: of the vehicles logged under 1 s behind another, none brakes harder than 3 m/s^2
-    in the first second with their gaps kept; a fifth do with the behaviour's own (s0 = 2 m, T = 1.5 s)."""
+    in the first second with their gaps kept (unless the vehicle ahead brakes that hard); about a tenth
+    do with the behaviour's own (s0 = 2 m, T = 1.5 s)."""
     share = {}
     for name, extra in (("kept", ""), ("own", "  keep_gaps: false\n")):
         (tmp_path / name).mkdir()
         spec, _params, v, gap = followers(seeded_yaml(tmp_path / name, extra_seed=extra))
         b = api.simulate(spec, theta=sample_theta(spec.parameters, np.arange(N), 3), seed=3)
-        first = b.trajectories[:, :, :11, Lo.F_ACCEL].min(axis=2)
+        tr = b.trajectories
+        first = tr[:, :, :11, Lo.F_ACCEL].min(axis=2)
         short = np.isfinite(gap) & (v > 5.0) & (gap < v * 1.0)
         short[:, 0] = False  # the ego's time headway is written
+        for q, i in zip(*np.nonzero(short)):  # braking behind a leader that brakes hard is a reaction, not the gap
+            ahead = b.mask[q, :, 0] & (tr[q, :, 0, Lo.F_LANE] == tr[q, i, 0, Lo.F_LANE]) & (tr[q, :, 0, Lo.F_S] > tr[q, i, 0, Lo.F_S])
+            if ahead.any():
+                lead = np.flatnonzero(ahead)[np.argmin(tr[q, ahead, 0, Lo.F_S])]
+                short[q, i] = first[q, lead] >= -3.0
         assert short.sum() > 30
         share[name] = float(np.mean(first[short] < -3.0))
-    assert share["kept"] == 0.0 and share["own"] > 0.1
+    assert share["kept"] == 0.0 and share["own"] > 0.05
 
 
 def test_logged_vehicles_leave_at_the_end_of_the_map(tmp_path):
@@ -127,7 +134,7 @@ def test_logged_straddlers_go_on_with_their_lane_change(tmp_path):
     test_seeded_start.py) in the frame of the lane it goes to, the neighbour on the side of its
     offset or, going back, its own, and once the change is over it is on a lane's centre."""
     spec = api.load_scenario(seeded_yaml(tmp_path))
-    idx = np.arange(N)
+    idx = np.arange(8 * N)
     theta = sample_theta(spec.parameters, idx, 3)
     ki = compile_batch(spec, theta, idx, 3)
     lc_to, lane0, d0 = ki.arrays["lc_to"], ki.state.lane, ki.state.offset
@@ -142,6 +149,10 @@ def test_logged_straddlers_go_on_with_their_lane_change(tmp_path):
     b = api.simulate(spec, theta=theta, seed=3)
     tr = b.trajectories
     assert (tr[r, j, 0, Lo.F_LANE] == lc_to[r, j]).all()  # in the frame of the lane it goes to
-    done = b.mask[r, j, -1] & (ki.arrays["lc_dur"][r, j] < spec.duration - 1.0)  # still there, long done
+    # a second after its change is over (if still in the scene then): on a lane's centre (or its successor's)
+    k = np.round((ki.arrays["lc_dur"][r, j] + 1.0) / spec.dt).astype(int)
+    done = k < tr.shape[2]
+    r, j, k = r[done], j[done], k[done]
+    done = b.mask[r, j, k]
     assert done.sum() >= 3
-    assert (np.abs(tr[r, j, -1, Lo.F_OFFSET])[done] < 0.3).all()  # on a lane's centre (or its successor's)
+    assert (np.abs(tr[r, j, k, Lo.F_OFFSET])[done] < 0.3).all()

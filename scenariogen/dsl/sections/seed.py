@@ -412,7 +412,9 @@ def _scene(c: ValueReader, m: YMap, logs_mark, name: str, source: str, log, b: i
     for k in range(0, T - steps):
         if overlap[k]:  # two logged boxes overlap: a scenario starting here starts in a collision
             continue
-        cand = np.flatnonzero(on_lane[:, k])
+        # the ego is in the log for the whole scenario: it does not drive on past the recorded stretch,
+        # where the other logged vehicles leave the scene and nobody comes
+        cand = np.flatnonzero(on_lane[:, k] & present[:, k:k + steps + 1].all(axis=1))
         if rule.lanes:
             cand = [i for i in cand if lane_ids[lane[i, k]].split("/", 1)[1] in rule.lanes]
         if rule.track is not None:
@@ -443,7 +445,8 @@ def _scene(c: ValueReader, m: YMap, logs_mark, name: str, source: str, log, b: i
         skipped = f"; {n_overlap} moment(s) left out where logged boxes overlap" if n_overlap else ""
         c.error(c.at(m, "ego") if "ego" in m else logs_mark, "seed_from.ego",
                 f"no vehicle of scene {name} can be the ego{need} at any moment of its first "
-                f"{(T - 1 - steps) * dt:g} s (the rule: {rule.text()}, on a lane{skipped}); leave the scene out or "
+                f"{(T - 1 - steps) * dt:g} s (the rule: {rule.text()}, on a lane and in the log for the "
+                f"family's {duration:g} s{skipped}); leave the scene out or "
                 "change the rule")
         return None
     return S.SeedScene(name=name, source=source, t0=float(log.t0[b]), track_ids=track_ids, kinds=kinds, sizes=sizes,
