@@ -55,7 +55,7 @@ from ..data.layout import (
 from .behavior import acc_accel, idm_accel, ou_step, std_normal
 from .groups import REACT_BUF
 from .lanes import lane_pose, lane_segment, project_local
-from .order import LAT_MARGIN, next_lane, path_step, scan_beside, scan_lane, turned_width
+from .order import LAT_MARGIN, lane_shift, next_lane, path_step, scan_beside, scan_lane, turned_width
 from .perception import perceived_leader, perceived_path_ttc
 from .maneuvers import MERGE_ZONE, start_lane_change, target_neighbours
 from .rules import right_of_way_gap
@@ -214,7 +214,8 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
     for q in range(n_lc):
         j = lc_list[q]
         lo = lc_origin[j]
-        if valid[b, j] and lc_active[j] and lo >= 0 and lo != ln[j] and (lc_at[j] != t or lc_other[j] != lo):
+        if (valid[b, j] and lc_active[j] and lo >= 0 and lo != ln[j]
+                and (lc_at[j] != t or math.isnan(lane_shift(lo, lc_other[j], road)))):
             so, do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[j], ys[j], sl[j])
             lc_s[j] = so
             lc_d[j] = do
@@ -283,9 +284,10 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         # while changing lanes, also keep distance to the leader in the lane being left
         if lc_active[i]:
             lo = lc_origin[i]
-            if lc_at[i] == t and lc_other[i] == lo:
+            if lc_at[i] == t and changing:  # (its place beside the lanelet it left, or the next one)
+                lo = lc_other[i]
                 so = lc_s[i]
-            else:  # an offset manoeuvre started this step (not a lane changer)
+            else:  # an offset manoeuvre (not a lane changer)
                 so, _do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[i], ys[i], si)
             a3, _b3 = scan_lane(lo, so, i, order, lane_first, lane_end, sl, in_lane, known, FALSE)
             if a3 >= 0:
@@ -311,22 +313,17 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
                 gap = g4
                 vl = v[a4]
                 al = acc[a4]
-        # vehicles whose body overlaps this lane or the next one from a second lane: changing into
-        # or out of it (while their body overlaps it, turned as it is: nosing in at a crawl, a car at
-        # 45 degrees reaches back over the lane it leaves), or straddling its edge, across this one's path
-        nl_i = next_lane(i, li, route, route_len, route_pos, r_succ, r_nsucc) if n_lc > 0 else NONE
+        # vehicles whose body overlaps this lane (or its lanelets before and after) from a second
+        # lane: changing into or out of it (while their body overlaps it, turned as it is: nosing in
+        # at a crawl, a car at 45 degrees reaches back over the lane it leaves), or straddling its
+        # edge, across this one's path
         for q in range(n_lc):
             j = lc_list[q]
-            if j == i or not valid[b, j] or lc_at[j] != t:
+            if j == i or not valid[b, j] or lc_at[j] != t or lc_other[j] < 0:
                 continue
             lo = lc_other[j]
-            if lo == li:
-                sj = lc_s[j]
-            elif lo == nl_i and lo >= 0:
-                sj = lc_s[j] + r_len[li]
-            else:
-                continue
-            if sj <= si:
+            sj = lc_s[j] + lane_shift(li, lo, road)  # NaN unless lo is li or a lanelet next to it
+            if not sj > si:
                 continue
             w_j = turned_width(width[b, j], length[b, j], lc_dh[j])
             if lc_active[j] and lc_origin[j] != ln[j]:

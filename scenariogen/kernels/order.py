@@ -103,6 +103,13 @@ def lane_order(b, t, road, ag, st, sc):
             if other >= 0 and valid[b, i]:
                 so, do = project_local(road.offset, road.length, road.px, road.py, road.heading, road.curvature,
                                        other, st.xs[i], st.ys[i], sl[i])
+                if so > road.length[other] and road.n_successor[other] > 0:
+                    # past the end of the lanelet it left: beside that lane's next lanelet
+                    so -= road.length[other]
+                    other = road.successor[other, 0]
+                    sc.lc_other[i] = other
+                    so, do = project_local(road.offset, road.length, road.px, road.py, road.heading,
+                                           road.curvature, other, st.xs[i], st.ys[i], so)
                 sc.lc_s[i] = so
                 sc.lc_d[i] = do
                 sc.lc_dh[i] = st.hs[i] - lane_pose(road.offset, road.length, road.px, road.py, road.heading,
