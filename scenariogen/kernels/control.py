@@ -192,9 +192,11 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
     its behaviour model asks for, into this step's slot of ``cmd_buf``. Where the right of way
     (:func:`.rules.right_of_way_gap`; only if ``rules_on``, :func:`.rules.has_rules`) makes it wait,
     the waiting point is a standing leader. A vehicle in a second lane (``lc_list``, from
-    :func:`.order.lane_order`: a lane changer, a straddler) is in the path of that lane's drivers
-    and of those on the lanelet before it; a straddler also follows the vehicles ahead in the lane it
-    sticks into, and a lane changer the vehicle ahead in its new lane whatever their offsets."""
+    :func:`.order.lane_order`) is in the path of the drivers of that lane and of its lanelets before
+    and after: a lane changer while its body overlaps the lane, a straddler when its body overlaps
+    the driver's sideways; a straddler also follows the vehicles ahead in the lane it sticks into
+    whose body overlaps its own, and a lane changer the vehicle ahead in its new lane whatever their
+    offsets."""
     valid, free, length, width, model, params = ag.valid, ag.free, ag.length, ag.width, ag.model, ag.params
     route, route_len = ag.route, ag.route_len
     length_b, width_b = length[b], width[b]
@@ -297,7 +299,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
                     vl = v[a3]
                     al = acc[a3]
         elif lc_at[i] == t and lc_other[i] >= 0:
-            # a straddler follows the vehicles ahead across its path in the lane it sticks into
+            # a straddler follows the vehicles ahead in the lane it sticks into that overlap it sideways
             lo = lc_other[i]
             a4 = scan_beside(lo, lc_s[i], lc_d[i], width_b[i], i, order, lane_first, lane_end, sl, st.dl, width_b,
                              in_lane, lc_active, lc_origin)
@@ -316,7 +318,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         # vehicles whose body overlaps this lane (or its lanelets before and after) from a second
         # lane: changing into or out of it (while their body overlaps it, turned as it is: nosing in
         # at a crawl, a car at 45 degrees reaches back over the lane it leaves), or straddling its
-        # edge, across this one's path
+        # edge, overlapping this one's body sideways (no LAT_MARGIN: scan_beside)
         for q in range(n_lc):
             j = lc_list[q]
             if j == i or not valid[b, j] or lc_at[j] != t or lc_other[j] < 0:
@@ -329,7 +331,7 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
             if lc_active[j] and lc_origin[j] != ln[j]:
                 across = abs(lc_d[j]) < 0.5 * (r_width[lo] + w_j) + LAT_MARGIN
             else:
-                across = changing or abs(lc_d[j] - st.dl[i]) < 0.5 * (width_b[i] + w_j) + LAT_MARGIN
+                across = changing or abs(lc_d[j] - st.dl[i]) < 0.5 * (width_b[i] + w_j)
             if across:
                 g = sj - si - half_i - 0.5 * length[b, j]
                 if g < gap:

@@ -175,12 +175,13 @@ def scan_lane(lane, s_at, skip, order, lane_first, lane_end, sl, in_lane, known,
 def scan_beside(lane, s_at, d_at, w_at, skip, order, lane_first, lane_end, sl, dl, width_b, in_lane, lc_active,
                 lc_origin):
     """First agent ahead of ``s_at`` (m) on ``lane`` among those occupying it that is changing into
-    it or whose body is within ``LAT_MARGIN`` sideways of a body ``w_at`` m wide at offset ``d_at``
-    (m) on that lane (-1 if none): whom a vehicle sticking into the lane at that offset follows."""
+    it or whose body overlaps sideways a body ``w_at`` m wide at offset ``d_at`` (m) on that lane (-1
+    if none): whom a vehicle sticking into the lane at that offset follows. No ``LAT_MARGIN``: logged
+    drivers pass staggered within it beside a vehicle held aside (docs/calibration.md)."""
     for q in range(lane_first[lane], lane_end[lane]):
         j = order[q]
         if j == skip or not in_lane[j] or sl[j] <= s_at:
             continue
-        if (lc_active[j] and lc_origin[j] != lane) or abs(dl[j] - d_at) < 0.5 * (w_at + width_b[j]) + LAT_MARGIN:
+        if (lc_active[j] and lc_origin[j] != lane) or abs(dl[j] - d_at) < 0.5 * (w_at + width_b[j]):
             return j
     return -1
