@@ -139,6 +139,6 @@ def test_a_lane_changer_follows_its_new_lanes_leader_whatever_their_offsets():
     b = scenariogen.simulate(scenariogen.parse_text(CHANGER), 2, seed=1)
     tr = b.trajectories[0].astype(np.float64)
     assert not np.isfinite(b.metrics["collision_time"]).any()
-    assert tr[2, :, Lo.F_ACCEL].min() < -1.0  # it braked from the start, 4 m aside of the slow car
+    assert tr[2, :, Lo.F_ACCEL].min() < -1.0  # it braked from the start, 3 m aside of the slow car
     assert tr[2, 5, Lo.F_SPEED] < 15.0
     assert _min_box_gap_along(b, 1, 2) > 0.5
