@@ -55,9 +55,9 @@ from ..data.layout import (
 from .behavior import acc_accel, idm_accel, ou_step, std_normal
 from .groups import REACT_BUF
 from .lanes import lane_pose, lane_segment, project_local
-from .order import next_lane, path_step, scan_lane, turned_width
+from .order import LAT_MARGIN, lane_shift, next_lane, path_step, scan_beside, scan_lane, turned_width
 from .perception import perceived_leader, perceived_path_ttc
-from .maneuvers import MERGE_ZONE, start_lane_change
+from .maneuvers import MERGE_ZONE, start_lane_change, target_neighbours
 from .rules import right_of_way_gap
 from .typed import FALSE, NONE
 
@@ -67,7 +67,6 @@ WANDER_SALT = 0x3A9D3E  # keys each agent's lateral-wander stream off the scenar
 PED_LOOKAHEAD = 80.0  # m, how far ahead a vehicle looks for pedestrians in its lane
 CURVE_STEP = 4.0  # m between the points ahead where a driver reads the curvature
 CURVE_MARGIN = 10.0  # m of look-ahead beyond the comfortable braking distance
-LAT_MARGIN = 0.3  # m of lateral clearance below which a vehicle ahead blocks the path
 COOP_AHEAD = 40.0  # m ahead within which a cooperative driver opens a gap for a merging vehicle
 
 
@@ -192,7 +191,12 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
     """Each on-lane agent's leader (gap and speed into ``lead_gap``, ``lead_v``) and the command
     its behaviour model asks for, into this step's slot of ``cmd_buf``. Where the right of way
     (:func:`.rules.right_of_way_gap`; only if ``rules_on``, :func:`.rules.has_rules`) makes it wait,
-    the waiting point is a standing leader."""
+    the waiting point is a standing leader. A vehicle in a second lane (``lc_list``, from
+    :func:`.order.lane_order`) is in the path of the drivers of that lane and of its lanelets before
+    and after: a lane changer while its body overlaps the lane, a straddler when its body overlaps
+    the driver's sideways; a straddler also follows the vehicles ahead in the lane it sticks into
+    whose body overlaps its own, and a lane changer the vehicle ahead in its new lane whatever their
+    offsets."""
     valid, free, length, width, model, params = ag.valid, ag.free, ag.length, ag.width, ag.model, ag.params
     route, route_len = ag.route, ag.route_len
     length_b, width_b = length[b], width[b]
@@ -206,17 +210,20 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
     trk_on, trk_x, trk_y, trk_vx, trk_vy = tr.trk_on, tr.trk_x, tr.trk_y, tr.trk_vx, tr.trk_vy
     N = sc.n_act[0]
     slot = t % REACT_BUF
-    # each lane changer projected once onto the lane it leaves (for itself and for every driver there)
-    lc_s, lc_d, lc_dh, lc_at = sc.lc_s, sc.lc_d, sc.lc_dh, sc.lc_at
+    # each lane changer projected once onto the lane it leaves (for itself and for every driver
+    # there): lane_order did it for all but those that started their change this step
+    lc_s, lc_d, lc_dh, lc_at, lc_other = sc.lc_s, sc.lc_d, sc.lc_dh, sc.lc_at, sc.lc_other
     for q in range(n_lc):
         j = lc_list[q]
         lo = lc_origin[j]
-        if valid[b, j] and lo >= 0:
+        if (valid[b, j] and lc_active[j] and lo >= 0 and lo != ln[j]
+                and (lc_at[j] != t or math.isnan(lane_shift(lo, lc_other[j], road)))):
             so, do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[j], ys[j], sl[j])
             lc_s[j] = so
             lc_d[j] = do
             lc_dh[j] = hs[j] - lane_pose(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, so, 0.0)[2]
             lc_at[j] = t
+            lc_other[j] = lo
     for i in range(N):
         lead_gap[i] = INF
         lead_v[i] = 0.0
@@ -248,12 +255,13 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
             continue
         # same lane: the next agent in lane order that occupies the lane: one changing into it as soon
         # as its body crosses the line, the others when they are across this one's path (a cyclist at
-        # the kerb does not stop a car passing at an offset)
+        # the kerb does not stop a car passing at an offset); all of them for a driver changing into it
+        changing = lc_active[i] and lc_origin[i] != li
         ahead = -1
         if lane_first[li] <= rank[i] < lane_end[li] and ln[i] == li:
             for q in range(rank[i] + 1, lane_end[li]):
                 j = order[q]
-                if in_lane[j] and ((lc_active[j] and lc_origin[j] != li) or abs(st.dl[j] - st.dl[i])
+                if in_lane[j] and (changing or (lc_active[j] and lc_origin[j] != li) or abs(st.dl[j] - st.dl[i])
                                    < 0.5 * (width_b[i] + width_b[j]) + LAT_MARGIN):
                     ahead = j
                     break
@@ -278,9 +286,10 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
         # while changing lanes, also keep distance to the leader in the lane being left
         if lc_active[i]:
             lo = lc_origin[i]
-            if lc_at[i] == t:
+            if lc_at[i] == t and changing:  # (its place beside the lanelet it left, or the next one)
+                lo = lc_other[i]
                 so = lc_s[i]
-            else:  # an offset manoeuvre started this step (not a lane changer)
+            else:  # an offset manoeuvre (not a lane changer)
                 so, _do = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, lo, xs[i], ys[i], si)
             a3, _b3 = scan_lane(lo, so, i, order, lane_first, lane_end, sl, in_lane, known, FALSE)
             if a3 >= 0:
@@ -289,23 +298,46 @@ def leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st,
                     gap = g3
                     vl = v[a3]
                     al = acc[a3]
-        # vehicles changing into or out of this lane (their body overlaps it)
+        elif lc_at[i] == t and lc_other[i] >= 0:
+            # a straddler follows the vehicles ahead in the lane it sticks into that overlap it sideways
+            lo = lc_other[i]
+            a4 = scan_beside(lo, lc_s[i], lc_d[i], width_b[i], i, order, lane_first, lane_end, sl, st.dl, width_b,
+                             in_lane, lc_active, lc_origin)
+            g4 = INF
+            if a4 >= 0:
+                g4 = sl[a4] - lc_s[i] - half_i - 0.5 * length[b, a4]
+            elif r_nsucc[lo] > 0:
+                a4 = scan_beside(r_succ[lo, 0], -INF, lc_d[i], width_b[i], i, order, lane_first, lane_end, sl, st.dl,
+                                 width_b, in_lane, lc_active, lc_origin)
+                if a4 >= 0:
+                    g4 = r_len[lo] - lc_s[i] + sl[a4] - half_i - 0.5 * length[b, a4]
+            if g4 < gap:
+                gap = g4
+                vl = v[a4]
+                al = acc[a4]
+        # vehicles whose body overlaps this lane (or its lanelets before and after) from a second
+        # lane: changing into or out of it (while their body overlaps it, turned as it is: nosing in
+        # at a crawl, a car at 45 degrees reaches back over the lane it leaves), or straddling its
+        # edge, overlapping this one's body sideways (no LAT_MARGIN: scan_beside)
         for q in range(n_lc):
             j = lc_list[q]
-            if j == i or not valid[b, j]:
+            if j == i or not valid[b, j] or lc_at[j] != t or lc_other[j] < 0:
                 continue
-            lo = lc_origin[j]
-            if lo == li and ln[j] != li:
-                # j leaves lane li: it still occupies it while its body overlaps, turned as it is
-                # (nosing in at a crawl, a car at 45 degrees reaches back over the lane it leaves)
-                sj, dj = lc_s[j], lc_d[j]
-                dh = lc_dh[j]
-                if abs(dj) < 0.5 * (r_width[li] + turned_width(width[b, j], length[b, j], dh)) + LAT_MARGIN and sj > si:
-                    g = sj - si - half_i - 0.5 * length[b, j]
-                    if g < gap:
-                        gap = g
-                        vl = v[j]
-                        al = acc[j]
+            lo = lc_other[j]
+            sj = lc_s[j] + lane_shift(li, lo, road)  # NaN unless lo is li or a lanelet next to it
+            if not sj > si:
+                continue
+            w_j = turned_width(width[b, j], length[b, j], lc_dh[j])
+            if lc_active[j] and lc_origin[j] != ln[j]:
+                across = abs(lc_d[j]) < 0.5 * (r_width[lo] + w_j) + LAT_MARGIN
+            else:
+                across = changing or abs(lc_d[j] - st.dl[i]) < 0.5 * (width_b[i] + w_j)
+            if across:
+                g = sj - si - half_i - 0.5 * length[b, j]
+                if g < gap:
+                    gap = g
+                    vl = v[j]
+                    al = acc[j]
         # off-lane agents (pedestrians) inside this lane's corridor ahead
         ch = math.cos(hs[i]) if n_free > 0 else 1.0  # (no trigonometry on a road without them)
         sh = math.sin(hs[i]) if n_free > 0 else 0.0
@@ -439,12 +471,12 @@ def accelerations(b, t, time, aeb_trig, has_sensor, cfg, road, ag, sensor, out, 
 def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
     """MOBIL lane-change decisions, each agent every ``mobil_every`` steps (staggered); a change
     starts at once. Returns the number of agents changing lanes."""
-    valid, free, length, width, params = ag.valid, ag.free, ag.length, ag.width, ag.params
+    valid, free, length, params = ag.valid, ag.free, ag.length, ag.params
     r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
-    r_width, r_left, r_right, r_dead, r_nsucc = road.width, road.left, road.right, road.dead_end, road.n_successor
+    r_left, r_right, r_dead, r_nsucc = road.left, road.right, road.dead_end, road.n_successor
     xs, ys, v, sl, ln = st.xs, st.ys, st.v, st.sl, st.ln
     crashed, man_state, lead_gap, lead_v = st.crashed, st.man_state, st.lead_gap, st.lead_v
-    lc_active, lc_origin = st.lc_active, st.lc_origin
+    lc_active = st.lc_active
     order, lane_first, lane_end, in_lane, lc_list = sc.order, sc.lane_first, sc.lane_end, sc.in_lane, sc.lc_list
     known = tr.known
     N = sc.n_act[0]
@@ -477,29 +509,15 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
             if st_ < 0.0 or r_dead[tl] or (st_ > r_len[tl] - 30.0 and r_nsucc[tl] == 0):
                 continue  # never by choice into a lane that ends
             # vehicles changing into the target lane (maybe this very step) must be clear, and so
-            # must vehicles leaving it while their body still overlaps it (the lane scan no
-            # longer lists them there)
-            conflict = False
-            for q in range(n_lc):
-                j = lc_list[q]
-                if j == i or not lc_active[j] or not valid[b, j] or (i == 0 and not known[j]):
-                    continue
-                sj = sl[j]
-                if ln[j] != tl:
-                    if lc_origin[j] != tl:
-                        continue
-                    sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[j], ys[j], st_)
-                    if abs(dj) >= 0.5 * (r_width[tl] + width[b, j]):
-                        continue
-                if abs(sj - st_) < 0.5 * (length[b, i] + length[b, j]) + max(v[i], v[j]):
-                    conflict = True
-            if conflict:
+            # must vehicles leaving it while their body still overlaps it; the new leader and
+            # follower may be on the lanelets after and before it, or straddle its edge
+            clear, nl_, s_l, nf, s_f = target_neighbours(b, i, tl, st_, n_lc, road, ag, st, sc, tr, seen_only)
+            if not clear:
                 continue
-            nl_, nf = scan_lane(tl, st_, i, order, lane_first, lane_end, sl, in_lane, known, seen_only)
             gap_l = INF
             vl_ = 0.0
             if nl_ >= 0:
-                gap_l = sl[nl_] - st_ - 0.5 * (length[b, i] + length[b, nl_])
+                gap_l = s_l - st_ - 0.5 * (length[b, i] + length[b, nl_])
                 vl_ = v[nl_]
             if gap_l < 1.0:
                 continue
@@ -507,10 +525,10 @@ def mobil(b, t, time, n_lc, has_sensor, mobil_every, road, ag, st, sc, tr):
                              params[b, i, P_AMAX], params[b, i, P_BCOMF], params[b, i, P_DELTA], gap_l, vl_)
             gain_n = 0.0
             if nf >= 0:
-                gap_f = st_ - sl[nf] - 0.5 * (length[b, i] + length[b, nf])
+                gap_f = st_ - s_f - 0.5 * (length[b, i] + length[b, nf])
                 if gap_f < 1.0:
                     continue
-                old_gap = INF if nl_ < 0 else sl[nl_] - sl[nf] - 0.5 * (length[b, nl_] + length[b, nf])
+                old_gap = INF if nl_ < 0 else s_l - s_f - 0.5 * (length[b, nl_] + length[b, nf])
                 a_n = idm_accel(v[nf], params[b, nf, P_V0], params[b, nf, P_T], params[b, nf, P_S0],
                                 params[b, nf, P_AMAX], params[b, nf, P_BCOMF], params[b, nf, P_DELTA], old_gap, vl_)
                 a_n2 = idm_accel(v[nf], params[b, nf, P_V0], params[b, nf, P_T], params[b, nf, P_S0],

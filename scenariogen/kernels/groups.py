@@ -170,7 +170,7 @@ Scratch = namedtuple("Scratch", [
     "rank",  # (N,) int place of each agent in ``order``
     "lane_first", "lane_end",  # (L,) int each lane's range in ``order``
     "in_lane",  # (N,) bool occupies its lane
-    "lc_list",  # (N,) int agents changing lanes
+    "lc_list",  # (2 N,) int agents in a second lane (order.lane_order), then those starting a change this step
     "free_list",  # (N,) int off-lane agents
     "hx", "hy", "hh", "hv",  # (N, T) history of x, y (m), heading (rad), speed (m/s)
     "present",  # (N, T) bool: the agent was in the scene at that step of the history (replayed ones come and go)
@@ -181,6 +181,7 @@ Scratch = namedtuple("Scratch", [
     "lc_s", "lc_d",  # (N,) m: each lane changer's arc length and offset on the lane it leaves, this step
     "lc_dh",  # (N,) rad: its heading less that lane's there
     "lc_at",  # (N,) int: the step those were computed at (-1 never)
+    "lc_other",  # (N,) int: the second lane a listed agent's body occupies (order.lane_order), -1 none
 ])
 
 Tracks = namedtuple("Tracks", [
@@ -218,10 +219,10 @@ def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
     )
     sc = Scratch(
         np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),
-        np.empty(L, np.int64), np.empty(N, np.bool_), np.zeros(N, np.int64), np.zeros(N, np.int64),
+        np.empty(L, np.int64), np.empty(N, np.bool_), np.zeros(2 * N, np.int64), np.zeros(N, np.int64),
         np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.zeros((N, T), np.bool_),
         np.empty(L), np.zeros((N, N_MOT)), np.full(N, math.inf), np.zeros(N), np.full(1, N, np.int64),
-        np.zeros(N), np.zeros(N), np.zeros(N), np.full(N, -1, np.int64),
+        np.zeros(N), np.zeros(N), np.zeros(N), np.full(N, -1, np.int64), np.full(N, -1, np.int64),
     )
     tr = Tracks(
         np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros(N), np.zeros(N), np.zeros(N),

@@ -57,7 +57,7 @@ from ..data.layout import (
 )
 from .behavior import idm_accel
 from .lanes import lane_pose, project_global, project_local
-from .order import scan_lane
+from .order import LAT_MARGIN, lane_shift, scan_lane, turned_width
 from .typed import NONE
 
 INF = math.inf
@@ -105,33 +105,87 @@ def start_offset(i, target, time, duration, st):
 
 
 @njit(cache=True, no_cpython_wrapper=True)
+def target_neighbours(b, i, tl, s_t, n_lc, road, ag, st, sc, tr, seen_only):
+    """Agent ``i``'s surroundings if it were on lane ``tl`` at arc length ``s_t`` (m): (clear, new
+    leader, its arc length, new follower, its arc length; -1 and +-inf if none), arc lengths on
+    ``tl``'s frame. A map cuts a lane into lanelets, so the lanelets before and after ``tl`` count as
+    the lane: the vehicles on them, changing into them, or leaving them while their body overlaps
+    them (within half their lengths plus the faster one's speed times 1 s of ``s_t``: not clear);
+    and a straddler of a neighbour lane whose body reaches within ``LAT_MARGIN`` of a body at the
+    lane's centre occupies it. ``seen_only``: only the agents ``i`` knows of."""
+    length, width = ag.length, ag.width
+    xs, ys, v, sl, ln, lc_active, lc_origin = st.xs, st.ys, st.v, st.sl, st.ln, st.lc_active, st.lc_origin
+    lead, foll = NONE, NONE
+    s_lead, s_foll = INF, -INF
+    for q in range(n_lc):
+        j = sc.lc_list[q]
+        if j == i or not ag.valid[b, j] or (seen_only and not tr.known[j]):
+            continue
+        if lc_active[j]:  # changing into (or moving within) the lane, or leaving it
+            sh = lane_shift(tl, ln[j], road)
+            sj = sl[j] + sh
+            lo = lc_origin[j]
+            if math.isnan(sh) and lo != ln[j]:
+                sh = lane_shift(tl, lo, road)
+                if math.isnan(sh):
+                    continue
+                sj, dj = project_local(road.offset, road.length, road.px, road.py, road.heading, road.curvature, lo,
+                                       xs[j], ys[j], s_t - sh)
+                if abs(dj) >= 0.5 * (road.width[lo] + width[b, j]):
+                    continue
+                sj += sh
+            if not math.isnan(sh):
+                if abs(sj - s_t) < 0.5 * (length[b, i] + length[b, j]) + max(v[i], v[j]):
+                    return False, lead, s_lead, foll, s_foll
+                continue
+        lo = sc.lc_other[j]  # a straddler (or a vehicle held aside by an offset manoeuvre)
+        if lo < 0:
+            continue
+        sh = lane_shift(tl, lo, road)
+        w_j = turned_width(width[b, j], length[b, j], sc.lc_dh[j])
+        if math.isnan(sh) or abs(sc.lc_d[j]) >= 0.5 * (width[b, i] + w_j) + LAT_MARGIN:
+            continue
+        sj = sc.lc_s[j] + sh
+        if sj > s_t:
+            if sj < s_lead:
+                lead, s_lead = j, sj
+        elif sj > s_foll:
+            foll, s_foll = j, sj
+    # the vehicles on the lane: its lanelet, then those after and before it
+    n_s, n_p = road.n_successor[tl], road.n_predecessor[tl]
+    for k in range(1 + n_s + n_p):
+        if k == 0:
+            lane, sh = tl, 0.0
+        elif k <= n_s:
+            lane, sh = road.successor[tl, k - 1], road.length[tl]
+        else:
+            lane = road.predecessor[tl, k - 1 - n_s]
+            sh = -road.length[lane]
+        a, f = scan_lane(lane, s_t - sh, i, sc.order, sc.lane_first, sc.lane_end, sl, sc.in_lane, tr.known, seen_only)
+        if a >= 0 and sl[a] + sh < s_lead:
+            lead, s_lead = a, sl[a] + sh
+        if f >= 0 and sl[f] + sh > s_foll:
+            foll, s_foll = f, sl[f] + sh
+    return True, lead, s_lead, foll, s_foll
+
+
+@njit(cache=True, no_cpython_wrapper=True)
 def safe_change(b, i, tl, b_safe, min_gap, t_min, relax, n_lc, road, ag, st, sc, tr, seen_only):
     """True if agent ``i`` can change into lane ``tl`` now: nobody else is changing into (or still
     leaving) it nearby, the new leader is ``min_gap`` m ahead and ``i`` need not brake harder than
     ``b_safe`` (m/s^2) behind it, and the new follower, ``min_gap`` m behind, need not brake harder
     than ``b_safe``: by its own driver model (``t_min`` = 0), or (``t_min`` > 0, s) to fall back
     to a time gap of ``t_min`` behind ``i`` braking evenly; ``b_safe`` raised by the fraction
-    ``relax`` (0-1) towards each driver's braking limit."""
+    ``relax`` (0-1) towards each driver's braking limit. Who is around it: :func:`target_neighbours`."""
     r_off, r_len, r_px, r_py, r_ph, r_pk = road.offset, road.length, road.px, road.py, road.heading, road.curvature
-    length, width, params = ag.length, ag.width, ag.params
-    xs, ys, v, sl, ln = st.xs, st.ys, st.v, st.sl, st.ln
-    s_t, _d = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[i], ys[i], sl[i])
-    for q in range(n_lc):
-        j = sc.lc_list[q]
-        if j == i or not st.lc_active[j] or not ag.valid[b, j] or (seen_only and not tr.known[j]):
-            continue
-        sj = sl[j]
-        if ln[j] != tl:
-            if st.lc_origin[j] != tl:
-                continue
-            sj, dj = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, xs[j], ys[j], s_t)
-            if abs(dj) >= 0.5 * (road.width[tl] + width[b, j]):
-                continue
-        if abs(sj - s_t) < 0.5 * (length[b, i] + length[b, j]) + max(v[i], v[j]):
-            return False
-    lead, foll = scan_lane(tl, s_t, i, sc.order, sc.lane_first, sc.lane_end, sl, sc.in_lane, tr.known, seen_only)
+    length, params = ag.length, ag.params
+    v = st.v
+    s_t, _d = project_local(r_off, r_len, r_px, r_py, r_ph, r_pk, tl, st.xs[i], st.ys[i], st.sl[i])
+    clear, lead, s_lead, foll, s_foll = target_neighbours(b, i, tl, s_t, n_lc, road, ag, st, sc, tr, seen_only)
+    if not clear:
+        return False
     if lead >= 0:
-        gap_l = sl[lead] - s_t - 0.5 * (length[b, i] + length[b, lead])
+        gap_l = s_lead - s_t - 0.5 * (length[b, i] + length[b, lead])
         if gap_l < min_gap:
             return False
         a_i = idm_accel(v[i], params[b, i, P_V0], params[b, i, P_T], params[b, i, P_S0], params[b, i, P_AMAX],
@@ -139,7 +193,7 @@ def safe_change(b, i, tl, b_safe, min_gap, t_min, relax, n_lc, road, ag, st, sc,
         if a_i < -(b_safe + relax * max(ag.max_brake[b, i] - b_safe, 0.0)):
             return False
     if foll >= 0:
-        gap_f = s_t - sl[foll] - 0.5 * (length[b, i] + length[b, foll])
+        gap_f = s_t - s_foll - 0.5 * (length[b, i] + length[b, foll])
         if gap_f < min_gap:
             return False
         if t_min > 0.0:

@@ -10,9 +10,11 @@ import math
 
 from numba import njit
 
-from .typed import ZERO
+from .lanes import lane_pose, project_local
+from .typed import NONE, ZERO
 
 INF = math.inf
+LAT_MARGIN = 0.3  # m of lateral clearance below which a vehicle ahead blocks the path
 
 
 @njit(cache=True)
@@ -46,12 +48,15 @@ def _sticks_out(d, e, width, length, lane_width):
 
 
 @njit(inline="always")
-def lane_order(b, road, ag, st, sc):
+def lane_order(b, t, road, ag, st, sc):
     """Sort the agents by (lane, s) into ``order`` (with each lane's range, each agent's rank
-    and whether it occupies its lane) and list the lane changers (with those whose change has ended
-    with the body still out of its lane) and the off-lane agents; returns
-    (number changing lanes, number off-lane)."""
-    valid, free, width, r_width = ag.valid, ag.free, ag.width, road.width
+    and whether it occupies its lane) and list the off-lane agents and, in ``lc_list``, the agents
+    whose body occupies a second lane (``lc_other``): the lane changers (the lane they leave) and
+    the straddlers, whose body reaches beyond their lane's edge into a neighbour (that neighbour;
+    a change that ended with the body still out of its lane is one). Each listed agent's place on
+    its second lane goes into ``lc_s``, ``lc_d`` and ``lc_dh`` (``lc_at`` = ``t``). Returns (number
+    listed, number off-lane)."""
+    valid, free, width, length, r_width = ag.valid, ag.free, ag.width, ag.length, road.width
     ln, sl, dl, lc_active = st.ln, st.sl, st.dl, st.lc_active
     order, key, rank, lane_first, lane_end = sc.order, sc.key, sc.rank, sc.lane_first, sc.lane_end
     in_lane, lc_list, free_list = sc.in_lane, sc.lc_list, sc.free_list
@@ -79,20 +84,57 @@ def lane_order(b, road, ag, st, sc):
     for p in range(N):
         rank[order[p]] = p
     for i in range(N):
+        on = valid[b, i] and not free[b, i]
         # it occupies its lane while its body overlaps it (not when driving at an offset in the
         # oncoming lane), and from its start the lane it changes into (it has committed to it)
-        in_lane[i] = valid[b, i] and not free[b, i] and (
-            (lc_active[i] and st.lc_origin[i] != ln[i]) or abs(dl[i]) < 0.5 * (r_width[ln[i]] + width[b, i]))
-        if lc_active[i] or (in_lane[i] and st.lc_origin[i] >= 0 and st.lc_origin[i] != ln[i]
-                            and _sticks_out(dl[i], st.e[i], width[b, i], ag.length[b, i], r_width[ln[i]])):
-            # a change that ended with the body still out of its lane (a car that nosed in at a crawl,
-            # turned): it is still seen in the lane it left, as a changer is
+        in_lane[i] = on and ((lc_active[i] and st.lc_origin[i] != ln[i]) or abs(dl[i]) < 0.5 * (r_width[ln[i]] + width[b, i]))
+        other = NONE
+        if lc_active[i] and st.lc_origin[i] != ln[i]:
+            other = st.lc_origin[i]
+        elif on and _sticks_out(dl[i], st.e[i], width[b, i], length[b, i], r_width[ln[i]]):
+            other = road.left[ln[i]] if dl[i] >= 0.0 else road.right[ln[i]]
+            lo = st.lc_origin[i]  # a change that ended out of its lane, turned: the lane it left
+            if lo >= 0 and lo != ln[i] and (lo == road.left[ln[i]] or lo == road.right[ln[i]]):
+                other = lo
+        if lc_active[i] or other >= 0:
             lc_list[n_lc] = i
             n_lc += 1
+            sc.lc_other[i] = other
+            if other >= 0 and valid[b, i]:
+                so, do = project_local(road.offset, road.length, road.px, road.py, road.heading, road.curvature,
+                                       other, st.xs[i], st.ys[i], sl[i])
+                if so > road.length[other] and road.n_successor[other] > 0:
+                    # past the end of the lanelet it left: beside that lane's next lanelet
+                    so -= road.length[other]
+                    other = road.successor[other, 0]
+                    sc.lc_other[i] = other
+                    so, do = project_local(road.offset, road.length, road.px, road.py, road.heading,
+                                           road.curvature, other, st.xs[i], st.ys[i], so)
+                sc.lc_s[i] = so
+                sc.lc_d[i] = do
+                sc.lc_dh[i] = st.hs[i] - lane_pose(road.offset, road.length, road.px, road.py, road.heading,
+                                                   road.curvature, other, so, 0.0)[2]
+                sc.lc_at[i] = t
         if valid[b, i] and free[b, i]:
             free_list[n_free] = i
             n_free += 1
     return n_lc, n_free
+
+
+@njit(inline="always")
+def lane_shift(tl, lane, road):
+    """Arc length (m) of the start of ``lane`` on lane ``tl``'s frame when ``lane`` is ``tl`` (0),
+    one of its successors (``tl``'s length) or one of its predecessors (minus its own length);
+    NaN otherwise: the lanelets of one lane, as a map cuts it."""
+    if lane == tl:
+        return 0.0
+    for k in range(road.n_successor[tl]):
+        if road.successor[tl, k] == lane:
+            return road.length[tl]
+    for k in range(road.n_predecessor[tl]):
+        if road.predecessor[tl, k] == lane:
+            return -road.length[lane]
+    return math.nan
 
 
 @njit(cache=True)
@@ -127,3 +169,19 @@ def scan_lane(lane, s_at, skip, order, lane_first, lane_end, sl, in_lane, known,
             break
         behind = j
     return ahead, behind
+
+
+@njit(cache=True)
+def scan_beside(lane, s_at, d_at, w_at, skip, order, lane_first, lane_end, sl, dl, width_b, in_lane, lc_active,
+                lc_origin):
+    """First agent ahead of ``s_at`` (m) on ``lane`` among those occupying it that is changing into
+    it or whose body overlaps sideways a body ``w_at`` m wide at offset ``d_at`` (m) on that lane (-1
+    if none): whom a vehicle sticking into the lane at that offset follows. No ``LAT_MARGIN``: logged
+    drivers pass staggered within it beside a vehicle held aside (docs/calibration.md)."""
+    for q in range(lane_first[lane], lane_end[lane]):
+        j = order[q]
+        if j == skip or not in_lane[j] or sl[j] <= s_at:
+            continue
+        if (lc_active[j] and lc_origin[j] != lane) or abs(dl[j] - d_at) < 0.5 * (w_at + width_b[j]):
+            return j
+    return -1

@@ -228,7 +228,7 @@ def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
         if senses:
             rstate, lost, n_sensed = perceive(b, t, time, frame, step_ttc, rstate, lost, n_sensed, burst0, burst_len,
                                               road, ag, cfg, sensor, out, st, sc, tr)
-        n_lc, n_free = lane_order(b, road, ag, st, sc)
+        n_lc, n_free = lane_order(b, t, road, ag, st, sc)
         n_lc = triggers(b, time, n_lc, has_sensor, road, ag, st, sc, tr)
         n_lc = forced_merges(b, time, n_lc, has_sensor, road, ag, st, sc, tr)
         leaders(b, t, time, n_lc, n_free, has_sensor, rules_on, road, world, ag, st, sc, tr)
