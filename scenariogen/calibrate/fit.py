@@ -5,7 +5,8 @@ Two kinds of fit, chosen per parameter:
 * an IDM parameter of a behaviour (``...behavior.idm.time_headway`` and the other four keys of
   :data:`~scenariogen.calibrate.idm.IDM_KEYS`) is fitted per trajectory on the car-following
   episodes of the logs (:mod:`~scenariogen.calibrate.idm`); the family's distribution takes the
-  episodes' median and robust spread;
+  episodes' median and robust spread, and a parameter the episodes do not identify is refused
+  (:func:`refuse_unidentified`);
 * every other marked parameter is fitted by simulation: the family is simulated with common
   random numbers (the same uniforms per scenario, mapped through each candidate distribution's
   inverse CDF, and the same simulation streams), its ego windows measured with the coverage
@@ -33,7 +34,7 @@ from ..data.layout import TYPICAL_DESCRIPTORS
 from ..dsl.distributions import Distribution, ParameterSpace
 from ..dsl.parse import parse_text
 from ..dsl.schema import ScenarioSpec
-from ..errors import CalibrationError, DSLError
+from ..errors import CalibrationError, DSLError, ScenarioGenError
 from . import dists as Dd
 from .idm import IDM_KEYS
 from .output import calibrated_text, header
@@ -382,6 +383,13 @@ def calibrate(spec: ScenarioSpec, real: list[str | Path] | DescriptorSet, *, rea
     rr = _mean_dist(rl.Z)
     e_before, e_after = energy(Zb, rl.Z, rr), energy(Za, rl.Z, rr)
     rows, band_e = _descriptor_rows(rl, D_before, D_after, seed)
+    if e_after > e_before:  # the same scenarios and streams: a real loss, not sampling noise
+        how = ", ".join(f"{p.name} ({p.method})" for p in params)
+        raise CalibrationError(
+            f"{spec.source}: the fitted family is further from the real windows than the family as written "
+            f"(energy distance {e_after:.3f} after, {e_before:.3f} before; real vs real {band_e[0]:.3f} to "
+            f"{band_e[1]:.3f}), so nothing was written; fitted: {how}. Fit fewer parameters, fit the "
+            "per-trajectory ones by simulation through named parameters, or raise 'calibrate.evaluations'")
     res = CalibrationResult(text="", spec=new_spec, parameters=params, descriptors=rows, distance_before=e_before,
                             distance_after=e_after, distance_band=band_e,
                             evaluations=model.calls, real={"windows": int(len(rl.Z)), "window": window,
@@ -417,18 +425,19 @@ def _idm_fit(spec, laws0, names, logs, reader, n_boot, seed, tick):
     """Per-trajectory IDM fits on the logs; each named law takes the episodes' median and robust sd."""
     from ..coverage.report import recording_of
     from ..logs import read_log
-    from .idm import fit_scenes
+    from .idm import IdmFits, fit_scenes
 
     parts = []
     for p in logs:
         scenes = read_log(p, reader, dt=spec.dt) if reader else read_log(p, dt=spec.dt)
         parts.append(fit_scenes(scenes, np.full(scenes.size, recording_of(p), dtype=object)))
         tick(1)
-    P = np.concatenate([f.params for f in parts])
-    R = np.concatenate([f.recordings for f in parts]).astype(str)
+    fits = IdmFits.concat(parts)
+    P, R = fits.params, fits.recordings.astype(str)
     if len(P) < 10:
         raise CalibrationError(f"the real logs hold {len(P)} car-following episodes of 4 s or more; the IDM "
                                "parameters need at least 10")
+    refuse_unidentified(spec, fits, names)
 
     def law(Psub, name):
         j = IDM_KEYS.index(_IDM_RE.search(name).group(1))
@@ -448,6 +457,55 @@ def _idm_fit(spec, laws0, names, logs, reader, n_boot, seed, tick):
         sd = np.std(np.array(boots[n]), axis=0, ddof=1) if n_boot > 1 else np.full(len(Dd.coords(laws0[n])), np.nan)
         out[n] = (law(P, n), tuple(sd))
     return out, int(len(P))
+
+
+def refuse_unidentified(spec: ScenarioSpec, fits, names: list[str]) -> None:
+    """Refuse the per-trajectory IDM parameters ``names`` that the episodes of ``fits`` (an
+    :class:`~scenariogen.calibrate.idm.IdmFits`) do not identify: the middle half of their
+    estimates spans more than :data:`~scenariogen.calibrate.idm.MAX_SPREAD` of the range of the fit,
+    or more than :data:`~scenariogen.calibrate.idm.MAX_AT_BOUND` of them sit at its bounds. The
+    error is at the parameter's item of ``calibrate.fit`` when the family's text is known."""
+    from .idm import MAX_AT_BOUND, MAX_SPREAD, bounds
+
+    bad = {}
+    for n in names:
+        key = _IDM_RE.search(n).group(1)
+        q25, q75, share = fits.spread(key)
+        at = fits.share_at_bound(key)
+        if share > MAX_SPREAD or at > MAX_AT_BOUND:
+            lo, hi = bounds(key)
+            bad[n] = (f"{n} is not identified by the logs' car-following episodes: the middle half of their "
+                      f"{fits.size} per-trajectory estimates spans {q25:.3g} to {q75:.3g}, {share:.0%} of the range "
+                      f"{lo:g} to {hi:g} the fit allows, and {at:.0%} sit at its bounds (identified: at most "
+                      f"{MAX_SPREAD:.0%} and {MAX_AT_BOUND:.0%}), so a law fitted to them would describe that range, "
+                      "not the drivers (docs/calibration.md); fit it by simulation through a named parameter (declare "
+                      f"it under 'params:', write '{key}: $NAME' and list NAME in 'fit') or leave it out of 'fit'")
+    if bad:
+        raise _at_fit_lines(spec, bad)
+
+
+def _at_fit_lines(spec: ScenarioSpec, messages: dict[str, str]) -> ScenarioGenError:
+    """An error per fitted parameter (name -> message) at its item of ``calibrate.fit`` in the
+    family's text (a :class:`DSLError`); a :class:`CalibrationError` naming the file when the text
+    or the item cannot be found."""
+    from ..dsl.reader import NodeReader
+    from ..dsl.yamlmarks import LoadError, YMap, YSeq, load
+
+    try:
+        root = load(spec.source_text)[0] if spec.source_text else None
+    except LoadError:
+        root = None
+    cal = root.get("calibrate") if isinstance(root, YMap) else None
+    items = cal.get("fit") if isinstance(cal, YMap) else None
+    if isinstance(items, YSeq):
+        r = NodeReader(spec.source, spec.source_text)
+        for i, (item, mark) in enumerate(zip(items, items.item_marks)):
+            key = item[1:] if isinstance(item, str) and item.startswith("$") else item
+            if key in messages:
+                r.error(mark, f"calibrate.fit[{i}]", messages[key])
+        if len(r.problems) == len(messages):
+            return DSLError(r.problems)
+    return CalibrationError("\n".join(f"{spec.source}: {m}" for m in messages.values()))
 
 
 __all__ = ["TYPICAL", "CalibrationResult", "DescriptorFit", "FittedParameter", "calibrate", "energy"]

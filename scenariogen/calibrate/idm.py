@@ -7,7 +7,9 @@ gap, maximum acceleration, comfortable deceleration; exponent fixed at 4 as in t
 fitted by bounded least squares of the gap the follower keeps when IDM drives it behind its
 recorded leader, as in the traffic-flow literature (Treiber and Kesting, "Traffic Flow Dynamics",
 ch. 16: the gap is the robust objective, accelerations of video data are too noisy). The simulator's reaction time is not fitted. In congested traffic the desired
-speed is rarely reached, so its fits pile up at the bound: :class:`IdmFits` says how many.
+speed is rarely reached, so its estimates scatter over the whole range of the fit and pile up at
+its bound: such a parameter is not identified by the episodes (:data:`MAX_SPREAD`,
+:data:`MAX_AT_BOUND`; docs/calibration.md, "How it fits").
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ IDM_KEYS = ("desired_speed", "time_headway", "min_gap", "max_accel", "comfort_de
 _LOWER = np.array([3.0, 0.1, 0.3, 0.2, 0.3])
 _UPPER = np.array([45.0, 4.0, 8.0, 5.0, 8.0])
 DELTA = 4.0
+#: the widest interquartile range of the episodes' estimates of a parameter, as a share of the range
+#: of the fit, that identifies it: a law of that spread (sd = IQR / 1.349) is wider than the range itself
+MAX_SPREAD = 0.5
+#: the largest share of the episodes' estimates of a parameter at a bound of the fit that identifies
+#: it: beyond it, the median the law is centred on is a bound
+MAX_AT_BOUND = 0.5
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,30 @@ class IdmFits:
     @property
     def size(self) -> int:
         return int(len(self.params))
+
+    def share_at_bound(self, key: str) -> float:
+        """The share of episodes whose estimate of IDM parameter ``key`` sits at a bound of the fit."""
+        return float(self.at_bound[:, IDM_KEYS.index(key)].mean()) if self.size else 0.0
+
+    def spread(self, key: str) -> tuple[float, float, float]:
+        """The quartiles of the episodes' estimates of IDM parameter ``key`` (its unit) and their
+        distance as a share of the range of the fit."""
+        j = IDM_KEYS.index(key)
+        q25, q75 = np.quantile(self.params[:, j], [0.25, 0.75])
+        return float(q25), float(q75), float((q75 - q25) / (_UPPER[j] - _LOWER[j]))
+
+    @staticmethod
+    def concat(parts: list[IdmFits]) -> IdmFits:
+        """The episodes of several fits, in order."""
+        return IdmFits(np.concatenate([f.params for f in parts]).reshape(-1, 5),
+                       np.concatenate([f.recordings for f in parts]), np.concatenate([f.rmse for f in parts]),
+                       np.concatenate([f.at_bound for f in parts]).reshape(-1, 5))
+
+
+def bounds(key: str) -> tuple[float, float]:
+    """The bounds of the per-episode fit of IDM parameter ``key`` (SI units)."""
+    j = IDM_KEYS.index(key)
+    return float(_LOWER[j]), float(_UPPER[j])
 
 
 def idm_accel(p: np.ndarray, v: np.ndarray, gap: np.ndarray, dv: np.ndarray) -> np.ndarray:
@@ -133,6 +165,12 @@ def fit_scenes(scenes, recordings: np.ndarray, *, min_duration: float = 4.0, pro
             recs.append(recordings[b])
         if progress is not None:
             progress(1)
-    P = np.array(params).reshape(-1, 5)
-    at = (np.abs(P - _LOWER) < 1e-3 * (_UPPER - _LOWER)) | (np.abs(P - _UPPER) < 1e-3 * (_UPPER - _LOWER))
-    return IdmFits(P, np.array(recs, dtype=object), np.array(rmse), at)
+    return fits_of(np.array(params).reshape(-1, 5), np.array(recs, dtype=object), np.array(rmse))
+
+
+def fits_of(params: np.ndarray, recordings: np.ndarray, rmse: np.ndarray) -> IdmFits:
+    """:class:`IdmFits` of per-episode estimates ``params`` (n, 5), marking those at a bound (within
+    0.1 % of the fit's range)."""
+    W = _UPPER - _LOWER
+    at = (np.abs(params - _LOWER) < 1e-3 * W) | (np.abs(params - _UPPER) < 1e-3 * W)
+    return IdmFits(params, recordings, rmse, at)

@@ -56,6 +56,7 @@ def real(tmp_path_factory):
     ("not converging", "did not converge in 5 evaluations"),
     ("one recording", "needs at least two"),
     ("missing logs", "no such file or directory"),
+    ("unidentified", "actors.ego.behavior.idm.desired_speed is not identified"),
 ])
 def test_refused_calibrations_exit_2_and_write_nothing(case, message, real, tmp_path, capsys):
     fam, logs = family(tmp_path), str(real)
@@ -65,6 +66,10 @@ def test_refused_calibrations_exit_2_and_write_nothing(case, message, real, tmp_
         logs = str(real / LOGS[0])
     elif case == "missing logs":
         logs = str(tmp_path / "nothing")
+    elif case == "unidentified":  # US-101 is congested: its followers never show their desired speed
+        fam.write_text(fam.read_text().replace("desired_speed: 30", "desired_speed: {uniform: [28, 32]}")
+                       .replace("fit: [actors.ego.speed", "fit: [actors.ego.behavior.idm.desired_speed"))
+        message = f"{fam}:16:19: calibrate.fit[0]: {message}"
     out = tmp_path / "out" / "calibrated.yaml"
     assert main(["calibrate", str(fam), "--real", logs, "--out", str(out), "-q"]) == 2
     err = capsys.readouterr().err
