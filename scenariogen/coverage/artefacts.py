@@ -24,6 +24,7 @@ import numpy as np
 
 from ..data import layout as Lo
 from ..errors import ParameterError
+from ..logs.base import boxes_overlap
 
 REASONS = ("overlap at start", "impossible speed", "teleport")
 SLOW_KINDS = (Lo.KIND_CODES["pedestrian"], Lo.KIND_CODES["bicycle"])
@@ -45,19 +46,6 @@ class AnnotationRules:
         for name in ("max_speed", "max_speed_slow", "teleport", "radius"):
             if not getattr(self, name) > 0:
                 raise ParameterError(name, f"must be positive, got {getattr(self, name)}")
-
-
-def boxes_overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2) -> np.ndarray:
-    """Whether oriented boxes (centre m, heading rad, length and width m) overlap, elementwise
-    with broadcasting (separating axes; touching counts as overlapping)."""
-    dx, dy = x2 - x1, y2 - y1
-    c1, s1, c2, s2 = np.cos(h1), np.sin(h1), np.cos(h2), np.sin(h2)
-    out = np.ones(np.broadcast(dx, dy, h1, h2).shape, bool)
-    for ax, ay in ((c1, s1), (-s1, c1), (c2, s2), (-s2, c2)):
-        r1 = 0.5 * l1 * np.abs(c1 * ax + s1 * ay) + 0.5 * w1 * np.abs(-s1 * ax + c1 * ay)
-        r2 = 0.5 * l2 * np.abs(c2 * ax + s2 * ay) + 0.5 * w2 * np.abs(-s2 * ax + c2 * ay)
-        out &= np.abs(ax * dx + ay * dy) <= r1 + r2
-    return out
 
 
 def annotation_errors(traj, mask, kinds, sizes, dt: float, rules: AnnotationRules = AnnotationRules()) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Shared pieces of the log readers: the error type, the reader protocol, kind tables.
+"""Shared pieces of the log readers: the error type, the reader protocol, kind tables, and the
+overlap test of logged boxes.
 
 A reader is a class with class attributes ``name``, ``extensions`` (file name
 endings it claims, lower case, with the dot), ``format_version`` (the format
@@ -14,6 +15,8 @@ import importlib.util
 import math
 from pathlib import Path
 from typing import ClassVar
+
+import numpy as np
 
 from ..errors import LogFormatError, MissingDependencyError
 from ..data import layout as Lo
@@ -93,3 +96,16 @@ def check_exists(path) -> Path:
     if not p.exists():
         raise LogFormatError(p, "no such file or directory")
     return p
+
+
+def boxes_overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2) -> np.ndarray:
+    """Whether oriented boxes (centre m, heading rad, length and width m) overlap, elementwise
+    with broadcasting (separating axes; touching counts as overlapping)."""
+    dx, dy = x2 - x1, y2 - y1
+    c1, s1, c2, s2 = np.cos(h1), np.sin(h1), np.cos(h2), np.sin(h2)
+    out = np.ones(np.broadcast(dx, dy, h1, h2).shape, bool)
+    for ax, ay in ((c1, s1), (-s1, c1), (c2, s2), (-s2, c2)):
+        r1 = 0.5 * l1 * np.abs(c1 * ax + s1 * ay) + 0.5 * w1 * np.abs(-s1 * ax + c1 * ay)
+        r2 = 0.5 * l2 * np.abs(c2 * ax + s2 * ay) + 0.5 * w2 * np.abs(-s2 * ax + c2 * ay)
+        out &= np.abs(ax * dx + ay * dy) <= r1 + r2
+    return out

@@ -464,26 +464,21 @@ def _role_text(key: str) -> str:
 def overlapping_frames(x: np.ndarray, y: np.ndarray, heading: np.ndarray, sizes: np.ndarray,
                        present: np.ndarray) -> np.ndarray:
     """(T,) bool: the frames at which the boxes of two agents present there overlap (touching
-    counts), by the kernel's test (``kernels.geometry.boxes_overlap``: separating axes). ``x``,
+    counts; :func:`~scenariogen.logs.base.boxes_overlap`, the kernel's separating-axes test). ``x``,
     ``y`` (m), ``heading`` (rad): (M, T); ``sizes``: (M, 2) length, width (m); ``present``: (M, T)."""
+    from ...logs.base import boxes_overlap
+
     T = present.shape[1]
     out = np.zeros(T, np.bool_)
-    hl, hw = 0.5 * sizes[:, 0], 0.5 * sizes[:, 1]
-    reach = np.hypot(hl, hw)  # circumradius: boxes further apart than the sum cannot touch
+    reach = 0.5 * np.hypot(sizes[:, 0], sizes[:, 1])  # circumradius: boxes further apart than the sum cannot touch
     for k in range(T):
         m = np.flatnonzero(present[:, k])
         i, j = np.triu_indices(m.size, 1)
         a, b = m[i], m[j]
-        dx, dy = x[b, k] - x[a, k], y[b, k] - y[a, k]
-        near = dx * dx + dy * dy <= (reach[a] + reach[b]) ** 2
-        a, b, dx, dy = a[near], b[near], dx[near], dy[near]
-        ca, sa, cb, sb = np.cos(heading[a, k]), np.sin(heading[a, k]), np.cos(heading[b, k]), np.sin(heading[b, k])
-        apart = np.zeros(a.size, np.bool_)
-        for ux, uy in ((ca, sa), (-sa, ca), (cb, sb), (-sb, cb)):  # the four box axes
-            r = (hl[a] * np.abs(ux * ca + uy * sa) + hw[a] * np.abs(-ux * sa + uy * ca)
-                 + hl[b] * np.abs(ux * cb + uy * sb) + hw[b] * np.abs(-ux * sb + uy * cb))
-            apart |= np.abs(dx * ux + dy * uy) > r
-        out[k] = not apart.all()
+        near = np.hypot(x[b, k] - x[a, k], y[b, k] - y[a, k]) <= reach[a] + reach[b]
+        a, b = a[near], b[near]
+        out[k] = bool(boxes_overlap(x[a, k], y[a, k], heading[a, k], sizes[a, 0], sizes[a, 1],
+                                    x[b, k], y[b, k], heading[b, k], sizes[b, 0], sizes[b, 1]).any())
     return out
 
 
