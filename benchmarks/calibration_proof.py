@@ -73,10 +73,12 @@ def _same_run(run: Path, family: Path, sampler: str, budget: int, seed: int) -> 
             and st.get("budget") == budget and st.get("seed") == seed)
 
 
-def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
+def score(family: Path, budget: int, seed: int, keep: Path | None, measured: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = keep / family.stem if keep is not None else Path(tmp)
         held = _linked(tmp / "held_out", HELD_OUT)
+        # --measured: the logs' smoothed position noise, fitted on the calibration recordings only
+        extra = ("--measurement-noise", _linked(tmp / "calibration", CALIBRATION)) if measured else ()
         for sampler in ("mc", "ce"):
             run = tmp / sampler
             if _same_run(run, family, sampler, budget, seed):  # kept by an earlier --keep: scored again, not redone
@@ -84,12 +86,16 @@ def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
             else:
                 _cli("generate", family, "--sampler", sampler, "--out", run, "--budget", budget, "--keep", "all",
                      "--stage-size", 500, "--seed", seed)
-            rep_dir = tmp / f"{sampler}_report"
-            _cli("coverage", run, "--real", held, "--out", rep_dir, "--window", 3, "-q")
+            rep_dir = tmp / f"{sampler}_report{'_measured' if measured else ''}"
+            _cli("coverage", run, "--real", held, "--out", rep_dir, "--window", 3, "-q", *extra)
             rep = json.loads((rep_dir / "report.json").read_text())
             cal = rep["baseline"]["calibrated"]
             print(f"\n== {family.name} {sampler} ({budget} simulations, seed {seed}) against {rep['counts']['real']} "
                   f"held-out windows of {rep['real']['recordings']} recordings: {rep['summary']}")
+            me = rep["measurement"]
+            print("  measurement model: " + (f"white, {me['sd']:.4f} m" if me["model"] == "white" else
+                  f"smoothed, along {me['along_sd']:.4f} m / {me['along_smooth']:.3f} s, across {me['across_sd']:.4f} m"
+                  f" / {me['across_smooth']:.3f} s, fitted on {me['stretches']} stretches of the calibration recordings"))
             for k in ("auc", "density", "coverage", "off_support"):
                 b = cal[k]["real"] or {}
                 print(f"  {k}: {_f(cal[k]['synthetic'])} (real vs real {_f(b.get('lo'))} to {_f(b.get('hi'))}; "
@@ -190,6 +196,9 @@ def main() -> None:
     s.add_argument("--budget", type=int, default=3000)
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--keep", type=Path, default=None, help="keep the runs and reports in this folder")
+    s.add_argument("--measured", action="store_true",
+                   help="give the simulated egos the logs' smoothed position noise, fitted on the calibration "
+                        "recordings (coverage --measurement-noise), instead of white noise")
     t = sub.add_parser("tail", help="the min-TTC tail's reach and the typical classifier, from a score --keep")
     t.add_argument("folder", type=Path, help="DIR/NAME of 'score --keep DIR' (holds held_out, mc and ce)")
     args = ap.parse_args()
@@ -198,7 +207,7 @@ def main() -> None:
     if args.cmd == "calibrate":
         calibrate(args.template)
     elif args.cmd == "score":
-        score(args.family, args.budget, args.seed, args.keep)
+        score(args.family, args.budget, args.seed, args.keep, args.measured)
     else:
         tail(args.folder)
 
