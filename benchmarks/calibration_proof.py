@@ -5,6 +5,7 @@ US-101 recordings held out from both (docs/coverage.md, "Tuned on some recording
     python benchmarks/calibration_proof.py calibrate scenarios/calibrated/highway_cut_in_us101.source.yaml
     python benchmarks/calibration_proof.py score scenarios/calibrated/highway_cut_in_us101.yaml --budget 3000
     python benchmarks/calibration_proof.py tail DIR/highway_cut_in_us101   # after score --keep DIR
+    ... score/tail ... --measured   # the simulated egos get the logs' smoothed position noise (docs/coverage.md)
 
 ``calibrate`` writes the calibrated family next to its template (``NAME.source.yaml`` -> ``NAME.yaml``)
 and prints the report; ``score`` generates ``--budget`` simulations with each sampler (``--keep all``,
@@ -124,7 +125,7 @@ def score(family: Path, budget: int, seed: int, keep: Path | None, measured: boo
             print(f"  training: {rep['training']['advice']}")
 
 
-def tail(folder: Path) -> None:
+def tail(folder: Path, measured: bool = False) -> None:
     """Why the real min-TTC 5 % tail is (not) reached, and what separates typical traffic, from the runs
     and held-out links a ``score --keep`` left in ``folder`` (docs/calibration.md, "Typical traffic and
     the min-TTC tail, scored apart")."""
@@ -132,7 +133,7 @@ def tail(folder: Path) -> None:
     from scipy.spatial import cKDTree
 
     from scenariogen.coverage.metrics import ball_hits, classifier_test, fit_standardiser, knn_radii
-    from scenariogen.coverage.report import real_descriptors, synthetic_descriptors, synthetic_timing
+    from scenariogen.coverage.report import measure_noise, real_descriptors, synthetic_descriptors, synthetic_timing
     from scenariogen.data.layout import DESCRIPTOR_NAMES as N
     from scenariogen.data.layout import TYPICAL_DESCRIPTORS
 
@@ -155,8 +156,12 @@ def tail(folder: Path) -> None:
     Xs = st(X)
     radii = knn_radii(Xs, 5)
     cols = [N.index(n) for n in TYPICAL_DESCRIPTORS]
+    noise = rl.info["position_noise"]
+    if measured:  # the logs' smoothed noise, fitted on the calibration recordings (as score --measured)
+        noise = measure_noise(_linked(folder / "calibration", CALIBRATION), dt=dt)
+        print(f"measurement model: smoothed, {noise}")
     for sampler in ("mc", "ce"):
-        syn = synthetic_descriptors(folder / sampler, window=frames * dt, position_noise=rl.info["position_noise"])
+        syn = synthetic_descriptors(folder / sampler, window=frames * dt, position_noise=noise)
         Y = syn.D
         Ys = st(Y)
         ok = np.isfinite(Ys).all(axis=1)
@@ -182,7 +187,8 @@ def tail(folder: Path) -> None:
             fa, fb = np.isfinite(a).all(axis=1), np.isfinite(b).all(axis=1)
             return classifier_test(a[fa], b[fb], sx.names, 5000, 5, 0, rl.recordings[fa], syn.groups[fb]).auc
 
-        print(f"  typical classifier AUC {auc(cols):.3f}; " + ", ".join(
+        pair = [N.index("ego_speed_std"), N.index("ego_max_decel")]
+        print(f"  typical classifier AUC {auc(cols):.3f}; ego_speed_std x ego_max_decel {auc(pair):.3f}; " + ", ".join(
             f"{N[c]} alone {auc([c]):.2f} / left out {auc([u for u in cols if u != c]):.2f}" for c in cols))
 
 
@@ -201,6 +207,7 @@ def main() -> None:
                         "recordings (coverage --measurement-noise), instead of white noise")
     t = sub.add_parser("tail", help="the min-TTC tail's reach and the typical classifier, from a score --keep")
     t.add_argument("folder", type=Path, help="DIR/NAME of 'score --keep DIR' (holds held_out, mc and ce)")
+    t.add_argument("--measured", action="store_true", help="as score --measured")
     args = ap.parse_args()
     print(subprocess.run(["lscpu"], capture_output=True, text=True).stdout.split("Model name:")[1].split("\n")[0].strip(),
           f"load average {os.getloadavg()}")
@@ -209,7 +216,7 @@ def main() -> None:
     elif args.cmd == "score":
         score(args.family, args.budget, args.seed, args.keep, args.measured)
     else:
-        tail(args.folder)
+        tail(args.folder, args.measured)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ of |jerk| above 10 and 20 m/s^3), its sign changes per second, how far the speed
 from the log's speed, and the power spectrum of the raw second difference of the along-track position
 (white position noise of sd s gives 6 s^2 / dt^4 in total; driving itself sits below 1 Hz). Then the
 3 s windows' ego_speed_std and ego_max_decel, as coverage computes them, and their correlation.
-Simulated vehicles get the logs' measured position noise (white, per axis), as coverage gives the
-simulated egos. Not collected by pytest.
+Simulated vehicles are shown with exact positions, with the logs' measured white position noise (what
+coverage gives the simulated egos by default) and with the logs' smoothed noise fitted on the calibration
+recordings (coverage --measurement-noise; scenariogen/coverage/measurement.py). Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ MIN_FRAMES = 30
 
 
 def stretches(traj, mask):
-    """(x, y, speed, accel) of every vehicle's moving stretch of at least MIN_FRAMES frames."""
+    """(x, y, speed, accel, heading) of every vehicle's moving stretch of at least MIN_FRAMES frames."""
     out = []
     B, N = mask.shape[:2]
     for b in range(B):
@@ -43,7 +44,7 @@ def stretches(traj, mask):
             ok = mask[b, i] & np.isfinite(traj[b, i, :, Lo.F_X]) & np.isfinite(traj[b, i, :, Lo.F_SPEED])
             for a, e in _runs(ok):
                 if e - a >= MIN_FRAMES and np.mean(traj[b, i, a:e, Lo.F_SPEED]) >= 1.0:
-                    out.append(np.stack([np.asarray(traj[b, i, a:e, k], np.float64) for k in (Lo.F_X, Lo.F_Y, Lo.F_SPEED, Lo.F_ACCEL)], axis=1))
+                    out.append(np.stack([np.asarray(traj[b, i, a:e, k], np.float64) for k in (Lo.F_X, Lo.F_Y, Lo.F_SPEED, Lo.F_ACCEL, Lo.F_HEADING)], axis=1))
     return out
 
 
@@ -58,7 +59,10 @@ def signals(runs, noise: float, seed: int = 0) -> dict:
     for r in runs:
         x, y, v = r[:, 0], r[:, 1], r[:, 2]
         own.append(r[:, 3])
-        if noise > 0:
+        if hasattr(noise, "perturb"):
+            xx, yy = noise.perturb(x[None], y[None], r[None, :, 4], rng)
+            x, y = xx[0], yy[0]
+        elif noise > 0:
             x = x + rng.normal(0, noise, x.shape)
             y = y + rng.normal(0, noise, y.shape)
         (vx, ax), (vy, ay) = _derivatives(x, DT, w), _derivatives(y, DT, w)
@@ -131,7 +135,7 @@ def main() -> None:
     ap.add_argument("--run", type=Path, action="append", default=[])
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    from scenariogen.coverage.report import _shards, real_descriptors, synthetic_descriptors
+    from scenariogen.coverage.report import _shards, measure_noise, real_descriptors, synthetic_descriptors
     from scenariogen.logs import read_log
 
     runs = []
@@ -140,8 +144,9 @@ def main() -> None:
         runs += stretches(sc.trajectories, sc.mask)
     with tempfile.TemporaryDirectory() as tmp:
         rl = real_descriptors(_linked(Path(tmp) / "cal", CALIBRATION), window=3.0, dt=DT)
+        model = measure_noise(Path(tmp) / "cal", dt=DT)
     noise = rl.info["position_noise"]
-    print(f"calibration recordings: position noise (white, per axis) {noise:.4f} m")
+    print(f"calibration recordings: position noise (white, per axis) {noise:.4f} m; smoothed: {model}")
     show("real, every logged vehicle", signals(runs, 0.0))
     print("  3 s windows (ego = every eligible vehicle):", windows_corr(rl.D))
     for run in args.run:
@@ -154,6 +159,9 @@ def main() -> None:
              signals(sruns, noise, args.seed))
         sd = synthetic_descriptors(run, window=3.0, position_noise=noise)
         print("  3 s windows (as coverage scores them):", windows_corr(sd.D))
+        show(f"{run.name}, every simulated vehicle, + the smoothed noise", signals(sruns, model, args.seed))
+        sd = synthetic_descriptors(run, window=3.0, position_noise=model)
+        print("  3 s windows (coverage --measurement-noise):", windows_corr(sd.D))
 
 
 if __name__ == "__main__":
