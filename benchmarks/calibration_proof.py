@@ -5,6 +5,7 @@ US-101 recordings held out from both (docs/coverage.md, "Tuned on some recording
     python benchmarks/calibration_proof.py calibrate scenarios/calibrated/highway_cut_in_us101.source.yaml
     python benchmarks/calibration_proof.py score scenarios/calibrated/highway_cut_in_us101.yaml --budget 3000
     python benchmarks/calibration_proof.py tail DIR/highway_cut_in_us101   # after score --keep DIR
+    ... score/tail ... --measured   # the simulated egos get the logs' smoothed position noise (docs/coverage.md)
 
 ``calibrate`` writes the calibrated family next to its template (``NAME.source.yaml`` -> ``NAME.yaml``)
 and prints the report; ``score`` generates ``--budget`` simulations with each sampler (``--keep all``,
@@ -73,10 +74,12 @@ def _same_run(run: Path, family: Path, sampler: str, budget: int, seed: int) -> 
             and st.get("budget") == budget and st.get("seed") == seed)
 
 
-def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
+def score(family: Path, budget: int, seed: int, keep: Path | None, measured: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = keep / family.stem if keep is not None else Path(tmp)
         held = _linked(tmp / "held_out", HELD_OUT)
+        # --measured: the logs' smoothed position noise, fitted on the calibration recordings only
+        extra = ("--measurement-noise", _linked(tmp / "calibration", CALIBRATION)) if measured else ()
         for sampler in ("mc", "ce"):
             run = tmp / sampler
             if _same_run(run, family, sampler, budget, seed):  # kept by an earlier --keep: scored again, not redone
@@ -84,12 +87,16 @@ def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
             else:
                 _cli("generate", family, "--sampler", sampler, "--out", run, "--budget", budget, "--keep", "all",
                      "--stage-size", 500, "--seed", seed)
-            rep_dir = tmp / f"{sampler}_report"
-            _cli("coverage", run, "--real", held, "--out", rep_dir, "--window", 3, "-q")
+            rep_dir = tmp / f"{sampler}_report{'_measured' if measured else ''}"
+            _cli("coverage", run, "--real", held, "--out", rep_dir, "--window", 3, "-q", *extra)
             rep = json.loads((rep_dir / "report.json").read_text())
             cal = rep["baseline"]["calibrated"]
             print(f"\n== {family.name} {sampler} ({budget} simulations, seed {seed}) against {rep['counts']['real']} "
                   f"held-out windows of {rep['real']['recordings']} recordings: {rep['summary']}")
+            me = rep["measurement"]
+            print("  measurement model: " + (f"white, {me['sd']:.4f} m" if me["model"] == "white" else
+                  f"smoothed, along {me['along_sd']:.4f} m / {me['along_smooth']:.3f} s, across {me['across_sd']:.4f} m"
+                  f" / {me['across_smooth']:.3f} s, fitted on {me['stretches']} stretches of the calibration recordings"))
             for k in ("auc", "density", "coverage", "off_support"):
                 b = cal[k]["real"] or {}
                 print(f"  {k}: {_f(cal[k]['synthetic'])} (real vs real {_f(b.get('lo'))} to {_f(b.get('hi'))}; "
@@ -118,7 +125,7 @@ def score(family: Path, budget: int, seed: int, keep: Path | None) -> None:
             print(f"  training: {rep['training']['advice']}")
 
 
-def tail(folder: Path) -> None:
+def tail(folder: Path, measured: bool = False) -> None:
     """Why the real min-TTC 5 % tail is (not) reached, and what separates typical traffic, from the runs
     and held-out links a ``score --keep`` left in ``folder`` (docs/calibration.md, "Typical traffic and
     the min-TTC tail, scored apart")."""
@@ -126,7 +133,7 @@ def tail(folder: Path) -> None:
     from scipy.spatial import cKDTree
 
     from scenariogen.coverage.metrics import ball_hits, classifier_test, fit_standardiser, knn_radii
-    from scenariogen.coverage.report import real_descriptors, synthetic_descriptors, synthetic_timing
+    from scenariogen.coverage.report import measure_noise, real_descriptors, synthetic_descriptors, synthetic_timing
     from scenariogen.data.layout import DESCRIPTOR_NAMES as N
     from scenariogen.data.layout import TYPICAL_DESCRIPTORS
 
@@ -149,8 +156,12 @@ def tail(folder: Path) -> None:
     Xs = st(X)
     radii = knn_radii(Xs, 5)
     cols = [N.index(n) for n in TYPICAL_DESCRIPTORS]
+    noise = rl.info["position_noise"]
+    if measured:  # the logs' smoothed noise, fitted on the calibration recordings (as score --measured)
+        noise = measure_noise(_linked(folder / "calibration", CALIBRATION), dt=dt)
+        print(f"measurement model: smoothed, {noise}")
     for sampler in ("mc", "ce"):
-        syn = synthetic_descriptors(folder / sampler, window=frames * dt, position_noise=rl.info["position_noise"])
+        syn = synthetic_descriptors(folder / sampler, window=frames * dt, position_noise=noise)
         Y = syn.D
         Ys = st(Y)
         ok = np.isfinite(Ys).all(axis=1)
@@ -176,7 +187,8 @@ def tail(folder: Path) -> None:
             fa, fb = np.isfinite(a).all(axis=1), np.isfinite(b).all(axis=1)
             return classifier_test(a[fa], b[fb], sx.names, 5000, 5, 0, rl.recordings[fa], syn.groups[fb]).auc
 
-        print(f"  typical classifier AUC {auc(cols):.3f}; " + ", ".join(
+        pair = [N.index("ego_speed_std"), N.index("ego_max_decel")]
+        print(f"  typical classifier AUC {auc(cols):.3f}; ego_speed_std x ego_max_decel {auc(pair):.3f}; " + ", ".join(
             f"{N[c]} alone {auc([c]):.2f} / left out {auc([u for u in cols if u != c]):.2f}" for c in cols))
 
 
@@ -190,17 +202,21 @@ def main() -> None:
     s.add_argument("--budget", type=int, default=3000)
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--keep", type=Path, default=None, help="keep the runs and reports in this folder")
+    s.add_argument("--measured", action="store_true",
+                   help="give the simulated egos the logs' smoothed position noise, fitted on the calibration "
+                        "recordings (coverage --measurement-noise), instead of white noise")
     t = sub.add_parser("tail", help="the min-TTC tail's reach and the typical classifier, from a score --keep")
     t.add_argument("folder", type=Path, help="DIR/NAME of 'score --keep DIR' (holds held_out, mc and ce)")
+    t.add_argument("--measured", action="store_true", help="as score --measured")
     args = ap.parse_args()
     print(subprocess.run(["lscpu"], capture_output=True, text=True).stdout.split("Model name:")[1].split("\n")[0].strip(),
           f"load average {os.getloadavg()}")
     if args.cmd == "calibrate":
         calibrate(args.template)
     elif args.cmd == "score":
-        score(args.family, args.budget, args.seed, args.keep)
+        score(args.family, args.budget, args.seed, args.keep, args.measured)
     else:
-        tail(args.folder)
+        tail(args.folder, args.measured)
 
 
 if __name__ == "__main__":

@@ -167,11 +167,14 @@ def read_log(path: str | Path, reader: str | None = None, **options: Any) -> Log
 
 def coverage(run: str | Path, real: str | Path, out: str | Path, *, reader: str | None = None,
              window: float | None = None, stride: float | None = None, seed: int = 0, splits: int | None = None,
-             settings: CoverageSettings | None = None, progress: bool = False) -> dict:
+             settings: CoverageSettings | None = None, progress: bool = False,
+             measurement_noise: str | Path | None = None) -> dict:
     """Score a run (or a simulated .npz) against real logs and write the report to ``out``; returns
     the report as a dict (verdicts, real-vs-real baseline, tails, fidelity, drift, diversity,
     classifier test). ``seed`` drives the subsamples, the splits and the classifier, and ``splits``
-    sets the number of real-versus-real splits, unless ``settings`` are given."""
+    sets the number of real-versus-real splits, unless ``settings`` are given. ``measurement_noise``:
+    logs on which the logs' smoothed position noise is fitted and given to the simulated egos (default:
+    white noise of the ``real`` logs' measured size; docs/coverage.md, "Measured like the logs")."""
     from dataclasses import replace
 
     from .coverage.metrics import CoverageSettings
@@ -187,7 +190,7 @@ def coverage(run: str | Path, real: str | Path, out: str | Path, *, reader: str 
         if v is not None and not v > 0:
             raise ParameterError(name, f"must be a positive number of seconds, got {v}")
     return coverage_report(run, real, out, reader=reader, window=window, stride=stride, settings=settings,
-                           progress=progress)
+                           progress=progress, measurement_noise=measurement_noise)
 
 
 def calibrate(spec: ScenarioSpec, real: str | Path | list, out: str | Path | None = None, *,

@@ -302,7 +302,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from .api import coverage
 
     rep = coverage(args.run_dir, args.real, args.out, reader=args.reader, window=args.window, stride=args.stride,
-                   seed=args.seed, splits=args.splits, progress=not args.quiet)
+                   seed=args.seed, splits=args.splits, progress=not args.quiet,
+                   measurement_noise=args.measurement_noise)
     c, bl = rep["counts"], rep["baseline"]
     errs = sum((c.get("annotation_errors") or {}).values())
     print(f"coverage of {c['synthetic']} synthetic windows against {c['real']} real windows"
@@ -487,6 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the subsamples, splits and classifier (default 0)")
     p.add_argument("--splits", type=int, default=None, metavar="N",
                    help="real-versus-real splits of the baseline, leaving whole recordings out (default 20)")
+    p.add_argument("--measurement-noise", default=None, metavar="PATH",
+                   help="logs on which to fit the logs' smoothed position noise, given to the simulated egos "
+                        "instead of white noise (e.g. the logs a family was calibrated on)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_coverage)
 

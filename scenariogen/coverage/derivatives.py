@@ -26,7 +26,9 @@ every simulated set from the logs. So the simulated side can be given the measur
 log source before the same filter: :func:`noise_stats` measures it on the real egos (residuals of
 x and y around the filter's fit, rescaled to the white-noise standard deviation that leaves such
 residuals), and ``noise`` (m) adds Gaussian noise of that standard deviation to the ego's x and y,
-seeded, for the derivative descriptors only.
+seeded, for the derivative descriptors only. White noise of that size is nearly all removed by the
+filter; ``noise`` can instead be a :class:`~scenariogen.coverage.measurement.MeasurementNoise`, the
+logs' smoothed noise along and across the direction of travel, which passes through it.
 """
 
 from __future__ import annotations
@@ -103,12 +105,15 @@ def ego_accelerations(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_fl
                       noise: float = 0.0, seed: int = 0):
     """Longitudinal and lateral acceleration (m/s^2) of agent 0 at every frame, (B, T) each, from
     its Savitzky-Golay smoothed positions (module docstring), after Gaussian position noise of
-    ``noise`` m per axis (seeded) when positive; NaN where the ego is absent."""
+    ``noise`` m per axis (seeded) when positive, or of a ``MeasurementNoise`` turned by the ego's
+    heading; NaN where the ego is absent."""
     traj = np.asarray(traj)
     B, _N, T = traj.shape[:3]
     x = np.asarray(traj[:, 0, :, Lo.F_X], np.float64)
     y = np.asarray(traj[:, 0, :, Lo.F_Y], np.float64)
-    if noise > 0:
+    if hasattr(noise, "perturb"):
+        x, y = noise.perturb(x, y, traj[:, 0, :, Lo.F_HEADING], np.random.default_rng(seed))
+    elif noise > 0:
         rng = np.random.default_rng(seed)
         x = x + rng.normal(0.0, noise, x.shape)
         y = y + rng.normal(0.0, noise, y.shape)

@@ -101,7 +101,7 @@ def descriptors(
     static_occluders=(),
     sensor_mount: tuple[float, float] = (0.0, 0.0),
     smooth: float | None = SMOOTH_WINDOW,
-    position_noise: float = 0.0,
+    position_noise=0.0,
     noise_seed: int = 0,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Descriptor matrix ``D`` float64 (B, 13) and the column names ``DESCRIPTOR_NAMES``
@@ -119,7 +119,9 @@ def descriptors(
     heading, speed and accel features (what the simulator's metrics use). ``position_noise`` (m):
     Gaussian noise added to the ego's x and y (seeded by ``noise_seed``) before that filter, to
     give simulated trajectories the measured noise of a log source
-    (:func:`~scenariogen.coverage.derivatives.noise_stats`); 0 for real logs."""
+    (:func:`~scenariogen.coverage.derivatives.noise_stats`), or a
+    :class:`~scenariogen.coverage.measurement.MeasurementNoise` (the logs' smoothed noise along and
+    across the ego's heading); 0 for real logs."""
     traj = np.asarray(traj)
     if traj.ndim != 4 or traj.shape[3] < 4:
         raise ValueError(f"traj must have shape (B, N, T, F >= 4), got {traj.shape}")
@@ -149,9 +151,10 @@ def descriptors(
     if smooth is not None:
         if not smooth > 0:
             raise ParameterError("smooth", f"must be a positive window in seconds or None, got {smooth}")
-        if not position_noise >= 0:
+        if not hasattr(position_noise, "perturb") and not position_noise >= 0:
             raise ParameterError("position_noise", f"must be >= 0 m, got {position_noise}")
-        decel, lat = derivative_descriptors(traj, mask, float(dt), float(smooth), noise=float(position_noise),
+        decel, lat = derivative_descriptors(traj, mask, float(dt), float(smooth),
+                                            noise=position_noise if hasattr(position_noise, "perturb") else float(position_noise),
                                             seed=noise_seed)
         seen = np.isfinite(out).any(axis=1)  # the kernel's NaN rows (ego never valid) stay NaN
         out[seen, D_MAX_DECEL] = decel[seen]

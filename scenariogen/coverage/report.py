@@ -133,7 +133,8 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     simulated ``.npz`` batch, shard by shard. ``window`` (s, default the whole simulation) cuts
     each scenario into ego windows every ``stride`` seconds (default: the window).
     ``position_noise`` (m): the real logs' measured position noise, added to the egos' positions
-    (seeded by ``seed`` and the shard) before the derivative descriptors' filter."""
+    (seeded by ``seed`` and the shard) before the derivative descriptors' filter; or a
+    :class:`~scenariogen.coverage.measurement.MeasurementNoise` (``info['measurement_noise']``)."""
     from tqdm import tqdm
 
     run = Path(run)
@@ -169,7 +170,11 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     if info["windows"] == 0:
         raise ScenarioGenError(f"{run}: no window of {frames} frames has a moving ego (a mean speed of at least "
                                "1 m/s, 0.3 for a pedestrian, as the real windows need); try a shorter window")
-    info["position_noise"] = position_noise
+    if hasattr(position_noise, "perturb"):  # a MeasurementNoise: reported, never silent
+        info["position_noise"] = None
+        info["measurement_noise"] = position_noise.as_dict()
+    else:
+        info["position_noise"] = position_noise
     if info.get("kind") == "run" and (info.get("settings") or {}).get("keep") == "events":
         info["note"] = ("the run kept only its target events: the synthetic set is conditional on the event, and "
                         "its weighted shares are conditional too")
@@ -332,6 +337,36 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
                          groups, recs)
 
 
+def measure_noise(path, *, reader: str | None = None, dt: float):
+    """The :class:`~scenariogen.coverage.measurement.MeasurementNoise` of the logs at ``path`` (a log
+    or a directory of logs, resampled to ``dt`` s), fitted on every moving vehicle's stretches."""
+    from ..logs import read_log
+    from ..logs.base import VEHICLE_KINDS
+    from .measurement import empty_spectra, fit, spectra
+
+    path = Path(path)
+    if not path.exists():
+        raise ParameterError("measurement_noise", f"{path}: no such file or directory")
+    r, _where = _reader_object(reader)
+    is_log = path.is_file() or any(getattr(x, "sniff", lambda p: False)(path)
+                                   for x in ([r] if r is not None else _all_readers()))
+    sp = empty_spectra(dt)
+    for p in ([path] if is_log else _log_paths(path, r)):
+        try:
+            scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
+        except ScenarioGenError:
+            if is_log:
+                raise
+            continue
+        if not math.isclose(scenes.dt, dt, rel_tol=1e-6):
+            raise ScenarioGenError(f"{p}: frames every {scenes.dt:g} s, not the {dt:g} s of the simulated side")
+        sp = sp + spectra(scenes.trajectories, scenes.mask, dt, kinds=np.isin(scenes.kinds, VEHICLE_KINDS))
+    try:
+        return fit(sp)
+    except ValueError as exc:
+        raise ParameterError("measurement_noise", f"{path}: {exc}") from None
+
+
 def _all_readers():
     from ..logs import installed_readers
 
@@ -431,6 +466,17 @@ NAMES = {"density": "density (k-NN balls)", "coverage": "coverage", "off_support
          "auc": "classifier AUC"}
 
 
+def _measurement_line(me: dict) -> str:
+    """How the simulated egos were measured before the derivative descriptors' filter."""
+    if me["model"] == "white":
+        return (f"**Measurement model:** the simulated egos' positions get white noise of {me['sd']:.3f} m per axis "
+                f"(measured on `{me['fitted_on']}`) before the derivative filter.")
+    return (f"**Measurement model:** the simulated egos' positions get the logs' smoothed position noise, fitted on "
+            f"`{me['fitted_on']}` ({me['stretches']} vehicle stretches): {me['along_sd']:.3f} m along the heading "
+            f"(smoothing {me['along_smooth']:.3f} s), {me['across_sd']:.3f} m across ({me['across_smooth']:.3f} s), "
+            "before the derivative filter (docs/coverage.md, \"Measured like the logs\").")
+
+
 def report_markdown(rep: dict, plots: list[str]) -> str:
     """The human report: verdicts first, then the baseline and the tables."""
     L = ["# Tail coverage report", ""]
@@ -441,6 +487,9 @@ def report_markdown(rep: dict, plots: list[str]) -> str:
              f"({len(real['logs'])} logs, {real.get('recordings', '?')} recordings, {rep['counts']['real']} windows"
              + (f"; {sum(errs.values())} windows left out as annotation errors: "
                 + ", ".join(f"{v} {k}" for k, v in errs.items() if v) if sum(errs.values()) else "") + ").")
+    me = rep.get("measurement")
+    if me:
+        L += ["", _measurement_line(me)]
     L += ["", f"**Verdict: {rep['summary']}**", ""]
     for v in rep["verdicts"]:
         mark = "YES" if v["fired"] else "no"
@@ -569,20 +618,32 @@ def write_report(out, rep: dict, real: DescriptorSet, synthetic: DescriptorSet, 
 
 def coverage_report(run, real, out, *, reader: str | None = None, window: float | None = None,
                     stride: float | None = None, settings: CoverageSettings | None = None,
-                    thresholds: Thresholds | None = None, progress: bool = False) -> dict:
+                    thresholds: Thresholds | None = None, progress: bool = False,
+                    measurement_noise=None) -> dict:
     """Score a synthetic run against real logs and write the report folder ``out``; returns the
     report dict (what ``report.json`` holds). ``settings``/``thresholds`` default to the
-    defaults of :class:`CoverageSettings` and :class:`Thresholds`."""
+    defaults of :class:`CoverageSettings` and :class:`Thresholds`. ``measurement_noise``: None (the
+    simulated egos get white position noise of the real logs' measured size) or logs (a path) on which
+    the smoothed position noise of :mod:`~scenariogen.coverage.measurement` is fitted and given to the
+    simulated egos instead; ``report.json`` ``measurement`` says which."""
     settings = settings or CoverageSettings()
     thresholds = thresholds or Thresholds()
     from tqdm import tqdm
 
     _check_out(out)  # before the scoring work, not after it
+    if measurement_noise is not None and not Path(measurement_noise).exists():
+        raise ParameterError("measurement_noise", f"{measurement_noise}: no such file or directory")
     dt, frames = synthetic_timing(run, window=window)
     rl = real_descriptors(real, reader=reader, window=frames * dt, dt=dt, stride=stride, progress=progress)
     # the simulated egos get the logs' measured position noise before the same derivative filter
+    if measurement_noise is None:
+        noise = rl.info["position_noise"]
+        measurement = {"model": "white", "sd": noise, "fitted_on": str(real)}
+    else:
+        noise = measure_noise(measurement_noise, reader=reader, dt=dt)
+        measurement = {"model": "smoothed", "fitted_on": str(measurement_noise), **noise.as_dict()}
     syn = synthetic_descriptors(run, window=window, stride=stride, progress=progress,
-                                position_noise=rl.info["position_noise"], seed=settings.seed)
+                                position_noise=noise, seed=settings.seed)
     bar = tqdm(total=8, desc="scoring", unit="step", disable=not progress or None)
     started = []
 
@@ -609,6 +670,6 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
         raise ScenarioGenError(f"cannot score: {exc}") from None
     finally:
         bar.close()
-    rep = report_dict(a, thresholds, syn, rl, ty)
+    rep = dict(report_dict(a, thresholds, syn, rl, ty), measurement=measurement)
     notes = write_report(out, rep, rl, syn, a.result)
     return dict(rep, notes_written=notes)

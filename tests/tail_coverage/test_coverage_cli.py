@@ -92,6 +92,23 @@ def _cli(*args):
                           text=True, timeout=600, check=False)
 
 
+def test_cli_measures_the_synthetic_egos_like_the_logs(small_npz, real_highway, tmp_path):
+    """--measurement-noise LOGS: the logs' smoothed position noise, fitted on LOGS, is given to the
+    simulated egos and stated in the report (docs/coverage.md, "Measured like the logs")."""
+    out = tmp_path / "report"
+    r = _cli("coverage", small_npz, "--real", real_highway, "--out", out, "--window", "3", "--splits", "2", "-q",
+             "--measurement-noise", real_highway)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((out / "report.json").read_text())
+    me = rep["measurement"]
+    assert me["model"] == "smoothed" and me["fitted_on"] == str(real_highway) and 0 < me["across_sd"] < me["along_sd"]
+    assert rep["synthetic"]["position_noise"] is None and rep["synthetic"]["measurement_noise"]["along_sd"] == me["along_sd"]
+    assert "get the logs' smoothed position noise" in (out / "report.md").read_text()
+    bad = _cli("coverage", small_npz, "--real", real_highway, "--out", tmp_path / "r2", "--window", "3", "-q",
+               "--measurement-noise", tmp_path / "missing")
+    assert bad.returncode == 2 and "missing" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     out = tmp_path / "report"
     r = _cli("coverage", small_npz, "--real", real_highway, "--out", out, "--window", "3", "--splits", "5", "-q")
@@ -113,12 +130,13 @@ def test_cli_writes_the_report(small_npz, real_highway, tmp_path):
     assert bl["calibrated"]["density"]["real"]["lo"] <= bl["calibrated"]["density"]["real"]["hi"]
     assert rep["counts"]["annotation_errors"] == {"overlap at start": 0, "impossible speed": 0, "teleport": 0}
     assert rep["real"]["position_noise"] == rep["synthetic"]["position_noise"] > 0  # the logs' noise, given
+    assert rep["measurement"] == {"model": "white", "sd": rep["real"]["position_noise"], "fitted_on": str(real_highway)}
     assert all(t["judged"] is False for t in rep["tails"])  # 40 real windows: no tail holds 20
     md = (out / "report.md").read_text()
     assert md.index("Verdict") < md.index("## Real versus real") < md.index("## Tails")
     fired = [v["name"] for v in rep["verdicts"] if v["fired"] and v["name"] != "enriching"]
     assert rep["training"]["failures"] == fired and rep["training"]["keep_real_share"] == (1.0 if fired else 0.5)
-    assert "**Training on it:**" in md
+    assert "**Training on it:**" in md and "**Measurement model:** the simulated egos' positions get white noise" in md
     # the typical-traffic block: the descriptors calibrate matches, each number with its band
     ty = rep["typical"]
     assert ty["descriptors"] == [n for n in TYPICAL_DESCRIPTORS if rep["descriptors"][n]["used"]]
