@@ -506,6 +506,8 @@ class KeepGaps:
     time_headway: tuple[float, float] = (0.3, 3.5)  # s
     min_gap: tuple[float, float] = (0.5, 4.0)  # m
     fixed: tuple[str, ...] = ()
+    # m/s: each simulated logged driver's desired speed is at least its logged speed plus this (None: as drawn)
+    desired_speed_above: float | None = None
 
 
 @dataclass(frozen=True, eq=False)

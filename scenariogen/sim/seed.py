@@ -137,7 +137,9 @@ def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, rp, params: np.ndarra
     logged speed v, ``g sqrt(1 - (v / v0)^delta) = s0 + v T``: s0 takes up the difference from its
     behaviour's T within ``min_gap``, then T the rest within ``time_headway``; a value the family
     writes stays (``KeepGaps.fixed``). Faster than its desired speed, or leading no one, it keeps
-    its behaviour's values. ``v``: (B, N) speeds at t = 0 (m/s); ``also``: (B, N) the other lane of
+    its behaviour's values. With ``KeepGaps.desired_speed_above`` (m/s) every simulated logged IDM
+    driver's desired speed is first raised to at least its logged speed plus that, so that no driver
+    brakes at t = 0 for a desired speed below its logged one. ``v``: (B, N) speeds at t = 0 (m/s); ``also``: (B, N) the other lane of
     a lane change in progress at t = 0 (``other_lanes``), -1 none. Edits ``params`` (B, N, P) in place."""
     kg = spec.seed_from.keep_gaps
     if kg is None:
@@ -160,6 +162,10 @@ def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, rp, params: np.ndarra
             memo[key] = _leader_gaps(sc, key[1], rp, changes)
         cols = np.flatnonzero(rows.agent[b] >= 0)
         gap[b, cols] = memo[key][rows.agent[b, cols]]
+    if kg.desired_speed_above is not None:  # a function of theta (scene, moment, drawn speed): weights stay exact
+        raise_v0 = (rows.agent >= 0) & idm & ~replay
+        params[..., Lo.P_V0] = np.where(raise_v0, np.maximum(params[..., Lo.P_V0], v + kg.desired_speed_above),
+                                        params[..., Lo.P_V0])
     f2 = 1.0 - (v / params[..., Lo.P_V0]) ** params[..., Lo.P_DELTA]
     on = np.isfinite(gap) & (f2 > 0.0) & idm & ~replay
     target = np.where(on, gap, 0.0) * np.sqrt(np.maximum(f2, 0.0))  # s0 + v T at equilibrium

@@ -106,6 +106,9 @@ def test_unreadable_log_is_an_error_naming_it(tmp_path):
     ("extra_seed", "  keep_gaps: {min_gap: [-1, 2]}\n", "min_gap: [-1, 2]", "0 <= low <= high <= 20 (m), got [-1, 2]"),
     ("extra_seed", "  keep_gaps: {headway: [1, 2]}\n", "headway: [1, 2]", "unknown key 'headway'"),
     ("extra_seed", "  keep_gaps: yes please\n", "keep_gaps: yes", "expected true, false or a mapping"),
+    ("extra_seed", "  keep_gaps: {desired_speed_above: -1}\n", "desired_speed_above: -1",
+     "value -1 is out of range: expected a number in [0, 20]"),
+    ("extra_seed", "  keep_gaps: {desired_speed_above: fast}\n", "desired_speed_above: fast", "expected a number"),
 ])
 def test_seeded_errors_at_their_line(tmp_path, part, text, needle, message):
     """Logged actors and ``keep_gaps``: each error names what was expected, at its line."""
@@ -181,6 +184,11 @@ def test_keep_gaps_records_what_the_family_writes(spec, tmp_path):
     assert spec.seed_from.keep_gaps.fixed == ("actors.ego.behavior.idm.time_headway",)
     off = load_scenario(seeded_yaml(tmp_path, extra_seed="  keep_gaps: false\n"))
     assert off.seed_from.keep_gaps is None
+    assert spec.seed_from.keep_gaps.desired_speed_above is None
+    (tmp_path / "above").mkdir()
+    above = load_scenario(seeded_yaml(tmp_path / "above", extra_seed="  keep_gaps: {desired_speed_above: 1.5}\n"))
+    assert above.seed_from.keep_gaps.desired_speed_above == 1.5
+    assert above.parameters.names == spec.parameters.names  # no new parameter: theta and its weights unchanged
 
 
 def _with_overlapping_copy(src, dst, frames: range, ahead: float = 2.0) -> None:

@@ -156,3 +156,44 @@ def test_logged_straddlers_go_on_with_their_lane_change(tmp_path):
     done = b.mask[r, j, k]
     assert done.sum() >= 3
     assert (np.abs(tr[r, j, k, Lo.F_OFFSET])[done] < 0.3).all()
+
+
+SLOW_EGO = """  ego:
+    behavior: {idm: {desired_speed: {uniform: [6, 9]}}}
+"""
+
+
+def test_desired_speed_above_raises_it_to_the_logged_speed(tmp_path):
+    """``keep_gaps: {desired_speed_above: 1}``: every simulated logged driver's desired speed is at
+    least its logged speed plus 1 m/s, a drawn one above that stays; without it the ego keeps a
+    desired speed drawn below its logged speed. The same theta rows either way."""
+    out = {}
+    for name, extra in (("as drawn", ""), ("above", "  keep_gaps: {desired_speed_above: 1.0}\n")):
+        (tmp_path / name).mkdir()
+        spec, params, v, _gap = followers(seeded_yaml(tmp_path / name, extra_seed=extra, actors=SLOW_EGO))
+        out[name] = (params[..., Lo.P_V0], v, np.isfinite(params[..., Lo.P_V0]) & (v > 0.0))
+    v0, v, on = out["above"]
+    v0_drawn, v_drawn, _on = out["as drawn"]
+    assert np.array_equal(v, v_drawn)
+    assert np.all(v0[on] >= v[on] + 1.0 - 1e-9)
+    kept = on & (v0_drawn > v + 1.0)
+    assert kept.sum() > 50 and np.array_equal(v0[kept], v0_drawn[kept])  # the traffic's 25 m/s, mostly
+    fast_ego = v[:, 0] > 10.0
+    assert fast_ego.sum() >= 3 and np.all(v0_drawn[fast_ego, 0] < v[fast_ego, 0])
+
+
+def test_an_ego_drawn_slower_than_its_log_does_not_brake_at_the_start(tmp_path):
+    """Simulated: an ego (no sensor, no noise) whose desired speed is drawn at 6 to 9 m/s, below its
+    logged speed, loses more than 1 m/s in its first second in most scenarios; raised above its
+    logged speed (``desired_speed_above``) it loses at most what following its logged leader costs."""
+    lost = {}
+    for name, extra in (("as drawn", ""), ("above", "  keep_gaps: {desired_speed_above: 1.0}\n")):
+        (tmp_path / name).mkdir()
+        spec = api.load_scenario(seeded_yaml(tmp_path / name, extra_seed=extra, actors=SLOW_EGO))
+        b = api.simulate(spec, theta=sample_theta(spec.parameters, np.arange(N), 3), seed=3)
+        v = b.trajectories[:, 0, :, Lo.F_SPEED]
+        moving = v[:, 0] > 8.0
+        lost[name] = (v[:, :11].min(axis=1) - v[:, 0])[moving]
+    assert lost["as drawn"].size >= 6
+    assert np.mean(lost["as drawn"] < -1.0) > 0.5
+    assert np.mean(lost["above"] < -1.0) < 0.2 and np.median(lost["above"]) > -0.5

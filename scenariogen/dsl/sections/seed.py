@@ -133,11 +133,13 @@ def parse_seed(c: ValueReader, root: YMap, dt: float, duration: float,
 
 
 _GAP_RANGES = (("time_headway", 10.0, "s"), ("min_gap", 20.0, "m"))
+_GAP_EXTRAS = ("desired_speed_above",)
 
 
 def _keep_gaps(c: ValueReader, m: YMap, root: YMap) -> S.KeepGaps | None:
     """``keep_gaps``: true (the default), false, or the ranges ``{time_headway: [low, high], min_gap:
-    [low, high]}``; the IDM keys the family writes are recorded as fixed."""
+    [low, high]}`` and ``desired_speed_above`` (m/s); the IDM keys the family
+    writes are recorded as fixed."""
     p = "seed_from.keep_gaps"
     body = m.get("keep_gaps", True)
     if body is False:
@@ -145,9 +147,11 @@ def _keep_gaps(c: ValueReader, m: YMap, root: YMap) -> S.KeepGaps | None:
     ranges = {}
     if body is not True:
         g = c.mapping(body, c.at(m, "keep_gaps"), p, "true, false or a mapping {time_headway: [low, high], "
-                      "min_gap: [low, high]}")
-        if g is None or not c.keys(g, p, tuple(k for k, _hi, _u in _GAP_RANGES)):
+                      "min_gap: [low, high], desired_speed_above: m/s}")
+        if g is None or not c.keys(g, p, tuple(k for k, _hi, _u in _GAP_RANGES) + _GAP_EXTRAS):
             return None
+        if "desired_speed_above" in g:
+            ranges["desired_speed_above"] = c.number(g, "desired_speed_above", p, None, Range(0.0, 20.0))
         for key, top, unit in _GAP_RANGES:
             if key not in g:
                 continue
