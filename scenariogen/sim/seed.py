@@ -139,8 +139,9 @@ def keep_logged_gaps(spec: S.ScenarioSpec, rows: SeedRows, rp, params: np.ndarra
     writes stays (``KeepGaps.fixed``). Faster than its desired speed, or leading no one, it keeps
     its behaviour's values. With ``KeepGaps.desired_speed_above`` (m/s) every simulated logged IDM
     driver's desired speed is first raised to at least its logged speed plus that, so that no driver
-    brakes at t = 0 for a desired speed below its logged one. ``v``: (B, N) speeds at t = 0 (m/s); ``also``: (B, N) the other lane of
-    a lane change in progress at t = 0 (``other_lanes``), -1 none. Edits ``params`` (B, N, P) in place."""
+    brakes at t = 0 for a desired speed below its logged one. ``v``: (B, N) speeds at t = 0 (m/s);
+    ``also``: (B, N) the other lane of a lane change in progress at t = 0 (``other_lanes``), -1 none.
+    Edits ``params`` (B, N, P) in place."""
     kg = spec.seed_from.keep_gaps
     if kg is None:
         return
