@@ -1,5 +1,5 @@
-"""A compiler pipeline for the step kernel: Numba's own, plus one pass that drops the copies of
-arguments that IR inlining leaves behind.
+"""A compiler pipeline for the step kernel: Numba's own, plus two passes over the IR after inlining
+that leave fewer copies of the grouped arguments.
 
 Each call inlined with ``inline="always"`` binds the callee's parameters to the caller's values by
 assignment (``road.1 = road``), so every inlined call that takes the grouped arguments (named tuples
@@ -9,8 +9,11 @@ replacement of aggregates then splits them again: a large share of the first sta
 (docs/performance.md, "First start, a fourth time"). A variable assigned once, from a function
 argument that is never reassigned (or from such a copy), always holds that argument's value, so
 :class:`ArgumentCopies` uses the argument in its place and removes the assignment: the same
-program, with fewer variables to type, lower and optimise. The compiled code computes the same
-values in the same order, so results are bit-identical.
+program, with fewer variables to type, lower and optimise. Each ``road.px`` still loads the whole
+tuple from its stack slot before taking the field; :class:`ArgumentFields` reads each field of an
+argument once, at the start (a named tuple is immutable and the argument is never reassigned), and
+every other read of it becomes that variable. The compiled code computes the same values in the
+same order, so results are bit-identical.
 """
 
 from __future__ import annotations
@@ -71,11 +74,63 @@ class ArgumentCopies(FunctionPass):
         return True
 
 
+def _arguments(func_ir):
+    """Names of the arguments that are assigned nowhere but from ``ir.Arg``."""
+    assigns = Counter()
+    args = set()
+    for block in func_ir.blocks.values():
+        for stmt in block.body:
+            if isinstance(stmt, ir.Assign):
+                assigns[stmt.target.name] += 1
+                if isinstance(stmt.value, ir.Arg):
+                    args.add(stmt.target.name)
+    return {a for a in args if assigns[a] == 1}
+
+
+@register_pass(mutates_CFG=False, analysis_only=False)
+class ArgumentFields(FunctionPass):
+    """Read each field of an unmodified argument once, at the start: every ``getattr`` of the
+    argument becomes a copy of that variable."""
+
+    _name = "scenariogen_argument_fields"
+
+    def __init__(self):
+        FunctionPass.__init__(self)
+
+    def run_pass(self, state):
+        func_ir = state.func_ir
+        args = _arguments(func_ir)
+        entry = func_ir.blocks[min(func_ir.blocks)]
+        fields = {}  # (argument, attribute) -> variable
+        arg_var = {}
+        for stmt in entry.body:
+            if isinstance(stmt, ir.Assign) and stmt.target.name in args:
+                arg_var[stmt.target.name] = stmt.target
+        for block in func_ir.blocks.values():
+            for stmt in block.body:
+                if (isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Expr) and stmt.value.op == "getattr"
+                        and stmt.value.value.name in arg_var):
+                    key = (stmt.value.value.name, stmt.value.attr)
+                    if key not in fields:
+                        fields[key] = entry.scope.redefine(f"{key[0]}__{key[1]}", stmt.loc)
+                    stmt.value = fields[key]
+        if not fields:
+            return False
+        last = max(i for i, stmt in enumerate(entry.body)
+                   if isinstance(stmt, ir.Assign) and stmt.target.name in arg_var)
+        reads = [ir.Assign(ir.Expr.getattr(arg_var[a], attr, var.loc), var, var.loc) for (a, attr), var in fields.items()]
+        entry.body[last + 1:last + 1] = reads
+        func_ir._definitions = build_definitions(func_ir.blocks)
+        return True
+
+
 class StepCompiler(CompilerBase):
-    """Numba's nopython pipeline with :class:`ArgumentCopies` right after IR inlining."""
+    """Numba's nopython pipeline with :class:`ArgumentCopies` and :class:`ArgumentFields` right
+    after IR inlining."""
 
     def define_pipelines(self):
         pm = DefaultPassBuilder.define_nopython_pipeline(self.state)
         pm.add_pass_after(ArgumentCopies, InlineInlinables)
+        pm.add_pass_after(ArgumentFields, ArgumentCopies)
         pm.finalize()
         return [pm]

@@ -7,6 +7,7 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit, types
+from numba.core import ir
 
 from scenariogen.kernels import step
 from scenariogen.kernels.pipeline import StepCompiler
@@ -48,6 +49,13 @@ def _tuple_vars(disp):
     return sorted(k for k, t in cres.type_annotation.typemap.items() if isinstance(t, types.BaseNamedTuple))
 
 
+def _field_reads(disp):
+    (cres,) = disp.overloads.values()
+    return sorted(stmt.value.attr for block in cres.type_annotation.blocks.values() for stmt in block.body
+                  if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Expr) and stmt.value.op == "getattr"
+                  and stmt.value.attr in Pair._fields)
+
+
 def _pair(n, seed):
     rng = np.random.default_rng(seed)
     return Pair(rng.normal(size=n + 2), rng.normal(size=n + 2))
@@ -59,6 +67,8 @@ def test_inlined_copies_of_an_argument_are_dropped_with_the_same_result():
     assert piped(p, 9) == plain(p, 9)
     assert len(_tuple_vars(plain)) >= 5  # the argument and a copy per inlined call
     assert set(_tuple_vars(piped)) == {"p", "arg.p"}  # the argument only
+    assert len(_field_reads(plain)) == 6  # two per inlined call of _leaf
+    assert _field_reads(piped) == ["a", "b"]  # each field read once
 
 
 def test_an_argument_reassigned_keeps_its_copies():
