@@ -124,6 +124,63 @@ class ArgumentFields(FunctionPass):
         return True
 
 
+@register_pass(mutates_CFG=False, analysis_only=False)
+class TupleUnpacks(FunctionPass):
+    """``a, b, c, d = x.a, x.b, x.c, x.d`` builds a tuple of the four arrays and unpacks it again
+    (Python's byte code for four or more names); assign each item directly instead."""
+
+    _name = "scenariogen_tuple_unpacks"
+
+    def __init__(self):
+        FunctionPass.__init__(self)
+
+    def run_pass(self, state):
+        func_ir = state.func_ir
+        uses = Counter()
+        for block in func_ir.blocks.values():
+            for stmt in block.body:
+                for var in stmt.list_vars():
+                    uses[var.name] += 1
+        changed = False
+        for block in func_ir.blocks.values():
+            body = block.body
+            where = {}  # target -> statement index
+            for k, stmt in enumerate(body):
+                if isinstance(stmt, ir.Assign):
+                    where.setdefault(stmt.target.name, []).append(k)
+            drop = set()
+            for k, stmt in enumerate(body):
+                if not (isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Expr)
+                        and stmt.value.op == "exhaust_iter"):
+                    continue
+                it, tup = stmt.target.name, stmt.value.value.name
+                n = stmt.value.count
+                k_tup = [j for j in where.get(tup, ()) if j < k]
+                if uses[tup] != 2 or uses[it] != n + 1 or len(k_tup) != 1:
+                    continue
+                build = body[k_tup[0]].value
+                if not (isinstance(build, ir.Expr) and build.op == "build_tuple" and len(build.items) == n):
+                    continue
+                gets = [j for j, s in enumerate(body) if isinstance(s, ir.Assign) and isinstance(s.value, ir.Expr)
+                        and s.value.op == "static_getitem" and s.value.value.name == it
+                        and isinstance(s.value.index, int)]
+                if len(gets) != n:
+                    continue
+                # no item may be reassigned between the tuple's building and its last read
+                items = {item.name for item in build.items}
+                if any(k_tup[0] < j <= max(gets) for name in items for j in where.get(name, ())):
+                    continue
+                for j in gets:
+                    body[j].value = build.items[body[j].value.index]
+                drop.update((k_tup[0], k))
+            if drop:
+                block.body = [s for k, s in enumerate(body) if k not in drop]
+                changed = True
+        if changed:
+            func_ir._definitions = build_definitions(func_ir.blocks)
+        return changed
+
+
 class StepCompiler(CompilerBase):
     """Numba's nopython pipeline with :class:`ArgumentCopies` and :class:`ArgumentFields` right
     after IR inlining."""
@@ -132,5 +189,6 @@ class StepCompiler(CompilerBase):
         pm = DefaultPassBuilder.define_nopython_pipeline(self.state)
         pm.add_pass_after(ArgumentCopies, InlineInlinables)
         pm.add_pass_after(ArgumentFields, ArgumentCopies)
+        pm.add_pass_after(TupleUnpacks, ArgumentFields)
         pm.finalize()
         return [pm]

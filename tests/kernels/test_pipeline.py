@@ -78,5 +78,27 @@ def test_an_argument_reassigned_keeps_its_copies():
     assert len(_tuple_vars(piped)) > 3
 
 
+def _unpacks(p, i):
+    a, b, c, d = p.a, p.b, p.a, p.b  # four names: Python builds a tuple and unpacks it
+    x = a[i] * b[i]
+    a, b, c, d = d, c, b, a  # and one that swaps through it
+    return x + 2.0 * a[i] - c[i] + 3.0 * d[i]
+
+
+def _build_ops(disp):
+    (cres,) = disp.overloads.values()
+    return [stmt.value.op for block in cres.type_annotation.blocks.values() for stmt in block.body
+            if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Expr)
+            and stmt.value.op in ("build_tuple", "exhaust_iter")]
+
+
+def test_tuples_built_only_to_be_unpacked_are_not_built():
+    p = _pair(3, 4)
+    plain, piped = njit(_unpacks), njit(pipeline_class=StepCompiler)(_unpacks)
+    assert [piped(p, i) for i in range(3)] == [plain(p, i) for i in range(3)]
+    assert _build_ops(plain).count("build_tuple") == 2
+    assert _build_ops(piped) == []
+
+
 def test_the_step_kernel_uses_the_pipeline():
     assert step._simulate_one._compiler.pipeline_class is StepCompiler
