@@ -89,7 +89,6 @@ from .metrics import (
 from .order import lane_order
 from .paths import set_motions, start_paths
 from .perception import first_burst, perceive, start_tracks
-from .pipeline import StepCompiler
 from .rules import has_rules
 from .typed import FALSE, NONE, ZERO
 
@@ -180,7 +179,7 @@ def _record(b, t, frame, cfg, ag, out, st, sc):
     return frame
 
 
-@njit(cache=True, _nrt=False, no_cpython_wrapper=True, pipeline_class=StepCompiler)
+@njit(cache=True, _nrt=False, no_cpython_wrapper=True)
 def _simulate_one(b, road, world, ag, init, cfg, sensor, out, st, sc, tr):
     """Simulate scenario ``b`` from its initial state to the end, filling its output rows; ``st``,
     ``sc`` and ``tr`` are the thread's work arrays."""
