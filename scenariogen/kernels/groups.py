@@ -18,7 +18,6 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
 from .occlusion import occlusion_scratch
 from .paths import N_MOT
@@ -206,29 +205,37 @@ Tracks = namedtuple("Tracks", [
 ])
 
 
-@njit(cache=True)
 def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
     """One thread's work arrays: (State, Scratch, Tracks); ``occ_*``: the sensor's static occluder
-    polygons (:class:`Sensor`)."""
+    polygons (:class:`Sensor`). Plain NumPy: compiled, building some 80 arrays into three named
+    tuples and boxing them for Python took several seconds of the first start (docs/performance.md)."""
+    f8, i8, u8, b1 = np.float64, np.int64, np.uint64, np.bool_
+
+    def e(shape, dt=f8):
+        return np.empty(shape, dt)
+
+    def z(shape, dt=f8):
+        return np.zeros(shape, dt)
+
     st = State(
-        np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N), np.empty(N),
-        np.empty(N, np.int64), np.empty(N), np.empty(N, np.bool_), np.empty(N, np.int64), np.empty(N, np.bool_),
-        np.empty(N), np.empty(N), np.empty(N), np.empty(N, np.int64), np.empty((N, K), np.int64),
-        np.empty((N, K)), np.empty(N), np.empty((N, REACT_BUF)), np.empty(N), np.empty(N), np.empty(N),
-        np.empty(N, np.int64), np.empty(N), np.zeros(N), np.zeros(N, np.uint64), np.zeros(N), np.zeros(N, np.uint64),
+        e(N), e(N), e(N), e(N), e(N), e(N), e(N), e(N),
+        e(N, i8), e(N), e(N, b1), e(N, i8), e(N, b1),
+        e(N), e(N), e(N), e(N, i8), e((N, K), i8),
+        e((N, K)), e(N), e((N, REACT_BUF)), e(N), e(N), e(N),
+        e(N, i8), e(N), z(N), z(N, u8), z(N), z(N, u8),
     )
     sc = Scratch(
-        np.empty(N, np.int64), np.empty(N, np.int64), np.empty(N), np.zeros(N, np.int64), np.empty(L, np.int64),
-        np.empty(L, np.int64), np.empty(N, np.bool_), np.zeros(2 * N, np.int64), np.zeros(N, np.int64),
-        np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.empty((N, T)), np.zeros((N, T), np.bool_),
-        np.empty(L), np.zeros((N, N_MOT)), np.full(N, math.inf), np.zeros(N), np.full(1, N, np.int64),
-        np.zeros(N), np.zeros(N), np.zeros(N), np.full(N, -1, np.int64), np.full(N, -1, np.int64),
+        e(N, i8), e(N, i8), e(N), z(N, i8), e(L, i8),
+        e(L, i8), e(N, b1), z(2 * N, i8), z(N, i8),
+        e((N, T)), e((N, T)), e((N, T)), e((N, T)), z((N, T), b1),
+        e(L), z((N, N_MOT)), np.full(N, math.inf), z(N), np.full(1, N, i8),
+        z(N), z(N), z(N), np.full(N, -1, i8), np.full(N, -1, i8),
     )
     tr = Tracks(
-        np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros(N), np.zeros(N), np.zeros(N),
-        np.zeros(N), np.zeros(N), np.zeros(N, np.bool_), np.zeros(N, np.bool_), np.zeros((T, N)),
-        np.zeros(T, np.bool_), np.full(T, math.inf), np.zeros(N), np.zeros((N, N_MOT)), np.zeros(L, np.bool_),
-        np.zeros((L, 2)), np.zeros(1),
+        z(N), z(N, b1), z(N, b1), z(N), z(N), z(N),
+        z(N), z(N), z(N, b1), z(N, b1), z((T, N)),
+        z(T, b1), np.full(T, math.inf), z(N), z((N, N_MOT)), z(L, b1),
+        z((L, 2)), z(1),
         occlusion_scratch(N, occ_px, occ_py, occ_start, occ_count),
     )
     return st, sc, tr
