@@ -262,21 +262,13 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
     ``position_noise_by_log``) measured around that filter's fit, which the synthetic side is given."""
     from tqdm import tqdm
 
-    from ..logs import make_windows, read_log
+    from ..logs import make_windows
 
-    path = Path(path)
-    if not path.exists():
-        raise ParameterError("real", f"{path}: no such file or directory")
-    r, _where = _reader_object(reader)
-    is_log = path.is_file() or any(getattr(x, "sniff", lambda p: False)(path)
-                                   for x in ([r] if r is not None else _all_readers()))
-    paths = [path] if is_log else _log_paths(path, r)
-    if not paths:
-        raise ParameterError("real", f"{path}: no log files found (readers: {', '.join(_all_names())})")
+    paths, r, is_log = _log_files(path, reader, "real")
     Ds, gs, rs, skipped, used, excluded, noise = [], [], [], {}, {}, {}, {}
     for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
         try:
-            scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
+            scenes = _read(p, r, dt)
         except ScenarioGenError as exc:  # LogFormatError, MissingDependencyError, a reader's other errors
             if is_log:
                 raise
@@ -340,20 +332,14 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
 def measure_noise(path, *, reader: str | None = None, dt: float):
     """The :class:`~scenariogen.coverage.measurement.MeasurementNoise` of the logs at ``path`` (a log
     or a directory of logs, resampled to ``dt`` s), fitted on every moving vehicle's stretches."""
-    from ..logs import read_log
     from ..logs.base import VEHICLE_KINDS
     from .measurement import empty_spectra, fit, spectra
 
-    path = Path(path)
-    if not path.exists():
-        raise ParameterError("measurement_noise", f"{path}: no such file or directory")
-    r, _where = _reader_object(reader)
-    is_log = path.is_file() or any(getattr(x, "sniff", lambda p: False)(path)
-                                   for x in ([r] if r is not None else _all_readers()))
+    paths, r, is_log = _log_files(path, reader, "measurement_noise")
     sp = empty_spectra(dt)
-    for p in ([path] if is_log else _log_paths(path, r)):
+    for p in paths:
         try:
-            scenes = read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
+            scenes = _read(p, r, dt)
         except ScenarioGenError:
             if is_log:
                 raise
@@ -365,6 +351,27 @@ def measure_noise(path, *, reader: str | None = None, dt: float):
         return fit(sp)
     except ValueError as exc:
         raise ParameterError("measurement_noise", f"{path}: {exc}") from None
+
+
+def _log_files(path, reader: str | None, param: str):
+    """(paths, reader object or None, is_log) for a log or a folder of logs named by option ``param``;
+    an error naming the option when it does not exist or holds no log."""
+    path = Path(path)
+    if not path.exists():
+        raise ParameterError(param, f"{path}: no such file or directory")
+    r, _where = _reader_object(reader)
+    is_log = path.is_file() or any(getattr(x, "sniff", lambda p: False)(path)
+                                   for x in ([r] if r is not None else _all_readers()))
+    paths = [path] if is_log else _log_paths(path, r)
+    if not paths:
+        raise ParameterError(param, f"{path}: no log files found (readers: {', '.join(_all_names())})")
+    return paths, r, is_log
+
+
+def _read(p, r, dt: float):
+    from ..logs import read_log
+
+    return read_log(p, reader=r, dt=dt) if r is not None else read_log(p, dt=dt)
 
 
 def _all_readers():
