@@ -264,6 +264,7 @@ def real_descriptors(path, *, reader: str | None = None, window: float, dt: floa
 
     from ..logs import make_windows
 
+    path = Path(path)
     paths, r, is_log = _log_files(path, reader, "real")
     Ds, gs, rs, skipped, used, excluded, noise = [], [], [], {}, {}, {}, {}
     for p in tqdm(paths, desc="real descriptors", unit="log", disable=not progress or None):
@@ -335,6 +336,7 @@ def measure_noise(path, *, reader: str | None = None, dt: float):
     from ..logs.base import VEHICLE_KINDS
     from .measurement import empty_spectra, fit, spectra
 
+    path = Path(path)
     paths, r, is_log = _log_files(path, reader, "measurement_noise")
     sp = empty_spectra(dt)
     for p in paths:
@@ -353,10 +355,9 @@ def measure_noise(path, *, reader: str | None = None, dt: float):
         raise ParameterError("measurement_noise", f"{path}: {exc}") from None
 
 
-def _log_files(path, reader: str | None, param: str):
+def _log_files(path: Path, reader: str | None, param: str):
     """(paths, reader object or None, is_log) for a log or a folder of logs named by option ``param``;
     an error naming the option when it does not exist or holds no log."""
-    path = Path(path)
     if not path.exists():
         raise ParameterError(param, f"{path}: no such file or directory")
     r, _where = _reader_object(reader)
