@@ -151,11 +151,10 @@ def descriptors(
     if smooth is not None:
         if not smooth > 0:
             raise ParameterError("smooth", f"must be a positive window in seconds or None, got {smooth}")
-        if not hasattr(position_noise, "perturb") and not position_noise >= 0:
+        noise = position_noise if hasattr(position_noise, "perturb") else float(position_noise)
+        if not hasattr(noise, "perturb") and not noise >= 0:
             raise ParameterError("position_noise", f"must be >= 0 m, got {position_noise}")
-        decel, lat = derivative_descriptors(traj, mask, float(dt), float(smooth),
-                                            noise=position_noise if hasattr(position_noise, "perturb") else float(position_noise),
-                                            seed=noise_seed)
+        decel, lat = derivative_descriptors(traj, mask, float(dt), float(smooth), noise=noise, seed=noise_seed)
         seen = np.isfinite(out).any(axis=1)  # the kernel's NaN rows (ego never valid) stay NaN
         out[seen, D_MAX_DECEL] = decel[seen]
         out[seen, D_MAX_LAT] = lat[seen]

@@ -207,8 +207,7 @@ Tracks = namedtuple("Tracks", [
 
 def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
     """One thread's work arrays: (State, Scratch, Tracks); ``occ_*``: the sensor's static occluder
-    polygons (:class:`Sensor`). Plain NumPy: compiled, building some 80 arrays into three named
-    tuples and boxing them for Python took several seconds of the first start (docs/performance.md)."""
+    polygons (:class:`Sensor`). Plain NumPy, so there is nothing to compile (docs/performance.md)."""
     f8, i8, u8, b1 = np.float64, np.int64, np.uint64, np.bool_
 
     def e(shape, dt=f8):
