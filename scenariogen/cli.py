@@ -26,7 +26,8 @@ _FLAGS = {"n": "-n", "record_every": "--every", "count": "--count", "budget": "-
           "stride": "--stride", "limit": "--limit", "index": "--index", "chunk_size": "--chunk", "out": "--out",
           "time": "--time", "address": "--ray-address", "workers": "--workers", "real": "--real",
           "backend": "--backend", "splits": "--splits", "id": "--id", "row": "--row", "where": "--where",
-          "sort": "--sort", "follow": "--follow", "view": "--follow/--window/--whole", "coverage": "--coverage"}
+          "sort": "--sort", "follow": "--follow", "view": "--follow/--window/--whole", "coverage": "--coverage",
+          "measurement_noise": "--measurement-noise"}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -488,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the subsamples, splits and classifier (default 0)")
     p.add_argument("--splits", type=int, default=None, metavar="N",
                    help="real-versus-real splits of the baseline, leaving whole recordings out (default 20)")
-    p.add_argument("--measurement-noise", default=None, metavar="PATH",
+    p.add_argument("--measurement-noise", default=None, metavar="LOGS",
                    help="logs on which to fit the logs' smoothed position noise, given to the simulated egos "
                         "instead of white noise (e.g. the logs a family was calibrated on)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -33,9 +33,12 @@ logs' smoothed noise along and across the direction of travel, which passes thro
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..data import layout as Lo
+from ..errors import ParameterError
 
 SMOOTH_WINDOW = 1.0  # s, the default filter window
 V_FLOOR = 1.0  # m/s
@@ -102,7 +105,7 @@ def noise_sd(sum_sq: float, count: int, dt: float, window: float = SMOOTH_WINDOW
 
 
 def ego_accelerations(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_floor: float = V_FLOOR,
-                      noise: float = 0.0, seed: int = 0):
+                      noise=0.0, seed: int = 0):
     """Longitudinal and lateral acceleration (m/s^2) of agent 0 at every frame, (B, T) each, from
     its Savitzky-Golay smoothed positions (module docstring), after Gaussian position noise of
     ``noise`` m per axis (seeded) when positive, or of a ``MeasurementNoise`` turned by the ego's
@@ -112,6 +115,9 @@ def ego_accelerations(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_fl
     x = np.asarray(traj[:, 0, :, Lo.F_X], np.float64)
     y = np.asarray(traj[:, 0, :, Lo.F_Y], np.float64)
     if hasattr(noise, "perturb"):
+        if not math.isclose(noise.dt, dt, rel_tol=1e-6):
+            raise ParameterError("position_noise", f"a measurement model fitted at frames {noise.dt:g} s apart "
+                                 f"cannot be applied to frames {dt:g} s apart")
         x, y = noise.perturb(x, y, traj[:, 0, :, Lo.F_HEADING], np.random.default_rng(seed))
     elif noise > 0:
         rng = np.random.default_rng(seed)
@@ -132,7 +138,7 @@ def ego_accelerations(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_fl
 
 
 def derivative_descriptors(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_floor: float = V_FLOOR,
-                           noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                           noise=0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(ego_max_decel, ego_max_lat_accel) per scenario (m/s^2, (B,) each) from smoothed ego
     positions (with ``noise`` m of added position noise, seeded); NaN for a scenario whose ego is
     never present."""

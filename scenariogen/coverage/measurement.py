@@ -79,6 +79,8 @@ def _coloured(shape, smooth: float, dt: float, rng) -> np.ndarray:
     """Unit-variance smoothed white noise, independent rows of ``shape[-1]`` frames."""
     from scipy.signal import fftconvolve
 
+    if shape[-1] == 0:
+        return np.zeros(shape)
     g = _kernel(smooth, dt)
     w = rng.standard_normal((*shape[:-1], shape[-1] + len(g) - 1))
     return fftconvolve(w, g.reshape((1,) * (len(shape) - 1) + (-1,)), mode="valid", axes=-1)
@@ -176,6 +178,9 @@ def _fit_one(freqs, p, dt: float) -> tuple[float, float, float]:
 
     band = (freqs >= FIT_BAND[0]) & (freqs <= FIT_BAND[1]) & (p > 0)
     f, obs = freqs[band], p[band]
+    if len(f) < 3:
+        raise ValueError(f"frames {dt:g} s apart leave {len(f)} spectral bins with power in {FIT_BAND[0]:g} to "
+                         f"{FIT_BAND[1]:g} Hz, and the fit needs at least 3 (a frame step of at most 0.2 s)")
     best = None
     for s in SMOOTH_GRID:
         K = expected_spectrum(float(s), dt, f)

@@ -639,8 +639,8 @@ def coverage_report(run, real, out, *, reader: str | None = None, window: float 
     from tqdm import tqdm
 
     _check_out(out)  # before the scoring work, not after it
-    if measurement_noise is not None and not Path(measurement_noise).exists():
-        raise ParameterError("measurement_noise", f"{measurement_noise}: no such file or directory")
+    if measurement_noise is not None:  # a missing path or a folder without logs: refused before the work
+        _log_files(Path(measurement_noise), reader, "measurement_noise")
     dt, frames = synthetic_timing(run, window=window)
     rl = real_descriptors(real, reader=reader, window=frames * dt, dt=dt, stride=stride, progress=progress)
     # the simulated egos get the logs' measured position noise before the same derivative filter

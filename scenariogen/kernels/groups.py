@@ -207,7 +207,7 @@ Tracks = namedtuple("Tracks", [
 
 def alloc(N, K, L, T, occ_px, occ_py, occ_start, occ_count):
     """One thread's work arrays: (State, Scratch, Tracks); ``occ_*``: the sensor's static occluder
-    polygons (:class:`Sensor`). Plain NumPy, so there is nothing to compile (docs/performance.md)."""
+    polygons (:class:`Sensor`). Plain NumPy apart from the jitted ``occlusion_scratch`` (docs/performance.md)."""
     f8, i8, u8, b1 = np.float64, np.int64, np.uint64, np.bool_
 
     def e(shape, dt=f8):

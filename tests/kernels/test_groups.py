@@ -19,7 +19,7 @@ def _alloc(N=5, K=2, L=3, T=7):
 
 
 def test_alloc_is_not_compiled():
-    # compiled, alloc took several seconds of the first start for 80 allocations (docs/performance.md)
+    # plain NumPy: the step's first start compiles no allocation of the work arrays (docs/performance.md)
     assert not isinstance(groups.alloc, Dispatcher)
 
 

@@ -106,7 +106,8 @@ def test_cli_measures_the_synthetic_egos_like_the_logs(small_npz, real_highway, 
     assert "get the logs' smoothed position noise" in (out / "report.md").read_text()
     bad = _cli("coverage", small_npz, "--real", real_highway, "--out", tmp_path / "r2", "--window", "3", "-q",
                "--measurement-noise", tmp_path / "missing")
-    assert bad.returncode == 2 and "missing" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "--measurement-noise" in bad.stderr and "missing" in bad.stderr
+    assert "Traceback" not in bad.stderr
 
 
 def test_cli_writes_the_report(small_npz, real_highway, tmp_path):

@@ -72,6 +72,20 @@ def test_nothing_to_fit_on_is_an_error():
         fit(spectra(traj, mask, DT))
     with pytest.raises(ValueError, match="along_sd"):
         MeasurementNoise(along_sd=-1.0, along_smooth=0.1, across_sd=0.0, across_smooth=0.1)
+    coarse, cmask = _drive(20, 200, np.random.default_rng(3))  # frames 0.5 s apart: one bin left in the band
+    with pytest.raises(ValueError, match="at least 3"):
+        fit(spectra(coarse, cmask, 0.5))
+
+
+def test_a_model_applies_only_at_its_own_frame_step_and_to_any_length():
+    from scenariogen.errors import ParameterError
+
+    m = MeasurementNoise(along_sd=0.05, along_smooth=0.15, across_sd=0.02, across_smooth=0.25, dt=DT)
+    traj, mask = _drive(4, 60, np.random.default_rng(4))
+    with pytest.raises(ParameterError, match="0.05 s apart"):
+        derivative_descriptors(traj, mask, 0.05, 1.0, noise=m)
+    x, y = m.perturb(np.zeros((2, 0)), np.zeros((2, 0)), np.zeros((2, 0)), np.random.default_rng(0))
+    assert x.shape == y.shape == (2, 0)
 
 
 def test_smoothed_noise_reads_as_braking_at_constant_speed_and_white_noise_does_not():
