@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibration_proof import CALIBRATION, _linked  # noqa: E402
 
-from scenariogen.coverage.derivatives import _derivatives, _runs, _window_frames  # noqa: E402
+from scenariogen.coverage.derivatives import _derivatives, _runs, _window_frames, noisy_positions  # noqa: E402
 from scenariogen.data import layout as Lo  # noqa: E402
 
 DT = 0.1
@@ -59,12 +59,8 @@ def signals(runs, noise: float, seed: int = 0) -> dict:
     for r in runs:
         x, y, v = r[:, 0], r[:, 1], r[:, 2]
         own.append(r[:, 3])
-        if hasattr(noise, "perturb"):
-            xx, yy = noise.perturb(x[None], y[None], r[None, :, 4], rng)
-            x, y = xx[0], yy[0]
-        elif noise > 0:
-            x = x + rng.normal(0, noise, x.shape)
-            y = y + rng.normal(0, noise, y.shape)
+        xx, yy = noisy_positions(x[None], y[None], r[None, :, 4], noise, rng)
+        x, y = xx[0], yy[0]
         (vx, ax), (vy, ay) = _derivatives(x, DT, w), _derivatives(y, DT, w)
         sp = np.maximum(np.hypot(vx, vy), 1.0)
         a = (vx * ax + vy * ay) / sp

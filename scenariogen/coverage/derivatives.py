@@ -39,6 +39,7 @@ import numpy as np
 
 from ..data import layout as Lo
 from ..errors import ParameterError
+from .measurement import MeasurementNoise
 
 SMOOTH_WINDOW = 1.0  # s, the default filter window
 V_FLOOR = 1.0  # m/s
@@ -104,6 +105,16 @@ def noise_sd(sum_sq: float, count: int, dt: float, window: float = SMOOTH_WINDOW
     return float(np.sqrt(sum_sq / count / (1.0 - _centre_weight(_window_frames(window, dt)))))
 
 
+def noisy_positions(x, y, heading, noise, rng):
+    """x, y (m) as a log would have measured them: plus white Gaussian noise of ``noise`` m per axis
+    when a positive number, or a :class:`MeasurementNoise` turned by ``heading`` (rad); as given for 0."""
+    if isinstance(noise, MeasurementNoise):
+        return noise.perturb(x, y, heading, rng)
+    if noise > 0:
+        return x + rng.normal(0.0, noise, x.shape), y + rng.normal(0.0, noise, y.shape)
+    return x, y
+
+
 def ego_accelerations(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_floor: float = V_FLOOR,
                       noise=0.0, seed: int = 0):
     """Longitudinal and lateral acceleration (m/s^2) of agent 0 at every frame, (B, T) each, from
@@ -114,15 +125,10 @@ def ego_accelerations(traj, mask, dt: float, window: float = SMOOTH_WINDOW, v_fl
     B, _N, T = traj.shape[:3]
     x = np.asarray(traj[:, 0, :, Lo.F_X], np.float64)
     y = np.asarray(traj[:, 0, :, Lo.F_Y], np.float64)
-    if hasattr(noise, "perturb"):
-        if not math.isclose(noise.dt, dt, rel_tol=1e-6):
-            raise ParameterError("position_noise", f"a measurement model fitted at frames {noise.dt:g} s apart "
-                                 f"cannot be applied to frames {dt:g} s apart")
-        x, y = noise.perturb(x, y, traj[:, 0, :, Lo.F_HEADING], np.random.default_rng(seed))
-    elif noise > 0:
-        rng = np.random.default_rng(seed)
-        x = x + rng.normal(0.0, noise, x.shape)
-        y = y + rng.normal(0.0, noise, y.shape)
+    if isinstance(noise, MeasurementNoise) and not math.isclose(noise.dt, dt, rel_tol=1e-6):
+        raise ParameterError("position_noise", f"a measurement model fitted at frames {noise.dt:g} s apart "
+                             f"cannot be applied to frames {dt:g} s apart")
+    x, y = noisy_positions(x, y, traj[:, 0, :, Lo.F_HEADING], noise, np.random.default_rng(seed))
     ok = np.asarray(mask[:, 0], bool) & np.isfinite(x) & np.isfinite(y)
     vx, vy, ax, ay = (np.full((B, T), np.nan) for _ in range(4))
     w = _window_frames(window, dt)

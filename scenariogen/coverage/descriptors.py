@@ -69,6 +69,7 @@ import numpy as np
 from ..data.layout import D_MAX_DECEL, D_MAX_LAT, DESCRIPTOR_NAMES, N_DESCRIPTORS
 from ..errors import ParameterError
 from .derivatives import SMOOTH_WINDOW, derivative_descriptors
+from .measurement import MeasurementNoise
 
 DESCRIPTOR_UNITS = {
     "min_ttc": "s", "min_thw": "s", "min_distance": "m", "ego_max_decel": "m/s^2", "ego_max_lat_accel": "m/s^2",
@@ -151,8 +152,8 @@ def descriptors(
     if smooth is not None:
         if not smooth > 0:
             raise ParameterError("smooth", f"must be a positive window in seconds or None, got {smooth}")
-        noise = position_noise if hasattr(position_noise, "perturb") else float(position_noise)
-        if not hasattr(noise, "perturb") and not noise >= 0:
+        noise = position_noise if isinstance(position_noise, MeasurementNoise) else float(position_noise)
+        if not isinstance(noise, MeasurementNoise) and not noise >= 0:
             raise ParameterError("position_noise", f"must be >= 0 m, got {position_noise}")
         decel, lat = derivative_descriptors(traj, mask, float(dt), float(smooth), noise=noise, seed=noise_seed)
         seen = np.isfinite(out).any(axis=1)  # the kernel's NaN rows (ego never valid) stay NaN

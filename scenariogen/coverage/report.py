@@ -30,6 +30,7 @@ from ..data.files import check_report_dir, directory_written_whole
 from ..data.layout import TYPICAL_DESCRIPTORS
 from .artefacts import REASONS, AnnotationRules, annotation_errors
 from .derivatives import SMOOTH_WINDOW, noise_sd, noise_stats
+from .measurement import MeasurementNoise
 from .descriptors import DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, RISKY_SIDE, descriptors
 from ..errors import TooFewSamplesError
 from .assess import Assessment, assess
@@ -170,7 +171,7 @@ def synthetic_descriptors(run, *, window: float | None = None, stride: float | N
     if info["windows"] == 0:
         raise ScenarioGenError(f"{run}: no window of {frames} frames has a moving ego (a mean speed of at least "
                                "1 m/s, 0.3 for a pedestrian, as the real windows need); try a shorter window")
-    if hasattr(position_noise, "perturb"):  # a MeasurementNoise: reported, never silent
+    if isinstance(position_noise, MeasurementNoise):  # reported, never silent
         info["position_noise"] = None
         info["measurement_noise"] = position_noise.as_dict()
     else:
